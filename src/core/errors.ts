@@ -1,0 +1,66 @@
+/**
+ * One error type for the whole platform. Every failure that can reach a user carries a code from
+ * this closed set, so clients, logs and metrics can key on it; `retryable` tells a client whether
+ * sending the same request again can succeed, and `status` is the HTTP status where it reaches one.
+ */
+export const ERROR_CODES = {
+  // ingest: the request as a whole
+  SL_INGEST_BODY_INVALID: { status: 400, retryable: false, summary: 'The body is not a JSON array of events or NDJSON.' },
+  SL_INGEST_BODY_TOO_LARGE: { status: 413, retryable: false, summary: 'The body (after decompression) exceeds ingest.maxBodyBytes.' },
+  SL_INGEST_TOO_MANY_EVENTS: { status: 413, retryable: false, summary: 'The batch holds more events than ingest.maxEventsPerBatch.' },
+  SL_INGEST_UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, summary: 'Content-Type must be application/json or application/x-ndjson.' },
+  SL_INGEST_UNSUPPORTED_ENCODING: { status: 415, retryable: false, summary: 'Content-Encoding must be gzip or identity.' },
+  SL_INGEST_BACKPRESSURE: { status: 429, retryable: true, summary: 'The processor is behind; retry after the Retry-After delay.' },
+  SL_INGEST_STOPPING: { status: 503, retryable: true, summary: 'The platform is shutting down and accepts no new events.' },
+  // ingest: one event of a batch
+  SL_EVENT_UNPARSEABLE: { status: 400, retryable: false, summary: 'An NDJSON line is not valid JSON.' },
+  SL_EVENT_NOT_OBJECT: { status: 400, retryable: false, summary: 'An event must be a JSON object.' },
+  SL_EVENT_FIELD_MISSING: { status: 400, retryable: false, summary: 'A required envelope field is missing.' },
+  SL_EVENT_FIELD_INVALID: { status: 400, retryable: false, summary: 'An envelope field has the wrong type or format.' },
+  SL_EVENT_TIMESTAMP_INVALID: { status: 400, retryable: false, summary: 'timestamp must be epoch milliseconds, not too far in the future.' },
+  SL_EVENT_TOO_LARGE: { status: 400, retryable: false, summary: 'The event exceeds ingest.maxEventBytes.' },
+  SL_EVENT_TOO_DEEP: { status: 400, retryable: false, summary: 'The event nests deeper than ingest.maxDepth.' },
+  SL_EVENT_STRING_TOO_LONG: { status: 400, retryable: false, summary: 'A string in the event is longer than ingest.maxStringLength.' },
+  // log
+  SL_LOG_WRITE_FAILED: { status: 503, retryable: true, summary: 'The log could not make the batch durable; nothing of it was acknowledged.' },
+  SL_LOG_CORRUPT: { status: 500, retryable: false, summary: 'A log segment failed its checksum outside the recoverable tail.' },
+  SL_LOG_TOPIC_UNKNOWN: { status: 500, retryable: false, summary: 'The topic does not exist.' },
+  SL_LOG_CLOSED: { status: 503, retryable: true, summary: 'The log is closed.' },
+  SL_LOG_OFFSET_OUT_OF_RANGE: { status: 500, retryable: false, summary: 'The offset lies outside the partition.' },
+  // stores and processing
+  SL_STORE_WRITE_FAILED: { status: 503, retryable: true, summary: 'A store write failed; the batch was rolled back and will be retried.' },
+  SL_STORE_QUERY_FAILED: { status: 500, retryable: true, summary: 'A store query failed.' },
+  SL_REFERENCE_DATA_INVALID: { status: 500, retryable: false, summary: 'The reference data file could not be read or parsed.' },
+  // API and config
+  SL_API_BAD_REQUEST: { status: 400, retryable: false, summary: 'A query parameter or path parameter is invalid.' },
+  SL_API_NOT_FOUND: { status: 404, retryable: false, summary: 'No such route or resource.' },
+  SL_API_CURSOR_INVALID: { status: 400, retryable: false, summary: 'The paging cursor is not one this API issued.' },
+  SL_API_INTERNAL: { status: 500, retryable: true, summary: 'An unexpected server error.' },
+  SL_CONFIG_INVALID: { status: 500, retryable: false, summary: 'The configuration does not match its schema.' },
+  SL_CLI_USAGE: { status: 400, retryable: false, summary: 'The command line is not valid.' },
+  SL_CLIENT_REQUEST_FAILED: { status: 502, retryable: true, summary: 'A request to the Sightline API failed.' },
+} as const satisfies Record<string, { status: number; retryable: boolean; summary: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class SightlineError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'SightlineError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.retryable = options?.retryable ?? ERROR_CODES[code].retryable;
+  }
+
+  toBody(): { code: ErrorCode; message: string } {
+    return { code: this.code, message: this.message };
+  }
+}
+
+export function isSightlineError(err: unknown): err is SightlineError {
+  return err instanceof SightlineError;
+}

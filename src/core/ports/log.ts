@@ -1,0 +1,75 @@
+/**
+ * The backbone. The embedded segment log and the Kafka adapter implement this port, and both run
+ * the contract suite in test/contract/log.contract.ts.
+ *
+ * Offsets are per partition and dense from 0. `append` resolves only once every record of the
+ * call is durable; consumers see a record only after it is durable, so nothing a consumer has
+ * processed can vanish from the log in a crash.
+ */
+export interface LogRecordInput {
+  key: string;
+  value: Buffer;
+  /** Event time or produce time, epoch ms. */
+  timestamp: number;
+  headers?: Record<string, string>;
+}
+
+export interface LogRecord {
+  topic: string;
+  partition: number;
+  offset: number;
+  key: string;
+  value: Buffer;
+  timestamp: number;
+  headers: Record<string, string>;
+}
+
+export interface AppendResult {
+  partition: number;
+  offset: number;
+}
+
+export interface TopicSpec {
+  partitions: number;
+}
+
+/** Offsets a group has committed: the next offset to read, per partition. */
+export type PartitionOffsets = Map<number, number>;
+
+export interface LogConsumer {
+  readonly group: string;
+  readonly topic: string;
+  /** Moves the read position of one partition; the next poll starts there. */
+  seek(partition: number, offset: number): void;
+  /** The next offset this consumer will read, per partition. */
+  positions(): PartitionOffsets;
+  /**
+   * Up to `maxRecords` records across the partitions, in offset order within each partition.
+   * Waits up to `maxWaitMs` when nothing is available, and returns [] then.
+   */
+  poll(maxRecords: number, maxWaitMs: number): Promise<LogRecord[]>;
+  /** Stores `offsets` (default: the current positions) as the group's committed offsets. */
+  commit(offsets?: PartitionOffsets): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface LogStats {
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; endOffset: number; bytes: number; segments: number }> }>;
+  fsyncs: number;
+  appendedRecords: number;
+}
+
+export interface Log {
+  /** Creates the topic if absent; an existing topic keeps its partition count. */
+  ensureTopic(topic: string, spec: TopicSpec): Promise<void>;
+  partitionCount(topic: string): number;
+  /** Partitions by key hash; resolves when every record is durable. */
+  append(topic: string, records: readonly LogRecordInput[]): Promise<AppendResult[]>;
+  /** The offset the next record of each partition will get (only durable records count). */
+  endOffsets(topic: string): PartitionOffsets;
+  committedOffsets(group: string, topic: string): Promise<PartitionOffsets>;
+  /** A consumer of every partition of the topic, starting at the group's committed offsets. */
+  consumer(group: string, topic: string): Promise<LogConsumer>;
+  stats(): LogStats;
+  close(): Promise<void>;
+}

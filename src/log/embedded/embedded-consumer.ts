@@ -1,0 +1,60 @@
+import type { LogConsumer, LogRecord, PartitionOffsets } from '../../core/ports/log.js';
+import type { EmbeddedLog } from './embedded-log.js';
+
+const READ_BYTES_PER_PARTITION = 1 << 20;
+
+/** Reads every partition of one topic, round robin, so no partition starves another. */
+export class EmbeddedConsumer implements LogConsumer {
+  private readonly position: PartitionOffsets;
+  private nextPartition = 0;
+  private closed = false;
+
+  constructor(private readonly log: EmbeddedLog, readonly group: string, readonly topic: string, committed: PartitionOffsets) {
+    this.position = new Map(committed);
+  }
+
+  seek(partition: number, offset: number): void {
+    this.position.set(partition, offset);
+  }
+
+  positions(): PartitionOffsets {
+    return new Map(this.position);
+  }
+
+  async poll(maxRecords: number, maxWaitMs: number): Promise<LogRecord[]> {
+    let records = await this.readAvailable(maxRecords);
+    if (records.length === 0 && maxWaitMs > 0 && !this.closed) {
+      await this.log.waitForData(maxWaitMs);
+      records = await this.readAvailable(maxRecords);
+    }
+    return records;
+  }
+
+  private async readAvailable(maxRecords: number): Promise<LogRecord[]> {
+    const out: LogRecord[] = [];
+    const count = this.position.size;
+    const ends = this.log.endOffsets(this.topic);
+    for (let i = 0; i < count && out.length < maxRecords; i++) {
+      const partition = (this.nextPartition + i) % count;
+      const offset = this.position.get(partition)!;
+      if (offset >= (ends.get(partition) ?? 0)) continue;
+      const share = Math.max(1, Math.ceil((maxRecords - out.length) / (count - i)));
+      const decoded = await this.log.readPartition(this.topic, partition, offset, READ_BYTES_PER_PARTITION, share);
+      for (const r of decoded) {
+        out.push({ topic: this.topic, partition, offset: r.offset, key: r.key, value: r.value, timestamp: r.timestamp, headers: r.headers });
+      }
+      const last = decoded[decoded.length - 1];
+      if (last) this.position.set(partition, last.offset + 1);
+    }
+    this.nextPartition = (this.nextPartition + 1) % Math.max(1, count);
+    return out;
+  }
+
+  async commit(offsets?: PartitionOffsets): Promise<void> {
+    await this.log.commitOffsets(this.group, this.topic, offsets ?? this.position);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}

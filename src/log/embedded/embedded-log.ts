@@ -1,0 +1,191 @@
+import { EventEmitter } from 'node:events';
+import { mkdir, readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SightlineError } from '../../core/errors.js';
+import { partitionForKey } from '../../core/partitioner.js';
+import type { AppendResult, Log, LogConsumer, LogRecordInput, LogStats, PartitionOffsets, TopicSpec } from '../../core/ports/log.js';
+import { EmbeddedConsumer } from './embedded-consumer.js';
+import { writeFileAtomic, writeFileIfAbsent } from './fs-durable.js';
+import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
+
+export interface EmbeddedLogOptions {
+  dir: string;
+  segmentBytes: number;
+  maxRecordBytes: number;
+  onRecovery?: PartitionLogOptions['onRecovery'];
+}
+
+const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
+
+/**
+ * The embedded backbone: a folder per topic, a folder per partition, segment files in each.
+ * Appends from any number of concurrent callers are written and fdatasynced together (group
+ * commit): while one flush runs, new appends stage for the next, so a burst of requests costs
+ * one fsync per partition rather than one per request or per event.
+ */
+export class EmbeddedLog implements Log {
+  private readonly topics = new Map<string, PartitionLog[]>();
+  private readonly durable = new EventEmitter();
+  private flushScheduled: Promise<void> | undefined;
+  private fsyncs = 0;
+  private appendedRecords = 0;
+  private closed = false;
+
+  private constructor(private readonly options: EmbeddedLogOptions) {
+    this.durable.setMaxListeners(0);
+  }
+
+  static async open(options: EmbeddedLogOptions): Promise<EmbeddedLog> {
+    const log = new EmbeddedLog(options);
+    await mkdir(options.dir, { recursive: true });
+    for (const entry of await readdir(options.dir, { withFileTypes: true })) {
+      if (entry.isDirectory() && TOPIC_NAME.test(entry.name)) await log.loadTopic(entry.name);
+    }
+    return log;
+  }
+
+  private async loadTopic(topic: string): Promise<void> {
+    const metaPath = join(this.options.dir, topic, 'topic.json');
+    let spec: TopicSpec;
+    try {
+      spec = JSON.parse(await readFile(metaPath, 'utf8')) as TopicSpec;
+    } catch {
+      return;
+    }
+    const partitions: PartitionLog[] = [];
+    for (let p = 0; p < spec.partitions; p++) {
+      partitions.push(await PartitionLog.open(join(this.options.dir, topic, String(p)), this.options));
+    }
+    this.topics.set(topic, partitions);
+  }
+
+  async ensureTopic(topic: string, spec: TopicSpec): Promise<void> {
+    if (this.topics.has(topic)) return;
+    if (!TOPIC_NAME.test(topic)) throw new SightlineError('SL_CONFIG_INVALID', `invalid topic name "${topic}"`);
+    if (!Number.isInteger(spec.partitions) || spec.partitions < 1 || spec.partitions > 1024) {
+      throw new SightlineError('SL_CONFIG_INVALID', `topic "${topic}" needs 1 to 1024 partitions`);
+    }
+    await writeFileIfAbsent(join(this.options.dir, topic, 'topic.json'), JSON.stringify({ partitions: spec.partitions }));
+    await this.loadTopic(topic);
+  }
+
+  partitionCount(topic: string): number {
+    return this.partitions(topic).length;
+  }
+
+  private partitions(topic: string): PartitionLog[] {
+    const partitions = this.topics.get(topic);
+    if (!partitions) throw new SightlineError('SL_LOG_TOPIC_UNKNOWN', `topic "${topic}" does not exist`);
+    return partitions;
+  }
+
+  async append(topic: string, records: readonly LogRecordInput[]): Promise<AppendResult[]> {
+    if (this.closed) throw new SightlineError('SL_LOG_CLOSED', 'the log is closed');
+    const partitions = this.partitions(topic);
+    const results: AppendResult[] = new Array(records.length);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      const partition = partitionForKey(record.key, partitions.length);
+      const log = partitions[partition]!;
+      log.checkWritable();
+      results[i] = { partition, offset: log.stage(record.key, record.value, record.timestamp, record.headers) };
+    }
+    this.appendedRecords += records.length;
+    await this.flushSoon();
+    return results;
+  }
+
+  /**
+   * Joins the next group flush. The flush starts on the next turn of the event loop, so every
+   * append that arrives in the same turn (many requests parsed together) shares it.
+   */
+  private flushSoon(): Promise<void> {
+    this.flushScheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+      this.flushScheduled = undefined;
+      await this.flushAll();
+    });
+    return this.flushScheduled;
+  }
+
+  private async flushAll(): Promise<void> {
+    const flushes: Promise<void>[] = [];
+    for (const partitions of this.topics.values()) {
+      for (const partition of partitions) {
+        if (partition.hasStaged) {
+          this.fsyncs++;
+          flushes.push(partition.flush());
+        }
+      }
+    }
+    await Promise.all(flushes);
+    this.durable.emit('durable');
+  }
+
+  endOffsets(topic: string): PartitionOffsets {
+    return new Map(this.partitions(topic).map((p, i) => [i, p.endOffset]));
+  }
+
+  /** Resolves when new records become durable, or after `ms`. */
+  waitForData(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.durable.off('durable', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      this.durable.once('durable', done);
+    });
+  }
+
+  readPartition(topic: string, partition: number, offset: number, maxBytes: number, maxRecords: number) {
+    const log = this.partitions(topic)[partition];
+    if (!log) throw new SightlineError('SL_LOG_OFFSET_OUT_OF_RANGE', `topic "${topic}" has no partition ${partition}`);
+    return log.read(offset, maxBytes, maxRecords);
+  }
+
+  private groupPath(group: string, topic: string): string {
+    return join(this.options.dir, topic, 'groups', `${encodeURIComponent(group)}.json`);
+  }
+
+  async committedOffsets(group: string, topic: string): Promise<PartitionOffsets> {
+    const count = this.partitionCount(topic);
+    const offsets: PartitionOffsets = new Map();
+    for (let p = 0; p < count; p++) offsets.set(p, 0);
+    try {
+      const stored = JSON.parse(await readFile(this.groupPath(group, topic), 'utf8')) as Record<string, number>;
+      for (const [p, offset] of Object.entries(stored)) offsets.set(Number(p), offset);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    }
+    return offsets;
+  }
+
+  async commitOffsets(group: string, topic: string, offsets: PartitionOffsets): Promise<void> {
+    await writeFileAtomic(this.groupPath(group, topic), JSON.stringify(Object.fromEntries(offsets)));
+  }
+
+  async consumer(group: string, topic: string): Promise<LogConsumer> {
+    this.partitions(topic);
+    return new EmbeddedConsumer(this, group, topic, await this.committedOffsets(group, topic));
+  }
+
+  stats(): LogStats {
+    return {
+      topics: [...this.topics].map(([topic, partitions]) => ({
+        topic,
+        partitions: partitions.map((p, partition) => ({ partition, endOffset: p.endOffset, bytes: p.bytes, segments: p.segmentCount })),
+      })),
+      fsyncs: this.fsyncs,
+      appendedRecords: this.appendedRecords,
+    };
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.flushScheduled;
+    for (const partitions of this.topics.values()) for (const p of partitions) await p.close();
+    this.durable.emit('durable');
+  }
+}

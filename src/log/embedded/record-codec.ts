@@ -1,0 +1,89 @@
+import { crc32 } from 'node:zlib';
+
+/**
+ * On-disk record frame:
+ *   u32 bodyLength | u32 crc32(body) | body
+ * body:
+ *   u8 magic | u64 offset | f64 timestamp | u16 keyLength | key | u16 headerCount
+ *   | (u16 nameLength | name | u32 valueLength | value)* | u32 valueLength | value
+ * The offset inside the body lets recovery and readers check that a frame is the one they expect.
+ */
+export const FRAME_HEADER_BYTES = 8;
+const MAGIC = 1;
+
+export interface DecodedRecord {
+  offset: number;
+  timestamp: number;
+  key: string;
+  headers: Record<string, string>;
+  value: Buffer;
+}
+
+export function encodeRecord(offset: number, key: string, value: Buffer, timestamp: number, headers: Record<string, string> | undefined): Buffer {
+  const keyBytes = Buffer.from(key);
+  const headerEntries = headers ? Object.entries(headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)] as const) : [];
+  let headerBytes = 0;
+  for (const [k, v] of headerEntries) headerBytes += 2 + k.length + 4 + v.length;
+  const bodyLength = 1 + 8 + 8 + 2 + keyBytes.length + 2 + headerBytes + 4 + value.length;
+  const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyLength);
+  let pos = FRAME_HEADER_BYTES;
+  pos = frame.writeUInt8(MAGIC, pos);
+  pos = frame.writeBigUInt64BE(BigInt(offset), pos);
+  pos = frame.writeDoubleBE(timestamp, pos);
+  pos = frame.writeUInt16BE(keyBytes.length, pos);
+  pos += keyBytes.copy(frame, pos);
+  pos = frame.writeUInt16BE(headerEntries.length, pos);
+  for (const [k, v] of headerEntries) {
+    pos = frame.writeUInt16BE(k.length, pos);
+    pos += k.copy(frame, pos);
+    pos = frame.writeUInt32BE(v.length, pos);
+    pos += v.copy(frame, pos);
+  }
+  pos = frame.writeUInt32BE(value.length, pos);
+  value.copy(frame, pos);
+  frame.writeUInt32BE(bodyLength, 0);
+  frame.writeUInt32BE(crc32(frame.subarray(FRAME_HEADER_BYTES)), 4);
+  return frame;
+}
+
+export type FrameScan =
+  | { kind: 'record'; record: DecodedRecord; frameLength: number }
+  | { kind: 'incomplete' }
+  | { kind: 'corrupt'; reason: string };
+
+/** Decodes the frame at `pos` of `buf`; 'incomplete' means the buffer ends inside the frame. */
+export function decodeFrame(buf: Buffer, pos: number, maxBodyLength: number): FrameScan {
+  if (buf.length - pos < FRAME_HEADER_BYTES) return { kind: 'incomplete' };
+  const bodyLength = buf.readUInt32BE(pos);
+  if (bodyLength < 25 || bodyLength > maxBodyLength) return { kind: 'corrupt', reason: `implausible frame length ${bodyLength}` };
+  if (buf.length - pos < FRAME_HEADER_BYTES + bodyLength) return { kind: 'incomplete' };
+  const body = buf.subarray(pos + FRAME_HEADER_BYTES, pos + FRAME_HEADER_BYTES + bodyLength);
+  if (crc32(body) !== buf.readUInt32BE(pos + 4)) return { kind: 'corrupt', reason: 'checksum mismatch' };
+  if (body[0] !== MAGIC) return { kind: 'corrupt', reason: `unknown magic ${body[0]}` };
+  let p = 1;
+  const offset = Number(body.readBigUInt64BE(p));
+  p += 8;
+  const timestamp = body.readDoubleBE(p);
+  p += 8;
+  const keyLength = body.readUInt16BE(p);
+  p += 2;
+  const key = body.toString('utf8', p, p + keyLength);
+  p += keyLength;
+  const headerCount = body.readUInt16BE(p);
+  p += 2;
+  const headers: Record<string, string> = {};
+  for (let i = 0; i < headerCount; i++) {
+    const nameLength = body.readUInt16BE(p);
+    p += 2;
+    const name = body.toString('utf8', p, p + nameLength);
+    p += nameLength;
+    const valueLength = body.readUInt32BE(p);
+    p += 4;
+    headers[name] = body.toString('utf8', p, p + valueLength);
+    p += valueLength;
+  }
+  const valueLength = body.readUInt32BE(p);
+  p += 4;
+  const value = body.subarray(p, p + valueLength);
+  return { kind: 'record', record: { offset, timestamp, key, headers, value }, frameLength: FRAME_HEADER_BYTES + bodyLength };
+}
