@@ -47,13 +47,16 @@ export class SightlineError extends Error {
   readonly code: ErrorCode;
   readonly status: number;
   readonly retryable: boolean;
+  /** For 429 and 503: when a client should try again. */
+  readonly retryAfterSeconds: number | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean }) {
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown; retryable?: boolean; retryAfterSeconds?: number }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'SightlineError';
     this.code = code;
     this.status = ERROR_CODES[code].status;
     this.retryable = options?.retryable ?? ERROR_CODES[code].retryable;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 
   toBody(): { code: ErrorCode; message: string } {

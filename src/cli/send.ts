@@ -1,0 +1,115 @@
+import { createReadStream } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { sendBatch } from '../client/batch-sender.js';
+import { SightlineError } from '../core/errors.js';
+
+export interface SendOptions {
+  url: string;
+  batchSize: string;
+  maxRetries: string;
+  concurrency: string;
+  gzip: boolean;
+  quiet: boolean;
+}
+
+const MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
+/** `sightline send FILE`: streams the file in batches; exit code 1 if any event was not accepted. */
+export async function send(file: string, options: SendOptions): Promise<void> {
+  const batchSize = Number(options.batchSize);
+  const concurrency = Math.max(1, Number(options.concurrency));
+  if (batchSize < 1) throw new SightlineError('SL_CLI_USAGE', '--batch-size must be at least 1');
+  const input = file === '-' ? process.stdin : createReadStream(file);
+  input.on('error', () => undefined);
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  const started = Date.now();
+  const totals = { lines: 0, accepted: 0, rejected: 0, failed: 0, retries: 0 };
+  const problems: string[] = [];
+  const progress = new Progress(options.quiet);
+  const inFlight = new Set<Promise<void>>();
+
+  const dispatch = async (batch: string[], firstLine: number): Promise<void> => {
+    const outcome = await sendBatch(batch, {
+      url: options.url,
+      maxRetries: Number(options.maxRetries),
+      gzip: options.gzip,
+      onRetry: ({ attempt, delayMs, reason }) => {
+        totals.retries++;
+        progress.note(`retry ${attempt} of lines ${firstLine}-${firstLine + batch.length - 1} in ${delayMs} ms (${reason})`);
+      },
+    });
+    totals.accepted += outcome.accepted;
+    totals.rejected += outcome.rejected.length;
+    for (const r of outcome.rejected) {
+      if (problems.length < 20) problems.push(`line ${firstLine + r.index}: ${r.code} ${r.message}`);
+    }
+    if (outcome.failure) {
+      totals.failed += batch.length;
+      problems.push(`lines ${firstLine}-${firstLine + batch.length - 1} not sent: ${outcome.failure.code} ${outcome.failure.message}`);
+    }
+    progress.update(totals, started);
+  };
+
+  let batch: string[] = [];
+  let batchBytes = 0;
+  let batchFirstLine = 1;
+  let lineNo = 0;
+  const flush = async (): Promise<void> => {
+    if (batch.length === 0) return;
+    const p = dispatch(batch, batchFirstLine).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    batch = [];
+    batchBytes = 0;
+    if (inFlight.size >= concurrency) await Promise.race(inFlight);
+  };
+  try {
+    for await (const line of lines) {
+      lineNo++;
+      if (line.trim() === '') continue;
+      if (batch.length === 0) batchFirstLine = lineNo;
+      batch.push(line);
+      batchBytes += line.length + 1;
+      totals.lines++;
+      if (batch.length >= batchSize || batchBytes >= MAX_BATCH_BYTES) await flush();
+    }
+  } catch (err) {
+    throw new SightlineError('SL_CLI_USAGE', `cannot read ${file}: ${(err as Error).message}`);
+  }
+  await flush();
+  await Promise.all(inFlight);
+  progress.done();
+  const seconds = (Date.now() - started) / 1000;
+  for (const p of problems) process.stderr.write(`  ${p}\n`);
+  process.stdout.write(
+    `sent ${totals.lines} events: ${totals.accepted} accepted, ${totals.rejected} rejected, ${totals.failed} not delivered, ${totals.retries} retries ` +
+      `(${seconds.toFixed(1)} s, ${Math.round(totals.accepted / Math.max(seconds, 0.001))} events/s)\n`,
+  );
+  if (totals.accepted !== totals.lines) process.exitCode = 1;
+}
+
+/** One updating line on a terminal; a line every few seconds otherwise (CI logs). */
+class Progress {
+  private lastPrint = 0;
+  private readonly tty = process.stderr.isTTY === true;
+
+  constructor(private readonly quiet: boolean) {}
+
+  update(t: { lines: number; accepted: number; rejected: number; failed: number }, started: number): void {
+    if (this.quiet) return;
+    const now = Date.now();
+    if (!this.tty && now - this.lastPrint < 2000) return;
+    this.lastPrint = now;
+    const rate = Math.round(t.accepted / Math.max((now - started) / 1000, 0.001));
+    const text = `read ${t.lines} · accepted ${t.accepted} · rejected ${t.rejected} · not delivered ${t.failed} · ${rate} events/s`;
+    process.stderr.write(this.tty ? `\r${text}\x1b[K` : `${text}\n`);
+  }
+
+  note(text: string): void {
+    if (this.quiet) return;
+    process.stderr.write(this.tty ? `\r${text}\x1b[K\n` : `${text}\n`);
+  }
+
+  done(): void {
+    if (!this.quiet && this.tty) process.stderr.write('\n');
+  }
+}

@@ -1,0 +1,45 @@
+import { SightlineError } from '../core/errors.js';
+
+interface PartitionStatus {
+  partition: number;
+  end_offset: number;
+  processed_offset: number;
+  committed_offset: number;
+  backlog: number;
+  bytes: number;
+}
+
+/** `sightline status`: asks a running platform for /v1/status and prints it readably. */
+export async function status(options: { url: string; json: boolean }): Promise<void> {
+  let doc: any;
+  try {
+    const response = await fetch(new URL('/v1/status', options.url));
+    if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
+    doc = await response.json();
+  } catch (err) {
+    throw new SightlineError('SL_CLIENT_REQUEST_FAILED', `cannot reach Sightline at ${options.url}: ${(err as Error).message}`);
+  }
+  if (options.json) {
+    process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
+    return;
+  }
+  const out: string[] = [];
+  out.push(`Sightline ${doc.version} at ${options.url} (data: ${doc.data_dir})`, '');
+  for (const topic of doc.log.topics) {
+    out.push(`log topic "${topic.topic}"`);
+    out.push(table(['partition', 'end offset', 'processed', 'committed', 'backlog', 'bytes'], topic.partitions.map((p: PartitionStatus) => [p.partition, p.end_offset, p.processed_offset, p.committed_offset, p.backlog, p.bytes])));
+  }
+  const pr = doc.processor;
+  out.push('', `processor "${pr.pipeline}": watermark ${pr.watermark === null ? '-' : new Date(pr.watermark).toISOString()}, stored ${pr.stored}, duplicates ${pr.duplicates}, late ${pr.late}${pr.ok ? '' : `, STALLED: ${pr.reason}`}`);
+  out.push('', `hot store ${doc.hot_store.file} (${doc.hot_store.bytes} bytes)`);
+  out.push(table(['table', 'rows'], doc.hot_store.tables.map((t: { table: string; rows: number }) => [t.table, t.rows])));
+  out.push('', `cold store ${doc.cold_store.root}: ${doc.cold_store.files} Parquet files, ${doc.cold_store.bytes} bytes`);
+  out.push(table(['dataset', 'files', 'bytes'], Object.entries(doc.cold_store.datasets as Record<string, { files: number; bytes: number }>).map(([k, v]) => [k, v.files, v.bytes])));
+  process.stdout.write(out.join('\n') + '\n');
+}
+
+function table(header: string[], rows: Array<Array<string | number>>): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const widths = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? '').length)));
+  return cells.map((r) => '  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ')).join('\n');
+}

@@ -1,0 +1,131 @@
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { Ajv } from 'ajv';
+import { parse as parseYaml } from 'yaml';
+import { parseDuration } from '../core/duration.js';
+import { SightlineError } from '../core/errors.js';
+import { CONFIG_SCHEMA } from './schema.js';
+
+export interface AggregationConfig {
+  name: string;
+  match: { source?: string; type?: string };
+  /** Dotted path of the grouping field, e.g. payload.page. */
+  groupBy: string[];
+  /** Name of the grouping field in API rows, the last step of groupBy (`page`). */
+  groupField: string;
+  windows: Array<{ label: string; ms: number }>;
+}
+
+export interface SightlineConfig {
+  dataDir: string;
+  server: { host: string; port: number };
+  log: { partitions: number; segmentBytes: number; maxRecordBytes: number };
+  ingest: {
+    maxBodyBytes: number;
+    maxEventsPerBatch: number;
+    maxEventBytes: number;
+    maxDepth: number;
+    maxStringLength: number;
+    maxFutureSkewMs: number;
+    maxBacklogEvents: number;
+    maxInFlightBytes: number;
+    retryAfterSeconds: number;
+  };
+  process: { batchSize: number; dedupWindowMs: number; allowedLatenessMs: number; watermarkDelayMs: number };
+  enrichment: {
+    referenceData?: { path: string; format: 'csv' | 'json'; key: string; joinOn: string[]; reloadIntervalMs: number };
+  };
+  aggregations: AggregationConfig[];
+  cold: { rollRows: number; rollIntervalMs: number };
+  api: { defaultLimit: number; maxLimit: number };
+  logLevel: string;
+}
+
+const ajv = new Ajv({ useDefaults: true, allErrors: true, strict: false });
+const validate = ajv.compile(CONFIG_SCHEMA);
+
+/** Validates raw config (from a file or an object) and turns it into typed, resolved values. */
+export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineConfig {
+  const doc = structuredClone(raw ?? {}) as Record<string, unknown>;
+  if (!validate(doc)) {
+    const details = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new SightlineError('SL_CONFIG_INVALID', `configuration is invalid: ${details}`);
+  }
+  const c = doc as any;
+  const aggregations: AggregationConfig[] = c.aggregations.map((a: any) => {
+    const path = String(a.groupBy).split('.');
+    return {
+      name: a.name,
+      match: a.match ?? {},
+      groupBy: path,
+      groupField: path[path.length - 1]!,
+      windows: (a.windows as string[]).map((label) => ({ label, ms: parseDuration(label) })),
+    };
+  });
+  const names = new Set<string>();
+  for (const a of aggregations) {
+    if (names.has(a.name)) throw new SightlineError('SL_CONFIG_INVALID', `aggregation "${a.name}" is declared twice`);
+    names.add(a.name);
+  }
+  const ref = c.enrichment.referenceData;
+  return {
+    dataDir: resolve(baseDir, c.dataDir),
+    server: c.server,
+    log: c.log,
+    ingest: { ...c.ingest, maxFutureSkewMs: parseDuration(c.ingest.maxFutureSkew) },
+    process: {
+      batchSize: c.process.batchSize,
+      dedupWindowMs: parseDuration(c.process.dedupWindow),
+      allowedLatenessMs: parseDuration(c.process.allowedLateness),
+      watermarkDelayMs: parseDuration(c.process.watermarkDelay),
+    },
+    enrichment: ref
+      ? {
+          referenceData: {
+            path: resolve(baseDir, ref.path),
+            format: ref.format ?? (String(ref.path).toLowerCase().endsWith('.csv') ? 'csv' : 'json'),
+            key: ref.key,
+            joinOn: String(ref.joinOn).split('.'),
+            reloadIntervalMs: parseDuration(ref.reloadInterval),
+          },
+        }
+      : {},
+    aggregations,
+    cold: { rollRows: c.cold.rollRows, rollIntervalMs: parseDuration(c.cold.rollInterval) },
+    api: c.api,
+    logLevel: c.logLevel,
+  };
+}
+
+/** Reads a YAML or JSON config file (YAML is a superset of JSON); paths in it are relative to it. */
+export async function loadConfigFile(path: string | undefined, overrides: Record<string, unknown> = {}): Promise<SightlineConfig> {
+  let raw: Record<string, unknown> = {};
+  let baseDir = process.cwd();
+  if (path) {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (err) {
+      throw new SightlineError('SL_CONFIG_INVALID', `cannot read config file ${path}: ${(err as Error).message}`);
+    }
+    try {
+      raw = (parseYaml(text) as Record<string, unknown> | null) ?? {};
+    } catch (err) {
+      throw new SightlineError('SL_CONFIG_INVALID', `config file ${path} is not valid YAML or JSON: ${(err as Error).message}`);
+    }
+    baseDir = dirname(resolve(path));
+  }
+  return buildConfig(deepMerge(raw, overrides), baseDir);
+}
+
+function deepMerge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const prev = out[k];
+    out[k] =
+      v && typeof v === 'object' && !Array.isArray(v) && prev && typeof prev === 'object' && !Array.isArray(prev)
+        ? deepMerge(prev as Record<string, unknown>, v as Record<string, unknown>)
+        : v;
+  }
+  return out;
+}

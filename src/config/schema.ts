@@ -1,0 +1,123 @@
+import { DURATION_PATTERN } from '../core/duration.js';
+
+const duration = { anyOf: [{ type: 'string', pattern: DURATION_PATTERN }, { type: 'integer', minimum: 0 }] };
+const positive = (d: number, max?: number) => ({ type: 'integer', minimum: 1, ...(max ? { maximum: max } : {}), default: d });
+
+/**
+ * The one configuration schema. Ajv fills in every default, so a missing file, an empty file and
+ * a partial file all give a complete configuration; anything unknown or mistyped fails at start.
+ */
+export const CONFIG_SCHEMA = {
+  type: 'object',
+  additionalProperties: false,
+  default: {},
+  properties: {
+    dataDir: { type: 'string', default: './sightline-data' },
+    server: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'integer', minimum: 0, maximum: 65535, default: 8080 },
+      },
+    },
+    log: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        partitions: positive(4, 1024),
+        segmentBytes: positive(128 * 1024 * 1024),
+        maxRecordBytes: positive(4 * 1024 * 1024),
+      },
+    },
+    ingest: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        maxBodyBytes: positive(10 * 1024 * 1024),
+        maxEventsPerBatch: positive(10_000),
+        maxEventBytes: positive(1024 * 1024),
+        maxDepth: positive(32),
+        maxStringLength: positive(65_536),
+        maxFutureSkew: { ...duration, default: '1d' },
+        /** Unprocessed events in the log above which ingest answers 429. */
+        maxBacklogEvents: positive(1_000_000),
+        /** Bytes of request bodies being parsed or appended at once, above which ingest answers 429. */
+        maxInFlightBytes: positive(256 * 1024 * 1024),
+        retryAfterSeconds: positive(1, 3600),
+      },
+    },
+    process: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        batchSize: positive(5000, 100_000),
+        dedupWindow: { ...duration, default: '5m' },
+        allowedLateness: { ...duration, default: '1m' },
+        watermarkDelay: { ...duration, default: '5s' },
+      },
+    },
+    enrichment: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        referenceData: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['path'],
+          properties: {
+            path: { type: 'string' },
+            format: { enum: ['csv', 'json'] },
+            key: { type: 'string', default: 'user_id' },
+            joinOn: { type: 'string', default: 'payload.user_id' },
+            reloadInterval: { ...duration, default: '2s' },
+          },
+        },
+      },
+    },
+    aggregations: {
+      type: 'array',
+      default: [{ name: 'page-views', match: { type: 'page_view' }, groupBy: 'payload.page', windows: ['1m', '5m'] }],
+      items: {
+        type: 'object',
+        additionalProperties: false,
+        required: ['name', 'groupBy', 'windows'],
+        properties: {
+          name: { type: 'string', pattern: '^[a-z0-9][a-z0-9_-]{0,63}$' },
+          match: {
+            type: 'object',
+            additionalProperties: false,
+            default: {},
+            properties: { source: { type: 'string' }, type: { type: 'string' } },
+          },
+          groupBy: { type: 'string', pattern: '^(payload|metadata)(\\.[A-Za-z0-9_-]+)+$' },
+          windows: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: DURATION_PATTERN } },
+        },
+      },
+    },
+    cold: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        rollRows: positive(500_000),
+        rollInterval: { ...duration, default: '1m' },
+      },
+    },
+    api: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        defaultLimit: positive(100),
+        maxLimit: positive(1000),
+      },
+    },
+    logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
+  },
+} as const;

@@ -1,0 +1,106 @@
+import type { PartitionOffsets } from './log.js';
+
+/** One raw event as the processor writes it. payload/metadata are JSON text. */
+export interface EventRow {
+  /** partition * 2^40 + offset: unique, stable across replays, the paging tiebreak. */
+  logPos: number;
+  id: string;
+  source: string;
+  type: string;
+  timestamp: number;
+  userId: string | null;
+  payload: string;
+  metadata: string;
+  late: boolean;
+}
+
+/** The absolute count of one group in one window (not a delta: rewriting it is idempotent). */
+export interface WindowCount {
+  name: string;
+  window: string;
+  windowStart: number;
+  windowEnd: number;
+  group: string;
+  count: number;
+}
+
+/**
+ * Everything one processed batch changes, committed as one unit together with the offsets that
+ * produced it. This is what makes the processor's effect exactly-once: after a crash the store
+ * holds either all of a batch and its offsets, or none of it.
+ */
+export interface ProcessedBatch {
+  pipeline: string;
+  rows: EventRow[];
+  windows: WindowCount[];
+  /** Windows whose end is at or before this time become final. */
+  finalizeThrough: number;
+  watermark: number | null;
+  offsets: PartitionOffsets;
+  duplicates: number;
+  late: number;
+}
+
+export interface PipelineCheckpoint {
+  offsets: PartitionOffsets;
+  watermark: number | null;
+  openWindows: WindowCount[];
+  commitNo: number;
+  duplicates: number;
+  late: number;
+}
+
+export interface StoredEvent {
+  id: string;
+  source: string;
+  type: string;
+  timestamp: number;
+  payload: Record<string, unknown>;
+  metadata: Record<string, unknown>;
+}
+
+export interface RecentEventsQuery {
+  source?: string;
+  type?: string;
+  userId?: string;
+  limit: number;
+  /** Exclusive upper bound (timestamp, logPos) from a previous page. */
+  before?: { timestamp: number; logPos: number };
+}
+
+export interface AggregateQuery {
+  name: string;
+  window: string;
+  from?: number;
+  to?: number;
+  group?: string;
+  limit: number;
+}
+
+export interface WindowRow extends WindowCount {
+  final: boolean;
+}
+
+export interface TableStats {
+  table: string;
+  rows: number;
+}
+
+export interface HotStoreStats {
+  file: string;
+  bytes: number;
+  tables: TableStats[];
+}
+
+export interface HotStore {
+  loadCheckpoint(pipeline: string, partitions: number): Promise<PipelineCheckpoint>;
+  /** Ids with event time at or after `since`, to rebuild the dedup state after a restart. */
+  idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>>;
+  /** Which of `ids` are stored already; for late events older than the dedup state reaches. */
+  existingIds(ids: readonly string[]): Promise<Set<string>>;
+  commit(batch: ProcessedBatch): Promise<void>;
+  recentEvents(query: RecentEventsQuery): Promise<Array<StoredEvent & { logPos: number }>>;
+  aggregates(query: AggregateQuery): Promise<WindowRow[]>;
+  stats(): Promise<HotStoreStats>;
+  close(): Promise<void>;
+}

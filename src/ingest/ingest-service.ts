@@ -1,0 +1,98 @@
+import { type EventLimits, checkEvent } from '../core/event-check.js';
+import type { ErrorCode } from '../core/errors.js';
+import { SightlineError } from '../core/errors.js';
+import type { Log, LogRecordInput } from '../core/ports/log.js';
+import type { BatchItem } from './parse-body.js';
+
+export interface IngestResult {
+  accepted: number;
+  rejected: Array<{ index: number; code: ErrorCode; message: string }>;
+}
+
+export interface IngestCounters {
+  requests: number;
+  accepted: number;
+  rejected: number;
+  throttled: number;
+  bytes: number;
+}
+
+export interface IngestServiceOptions {
+  log: Log;
+  topic: string;
+  limits: EventLimits;
+  /** Unprocessed events above which new batches are refused with 429. */
+  maxBacklogEvents: number;
+  maxInFlightBytes: number;
+  retryAfterSeconds: number;
+  backlog: () => number;
+}
+
+/**
+ * Checks each event of a batch and appends the good ones to the log, keyed by event id. The
+ * promise resolves only once the log made them durable, so a 200 means "survives kill -9".
+ */
+export class IngestService {
+  private inFlightBytes = 0;
+  private stopping = false;
+  readonly counters: IngestCounters = { requests: 0, accepted: 0, rejected: 0, throttled: 0, bytes: 0 };
+
+  constructor(private readonly options: IngestServiceOptions) {}
+
+  /** Throws SL_INGEST_BACKPRESSURE when the platform should not take `bytes` more right now. */
+  admit(bytes: number): void {
+    const retryAfterSeconds = this.options.retryAfterSeconds;
+    if (this.stopping) throw new SightlineError('SL_INGEST_STOPPING', 'the platform is shutting down', { retryAfterSeconds });
+    const backlog = this.options.backlog();
+    if (backlog > this.options.maxBacklogEvents) {
+      this.counters.throttled++;
+      throw new SightlineError('SL_INGEST_BACKPRESSURE', `${backlog} events wait for processing (limit ${this.options.maxBacklogEvents}); retry later`, {
+        retryAfterSeconds,
+      });
+    }
+    if (this.inFlightBytes + bytes > this.options.maxInFlightBytes && this.inFlightBytes > 0) {
+      this.counters.throttled++;
+      throw new SightlineError('SL_INGEST_BACKPRESSURE', `${this.inFlightBytes} bytes of batches are in flight; retry later`, { retryAfterSeconds });
+    }
+  }
+
+  async ingest(items: BatchItem[], bytes: number, headers: { traceparent?: string } = {}): Promise<IngestResult> {
+    this.inFlightBytes += bytes;
+    try {
+      this.counters.requests++;
+      this.counters.bytes += bytes;
+      const now = Date.now();
+      const rejected: IngestResult['rejected'] = [];
+      const records: LogRecordInput[] = [];
+      for (let index = 0; index < items.length; index++) {
+        const item = items[index]!;
+        if ('error' in item) {
+          rejected.push({ index, code: 'SL_EVENT_UNPARSEABLE', message: item.error });
+          continue;
+        }
+        const checked = checkEvent(item.value, this.options.limits, now);
+        if (!checked.ok) {
+          rejected.push({ index, code: checked.code, message: checked.message });
+          continue;
+        }
+        const traceparent = typeof checked.event.metadata.traceparent === 'string' ? checked.event.metadata.traceparent : headers.traceparent;
+        records.push({
+          key: checked.event.id,
+          value: checked.bytes,
+          timestamp: checked.event.timestamp,
+          ...(traceparent ? { headers: { traceparent } } : {}),
+        });
+      }
+      if (records.length > 0) await this.options.log.append(this.options.topic, records);
+      this.counters.accepted += records.length;
+      this.counters.rejected += rejected.length;
+      return { accepted: records.length, rejected };
+    } finally {
+      this.inFlightBytes -= bytes;
+    }
+  }
+
+  stop(): void {
+    this.stopping = true;
+  }
+}

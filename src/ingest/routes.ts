@@ -1,0 +1,89 @@
+import { createGunzip } from 'node:zlib';
+import type { FastifyInstance } from 'fastify';
+import { SightlineError } from '../core/errors.js';
+import { ERROR_BODY_SCHEMA } from '../serve/errors.js';
+import type { IngestService } from './ingest-service.js';
+import { type BodyFormat, parseBody } from './parse-body.js';
+
+export interface IngestRoutesOptions {
+  service: IngestService;
+  maxBodyBytes: number;
+  maxEventsPerBatch: number;
+}
+
+const FORMATS: Record<string, BodyFormat> = {
+  'application/json': 'json',
+  'application/x-ndjson': 'ndjson',
+  'application/ndjson': 'ndjson',
+  'application/jsonl': 'ndjson',
+};
+
+const INGEST_RESULT_SCHEMA = {
+  type: 'object',
+  required: ['accepted', 'rejected'],
+  properties: {
+    accepted: { type: 'integer', description: 'Events made durable in the log.' },
+    rejected: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['index', 'code', 'message'],
+        properties: { index: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } },
+      },
+    },
+  },
+} as const;
+
+/** POST /v1/events: a JSON array or NDJSON body, optionally gzip, checked per event. */
+export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptions): Promise<void> {
+  const { service } = opts;
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(Object.keys(FORMATS), { parseAs: 'buffer', bodyLimit: opts.maxBodyBytes }, (_req, body, done) => {
+    done(null, body);
+  });
+
+  // Refuse before reading the body: under backpressure the bytes should stay with the client.
+  app.addHook('onRequest', async (request) => {
+    if (request.method === 'POST') service.admit(Number(request.headers['content-length'] ?? 0));
+  });
+
+  // Decompress before the body limit is counted, so the limit bounds what we hold in memory.
+  app.addHook('preParsing', async (request, _reply, payload) => {
+    const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
+    if (encoding === 'identity') return payload;
+    if (encoding !== 'gzip' && encoding !== 'x-gzip') {
+      throw new SightlineError('SL_INGEST_UNSUPPORTED_ENCODING', `Content-Encoding "${encoding}" is not supported; use gzip`);
+    }
+    const gunzip = createGunzip() as ReturnType<typeof createGunzip> & { receivedEncodedLength: number };
+    // Fastify checks Content-Length against this, not against the decompressed bytes.
+    gunzip.receivedEncodedLength = 0;
+    payload.on('data', (chunk: Buffer) => {
+      gunzip.receivedEncodedLength += chunk.length;
+    });
+    payload.on('error', (err) => gunzip.destroy(err));
+    return payload.pipe(gunzip);
+  });
+
+  app.post(
+    '/v1/events',
+    {
+      schema: {
+        summary: 'Ingest a batch of events',
+        description:
+          'A JSON array of events (or one event) with Content-Type application/json, or NDJSON with application/x-ndjson; ' +
+          'Content-Encoding gzip is accepted. Each event is checked on its own: the response counts the accepted ones and lists ' +
+          'every rejected one with its index, code and message. Accepted events are durable before the response is sent.',
+        tags: ['ingest'],
+        response: { 200: INGEST_RESULT_SCHEMA, 400: ERROR_BODY_SCHEMA, 413: ERROR_BODY_SCHEMA, 415: ERROR_BODY_SCHEMA, 429: ERROR_BODY_SCHEMA, 503: ERROR_BODY_SCHEMA },
+      },
+    },
+    async (request) => {
+      const body = request.body as Buffer;
+      const mime = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+      const format = FORMATS[mime] ?? 'json';
+      const items = parseBody(body, format, opts.maxEventsPerBatch);
+      const traceparent = request.headers.traceparent;
+      return service.ingest(items, body.length, typeof traceparent === 'string' ? { traceparent } : {});
+    },
+  );
+}

@@ -1,0 +1,160 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { pino, type Logger } from 'pino';
+import type { SightlineConfig } from './config/config.js';
+import type { ReferenceData } from './core/ports/reference-data.js';
+import { IngestService } from './ingest/ingest-service.js';
+import { EmbeddedLog } from './log/embedded/embedded-log.js';
+import { Processor } from './process/processor.js';
+import { FileReferenceData } from './process/reference/file-reference-data.js';
+import { buildServer } from './serve/server.js';
+import { Archiver } from './store/cold/archiver.js';
+import { LocalColdStore } from './store/cold/local/local-cold-store.js';
+import { DuckDbHotStore } from './store/hot/duckdb-hot-store.js';
+import { VERSION } from './version.js';
+
+export const EVENTS_TOPIC = 'events';
+export const MAIN_PIPELINE = 'main';
+
+export interface RunningPlatform {
+  url: string;
+  config: SightlineConfig;
+  logger: Logger;
+  /** Stops taking events, processes all accepted ones, flushes both stores. */
+  stop(): Promise<void>;
+}
+
+/** Starts the embedded platform: log, processor, hot and cold stores and the API, in this process. */
+export async function startPlatform(config: SightlineConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningPlatform> {
+  await mkdir(config.dataDir, { recursive: true });
+  const log = await EmbeddedLog.open({
+    dir: join(config.dataDir, 'log'),
+    segmentBytes: config.log.segmentBytes,
+    maxRecordBytes: config.log.maxRecordBytes,
+    onRecovery: (info) => logger.warn(info, 'log recovery cut a torn tail (never-acknowledged bytes)'),
+  });
+  await log.ensureTopic(EVENTS_TOPIC, { partitions: config.log.partitions });
+  await mkdir(join(config.dataDir, 'hot'), { recursive: true });
+  const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'));
+  const cold = await LocalColdStore.open(join(config.dataDir, 'cold'));
+
+  let reference: ReferenceData | undefined;
+  const ref = config.enrichment.referenceData;
+  if (ref) {
+    reference = await FileReferenceData.open({
+      ...ref,
+      onReload: (info) => (info.error ? logger.error(info, 'reference data reload failed; keeping the previous table') : logger.info(info, 'reference data loaded')),
+    });
+  }
+
+  const archiver = new Archiver({ hot, cold, rollRows: config.cold.rollRows, rollIntervalMs: config.cold.rollIntervalMs, logger: logger.child({ component: 'cold' }) });
+  await archiver.start();
+  const processor = new Processor({
+    log,
+    topic: EVENTS_TOPIC,
+    hot,
+    spec: {
+      name: MAIN_PIPELINE,
+      dedupWindowMs: config.process.dedupWindowMs,
+      allowedLatenessMs: config.process.allowedLatenessMs,
+      watermarkDelayMs: config.process.watermarkDelayMs,
+      aggregations: config.aggregations,
+      ...(ref && { joinOn: ref.joinOn }),
+    },
+    ...(reference && { reference }),
+    batchSize: config.process.batchSize,
+    logger: logger.child({ component: 'process' }),
+    onCommitted: (plan) => archiver.noteCommitted(plan.rows.length),
+  });
+  await processor.start();
+
+  const ingest = new IngestService({
+    log,
+    topic: EVENTS_TOPIC,
+    limits: {
+      maxEventBytes: config.ingest.maxEventBytes,
+      maxDepth: config.ingest.maxDepth,
+      maxStringLength: config.ingest.maxStringLength,
+      maxFutureSkewMs: config.ingest.maxFutureSkewMs,
+    },
+    maxBacklogEvents: config.ingest.maxBacklogEvents,
+    maxInFlightBytes: config.ingest.maxInFlightBytes,
+    retryAfterSeconds: config.ingest.retryAfterSeconds,
+    backlog: () => processor.totalBacklog(),
+  });
+
+  const status = async (): Promise<Record<string, unknown>> => {
+    const processed = processor.committedOffsets();
+    const committed = await log.committedOffsets(MAIN_PIPELINE, EVENTS_TOPIC);
+    const logStats = log.stats();
+    const coldFiles = await cold.list('');
+    const datasets = new Map<string, { files: number; bytes: number }>();
+    for (const f of coldFiles) {
+      const dataset = f.key.split('/')[0]!;
+      const d = datasets.get(dataset) ?? { files: 0, bytes: 0 };
+      d.files++;
+      d.bytes += f.bytes;
+      datasets.set(dataset, d);
+    }
+    return {
+      version: VERSION,
+      data_dir: config.dataDir,
+      log: {
+        fsyncs: logStats.fsyncs,
+        topics: logStats.topics.map((t) => ({
+          topic: t.topic,
+          partitions: t.partitions.map((p) => ({
+            partition: p.partition,
+            end_offset: p.endOffset,
+            processed_offset: processed.get(p.partition) ?? 0,
+            committed_offset: committed.get(p.partition) ?? 0,
+            backlog: Math.max(0, p.endOffset - (processed.get(p.partition) ?? 0)),
+            bytes: p.bytes,
+            segments: p.segments,
+          })),
+        })),
+      },
+      ingest: ingest.counters,
+      processor: { pipeline: MAIN_PIPELINE, watermark: processor.watermark, ...processor.counters, ...processor.health() },
+      hot_store: await hot.stats(),
+      cold_store: {
+        root: cold.root,
+        files: coldFiles.length,
+        bytes: coldFiles.reduce((s, f) => s + f.bytes, 0),
+        datasets: Object.fromEntries(datasets),
+        rows_written: archiver.rowsWritten,
+        last_error: archiver.lastError,
+      },
+      ...(reference && { reference_data: reference.info() }),
+    };
+  };
+
+  const ready = (): { ready: boolean; reasons: string[] } => {
+    const reasons: string[] = [];
+    const health = processor.health();
+    if (!health.ok) reasons.push(`processor: ${health.reason}`);
+    if (archiver.lastError) reasons.push(`cold store: ${archiver.lastError}`);
+    return { ready: reasons.length === 0, reasons };
+  };
+
+  const app: FastifyInstance = await buildServer({ config, logger, ingest, hot, status, ready, version: VERSION });
+  const address = await app.listen({ host: config.server.host, port: config.server.port });
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info('stopping: no new events; processing what was accepted');
+      ingest.stop();
+      await app.close();
+      await processor.stop();
+      await archiver.stop();
+      await reference?.close();
+      await hot.close();
+      await log.close();
+      logger.info('stopped cleanly');
+    })();
+    return stopping;
+  };
+  return { url: address, config, logger, stop };
+}

@@ -1,0 +1,182 @@
+import type { AggregationConfig } from '../config/config.js';
+import { isPlainObject, readPath, type SightlineEvent } from '../core/envelope.js';
+import type { EventRow, WindowCount } from '../core/ports/hot-store.js';
+import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
+import type { ReferenceData } from '../core/ports/reference-data.js';
+import type { DedupState } from './dedup-state.js';
+import { tumblingStart, windowKey, type WindowState } from './window-state.js';
+
+export interface PipelineSpec {
+  name: string;
+  dedupWindowMs: number;
+  allowedLatenessMs: number;
+  watermarkDelayMs: number;
+  aggregations: AggregationConfig[];
+  /** Path of the join key in the event for reference data (payload.user_id). */
+  joinOn?: string[];
+}
+
+export interface PipelineState {
+  dedup: DedupState;
+  windows: WindowState;
+  watermark: number | null;
+}
+
+const LOG_POS_PARTITION_SHIFT = 2 ** 40;
+
+export function logPosition(partition: number, offset: number): number {
+  return partition * LOG_POS_PARTITION_SHIFT + offset;
+}
+
+interface Classified {
+  record: LogRecord;
+  event: SightlineEvent;
+  late: boolean;
+  /** Late and older than the dedup state reaches: only the store can say if it is a repeat. */
+  needsStoreLookup: boolean;
+}
+
+export interface Classification {
+  items: Classified[];
+  duplicates: number;
+  undecodable: number;
+  watermark: number | null;
+  lookupIds: string[];
+  /** Next offset per partition after this batch, counting repeats and undecodable records too. */
+  nextOffsets: PartitionOffsets;
+}
+
+/**
+ * First half of a batch: decode, drop repeats the dedup state knows, advance the watermark event
+ * by event (bounded out-of-orderness: max event time seen minus the delay) and mark late events.
+ * Nothing in `state` is changed; the processor applies the result only after the store commit.
+ */
+export function classifyBatch(records: readonly LogRecord[], state: PipelineState, spec: PipelineSpec): Classification {
+  const items: Classified[] = [];
+  const batchSeen = new Set<string>();
+  let duplicates = 0;
+  let undecodable = 0;
+  let watermark = state.watermark;
+  const lookupIds: string[] = [];
+  const nextOffsets: PartitionOffsets = new Map();
+  for (const record of records) {
+    nextOffsets.set(record.partition, Math.max(nextOffsets.get(record.partition) ?? 0, record.offset + 1));
+    let event: SightlineEvent;
+    try {
+      event = JSON.parse(record.value.toString('utf8')) as SightlineEvent;
+    } catch {
+      undecodable++;
+      continue;
+    }
+    if (state.dedup.has(event.id) || batchSeen.has(event.id)) {
+      duplicates++;
+      continue;
+    }
+    batchSeen.add(event.id);
+    const candidate = event.timestamp - spec.watermarkDelayMs;
+    if (watermark === null || candidate > watermark) watermark = candidate;
+    const late = event.timestamp < watermark - spec.allowedLatenessMs;
+    const needsStoreLookup = late && event.timestamp < watermark - spec.dedupWindowMs;
+    if (needsStoreLookup) lookupIds.push(event.id);
+    items.push({ record, event, late, needsStoreLookup });
+  }
+  return { items, duplicates, undecodable, watermark, lookupIds, nextOffsets };
+}
+
+export interface BatchPlan {
+  rows: EventRow[];
+  windows: WindowCount[];
+  newIds: Array<{ id: string; timestamp: number }>;
+  watermark: number | null;
+  finalizeThrough: number;
+  duplicates: number;
+  late: number;
+  undecodable: number;
+  enrichmentMisses: number;
+  unaggregated: number;
+  offsets: PartitionOffsets;
+}
+
+/** Second half: enrich, count into windows, and build the rows; `stored` are ids the store already has. */
+export function assembleBatch(
+  classification: Classification,
+  stored: ReadonlySet<string>,
+  state: PipelineState,
+  spec: PipelineSpec,
+  reference: ReferenceData | undefined,
+  startOffsets: PartitionOffsets,
+): BatchPlan {
+  const rows: EventRow[] = [];
+  const newIds: Array<{ id: string; timestamp: number }> = [];
+  const touched = new Map<string, WindowCount>();
+  const offsets = new Map(startOffsets);
+  for (const [partition, next] of classification.nextOffsets) offsets.set(partition, next);
+  let duplicates = classification.duplicates;
+  let late = 0;
+  let enrichmentMisses = 0;
+  let unaggregated = 0;
+  for (const { record, event, late: isLate, needsStoreLookup } of classification.items) {
+    if (needsStoreLookup && stored.has(event.id)) {
+      duplicates++;
+      continue;
+    }
+    newIds.push({ id: event.id, timestamp: event.timestamp });
+    if (spec.joinOn && reference) {
+      const key = readPath(event, spec.joinOn);
+      const profile = typeof key === 'string' || typeof key === 'number' ? reference.lookup(String(key)) : undefined;
+      if (profile) event.metadata = { ...event.metadata, enrichment: profile };
+      else enrichmentMisses++;
+    }
+    if (isLate) late++;
+    else unaggregated += countIntoWindows(event, spec.aggregations, state, touched);
+    const userId = isPlainObject(event.payload) ? event.payload.user_id : undefined;
+    rows.push({
+      logPos: logPosition(record.partition, record.offset),
+      id: event.id,
+      source: event.source,
+      type: event.type,
+      timestamp: event.timestamp,
+      userId: typeof userId === 'string' || typeof userId === 'number' ? String(userId) : null,
+      payload: JSON.stringify(event.payload),
+      metadata: JSON.stringify(event.metadata ?? {}),
+      late: isLate,
+    });
+  }
+  const watermark = classification.watermark;
+  return {
+    rows,
+    windows: [...touched.values()],
+    newIds,
+    watermark,
+    finalizeThrough: watermark === null ? Number.MIN_SAFE_INTEGER : watermark - spec.allowedLatenessMs,
+    duplicates,
+    late,
+    undecodable: classification.undecodable,
+    enrichmentMisses,
+    unaggregated,
+    offsets,
+  };
+}
+
+/** Returns how many aggregations matched the event but could not group it (no group field). */
+function countIntoWindows(event: SightlineEvent, aggregations: AggregationConfig[], state: PipelineState, touched: Map<string, WindowCount>): number {
+  let ungrouped = 0;
+  for (const agg of aggregations) {
+    if (agg.match.type !== undefined && agg.match.type !== event.type) continue;
+    if (agg.match.source !== undefined && agg.match.source !== event.source) continue;
+    const raw = readPath(event, agg.groupBy);
+    if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
+      ungrouped++;
+      continue;
+    }
+    const group = String(raw);
+    for (const w of agg.windows) {
+      const windowStart = tumblingStart(event.timestamp, w.ms);
+      const key = windowKey(agg.name, w.label, windowStart, group);
+      const current = touched.get(key);
+      if (current) current.count++;
+      else touched.set(key, { name: agg.name, window: w.label, windowStart, windowEnd: windowStart + w.ms, group, count: state.windows.count(key) + 1 });
+    }
+  }
+  return ungrouped;
+}

@@ -1,0 +1,191 @@
+import type { Logger } from 'pino';
+import type { HotStore } from '../core/ports/hot-store.js';
+import type { Log, LogConsumer, PartitionOffsets } from '../core/ports/log.js';
+import type { ReferenceData } from '../core/ports/reference-data.js';
+import { assembleBatch, type BatchPlan, classifyBatch, type PipelineSpec, type PipelineState } from './batch-plan.js';
+import { DedupState } from './dedup-state.js';
+import { WindowState } from './window-state.js';
+
+export interface ProcessorOptions {
+  log: Log;
+  topic: string;
+  hot: HotStore;
+  spec: PipelineSpec;
+  reference?: ReferenceData;
+  batchSize: number;
+  logger: Logger;
+  onCommitted?: (plan: BatchPlan) => void;
+}
+
+export interface ProcessorCounters {
+  processed: number;
+  stored: number;
+  duplicates: number;
+  late: number;
+  undecodable: number;
+  enrichmentMisses: number;
+  unaggregated: number;
+  batches: number;
+  commitFailures: number;
+}
+
+const LOG_COMMIT_INTERVAL_MS = 1000;
+const RETRY_DELAY_MS = 1000;
+
+/**
+ * Consumes the event topic in batches: dedup → late check → enrichment → windowed counts, and
+ * commits each batch's rows, window counts and source offsets to the hot store in one
+ * transaction. The store, not the log, holds the offsets that count, so a crash anywhere replays
+ * exactly the batches that did not commit. In-memory state changes only after a commit succeeds.
+ */
+export class Processor {
+  private consumer!: LogConsumer;
+  private readonly state: PipelineState = { dedup: new DedupState(), windows: new WindowState(), watermark: null };
+  /** Offsets the hot store holds: where a replay would start. */
+  private committed: PartitionOffsets = new Map();
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private stalledError: string | null = null;
+  private lastLogCommit = 0;
+  private lastBatchAt = Date.now();
+  readonly counters: ProcessorCounters = {
+    processed: 0,
+    stored: 0,
+    duplicates: 0,
+    late: 0,
+    undecodable: 0,
+    enrichmentMisses: 0,
+    unaggregated: 0,
+    batches: 0,
+    commitFailures: 0,
+  };
+
+  constructor(private readonly options: ProcessorOptions) {}
+
+  get pipeline(): string {
+    return this.options.spec.name;
+  }
+
+  async start(): Promise<void> {
+    const { log, topic, hot, spec } = this.options;
+    const checkpoint = await hot.loadCheckpoint(spec.name, log.partitionCount(topic));
+    this.state.watermark = checkpoint.watermark;
+    for (const w of checkpoint.openWindows) this.state.windows.set(w);
+    if (checkpoint.watermark !== null) {
+      for (const { id, timestamp } of await hot.idsSince(checkpoint.watermark - spec.dedupWindowMs)) this.state.dedup.add(id, timestamp);
+    }
+    this.counters.duplicates = checkpoint.duplicates;
+    this.counters.late = checkpoint.late;
+    this.committed = new Map(checkpoint.offsets);
+    this.consumer = await log.consumer(spec.name, topic);
+    for (const [partition, offset] of checkpoint.offsets) this.consumer.seek(partition, offset);
+    this.options.logger.info(
+      { pipeline: spec.name, offsets: Object.fromEntries(checkpoint.offsets), watermark: checkpoint.watermark, openWindows: checkpoint.openWindows.length, dedupIds: this.state.dedup.size },
+      'processor resumed from the hot store checkpoint',
+    );
+    this.loop = this.run();
+  }
+
+  /** Events in the log not yet committed to the hot store, per partition. */
+  backlog(): Map<number, number> {
+    const ends = this.options.log.endOffsets(this.options.topic);
+    const out = new Map<number, number>();
+    for (const [p, end] of ends) out.set(p, Math.max(0, end - (this.committed.get(p) ?? 0)));
+    return out;
+  }
+
+  totalBacklog(): number {
+    let total = 0;
+    for (const n of this.backlog().values()) total += n;
+    return total;
+  }
+
+  committedOffsets(): PartitionOffsets {
+    return new Map(this.committed);
+  }
+
+  get watermark(): number | null {
+    return this.state.watermark;
+  }
+
+  health(): { ok: boolean; reason: string | null; lastBatchAt: number } {
+    return { ok: this.stalledError === null, reason: this.stalledError, lastBatchAt: this.lastBatchAt };
+  }
+
+  private async run(): Promise<void> {
+    const { batchSize } = this.options;
+    while (!this.stopping || this.totalBacklog() > 0) {
+      const records = await this.consumer.poll(batchSize, this.stopping ? 0 : 200);
+      if (records.length === 0) {
+        await this.maybeCommitToLog(false);
+        if (this.stopping) await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
+      try {
+        await this.processBatch(records);
+        this.stalledError = null;
+      } catch (err) {
+        this.counters.commitFailures++;
+        this.stalledError = (err as Error).message;
+        this.options.logger.error({ err, pipeline: this.pipeline }, 'batch failed; rewinding to the last commit and retrying');
+        for (const [p, offset] of this.committed) this.consumer.seek(p, offset);
+        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+      }
+    }
+    await this.maybeCommitToLog(true);
+  }
+
+  private async processBatch(records: Awaited<ReturnType<LogConsumer['poll']>>): Promise<void> {
+    const { hot, spec, reference } = this.options;
+    const classification = classifyBatch(records, this.state, spec);
+    const stored = await hot.existingIds(classification.lookupIds);
+    const plan = assembleBatch(classification, stored, this.state, spec, reference, this.committed);
+    await hot.commit({
+      pipeline: spec.name,
+      rows: plan.rows,
+      windows: plan.windows,
+      finalizeThrough: plan.finalizeThrough,
+      watermark: plan.watermark,
+      offsets: plan.offsets,
+      duplicates: this.counters.duplicates + plan.duplicates,
+      late: this.counters.late + plan.late,
+    });
+    this.apply(plan, records.length);
+    this.options.onCommitted?.(plan);
+  }
+
+  private apply(plan: BatchPlan, records: number): void {
+    const { spec } = this.options;
+    for (const { id, timestamp } of plan.newIds) this.state.dedup.add(id, timestamp);
+    for (const w of plan.windows) this.state.windows.set(w);
+    this.state.windows.closeThrough(plan.finalizeThrough);
+    this.state.watermark = plan.watermark;
+    if (plan.watermark !== null) this.state.dedup.evictBefore(plan.watermark - spec.dedupWindowMs);
+    this.committed = plan.offsets;
+    const c = this.counters;
+    c.processed += records;
+    c.stored += plan.rows.length;
+    c.duplicates += plan.duplicates;
+    c.late += plan.late;
+    c.undecodable += plan.undecodable;
+    c.enrichmentMisses += plan.enrichmentMisses;
+    c.unaggregated += plan.unaggregated;
+    c.batches++;
+    this.lastBatchAt = Date.now();
+  }
+
+  /** Mirrors the store's offsets into the log's group offsets, for status and log retention. */
+  private async maybeCommitToLog(force: boolean): Promise<void> {
+    const now = Date.now();
+    if (!force && now - this.lastLogCommit < LOG_COMMIT_INTERVAL_MS) return;
+    this.lastLogCommit = now;
+    await this.consumer.commit(this.committed).catch((err) => this.options.logger.warn({ err }, 'group offset commit failed'));
+  }
+
+  /** Stops after everything in the log at the time of the call (and after) is committed. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+    await this.consumer.close();
+  }
+}

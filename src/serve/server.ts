@@ -1,0 +1,60 @@
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import type { Logger } from 'pino';
+import type { SightlineConfig } from '../config/config.js';
+import type { HotStore } from '../core/ports/hot-store.js';
+import { SightlineError } from '../core/errors.js';
+import type { IngestService } from '../ingest/ingest-service.js';
+import { ingestRoutes } from '../ingest/routes.js';
+import { errorHandler } from './errors.js';
+import { aggregateRoutes } from './routes/aggregates.js';
+import { eventRoutes } from './routes/events.js';
+import { statusRoutes, type StatusRoutesOptions } from './routes/status.js';
+
+export interface ServerDeps {
+  config: SightlineConfig;
+  logger: Logger;
+  ingest: IngestService;
+  hot: HotStore;
+  status: StatusRoutesOptions['status'];
+  ready: StatusRoutesOptions['ready'];
+  version: string;
+}
+
+export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    loggerInstance: deps.logger.child({ component: 'serve' }) as unknown as FastifyBaseLogger,
+    // A log line per request would be a line per batch on the ingest hot path.
+    logController: new LogController({ disableRequestLogging: true }),
+    // Ingest sets its own, larger limit; everything else takes small bodies.
+    bodyLimit: 1024 * 1024,
+    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+  });
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    const err = new SightlineError('SL_API_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
+    void reply.status(err.status).send(err.toBody());
+  });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Sightline API',
+        version: deps.version,
+        description: 'Ingest events, query recent events and windowed aggregates, and watch the platform. Every error body is {code, message}.',
+      },
+      tags: [{ name: 'ingest' }, { name: 'query' }, { name: 'operations' }],
+    },
+  });
+  await app.register(ingestRoutes, {
+    service: deps.ingest,
+    maxBodyBytes: config.ingest.maxBodyBytes,
+    maxEventsPerBatch: config.ingest.maxEventsPerBatch,
+  });
+  await app.register(eventRoutes, { hot: deps.hot, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
+  await app.register(aggregateRoutes, { hot: deps.hot, aggregations: config.aggregations, maxLimit: config.api.maxLimit });
+  await app.register(statusRoutes, { status: deps.status, ready: deps.ready });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  return app;
+}

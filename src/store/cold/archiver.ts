@@ -1,0 +1,163 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { Logger } from 'pino';
+import type { ColdStore } from '../../core/ports/cold-store.js';
+import type { DuckDbHotStore } from '../hot/duckdb-hot-store.js';
+
+type Dataset = 'events' | 'aggregates';
+
+interface ExportIntent {
+  exportId: number;
+  dataset: Dataset;
+  fromNo: number;
+  toNo: number;
+}
+
+export interface ArchiverOptions {
+  hot: DuckDbHotStore;
+  cold: ColdStore;
+  rollRows: number;
+  rollIntervalMs: number;
+  logger: Logger;
+}
+
+const day = (column: string) => `strftime(make_timestamp(${column} * 1000), '%Y-%m-%d')`;
+
+/** What each dataset's Parquet files hold, and which bookkeeping number selects the rows. */
+const DATASETS: Record<Dataset, { numberColumn: string; dayColumn: string; select: string; orderBy: string }> = {
+  events: {
+    numberColumn: 'commit_no',
+    dayColumn: 'timestamp',
+    select: `id, source, type, timestamp, make_timestamp(timestamp * 1000) AS event_time, user_id, payload, metadata, late, log_pos`,
+    orderBy: 'timestamp, log_pos',
+  },
+  aggregates: {
+    numberColumn: 'final_no',
+    dayColumn: 'window_start',
+    select: `name, window_size, window_start, window_end, make_timestamp(window_start * 1000) AS window_start_time, group_key, count`,
+    orderBy: 'name, window_size, window_start, group_key',
+  },
+};
+
+/**
+ * Copies committed rows from the hot store to Parquet in the cold store, by day. Each export
+ * first records its intent (dataset and commit range) in the hot store, writes deterministic file
+ * names, and only then marks the intent done; a crash in between re-runs the same intent and
+ * overwrites the same files, so every row lands in Parquet exactly once.
+ */
+export class Archiver {
+  private conn: DuckDBConnection | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private pendingRows = 0;
+  private lastExportAt = Date.now();
+  filesWritten = 0;
+  rowsWritten = 0;
+  lastError: string | null = null;
+
+  constructor(private readonly options: ArchiverOptions) {}
+
+  async start(): Promise<void> {
+    this.conn = await this.options.hot.connect();
+    await this.conn.run('INSTALL parquet; LOAD parquet;').catch(() => undefined);
+    // Finish whatever a crash interrupted before anything new.
+    await this.runPending();
+    this.timer = setInterval(() => void this.tick(), 500);
+    this.timer.unref();
+  }
+
+  /** Told by the processor after each commit, to roll by size without polling the store. */
+  noteCommitted(rows: number): void {
+    this.pendingRows += rows;
+    if (this.pendingRows >= this.options.rollRows) void this.tick();
+  }
+
+  private async tick(): Promise<void> {
+    const due = this.pendingRows >= this.options.rollRows || Date.now() - this.lastExportAt >= this.options.rollIntervalMs;
+    if (!due || this.running) return;
+    await this.exportNow().catch((err) => {
+      this.lastError = (err as Error).message;
+      this.options.logger.error({ err }, 'cold export failed; it will be retried');
+    });
+  }
+
+  /** Exports everything committed so far. */
+  exportNow(): Promise<void> {
+    this.running ??= this.exportAll().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async exportAll(): Promise<void> {
+    this.pendingRows = 0;
+    this.lastExportAt = Date.now();
+    await this.plan('events');
+    await this.plan('aggregates');
+    await this.runPending();
+    this.lastError = null;
+  }
+
+  private async plan(dataset: Dataset): Promise<void> {
+    const conn = this.conn!;
+    const { numberColumn } = DATASETS[dataset];
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      const done = await conn.runAndReadAll('SELECT coalesce(max(to_no), 0) FROM sl_cold_exports WHERE dataset = $1', [dataset]);
+      const fromNo = Number(done.getRows()[0]![0]) + 1;
+      const top = await conn.runAndReadAll(`SELECT coalesce(max(${numberColumn}), 0) FROM ${dataset}`);
+      const toNo = Number(top.getRows()[0]![0]);
+      if (toNo >= fromNo) {
+        const next = await conn.runAndReadAll('SELECT coalesce(max(export_id), 0) + 1 FROM sl_cold_exports');
+        await conn.run('INSERT INTO sl_cold_exports VALUES ($1, $2, $3, $4, false, NULL)', [
+          next.getRows()[0]![0]!,
+          dataset,
+          BigInt(fromNo),
+          BigInt(toNo),
+        ]);
+      }
+      await conn.run('COMMIT');
+    } catch (err) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      throw err;
+    }
+  }
+
+  private async runPending(): Promise<void> {
+    const conn = this.conn!;
+    const reader = await conn.runAndReadAll('SELECT export_id, dataset, from_no, to_no FROM sl_cold_exports WHERE NOT done ORDER BY export_id');
+    for (const [exportId, dataset, fromNo, toNo] of reader.getRows()) {
+      await this.runIntent({ exportId: Number(exportId), dataset: dataset as Dataset, fromNo: Number(fromNo), toNo: Number(toNo) });
+    }
+  }
+
+  private async runIntent(intent: ExportIntent): Promise<void> {
+    const conn = this.conn!;
+    const spec = DATASETS[intent.dataset];
+    const range = `${spec.numberColumn} BETWEEN ${intent.fromNo} AND ${intent.toNo}`;
+    const days = await conn.runAndReadAll(`SELECT DISTINCT ${day(spec.dayColumn)} AS d FROM ${intent.dataset} WHERE ${range} ORDER BY d`);
+    const files: string[] = [];
+    for (const [d] of days.getRows()) {
+      const name = `part-c${String(intent.fromNo).padStart(12, '0')}-c${String(intent.toNo).padStart(12, '0')}.parquet`;
+      const key = `${intent.dataset}/dt=${String(d)}/${name}`;
+      const staged = this.options.cold.stagingPath(`${intent.dataset}-${String(d)}-${name}`);
+      const count = await conn.runAndReadAll(
+        `COPY (SELECT ${spec.select} FROM ${intent.dataset} WHERE ${range} AND ${day(spec.dayColumn)} = $1 ORDER BY ${spec.orderBy})
+         TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+        [String(d)],
+      );
+      await this.options.cold.put(key, staged);
+      files.push(key);
+      this.filesWritten++;
+      this.rowsWritten += Number(count.getRows()[0]?.[0] ?? 0);
+    }
+    await conn.run('UPDATE sl_cold_exports SET done = true, files = $1 WHERE export_id = $2', [JSON.stringify(files), BigInt(intent.exportId)]);
+    if (files.length > 0) this.options.logger.info({ dataset: intent.dataset, files, range: [intent.fromNo, intent.toNo] }, 'archived to the cold store');
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+    await this.exportNow();
+    this.conn?.closeSync();
+  }
+}

@@ -1,0 +1,250 @@
+import { stat } from 'node:fs/promises';
+import { type DuckDBConnection, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { SightlineError } from '../../core/errors.js';
+import type {
+  AggregateQuery,
+  HotStore,
+  HotStoreStats,
+  PipelineCheckpoint,
+  ProcessedBatch,
+  RecentEventsQuery,
+  StoredEvent,
+  WindowRow,
+} from '../../core/ports/hot-store.js';
+import { HOT_SCHEMA_SQL } from './schema-sql.js';
+
+/** Rows of a result as objects with JS numbers for BIGINT columns (all ours fit in 2^53). */
+async function rows(conn: DuckDBConnection, sql: string, values?: Record<string, unknown> | unknown[]): Promise<Array<Record<string, any>>> {
+  const reader = await conn.runAndReadAll(sql, values as never);
+  return reader.getRowObjects().map((row) => {
+    const out: Record<string, any> = {};
+    for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'bigint' ? Number(v) : v;
+    return out;
+  });
+}
+
+/**
+ * The embedded hot store: one DuckDB file. The processor writes through `writer`, a connection
+ * of its own, one transaction per batch; queries use `reader`, so a long query never holds up a
+ * commit (DuckDB's MVCC gives each its own snapshot).
+ */
+export class DuckDbHotStore implements HotStore {
+  private commitNo = 0;
+
+  private constructor(
+    readonly file: string,
+    private readonly instance: DuckDBInstance,
+    private readonly writer: DuckDBConnection,
+    private readonly reader: DuckDBConnection,
+  ) {}
+
+  static async open(file: string): Promise<DuckDbHotStore> {
+    const instance = await DuckDBInstance.create(file);
+    const writer = await instance.connect();
+    await writer.run(HOT_SCHEMA_SQL);
+    const reader = await instance.connect();
+    return new DuckDbHotStore(file, instance, writer, reader);
+  }
+
+  /** A connection for work outside the processor's transactions (cold exports, ad hoc SQL). */
+  connect(): Promise<DuckDBConnection> {
+    return this.instance.connect();
+  }
+
+  async loadCheckpoint(pipeline: string, partitions: number): Promise<PipelineCheckpoint> {
+    const offsets = new Map<number, number>();
+    for (let p = 0; p < partitions; p++) offsets.set(p, 0);
+    for (const r of await rows(this.writer, 'SELECT partition, next_offset FROM sl_offsets WHERE pipeline = $1', [pipeline])) {
+      offsets.set(r.partition, r.next_offset);
+    }
+    const [state] = await rows(this.writer, 'SELECT watermark, commit_no, duplicates, late FROM sl_pipeline WHERE pipeline = $1', [pipeline]);
+    const open = await rows(
+      this.writer,
+      'SELECT name, window_size, window_start, window_end, group_key, count FROM aggregates WHERE NOT final',
+    );
+    const [maxCommit] = await rows(this.writer, 'SELECT coalesce(max(commit_no), 0) AS n FROM sl_pipeline');
+    this.commitNo = maxCommit?.n ?? 0;
+    return {
+      offsets,
+      watermark: state?.watermark ?? null,
+      commitNo: state?.commit_no ?? 0,
+      duplicates: state?.duplicates ?? 0,
+      late: state?.late ?? 0,
+      openWindows: open.map((r) => ({
+        name: r.name,
+        window: r.window_size,
+        windowStart: r.window_start,
+        windowEnd: r.window_end,
+        group: r.group_key,
+        count: r.count,
+      })),
+    };
+  }
+
+  async idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>> {
+    return (await rows(this.writer, 'SELECT id, timestamp FROM events WHERE timestamp >= $1', [since])) as Array<{ id: string; timestamp: number }>;
+  }
+
+  async existingIds(ids: readonly string[]): Promise<Set<string>> {
+    if (ids.length === 0) return new Set();
+    const reader = await this.writer.runAndReadAll('SELECT DISTINCT id FROM events WHERE id IN (SELECT unnest($1))', [listValue([...ids])], [
+      LIST(VARCHAR),
+    ]);
+    const found = reader.getRowObjects();
+    return new Set(found.map((r) => r.id as string));
+  }
+
+  get lastCommitNo(): number {
+    return this.commitNo;
+  }
+
+  async commit(batch: ProcessedBatch): Promise<void> {
+    const commitNo = this.commitNo + 1;
+    const conn = this.writer;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      if (batch.rows.length > 0) {
+        const appender = await conn.createAppender('events');
+        for (const row of batch.rows) {
+          appender.appendBigInt(BigInt(row.logPos));
+          appender.appendVarchar(row.id);
+          appender.appendVarchar(row.source);
+          appender.appendVarchar(row.type);
+          appender.appendBigInt(BigInt(row.timestamp));
+          if (row.userId === null) appender.appendNull();
+          else appender.appendVarchar(row.userId);
+          appender.appendVarchar(row.payload);
+          appender.appendVarchar(row.metadata);
+          appender.appendBoolean(row.late);
+          appender.appendBigInt(BigInt(commitNo));
+          appender.endRow();
+        }
+        appender.flushSync();
+        appender.closeSync();
+      }
+      if (batch.windows.length > 0) {
+        await conn.run('DELETE FROM sl_agg_stage');
+        const stage = await conn.createAppender('sl_agg_stage');
+        for (const w of batch.windows) {
+          stage.appendVarchar(w.name);
+          stage.appendVarchar(w.window);
+          stage.appendBigInt(BigInt(w.windowStart));
+          stage.appendBigInt(BigInt(w.windowEnd));
+          stage.appendVarchar(w.group);
+          stage.appendBigInt(BigInt(w.count));
+          stage.endRow();
+        }
+        stage.flushSync();
+        stage.closeSync();
+        // Counts are absolute, so replacing the row is idempotent; no key constraint, because
+        // DuckDB's index checks reject an update of a key touched earlier in the same transaction.
+        await conn.run(`DELETE FROM aggregates a USING sl_agg_stage s
+          WHERE a.name = s.name AND a.window_size = s.window_size AND a.window_start = s.window_start AND a.group_key = s.group_key`);
+        await conn.run(`INSERT INTO aggregates SELECT name, window_size, window_start, window_end, group_key, count, false, NULL FROM sl_agg_stage`);
+      }
+      await conn.run('UPDATE aggregates SET final = true, final_no = $1 WHERE NOT final AND window_end <= $2', [
+        BigInt(commitNo),
+        BigInt(batch.finalizeThrough),
+      ]);
+      await conn.run('DELETE FROM sl_offsets WHERE pipeline = $1', [batch.pipeline]);
+      const offsets = await conn.createAppender('sl_offsets');
+      for (const [partition, next] of batch.offsets) {
+        offsets.appendVarchar(batch.pipeline);
+        offsets.appendInteger(partition);
+        offsets.appendBigInt(BigInt(next));
+        offsets.endRow();
+      }
+      offsets.flushSync();
+      offsets.closeSync();
+      await conn.run('DELETE FROM sl_pipeline WHERE pipeline = $1', [batch.pipeline]);
+      await conn.run('INSERT INTO sl_pipeline VALUES ($1, $2, $3, $4, $5)', [
+        batch.pipeline,
+        batch.watermark === null ? null : BigInt(batch.watermark),
+        BigInt(commitNo),
+        BigInt(batch.duplicates),
+        BigInt(batch.late),
+      ]);
+      await conn.run('COMMIT');
+      this.commitNo = commitNo;
+    } catch (err) {
+      await conn.run('ROLLBACK').catch(() => undefined);
+      throw new SightlineError('SL_STORE_WRITE_FAILED', `hot store commit failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async recentEvents(q: RecentEventsQuery): Promise<Array<StoredEvent & { logPos: number }>> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown): void => {
+      params.push(value);
+      where.push(sql.replaceAll('?', `$${params.length}`));
+    };
+    if (q.source !== undefined) add('source = ?', q.source);
+    if (q.type !== undefined) add('type = ?', q.type);
+    if (q.userId !== undefined) add('user_id = ?', q.userId);
+    if (q.before) {
+      params.push(BigInt(q.before.timestamp), BigInt(q.before.logPos));
+      where.push(`(timestamp < $${params.length - 1} OR (timestamp = $${params.length - 1} AND log_pos < $${params.length}))`);
+    }
+    params.push(q.limit);
+    const sql = `SELECT log_pos, id, source, type, timestamp, payload, metadata FROM events
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      ORDER BY timestamp DESC, log_pos DESC LIMIT $${params.length}`;
+    return (await this.query(sql, params)).map((r) => ({
+      logPos: r.log_pos,
+      id: r.id,
+      source: r.source,
+      type: r.type,
+      timestamp: r.timestamp,
+      payload: JSON.parse(r.payload),
+      metadata: JSON.parse(r.metadata),
+    }));
+  }
+
+  async aggregates(q: AggregateQuery): Promise<WindowRow[]> {
+    const params: unknown[] = [q.name, q.window];
+    const where = ['name = $1', 'window_size = $2'];
+    if (q.from !== undefined) where.push(`window_start >= $${params.push(BigInt(q.from))}`);
+    if (q.to !== undefined) where.push(`window_start < $${params.push(BigInt(q.to))}`);
+    if (q.group !== undefined) where.push(`group_key = $${params.push(q.group)}`);
+    const sql = `SELECT name, window_size, window_start, window_end, group_key, count, final FROM aggregates
+      WHERE ${where.join(' AND ')} ORDER BY window_start, group_key LIMIT $${params.push(q.limit)}`;
+    return (await this.query(sql, params)).map((r) => ({
+      name: r.name,
+      window: r.window_size,
+      windowStart: r.window_start,
+      windowEnd: r.window_end,
+      group: r.group_key,
+      count: r.count,
+      final: r.final,
+    }));
+  }
+
+  private async query(sql: string, params: unknown[]): Promise<Array<Record<string, any>>> {
+    try {
+      return await rows(this.reader, sql, params);
+    } catch (err) {
+      throw new SightlineError('SL_STORE_QUERY_FAILED', `hot store query failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  async stats(): Promise<HotStoreStats> {
+    const tables = [];
+    for (const table of ['events', 'aggregates']) {
+      const [r] = await rows(this.reader, `SELECT count(*) AS n FROM ${table}`);
+      tables.push({ table, rows: r?.n ?? 0 });
+    }
+    const [late] = await rows(this.reader, 'SELECT count(*) AS n FROM late_events');
+    tables.push({ table: 'late_events', rows: late?.n ?? 0 });
+    let bytes = 0;
+    for (const suffix of ['', '.wal']) bytes += await stat(this.file + suffix).then((s) => s.size, () => 0);
+    return { file: this.file, bytes, tables };
+  }
+
+  async close(): Promise<void> {
+    await this.writer.run('CHECKPOINT').catch(() => undefined);
+    this.writer.closeSync();
+    this.reader.closeSync();
+    this.instance.closeSync();
+  }
+}
