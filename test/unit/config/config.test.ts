@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { buildConfig, loadConfigFile } from '../../../src/config/config.js';
+import { parseDuration } from '../../../src/core/duration.js';
+import { SightlineError } from '../../../src/core/errors.js';
+import { tempDir } from '../../helpers/tmp.js';
+
+describe('config', () => {
+  it('fills every default from an empty document', () => {
+    const c = buildConfig({}, '/base');
+    assert.equal(c.dataDir, '/base/sightline-data');
+    assert.equal(c.server.port, 8080);
+    assert.equal(c.process.dedupWindowMs, 300_000);
+    assert.deepEqual(c.aggregations.map((a) => [a.name, a.groupField, a.windows.map((w) => w.ms)]), [['page-views', 'page', [60_000, 300_000]]]);
+  });
+
+  it('fails fast with the path of every problem', () => {
+    assert.throws(
+      () => buildConfig({ server: { port: 'eighty' }, process: { dedupWindow: '5 minutes' }, nope: 1 }),
+      (err: unknown) =>
+        err instanceof SightlineError &&
+        err.code === 'SL_CONFIG_INVALID' &&
+        /\/server\/port/.test(err.message) &&
+        /\/process\/dedupWindow/.test(err.message) &&
+        /additional properties/.test(err.message),
+    );
+    assert.throws(() => buildConfig({ aggregations: [{ name: 'a', groupBy: 'payload.x', windows: ['1m'] }, { name: 'a', groupBy: 'payload.y', windows: ['1m'] }] }), /declared twice/);
+  });
+
+  it('reads YAML and resolves paths against the file', async () => {
+    const { dir, cleanup } = await tempDir();
+    const file = join(dir, 'sightline.yaml');
+    await writeFile(file, 'dataDir: ./d\nenrichment:\n  referenceData:\n    path: users.csv\nprocess:\n  allowedLateness: 30s\n');
+    const c = await loadConfigFile(file, { server: { port: 9999 } });
+    assert.equal(c.dataDir, join(dir, 'd'));
+    assert.equal(c.enrichment.referenceData?.path, join(dir, 'users.csv'));
+    assert.equal(c.enrichment.referenceData?.format, 'csv');
+    assert.deepEqual(c.enrichment.referenceData?.joinOn, ['payload', 'user_id']);
+    assert.equal(c.process.allowedLatenessMs, 30_000);
+    assert.equal(c.server.port, 9999);
+    await writeFile(file, 'server: [unclosed');
+    await assert.rejects(loadConfigFile(file), /not valid YAML/);
+    await cleanup();
+  });
+
+  it('parses durations', () => {
+    assert.equal(parseDuration('250ms'), 250);
+    assert.equal(parseDuration('2h'), 7_200_000);
+    assert.equal(parseDuration(42), 42);
+    assert.throws(() => parseDuration('1 week'));
+  });
+});

@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { buildConfig } from '../../../src/config/config.js';
+import type { LogRecord } from '../../../src/core/ports/log.js';
+import type { ReferenceData } from '../../../src/core/ports/reference-data.js';
+import { assembleBatch, classifyBatch, logPosition, type PipelineSpec, type PipelineState } from '../../../src/process/batch-plan.js';
+import { DedupState } from '../../../src/process/dedup-state.js';
+import { WindowState, windowKey } from '../../../src/process/window-state.js';
+
+const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
+const spec: PipelineSpec = {
+  name: 'main',
+  dedupWindowMs: 300_000,
+  allowedLatenessMs: 60_000,
+  watermarkDelayMs: 5_000,
+  aggregations: buildConfig({}).aggregations,
+  joinOn: ['payload', 'user_id'],
+};
+
+let offset = 0;
+function record(id: string, timestamp: number, page = '/home', user = 'u1', partition = 0): LogRecord {
+  const event = { id, source: 'web', type: 'page_view', timestamp, payload: { user_id: user, page }, metadata: {} };
+  return { topic: 'events', partition, offset: offset++, key: id, value: Buffer.from(JSON.stringify(event)), timestamp, headers: {} };
+}
+
+const freshState = (): PipelineState => ({ dedup: new DedupState(), windows: new WindowState(), watermark: null });
+const reference: ReferenceData = {
+  lookup: (k) => (k === 'u1' ? { plan: 'pro', country: 'DE' } : undefined),
+  info: () => ({ rows: 1, loadedAt: 0, source: 'test', lastError: null }),
+  close: async () => undefined,
+};
+
+function run(records: LogRecord[], state: PipelineState, stored = new Set<string>()) {
+  const c = classifyBatch(records, state, spec);
+  return { classification: c, plan: assembleBatch(c, stored, state, spec, reference, new Map()) };
+}
+
+describe('batch plan', () => {
+  it('drops repeats within the batch and those the dedup state knows', () => {
+    const state = freshState();
+    state.dedup.add('seen-before', T0);
+    const { plan } = run([record('a', T0), record('a', T0), record('seen-before', T0), record('b', T0 + 1)], state);
+    assert.deepEqual(plan.rows.map((r) => r.id), ['a', 'b']);
+    assert.equal(plan.duplicates, 2);
+    assert.deepEqual(plan.newIds.map((x) => x.id), ['a', 'b']);
+  });
+
+  it('counts page views per page into 1m and 5m tumbling windows with absolute counts', () => {
+    const state = freshState();
+    const k = windowKey('page-views', '1m', T0, '/home');
+    state.windows.set({ name: 'page-views', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/home', count: 10 });
+    const { plan } = run([record('a', T0 + 1000), record('b', T0 + 2000), record('c', T0 + 61_000), record('d', T0 + 3000, '/about')], state);
+    const find = (w: string, start: number, page: string) => plan.windows.find((x) => x.window === w && x.windowStart === start && x.group === page)?.count;
+    assert.equal(find('1m', T0, '/home'), 12, 'adds to the count the state holds');
+    assert.equal(find('1m', T0 + 60_000, '/home'), 1);
+    assert.equal(find('1m', T0, '/about'), 1);
+    assert.equal(find('5m', T0, '/home'), 3);
+    assert.equal(state.windows.count(k), 10, 'state is not changed by planning');
+  });
+
+  it('advances the watermark and marks events behind it by more than the lateness as late', () => {
+    const state = freshState();
+    const { plan } = run([record('new', T0 + 600_000), record('on-time', T0 + 600_000 - 64_000), record('late', T0 + 600_000 - 66_000)], state);
+    assert.equal(plan.watermark, T0 + 600_000 - 5_000);
+    assert.deepEqual(plan.rows.map((r) => [r.id, r.late]), [['new', false], ['on-time', false], ['late', true]]);
+    assert.equal(plan.late, 1);
+    assert.equal(plan.finalizeThrough, T0 + 600_000 - 5_000 - 60_000);
+    const lateWindow = plan.windows.find((w) => w.windowStart === T0 + 480_000 && w.window === '1m');
+    assert.equal(lateWindow?.count, 1, 'only the on-time event counts in its window; the late one is left out');
+  });
+
+  it('asks the store about late events older than the dedup state and drops the ones it has', () => {
+    const state = freshState();
+    state.watermark = T0 + 3_600_000;
+    const { classification, plan } = run([record('old-known', T0), record('old-new', T0)], state, new Set(['old-known']));
+    assert.deepEqual(classification.lookupIds, ['old-known', 'old-new']);
+    assert.deepEqual(plan.rows.map((r) => r.id), ['old-new']);
+    assert.equal(plan.duplicates, 1);
+  });
+
+  it('enriches from reference data under metadata.enrichment and counts misses', () => {
+    const { plan } = run([record('a', T0, '/', 'u1'), record('b', T0, '/', 'u-unknown')], freshState());
+    assert.deepEqual(JSON.parse(plan.rows[0]!.metadata), { enrichment: { plan: 'pro', country: 'DE' } });
+    assert.deepEqual(JSON.parse(plan.rows[1]!.metadata), {});
+    assert.equal(plan.enrichmentMisses, 1);
+    assert.equal(plan.rows[0]!.userId, 'u1');
+  });
+
+  it('moves offsets past every record, repeats and undecodable ones included', () => {
+    const bad: LogRecord = { topic: 'events', partition: 1, offset: 41, key: 'x', value: Buffer.from('{nope'), timestamp: 0, headers: {} };
+    const a = record('a', T0, '/', 'u1', 1);
+    const a2 = { ...record('a', T0, '/', 'u1', 2) };
+    const { plan } = run([a, bad, a2], freshState());
+    assert.equal(plan.undecodable, 1);
+    assert.equal(plan.offsets.get(1), Math.max(a.offset, 41) + 1);
+    assert.equal(plan.offsets.get(2), a2.offset + 1);
+    assert.equal(plan.rows[0]!.logPos, logPosition(1, a.offset));
+  });
+});
+
+describe('dedup state', () => {
+  it('forgets ids by whole minute buckets once the watermark passes them', () => {
+    const d = new DedupState();
+    d.add('a', T0 + 10);
+    d.add('b', T0 + 59_999);
+    d.add('c', T0 + 60_000);
+    assert.equal(d.evictBefore(T0 + 59_999), 0, 'a bucket that still overlaps the bound stays');
+    assert.equal(d.evictBefore(T0 + 60_000), 2);
+    assert.equal(d.has('a'), false);
+    assert.equal(d.has('c'), true);
+    assert.equal(d.size, 1);
+  });
+});
