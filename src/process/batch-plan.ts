@@ -20,6 +20,8 @@ export interface PipelineState {
   dedup: DedupState;
   windows: WindowState;
   watermark: number | null;
+  /** Highest event time read from each partition (since start; not persisted). */
+  partitionMaxTimestamp: Map<number, number>;
 }
 
 const LOG_POS_PARTITION_SHIFT = 2 ** 40;
@@ -41,22 +43,36 @@ export interface Classification {
   duplicates: number;
   undecodable: number;
   watermark: number | null;
+  partitionMaxTimestamp: Map<number, number>;
   lookupIds: string[];
   /** Next offset per partition after this batch, counting repeats and undecodable records too. */
   nextOffsets: PartitionOffsets;
 }
 
 /**
- * First half of a batch: decode, drop repeats the dedup state knows, advance the watermark event
- * by event (bounded out-of-orderness: max event time seen minus the delay) and mark late events.
- * Nothing in `state` is changed; the processor applies the result only after the store commit.
+ * First half of a batch: decode, drop repeats the dedup state knows, and mark late events: those
+ * older than the watermark at the start of the batch minus the allowed lateness.
+ *
+ * The watermark then advances once per batch. Each partition has its own (highest event time read
+ * minus the delay, i.e. bounded out-of-orderness); the pipeline's is the lowest among partitions
+ * that still have unread records, so a partition read ahead of the others (round robin over a
+ * backlog) cannot make their events late. With nothing left unread, the highest applies, as for a
+ * single stream. It never moves back. Nothing in `state` is changed here.
  */
-export function classifyBatch(records: readonly LogRecord[], state: PipelineState, spec: PipelineSpec): Classification {
+export function classifyBatch(
+  records: readonly LogRecord[],
+  state: PipelineState,
+  spec: PipelineSpec,
+  partitionsWithUnread: ReadonlySet<number> = new Set(),
+): Classification {
   const items: Classified[] = [];
   const batchSeen = new Set<string>();
   let duplicates = 0;
   let undecodable = 0;
-  let watermark = state.watermark;
+  const watermark = state.watermark;
+  const lateBefore = watermark === null ? Number.NEGATIVE_INFINITY : watermark - spec.allowedLatenessMs;
+  const lookupBefore = watermark === null ? Number.NEGATIVE_INFINITY : watermark - spec.dedupWindowMs;
+  const partitionMaxTimestamp = new Map(state.partitionMaxTimestamp);
   const lookupIds: string[] = [];
   const nextOffsets: PartitionOffsets = new Map();
   for (const record of records) {
@@ -68,19 +84,44 @@ export function classifyBatch(records: readonly LogRecord[], state: PipelineStat
       undecodable++;
       continue;
     }
+    const seenMax = partitionMaxTimestamp.get(record.partition);
+    if (seenMax === undefined || event.timestamp > seenMax) partitionMaxTimestamp.set(record.partition, event.timestamp);
     if (state.dedup.has(event.id) || batchSeen.has(event.id)) {
       duplicates++;
       continue;
     }
     batchSeen.add(event.id);
-    const candidate = event.timestamp - spec.watermarkDelayMs;
-    if (watermark === null || candidate > watermark) watermark = candidate;
-    const late = event.timestamp < watermark - spec.allowedLatenessMs;
-    const needsStoreLookup = late && event.timestamp < watermark - spec.dedupWindowMs;
+    const late = event.timestamp < lateBefore;
+    const needsStoreLookup = event.timestamp < lookupBefore;
     if (needsStoreLookup) lookupIds.push(event.id);
     items.push({ record, event, late, needsStoreLookup });
   }
-  return { items, duplicates, undecodable, watermark, lookupIds, nextOffsets };
+  return {
+    items,
+    duplicates,
+    undecodable,
+    watermark: nextWatermark(watermark, partitionMaxTimestamp, partitionsWithUnread, spec.watermarkDelayMs),
+    partitionMaxTimestamp,
+    lookupIds,
+    nextOffsets,
+  };
+}
+
+function nextWatermark(current: number | null, maxByPartition: Map<number, number>, withUnread: ReadonlySet<number>, delayMs: number): number | null {
+  let candidate: number | null = null;
+  if (withUnread.size === 0) {
+    for (const ts of maxByPartition.values()) if (candidate === null || ts > candidate) candidate = ts;
+  } else {
+    for (const p of withUnread) {
+      const ts = maxByPartition.get(p);
+      // A partition with unread records and nothing read yet: nothing is known, hold still.
+      if (ts === undefined) return current;
+      if (candidate === null || ts < candidate) candidate = ts;
+    }
+  }
+  if (candidate === null) return current;
+  const proposed = candidate - delayMs;
+  return current === null || proposed > current ? proposed : current;
 }
 
 export interface BatchPlan {
@@ -88,6 +129,7 @@ export interface BatchPlan {
   windows: WindowCount[];
   newIds: Array<{ id: string; timestamp: number }>;
   watermark: number | null;
+  partitionMaxTimestamp: Map<number, number>;
   finalizeThrough: number;
   duplicates: number;
   late: number;
@@ -148,6 +190,7 @@ export function assembleBatch(
     windows: [...touched.values()],
     newIds,
     watermark,
+    partitionMaxTimestamp: classification.partitionMaxTimestamp,
     finalizeThrough: watermark === null ? Number.MIN_SAFE_INTEGER : watermark - spec.allowedLatenessMs,
     duplicates,
     late,

@@ -40,7 +40,7 @@ const RETRY_DELAY_MS = 1000;
  */
 export class Processor {
   private consumer!: LogConsumer;
-  private readonly state: PipelineState = { dedup: new DedupState(), windows: new WindowState(), watermark: null };
+  private readonly state: PipelineState = { dedup: new DedupState(), windows: new WindowState(), watermark: null, partitionMaxTimestamp: new Map() };
   /** Offsets the hot store holds: where a replay would start. */
   private committed: PartitionOffsets = new Map();
   private loop: Promise<void> | undefined;
@@ -137,7 +137,10 @@ export class Processor {
 
   private async processBatch(records: Awaited<ReturnType<LogConsumer['poll']>>): Promise<void> {
     const { hot, spec, reference } = this.options;
-    const classification = classifyBatch(records, this.state, spec);
+    const ends = this.options.log.endOffsets(this.options.topic);
+    const positions = this.consumer.positions();
+    const withUnread = new Set([...ends].filter(([p, end]) => (positions.get(p) ?? 0) < end).map(([p]) => p));
+    const classification = classifyBatch(records, this.state, spec, withUnread);
     const stored = await hot.existingIds(classification.lookupIds);
     const plan = assembleBatch(classification, stored, this.state, spec, reference, this.committed);
     await hot.commit({
@@ -160,6 +163,7 @@ export class Processor {
     for (const w of plan.windows) this.state.windows.set(w);
     this.state.windows.closeThrough(plan.finalizeThrough);
     this.state.watermark = plan.watermark;
+    this.state.partitionMaxTimestamp = plan.partitionMaxTimestamp;
     if (plan.watermark !== null) this.state.dedup.evictBefore(plan.watermark - spec.dedupWindowMs);
     this.committed = plan.offsets;
     const c = this.counters;

@@ -23,15 +23,15 @@ function record(id: string, timestamp: number, page = '/home', user = 'u1', part
   return { topic: 'events', partition, offset: offset++, key: id, value: Buffer.from(JSON.stringify(event)), timestamp, headers: {} };
 }
 
-const freshState = (): PipelineState => ({ dedup: new DedupState(), windows: new WindowState(), watermark: null });
+const freshState = (): PipelineState => ({ dedup: new DedupState(), windows: new WindowState(), watermark: null, partitionMaxTimestamp: new Map() });
 const reference: ReferenceData = {
   lookup: (k) => (k === 'u1' ? { plan: 'pro', country: 'DE' } : undefined),
   info: () => ({ rows: 1, loadedAt: 0, source: 'test', lastError: null }),
   close: async () => undefined,
 };
 
-function run(records: LogRecord[], state: PipelineState, stored = new Set<string>()) {
-  const c = classifyBatch(records, state, spec);
+function run(records: LogRecord[], state: PipelineState, stored = new Set<string>(), withUnread = new Set<number>()) {
+  const c = classifyBatch(records, state, spec, withUnread);
   return { classification: c, plan: assembleBatch(c, stored, state, spec, reference, new Map()) };
 }
 
@@ -58,15 +58,26 @@ describe('batch plan', () => {
     assert.equal(state.windows.count(k), 10, 'state is not changed by planning');
   });
 
-  it('advances the watermark and marks events behind it by more than the lateness as late', () => {
+  it('marks events older than the batch-start watermark minus the lateness as late, then advances the watermark', () => {
     const state = freshState();
-    const { plan } = run([record('new', T0 + 600_000), record('on-time', T0 + 600_000 - 64_000), record('late', T0 + 600_000 - 66_000)], state);
-    assert.equal(plan.watermark, T0 + 600_000 - 5_000);
-    assert.deepEqual(plan.rows.map((r) => [r.id, r.late]), [['new', false], ['on-time', false], ['late', true]]);
+    const first = run([record('new', T0 + 600_000)], state);
+    assert.equal(first.plan.watermark, T0 + 600_000 - 5_000);
+    assert.equal(first.plan.finalizeThrough, T0 + 600_000 - 5_000 - 60_000);
+    state.watermark = first.plan.watermark;
+    const { plan } = run([record('on-time', T0 + 600_000 - 65_000), record('late', T0 + 600_000 - 65_001)], state);
+    assert.deepEqual(plan.rows.map((r) => [r.id, r.late]), [['on-time', false], ['late', true]]);
     assert.equal(plan.late, 1);
-    assert.equal(plan.finalizeThrough, T0 + 600_000 - 5_000 - 60_000);
-    const lateWindow = plan.windows.find((w) => w.windowStart === T0 + 480_000 && w.window === '1m');
-    assert.equal(lateWindow?.count, 1, 'only the on-time event counts in its window; the late one is left out');
+    const window = plan.windows.find((w) => w.windowStart === T0 + 480_000 && w.window === '1m');
+    assert.equal(window?.count, 1, 'only the on-time event counts in its window; the late one is left out');
+    assert.equal(plan.watermark, state.watermark, 'older events do not move the watermark back');
+  });
+
+  it('holds the watermark at the slowest partition that still has unread records', () => {
+    const state = freshState();
+    const records = [record('p0', T0 + 600_000, '/', 'u1', 0), record('p1', T0 + 60_000, '/', 'u1', 1)];
+    assert.equal(run(records, state, new Set(), new Set([1])).plan.watermark, T0 + 60_000 - 5_000, 'partition 1 is behind');
+    assert.equal(run(records, state, new Set(), new Set([2])).plan.watermark, null, 'partition 2 has unread records and none read yet');
+    assert.equal(run(records, state, new Set(), new Set()).plan.watermark, T0 + 600_000 - 5_000, 'all read: the highest applies');
   });
 
   it('asks the store about late events older than the dedup state and drops the ones it has', () => {

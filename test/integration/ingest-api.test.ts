@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { after, before, describe, it } from 'node:test';
+import type { FastifyInstance } from 'fastify';
+import { pino } from 'pino';
+import { buildConfig } from '../../src/config/config.js';
+import { IngestService } from '../../src/ingest/ingest-service.js';
+import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
+import { buildServer } from '../../src/serve/server.js';
+import { DuckDbHotStore } from '../../src/store/hot/duckdb-hot-store.js';
+import { pageView } from '../helpers/events.js';
+import { tempDir } from '../helpers/tmp.js';
+
+describe('ingest API limits and errors', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let log: EmbeddedLog;
+  let hot: DuckDbHotStore;
+  let app: FastifyInstance;
+  let backlog = 0;
+  const now = Date.now();
+
+  before(async () => {
+    tmp = await tempDir();
+    const config = buildConfig({ ingest: { maxBodyBytes: 4096, maxEventsPerBatch: 5, maxBacklogEvents: 100, retryAfterSeconds: 3 } });
+    log = await EmbeddedLog.open({ dir: join(tmp.dir, 'log'), segmentBytes: 1 << 20, maxRecordBytes: 1 << 20 });
+    await log.ensureTopic('events', { partitions: 2 });
+    hot = await DuckDbHotStore.open(join(tmp.dir, 'hot.duckdb'));
+    const ingest = new IngestService({
+      log,
+      topic: 'events',
+      limits: { maxEventBytes: 1024, maxDepth: 8, maxStringLength: 256, maxFutureSkewMs: 60_000 },
+      maxBacklogEvents: 100,
+      maxInFlightBytes: 1 << 20,
+      retryAfterSeconds: 3,
+      backlog: () => backlog,
+    });
+    app = await buildServer({ config, logger: pino({ level: 'silent' }), ingest, hot, status: async () => ({}), ready: () => ({ ready: true, reasons: [] }), version: 'test' });
+  });
+  after(async () => {
+    await app.close();
+    await hot.close();
+    await log.close();
+    await tmp.cleanup();
+  });
+
+  const post = (payload: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+    app.inject({ method: 'POST', url: '/v1/events', payload, headers });
+
+  it('makes accepted events durable in the log before answering', async () => {
+    const before = [...log.endOffsets('events').values()].reduce((a, b) => a + b, 0);
+    const r = await post(JSON.stringify([pageView('x1', now, '/'), pageView('x2', now, '/')]), {
+      'content-type': 'application/json',
+      traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01',
+    });
+    assert.equal(r.statusCode, 200);
+    assert.deepEqual(r.json(), { accepted: 2, rejected: [] });
+    const after = [...log.endOffsets('events').values()].reduce((a, b) => a + b, 0);
+    assert.equal(after - before, 2);
+    const consumer = await log.consumer('check', 'events');
+    const records = await consumer.poll(10, 10);
+    assert.equal(records.find((rec) => rec.key === 'x1')?.headers.traceparent, '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+  });
+
+  it('takes gzip NDJSON', async () => {
+    const body = gzipSync([pageView('g1', now, '/'), pageView('g2', now, '/')].map((e) => JSON.stringify(e)).join('\n'));
+    const r = await post(body, { 'content-type': 'application/x-ndjson', 'content-encoding': 'gzip' });
+    assert.equal(r.statusCode, 200);
+    assert.equal(r.json().accepted, 2);
+  });
+
+  const cases: Array<[string, () => Promise<{ statusCode: number; json: () => any }>, number, string]> = [
+    ['unparseable JSON', () => post('[{'), 400, 'SL_INGEST_BODY_INVALID'],
+    ['body over the limit', () => post(JSON.stringify([{ pad: 'x'.repeat(5000) }])), 413, 'SL_INGEST_BODY_TOO_LARGE'],
+    ['gzip bomb over the limit once inflated', () => post(gzipSync(Buffer.alloc(1 << 20, 0x20)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 413, 'SL_INGEST_BODY_TOO_LARGE'],
+    ['too many events', () => post(JSON.stringify(Array.from({ length: 6 }, (_, i) => pageView(`m${i}`, now, '/')))), 413, 'SL_INGEST_TOO_MANY_EVENTS'],
+    ['unsupported media type', () => post('x', { 'content-type': 'text/plain' }), 415, 'SL_INGEST_UNSUPPORTED_MEDIA_TYPE'],
+    ['unsupported encoding', () => post('x', { 'content-type': 'application/json', 'content-encoding': 'br' }), 415, 'SL_INGEST_UNSUPPORTED_ENCODING'],
+    ['broken gzip', () => post('not gzip', { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 400, 'SL_INGEST_BODY_INVALID'],
+  ];
+  for (const [name, send, status, code] of cases) {
+    it(`answers ${status} ${code} for ${name}`, async () => {
+      const r = await send();
+      assert.equal(r.statusCode, status);
+      assert.equal(r.json().code, code);
+      assert.equal(typeof r.json().message, 'string');
+    });
+  }
+
+  it('pushes back with 429 and Retry-After while the backlog is over its bound', async () => {
+    backlog = 101;
+    const r = await post(JSON.stringify([pageView('bp', now, '/')]));
+    assert.equal(r.statusCode, 429);
+    assert.equal(r.headers['retry-after'], '3');
+    assert.equal(r.json().code, 'SL_INGEST_BACKPRESSURE');
+    backlog = 0;
+    assert.equal((await post(JSON.stringify([pageView('bp', now, '/')]))).statusCode, 200);
+  });
+
+  it('describes the API in OpenAPI, and answers unknown routes and bad queries with {code, message}', async () => {
+    const spec = (await app.inject({ url: '/openapi.json' })).json();
+    assert.equal(spec.openapi, '3.1.0');
+    for (const path of ['/v1/events', '/v1/events/recent', '/v1/aggregates/{name}', '/v1/status', '/healthz', '/readyz']) {
+      assert.ok(spec.paths[path], `OpenAPI lists ${path}`);
+    }
+    const missing = await app.inject({ url: '/v2/nothing' });
+    assert.equal(missing.statusCode, 404);
+    assert.deepEqual(Object.keys(missing.json()).sort(), ['code', 'message']);
+    const bad = await app.inject({ url: '/v1/events/recent?limit=0' });
+    assert.equal(bad.statusCode, 400);
+    assert.equal(bad.json().code, 'SL_API_BAD_REQUEST');
+    const cursor = await app.inject({ url: '/v1/events/recent?cursor=abc' });
+    assert.equal(cursor.json().code, 'SL_API_CURSOR_INVALID');
+  });
+});

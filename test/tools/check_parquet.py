@@ -1,0 +1,27 @@
+"""Reads Sightline's cold store with pyarrow, independently of DuckDB, and prints what it found."""
+import json
+import sys
+
+import pyarrow.dataset as ds
+
+
+def main(root: str) -> None:
+    out = {}
+    for name in ("events", "aggregates"):
+        try:
+            dataset = ds.dataset(f"{root}/{name}", format="parquet", partitioning="hive")
+        except FileNotFoundError:
+            continue
+        table = dataset.to_table()
+        entry = {"rows": table.num_rows, "columns": table.column_names, "files": len(dataset.files)}
+        if name == "events":
+            entry["distinct_ids"] = len(set(table.column("id").to_pylist()))
+            entry["days"] = sorted({str(d) for d in table.column("dt").to_pylist()})
+        else:
+            entry["count_sum"] = sum(table.column("count").to_pylist())
+        out[name] = entry
+    print(json.dumps(out))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1])
