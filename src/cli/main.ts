@@ -22,9 +22,11 @@ const program = new Command()
 program
   .command('up')
   .description('Start the whole platform in this process on embedded defaults (ingest, log, process, hot and cold stores, API)')
-  .option('--data <dir>', 'data folder', './sightline-data')
-  .option('--port <n>', 'HTTP port (0 picks a free one)', positiveInt, '8080')
-  .option('--host <address>', 'address to listen on', '127.0.0.1')
+  // No commander defaults here: a flag given wins over the config file, and the config file over
+  // the built-in defaults, which live in one place (src/config/schema.ts).
+  .option('--data <dir>', 'data folder (default: ./sightline-data)')
+  .option('--port <n>', 'HTTP port, 0 picks a free one (default: 8080)', positiveInt)
+  .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
   .option('--config <file>', 'YAML or JSON configuration file')
   .action(up);
 

@@ -47,6 +47,9 @@ const validate = ajv.compile(CONFIG_SCHEMA);
 /** Validates raw config (from a file or an object) and turns it into typed, resolved values. */
 export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineConfig {
   const doc = structuredClone(raw ?? {}) as Record<string, unknown>;
+  // A data folder named in a config file is relative to that file; the default one is relative
+  // to where the command runs, as a user expects of ./sightline-data.
+  const dataDirBase = doc.dataDir === undefined ? process.cwd() : baseDir;
   if (!validate(doc)) {
     const details = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
     throw new SightlineError('SL_CONFIG_INVALID', `configuration is invalid: ${details}`);
@@ -69,7 +72,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
   }
   const ref = c.enrichment.referenceData;
   return {
-    dataDir: resolve(baseDir, c.dataDir),
+    dataDir: resolve(dataDirBase, c.dataDir),
     server: c.server,
     log: c.log,
     ingest: { ...c.ingest, maxFutureSkewMs: parseDuration(c.ingest.maxFutureSkew) },

@@ -10,7 +10,7 @@ import { tempDir } from '../../helpers/tmp.js';
 describe('config', () => {
   it('fills every default from an empty document', () => {
     const c = buildConfig({}, '/base');
-    assert.equal(c.dataDir, '/base/sightline-data');
+    assert.equal(c.dataDir, join(process.cwd(), 'sightline-data'), 'the default data folder is relative to the working directory');
     assert.equal(c.server.port, 8080);
     assert.equal(c.process.dedupWindowMs, 300_000);
     assert.deepEqual(c.aggregations.map((a) => [a.name, a.groupField, a.windows.map((w) => w.ms)]), [['page-views', 'page', [60_000, 300_000]]]);
