@@ -104,12 +104,18 @@ describe('sightline up, end to end', () => {
     assert.deepEqual(days.map((d) => String(d.dt)), ['2026-11-25', '2026-11-26'], 'hive-partitioned by event day (UTC)');
     assert.equal(days.reduce((s, d) => s + Number(d.n), 0), distinct.size);
 
+    const [finals] = await queryDuckDb(join(data, 'hot', 'sightline.duckdb'), 'SELECT sum(count) AS n, count(*) AS windows FROM aggregates WHERE final');
+    assert.ok(Number(finals!.windows) > 0, 'some windows closed');
+    const [archived] = await queryDuckDb(':memory:', `SELECT sum(count) AS n, count(*) AS windows FROM read_parquet('${data}/cold/aggregates/page-views/dt=*/*.parquet')`);
+    assert.deepEqual(archived, finals, 'every final window, and only those, archived under aggregates/page-views/dt=.../');
+
     const skip = pyarrowSkipReason();
     if (skip) return t.skip(skip);
     const arrow = readColdStoreWithPyarrow(join(data, 'cold'));
     assert.equal(arrow.events.rows, distinct.size);
     assert.equal(arrow.events.distinct_ids, distinct.size);
     assert.deepEqual(arrow.events.days, ['2026-11-25', '2026-11-26']);
+    assert.equal(arrow['aggregates/page-views'].count_sum, finals!.n);
     for (const column of ['id', 'source', 'type', 'timestamp', 'event_time', 'payload', 'metadata', 'late']) assert.ok(arrow.events.columns.includes(column), column);
   });
 });

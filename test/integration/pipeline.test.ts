@@ -139,7 +139,7 @@ describe('embedded pipeline, in process', () => {
     assert.equal(parquet!.n, hot!.n, 'every raw event is in Parquet');
     assert.equal(parquet!.d, hot!.d);
     assert.equal(parquet!.days, 1);
-    const finals = await queryDuckDb(':memory:', `SELECT window_size, window_start, group_key, count FROM read_parquet('${cold}/aggregates/dt=*/*.parquet') ORDER BY 1, 2, 3`);
+    const finals = await queryDuckDb(':memory:', `SELECT window_size, window_start, group_key, count FROM read_parquet('${cold}/aggregates/page-views/dt=*/*.parquet') ORDER BY 1, 2, 3`);
     assert.deepEqual(
       finals.filter((r) => r.window_size === '1m').map((r) => [Number(r.window_start) - T0, r.group_key, r.count]),
       [

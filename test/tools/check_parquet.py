@@ -1,5 +1,6 @@
 """Reads Sightline's cold store with pyarrow, independently of DuckDB, and prints what it found."""
 import json
+import os
 import sys
 
 import pyarrow.dataset as ds
@@ -7,11 +8,14 @@ import pyarrow.dataset as ds
 
 def main(root: str) -> None:
     out = {}
-    for name in ("events", "aggregates"):
-        try:
-            dataset = ds.dataset(f"{root}/{name}", format="parquet", partitioning="hive")
-        except FileNotFoundError:
+    datasets = {"events": f"{root}/events"}
+    if os.path.isdir(f"{root}/aggregates"):
+        for agg in sorted(os.listdir(f"{root}/aggregates")):
+            datasets[f"aggregates/{agg}"] = f"{root}/aggregates/{agg}"
+    for name, path in datasets.items():
+        if not os.path.isdir(path):
             continue
+        dataset = ds.dataset(path, format="parquet", partitioning="hive")
         table = dataset.to_table()
         entry = {"rows": table.num_rows, "columns": table.column_names, "files": len(dataset.files)}
         if name == "events":

@@ -22,15 +22,20 @@ export interface ArchiverOptions {
 
 const day = (column: string) => `strftime(make_timestamp(${column} * 1000), '%Y-%m-%d')`;
 
-/** What each dataset's Parquet files hold, and which bookkeeping number selects the rows. */
-const DATASETS: Record<Dataset, { numberColumn: string; dayColumn: string; select: string; orderBy: string }> = {
+/**
+ * What each dataset's Parquet files hold, which bookkeeping number selects the rows, and the
+ * folder level above the day: aggregates go to aggregates/<name>/dt=YYYY-MM-DD/.
+ */
+const DATASETS: Record<Dataset, { numberColumn: string; dayColumn: string; folderColumn: string | null; select: string; orderBy: string }> = {
   events: {
+    folderColumn: null,
     numberColumn: 'commit_no',
     dayColumn: 'timestamp',
     select: `id, source, type, timestamp, make_timestamp(timestamp * 1000) AS event_time, user_id, payload, metadata, late, log_pos`,
     orderBy: 'timestamp, log_pos',
   },
   aggregates: {
+    folderColumn: 'name',
     numberColumn: 'final_no',
     dayColumn: 'window_start',
     select: `name, window_size, window_start, window_end, make_timestamp(window_start * 1000) AS window_start_time, group_key, count`,
@@ -134,16 +139,20 @@ export class Archiver {
     const conn = this.conn!;
     const spec = DATASETS[intent.dataset];
     const range = `${spec.numberColumn} BETWEEN ${intent.fromNo} AND ${intent.toNo}`;
-    const days = await conn.runAndReadAll(`SELECT DISTINCT ${day(spec.dayColumn)} AS d FROM ${intent.dataset} WHERE ${range} ORDER BY d`);
+    const folder = spec.folderColumn ?? "''";
+    const parts = await conn.runAndReadAll(
+      `SELECT DISTINCT ${folder} AS folder, ${day(spec.dayColumn)} AS d FROM ${intent.dataset} WHERE ${range} ORDER BY folder, d`,
+    );
     const files: string[] = [];
-    for (const [d] of days.getRows()) {
-      const name = `part-c${String(intent.fromNo).padStart(12, '0')}-c${String(intent.toNo).padStart(12, '0')}.parquet`;
-      const key = `${intent.dataset}/dt=${String(d)}/${name}`;
-      const staged = this.options.cold.stagingPath(`${intent.dataset}-${String(d)}-${name}`);
+    const name = `part-c${String(intent.fromNo).padStart(12, '0')}-c${String(intent.toNo).padStart(12, '0')}.parquet`;
+    for (const [folderValue, d] of parts.getRows()) {
+      const prefix = spec.folderColumn ? `${intent.dataset}/${String(folderValue)}` : intent.dataset;
+      const key = `${prefix}/dt=${String(d)}/${name}`;
+      const staged = this.options.cold.stagingPath(key.replaceAll('/', '__'));
       const count = await conn.runAndReadAll(
-        `COPY (SELECT ${spec.select} FROM ${intent.dataset} WHERE ${range} AND ${day(spec.dayColumn)} = $1 ORDER BY ${spec.orderBy})
+        `COPY (SELECT ${spec.select} FROM ${intent.dataset} WHERE ${range} AND ${folder} = $1 AND ${day(spec.dayColumn)} = $2 ORDER BY ${spec.orderBy})
          TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
-        [String(d)],
+        [String(folderValue), String(d)],
       );
       await this.options.cold.put(key, staged);
       files.push(key);

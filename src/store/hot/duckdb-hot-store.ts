@@ -105,7 +105,9 @@ export class DuckDbHotStore implements HotStore {
     try {
       if (batch.rows.length > 0) {
         const appender = await conn.createAppender('events');
-        for (const row of batch.rows) {
+        // In event-time order, so DuckDB's per-row-group min/max let time filters skip data.
+        const ordered = [...batch.rows].sort((a, b) => a.timestamp - b.timestamp || a.logPos - b.logPos);
+        for (const row of ordered) {
           appender.appendBigInt(BigInt(row.logPos));
           appender.appendVarchar(row.id);
           appender.appendVarchar(row.source);
