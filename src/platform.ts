@@ -28,6 +28,10 @@ export interface RunningPlatform {
 /** Starts the embedded platform: log, processor, hot and cold stores and the API, in this process. */
 export async function startPlatform(config: SightlineConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningPlatform> {
   await mkdir(config.dataDir, { recursive: true });
+  // The hot store first: its file lock keeps a second process out of the whole data folder
+  // before anything (such as log recovery) touches it.
+  await mkdir(join(config.dataDir, 'hot'), { recursive: true });
+  const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'));
   const log = await EmbeddedLog.open({
     dir: join(config.dataDir, 'log'),
     segmentBytes: config.log.segmentBytes,
@@ -35,8 +39,6 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     onRecovery: (info) => logger.warn(info, 'log recovery cut a torn tail (never-acknowledged bytes)'),
   });
   await log.ensureTopic(EVENTS_TOPIC, { partitions: config.log.partitions });
-  await mkdir(join(config.dataDir, 'hot'), { recursive: true });
-  const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'));
   const cold = await LocalColdStore.open(join(config.dataDir, 'cold'));
 
   let reference: ReferenceData | undefined;

@@ -89,6 +89,13 @@ describe('sightline up, end to end', () => {
     assert.match(status.stdout, /late_events\s+2/);
   });
 
+  it('refuses a second platform on the same data folder, and the first keeps serving', async () => {
+    const second = await runCli(['up', '--port', '0', '--data', join(tmp.dir, 'data')]);
+    assert.equal(second.code, 1);
+    assert.match(second.stderr, /error SL_DATA_DIR_IN_USE: the data folder is in use by another process/);
+    assert.equal((await getJson(`${platform.url}/readyz`)).status, 200);
+  });
+
   it('stops cleanly on SIGTERM with every raw event in Parquet, readable by DuckDB and pyarrow', async (t) => {
     assert.equal(await platform.stop(), 0);
     const data = join(tmp.dir, 'data');

@@ -1,3 +1,4 @@
+import type { SightlineEvent } from '../envelope.js';
 import type { PartitionOffsets } from './log.js';
 
 /** One raw event as the processor writes it. payload/metadata are JSON text. */
@@ -50,14 +51,8 @@ export interface PipelineCheckpoint {
   late: number;
 }
 
-export interface StoredEvent {
-  id: string;
-  source: string;
-  type: string;
-  timestamp: number;
-  payload: Record<string, unknown>;
-  metadata: Record<string, unknown>;
-}
+/** An event as the query API returns it: the envelope, with enrichment in metadata. */
+export type StoredEvent = SightlineEvent;
 
 export interface RecentEventsQuery {
   source?: string;

@@ -9,6 +9,7 @@ import type {
   ProcessedBatch,
   RecentEventsQuery,
   StoredEvent,
+  WindowCount,
   WindowRow,
 } from '../../core/ports/hot-store.js';
 import { HOT_SCHEMA_SQL } from './schema-sql.js';
@@ -21,6 +22,10 @@ async function rows(conn: DuckDBConnection, sql: string, values?: Record<string,
     for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'bigint' ? Number(v) : v;
     return out;
   });
+}
+
+function toWindowCount(r: Record<string, any>): WindowCount {
+  return { name: r.name, window: r.window_size, windowStart: r.window_start, windowEnd: r.window_end, group: r.group_key, count: r.count };
 }
 
 /**
@@ -38,8 +43,18 @@ export class DuckDbHotStore implements HotStore {
     private readonly reader: DuckDBConnection,
   ) {}
 
+  /** Takes DuckDB's exclusive file lock, which also guards the rest of the data folder. */
   static async open(file: string): Promise<DuckDbHotStore> {
-    const instance = await DuckDBInstance.create(file);
+    let instance: DuckDBInstance;
+    try {
+      instance = await DuckDBInstance.create(file);
+    } catch (err) {
+      const message = (err as Error).message;
+      if (/Could not set lock/i.test(message)) {
+        throw new SightlineError('SL_DATA_DIR_IN_USE', `the data folder is in use by another process (${message.replace(/^IO Error: /, '').split('. See also')[0]})`, { cause: err });
+      }
+      throw err;
+    }
     const writer = await instance.connect();
     await writer.run(HOT_SCHEMA_SQL);
     const reader = await instance.connect();
@@ -70,14 +85,7 @@ export class DuckDbHotStore implements HotStore {
       commitNo: state?.commit_no ?? 0,
       duplicates: state?.duplicates ?? 0,
       late: state?.late ?? 0,
-      openWindows: open.map((r) => ({
-        name: r.name,
-        window: r.window_size,
-        windowStart: r.window_start,
-        windowEnd: r.window_end,
-        group: r.group_key,
-        count: r.count,
-      })),
+      openWindows: open.map(toWindowCount),
     };
   }
 
@@ -211,15 +219,7 @@ export class DuckDbHotStore implements HotStore {
     if (q.group !== undefined) where.push(`group_key = $${params.push(q.group)}`);
     const sql = `SELECT name, window_size, window_start, window_end, group_key, count, final FROM aggregates
       WHERE ${where.join(' AND ')} ORDER BY window_start, group_key LIMIT $${params.push(q.limit)}`;
-    return (await this.query(sql, params)).map((r) => ({
-      name: r.name,
-      window: r.window_size,
-      windowStart: r.window_start,
-      windowEnd: r.window_end,
-      group: r.group_key,
-      count: r.count,
-      final: r.final,
-    }));
+    return (await this.query(sql, params)).map((r) => ({ ...toWindowCount(r), final: r.final as boolean }));
   }
 
   private async query(sql: string, params: unknown[]): Promise<Array<Record<string, any>>> {
