@@ -16,6 +16,7 @@ import { VERSION } from './version.js';
 
 export const EVENTS_TOPIC = 'events';
 export const MAIN_PIPELINE = 'main';
+const RETENTION_CHECK_MS = 60_000;
 
 export interface RunningPlatform {
   url: string;
@@ -90,6 +91,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     const processed = processor.committedOffsets();
     const committed = await log.committedOffsets(MAIN_PIPELINE, EVENTS_TOPIC);
     const logStats = log.stats();
+    const starts = log.startOffsets(EVENTS_TOPIC);
     const coldFiles = await cold.list('');
     const datasets = new Map<string, { files: number; bytes: number }>();
     for (const f of coldFiles) {
@@ -108,6 +110,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
           topic: t.topic,
           partitions: t.partitions.map((p) => ({
             partition: p.partition,
+            start_offset: starts.get(p.partition) ?? 0,
             end_offset: p.endOffset,
             processed_offset: processed.get(p.partition) ?? 0,
             committed_offset: committed.get(p.partition) ?? 0,
@@ -140,6 +143,15 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     return { ready: reasons.length === 0, reasons };
   };
 
+  // Segments the processor has committed are kept for log.retention, for replays and inspection.
+  const retentionTimer = setInterval(() => {
+    log.enforceRetention(EVENTS_TOPIC, processor.committedOffsets(), config.log.retentionMs).then(
+      (deleted) => deleted > 0 && logger.info({ deleted }, 'log retention deleted segments'),
+      (err) => logger.error({ err }, 'log retention failed'),
+    );
+  }, RETENTION_CHECK_MS);
+  retentionTimer.unref();
+
   const app: FastifyInstance = await buildServer({ config, logger, ingest, hot, status, ready, version: VERSION });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
 
@@ -148,6 +160,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     stopping ??= (async () => {
       logger.info('stopping: no new events; processing what was accepted');
       ingest.stop();
+      clearInterval(retentionTimer);
       await app.close();
       await processor.stop();
       await archiver.stop();

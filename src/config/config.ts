@@ -19,7 +19,7 @@ export interface AggregationConfig {
 export interface SightlineConfig {
   dataDir: string;
   server: { host: string; port: number };
-  log: { partitions: number; segmentBytes: number; maxRecordBytes: number };
+  log: { partitions: number; segmentBytes: number; maxRecordBytes: number; retentionMs: number };
   ingest: {
     maxBodyBytes: number;
     maxEventsPerBatch: number;
@@ -74,7 +74,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
   return {
     dataDir: resolve(dataDirBase, c.dataDir),
     server: c.server,
-    log: c.log,
+    log: { partitions: c.log.partitions, segmentBytes: c.log.segmentBytes, maxRecordBytes: c.log.maxRecordBytes, retentionMs: parseDuration(c.log.retention) },
     ingest: { ...c.ingest, maxFutureSkewMs: parseDuration(c.ingest.maxFutureSkew) },
     process: {
       batchSize: c.process.batchSize,

@@ -30,6 +30,8 @@ export const CONFIG_SCHEMA = {
         partitions: positive(4, 1024),
         segmentBytes: positive(128 * 1024 * 1024),
         maxRecordBytes: positive(4 * 1024 * 1024),
+        /** How long a segment is kept after the processor has committed all of it. */
+        retention: { ...duration, default: '7d' },
       },
     },
     ingest: {

@@ -121,6 +121,23 @@ export class EmbeddedLog implements Log {
     this.durable.emit('durable');
   }
 
+  /**
+   * Log retention: deletes closed segments older than `retentionMs` whose records are all below
+   * `safeOffsets` (what every consumer that matters has committed). Returns segments deleted.
+   */
+  async enforceRetention(topic: string, safeOffsets: PartitionOffsets, retentionMs: number, now = Date.now()): Promise<number> {
+    let deleted = 0;
+    const partitions = this.partitions(topic);
+    for (let p = 0; p < partitions.length; p++) {
+      deleted += await partitions[p]!.deleteSegmentsBefore(safeOffsets.get(p) ?? 0, now - retentionMs);
+    }
+    return deleted;
+  }
+
+  startOffsets(topic: string): PartitionOffsets {
+    return new Map(this.partitions(topic).map((p, i) => [i, p.startOffset]));
+  }
+
   endOffsets(topic: string): PartitionOffsets {
     return new Map(this.partitions(topic).map((p, i) => [i, p.endOffset]));
   }

@@ -180,6 +180,26 @@ export class PartitionLog {
     return records;
   }
 
+  /**
+   * Deletes closed segments whose records all lie before `safeOffset` and whose file was last
+   * written before `olderThan` (epoch ms). The active segment is never deleted.
+   */
+  async deleteSegmentsBefore(safeOffset: number, olderThan: number): Promise<number> {
+    let deleted = 0;
+    while (this.segments.length > 1) {
+      const oldest = this.segments[0]!;
+      if (oldest.nextOffset > safeOffset) break;
+      const { mtimeMs } = await stat(oldest.path);
+      if (mtimeMs >= olderThan) break;
+      this.segments.shift();
+      if (this.readHint?.segment === oldest) this.readHint = undefined;
+      await oldest.remove();
+      deleted++;
+    }
+    if (deleted > 0) await fsyncDir(this.dir);
+    return deleted;
+  }
+
   private segmentFor(offset: number): Segment {
     for (let i = this.segments.length - 1; i > 0; i--) {
       if (this.segments[i]!.baseOffset <= offset) return this.segments[i]!;

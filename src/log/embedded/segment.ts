@@ -1,4 +1,4 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SightlineError } from '../../core/errors.js';
 import { type DecodedRecord, decodeFrame, FRAME_HEADER_BYTES } from './record-codec.js';
@@ -159,6 +159,12 @@ export class Segment {
   private async handle(): Promise<FileHandle> {
     this.readHandle ??= await open(this.path, 'r');
     return this.readHandle;
+  }
+
+  /** Closes and deletes the file; the segment must not be read again. */
+  async remove(): Promise<void> {
+    await this.close();
+    await unlink(this.path);
   }
 
   async close(): Promise<void> {

@@ -62,6 +62,36 @@ describe('embedded log', () => {
     await cleanup();
   });
 
+  it('deletes consumed segments past retention, never the active one or unconsumed ones, and survives a reopen', async () => {
+    const { dir, cleanup } = await tempDir();
+    let log = await EmbeddedLog.open(options(dir, 1024));
+    await log.ensureTopic('t', { partitions: 1 });
+    for (let batch = 0; batch < 10; batch++) await log.append('t', Array.from({ length: 20 }, (_, i) => rec(batch * 20 + i)));
+    const before = log.stats().topics[0]!.partitions[0]!.segments;
+    assert.ok(before > 3);
+    const future = Date.now() + 60_000;
+    assert.equal(await log.enforceRetention('t', new Map([[0, 200]]), 120_000, future), 0, 'not old enough yet');
+    assert.equal(await log.enforceRetention('t', new Map([[0, 0]]), 0, future), 0, 'nothing consumed');
+    const deleted = await log.enforceRetention('t', new Map([[0, 100]]), 0, future);
+    assert.ok(deleted > 0);
+    const start = log.startOffsets('t').get(0)!;
+    assert.ok(start > 0 && start <= 100, `start offset ${start} within the consumed range`);
+    const all = await log.enforceRetention('t', new Map([[0, 200]]), 0, future);
+    assert.equal(log.stats().topics[0]!.partitions[0]!.segments, 1, 'the active segment stays');
+    assert.ok(all > 0);
+    await log.close();
+    log = await EmbeddedLog.open(options(dir, 1024));
+    assert.equal(log.endOffsets('t').get(0), 200);
+    const consumer = await log.consumer('g', 't');
+    consumer.seek(0, log.startOffsets('t').get(0)!);
+    const records = await consumer.poll(1000, 10);
+    assert.equal(records[records.length - 1]!.value.toString(), 'value-199');
+    consumer.seek(0, 0);
+    await assert.rejects(consumer.poll(10, 10), /SL_LOG_OFFSET_OUT_OF_RANGE|before the partition start/);
+    await log.close();
+    await cleanup();
+  });
+
   it('rolls segments by size and reads across them after a reopen, from any offset', async () => {
     const { dir, cleanup } = await tempDir();
     let log = await EmbeddedLog.open(options(dir, 2048));
