@@ -70,6 +70,10 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     if (names.has(a.name)) throw new SightlineError('SL_CONFIG_INVALID', `aggregation "${a.name}" is declared twice`);
     names.add(a.name);
   }
+  // An event is stored as one log record with its id as key and a few headers: keep headroom.
+  if (c.ingest.maxEventBytes + 64 * 1024 > c.log.maxRecordBytes) {
+    throw new SightlineError('SL_CONFIG_INVALID', `ingest.maxEventBytes (${c.ingest.maxEventBytes}) must be at least 64 KiB below log.maxRecordBytes (${c.log.maxRecordBytes})`);
+  }
   const ref = c.enrichment.referenceData;
   return {
     dataDir: resolve(dataDirBase, c.dataDir),
