@@ -26,7 +26,7 @@ describe('config', () => {
         /\/process\/dedupWindow/.test(err.message) &&
         /additional properties/.test(err.message),
     );
-    assert.throws(() => buildConfig({ ingest: { maxEventBytes: 4_000_000 } }), /must be at least 64 KiB below log.maxRecordBytes/);
+    assert.throws(() => buildConfig({ ingest: { maxEventBytes: 4_150_000 } }), /must be at least 64 KiB below log.maxRecordBytes/);
     assert.throws(() => buildConfig({ aggregations: [{ name: 'a', groupBy: 'payload.x', windows: ['1m'] }, { name: 'a', groupBy: 'payload.y', windows: ['1m'] }] }), /declared twice/);
   });
 
