@@ -5,7 +5,7 @@ import { SightlineError } from '../../core/errors.js';
 import { partitionForKey } from '../../core/partitioner.js';
 import type { AppendResult, Log, LogConsumer, LogRecordInput, LogStats, PartitionOffsets, TopicSpec } from '../../core/ports/log.js';
 import { EmbeddedConsumer } from './embedded-consumer.js';
-import { writeFileAtomic, writeFileIfAbsent } from './fs-durable.js';
+import { fsyncDir, writeFileAtomic, writeFileIfAbsent } from './fs-durable.js';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
 
 export interface EmbeddedLogOptions {
@@ -21,13 +21,12 @@ const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
  * The embedded backbone: a folder per topic, a folder per partition, segment files in each.
  * Appends from any number of concurrent callers are written and fdatasynced together (group
  * commit): while one flush runs, new appends stage for the next, so a burst of requests costs
- * one fsync per partition rather than one per request or per event.
+ * one fsync per partition rather than one per request or per event, and each append resolves
+ * only once the flush that wrote its own records has synced.
  */
 export class EmbeddedLog implements Log {
   private readonly topics = new Map<string, PartitionLog[]>();
   private readonly durable = new EventEmitter();
-  private flushScheduled: Promise<void> | undefined;
-  private fsyncs = 0;
   private appendedRecords = 0;
   private closed = false;
 
@@ -67,6 +66,9 @@ export class EmbeddedLog implements Log {
     }
     await writeFileIfAbsent(join(this.options.dir, topic, 'topic.json'), JSON.stringify({ partitions: spec.partitions }));
     await this.loadTopic(topic);
+    // The new folders and topic.json must survive a power loss along with the first records.
+    await fsyncDir(join(this.options.dir, topic));
+    await fsyncDir(this.options.dir);
   }
 
   partitionCount(topic: string): number {
@@ -83,42 +85,21 @@ export class EmbeddedLog implements Log {
     if (this.closed) throw new SightlineError('SL_LOG_CLOSED', 'the log is closed');
     const partitions = this.partitions(topic);
     const results: AppendResult[] = new Array(records.length);
+    const lastOffset = new Map<number, number>();
     for (let i = 0; i < records.length; i++) {
       const record = records[i]!;
       const partition = partitionForKey(record.key, partitions.length);
-      const log = partitions[partition]!;
-      log.checkWritable();
-      results[i] = { partition, offset: log.stage(record.key, record.value, record.timestamp, record.headers) };
+      const offset = partitions[partition]!.stage(record.key, record.value, record.timestamp, record.headers);
+      results[i] = { partition, offset };
+      lastOffset.set(partition, offset);
     }
     this.appendedRecords += records.length;
-    await this.flushSoon();
-    return results;
-  }
-
-  /**
-   * Joins the next group flush. The flush starts on the next turn of the event loop, so every
-   * append that arrives in the same turn (many requests parsed together) shares it.
-   */
-  private flushSoon(): Promise<void> {
-    this.flushScheduled ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-      this.flushScheduled = undefined;
-      await this.flushAll();
-    });
-    return this.flushScheduled;
-  }
-
-  private async flushAll(): Promise<void> {
-    const flushes: Promise<void>[] = [];
-    for (const partitions of this.topics.values()) {
-      for (const partition of partitions) {
-        if (partition.hasStaged) {
-          this.fsyncs++;
-          flushes.push(partition.flush());
-        }
-      }
-    }
-    await Promise.all(flushes);
+    // Let every append of this turn of the event loop (many requests parsed together) stage
+    // first, so one fdatasync per partition covers them all.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    await Promise.all([...lastOffset].map(([p, offset]) => partitions[p]!.flushThrough(offset)));
     this.durable.emit('durable');
+    return results;
   }
 
   /**
@@ -193,7 +174,7 @@ export class EmbeddedLog implements Log {
         topic,
         partitions: partitions.map((p, partition) => ({ partition, endOffset: p.endOffset, bytes: p.bytes, segments: p.segmentCount })),
       })),
-      fsyncs: this.fsyncs,
+      fsyncs: [...this.topics.values()].flat().reduce((sum, p) => sum + p.syncs, 0),
       appendedRecords: this.appendedRecords,
     };
   }
@@ -201,7 +182,6 @@ export class EmbeddedLog implements Log {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.flushScheduled;
     for (const partitions of this.topics.values()) for (const p of partitions) await p.close();
     this.durable.emit('durable');
   }

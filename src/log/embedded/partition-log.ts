@@ -1,7 +1,7 @@
 import { type FileHandle, mkdir, open, readdir, stat } from 'node:fs/promises';
 import { SightlineError } from '../../core/errors.js';
 import { fsyncDir } from './fs-durable.js';
-import { type DecodedRecord, encodeRecord } from './record-codec.js';
+import { type DecodedRecord, encodeRecord, FRAME_HEADER_BYTES } from './record-codec.js';
 import { parseSegmentFileName, Segment } from './segment.js';
 
 export interface PartitionLogOptions {
@@ -13,8 +13,11 @@ export interface PartitionLogOptions {
 
 /**
  * One partition: an ordered list of segments, the last one open for appends. Appends are staged
- * in memory and made durable by `flush` (write + fdatasync), which the log calls once for many
- * appends (group commit). Readers see only flushed records.
+ * in memory and made durable by a flush (write + fdatasync) that many appends share (group
+ * commit). Readers see only flushed records.
+ *
+ * After a failed write or sync the partition stops for good (fail-stop, as PostgreSQL and Kafka
+ * do on fsync errors): what reached the disk is unknown, so nothing after it may be acknowledged.
  */
 export class PartitionLog {
   private readonly segments: Segment[] = [];
@@ -22,10 +25,11 @@ export class PartitionLog {
   /** Offset the next staged record gets. */
   private stagedNextOffset = 0;
   private staged: Buffer[] = [];
-  private stagedBytes = 0;
   private flushing: Promise<void> | undefined;
   private readHint: { offset: number; segment: Segment; pos: number } | undefined;
   private failed: unknown;
+  /** fdatasyncs done, for stats and the group-commit test. */
+  syncs = 0;
 
   private constructor(private readonly dir: string, private readonly options: PartitionLogOptions) {}
 
@@ -43,11 +47,9 @@ export class PartitionLog {
       .sort((a, b) => a - b);
     if (bases.length === 0) bases.push(0);
     for (let i = 0; i < bases.length; i++) {
-      const segment = new Segment(this.dir, bases[i]!, this.options.maxRecordBytes);
+      const segment = new Segment(this.dir, bases[i]!);
       const next = bases[i + 1];
-      if (next !== undefined) {
-        segment.setExtent(next, (await stat(segment.path)).size);
-      }
+      if (next !== undefined) segment.setExtent(next, (await stat(segment.path)).size);
       this.segments.push(segment);
     }
     await this.openActive(true);
@@ -57,16 +59,28 @@ export class PartitionLog {
     return this.segments[this.segments.length - 1]!;
   }
 
+  /**
+   * Opens the last segment for writing. 'r+' rather than append mode: with O_APPEND, Linux puts
+   * every write at the end of the file whatever position we give, so a short write could leave
+   * garbage in front of the next frame instead of being overwritten by it.
+   */
   private async openActive(recover: boolean): Promise<void> {
     const segment = this.active;
-    this.activeHandle = await open(segment.path, 'a+');
-    if (!recover) {
-      await fsyncDir(this.dir);
-      return;
-    }
+    await (await open(segment.path, 'a')).close();
+    this.activeHandle = await open(segment.path, 'r+');
+    await fsyncDir(this.dir);
+    if (!recover) return;
     const fileSize = (await this.activeHandle.stat()).size;
     const result = await segment.scan(fileSize);
     if (result.validBytes < fileSize) {
+      if (!result.tornTail) {
+        throw new SightlineError(
+          'SL_LOG_CORRUPT',
+          `${segment.path}: ${result.reason} at byte ${result.validBytes} of ${fileSize}, with data after it; ` +
+            'this is not a torn last write, so nothing is cut automatically. Restore the data folder from a backup, ' +
+            `or truncate the file to ${result.validBytes} bytes to keep the records before the damage.`,
+        );
+      }
       // A torn tail: the frames after validBytes were never acknowledged (acknowledgement waits
       // for fdatasync of the whole frame), so cutting them loses nothing a producer was told.
       await this.activeHandle.truncate(result.validBytes);
@@ -77,6 +91,7 @@ export class PartitionLog {
     this.stagedNextOffset = result.nextOffset;
   }
 
+  /** Offset of the next durable record: everything below it survives a crash. */
   get endOffset(): number {
     return this.active.nextOffset;
   }
@@ -93,66 +108,77 @@ export class PartitionLog {
     return this.segments.length;
   }
 
-  get hasStaged(): boolean {
-    return this.staged.length > 0;
-  }
-
-  /** Assigns the next offset and stages the frame; durable only after the next `flush`. */
+  /** Assigns the next offset and stages the frame; durable only once `flushThrough` passes it. */
   stage(key: string, value: Buffer, timestamp: number, headers: Record<string, string> | undefined): number {
-    const offset = this.stagedNextOffset++;
-    const frame = encodeRecord(offset, key, value, timestamp, headers);
-    if (frame.length - 8 > this.options.maxRecordBytes) {
-      this.stagedNextOffset--;
+    this.checkWritable();
+    const frame = encodeRecord(this.stagedNextOffset, key, value, timestamp, headers);
+    if (frame.length - FRAME_HEADER_BYTES > this.options.maxRecordBytes) {
       throw new SightlineError('SL_LOG_WRITE_FAILED', `record of ${frame.length} bytes exceeds log.maxRecordBytes`, { retryable: false });
     }
     this.staged.push(frame);
-    this.stagedBytes += frame.length;
-    return offset;
+    return this.stagedNextOffset++;
   }
 
-  /** Writes and fdatasyncs everything staged so far. Concurrent calls share one flush. */
-  async flush(): Promise<void> {
-    while (this.flushing) await this.flushing;
-    if (this.staged.length === 0) return;
-    this.flushing = this.flushStaged().finally(() => {
-      this.flushing = undefined;
-    });
-    await this.flushing;
+  /**
+   * Resolves once the record at `offset` is durable. Whoever finds no flush running starts one
+   * with everything staged so far; everyone else waits for it, then checks again, so a burst of
+   * appends shares one fdatasync and no append is answered before its own bytes are synced.
+   */
+  async flushThrough(offset: number): Promise<void> {
+    while (this.endOffset <= offset) {
+      this.checkWritable();
+      if (this.flushing) {
+        await this.flushing.catch(() => undefined);
+        continue;
+      }
+      this.flushing = this.flushStaged().finally(() => {
+        this.flushing = undefined;
+      });
+      await this.flushing;
+    }
   }
 
   private async flushStaged(): Promise<void> {
-    if (this.active.size >= this.options.segmentBytes) await this.roll();
     const frames = this.staged;
     this.staged = [];
-    this.stagedBytes = 0;
-    const segment = this.active;
-    let pos = segment.size;
-    let offset = segment.nextOffset;
-    for (const frame of frames) {
-      segment.noteRecord(offset++, pos);
-      pos += frame.length;
-    }
-    // A failed write or sync leaves the file in an unknown state: stop the partition rather than
-    // acknowledge anything after it (fail-stop, as Kafka and PostgreSQL do on fsync errors).
+    if (frames.length === 0) return;
     try {
-      await this.activeHandle.writev(frames, segment.size);
+      this.checkWritable();
+      if (this.active.size >= this.options.segmentBytes) await this.roll();
+      const segment = this.active;
+      let pos = segment.size;
+      let offset = segment.nextOffset;
+      for (const frame of frames) {
+        segment.noteRecord(offset++, pos);
+        pos += frame.length;
+      }
+      let written = 0;
+      while (written < pos - segment.size) {
+        const { bytesWritten } = await this.activeHandle.writev(written === 0 ? frames : [Buffer.concat(frames).subarray(written)], segment.size + written);
+        written += bytesWritten;
+      }
       await this.activeHandle.datasync();
+      this.syncs++;
+      segment.noteAppended(offset, pos);
     } catch (err) {
-      this.failed = err;
-      throw new SightlineError('SL_LOG_WRITE_FAILED', `append to ${segment.path} failed: ${(err as Error).message}`, { cause: err });
+      this.failed ??= err;
+      // The staged frames carried offsets after the lost ones: they can never be written.
+      this.staged = [];
+      throw new SightlineError('SL_LOG_WRITE_FAILED', `append to ${this.dir} failed: ${(err as Error).message}`, { cause: err });
     }
-    segment.noteAppended(offset, pos);
   }
 
   checkWritable(): void {
     if (this.failed !== undefined) {
-      throw new SightlineError('SL_LOG_WRITE_FAILED', `partition ${this.dir} stopped after a failed write`, { cause: this.failed });
+      throw new SightlineError('SL_LOG_WRITE_FAILED', `partition ${this.dir} stopped after a failed write: ${(this.failed as Error).message}`, {
+        cause: this.failed,
+      });
     }
   }
 
   private async roll(): Promise<void> {
     await this.activeHandle.close();
-    const segment = new Segment(this.dir, this.active.nextOffset, this.options.maxRecordBytes);
+    const segment = new Segment(this.dir, this.active.nextOffset);
     segment.noteAppended(segment.baseOffset, 0);
     this.segments.push(segment);
     await this.openActive(false);
@@ -174,7 +200,7 @@ export class PartitionLog {
       segment = this.segmentFor(offset);
       pos = await segment.positionOf(offset);
     }
-    const { records, endPos } = await segment.readFrom(pos, maxBytes, maxRecords);
+    const { records, endPos } = await segment.readFrom(pos, offset, maxBytes, maxRecords);
     const last = records[records.length - 1];
     if (last) this.readHint = { offset: last.offset + 1, segment, pos: endPos };
     return records;
@@ -208,7 +234,7 @@ export class PartitionLog {
   }
 
   async close(): Promise<void> {
-    await this.flush().catch(() => undefined);
+    if (this.staged.length > 0) await this.flushThrough(this.stagedNextOffset - 1).catch(() => undefined);
     await this.activeHandle.close();
     for (const segment of this.segments) await segment.close();
   }

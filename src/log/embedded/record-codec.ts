@@ -10,6 +10,11 @@ import { crc32 } from 'node:zlib';
  */
 export const FRAME_HEADER_BYTES = 8;
 const MAGIC = 1;
+/**
+ * Frames longer than this are taken as corruption when reading. A fixed cap, not the configured
+ * log.maxRecordBytes, so lowering that setting can never make stored records unreadable.
+ */
+export const MAX_FRAME_BODY_BYTES = 256 * 1024 * 1024;
 
 export interface DecodedRecord {
   offset: number;
@@ -48,15 +53,15 @@ export function encodeRecord(offset: number, key: string, value: Buffer, timesta
 
 export type FrameScan =
   | { kind: 'record'; record: DecodedRecord; frameLength: number }
-  | { kind: 'incomplete' }
+  | { kind: 'incomplete'; needs?: number }
   | { kind: 'corrupt'; reason: string };
 
 /** Decodes the frame at `pos` of `buf`; 'incomplete' means the buffer ends inside the frame. */
-export function decodeFrame(buf: Buffer, pos: number, maxBodyLength: number): FrameScan {
+export function decodeFrame(buf: Buffer, pos: number, maxBodyLength = MAX_FRAME_BODY_BYTES): FrameScan {
   if (buf.length - pos < FRAME_HEADER_BYTES) return { kind: 'incomplete' };
   const bodyLength = buf.readUInt32BE(pos);
   if (bodyLength < 25 || bodyLength > maxBodyLength) return { kind: 'corrupt', reason: `implausible frame length ${bodyLength}` };
-  if (buf.length - pos < FRAME_HEADER_BYTES + bodyLength) return { kind: 'incomplete' };
+  if (buf.length - pos < FRAME_HEADER_BYTES + bodyLength) return { kind: 'incomplete', needs: FRAME_HEADER_BYTES + bodyLength };
   const body = buf.subarray(pos + FRAME_HEADER_BYTES, pos + FRAME_HEADER_BYTES + bodyLength);
   if (crc32(body) !== buf.readUInt32BE(pos + 4)) return { kind: 'corrupt', reason: 'checksum mismatch' };
   if (body[0] !== MAGIC) return { kind: 'corrupt', reason: `unknown magic ${body[0]}` };

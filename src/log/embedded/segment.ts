@@ -1,7 +1,7 @@
 import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SightlineError } from '../../core/errors.js';
-import { type DecodedRecord, decodeFrame, FRAME_HEADER_BYTES } from './record-codec.js';
+import { type DecodedRecord, decodeFrame, FRAME_HEADER_BYTES, MAX_FRAME_BODY_BYTES } from './record-codec.js';
 
 const INDEX_EVERY_RECORDS = 512;
 const SCAN_CHUNK_BYTES = 1 << 20;
@@ -31,7 +31,7 @@ export class Segment {
   private indexComplete = false;
   private readHandle: FileHandle | undefined;
 
-  constructor(dir: string, baseOffset: number, private readonly maxRecordBytes: number) {
+  constructor(dir: string, baseOffset: number) {
     this.baseOffset = baseOffset;
     this.nextOffset = baseOffset;
     this.path = join(dir, segmentFileName(baseOffset));
@@ -39,10 +39,12 @@ export class Segment {
   }
 
   /**
-   * Reads every frame, checks each checksum, and returns where the valid records end. Used on
-   * open for the active segment (to find and cut a torn tail) and lazily for older ones.
+   * Reads every frame, checks each checksum and offset, and returns where the valid records end.
+   * `tornTail` says whether what follows them is only the remains of a last write cut short (a
+   * frame reaching to or past the end of the file, or zeros), which recovery may cut; anything
+   * else after valid records is corruption, which must not be cut silently.
    */
-  async scan(fileSize: number): Promise<{ validBytes: number; nextOffset: number; reason?: string }> {
+  async scan(fileSize: number): Promise<{ validBytes: number; nextOffset: number; reason?: string; tornTail: boolean }> {
     const handle = await this.handle();
     let pos = 0;
     let nextOffset = this.baseOffset;
@@ -57,12 +59,14 @@ export class Segment {
       const buf = carry.length > 0 ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
       let local = pos - carryStart;
       for (;;) {
-        const frame = decodeFrame(buf, local, this.maxRecordBytes);
+        const frame = decodeFrame(buf, local);
         if (frame.kind === 'incomplete') break;
         if (frame.kind === 'corrupt' || frame.record.offset !== nextOffset) {
           const reason = frame.kind === 'corrupt' ? frame.reason : `offset ${frame.record.offset} where ${nextOffset} was expected`;
           this.finishIndex(pos, nextOffset);
-          return { validBytes: pos, nextOffset, reason };
+          const declaredEnd = buf.length - local >= 4 ? pos + FRAME_HEADER_BYTES + buf.readUInt32BE(local) : fileSize;
+          const tornTail = declaredEnd >= fileSize || (await this.onlyZeros(pos, fileSize));
+          return { validBytes: pos, nextOffset, reason, tornTail };
         }
         this.noteRecord(nextOffset, pos);
         local += frame.frameLength;
@@ -73,7 +77,18 @@ export class Segment {
       carry = Buffer.from(buf.subarray(local));
     }
     this.finishIndex(pos, nextOffset);
-    return pos === fileSize ? { validBytes: pos, nextOffset } : { validBytes: pos, nextOffset, reason: 'incomplete final frame' };
+    return pos === fileSize ? { validBytes: pos, nextOffset, tornTail: false } : { validBytes: pos, nextOffset, reason: 'incomplete final frame', tornTail: true };
+  }
+
+  /** Whether bytes [from, to) of the file are all zero (space the OS allocated but never filled). */
+  private async onlyZeros(from: number, to: number): Promise<boolean> {
+    const handle = await this.handle();
+    const chunk = Buffer.allocUnsafe(SCAN_CHUNK_BYTES);
+    for (let pos = from; pos < to; pos += SCAN_CHUNK_BYTES) {
+      const { bytesRead } = await handle.read(chunk, 0, Math.min(SCAN_CHUNK_BYTES, to - pos), pos);
+      for (let i = 0; i < bytesRead; i++) if (chunk[i] !== 0) return false;
+    }
+    return true;
   }
 
   private finishIndex(pos: number, nextOffset: number): void {
@@ -129,7 +144,7 @@ export class Segment {
   }
 
   /** Reads whole frames from `pos`, at most about `maxBytes` (always at least one frame). */
-  async readFrom(pos: number, maxBytes: number, maxRecords: number): Promise<{ records: DecodedRecord[]; endPos: number }> {
+  async readFrom(pos: number, expectedOffset: number, maxBytes: number, maxRecords: number): Promise<{ records: DecodedRecord[]; endPos: number }> {
     const available = this.size - pos;
     if (available <= 0) return { records: [], endPos: pos };
     const handle = await this.handle();
@@ -144,14 +159,17 @@ export class Segment {
     }
     const records: DecodedRecord[] = [];
     let local = 0;
+    let expected = expectedOffset;
     while (records.length < maxRecords) {
-      const frame = decodeFrame(buf, local, this.maxRecordBytes);
+      const frame = decodeFrame(buf, local);
       if (frame.kind === 'incomplete') break;
-      if (frame.kind === 'corrupt') {
-        throw new SightlineError('SL_LOG_CORRUPT', `segment ${this.path} at byte ${pos + local}: ${frame.reason}`);
+      if (frame.kind === 'corrupt' || frame.record.offset !== expected) {
+        const reason = frame.kind === 'corrupt' ? frame.reason : `offset ${frame.record.offset} where ${expected} was expected`;
+        throw new SightlineError('SL_LOG_CORRUPT', `segment ${this.path} at byte ${pos + local}: ${reason}`);
       }
       records.push(frame.record);
       local += frame.frameLength;
+      expected++;
     }
     return { records, endPos: pos + local };
   }

@@ -92,6 +92,105 @@ describe('embedded log', () => {
     await cleanup();
   });
 
+  it('never resolves an append before its own records are synced, however flushes interleave', async () => {
+    const { dir, cleanup } = await tempDir();
+    const log = await EmbeddedLog.open(options(dir, 512));
+    await log.ensureTopic('t', { partitions: 1 });
+    // Slow, uneven fsyncs make appends stage while a flush is in flight, at every phase of it.
+    const partition = (log as any).topics.get('t')[0];
+    const slowSync = (handle: any) => {
+      if (handle.__slow) return;
+      const real = handle.datasync.bind(handle);
+      handle.datasync = async () => {
+        await new Promise((r) => setTimeout(r, Math.random() * 8));
+        await real();
+      };
+      handle.__slow = true;
+    };
+    const violations: string[] = [];
+    const appends: Promise<void>[] = [];
+    for (let i = 0; i < 300; i++) {
+      slowSync(partition.activeHandle);
+      appends.push(
+        log.append('t', [rec(i)]).then(([r]) => {
+          const end = log.endOffsets('t').get(0)!;
+          if (end <= r!.offset) violations.push(`offset ${r!.offset} acknowledged at durable end ${end}`);
+        }),
+      );
+      if (i % 7 === 0) await new Promise((r) => setTimeout(r, Math.random() * 3));
+      if (i % 5 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(appends);
+    assert.deepEqual(violations, []);
+    await log.close();
+    await cleanup();
+  });
+
+  it('stops a partition for good after a failed write: no later append is acknowledged or written', async () => {
+    const { dir, cleanup } = await tempDir();
+    let log = await EmbeddedLog.open(options(dir));
+    await log.ensureTopic('t', { partitions: 1 });
+    await log.append('t', [rec(0)]);
+    const handle = (log as any).topics.get('t')[0].activeHandle;
+    const realWritev = handle.writev.bind(handle);
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    let failNext = true;
+    handle.writev = async (...args: unknown[]) => {
+      if (failNext) {
+        failNext = false;
+        await gate;
+        throw Object.assign(new Error('EIO: i/o error, write'), { code: 'EIO' });
+      }
+      return realWritev(...args);
+    };
+    const failing = log.append('t', [rec(1)]);
+    await new Promise((r) => setTimeout(r, 5));
+    const stagedMeanwhile = log.append('t', [rec(2)]);
+    await new Promise((r) => setImmediate(r));
+    release();
+    await assert.rejects(failing, /SL_LOG_WRITE_FAILED|EIO/);
+    await assert.rejects(stagedMeanwhile, /SL_LOG_WRITE_FAILED|stopped/);
+    await assert.rejects(log.append('t', [rec(3)]), /stopped after a failed write/);
+    assert.equal(log.endOffsets('t').get(0), 1);
+    await log.close();
+    log = await EmbeddedLog.open(options(dir));
+    assert.equal(log.endOffsets('t').get(0), 1, 'only the acknowledged record is in the log');
+    const [next] = await log.append('t', [rec(4)]);
+    assert.equal(next!.offset, 1);
+    await log.close();
+    await cleanup();
+  });
+
+  it('refuses to open a segment damaged before its end instead of cutting acknowledged records', async () => {
+    const { dir, cleanup } = await tempDir();
+    let log = await EmbeddedLog.open(options(dir));
+    await log.ensureTopic('t', { partitions: 1 });
+    await log.append('t', Array.from({ length: 10 }, (_, i) => rec(i)));
+    await log.close();
+    const segment = join(dir, 't', '0', '00000000000000000000.log');
+    const { open } = await import('node:fs/promises');
+    const handle = await open(segment, 'r+');
+    await handle.write(Buffer.from([0xff]), 0, 1, 30);
+    await handle.close();
+    await assert.rejects(EmbeddedLog.open(options(dir)), (err: any) => err.code === 'SL_LOG_CORRUPT' && /not a torn last write/.test(err.message));
+    await cleanup();
+  });
+
+  it('reads records written with a larger maxRecordBytes after the setting is lowered', async () => {
+    const { dir, cleanup } = await tempDir();
+    let log = await EmbeddedLog.open(options(dir));
+    await log.ensureTopic('t', { partitions: 1 });
+    await log.append('t', [{ key: 'big', value: Buffer.alloc(100_000, 1), timestamp: 1 }, rec(1)]);
+    await log.close();
+    log = await EmbeddedLog.open({ dir, segmentBytes: 1 << 20, maxRecordBytes: 1000 });
+    assert.equal(log.endOffsets('t').get(0), 2);
+    const consumer = await log.consumer('g', 't');
+    assert.equal((await consumer.poll(10, 10)).length, 2);
+    await log.close();
+    await cleanup();
+  });
+
   it('rolls segments by size and reads across them after a reopen, from any offset', async () => {
     const { dir, cleanup } = await tempDir();
     let log = await EmbeddedLog.open(options(dir, 2048));
