@@ -83,6 +83,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     },
     maxBacklogEvents: config.ingest.maxBacklogEvents,
     maxInFlightBytes: config.ingest.maxInFlightBytes,
+    maxBodyBytes: config.ingest.maxBodyBytes,
     retryAfterSeconds: config.ingest.retryAfterSeconds,
     backlog: () => processor.totalBacklog(),
   });

@@ -24,6 +24,7 @@ export interface IngestServiceOptions {
   /** Unprocessed events above which new batches are refused with 429. */
   maxBacklogEvents: number;
   maxInFlightBytes: number;
+  maxBodyBytes: number;
   retryAfterSeconds: number;
   backlog: () => number;
 }
@@ -39,8 +40,13 @@ export class IngestService {
 
   constructor(private readonly options: IngestServiceOptions) {}
 
-  /** Throws SL_INGEST_BACKPRESSURE when the platform should not take `bytes` more right now. */
-  admit(bytes: number): void {
+  /**
+   * Admits a request before its body is read, or throws 429 (backpressure) or 503 (stopping).
+   * Reserves the body's size until the returned release is called, so the bodies held at once
+   * stay under maxInFlightBytes whatever the number of connections. A compressed or chunked body
+   * is counted at maxBodyBytes, the most it may grow to.
+   */
+  admit(declaredBytes: number | undefined, compressed: boolean): () => void {
     const retryAfterSeconds = this.options.retryAfterSeconds;
     if (this.stopping) throw new SightlineError('SL_INGEST_STOPPING', 'the platform is shutting down', { retryAfterSeconds });
     const backlog = this.options.backlog();
@@ -50,15 +56,27 @@ export class IngestService {
         retryAfterSeconds,
       });
     }
-    if (this.inFlightBytes + bytes > this.options.maxInFlightBytes && this.inFlightBytes > 0) {
+    const max = this.options.maxBodyBytes;
+    const bytes = compressed || declaredBytes === undefined || !Number.isFinite(declaredBytes) ? max : Math.min(declaredBytes, max);
+    if (this.inFlightBytes > 0 && this.inFlightBytes + bytes > this.options.maxInFlightBytes) {
       this.counters.throttled++;
       throw new SightlineError('SL_INGEST_BACKPRESSURE', `${this.inFlightBytes} bytes of batches are in flight; retry later`, { retryAfterSeconds });
     }
+    this.inFlightBytes += bytes;
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlightBytes -= bytes;
+    };
+  }
+
+  get bytesInFlight(): number {
+    return this.inFlightBytes;
   }
 
   async ingest(items: BatchItem[], bytes: number, headers: { traceparent?: string } = {}): Promise<IngestResult> {
-    this.inFlightBytes += bytes;
-    try {
+    {
       this.counters.requests++;
       this.counters.bytes += bytes;
       const now = Date.now();
@@ -87,8 +105,6 @@ export class IngestService {
       this.counters.accepted += records.length;
       this.counters.rejected += rejected.length;
       return { accepted: records.length, rejected };
-    } finally {
-      this.inFlightBytes -= bytes;
     }
   }
 

@@ -1,5 +1,11 @@
 import { createGunzip } from 'node:zlib';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    releaseIngestReservation: (() => void) | null;
+  }
+}
 import { SightlineError } from '../core/errors.js';
 import { ERROR_BODY_SCHEMA } from '../serve/errors.js';
 import type { IngestService } from './ingest-service.js';
@@ -43,9 +49,19 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
   });
 
   // Refuse before reading the body: under backpressure the bytes should stay with the client.
+  // The reservation is given back when the response is sent or the client goes away.
+  app.decorateRequest('releaseIngestReservation', null);
   app.addHook('onRequest', async (request) => {
-    if (request.method === 'POST') service.admit(Number(request.headers['content-length'] ?? 0));
+    if (request.method !== 'POST') return;
+    const length = request.headers['content-length'];
+    const encoding = String(request.headers['content-encoding'] ?? 'identity').toLowerCase();
+    request.releaseIngestReservation = service.admit(length === undefined ? undefined : Number(length), encoding !== 'identity');
   });
+  const release = async (request: FastifyRequest): Promise<void> => {
+    request.releaseIngestReservation?.();
+  };
+  app.addHook('onResponse', release);
+  app.addHook('onRequestAbort', release);
 
   // Decompress before the body limit is counted, so the limit bounds what we hold in memory.
   app.addHook('preParsing', async (request, _reply, payload) => {

@@ -20,6 +20,8 @@ export interface PipelineState {
   dedup: DedupState;
   windows: WindowState;
   watermark: number | null;
+  /** Windows ending at or before this are final: events before it are late whatever the config says now. */
+  finalizedThrough: number | null;
   /** Highest event time read from each partition (since start; not persisted). */
   partitionMaxTimestamp: Map<number, number>;
 }
@@ -64,13 +66,14 @@ export function classifyBatch(
   state: PipelineState,
   spec: PipelineSpec,
   partitionsWithUnread: ReadonlySet<number> = new Set(),
+  now: number = Date.now(),
 ): Classification {
   const items: Classified[] = [];
   const batchSeen = new Set<string>();
   let duplicates = 0;
   let undecodable = 0;
   const watermark = state.watermark;
-  const lateBefore = watermark === null ? Number.NEGATIVE_INFINITY : watermark - spec.allowedLatenessMs;
+  const lateBefore = Math.max(watermark === null ? Number.NEGATIVE_INFINITY : watermark - spec.allowedLatenessMs, state.finalizedThrough ?? Number.NEGATIVE_INFINITY);
   const lookupBefore = watermark === null ? Number.NEGATIVE_INFINITY : watermark - spec.dedupWindowMs;
   const partitionMaxTimestamp = new Map(state.partitionMaxTimestamp);
   const lookupIds: string[] = [];
@@ -84,8 +87,11 @@ export function classifyBatch(
       undecodable++;
       continue;
     }
+    // An event stamped in the future (a producer's wrong clock) may be stored, but must not drag
+    // the watermark past the present and make every on-time event after it late.
+    const progress = Math.min(event.timestamp, now);
     const seenMax = partitionMaxTimestamp.get(record.partition);
-    if (seenMax === undefined || event.timestamp > seenMax) partitionMaxTimestamp.set(record.partition, event.timestamp);
+    if (seenMax === undefined || progress > seenMax) partitionMaxTimestamp.set(record.partition, progress);
     if (state.dedup.has(event.id) || batchSeen.has(event.id)) {
       duplicates++;
       continue;
@@ -130,7 +136,7 @@ export interface BatchPlan {
   newIds: Array<{ id: string; timestamp: number }>;
   watermark: number | null;
   partitionMaxTimestamp: Map<number, number>;
-  finalizeThrough: number;
+  finalizeThrough: number | null;
   duplicates: number;
   late: number;
   undecodable: number;
@@ -191,7 +197,7 @@ export function assembleBatch(
     newIds,
     watermark,
     partitionMaxTimestamp: classification.partitionMaxTimestamp,
-    finalizeThrough: watermark === null ? Number.MIN_SAFE_INTEGER : watermark - spec.allowedLatenessMs,
+    finalizeThrough: watermark === null ? state.finalizedThrough : Math.max(watermark - spec.allowedLatenessMs, state.finalizedThrough ?? Number.NEGATIVE_INFINITY),
     duplicates,
     late,
     undecodable: classification.undecodable,

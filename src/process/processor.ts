@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { SightlineError } from '../core/errors.js';
 import type { HotStore } from '../core/ports/hot-store.js';
 import type { Log, LogConsumer, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
@@ -40,7 +41,13 @@ const RETRY_DELAY_MS = 1000;
  */
 export class Processor {
   private consumer!: LogConsumer;
-  private readonly state: PipelineState = { dedup: new DedupState(), windows: new WindowState(), watermark: null, partitionMaxTimestamp: new Map() };
+  private readonly state: PipelineState = {
+    dedup: new DedupState(),
+    windows: new WindowState(),
+    watermark: null,
+    finalizedThrough: null,
+    partitionMaxTimestamp: new Map(),
+  };
   /** Offsets the hot store holds: where a replay would start. */
   private committed: PartitionOffsets = new Map();
   private loop: Promise<void> | undefined;
@@ -69,11 +76,13 @@ export class Processor {
   async start(): Promise<void> {
     const { log, topic, hot, spec } = this.options;
     const checkpoint = await hot.loadCheckpoint(spec.name, log.partitionCount(topic));
+    this.checkOffsetsAgainstLog(checkpoint.offsets);
     this.state.watermark = checkpoint.watermark;
+    this.state.finalizedThrough = checkpoint.finalizedThrough;
     for (const w of checkpoint.openWindows) this.state.windows.set(w);
-    if (checkpoint.watermark !== null) {
-      for (const { id, timestamp } of await hot.idsSince(checkpoint.watermark - spec.dedupWindowMs)) this.state.dedup.add(id, timestamp);
-    }
+    // Without a watermark yet (only the first batches ever committed) every stored id is recent.
+    const dedupFrom = checkpoint.watermark === null ? Number.MIN_SAFE_INTEGER : checkpoint.watermark - spec.dedupWindowMs;
+    for (const { id, timestamp } of await hot.idsSince(dedupFrom)) this.state.dedup.add(id, timestamp);
     this.counters.duplicates = checkpoint.duplicates;
     this.counters.late = checkpoint.late;
     this.committed = new Map(checkpoint.offsets);
@@ -84,6 +93,27 @@ export class Processor {
       'processor resumed from the hot store checkpoint',
     );
     this.loop = this.run();
+  }
+
+  /**
+   * The store must not be ahead of the log (the log lost acknowledged records, e.g. a data folder
+   * put together from backups of different times) nor behind what retention deleted.
+   */
+  private checkOffsetsAgainstLog(offsets: PartitionOffsets): void {
+    const { log, topic } = this.options;
+    const ends = log.endOffsets(topic);
+    const starts = log.startOffsets(topic);
+    for (const [p, offset] of offsets) {
+      const end = ends.get(p) ?? 0;
+      const start = starts.get(p) ?? 0;
+      if (offset > end || offset < start) {
+        throw new SightlineError(
+          'SL_LOG_CORRUPT',
+          `the hot store has processed partition ${p} of "${topic}" up to offset ${offset}, but the log holds offsets ${start} to ${end}: ` +
+            'the log and the hot store are not from the same history (restored separately?); refusing to start',
+        );
+      }
+    }
   }
 
   /** Events in the log not yet committed to the hot store, per partition. */
@@ -115,13 +145,13 @@ export class Processor {
   private async run(): Promise<void> {
     const { batchSize } = this.options;
     while (!this.stopping || this.totalBacklog() > 0) {
-      const records = await this.consumer.poll(batchSize, this.stopping ? 0 : 200);
-      if (records.length === 0) {
-        await this.maybeCommitToLog(false);
-        if (this.stopping) await new Promise((r) => setTimeout(r, 10));
-        continue;
-      }
       try {
+        const records = await this.consumer.poll(batchSize, this.stopping ? 0 : 200);
+        if (records.length === 0) {
+          await this.maybeCommitToLog(false);
+          if (this.stopping) await new Promise((r) => setTimeout(r, 10));
+          continue;
+        }
         await this.processBatch(records);
         this.stalledError = null;
       } catch (err) {
@@ -161,8 +191,9 @@ export class Processor {
     const { spec } = this.options;
     for (const { id, timestamp } of plan.newIds) this.state.dedup.add(id, timestamp);
     for (const w of plan.windows) this.state.windows.set(w);
-    this.state.windows.closeThrough(plan.finalizeThrough);
+    if (plan.finalizeThrough !== null) this.state.windows.closeThrough(plan.finalizeThrough);
     this.state.watermark = plan.watermark;
+    this.state.finalizedThrough = plan.finalizeThrough;
     this.state.partitionMaxTimestamp = plan.partitionMaxTimestamp;
     if (plan.watermark !== null) this.state.dedup.evictBefore(plan.watermark - spec.dedupWindowMs);
     this.committed = plan.offsets;

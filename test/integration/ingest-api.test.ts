@@ -18,6 +18,7 @@ describe('ingest API limits and errors', () => {
   let hot: DuckDbHotStore;
   let app: FastifyInstance;
   let backlog = 0;
+  let service: IngestService;
   const now = Date.now();
 
   before(async () => {
@@ -26,16 +27,17 @@ describe('ingest API limits and errors', () => {
     log = await EmbeddedLog.open({ dir: join(tmp.dir, 'log'), segmentBytes: 1 << 20, maxRecordBytes: 1 << 20 });
     await log.ensureTopic('events', { partitions: 2 });
     hot = await DuckDbHotStore.open(join(tmp.dir, 'hot.duckdb'));
-    const ingest = new IngestService({
+    service = new IngestService({
       log,
       topic: 'events',
       limits: { maxEventBytes: 1024, maxDepth: 8, maxStringLength: 256, maxFutureSkewMs: 60_000 },
       maxBacklogEvents: 100,
-      maxInFlightBytes: 1 << 20,
+      maxInFlightBytes: 8000,
+      maxBodyBytes: 4096,
       retryAfterSeconds: 3,
       backlog: () => backlog,
     });
-    app = await buildServer({ config, logger: pino({ level: 'silent' }), ingest, hot, status: async () => ({}), ready: () => ({ ready: true, reasons: [] }), version: 'test' });
+    app = await buildServer({ config, logger: pino({ level: 'silent' }), ingest: service, hot, status: async () => ({}), ready: () => ({ ready: true, reasons: [] }), version: 'test' });
   });
   after(async () => {
     await app.close();
@@ -95,6 +97,23 @@ describe('ingest API limits and errors', () => {
     assert.equal(r.json().code, 'SL_INGEST_BACKPRESSURE');
     backlog = 0;
     assert.equal((await post(JSON.stringify([pageView('bp', now, '/')]))).statusCode, 200);
+  });
+
+  it('bounds the request bytes held at once, and gives the room back after each response', async () => {
+    const admitted = service.admit(6000, false);
+    const second = await post(JSON.stringify([pageView('if1', now, '/')]), {
+      'content-type': 'application/json',
+      'content-encoding': 'identity',
+    });
+    assert.equal(second.statusCode, 200, 'a small body fits next to the 4096 reserved');
+    const gzipped = await post(gzipSync(JSON.stringify([pageView('if2', now, '/')])), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    assert.equal(gzipped.statusCode, 429, 'a compressed body is counted at maxBodyBytes, which no longer fits');
+    assert.equal(gzipped.headers['retry-after'], '3');
+    admitted();
+    admitted();
+    assert.equal(service.bytesInFlight, 0, 'every response released its reservation, and release is idempotent');
+    const again = await post(gzipSync(JSON.stringify([pageView('if3', now, '/')])), { 'content-type': 'application/json', 'content-encoding': 'gzip' });
+    assert.equal(again.statusCode, 200);
   });
 
   it('describes the API in OpenAPI, and answers unknown routes and bad queries with {code, message}', async () => {

@@ -34,8 +34,8 @@ export interface ProcessedBatch {
   pipeline: string;
   rows: EventRow[];
   windows: WindowCount[];
-  /** Windows whose end is at or before this time become final. */
-  finalizeThrough: number;
+  /** Windows whose end is at or before this time become final (never decreases). */
+  finalizeThrough: number | null;
   watermark: number | null;
   offsets: PartitionOffsets;
   duplicates: number;
@@ -45,6 +45,8 @@ export interface ProcessedBatch {
 export interface PipelineCheckpoint {
   offsets: PartitionOffsets;
   watermark: number | null;
+  /** Every window ending at or before this is final; no event before it may count again. */
+  finalizedThrough: number | null;
   openWindows: WindowCount[];
   commitNo: number;
   duplicates: number;

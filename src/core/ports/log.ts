@@ -67,6 +67,8 @@ export interface Log {
   append(topic: string, records: readonly LogRecordInput[]): Promise<AppendResult[]>;
   /** The offset the next record of each partition will get (only durable records count). */
   endOffsets(topic: string): PartitionOffsets;
+  /** The oldest offset still held per partition (retention deletes what lies before it). */
+  startOffsets(topic: string): PartitionOffsets;
   committedOffsets(group: string, topic: string): Promise<PartitionOffsets>;
   /** A consumer of every partition of the topic, starting at the group's committed offsets. */
   consumer(group: string, topic: string): Promise<LogConsumer>;

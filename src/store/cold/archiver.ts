@@ -163,9 +163,13 @@ export class Archiver {
     if (files.length > 0) this.options.logger.info({ dataset: intent.dataset, files, range: [intent.fromNo, intent.toNo] }, 'archived to the cold store');
   }
 
+  /**
+   * A last export of everything committed. If it fails the error is thrown (the stop is not
+   * clean) but nothing is lost: the rows stay in the hot store and the next start exports them.
+   */
   async stop(): Promise<void> {
     clearInterval(this.timer);
-    await this.running;
+    await this.running?.catch(() => undefined);
     await this.exportNow();
     this.conn?.closeSync();
   }

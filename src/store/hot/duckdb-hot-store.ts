@@ -72,7 +72,9 @@ export class DuckDbHotStore implements HotStore {
     for (const r of await rows(this.writer, 'SELECT partition, next_offset FROM sl_offsets WHERE pipeline = $1', [pipeline])) {
       offsets.set(r.partition, r.next_offset);
     }
-    const [state] = await rows(this.writer, 'SELECT watermark, commit_no, duplicates, late FROM sl_pipeline WHERE pipeline = $1', [pipeline]);
+    const [state] = await rows(this.writer, 'SELECT watermark, finalized_through, commit_no, duplicates, late FROM sl_pipeline WHERE pipeline = $1', [
+      pipeline,
+    ]);
     const open = await rows(
       this.writer,
       'SELECT name, window_size, window_start, window_end, group_key, count FROM aggregates WHERE NOT final',
@@ -82,6 +84,7 @@ export class DuckDbHotStore implements HotStore {
     return {
       offsets,
       watermark: state?.watermark ?? null,
+      finalizedThrough: state?.finalized_through ?? null,
       commitNo: state?.commit_no ?? 0,
       duplicates: state?.duplicates ?? 0,
       late: state?.late ?? 0,
@@ -152,10 +155,12 @@ export class DuckDbHotStore implements HotStore {
           WHERE a.name = s.name AND a.window_size = s.window_size AND a.window_start = s.window_start AND a.group_key = s.group_key`);
         await conn.run(`INSERT INTO aggregates SELECT name, window_size, window_start, window_end, group_key, count, false, NULL FROM sl_agg_stage`);
       }
-      await conn.run('UPDATE aggregates SET final = true, final_no = $1 WHERE NOT final AND window_end <= $2', [
-        BigInt(commitNo),
-        BigInt(batch.finalizeThrough),
-      ]);
+      if (batch.finalizeThrough !== null) {
+        await conn.run('UPDATE aggregates SET final = true, final_no = $1 WHERE NOT final AND window_end <= $2', [
+          BigInt(commitNo),
+          BigInt(batch.finalizeThrough),
+        ]);
+      }
       await conn.run('DELETE FROM sl_offsets WHERE pipeline = $1', [batch.pipeline]);
       const offsets = await conn.createAppender('sl_offsets');
       for (const [partition, next] of batch.offsets) {
@@ -167,9 +172,10 @@ export class DuckDbHotStore implements HotStore {
       offsets.flushSync();
       offsets.closeSync();
       await conn.run('DELETE FROM sl_pipeline WHERE pipeline = $1', [batch.pipeline]);
-      await conn.run('INSERT INTO sl_pipeline VALUES ($1, $2, $3, $4, $5)', [
+      await conn.run('INSERT INTO sl_pipeline VALUES ($1, $2, $3, $4, $5, $6)', [
         batch.pipeline,
         batch.watermark === null ? null : BigInt(batch.watermark),
+        batch.finalizeThrough === null ? null : BigInt(batch.finalizeThrough),
         BigInt(commitNo),
         BigInt(batch.duplicates),
         BigInt(batch.late),

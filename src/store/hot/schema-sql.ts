@@ -26,6 +26,7 @@ CREATE TABLE IF NOT EXISTS sl_offsets (pipeline VARCHAR NOT NULL, partition INTE
 CREATE TABLE IF NOT EXISTS sl_pipeline (
   pipeline VARCHAR NOT NULL,
   watermark BIGINT,
+  finalized_through BIGINT,
   commit_no BIGINT NOT NULL,
   duplicates BIGINT NOT NULL,
   late BIGINT NOT NULL

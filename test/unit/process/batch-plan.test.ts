@@ -23,7 +23,13 @@ function record(id: string, timestamp: number, page = '/home', user = 'u1', part
   return { topic: 'events', partition, offset: offset++, key: id, value: Buffer.from(JSON.stringify(event)), timestamp, headers: {} };
 }
 
-const freshState = (): PipelineState => ({ dedup: new DedupState(), windows: new WindowState(), watermark: null, partitionMaxTimestamp: new Map() });
+const freshState = (): PipelineState => ({
+  dedup: new DedupState(),
+  windows: new WindowState(),
+  watermark: null,
+  finalizedThrough: null,
+  partitionMaxTimestamp: new Map(),
+});
 const reference: ReferenceData = {
   lookup: (k) => (k === 'u1' ? { plan: 'pro', country: 'DE' } : undefined),
   info: () => ({ rows: 1, loadedAt: 0, source: 'test', lastError: null }),
@@ -70,6 +76,23 @@ describe('batch plan', () => {
     const window = plan.windows.find((w) => w.windowStart === T0 + 480_000 && w.window === '1m');
     assert.equal(window?.count, 1, 'only the on-time event counts in its window; the late one is left out');
     assert.equal(plan.watermark, state.watermark, 'older events do not move the watermark back');
+  });
+
+  it('treats events before what was already finalized as late, even if the allowed lateness grew since', () => {
+    const state = freshState();
+    state.watermark = T0 + 600_000;
+    state.finalizedThrough = T0 + 590_000;
+    const wider = { ...spec, allowedLatenessMs: 3_600_000 };
+    const c = classifyBatch([record('in-final-window', T0 + 589_999), record('open', T0 + 590_000)], state, wider);
+    const plan = assembleBatch(c, new Set(), state, wider, reference, new Map());
+    assert.deepEqual(plan.rows.map((r) => [r.id, r.late]), [['in-final-window', true], ['open', false]]);
+    assert.equal(plan.finalizeThrough, T0 + 590_000, 'what is final stays final');
+  });
+
+  it('does not let an event stamped in the future move the watermark past the present', () => {
+    const now = T0 + 1_000_000;
+    const c = classifyBatch([record('from-a-bad-clock', now + 3_600_000)], freshState(), spec, new Set(), now);
+    assert.equal(c.watermark, now - 5_000);
   });
 
   it('holds the watermark at the slowest partition that still has unread records', () => {

@@ -1,4 +1,4 @@
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ColdStore } from '../../../core/ports/cold-store.js';
 import { fsyncDir } from '../../../log/embedded/fs-durable.js';
@@ -25,6 +25,13 @@ export class LocalColdStore implements ColdStore {
 
   async put(key: string, stagedPath: string): Promise<void> {
     const target = join(this.root, key);
+    // The writer (DuckDB's COPY) does not fsync: do it before the rename makes the file visible.
+    const handle = await open(stagedPath, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
     await mkdir(dirname(target), { recursive: true });
     await rename(stagedPath, target);
     await fsyncDir(dirname(target));

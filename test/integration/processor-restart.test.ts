@@ -1,0 +1,74 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { pino } from 'pino';
+import { buildConfig } from '../../src/config/config.js';
+import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
+import { logPosition } from '../../src/process/batch-plan.js';
+import { Processor } from '../../src/process/processor.js';
+import { DuckDbHotStore } from '../../src/store/hot/duckdb-hot-store.js';
+import { queryDuckDb } from '../helpers/duckdb.js';
+import { pageView } from '../helpers/events.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const T0 = Date.UTC(2026, 10, 26, 6, 0, 0);
+
+async function open(dir: string) {
+  const log = await EmbeddedLog.open({ dir: join(dir, 'log'), segmentBytes: 1 << 20, maxRecordBytes: 1 << 20 });
+  await log.ensureTopic('events', { partitions: 2 });
+  const hot = await DuckDbHotStore.open(join(dir, 'hot.duckdb'));
+  const processor = new Processor({
+    log,
+    topic: 'events',
+    hot,
+    spec: { name: 'main', dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5_000, aggregations: buildConfig({}).aggregations },
+    batchSize: 100,
+    logger: pino({ level: 'silent' }),
+  });
+  return { log, hot, processor };
+}
+
+const value = (e: Record<string, unknown>) => Buffer.from(JSON.stringify({ ...e, metadata: {} }));
+
+describe('processor restart', () => {
+  it('catches repeats of events committed before any watermark existed', async () => {
+    const { dir, cleanup } = await tempDir();
+    const { log, hot, processor } = await open(dir);
+    const a0 = pageView('a0', T0, '/');
+    const [placed] = await log.append('events', [{ key: 'a0', value: value(a0), timestamp: T0 }]);
+    // A commit from the very first batches, before the watermark moved.
+    await hot.commit({
+      pipeline: 'main',
+      rows: [{ logPos: logPosition(placed!.partition, placed!.offset), id: 'a0', source: 'web', type: 'page_view', timestamp: T0, userId: 'u1', payload: '{}', metadata: '{}', late: false }],
+      windows: [],
+      finalizeThrough: null,
+      watermark: null,
+      offsets: new Map([
+        [placed!.partition, placed!.offset + 1],
+        [1 - placed!.partition, 0],
+      ]),
+      duplicates: 0,
+      late: 0,
+    });
+    await processor.start();
+    await log.append('events', [{ key: 'a0', value: value(a0), timestamp: T0 }]);
+    while (processor.totalBacklog() > 0) await new Promise((r) => setTimeout(r, 10));
+    await processor.stop();
+    assert.equal(processor.counters.duplicates, 1);
+    await hot.close();
+    await log.close();
+    const [row] = await queryDuckDb(join(dir, 'hot.duckdb'), "SELECT count(*) AS n FROM events WHERE id = 'a0'");
+    assert.equal(row!.n, 1);
+    await cleanup();
+  });
+
+  it('refuses to start when the hot store has processed more than the log holds', async () => {
+    const { dir, cleanup } = await tempDir();
+    const { log, hot, processor } = await open(dir);
+    await hot.commit({ pipeline: 'main', rows: [], windows: [], finalizeThrough: null, watermark: null, offsets: new Map([[0, 5]]), duplicates: 0, late: 0 });
+    await assert.rejects(processor.start(), (err: any) => err.code === 'SL_LOG_CORRUPT' && /not from the same history/.test(err.message));
+    await hot.close();
+    await log.close();
+    await cleanup();
+  });
+});
