@@ -138,6 +138,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
 
   const ready = (): { ready: boolean; reasons: string[] } => {
     const reasons: string[] = [];
+    for (const failure of log.failures()) reasons.push(`log partition stopped after a failed write: ${failure}`);
     const health = processor.health();
     if (!health.ok) reasons.push(`processor: ${health.reason}`);
     if (archiver.lastError) reasons.push(`cold store: ${archiver.lastError}`);

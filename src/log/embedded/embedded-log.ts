@@ -168,6 +168,17 @@ export class EmbeddedLog implements Log {
     return new EmbeddedConsumer(this, group, topic, await this.committedOffsets(group, topic));
   }
 
+  /** Partitions that stopped after a failed write, for readiness. */
+  failures(): string[] {
+    const out: string[] = [];
+    for (const [topic, partitions] of this.topics) {
+      partitions.forEach((p, i) => {
+        if (p.failure) out.push(`${topic}/${i}: ${p.failure}`);
+      });
+    }
+    return out;
+  }
+
   stats(): LogStats {
     return {
       topics: [...this.topics].map(([topic, partitions]) => ({

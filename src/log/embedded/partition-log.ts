@@ -168,6 +168,11 @@ export class PartitionLog {
     }
   }
 
+  /** Why the partition stopped taking writes, or null while it is writable. */
+  get failure(): string | null {
+    return this.failed === undefined ? null : (this.failed as Error).message;
+  }
+
   checkWritable(): void {
     if (this.failed !== undefined) {
       throw new SightlineError('SL_LOG_WRITE_FAILED', `partition ${this.dir} stopped after a failed write: ${(this.failed as Error).message}`, {
