@@ -21,7 +21,8 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
 export async function waitForBacklogZero(url: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { body } = await getJson(`${url}/v1/status`);
+    const { status, body } = await getJson(`${url}/v1/status`);
+    if (status !== 200) throw new Error(`GET /v1/status answered ${status}: ${JSON.stringify(body)}`);
     const backlog = body.log.topics.flatMap((t: any) => t.partitions).reduce((s: number, p: any) => s + p.backlog, 0);
     if (backlog === 0) return;
     if (Date.now() > deadline) throw new Error(`backlog still ${backlog} after ${timeoutMs} ms`);

@@ -48,8 +48,13 @@ export class LocalColdStore implements ColdStore {
       }
       for (const entry of entries) {
         const path = join(dir, entry.name);
+        if (path === this.stagingDir) continue;
         if (entry.isDirectory()) await walk(path);
-        else if (entry.name.endsWith('.parquet')) out.push({ key: relative(this.root, path).split(sep).join('/'), bytes: (await stat(path)).size });
+        else if (entry.name.endsWith('.parquet')) {
+          // A file can be replaced by a re-run export between readdir and stat.
+          const size = await stat(path).then((s) => s.size, () => undefined);
+          if (size !== undefined) out.push({ key: relative(this.root, path).split(sep).join('/'), bytes: size });
+        }
       }
     };
     await walk(join(this.root, prefix));

@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { EventRow, HotStore, ProcessedBatch } from '../../src/core/ports/hot-store.js';
+
+const T0 = Date.UTC(2026, 10, 26, 7, 0, 0);
+
+function row(id: string, timestamp: number, logPos: number, extra: Partial<EventRow> = {}): EventRow {
+  return { logPos, id, source: 'web', type: 'page_view', timestamp, userId: 'u1', payload: JSON.stringify({ page: '/' }), metadata: '{}', late: false, ...extra };
+}
+
+function batch(over: Partial<ProcessedBatch>): ProcessedBatch {
+  return { pipeline: 'main', rows: [], windows: [], finalizeThrough: null, watermark: null, offsets: new Map(), duplicates: 0, late: 0, ...over };
+}
+
+/** The contract every HotStore adapter passes: atomic batch commits, checkpoints and the queries the API serves. */
+export function hotStoreContract(name: string, open: () => Promise<{ store: HotStore; teardown: () => Promise<void> }>): void {
+  describe(`HotStore contract: ${name}`, () => {
+    let store: HotStore;
+    let teardown: () => Promise<void>;
+    before(async () => {
+      ({ store, teardown } = await open());
+    });
+    after(async () => teardown());
+
+    it('starts from an empty checkpoint', async () => {
+      const c = await store.loadCheckpoint('main', 3);
+      assert.deepEqual([...c.offsets], [[0, 0], [1, 0], [2, 0]]);
+      assert.equal(c.watermark, null);
+      assert.equal(c.finalizedThrough, null);
+      assert.deepEqual(c.openWindows, []);
+    });
+
+    it('commits rows, window counts and offsets together, and gives them back as the checkpoint', async () => {
+      await store.commit(
+        batch({
+          rows: [row('a', T0 + 1000, 1), row('b', T0 + 2000, 2, { userId: 'u2' }), row('c', T0 + 61_000, 3, { source: 'app' })],
+          windows: [
+            { name: 'pv', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/', count: 2 },
+            { name: 'pv', window: '1m', windowStart: T0 + 60_000, windowEnd: T0 + 120_000, group: '/', count: 1 },
+          ],
+          watermark: T0 + 56_000,
+          offsets: new Map([[0, 3], [1, 0], [2, 0]]),
+          duplicates: 4,
+          late: 1,
+        }),
+      );
+      const c = await store.loadCheckpoint('main', 3);
+      assert.deepEqual([...c.offsets], [[0, 3], [1, 0], [2, 0]]);
+      assert.equal(c.watermark, T0 + 56_000);
+      assert.equal(c.duplicates, 4);
+      assert.equal(c.late, 1);
+      assert.equal(c.openWindows.length, 2);
+      assert.deepEqual(await store.existingIds(['a', 'zz', 'c']), new Set(['a', 'c']));
+      assert.deepEqual((await store.idsSince(T0 + 1500)).map((x) => x.id).sort(), ['b', 'c']);
+    });
+
+    it('replaces window counts (they are absolute) and finalizes windows that end by finalizeThrough', async () => {
+      await store.commit(
+        batch({
+          windows: [{ name: 'pv', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/', count: 5 }],
+          watermark: T0 + 125_000,
+          finalizeThrough: T0 + 60_000,
+          offsets: new Map([[0, 4]]),
+        }),
+      );
+      const windows = await store.aggregates({ name: 'pv', window: '1m', limit: 10 });
+      assert.deepEqual(windows.map((w) => [w.windowStart - T0, w.count, w.final]), [[0, 5, true], [60_000, 1, false]]);
+      const c = await store.loadCheckpoint('main', 3);
+      assert.equal(c.finalizedThrough, T0 + 60_000);
+      assert.deepEqual(c.openWindows.map((w) => w.windowStart), [T0 + 60_000], 'only open windows are restored');
+      assert.deepEqual((await store.aggregates({ name: 'pv', window: '1m', from: T0 + 1, limit: 10 })).length, 1);
+      assert.deepEqual((await store.aggregates({ name: 'pv', window: '1m', to: T0 + 1, limit: 10 })).length, 1);
+      assert.deepEqual((await store.aggregates({ name: 'pv', window: '1m', group: '/nope', limit: 10 })).length, 0);
+      assert.deepEqual((await store.aggregates({ name: 'pv', window: '5m', limit: 10 })).length, 0);
+    });
+
+    it('serves recent events newest first, filtered, before a cursor', async () => {
+      const all = await store.recentEvents({ limit: 10 });
+      assert.deepEqual(all.map((e) => e.id), ['c', 'b', 'a']);
+      assert.deepEqual(all[0]!.payload, { page: '/' });
+      assert.deepEqual((await store.recentEvents({ limit: 10, source: 'app' })).map((e) => e.id), ['c']);
+      assert.deepEqual((await store.recentEvents({ limit: 10, userId: 'u2' })).map((e) => e.id), ['b']);
+      assert.deepEqual((await store.recentEvents({ limit: 10, type: 'other' })).map((e) => e.id), []);
+      const first = all[0]!;
+      assert.deepEqual((await store.recentEvents({ limit: 10, before: { timestamp: first.timestamp, logPos: first.logPos } })).map((e) => e.id), ['b', 'a']);
+    });
+
+    it('commits nothing of a batch that fails part way', async () => {
+      const before = await store.loadCheckpoint('main', 3);
+      await assert.rejects(
+        store.commit(batch({ rows: [row('good', T0, 10), row(null as unknown as string, T0, 11)], offsets: new Map([[0, 99]]), watermark: T0 + 999_999 })),
+        (err: any) => err.code === 'SL_STORE_WRITE_FAILED',
+      );
+      const afterFail = await store.loadCheckpoint('main', 3);
+      assert.deepEqual(afterFail.offsets, before.offsets);
+      assert.equal(afterFail.watermark, before.watermark);
+      assert.deepEqual(await store.existingIds(['good']), new Set());
+      await store.commit(batch({ rows: [row('d', T0 + 3000, 12)], offsets: new Map([[0, 5]]), watermark: T0 + 125_000, finalizeThrough: T0 + 60_000 }));
+      assert.deepEqual(await store.existingIds(['d']), new Set(['d']), 'the store works after a failed commit');
+    });
+  });
+}
