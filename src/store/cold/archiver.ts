@@ -56,7 +56,8 @@ export class Archiver {
   private pendingRows = 0;
   private lastExportAt = Date.now();
   filesWritten = 0;
-  rowsWritten = 0;
+  /** Rows written to Parquet by this process, per dataset. */
+  readonly rowsWritten: Record<Dataset, number> = { events: 0, aggregates: 0 };
   lastError: string | null = null;
 
   constructor(private readonly options: ArchiverOptions) {}
@@ -157,7 +158,7 @@ export class Archiver {
       await this.options.cold.put(key, staged);
       files.push(key);
       this.filesWritten++;
-      this.rowsWritten += Number(count.getRows()[0]?.[0] ?? 0);
+      this.rowsWritten[intent.dataset] += Number(count.getRows()[0]?.[0] ?? 0);
     }
     await conn.run('UPDATE sl_cold_exports SET done = true, files = $1 WHERE export_id = $2', [JSON.stringify(files), BigInt(intent.exportId)]);
     if (files.length > 0) this.options.logger.info({ dataset: intent.dataset, files, range: [intent.fromNo, intent.toNo] }, 'archived to the cold store');

@@ -1,0 +1,107 @@
+import { getJson } from '../test/helpers/events.js';
+import type { BenchContext } from './lib/context.js';
+import { platformCounts, startBenchPlatform, waitFor } from './lib/context.js';
+import { prepareLoad } from './lib/load.js';
+import { round, summarize } from './lib/stats.js';
+
+/**
+ * End to end: events through ingest, the log, processing (dedup, enrichment-free page views, 1m
+ * and 5m windows) into DuckDB and Parquet. The clock runs from the first request until every
+ * event is in the hot store AND in Parquet. Then freshness (acceptance → visible in the query API)
+ * at 50% and 90% of that rate.
+ */
+export async function e2eBench(ctx: BenchContext): Promise<void> {
+  const events = ctx.short ? 20_000 : 1_000_000;
+  const batchSize = 1000;
+  const platform = await startBenchPlatform(ctx, 'e2e', { cold: { rollInterval: '1s', rollRows: 200_000 } });
+  let maxRate: number;
+  try {
+    const load = await prepareLoad({
+      url: platform.url,
+      shape: 'small',
+      batchSize,
+      batches: events / batchSize,
+      concurrency: 4,
+      startTimestamp: Date.now() - 3_600_000,
+      msPerEvent: 3_600_000 / events,
+      idPrefix: 'e2e',
+      targetRate: 0,
+    });
+    const t = performance.now();
+    const report = await load.start();
+    const acceptedMs = performance.now() - t;
+    await waitFor(async () => {
+      const c = await platformCounts(platform.url);
+      return c.backlog === 0 && c.hotEvents === events && c.coldEventRows === events;
+    }, 30 * 60_000);
+    const totalMs = performance.now() - t;
+    maxRate = (events / totalMs) * 1000;
+    ctx.shared.e2eRate = maxRate;
+    const vsParse = ctx.shared.jsonParseRate ? round(maxRate / ctx.shared.jsonParseRate, 2) : 'n/a';
+    const vsDuck = ctx.shared.duckdbLoadRate ? round(maxRate / ctx.shared.duckdbLoadRate, 2) : 'n/a';
+    ctx.log(`e2e: ${Math.round(maxRate)} events/s (accepted in ${Math.round(acceptedMs)} ms, stored hot+cold in ${Math.round(totalMs)} ms); × JSON.parse ${vsParse}, × DuckDB load ${vsDuck}`);
+    await ctx.sink.record(
+      'e2e',
+      'End to end (ingest → log → process → DuckDB + Parquet)',
+      ['events', 'end-to-end events/s', 'ingest-only phase events/s', 'ratio to JSON.parse', 'ratio to DuckDB load', 'lost'],
+      [events, Math.round(maxRate), Math.round((report.accepted / acceptedMs) * 1000), vsParse, vsDuck, events - report.accepted],
+      { events, acceptedMs, totalMs, report: { ...report, latenciesMs: undefined } },
+    );
+  } finally {
+    await platform.stop();
+  }
+
+  for (const share of [0.5, 0.9]) {
+    const rate = maxRate * share;
+    const seconds = ctx.short ? 3 : 20;
+    const count = Math.max(batchSize, Math.round((rate * seconds) / batchSize) * batchSize);
+    const fresh = await startBenchPlatform(ctx, `fresh-${share}`);
+    try {
+      const load = await prepareLoad({
+        url: fresh.url,
+        shape: 'small',
+        batchSize,
+        batches: count / batchSize,
+        concurrency: 4,
+        startTimestamp: Date.now() - 60_000,
+        msPerEvent: 60_000 / count,
+        idPrefix: `f${share}`,
+        targetRate: rate,
+      });
+      const running = load.start();
+      let done = false;
+      void running.finally(() => (done = true));
+      const freshness: number[] = [];
+      let n = 0;
+      // Probes ride along with the paced load: one every 100 ms, each timed from its 200 to the
+      // moment the query API returns it.
+      while (!done) {
+        const id = `probe-${share}-${n++}`;
+        const body = JSON.stringify([{ id, source: 'probe', type: 'probe', timestamp: Date.now(), payload: { n } }]);
+        const posted = await fetch(`${fresh.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+        if (posted.status !== 200) {
+          await posted.body?.cancel();
+          continue;
+        }
+        await posted.text();
+        const ackedAt = performance.now();
+        await waitFor(async () => (await getJson(`${fresh.url}/v1/events/recent?source=probe&limit=1`)).body.events[0]?.id === id, 60_000, 2);
+        freshness.push(performance.now() - ackedAt);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      const report = await running;
+      const s = summarize(freshness);
+      const achieved = (report.accepted / report.elapsedMs) * 1000;
+      ctx.log(`freshness at ${share * 100}% (${Math.round(achieved)} events/s): p50 ${round(s.p50)} ms, p99 ${round(s.p99)} ms over ${s.count} probes`);
+      await ctx.sink.record(
+        'freshness',
+        'Freshness (accepted → visible in GET /v1/events/recent)',
+        ['share of max', 'offered events/s', 'achieved events/s', 'probes', 'p50 ms', 'p99 ms', 'max ms'],
+        [`${share * 100}%`, Math.round(rate), Math.round(achieved), s.count, round(s.p50), round(s.p99), round(s.max)],
+        { share, rate, achieved, freshness: s },
+      );
+    } finally {
+      await fresh.stop();
+    }
+  }
+}

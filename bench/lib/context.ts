@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { getJson } from '../../test/helpers/events.js';
+import { type PlatformProcess, startPlatformProcess } from '../../test/helpers/platform-process.js';
+import type { ResultSink } from './results.js';
+
+export interface BenchContext {
+  short: boolean;
+  sink: ResultSink;
+  workDir: string;
+  log: (message: string) => void;
+  /** Results of earlier benchmarks in the same run, for ratios. */
+  shared: Record<string, number>;
+}
+
+/** `sightline up` as its own process on a fresh data folder, with the bench's config. */
+export async function startBenchPlatform(ctx: BenchContext, name: string, config: Record<string, unknown> = {}): Promise<PlatformProcess> {
+  const dir = join(ctx.workDir, `${name}-${Date.now()}`);
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  await mkdir(dir, { recursive: true });
+  const configFile = join(dir, 'sightline.json');
+  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', cold: { rollInterval: '2s' }, ...config }));
+  return startPlatformProcess(['--data', join(dir, 'data'), '--config', configFile], 60_000);
+}
+
+export interface PlatformCounts {
+  backlog: number;
+  hotEvents: number;
+  coldEventRows: number;
+}
+
+export async function platformCounts(url: string): Promise<PlatformCounts> {
+  const { body } = await getJson(`${url}/v1/status`);
+  return {
+    backlog: body.log.topics.flatMap((t: any) => t.partitions).reduce((s: number, p: any) => s + p.backlog, 0),
+    hotEvents: body.hot_store.tables.find((t: any) => t.table === 'events').rows,
+    coldEventRows: body.cold_store.rows_written.events,
+  };
+}
+
+/** Resolves when `check` passes, polling every `everyMs`. */
+export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, everyMs = 20): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+/** Resident set size of a process, in MiB (Linux). */
+export async function rssMiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? NaN);
+  return kb / 1024;
+}

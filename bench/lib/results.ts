@@ -1,0 +1,41 @@
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeMachine } from './machine.js';
+
+export interface ResultSink {
+  /** Appends one row to the benchmark's table in BENCHMARKS.md and writes the full result as JSON. */
+  record(bench: string, title: string, columns: string[], row: Array<string | number>, detail: unknown): Promise<void>;
+}
+
+/**
+ * Results go to `<outDir>/BENCHMARKS.md` (one table per benchmark, found by its marker comment,
+ * created if missing) and `<outDir>/bench/results/<bench>-<date>.json`.
+ */
+export function resultSink(outDir: string, mode: string): ResultSink {
+  return {
+    async record(bench, title, columns, row, detail) {
+      const machine = describeMachine();
+      const machineText = `${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`;
+      const date = machine.date.slice(0, 16).replace('T', ' ');
+      const fullColumns = ['date (UTC)', 'machine', 'mode', ...columns];
+      const fullRow = [date, machineText, mode, ...row.map(String)];
+      const file = join(outDir, 'BENCHMARKS.md');
+      let text = await readFile(file, 'utf8').catch(() => '# Benchmarks\n');
+      const marker = `<!-- bench:${bench} -->`;
+      const line = `| ${fullRow.join(' | ')} |`;
+      if (!text.includes(marker)) {
+        text = `${text.trimEnd()}\n\n## ${title}\n\n${marker}\n| ${fullColumns.join(' | ')} |\n|${fullColumns.map(() => '---').join('|')}|\n${line}\n`;
+      } else {
+        const lines = text.split('\n');
+        let i = lines.indexOf(marker) + 1;
+        while (i < lines.length && lines[i]!.startsWith('|')) i++;
+        lines.splice(i, 0, line);
+        text = lines.join('\n');
+      }
+      await writeFile(file, text);
+      const jsonDir = join(outDir, 'bench', 'results');
+      await mkdir(jsonDir, { recursive: true });
+      await writeFile(join(jsonDir, `${bench}-${machine.date.replace(/[:.]/g, '-')}.json`), JSON.stringify({ bench, mode, machine, columns, row, detail }, null, 2));
+    },
+  };
+}
