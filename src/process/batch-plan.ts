@@ -1,5 +1,5 @@
 import type { AggregationConfig } from '../config/config.js';
-import { isPlainObject, readPath, type SightlineEvent } from '../core/envelope.js';
+import { readPath, type SightlineEvent } from '../core/envelope.js';
 import type { EventRow, WindowCount } from '../core/ports/hot-store.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
@@ -169,25 +169,22 @@ export function assembleBatch(
       continue;
     }
     newIds.push({ id: event.id, timestamp: event.timestamp });
+    let enrichment: string | null = null;
     if (spec.joinOn && reference) {
       const key = readPath(event, spec.joinOn);
       const profile = typeof key === 'string' || typeof key === 'number' ? reference.lookup(String(key)) : undefined;
-      if (profile) event.metadata = { ...event.metadata, enrichment: profile };
+      if (profile) enrichment = profileJson(profile);
       else enrichmentMisses++;
     }
     if (isLate) late++;
     else unaggregated += countIntoWindows(event, spec.aggregations, state, touched);
-    const userId = isPlainObject(event.payload) ? event.payload.user_id : undefined;
     rows.push({
       logPos: logPosition(record.partition, record.offset),
       id: event.id,
-      source: event.source,
-      type: event.type,
       timestamp: event.timestamp,
-      userId: typeof userId === 'string' || typeof userId === 'number' ? String(userId) : null,
-      payload: JSON.stringify(event.payload),
-      metadata: JSON.stringify(event.metadata ?? {}),
       late: isLate,
+      json: record.value.toString('utf8'),
+      enrichment,
     });
   }
   const watermark = classification.watermark;
@@ -205,6 +202,18 @@ export function assembleBatch(
     unaggregated,
     offsets,
   };
+}
+
+/** Profiles are serialised once per loaded row, not once per event. */
+const profileJsonCache = new WeakMap<Record<string, unknown>, string>();
+
+function profileJson(profile: Record<string, unknown>): string {
+  let json = profileJsonCache.get(profile);
+  if (json === undefined) {
+    json = JSON.stringify(profile);
+    profileJsonCache.set(profile, json);
+  }
+  return json;
 }
 
 /** Returns how many aggregations matched the event but could not group it (no group field). */

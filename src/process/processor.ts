@@ -31,6 +31,10 @@ export interface ProcessorCounters {
 }
 
 const LOG_COMMIT_INTERVAL_MS = 1000;
+
+function emptyState(): PipelineState {
+  return { dedup: new DedupState(), windows: new WindowState(), watermark: null, finalizedThrough: null, partitionMaxTimestamp: new Map() };
+}
 const RETRY_DELAY_MS = 1000;
 
 /**
@@ -41,15 +45,15 @@ const RETRY_DELAY_MS = 1000;
  */
 export class Processor {
   private consumer!: LogConsumer;
-  private readonly state: PipelineState = {
-    dedup: new DedupState(),
-    windows: new WindowState(),
-    watermark: null,
-    finalizedThrough: null,
-    partitionMaxTimestamp: new Map(),
-  };
+  private state: PipelineState = emptyState();
   /** Offsets the hot store holds: where a replay would start. */
   private committed: PartitionOffsets = new Map();
+  /** Offsets after the last batch planned (committed or not): the base of the next plan. */
+  private planned: PartitionOffsets = new Map();
+  /** Running totals the store keeps, including batches planned but not yet committed. */
+  private plannedTotals = { duplicates: 0, late: 0 };
+  /** The commit in progress, if any; commits run one after the other, in batch order. */
+  private inflight: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
   private stalledError: string | null = null;
@@ -74,25 +78,35 @@ export class Processor {
   }
 
   async start(): Promise<void> {
+    const { log, topic, spec } = this.options;
+    this.consumer = await log.consumer(spec.name, topic);
+    await this.restoreFromStore();
+    this.loop = this.run();
+  }
+
+  /** (Re)builds all in-memory state from the hot store's checkpoint and rewinds the consumer to it. */
+  private async restoreFromStore(): Promise<void> {
     const { log, topic, hot, spec } = this.options;
     const checkpoint = await hot.loadCheckpoint(spec.name, log.partitionCount(topic));
     this.checkOffsetsAgainstLog(checkpoint.offsets);
-    this.state.watermark = checkpoint.watermark;
-    this.state.finalizedThrough = checkpoint.finalizedThrough;
-    for (const w of checkpoint.openWindows) this.state.windows.set(w);
+    const state = emptyState();
+    state.watermark = checkpoint.watermark;
+    state.finalizedThrough = checkpoint.finalizedThrough;
+    for (const w of checkpoint.openWindows) state.windows.set(w);
     // Without a watermark yet (only the first batches ever committed) every stored id is recent.
     const dedupFrom = checkpoint.watermark === null ? Number.MIN_SAFE_INTEGER : checkpoint.watermark - spec.dedupWindowMs;
-    for (const { id, timestamp } of await hot.idsSince(dedupFrom)) this.state.dedup.add(id, timestamp);
+    for (const { id, timestamp } of await hot.idsSince(dedupFrom)) state.dedup.add(id, timestamp);
+    this.state = state;
     this.counters.duplicates = checkpoint.duplicates;
     this.counters.late = checkpoint.late;
+    this.plannedTotals = { duplicates: checkpoint.duplicates, late: checkpoint.late };
     this.committed = new Map(checkpoint.offsets);
-    this.consumer = await log.consumer(spec.name, topic);
+    this.planned = new Map(checkpoint.offsets);
     for (const [partition, offset] of checkpoint.offsets) this.consumer.seek(partition, offset);
     this.options.logger.info(
-      { pipeline: spec.name, offsets: Object.fromEntries(checkpoint.offsets), watermark: checkpoint.watermark, openWindows: checkpoint.openWindows.length, dedupIds: this.state.dedup.size },
+      { pipeline: spec.name, offsets: Object.fromEntries(checkpoint.offsets), watermark: checkpoint.watermark, openWindows: checkpoint.openWindows.length, dedupIds: state.dedup.size },
       'processor resumed from the hot store checkpoint',
     );
-    this.loop = this.run();
   }
 
   /**
@@ -142,52 +156,83 @@ export class Processor {
     return { ok: this.stalledError === null, reason: this.stalledError, lastBatchAt: this.lastBatchAt };
   }
 
+  /**
+   * Poll → plan → commit, with the commit of one batch running (mostly inside DuckDB, off this
+   * thread) while the next is polled and planned. Planning applies a batch's effect to the
+   * in-memory state at once, so the next plan builds on it; if a commit fails, everything planned
+   * after the last good commit is thrown away and the state is rebuilt from the store.
+   */
   private async run(): Promise<void> {
     const { batchSize } = this.options;
+    let needsRestore = false;
     while (!this.stopping || this.totalBacklog() > 0) {
       try {
+        if (needsRestore) {
+          await this.restoreFromStore();
+          needsRestore = false;
+        }
         const records = await this.consumer.poll(batchSize, this.stopping ? 0 : 200);
         if (records.length === 0) {
+          await this.inflight;
           await this.maybeCommitToLog(false);
-          if (this.stopping) await new Promise((r) => setTimeout(r, 10));
+          if (this.stopping && this.totalBacklog() > 0) await new Promise((r) => setTimeout(r, 10));
           continue;
         }
-        await this.processBatch(records);
+        await this.planAndCommit(records);
         this.stalledError = null;
       } catch (err) {
         this.counters.commitFailures++;
         this.stalledError = (err as Error).message;
-        this.options.logger.error({ err, pipeline: this.pipeline }, 'batch failed; rewinding to the last commit and retrying');
-        for (const [p, offset] of this.committed) this.consumer.seek(p, offset);
+        this.options.logger.error({ err, pipeline: this.pipeline }, 'batch failed; rebuilding state from the last commit and retrying');
+        await this.inflight?.catch(() => undefined);
+        this.inflight = undefined;
+        // Nothing is polled or planned again until the state matches the store.
+        needsRestore = true;
         await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
       }
     }
+    await this.inflight;
     await this.maybeCommitToLog(true);
   }
 
-  private async processBatch(records: Awaited<ReturnType<LogConsumer['poll']>>): Promise<void> {
+  private async planAndCommit(records: Awaited<ReturnType<LogConsumer['poll']>>): Promise<void> {
     const { hot, spec, reference } = this.options;
     const ends = this.options.log.endOffsets(this.options.topic);
     const positions = this.consumer.positions();
     const withUnread = new Set([...ends].filter(([p, end]) => (positions.get(p) ?? 0) < end).map(([p]) => p));
     const classification = classifyBatch(records, this.state, spec, withUnread);
+    // A store lookup must see every earlier batch, so it waits for the commit in flight.
+    if (classification.lookupIds.length > 0) await this.inflight;
     const stored = await hot.existingIds(classification.lookupIds);
-    const plan = assembleBatch(classification, stored, this.state, spec, reference, this.committed);
-    await hot.commit({
+    const plan = assembleBatch(classification, stored, this.state, spec, reference, this.planned);
+    this.plannedTotals.duplicates += plan.duplicates;
+    this.plannedTotals.late += plan.late;
+    const batch = {
       pipeline: spec.name,
       rows: plan.rows,
       windows: plan.windows,
       finalizeThrough: plan.finalizeThrough,
       watermark: plan.watermark,
       offsets: plan.offsets,
-      duplicates: this.counters.duplicates + plan.duplicates,
-      late: this.counters.late + plan.late,
-    });
-    this.apply(plan, records.length);
-    this.options.onCommitted?.(plan);
+      duplicates: this.plannedTotals.duplicates,
+      late: this.plannedTotals.late,
+    };
+    this.applyToState(plan);
+    const previous = this.inflight;
+    const commit = (async () => {
+      await previous;
+      await hot.commit(batch);
+      this.committed = plan.offsets;
+      this.count(plan, records.length);
+      this.options.onCommitted?.(plan);
+    })();
+    commit.catch(() => undefined);
+    this.inflight = commit;
+    // At most two batches in flight: one committing, this one queued behind it.
+    await previous;
   }
 
-  private apply(plan: BatchPlan, records: number): void {
+  private applyToState(plan: BatchPlan): void {
     const { spec } = this.options;
     for (const { id, timestamp } of plan.newIds) this.state.dedup.add(id, timestamp);
     for (const w of plan.windows) this.state.windows.set(w);
@@ -196,7 +241,10 @@ export class Processor {
     this.state.finalizedThrough = plan.finalizeThrough;
     this.state.partitionMaxTimestamp = plan.partitionMaxTimestamp;
     if (plan.watermark !== null) this.state.dedup.evictBefore(plan.watermark - spec.dedupWindowMs);
-    this.committed = plan.offsets;
+    this.planned = plan.offsets;
+  }
+
+  private count(plan: BatchPlan, records: number): void {
     const c = this.counters;
     c.processed += records;
     c.stored += plan.rows.length;

@@ -4,8 +4,9 @@ import type { EventRow, HotStore, ProcessedBatch } from '../../src/core/ports/ho
 
 const T0 = Date.UTC(2026, 10, 26, 7, 0, 0);
 
-function row(id: string, timestamp: number, logPos: number, extra: Partial<EventRow> = {}): EventRow {
-  return { logPos, id, source: 'web', type: 'page_view', timestamp, userId: 'u1', payload: JSON.stringify({ page: '/' }), metadata: '{}', late: false, ...extra };
+function row(id: string, timestamp: number, logPos: number, extra: { source?: string; userId?: string; enrichment?: string } = {}): EventRow {
+  const event = { id, source: extra.source ?? 'web', type: 'page_view', timestamp, payload: { user_id: extra.userId ?? 'u1', page: '/' } };
+  return { logPos, id, timestamp, late: false, json: JSON.stringify(event), enrichment: extra.enrichment ?? null };
 }
 
 function batch(over: Partial<ProcessedBatch>): ProcessedBatch {
@@ -77,7 +78,8 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
     it('serves recent events newest first, filtered, before a cursor', async () => {
       const all = await store.recentEvents({ limit: 10 });
       assert.deepEqual(all.map((e) => e.id), ['c', 'b', 'a']);
-      assert.deepEqual(all[0]!.payload, { page: '/' });
+      assert.deepEqual(all[0]!.payload, { user_id: 'u1', page: '/' });
+      assert.deepEqual(all[0]!.metadata, {}, 'an event stored without metadata reads back with {}');
       assert.deepEqual((await store.recentEvents({ limit: 10, source: 'app' })).map((e) => e.id), ['c']);
       assert.deepEqual((await store.recentEvents({ limit: 10, userId: 'u2' })).map((e) => e.id), ['b']);
       assert.deepEqual((await store.recentEvents({ limit: 10, type: 'other' })).map((e) => e.id), []);
@@ -85,10 +87,19 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       assert.deepEqual((await store.recentEvents({ limit: 10, before: { timestamp: first.timestamp, logPos: first.logPos } })).map((e) => e.id), ['b', 'a']);
     });
 
-    it('commits nothing of a batch that fails part way', async () => {
+    it('adds enrichment under metadata.enrichment, keeping what metadata held', async () => {
+    const json = JSON.stringify({ id: 'e', source: 'web', type: 'page_view', timestamp: T0 + 4000, payload: { user_id: 7 }, metadata: { traceparent: 'x' } });
+    await store.commit(batch({ rows: [{ logPos: 20, id: 'e', timestamp: T0 + 4000, late: false, json, enrichment: '{"plan":"pro"}' }], offsets: new Map([[0, 4]]) }));
+    const [e] = await store.recentEvents({ limit: 1, userId: '7' });
+    assert.deepEqual(e!.metadata, { traceparent: 'x', enrichment: { plan: 'pro' } });
+  });
+
+  it('commits nothing of a batch that fails part way', async () => {
       const before = await store.loadCheckpoint('main', 3);
       await assert.rejects(
-        store.commit(batch({ rows: [row('good', T0, 10), row(null as unknown as string, T0, 11)], offsets: new Map([[0, 99]]), watermark: T0 + 999_999 })),
+        store.commit(
+          batch({ rows: [row('good', T0, 10), { ...row('bad', T0, 11), json: '{"id":"bad","timestamp":"not a number"}' }], offsets: new Map([[0, 99]]), watermark: T0 + 999_999 }),
+        ),
         (err: any) => err.code === 'SL_STORE_WRITE_FAILED',
       );
       const afterFail = await store.loadCheckpoint('main', 3);

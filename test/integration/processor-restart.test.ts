@@ -39,7 +39,7 @@ describe('processor restart', () => {
     // A commit from the very first batches, before the watermark moved.
     await hot.commit({
       pipeline: 'main',
-      rows: [{ logPos: logPosition(placed!.partition, placed!.offset), id: 'a0', source: 'web', type: 'page_view', timestamp: T0, userId: 'u1', payload: '{}', metadata: '{}', late: false }],
+      rows: [{ logPos: logPosition(placed!.partition, placed!.offset), id: 'a0', timestamp: T0, late: false, json: value(a0).toString(), enrichment: null }],
       windows: [],
       finalizeThrough: null,
       watermark: null,
@@ -59,6 +59,33 @@ describe('processor restart', () => {
     await log.close();
     const [row] = await queryDuckDb(join(dir, 'hot.duckdb'), "SELECT count(*) AS n FROM events WHERE id = 'a0'");
     assert.equal(row!.n, 1);
+    await cleanup();
+  });
+
+  it('throws away batches planned behind a failed commit and rebuilds from the store: nothing lost or doubled', async () => {
+    const { dir, cleanup } = await tempDir();
+    const { log, hot, processor } = await open(dir);
+    const realCommit = hot.commit.bind(hot);
+    let commits = 0;
+    hot.commit = async (batch) => {
+      commits++;
+      if (commits === 3 || commits === 7) throw new Error('injected commit failure');
+      return realCommit(batch);
+    };
+    const events = Array.from({ length: 1000 }, (_, i) => pageView(`f${i}`, T0 + i * 100, `/p/${i % 3}`));
+    // Repeats inside the stream too, so dedup state is exercised across the rebuild.
+    const withRepeats = [...events, ...events.slice(0, 50)];
+    await log.append('events', withRepeats.map((e) => ({ key: String(e.id), value: value(e), timestamp: Number(e.timestamp) })));
+    await processor.start();
+    while (processor.totalBacklog() > 0) await new Promise((r) => setTimeout(r, 10));
+    await processor.stop();
+    assert.ok(processor.counters.commitFailures >= 2);
+    await hot.close();
+    await log.close();
+    const [counts] = await queryDuckDb(join(dir, 'hot.duckdb'), "SELECT count(*) AS n, count(DISTINCT id) AS d FROM events");
+    assert.deepEqual(counts, { n: 1000, d: 1000 });
+    const [agg] = await queryDuckDb(join(dir, 'hot.duckdb'), "SELECT sum(count) AS n FROM aggregates WHERE window_size = '1m'");
+    assert.equal(agg!.n, 1000);
     await cleanup();
   });
 

@@ -1,18 +1,21 @@
 import type { SightlineEvent } from '../envelope.js';
 import type { PartitionOffsets } from './log.js';
 
-/** One raw event as the processor writes it. payload/metadata are JSON text. */
+/**
+ * One raw event as the processor writes it: the event's JSON exactly as the log holds it, and
+ * the enrichment to add under metadata.enrichment. The store derives its columns (source, type,
+ * user id, payload, metadata) from the JSON itself, so the processor never re-serialises events.
+ */
 export interface EventRow {
   /** partition * 2^40 + offset: unique, stable across replays, the paging tiebreak. */
   logPos: number;
   id: string;
-  source: string;
-  type: string;
   timestamp: number;
-  userId: string | null;
-  payload: string;
-  metadata: string;
   late: boolean;
+  /** The envelope as JSON text (metadata may be absent: it reads as {}). */
+  json: string;
+  /** A JSON object to store as metadata.enrichment, or null. */
+  enrichment: string | null;
 }
 
 /** The absolute count of one group in one window (not a delta: rewriting it is idempotent). */

@@ -114,10 +114,11 @@ describe('batch plan', () => {
 
   it('enriches from reference data under metadata.enrichment and counts misses', () => {
     const { plan } = run([record('a', T0, '/', 'u1'), record('b', T0, '/', 'u-unknown')], freshState());
-    assert.deepEqual(JSON.parse(plan.rows[0]!.metadata), { enrichment: { plan: 'pro', country: 'DE' } });
-    assert.deepEqual(JSON.parse(plan.rows[1]!.metadata), {});
+    assert.deepEqual(JSON.parse(plan.rows[0]!.enrichment!), { plan: 'pro', country: 'DE' });
+    assert.equal(plan.rows[1]!.enrichment, null);
     assert.equal(plan.enrichmentMisses, 1);
-    assert.equal(plan.rows[0]!.userId, 'u1');
+    assert.equal(plan.rows[0]!.json, plan.rows[0]!.json.trim(), 'the stored JSON is the log record as is');
+    assert.equal(JSON.parse(plan.rows[0]!.json).id, 'a');
   });
 
   it('moves offsets past every record, repeats and undecodable ones included', () => {
