@@ -32,7 +32,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
   // The hot store first: its file lock keeps a second process out of the whole data folder
   // before anything (such as log recovery) touches it.
   await mkdir(join(config.dataDir, 'hot'), { recursive: true });
-  const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'));
+  const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'), { memoryLimit: config.hot.memoryLimit });
   const log = await EmbeddedLog.open({
     dir: join(config.dataDir, 'log'),
     segmentBytes: config.log.segmentBytes,

@@ -36,6 +36,7 @@ export interface SightlineConfig {
     referenceData?: { path: string; format: 'csv' | 'json'; key: string; joinOn: string[]; reloadIntervalMs: number };
   };
   aggregations: AggregationConfig[];
+  hot: { memoryLimit: string };
   cold: { rollRows: number; rollIntervalMs: number };
   api: { defaultLimit: number; maxLimit: number };
   logLevel: string;
@@ -98,6 +99,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
         }
       : {},
     aggregations,
+    hot: { memoryLimit: c.hot.memoryLimit },
     cold: { rollRows: c.cold.rollRows, rollIntervalMs: parseDuration(c.cold.rollInterval) },
     api: c.api,
     logLevel: c.logLevel,

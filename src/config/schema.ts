@@ -102,6 +102,15 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    hot: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** DuckDB's buffer pool cap: without one it grows toward 80% of RAM as data grows. */
+        memoryLimit: { type: 'string', pattern: '^[0-9]+(\\.[0-9]+)?\\s*(KB|MB|GB|KiB|MiB|GiB)$', default: '512MiB' },
+      },
+    },
     cold: {
       type: 'object',
       additionalProperties: false,

@@ -44,10 +44,10 @@ export class DuckDbHotStore implements HotStore {
   ) {}
 
   /** Takes DuckDB's exclusive file lock, which also guards the rest of the data folder. */
-  static async open(file: string): Promise<DuckDbHotStore> {
+  static async open(file: string, options: { memoryLimit?: string } = {}): Promise<DuckDbHotStore> {
     let instance: DuckDBInstance;
     try {
-      instance = await DuckDBInstance.create(file);
+      instance = await DuckDBInstance.create(file, options.memoryLimit ? { memory_limit: options.memoryLimit } : {});
     } catch (err) {
       const message = (err as Error).message;
       if (/Could not set lock/i.test(message)) {
