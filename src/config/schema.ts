@@ -57,7 +57,7 @@ export const CONFIG_SCHEMA = {
       additionalProperties: false,
       default: {},
       properties: {
-        batchSize: positive(5000, 100_000),
+        batchSize: positive(20_000, 100_000),
         dedupWindow: { ...duration, default: '5m' },
         allowedLateness: { ...duration, default: '1m' },
         watermarkDelay: { ...duration, default: '5s' },

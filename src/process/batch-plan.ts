@@ -1,5 +1,5 @@
 import type { AggregationConfig } from '../config/config.js';
-import { readPath, type SightlineEvent } from '../core/envelope.js';
+import { isPlainObject, readPath, type SightlineEvent } from '../core/envelope.js';
 import type { EventRow, WindowCount } from '../core/ports/hot-store.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
@@ -178,10 +178,12 @@ export function assembleBatch(
     }
     if (isLate) late++;
     else unaggregated += countIntoWindows(event, spec.aggregations, state, touched);
+    const userId = isPlainObject(event.payload) ? event.payload.user_id : undefined;
     rows.push({
       logPos: logPosition(record.partition, record.offset),
       id: event.id,
       timestamp: event.timestamp,
+      userId: typeof userId === 'string' || typeof userId === 'number' ? String(userId) : null,
       late: isLate,
       json: record.value.toString('utf8'),
       enrichment,

@@ -3,14 +3,16 @@ import type { PartitionOffsets } from './log.js';
 
 /**
  * One raw event as the processor writes it: the event's JSON exactly as the log holds it, and
- * the enrichment to add under metadata.enrichment. The store derives its columns (source, type,
- * user id, payload, metadata) from the JSON itself, so the processor never re-serialises events.
+ * the enrichment to add under metadata.enrichment. The store takes source, type, payload and
+ * metadata from the JSON itself, so the processor never re-serialises events.
  */
 export interface EventRow {
   /** partition * 2^40 + offset: unique, stable across replays, the paging tiebreak. */
   logPos: number;
   id: string;
   timestamp: number;
+  /** payload.user_id when it is a string or a number, as a string (the indexed filter column). */
+  userId: string | null;
   late: boolean;
   /** The envelope as JSON text (metadata may be absent: it reads as {}). */
   json: string;

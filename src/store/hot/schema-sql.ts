@@ -39,7 +39,6 @@ CREATE TABLE IF NOT EXISTS sl_cold_exports (
   done BOOLEAN NOT NULL,
   files JSON
 );
-CREATE TABLE IF NOT EXISTS sl_event_stage (log_pos BIGINT, json VARCHAR, late BOOLEAN, enrichment VARCHAR);
 CREATE TABLE IF NOT EXISTS sl_agg_stage (
   name VARCHAR, window_size VARCHAR, window_start BIGINT, window_end BIGINT, group_key VARCHAR, count BIGINT
 );
