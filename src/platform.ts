@@ -6,7 +6,9 @@ import type { SightlineConfig } from './config/config.js';
 import type { ReferenceData } from './core/ports/reference-data.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { EmbeddedLog } from './log/embedded/embedded-log.js';
+import type { PipelineSpec } from './process/batch-plan.js';
 import { Processor } from './process/processor.js';
+import { WorkerPlanner } from './process/worker-planner.js';
 import { FileReferenceData } from './process/reference/file-reference-data.js';
 import { buildServer } from './serve/server.js';
 import { Archiver } from './store/cold/archiver.js';
@@ -53,22 +55,29 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
 
   const archiver = new Archiver({ hot, cold, rollRows: config.cold.rollRows, rollIntervalMs: config.cold.rollIntervalMs, logger: logger.child({ component: 'cold' }) });
   await archiver.start();
+  const spec: PipelineSpec = {
+    name: MAIN_PIPELINE,
+    dedupWindowMs: config.process.dedupWindowMs,
+    allowedLatenessMs: config.process.allowedLatenessMs,
+    watermarkDelayMs: config.process.watermarkDelayMs,
+    aggregations: config.aggregations,
+    ...(ref && { joinOn: ref.joinOn }),
+  };
   const processor = new Processor({
     log,
     topic: EVENTS_TOPIC,
     hot,
-    spec: {
-      name: MAIN_PIPELINE,
-      dedupWindowMs: config.process.dedupWindowMs,
-      allowedLatenessMs: config.process.allowedLatenessMs,
-      watermarkDelayMs: config.process.watermarkDelayMs,
-      aggregations: config.aggregations,
-      ...(ref && { joinOn: ref.joinOn }),
-    },
+    spec,
     ...(reference && { reference }),
+    ...(config.process.plannerThread && {
+      planner: await WorkerPlanner.start({
+        spec,
+        ...(ref && { reference: { path: ref.path, format: ref.format, key: ref.key, reloadIntervalMs: ref.reloadIntervalMs } }),
+      }),
+    }),
     batchSize: config.process.batchSize,
     logger: logger.child({ component: 'process' }),
-    onCommitted: (plan) => archiver.noteCommitted(plan.rows.length),
+    onCommitted: (plan) => archiver.noteCommitted(plan.rows.count),
   });
   await processor.start();
 

@@ -31,7 +31,7 @@ export interface SightlineConfig {
     maxInFlightBytes: number;
     retryAfterSeconds: number;
   };
-  process: { batchSize: number; dedupWindowMs: number; allowedLatenessMs: number; watermarkDelayMs: number };
+  process: { batchSize: number; dedupWindowMs: number; allowedLatenessMs: number; watermarkDelayMs: number; plannerThread: boolean };
   enrichment: {
     referenceData?: { path: string; format: 'csv' | 'json'; key: string; joinOn: string[]; reloadIntervalMs: number };
   };
@@ -86,6 +86,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
       dedupWindowMs: parseDuration(c.process.dedupWindow),
       allowedLatenessMs: parseDuration(c.process.allowedLateness),
       watermarkDelayMs: parseDuration(c.process.watermarkDelay),
+      plannerThread: c.process.plannerThread,
     },
     enrichment: ref
       ? {

@@ -61,6 +61,8 @@ export const CONFIG_SCHEMA = {
         dedupWindow: { ...duration, default: '5m' },
         allowedLateness: { ...duration, default: '1m' },
         watermarkDelay: { ...duration, default: '5s' },
+        /** Plan batches on a worker thread (another core than HTTP ingest); false keeps one thread. */
+        plannerThread: { type: 'boolean', default: true },
       },
     },
     enrichment: {

@@ -3,9 +3,8 @@ import { SightlineError } from '../core/errors.js';
 import type { HotStore } from '../core/ports/hot-store.js';
 import type { Log, LogConsumer, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
-import { assembleBatch, type BatchPlan, classifyBatch, type PipelineSpec, type PipelineState } from './batch-plan.js';
-import { DedupState } from './dedup-state.js';
-import { WindowState } from './window-state.js';
+import type { PipelineSpec } from './batch-plan.js';
+import { InlinePlanner, type PlannedBatch, type Planner } from './planner.js';
 
 export interface ProcessorOptions {
   log: Log;
@@ -15,7 +14,9 @@ export interface ProcessorOptions {
   reference?: ReferenceData;
   batchSize: number;
   logger: Logger;
-  onCommitted?: (plan: BatchPlan) => void;
+  /** Where batches are planned; the processor owns it. Default: on this thread. */
+  planner?: Planner;
+  onCommitted?: (plan: PlannedBatch) => void;
 }
 
 export interface ProcessorCounters {
@@ -31,21 +32,18 @@ export interface ProcessorCounters {
 }
 
 const LOG_COMMIT_INTERVAL_MS = 1000;
-
-function emptyState(): PipelineState {
-  return { dedup: new DedupState(), windows: new WindowState(), watermark: null, finalizedThrough: null, partitionMaxTimestamp: new Map() };
-}
 const RETRY_DELAY_MS = 1000;
 
 /**
  * Consumes the event topic in batches: dedup → late check → enrichment → windowed counts, and
  * commits each batch's rows, window counts and source offsets to the hot store in one
  * transaction. The store, not the log, holds the offsets that count, so a crash anywhere replays
- * exactly the batches that did not commit. In-memory state changes only after a commit succeeds.
+ * exactly the batches that did not commit. The planner's state runs ahead of the store by at most
+ * the batch being committed; a failed commit rebuilds it from the store.
  */
 export class Processor {
   private consumer!: LogConsumer;
-  private state: PipelineState = emptyState();
+  private readonly planner: Planner;
   /** Offsets the hot store holds: where a replay would start. */
   private committed: PartitionOffsets = new Map();
   /** Offsets after the last batch planned (committed or not): the base of the next plan. */
@@ -71,7 +69,9 @@ export class Processor {
     commitFailures: 0,
   };
 
-  constructor(private readonly options: ProcessorOptions) {}
+  constructor(private readonly options: ProcessorOptions) {
+    this.planner = options.planner ?? new InlinePlanner(options.spec, options.reference);
+  }
 
   get pipeline(): string {
     return this.options.spec.name;
@@ -89,14 +89,10 @@ export class Processor {
     const { log, topic, hot, spec } = this.options;
     const checkpoint = await hot.loadCheckpoint(spec.name, log.partitionCount(topic));
     this.checkOffsetsAgainstLog(checkpoint.offsets);
-    const state = emptyState();
-    state.watermark = checkpoint.watermark;
-    state.finalizedThrough = checkpoint.finalizedThrough;
-    for (const w of checkpoint.openWindows) state.windows.set(w);
     // Without a watermark yet (only the first batches ever committed) every stored id is recent.
     const dedupFrom = checkpoint.watermark === null ? Number.MIN_SAFE_INTEGER : checkpoint.watermark - spec.dedupWindowMs;
-    for (const { id, timestamp } of await hot.idsSince(dedupFrom)) state.dedup.add(id, timestamp);
-    this.state = state;
+    const ids = await hot.idsSince(dedupFrom);
+    await this.planner.reset(checkpoint, ids);
     this.counters.duplicates = checkpoint.duplicates;
     this.counters.late = checkpoint.late;
     this.plannedTotals = { duplicates: checkpoint.duplicates, late: checkpoint.late };
@@ -104,7 +100,7 @@ export class Processor {
     this.planned = new Map(checkpoint.offsets);
     for (const [partition, offset] of checkpoint.offsets) this.consumer.seek(partition, offset);
     this.options.logger.info(
-      { pipeline: spec.name, offsets: Object.fromEntries(checkpoint.offsets), watermark: checkpoint.watermark, openWindows: checkpoint.openWindows.length, dedupIds: state.dedup.size },
+      { pipeline: spec.name, offsets: Object.fromEntries(checkpoint.offsets), watermark: checkpoint.watermark, openWindows: checkpoint.openWindows.length, dedupIds: ids.length },
       'processor resumed from the hot store checkpoint',
     );
   }
@@ -149,7 +145,7 @@ export class Processor {
   }
 
   get watermark(): number | null {
-    return this.state.watermark;
+    return this.planner.watermark;
   }
 
   health(): { ok: boolean; reason: string | null; lastBatchAt: number } {
@@ -196,15 +192,17 @@ export class Processor {
   }
 
   private async planAndCommit(records: Awaited<ReturnType<LogConsumer['poll']>>): Promise<void> {
-    const { hot, spec, reference } = this.options;
+    const { hot, spec } = this.options;
     const ends = this.options.log.endOffsets(this.options.topic);
     const positions = this.consumer.positions();
-    const withUnread = new Set([...ends].filter(([p, end]) => (positions.get(p) ?? 0) < end).map(([p]) => p));
-    const classification = classifyBatch(records, this.state, spec, withUnread);
+    const withUnread = [...ends].filter(([p, end]) => (positions.get(p) ?? 0) < end).map(([p]) => p);
     // A store lookup must see every earlier batch, so it waits for the commit in flight.
-    if (classification.lookupIds.length > 0) await this.inflight;
-    const stored = await hot.existingIds(classification.lookupIds);
-    const plan = assembleBatch(classification, stored, this.state, spec, reference, this.planned);
+    const lookup = async (ids: string[]): Promise<Set<string>> => {
+      await this.inflight;
+      return hot.existingIds(ids);
+    };
+    const plan = await this.planner.plan(records, withUnread, this.planned, lookup);
+    this.planned = plan.offsets;
     this.plannedTotals.duplicates += plan.duplicates;
     this.plannedTotals.late += plan.late;
     const batch = {
@@ -217,13 +215,12 @@ export class Processor {
       duplicates: this.plannedTotals.duplicates,
       late: this.plannedTotals.late,
     };
-    this.applyToState(plan);
     const previous = this.inflight;
     const commit = (async () => {
       await previous;
       await hot.commit(batch);
       this.committed = plan.offsets;
-      this.count(plan, records.length);
+      this.count(plan);
       this.options.onCommitted?.(plan);
     })();
     commit.catch(() => undefined);
@@ -232,22 +229,10 @@ export class Processor {
     await previous;
   }
 
-  private applyToState(plan: BatchPlan): void {
-    const { spec } = this.options;
-    for (const { id, timestamp } of plan.newIds) this.state.dedup.add(id, timestamp);
-    for (const w of plan.windows) this.state.windows.set(w);
-    if (plan.finalizeThrough !== null) this.state.windows.closeThrough(plan.finalizeThrough);
-    this.state.watermark = plan.watermark;
-    this.state.finalizedThrough = plan.finalizeThrough;
-    this.state.partitionMaxTimestamp = plan.partitionMaxTimestamp;
-    if (plan.watermark !== null) this.state.dedup.evictBefore(plan.watermark - spec.dedupWindowMs);
-    this.planned = plan.offsets;
-  }
-
-  private count(plan: BatchPlan, records: number): void {
+  private count(plan: PlannedBatch): void {
     const c = this.counters;
-    c.processed += records;
-    c.stored += plan.rows.length;
+    c.processed += plan.records;
+    c.stored += plan.rows.count;
     c.duplicates += plan.duplicates;
     c.late += plan.late;
     c.undecodable += plan.undecodable;
@@ -270,5 +255,6 @@ export class Processor {
     this.stopping = true;
     await this.loop;
     await this.consumer.close();
+    await this.planner.close();
   }
 }

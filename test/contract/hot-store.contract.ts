@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { encodeEventRows } from '../../src/core/event-rows.js';
 import type { EventRow, HotStore, ProcessedBatch } from '../../src/core/ports/hot-store.js';
 
 const T0 = Date.UTC(2026, 10, 26, 7, 0, 0);
@@ -9,8 +10,9 @@ function row(id: string, timestamp: number, logPos: number, extra: { source?: st
   return { logPos, id, timestamp, userId: event.payload.user_id, late: false, json: JSON.stringify(event), enrichment: extra.enrichment ?? null };
 }
 
-function batch(over: Partial<ProcessedBatch>): ProcessedBatch {
-  return { pipeline: 'main', rows: [], windows: [], finalizeThrough: null, watermark: null, offsets: new Map(), duplicates: 0, late: 0, ...over };
+function batch(over: Partial<Omit<ProcessedBatch, 'rows'>> & { rows?: EventRow[] }): ProcessedBatch {
+  const { rows = [], ...rest } = over;
+  return { pipeline: 'main', windows: [], finalizeThrough: null, watermark: null, offsets: new Map(), duplicates: 0, late: 0, ...rest, rows: encodeEventRows(rows) };
 }
 
 /** The contract every HotStore adapter passes: atomic batch commits, checkpoints and the queries the API serves. */

@@ -25,7 +25,9 @@ describe('sightline up, end to end', () => {
   before(async () => {
     tmp = await tempDir();
     await writeFile(join(tmp.dir, 'users.csv'), 'user_id,plan,country\nu1,pro,DE\nu2,free,FR\n');
-    await writeFile(join(tmp.dir, 'sightline.yaml'), 'enrichment:\n  referenceData:\n    path: users.csv\nprocess:\n  allowedLateness: 1m\n  watermarkDelay: 5s\n');
+    await writeFile(join(tmp.dir, 'sightline.yaml'), 'enrichment:\n  referenceData:\n    path: users.csv\nprocess:\n  allowedLateness: 3m\n  watermarkDelay: 5s\n');
+    // `send` keeps two batches of 45 s of event time in flight, so they may arrive in either order:
+    // the allowed lateness covers that; the deliberately late events are 10 minutes old.
     platform = await startPlatformProcess(['--data', join(tmp.dir, 'data'), '--config', join(tmp.dir, 'sightline.yaml')]);
   });
   after(async () => {

@@ -3,9 +3,11 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
 import { buildConfig } from '../../src/config/config.js';
+import { encodeEventRows } from '../../src/core/event-rows.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 import { logPosition } from '../../src/process/batch-plan.js';
 import { Processor } from '../../src/process/processor.js';
+import { WorkerPlanner } from '../../src/process/worker-planner.js';
 import { DuckDbHotStore } from '../../src/store/hot/duckdb-hot-store.js';
 import { queryDuckDb } from '../helpers/duckdb.js';
 import { pageView } from '../helpers/events.js';
@@ -39,7 +41,7 @@ describe('processor restart', () => {
     // A commit from the very first batches, before the watermark moved.
     await hot.commit({
       pipeline: 'main',
-      rows: [{ logPos: logPosition(placed!.partition, placed!.offset), id: 'a0', timestamp: T0, userId: 'u1', late: false, json: value(a0).toString(), enrichment: null }],
+      rows: encodeEventRows([{ logPos: logPosition(placed!.partition, placed!.offset), id: 'a0', timestamp: T0, userId: 'u1', late: false, json: value(a0).toString(), enrichment: null }]),
       windows: [],
       finalizeThrough: null,
       watermark: null,
@@ -89,10 +91,36 @@ describe('processor restart', () => {
     await cleanup();
   });
 
+  it('survives the planner thread dying: a new one is started from the store and nothing is lost or doubled', async () => {
+    const { dir, cleanup } = await tempDir();
+    const log = await EmbeddedLog.open({ dir: join(dir, 'log'), segmentBytes: 1 << 20, maxRecordBytes: 1 << 20 });
+    await log.ensureTopic('events', { partitions: 2 });
+    const hot = await DuckDbHotStore.open(join(dir, 'hot.duckdb'));
+    const spec = { name: 'main', dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5_000, aggregations: buildConfig({}).aggregations };
+    const planner = await WorkerPlanner.start({ spec });
+    const processor = new Processor({ log, topic: 'events', hot, spec, planner, batchSize: 100, logger: pino({ level: 'silent' }) });
+    const events = Array.from({ length: 600 }, (_, i) => pageView(`w${i}`, T0 + i * 100, `/p/${i % 3}`));
+    await log.append('events', events.slice(0, 300).map((e) => ({ key: String(e.id), value: value(e), timestamp: Number(e.timestamp) })));
+    await processor.start();
+    while (processor.totalBacklog() > 0) await new Promise((r) => setTimeout(r, 10));
+    await (planner as any).worker.terminate();
+    await log.append('events', [...events.slice(250), ...events.slice(0, 20)].map((e) => ({ key: String(e.id), value: value(e), timestamp: Number(e.timestamp) })));
+    while (processor.totalBacklog() > 0) await new Promise((r) => setTimeout(r, 10));
+    await processor.stop();
+    assert.ok(processor.counters.commitFailures >= 1, 'the dead thread was noticed');
+    await hot.close();
+    await log.close();
+    const [counts] = await queryDuckDb(join(dir, 'hot.duckdb'), 'SELECT count(*) AS n, count(DISTINCT id) AS d FROM events');
+    assert.deepEqual(counts, { n: 600, d: 600 });
+    const [agg] = await queryDuckDb(join(dir, 'hot.duckdb'), "SELECT sum(count) AS n FROM aggregates WHERE window_size = '1m'");
+    assert.equal(agg!.n, 600);
+    await cleanup();
+  });
+
   it('refuses to start when the hot store has processed more than the log holds', async () => {
     const { dir, cleanup } = await tempDir();
     const { log, hot, processor } = await open(dir);
-    await hot.commit({ pipeline: 'main', rows: [], windows: [], finalizeThrough: null, watermark: null, offsets: new Map([[0, 5]]), duplicates: 0, late: 0 });
+    await hot.commit({ pipeline: 'main', rows: encodeEventRows([]), windows: [], finalizeThrough: null, watermark: null, offsets: new Map([[0, 5]]), duplicates: 0, late: 0 });
     await assert.rejects(processor.start(), (err: any) => err.code === 'SL_LOG_CORRUPT' && /not from the same history/.test(err.message));
     await hot.close();
     await log.close();

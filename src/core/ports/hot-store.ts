@@ -20,6 +20,12 @@ export interface EventRow {
   enrichment: string | null;
 }
 
+/** Rows encoded for a bulk load (see encodeEventRows): a line of NDJSON per row. */
+export interface EventRowsNdjson {
+  count: number;
+  ndjson: string;
+}
+
 /** The absolute count of one group in one window (not a delta: rewriting it is idempotent). */
 export interface WindowCount {
   name: string;
@@ -37,7 +43,7 @@ export interface WindowCount {
  */
 export interface ProcessedBatch {
   pipeline: string;
-  rows: EventRow[];
+  rows: EventRowsNdjson;
   windows: WindowCount[];
   /** Windows whose end is at or before this time become final (never decreases). */
   finalizeThrough: number | null;

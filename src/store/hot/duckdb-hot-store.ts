@@ -4,7 +4,7 @@ import { type DuckDBConnection, DuckDBInstance, LIST, listValue, VARCHAR } from 
 import { SightlineError } from '../../core/errors.js';
 import type {
   AggregateQuery,
-  EventRow,
+  EventRowsNdjson,
   HotStore,
   HotStoreStats,
   PipelineCheckpoint,
@@ -122,7 +122,7 @@ export class DuckDbHotStore implements HotStore {
   async commit(batch: ProcessedBatch): Promise<void> {
     const commitNo = this.commitNo + 1;
     const conn = this.writer;
-    const stageFile = batch.rows.length > 0 ? await this.stageRows(batch.rows, commitNo) : undefined;
+    const stageFile = batch.rows.count > 0 ? await this.stageRows(batch.rows, commitNo) : undefined;
     await conn.run('BEGIN TRANSACTION');
     try {
       if (stageFile) {
@@ -194,18 +194,13 @@ export class DuckDbHotStore implements HotStore {
   }
 
   /**
-   * Writes a batch's rows as NDJSON for DuckDB's read_json: each line wraps the event's JSON as
-   * the log holds it, by string concatenation, never re-serialising it. DuckDB then parses and
-   * stores the batch in its own threads, where a row-by-row appender would cost several N-API
-   * calls a row on this one. Not fsynced: it only lives for the transaction that reads it.
+   * Writes a batch's rows (NDJSON wrapping each event's stored JSON) for DuckDB's read_json, which
+   * then parses and stores them in its own threads; a row-by-row appender would cost several
+   * N-API calls a row on the event loop. Not fsynced: it only lives for the transaction that reads it.
    */
-  private async stageRows(rows: readonly EventRow[], commitNo: number): Promise<string> {
-    let text = '';
-    for (const r of rows) {
-      text += `{"p":${r.logPos},"l":${r.late},"u":${r.userId === null ? 'null' : JSON.stringify(r.userId)},"x":${r.enrichment ?? 'null'},"e":${r.json}}\n`;
-    }
+  private async stageRows(rows: EventRowsNdjson, commitNo: number): Promise<string> {
     const file = join(this.stageDir, `batch-${commitNo}.ndjson`);
-    await writeFile(file, text);
+    await writeFile(file, rows.ndjson);
     return file;
   }
 

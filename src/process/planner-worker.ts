@@ -1,0 +1,55 @@
+/**
+ * The planner's worker thread: holds the pipeline state and plans batches, so that decoding,
+ * dedup, windowing and row encoding run on another core than HTTP ingest and the event loop.
+ * Speaks the protocol of WorkerPlanner (worker-planner.ts).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { PipelineCheckpoint } from '../core/ports/hot-store.js';
+import type { LogRecord } from '../core/ports/log.js';
+import type { PipelineSpec, PipelineState } from './batch-plan.js';
+import { emptyState, planAndApply, stateFromCheckpoint } from './planner.js';
+import { FileReferenceData, type FileReferenceDataOptions } from './reference/file-reference-data.js';
+import { unpackRecords, type PackedRecords } from './record-pack.js';
+
+export interface PlannerWorkerData {
+  spec: PipelineSpec;
+  reference?: Omit<FileReferenceDataOptions, 'onReload'>;
+}
+
+export type ToWorker =
+  | { kind: 'reset'; seq: number; checkpoint: PipelineCheckpoint; ids: Array<{ id: string; timestamp: number }> }
+  | { kind: 'plan'; seq: number; packed: PackedRecords; withUnread: number[]; base: Map<number, number> }
+  | { kind: 'stored'; seq: number; ids: string[] };
+
+const port = parentPort!;
+const { spec, reference: referenceOptions } = workerData as PlannerWorkerData;
+const reference = referenceOptions ? await FileReferenceData.open(referenceOptions) : undefined;
+let state: PipelineState = emptyState();
+const lookups = new Map<number, (ids: Set<string>) => void>();
+
+port.on('message', (message: ToWorker) => {
+  if (message.kind === 'stored') {
+    lookups.get(message.seq)?.(new Set(message.ids));
+    lookups.delete(message.seq);
+    return;
+  }
+  void handle(message).catch((err: unknown) => port.postMessage({ kind: 'error', seq: message.seq, message: (err as Error).stack ?? String(err) }));
+});
+
+async function handle(message: Exclude<ToWorker, { kind: 'stored' }>): Promise<void> {
+  if (message.kind === 'reset') {
+    state = stateFromCheckpoint(message.checkpoint, message.ids);
+    port.postMessage({ kind: 'done', seq: message.seq });
+    return;
+  }
+  const records: LogRecord[] = unpackRecords(message.packed);
+  const lookup = (ids: string[]): Promise<Set<string>> =>
+    new Promise((resolve) => {
+      lookups.set(message.seq, resolve);
+      port.postMessage({ kind: 'lookup', seq: message.seq, ids });
+    });
+  const plan = await planAndApply(state, spec, reference, records, message.withUnread, message.base, lookup);
+  port.postMessage({ kind: 'done', seq: message.seq, plan });
+}
+
+port.postMessage({ kind: 'ready' });

@@ -1,0 +1,108 @@
+import { encodeEventRows } from '../core/event-rows.js';
+import type { EventRowsNdjson, PipelineCheckpoint, WindowCount } from '../core/ports/hot-store.js';
+import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
+import type { ReferenceData } from '../core/ports/reference-data.js';
+import { assembleBatch, classifyBatch, type PipelineSpec, type PipelineState } from './batch-plan.js';
+import { DedupState } from './dedup-state.js';
+import { WindowState } from './window-state.js';
+
+/** A planned batch: what the processor commits, and what it counts once the commit succeeds. */
+export interface PlannedBatch {
+  rows: EventRowsNdjson;
+  windows: WindowCount[];
+  offsets: PartitionOffsets;
+  watermark: number | null;
+  finalizeThrough: number | null;
+  records: number;
+  duplicates: number;
+  late: number;
+  undecodable: number;
+  enrichmentMisses: number;
+  unaggregated: number;
+}
+
+/** Asks the store which of these ids it holds (late events older than the dedup state reaches). */
+export type StoredIdsLookup = (ids: string[]) => Promise<Set<string>>;
+
+/**
+ * Owns the pipeline's in-memory state (dedup ids, open windows, watermarks) and plans batches
+ * against it, applying each plan to the state at once. In the same thread (InlinePlanner) or in
+ * a worker thread (WorkerPlanner, so planning runs on another core than ingest and the event loop).
+ */
+export interface Planner {
+  /** Replaces the state with the store's checkpoint and the ids the dedup state must hold. */
+  reset(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>): Promise<void>;
+  plan(records: readonly LogRecord[], partitionsWithUnread: readonly number[], base: PartitionOffsets, lookup: StoredIdsLookup): Promise<PlannedBatch>;
+  /** The watermark after the last planned batch. */
+  readonly watermark: number | null;
+  close(): Promise<void>;
+}
+
+export function emptyState(): PipelineState {
+  return { dedup: new DedupState(), windows: new WindowState(), watermark: null, finalizedThrough: null, partitionMaxTimestamp: new Map() };
+}
+
+export function stateFromCheckpoint(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>): PipelineState {
+  const state = emptyState();
+  state.watermark = checkpoint.watermark;
+  state.finalizedThrough = checkpoint.finalizedThrough;
+  for (const w of checkpoint.openWindows) state.windows.set(w);
+  for (const { id, timestamp } of ids) state.dedup.add(id, timestamp);
+  return state;
+}
+
+/** Plans one batch and applies it to `state`; shared by both planners. */
+export async function planAndApply(
+  state: PipelineState,
+  spec: PipelineSpec,
+  reference: ReferenceData | undefined,
+  records: readonly LogRecord[],
+  partitionsWithUnread: readonly number[],
+  base: PartitionOffsets,
+  lookup: StoredIdsLookup,
+): Promise<PlannedBatch> {
+  const classification = classifyBatch(records, state, spec, new Set(partitionsWithUnread));
+  const stored = classification.lookupIds.length > 0 ? await lookup(classification.lookupIds) : new Set<string>();
+  const plan = assembleBatch(classification, stored, state, spec, reference, base);
+  for (const { id, timestamp } of plan.newIds) state.dedup.add(id, timestamp);
+  for (const w of plan.windows) state.windows.set(w);
+  if (plan.finalizeThrough !== null) state.windows.closeThrough(plan.finalizeThrough);
+  state.watermark = plan.watermark;
+  state.finalizedThrough = plan.finalizeThrough;
+  state.partitionMaxTimestamp = plan.partitionMaxTimestamp;
+  if (plan.watermark !== null) state.dedup.evictBefore(plan.watermark - spec.dedupWindowMs);
+  return {
+    rows: encodeEventRows(plan.rows),
+    windows: plan.windows,
+    offsets: plan.offsets,
+    watermark: plan.watermark,
+    finalizeThrough: plan.finalizeThrough,
+    records: records.length,
+    duplicates: plan.duplicates,
+    late: plan.late,
+    undecodable: plan.undecodable,
+    enrichmentMisses: plan.enrichmentMisses,
+    unaggregated: plan.unaggregated,
+  };
+}
+
+/** Plans on the calling thread. */
+export class InlinePlanner implements Planner {
+  private state: PipelineState = emptyState();
+
+  constructor(private readonly spec: PipelineSpec, private readonly reference?: ReferenceData) {}
+
+  get watermark(): number | null {
+    return this.state.watermark;
+  }
+
+  async reset(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>): Promise<void> {
+    this.state = stateFromCheckpoint(checkpoint, ids);
+  }
+
+  plan(records: readonly LogRecord[], partitionsWithUnread: readonly number[], base: PartitionOffsets, lookup: StoredIdsLookup): Promise<PlannedBatch> {
+    return planAndApply(this.state, this.spec, this.reference, records, partitionsWithUnread, base, lookup);
+  }
+
+  async close(): Promise<void> {}
+}
