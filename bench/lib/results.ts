@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describeMachine } from './machine.js';
@@ -12,13 +13,16 @@ export interface ResultSink {
  * created if missing) and `<outDir>/bench/results/<bench>-<date>.json`.
  */
 export function resultSink(outDir: string, mode: string): ResultSink {
+  const git = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' });
+  const dirty = spawnSync('git', ['status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' }).stdout.trim() !== '';
+  const commit = git.status === 0 ? `${git.stdout.trim()}${dirty ? '+changes' : ''}` : 'unknown';
   return {
     async record(bench, title, columns, row, detail) {
       const machine = describeMachine();
       const machineText = `${machine.cores} cores, ${machine.memoryGiB} GiB, Node ${machine.node}`;
       const date = machine.date.slice(0, 16).replace('T', ' ');
-      const fullColumns = ['date (UTC)', 'machine', 'mode', ...columns];
-      const fullRow = [date, machineText, mode, ...row.map(String)];
+      const fullColumns = ['date (UTC)', 'commit', 'machine', 'mode', ...columns];
+      const fullRow = [date, commit, machineText, mode, ...row.map(String)];
       const file = join(outDir, 'BENCHMARKS.md');
       let text = await readFile(file, 'utf8').catch(() => '# Benchmarks\n');
       const marker = `<!-- bench:${bench} -->`;
@@ -35,7 +39,7 @@ export function resultSink(outDir: string, mode: string): ResultSink {
       await writeFile(file, text);
       const jsonDir = join(outDir, 'bench', 'results');
       await mkdir(jsonDir, { recursive: true });
-      await writeFile(join(jsonDir, `${bench}-${machine.date.replace(/[:.]/g, '-')}.json`), JSON.stringify({ bench, mode, machine, columns, row, detail }, null, 2));
+      await writeFile(join(jsonDir, `${bench}-${machine.date.replace(/[:.]/g, '-')}.json`), JSON.stringify({ bench, mode, commit, machine, columns, row, detail }, null, 2));
     },
   };
 }
