@@ -10,23 +10,30 @@ import { round, summarize } from './lib/stats.js';
  * event is in the hot store AND in Parquet. Then freshness (acceptance → visible in the query API)
  * at 50% and 90% of that rate.
  */
+const BATCH_SIZE = 1000;
+
+/** `events` small page views spread over the `spanMs` before now, in 1000-event batches, 4 connections. */
+function pageViewLoad(url: string, events: number, spanMs: number, idPrefix: string, targetRate: number) {
+  return prepareLoad({
+    url,
+    shape: 'small',
+    batchSize: BATCH_SIZE,
+    batches: events / BATCH_SIZE,
+    concurrency: 4,
+    startTimestamp: Date.now() - spanMs,
+    msPerEvent: spanMs / events,
+    idPrefix,
+    targetRate,
+  });
+}
+
 export async function e2eBench(ctx: BenchContext): Promise<void> {
   const events = ctx.short ? 20_000 : 1_000_000;
-  const batchSize = 1000;
+  const batchSize = BATCH_SIZE;
   const platform = await startBenchPlatform(ctx, 'e2e', { cold: { rollInterval: '1s', rollRows: 200_000 } });
   let maxRate: number;
   try {
-    const load = await prepareLoad({
-      url: platform.url,
-      shape: 'small',
-      batchSize,
-      batches: events / batchSize,
-      concurrency: 4,
-      startTimestamp: Date.now() - 3_600_000,
-      msPerEvent: 3_600_000 / events,
-      idPrefix: 'e2e',
-      targetRate: 0,
-    });
+    const load = await pageViewLoad(platform.url, events, 3_600_000, 'e2e', 0);
     const t = performance.now();
     const report = await load.start();
     const acceptedMs = performance.now() - t;
@@ -57,17 +64,7 @@ export async function e2eBench(ctx: BenchContext): Promise<void> {
     const count = Math.max(batchSize, Math.round((rate * seconds) / batchSize) * batchSize);
     const fresh = await startBenchPlatform(ctx, `fresh-${share}`);
     try {
-      const load = await prepareLoad({
-        url: fresh.url,
-        shape: 'small',
-        batchSize,
-        batches: count / batchSize,
-        concurrency: 4,
-        startTimestamp: Date.now() - 60_000,
-        msPerEvent: 60_000 / count,
-        idPrefix: `f${share}`,
-        targetRate: rate,
-      });
+      const load = await pageViewLoad(fresh.url, count, 60_000, `f${share}`, rate);
       const running = load.start();
       let done = false;
       void running.finally(() => (done = true));
