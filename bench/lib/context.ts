@@ -13,13 +13,13 @@ export interface BenchContext {
   shared: Record<string, number>;
 }
 
-/** `sightline up` as its own process on a fresh data folder, with the bench's config. */
+/** `sightline up` as its own process on a fresh data folder: the default config plus `config`. */
 export async function startBenchPlatform(ctx: BenchContext, name: string, config: Record<string, unknown> = {}): Promise<PlatformProcess> {
   const dir = join(ctx.workDir, `${name}-${Date.now()}`);
   const { mkdir, writeFile } = await import('node:fs/promises');
   await mkdir(dir, { recursive: true });
   const configFile = join(dir, 'sightline.json');
-  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', cold: { rollInterval: '2s' }, ...config }));
+  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', ...config }));
   return startPlatformProcess(['--data', join(dir, 'data'), '--config', configFile], 60_000);
 }
 
