@@ -77,6 +77,7 @@ function checkDepthAndStrings(root: Record<string, unknown>, limits: EventLimits
       if (value.length > limits.maxStringLength) {
         return fail('SL_EVENT_STRING_TOO_LONG', `a string of ${value.length} characters exceeds the limit of ${limits.maxStringLength}`);
       }
+      if (!value.isWellFormed()) return fail('SL_EVENT_FIELD_INVALID', 'a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff escape)');
       continue;
     }
     if (typeof value !== 'object' || value === null) continue;
@@ -88,6 +89,7 @@ function checkDepthAndStrings(root: Record<string, unknown>, limits: EventLimits
         if (key.length > limits.maxStringLength) {
           return fail('SL_EVENT_STRING_TOO_LONG', `a key of ${key.length} characters exceeds the limit of ${limits.maxStringLength}`);
         }
+        if (!key.isWellFormed()) return fail('SL_EVENT_FIELD_INVALID', 'a key holds an unpaired UTF-16 surrogate');
         stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 });
       }
     }

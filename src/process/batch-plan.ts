@@ -169,11 +169,12 @@ export function assembleBatch(
       continue;
     }
     newIds.push({ id: event.id, timestamp: event.timestamp });
-    let enrichment: string | null = null;
+    let metadata: string | null = null;
     if (spec.joinOn && reference) {
       const key = readPath(event, spec.joinOn);
       const profile = typeof key === 'string' || typeof key === 'number' ? reference.lookup(String(key)) : undefined;
-      if (profile) enrichment = profileJson(profile);
+      // The profile replaces whatever the producer put under metadata.enrichment.
+      if (profile) metadata = wellFormedJson({ ...event.metadata, enrichment: profile });
       else enrichmentMisses++;
     }
     if (isLate) late++;
@@ -185,8 +186,8 @@ export function assembleBatch(
       timestamp: event.timestamp,
       userId: typeof userId === 'string' || typeof userId === 'number' ? String(userId) : null,
       late: isLate,
-      json: record.value.toString('utf8'),
-      enrichment,
+      json: storableJson(record.value.toString('utf8'), event),
+      metadata,
     });
   }
   const watermark = classification.watermark;
@@ -206,16 +207,32 @@ export function assembleBatch(
   };
 }
 
-/** Profiles are serialised once per loaded row, not once per event. */
-const profileJsonCache = new WeakMap<Record<string, unknown>, string>();
+/** JSON.stringify writes paired surrogates as characters and escapes only lone ones. */
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
 
-function profileJson(profile: Record<string, unknown>): string {
-  let json = profileJsonCache.get(profile);
-  if (json === undefined) {
-    json = JSON.stringify(profile);
-    profileJsonCache.set(profile, json);
+/**
+ * The event's JSON as the log holds it, unless it escapes a lone UTF-16 surrogate (JSON.parse
+ * accepts one, DuckDB's reader rejects it, and one such event would stop every batch behind it):
+ * then the event is written again with each lone surrogate replaced by U+FFFD. Ingest refuses such
+ * strings; this guards records already in a log.
+ */
+function storableJson(json: string, event: SightlineEvent): string {
+  return SURROGATE_ESCAPE.test(json) ? wellFormedJson(event) : json;
+}
+
+function wellFormedJson(value: unknown): string {
+  return JSON.stringify(toWellFormedDeep(value));
+}
+
+function toWellFormedDeep(value: unknown): unknown {
+  if (typeof value === 'string') return value.toWellFormed();
+  if (Array.isArray(value)) return value.map(toWellFormedDeep);
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k.toWellFormed()] = toWellFormedDeep(v);
+    return out;
   }
-  return json;
+  return value;
 }
 
 /** Returns how many aggregations matched the event but could not group it (no group field). */

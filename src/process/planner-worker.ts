@@ -19,18 +19,22 @@ export interface PlannerWorkerData {
 export type ToWorker =
   | { kind: 'reset'; seq: number; checkpoint: PipelineCheckpoint; ids: Array<{ id: string; timestamp: number }> }
   | { kind: 'plan'; seq: number; packed: PackedRecords; withUnread: number[]; base: Map<number, number> }
-  | { kind: 'stored'; seq: number; ids: string[] };
+  | { kind: 'stored'; seq: number; ids: string[]; error?: string };
 
 const port = parentPort!;
 const { spec, reference: referenceOptions } = workerData as PlannerWorkerData;
-const reference = referenceOptions ? await FileReferenceData.open(referenceOptions) : undefined;
+// The main thread opened the file strictly at start; a thread started later (after the last one
+// died) must not stop processing because the file is being edited right then.
+const reference = referenceOptions ? await FileReferenceData.open({ ...referenceOptions, strict: false }) : undefined;
 let state: PipelineState = emptyState();
-const lookups = new Map<number, (ids: Set<string>) => void>();
+const lookups = new Map<number, { resolve: (ids: Set<string>) => void; reject: (err: Error) => void }>();
 
 port.on('message', (message: ToWorker) => {
   if (message.kind === 'stored') {
-    lookups.get(message.seq)?.(new Set(message.ids));
+    const lookup = lookups.get(message.seq);
     lookups.delete(message.seq);
+    if (message.error !== undefined) lookup?.reject(new Error(message.error));
+    else lookup?.resolve(new Set(message.ids));
     return;
   }
   void handle(message).catch((err: unknown) => port.postMessage({ kind: 'error', seq: message.seq, message: (err as Error).stack ?? String(err) }));
@@ -38,14 +42,16 @@ port.on('message', (message: ToWorker) => {
 
 async function handle(message: Exclude<ToWorker, { kind: 'stored' }>): Promise<void> {
   if (message.kind === 'reset') {
+    for (const lookup of lookups.values()) lookup.reject(new Error('reset'));
+    lookups.clear();
     state = stateFromCheckpoint(message.checkpoint, message.ids);
     port.postMessage({ kind: 'done', seq: message.seq });
     return;
   }
   const records: LogRecord[] = unpackRecords(message.packed);
   const lookup = (ids: string[]): Promise<Set<string>> =>
-    new Promise((resolve) => {
-      lookups.set(message.seq, resolve);
+    new Promise((resolve, reject) => {
+      lookups.set(message.seq, { resolve, reject });
       port.postMessage({ kind: 'lookup', seq: message.seq, ids });
     });
   const plan = await planAndApply(state, spec, reference, records, message.withUnread, message.base, lookup);

@@ -56,6 +56,7 @@ export class Processor {
   private stopping = false;
   private stalledError: string | null = null;
   private lastLogCommit = 0;
+  private logCommit: Promise<void> | undefined;
   private lastBatchAt = Date.now();
   readonly counters: ProcessorCounters = {
     processed: 0,
@@ -222,6 +223,7 @@ export class Processor {
       this.committed = plan.offsets;
       this.count(plan);
       this.options.onCommitted?.(plan);
+      void this.maybeCommitToLog(false);
     })();
     commit.catch(() => undefined);
     this.inflight = commit;
@@ -244,10 +246,21 @@ export class Processor {
 
   /** Mirrors the store's offsets into the log's group offsets, for status and log retention. */
   private async maybeCommitToLog(force: boolean): Promise<void> {
+    // One write of the offsets file at a time; a forced one waits for the one running.
+    if (this.logCommit) {
+      if (!force) return;
+      await this.logCommit;
+    }
     const now = Date.now();
     if (!force && now - this.lastLogCommit < LOG_COMMIT_INTERVAL_MS) return;
     this.lastLogCommit = now;
-    await this.consumer.commit(this.committed).catch((err) => this.options.logger.warn({ err }, 'group offset commit failed'));
+    this.logCommit = this.consumer
+      .commit(new Map(this.committed))
+      .catch((err) => this.options.logger.warn({ err }, 'group offset commit failed'))
+      .finally(() => {
+        this.logCommit = undefined;
+      });
+    await this.logCommit;
   }
 
   /** Stops after everything in the log at the time of the call (and after) is committed. */

@@ -40,6 +40,7 @@ export class WorkerPlanner implements Planner {
     });
     worker.on('message', (m: FromWorker) => this.onMessage(m));
     const fail = (err: Error): void => {
+      if (worker !== this.worker) return;
       this.failure = new SightlineError('SL_API_INTERNAL', `planner thread failed: ${err.message}`, { cause: err });
       for (const p of this.pending.values()) p.reject(this.failure);
       this.pending.clear();
@@ -64,6 +65,8 @@ export class WorkerPlanner implements Planner {
         (err: Error) => {
           this.pending.delete(m.seq);
           pending.reject(err);
+          // Let the thread drop the suspended plan instead of holding its records.
+          this.worker.postMessage({ kind: 'stored', seq: m.seq, ids: [], error: err.message } satisfies ToWorker);
         },
       );
       return;

@@ -7,7 +7,7 @@ const T0 = Date.UTC(2026, 10, 26, 7, 0, 0);
 
 function row(id: string, timestamp: number, logPos: number, extra: { source?: string; userId?: string; enrichment?: string } = {}): EventRow {
   const event = { id, source: extra.source ?? 'web', type: 'page_view', timestamp, payload: { user_id: extra.userId ?? 'u1', page: '/' } };
-  return { logPos, id, timestamp, userId: event.payload.user_id, late: false, json: JSON.stringify(event), enrichment: extra.enrichment ?? null };
+  return { logPos, id, timestamp, userId: event.payload.user_id, late: false, json: JSON.stringify(event), metadata: extra.enrichment ? JSON.stringify({ enrichment: JSON.parse(extra.enrichment) }) : null };
 }
 
 function batch(over: Partial<Omit<ProcessedBatch, 'rows'>> & { rows?: EventRow[] }): ProcessedBatch {
@@ -89,11 +89,12 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       assert.deepEqual((await store.recentEvents({ limit: 10, before: { timestamp: first.timestamp, logPos: first.logPos } })).map((e) => e.id), ['b', 'a']);
     });
 
-    it('adds enrichment under metadata.enrichment, keeping what metadata held', async () => {
-    const json = JSON.stringify({ id: 'e', source: 'web', type: 'page_view', timestamp: T0 + 4000, payload: { user_id: 7 }, metadata: { traceparent: 'x' } });
-    await store.commit(batch({ rows: [{ logPos: 20, id: 'e', timestamp: T0 + 4000, userId: '7', late: false, json, enrichment: '{"plan":"pro"}' }], offsets: new Map([[0, 4]]) }));
+    it('stores the metadata a row brings instead of the event\'s own, exactly (nulls included)', async () => {
+    const json = JSON.stringify({ id: 'e', source: 'web', type: 'page_view', timestamp: T0 + 4000, payload: { user_id: 7 }, metadata: { traceparent: 'x', enrichment: { vip: true } } });
+    const metadata = JSON.stringify({ traceparent: 'x', enrichment: { plan: 'pro', region: null } });
+    await store.commit(batch({ rows: [{ logPos: 20, id: 'e', timestamp: T0 + 4000, userId: '7', late: false, json, metadata }], offsets: new Map([[0, 4]]) }));
     const [e] = await store.recentEvents({ limit: 1, userId: '7' });
-    assert.deepEqual(e!.metadata, { traceparent: 'x', enrichment: { plan: 'pro' } });
+    assert.deepEqual(e!.metadata, { traceparent: 'x', enrichment: { plan: 'pro', region: null } });
   });
 
   it('commits nothing of a batch that fails part way', async () => {

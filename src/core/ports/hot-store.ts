@@ -3,8 +3,9 @@ import type { PartitionOffsets } from './log.js';
 
 /**
  * One raw event as the processor writes it: the event's JSON exactly as the log holds it, and
- * the enrichment to add under metadata.enrichment. The store takes source, type, payload and
- * metadata from the JSON itself, so the processor never re-serialises events.
+ * the metadata to store instead of the event's own when enrichment changed it. The store takes
+ * source, type, payload and metadata from the JSON itself, so the processor never re-serialises
+ * events it does not change.
  */
 export interface EventRow {
   /** partition * 2^40 + offset: unique, stable across replays, the paging tiebreak. */
@@ -16,8 +17,8 @@ export interface EventRow {
   late: boolean;
   /** The envelope as JSON text (metadata may be absent: it reads as {}). */
   json: string;
-  /** A JSON object to store as metadata.enrichment, or null. */
-  enrichment: string | null;
+  /** The metadata to store (the event's own, with metadata.enrichment set) as JSON, or null to keep the event's. */
+  metadata: string | null;
 }
 
 /** Rows encoded for a bulk load (see encodeEventRows): a line of NDJSON per row. */

@@ -9,6 +9,8 @@ export interface FileReferenceDataOptions {
   format: 'csv' | 'json';
   key: string;
   reloadIntervalMs: number;
+  /** Default true: a file that cannot be read at open is an error. When false, the table starts empty and reloads keep trying. */
+  strict?: boolean;
   onReload?: (info: { rows: number; error?: string }) => void;
 }
 
@@ -28,7 +30,7 @@ export class FileReferenceData implements ReferenceData {
 
   static async open(options: FileReferenceDataOptions): Promise<FileReferenceData> {
     const data = new FileReferenceData(options);
-    await data.reload(true);
+    await data.reload(options.strict ?? true);
     data.timer = setInterval(() => void data.reload(false), options.reloadIntervalMs);
     data.timer.unref();
     return data;

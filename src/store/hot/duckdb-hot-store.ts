@@ -27,7 +27,7 @@ async function rows(conn: DuckDBConnection, sql: string, values?: Record<string,
 }
 
 const STAGE_COLUMNS =
-  "{p: 'BIGINT', l: 'BOOLEAN', u: 'VARCHAR', x: 'JSON', e: 'STRUCT(id VARCHAR, source VARCHAR, type VARCHAR, timestamp BIGINT, payload JSON, metadata JSON)'}";
+  "{p: 'BIGINT', l: 'BOOLEAN', u: 'VARCHAR', m: 'JSON', e: 'STRUCT(id VARCHAR, source VARCHAR, type VARCHAR, timestamp BIGINT, payload JSON, metadata JSON)'}";
 const MAX_STAGED_LINE_BYTES = 64 * 1024 * 1024;
 
 function toWindowCount(r: Record<string, any>): WindowCount {
@@ -52,9 +52,6 @@ export class DuckDbHotStore implements HotStore {
 
   /** Takes DuckDB's exclusive file lock, which also guards the rest of the data folder. */
   static async open(file: string, options: { memoryLimit?: string } = {}): Promise<DuckDbHotStore> {
-    const stageDir = join(dirname(file), 'stage');
-    await rm(stageDir, { recursive: true, force: true });
-    await mkdir(stageDir, { recursive: true });
     let instance: DuckDBInstance;
     try {
       instance = await DuckDBInstance.create(file, options.memoryLimit ? { memory_limit: options.memoryLimit } : {});
@@ -65,6 +62,10 @@ export class DuckDbHotStore implements HotStore {
       }
       throw err;
     }
+    // Only now, holding DuckDB's lock: a refused second process must not touch this folder.
+    const stageDir = join(dirname(file), 'stage');
+    await rm(stageDir, { recursive: true, force: true });
+    await mkdir(stageDir, { recursive: true });
     const writer = await instance.connect();
     await writer.run(HOT_SCHEMA_SQL);
     const reader = await instance.connect();
@@ -130,8 +131,7 @@ export class DuckDbHotStore implements HotStore {
         await conn.run(
           `INSERT INTO events
            SELECT p, e.id, e.source, e.type, e.timestamp, u, e.payload,
-                  CASE WHEN x IS NULL THEN coalesce(e.metadata, '{}')
-                       ELSE json_merge_patch(coalesce(e.metadata, '{}'), json_object('enrichment', x)) END,
+                  coalesce(m, e.metadata, '{}'),
                   l, $1
            FROM read_json($2, format = 'newline_delimited', maximum_object_size = ${MAX_STAGED_LINE_BYTES}, columns = ${STAGE_COLUMNS})
            ORDER BY e.timestamp, p`,
@@ -200,6 +200,7 @@ export class DuckDbHotStore implements HotStore {
    */
   private async stageRows(rows: EventRowsNdjson, commitNo: number): Promise<string> {
     const file = join(this.stageDir, `batch-${commitNo}.ndjson`);
+    await mkdir(this.stageDir, { recursive: true });
     await writeFile(file, rows.ndjson);
     return file;
   }

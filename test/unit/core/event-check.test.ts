@@ -55,6 +55,13 @@ describe('checkEvent', () => {
     assert.equal(code({ ...good, payload: { a: [[[[1]]]] } }), 'SL_EVENT_TOO_DEEP');
   });
 
+  it('refuses unpaired UTF-16 surrogates in strings and keys, which storage engines cannot hold', () => {
+    assert.equal(code(JSON.parse('{"id":"x\\ud800","source":"web","type":"t","timestamp":1,"payload":{}}')), 'SL_EVENT_FIELD_INVALID');
+    assert.equal(code({ ...good, payload: JSON.parse('{"a":["ok","\\udc00"]}') }), 'SL_EVENT_FIELD_INVALID');
+    assert.equal(code({ ...good, payload: JSON.parse('{"\\ud800":1}') }), 'SL_EVENT_FIELD_INVALID');
+    assert.equal(code({ ...good, payload: { emoji: '😀 \ud83d\ude00' } }), 'ok', 'paired surrogates are fine');
+  });
+
   it('survives a hostile nesting depth without a stack overflow', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];

@@ -114,8 +114,8 @@ describe('batch plan', () => {
 
   it('enriches from reference data under metadata.enrichment and counts misses', () => {
     const { plan } = run([record('a', T0, '/', 'u1'), record('b', T0, '/', 'u-unknown')], freshState());
-    assert.deepEqual(JSON.parse(plan.rows[0]!.enrichment!), { plan: 'pro', country: 'DE' });
-    assert.equal(plan.rows[1]!.enrichment, null);
+    assert.deepEqual(JSON.parse(plan.rows[0]!.metadata!), { enrichment: { plan: 'pro', country: 'DE' } });
+    assert.equal(plan.rows[1]!.metadata, null, 'no profile: the event keeps its own metadata');
     assert.equal(plan.enrichmentMisses, 1);
     assert.equal(plan.rows[0]!.json, plan.rows[0]!.json.trim(), 'the stored JSON is the log record as is');
     assert.equal(JSON.parse(plan.rows[0]!.json).id, 'a');
@@ -130,6 +130,23 @@ describe('batch plan', () => {
     assert.equal(plan.offsets.get(1), Math.max(a.offset, 41) + 1);
     assert.equal(plan.offsets.get(2), a2.offset + 1);
     assert.equal(plan.rows[0]!.logPos, logPosition(1, a.offset));
+  });
+});
+
+describe('batch plan, hostile input already in a log', () => {
+  it('replaces lone surrogates so the store can load the row, leaving other rows as they are', () => {
+    const bad: LogRecord = { ...record('s1', T0), value: Buffer.from(JSON.stringify({ id: 's1', source: 'web', type: 'page_view', timestamp: T0, payload: { page: 'x\ud800y' }, metadata: {} })) };
+    const good = record('s2', T0);
+    const { plan } = run([bad, good], freshState());
+    assert.ok(!/\\u[dD][89a-fA-F]/.test(plan.rows[0]!.json), plan.rows[0]!.json);
+    assert.equal(JSON.parse(plan.rows[0]!.json).payload.page, 'x\ufffdy');
+    assert.equal(plan.rows[1]!.json, good.value.toString());
+  });
+
+  it('replaces what the producer put under metadata.enrichment with the profile', () => {
+    const r = { ...record('m1', T0), value: Buffer.from(JSON.stringify({ id: 'm1', source: 'web', type: 'page_view', timestamp: T0, payload: { user_id: 'u1' }, metadata: { enrichment: { vip: true }, traceparent: 't' } })) };
+    const { plan } = run([r], freshState());
+    assert.deepEqual(JSON.parse(plan.rows[0]!.metadata!), { enrichment: { plan: 'pro', country: 'DE' }, traceparent: 't' });
   });
 });
 
