@@ -37,22 +37,28 @@ export async function e2eBench(ctx: BenchContext): Promise<void> {
     const t = performance.now();
     const report = await load.start();
     const acceptedMs = performance.now() - t;
+    let hotMs = 0;
     await waitFor(async () => {
       const c = await platformCounts(platform.url);
-      return c.backlog === 0 && c.hotEvents === events && c.coldEventRows === events;
-    }, 30 * 60_000);
+      if (hotMs === 0 && c.backlog === 0 && c.hotEvents === events) hotMs = performance.now() - t;
+      return hotMs > 0 && c.coldEventRows === events;
+      // Every /v1/status counts rows in DuckDB and lists the cold store: polled at 10 Hz it costs
+      // the platform little; at 50 Hz it measurably slowed it down.
+    }, 30 * 60_000, 100);
     const totalMs = performance.now() - t;
     maxRate = (events / totalMs) * 1000;
     ctx.shared.e2eRate = maxRate;
     const vsParse = ctx.shared.jsonParseRate ? round(maxRate / ctx.shared.jsonParseRate, 2) : 'n/a';
     const vsDuck = ctx.shared.duckdbLoadRate ? round(maxRate / ctx.shared.duckdbLoadRate, 2) : 'n/a';
-    ctx.log(`e2e: ${Math.round(maxRate)} events/s (accepted in ${Math.round(acceptedMs)} ms, stored hot+cold in ${Math.round(totalMs)} ms); × JSON.parse ${vsParse}, × DuckDB load ${vsDuck}`);
+    ctx.log(
+      `e2e: ${Math.round(maxRate)} events/s (accepted in ${Math.round(acceptedMs)} ms, all in DuckDB at ${Math.round(hotMs)} ms, all in Parquet at ${Math.round(totalMs)} ms); × JSON.parse ${vsParse}, × DuckDB load ${vsDuck}`,
+    );
     await ctx.sink.record(
       'e2e',
       'End to end (ingest → log → process → DuckDB + Parquet)',
       ['events', 'end-to-end events/s', 'ingest-only phase events/s', 'ratio to JSON.parse', 'ratio to DuckDB load', 'lost'],
       [events, Math.round(maxRate), Math.round((report.accepted / acceptedMs) * 1000), vsParse, vsDuck, events - report.accepted],
-      { events, acceptedMs, totalMs, report: { ...report, latenciesMs: undefined } },
+      { events, acceptedMs, hotMs, totalMs, report: { ...report, latenciesMs: undefined } },
     );
   } finally {
     await platform.stop();
