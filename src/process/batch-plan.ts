@@ -186,7 +186,7 @@ export function assembleBatch(
       timestamp: event.timestamp,
       userId: typeof userId === 'string' || typeof userId === 'number' ? String(userId) : null,
       late: isLate,
-      json: storableJson(record.value.toString('utf8'), event),
+      json: storableJson(record.value, event),
       metadata,
     });
   }
@@ -208,7 +208,7 @@ export function assembleBatch(
 }
 
 /** JSON.stringify writes paired surrogates as characters and escapes only lone ones. */
-const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/;
 
 /**
  * The event's JSON as the log holds it, unless it escapes a lone UTF-16 surrogate (JSON.parse
@@ -216,8 +216,10 @@ const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F][0-9a-fA-F]{2}/;
  * then the event is written again with each lone surrogate replaced by U+FFFD. Ingest refuses such
  * strings; this guards records already in a log.
  */
-function storableJson(json: string, event: SightlineEvent): string {
-  return SURROGATE_ESCAPE.test(json) ? wellFormedJson(event) : json;
+function storableJson(json: Buffer, event: SightlineEvent): Uint8Array {
+  // Most events have no escaped backslash-u at all: one native byte search rules them out.
+  if (json.indexOf('\\u') === -1 || !SURROGATE_ESCAPE.test(json.toString('latin1'))) return json;
+  return Buffer.from(wellFormedJson(event));
 }
 
 function wellFormedJson(value: unknown): string {

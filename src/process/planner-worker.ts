@@ -55,7 +55,7 @@ async function handle(message: Exclude<ToWorker, { kind: 'stored' }>): Promise<v
       port.postMessage({ kind: 'lookup', seq: message.seq, ids });
     });
   const plan = await planAndApply(state, spec, reference, records, message.withUnread, message.base, lookup);
-  port.postMessage({ kind: 'done', seq: message.seq, plan });
+  port.postMessage({ kind: 'done', seq: message.seq, plan }, [plan.rows.ndjson.buffer as ArrayBuffer]);
 }
 
 port.postMessage({ kind: 'ready' });

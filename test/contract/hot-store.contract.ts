@@ -7,7 +7,7 @@ const T0 = Date.UTC(2026, 10, 26, 7, 0, 0);
 
 function row(id: string, timestamp: number, logPos: number, extra: { source?: string; userId?: string; enrichment?: string } = {}): EventRow {
   const event = { id, source: extra.source ?? 'web', type: 'page_view', timestamp, payload: { user_id: extra.userId ?? 'u1', page: '/' } };
-  return { logPos, id, timestamp, userId: event.payload.user_id, late: false, json: JSON.stringify(event), metadata: extra.enrichment ? JSON.stringify({ enrichment: JSON.parse(extra.enrichment) }) : null };
+  return { logPos, id, timestamp, userId: event.payload.user_id, late: false, json: Buffer.from(JSON.stringify(event)), metadata: extra.enrichment ? JSON.stringify({ enrichment: JSON.parse(extra.enrichment) }) : null };
 }
 
 function batch(over: Partial<Omit<ProcessedBatch, 'rows'>> & { rows?: EventRow[] }): ProcessedBatch {
@@ -90,7 +90,7 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
     });
 
     it('stores the metadata a row brings instead of the event\'s own, exactly (nulls included)', async () => {
-    const json = JSON.stringify({ id: 'e', source: 'web', type: 'page_view', timestamp: T0 + 4000, payload: { user_id: 7 }, metadata: { traceparent: 'x', enrichment: { vip: true } } });
+    const json = Buffer.from(JSON.stringify({ id: 'e', source: 'web', type: 'page_view', timestamp: T0 + 4000, payload: { user_id: 7 }, metadata: { traceparent: 'x', enrichment: { vip: true } } }));
     const metadata = JSON.stringify({ traceparent: 'x', enrichment: { plan: 'pro', region: null } });
     await store.commit(batch({ rows: [{ logPos: 20, id: 'e', timestamp: T0 + 4000, userId: '7', late: false, json, metadata }], offsets: new Map([[0, 4]]) }));
     const [e] = await store.recentEvents({ limit: 1, userId: '7' });
@@ -101,7 +101,7 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       const before = await store.loadCheckpoint('main', 3);
       await assert.rejects(
         store.commit(
-          batch({ rows: [row('good', T0, 10), { ...row('bad', T0, 11), json: '{"id":"bad","timestamp":"not a number"}' }], offsets: new Map([[0, 99]]), watermark: T0 + 999_999 }),
+          batch({ rows: [row('good', T0, 10), { ...row('bad', T0, 11), json: Buffer.from('{"id":"bad","timestamp":"not a number"}') }], offsets: new Map([[0, 99]]), watermark: T0 + 999_999 }),
         ),
         (err: any) => err.code === 'SL_STORE_WRITE_FAILED',
       );

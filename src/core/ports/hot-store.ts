@@ -15,16 +15,16 @@ export interface EventRow {
   /** payload.user_id when it is a string or a number, as a string (the indexed filter column). */
   userId: string | null;
   late: boolean;
-  /** The envelope as JSON text (metadata may be absent: it reads as {}). */
-  json: string;
+  /** The envelope as JSON bytes, as the log holds them (metadata may be absent: it reads as {}). */
+  json: Uint8Array;
   /** The metadata to store (the event's own, with metadata.enrichment set) as JSON, or null to keep the event's. */
   metadata: string | null;
 }
 
-/** Rows encoded for a bulk load (see encodeEventRows): a line of NDJSON per row. */
+/** Rows encoded for a bulk load (see encodeEventRows): a line of NDJSON per row, UTF-8. */
 export interface EventRowsNdjson {
   count: number;
-  ndjson: string;
+  ndjson: Uint8Array;
 }
 
 /** The absolute count of one group in one window (not a delta: rewriting it is idempotent). */
