@@ -76,36 +76,34 @@ export class IngestService {
   }
 
   async ingest(items: BatchItem[], bytes: number, headers: { traceparent?: string } = {}): Promise<IngestResult> {
-    {
-      this.counters.requests++;
-      this.counters.bytes += bytes;
-      const now = Date.now();
-      const rejected: IngestResult['rejected'] = [];
-      const records: LogRecordInput[] = [];
-      for (let index = 0; index < items.length; index++) {
-        const item = items[index]!;
-        if ('error' in item) {
-          rejected.push({ index, code: 'SL_EVENT_UNPARSEABLE', message: item.error });
-          continue;
-        }
-        const checked = checkEvent(item.value, this.options.limits, now);
-        if (!checked.ok) {
-          rejected.push({ index, code: checked.code, message: checked.message });
-          continue;
-        }
-        const traceparent = typeof checked.event.metadata.traceparent === 'string' ? checked.event.metadata.traceparent : headers.traceparent;
-        records.push({
-          key: checked.event.id,
-          value: checked.bytes,
-          timestamp: checked.event.timestamp,
-          ...(traceparent ? { headers: { traceparent } } : {}),
-        });
+    this.counters.requests++;
+    this.counters.bytes += bytes;
+    const now = Date.now();
+    const rejected: IngestResult['rejected'] = [];
+    const records: LogRecordInput[] = [];
+    for (let index = 0; index < items.length; index++) {
+      const item = items[index]!;
+      if ('error' in item) {
+        rejected.push({ index, code: 'SL_EVENT_UNPARSEABLE', message: item.error });
+        continue;
       }
-      if (records.length > 0) await this.options.log.append(this.options.topic, records);
-      this.counters.accepted += records.length;
-      this.counters.rejected += rejected.length;
-      return { accepted: records.length, rejected };
+      const checked = checkEvent(item.value, this.options.limits, now);
+      if (!checked.ok) {
+        rejected.push({ index, code: checked.code, message: checked.message });
+        continue;
+      }
+      const traceparent = typeof checked.event.metadata.traceparent === 'string' ? checked.event.metadata.traceparent : headers.traceparent;
+      records.push({
+        key: checked.event.id,
+        value: checked.bytes,
+        timestamp: checked.event.timestamp,
+        ...(traceparent ? { headers: { traceparent } } : {}),
+      });
     }
+    if (records.length > 0) await this.options.log.append(this.options.topic, records);
+    this.counters.accepted += records.length;
+    this.counters.rejected += rejected.length;
+    return { accepted: records.length, rejected };
   }
 
   stop(): void {

@@ -15,18 +15,14 @@ import { tempDir } from '../helpers/tmp.js';
 
 const T0 = Date.UTC(2026, 10, 26, 6, 0, 0);
 
-async function open(dir: string) {
+const spec = { name: 'main', dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5_000, aggregations: buildConfig({}).aggregations };
+
+/** A log, a hot store and a processor over them in `dir`; planning inline unless a planner is given. */
+async function open(dir: string, planner?: WorkerPlanner) {
   const log = await EmbeddedLog.open({ dir: join(dir, 'log'), segmentBytes: 1 << 20, maxRecordBytes: 1 << 20 });
   await log.ensureTopic('events', { partitions: 2 });
   const hot = await DuckDbHotStore.open(join(dir, 'hot.duckdb'));
-  const processor = new Processor({
-    log,
-    topic: 'events',
-    hot,
-    spec: { name: 'main', dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5_000, aggregations: buildConfig({}).aggregations },
-    batchSize: 100,
-    logger: pino({ level: 'silent' }),
-  });
+  const processor = new Processor({ log, topic: 'events', hot, spec, ...(planner && { planner }), batchSize: 100, logger: pino({ level: 'silent' }) });
   return { log, hot, processor };
 }
 
@@ -93,12 +89,8 @@ describe('processor restart', () => {
 
   it('survives the planner thread dying: a new one is started from the store and nothing is lost or doubled', async () => {
     const { dir, cleanup } = await tempDir();
-    const log = await EmbeddedLog.open({ dir: join(dir, 'log'), segmentBytes: 1 << 20, maxRecordBytes: 1 << 20 });
-    await log.ensureTopic('events', { partitions: 2 });
-    const hot = await DuckDbHotStore.open(join(dir, 'hot.duckdb'));
-    const spec = { name: 'main', dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5_000, aggregations: buildConfig({}).aggregations };
     const planner = await WorkerPlanner.start({ spec });
-    const processor = new Processor({ log, topic: 'events', hot, spec, planner, batchSize: 100, logger: pino({ level: 'silent' }) });
+    const { log, hot, processor } = await open(dir, planner);
     const events = Array.from({ length: 600 }, (_, i) => pageView(`w${i}`, T0 + i * 100, `/p/${i % 3}`));
     await log.append('events', events.slice(0, 300).map((e) => ({ key: String(e.id), value: value(e), timestamp: Number(e.timestamp) })));
     await processor.start();

@@ -1,7 +1,7 @@
 import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SightlineError } from '../../core/errors.js';
-import { type DecodedRecord, decodeFrame, FRAME_HEADER_BYTES, MAX_FRAME_BODY_BYTES } from './record-codec.js';
+import { type DecodedRecord, decodeFrame, FRAME_HEADER_BYTES } from './record-codec.js';
 
 const INDEX_EVERY_RECORDS = 512;
 const SCAN_CHUNK_BYTES = 1 << 20;

@@ -8,19 +8,24 @@ import { tempDir } from '../../helpers/tmp.js';
 const options = (dir: string, segmentBytes = 1 << 20) => ({ dir, segmentBytes, maxRecordBytes: 1 << 20 });
 const rec = (i: number) => ({ key: `k${i}`, value: Buffer.from(`value-${i}`), timestamp: i });
 
+/** A one-partition log holding `records`, closed again; returns its first segment file. */
+async function writeClosedLog(dir: string, records: Array<ReturnType<typeof rec>>): Promise<string> {
+  const log = await EmbeddedLog.open(options(dir));
+  await log.ensureTopic('t', { partitions: 1 });
+  await log.append('t', records);
+  await log.close();
+  return join(dir, 't', '0', '00000000000000000000.log');
+}
+
 describe('embedded log', () => {
   it('cuts a torn tail on open and keeps every record before it', async () => {
     const { dir, cleanup } = await tempDir();
-    let log = await EmbeddedLog.open(options(dir));
-    await log.ensureTopic('t', { partitions: 1 });
-    await log.append('t', Array.from({ length: 10 }, (_, i) => rec(i)));
-    await log.close();
-    const segment = join(dir, 't', '0', '00000000000000000000.log');
+    const segment = await writeClosedLog(dir, Array.from({ length: 10 }, (_, i) => rec(i)));
     const goodSize = (await stat(segment)).size;
     // Half a frame, as a crash in the middle of a write leaves it.
     await appendFile(segment, Buffer.from([0, 0, 0, 40, 1, 2, 3, 4, 1, 0, 0]));
     const recoveries: Array<{ truncatedBytes: number }> = [];
-    log = await EmbeddedLog.open({ ...options(dir), onRecovery: (info) => recoveries.push(info) });
+    const log = await EmbeddedLog.open({ ...options(dir), onRecovery: (info) => recoveries.push(info) });
     assert.equal(recoveries.length, 1);
     assert.equal(recoveries[0]!.truncatedBytes, 11);
     assert.equal((await stat(segment)).size, goodSize);
@@ -36,15 +41,11 @@ describe('embedded log', () => {
 
   it('cuts a record whose checksum does not match (a partly persisted write)', async () => {
     const { dir, cleanup } = await tempDir();
-    let log = await EmbeddedLog.open(options(dir));
-    await log.ensureTopic('t', { partitions: 1 });
-    await log.append('t', Array.from({ length: 5 }, (_, i) => rec(i)));
-    await log.close();
-    const segment = join(dir, 't', '0', '00000000000000000000.log');
+    const segment = await writeClosedLog(dir, Array.from({ length: 5 }, (_, i) => rec(i)));
     const size = (await stat(segment)).size;
     await truncate(segment, size - 3);
     await appendFile(segment, Buffer.from([9, 9, 9]));
-    log = await EmbeddedLog.open(options(dir));
+    const log = await EmbeddedLog.open(options(dir));
     assert.equal(log.endOffsets('t').get(0), 4);
     await log.close();
     await cleanup();
@@ -164,11 +165,7 @@ describe('embedded log', () => {
 
   it('refuses to open a segment damaged before its end instead of cutting acknowledged records', async () => {
     const { dir, cleanup } = await tempDir();
-    let log = await EmbeddedLog.open(options(dir));
-    await log.ensureTopic('t', { partitions: 1 });
-    await log.append('t', Array.from({ length: 10 }, (_, i) => rec(i)));
-    await log.close();
-    const segment = join(dir, 't', '0', '00000000000000000000.log');
+    const segment = await writeClosedLog(dir, Array.from({ length: 10 }, (_, i) => rec(i)));
     const { open } = await import('node:fs/promises');
     const handle = await open(segment, 'r+');
     await handle.write(Buffer.from([0xff]), 0, 1, 30);
@@ -179,11 +176,8 @@ describe('embedded log', () => {
 
   it('reads records written with a larger maxRecordBytes after the setting is lowered', async () => {
     const { dir, cleanup } = await tempDir();
-    let log = await EmbeddedLog.open(options(dir));
-    await log.ensureTopic('t', { partitions: 1 });
-    await log.append('t', [{ key: 'big', value: Buffer.alloc(100_000, 1), timestamp: 1 }, rec(1)]);
-    await log.close();
-    log = await EmbeddedLog.open({ dir, segmentBytes: 1 << 20, maxRecordBytes: 1000 });
+    await writeClosedLog(dir, [{ key: 'big', value: Buffer.alloc(100_000, 1), timestamp: 1 }, rec(1)]);
+    const log = await EmbeddedLog.open({ dir, segmentBytes: 1 << 20, maxRecordBytes: 1000 });
     assert.equal(log.endOffsets('t').get(0), 2);
     const consumer = await log.consumer('g', 't');
     assert.equal((await consumer.poll(10, 10)).length, 2);
