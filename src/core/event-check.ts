@@ -68,31 +68,45 @@ function checkShape(raw: Record<string, unknown>, limits: EventLimits, now: numb
   return undefined;
 }
 
-/** Iterative walk: a hostile document must not be able to exhaust the stack. */
+/**
+ * Iterative walk: a hostile document must not be able to exhaust the stack. Containers wait on
+ * two parallel stacks (no object per node); strings and keys are checked where they are met.
+ */
 function checkDepthAndStrings(root: Record<string, unknown>, limits: EventLimits): EventCheck | undefined {
-  const stack: Array<{ value: unknown; depth: number }> = [{ value: root, depth: 1 }];
-  while (stack.length > 0) {
-    const { value, depth } = stack.pop()!;
-    if (typeof value === 'string') {
-      if (value.length > limits.maxStringLength) {
-        return fail('SL_EVENT_STRING_TOO_LONG', `a string of ${value.length} characters exceeds the limit of ${limits.maxStringLength}`);
-      }
-      if (!value.isWellFormed()) return fail('SL_EVENT_FIELD_INVALID', 'a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff escape)');
-      continue;
-    }
-    if (typeof value !== 'object' || value === null) continue;
+  const containers: object[] = [root];
+  const depths: number[] = [1];
+  while (containers.length > 0) {
+    const value = containers.pop()!;
+    const depth = depths.pop()!;
     if (depth > limits.maxDepth) return fail('SL_EVENT_TOO_DEEP', `event nests deeper than ${limits.maxDepth} levels`);
     if (Array.isArray(value)) {
-      for (const item of value) stack.push({ value: item, depth: depth + 1 });
-    } else {
-      for (const key of Object.keys(value)) {
-        if (key.length > limits.maxStringLength) {
-          return fail('SL_EVENT_STRING_TOO_LONG', `a key of ${key.length} characters exceeds the limit of ${limits.maxStringLength}`);
-        }
-        if (!key.isWellFormed()) return fail('SL_EVENT_FIELD_INVALID', 'a key holds an unpaired UTF-16 surrogate');
-        stack.push({ value: (value as Record<string, unknown>)[key], depth: depth + 1 });
+      for (const item of value) {
+        const failure = checkMember(item, depth, limits, containers, depths);
+        if (failure) return failure;
       }
+      continue;
     }
+    for (const key in value) {
+      if (key.length > limits.maxStringLength) {
+        return fail('SL_EVENT_STRING_TOO_LONG', `a key of ${key.length} characters exceeds the limit of ${limits.maxStringLength}`);
+      }
+      if (!key.isWellFormed()) return fail('SL_EVENT_FIELD_INVALID', 'a key holds an unpaired UTF-16 surrogate');
+      const failure = checkMember((value as Record<string, unknown>)[key], depth, limits, containers, depths);
+      if (failure) return failure;
+    }
+  }
+  return undefined;
+}
+
+function checkMember(value: unknown, parentDepth: number, limits: EventLimits, containers: object[], depths: number[]): EventCheck | undefined {
+  if (typeof value === 'string') {
+    if (value.length > limits.maxStringLength) {
+      return fail('SL_EVENT_STRING_TOO_LONG', `a string of ${value.length} characters exceeds the limit of ${limits.maxStringLength}`);
+    }
+    if (!value.isWellFormed()) return fail('SL_EVENT_FIELD_INVALID', 'a string holds an unpaired UTF-16 surrogate (\\ud800-\\udfff escape)');
+  } else if (typeof value === 'object' && value !== null) {
+    containers.push(value);
+    depths.push(parentDepth + 1);
   }
   return undefined;
 }

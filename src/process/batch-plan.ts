@@ -173,8 +173,7 @@ export function assembleBatch(
     if (spec.joinOn && reference) {
       const key = readPath(event, spec.joinOn);
       const profile = typeof key === 'string' || typeof key === 'number' ? reference.lookup(String(key)) : undefined;
-      // The profile replaces whatever the producer put under metadata.enrichment.
-      if (profile) metadata = wellFormedJson({ ...event.metadata, enrichment: profile });
+      if (profile) metadata = enrichedMetadata(event.metadata, profile);
       else enrichmentMisses++;
     }
     if (isLate) late++;
@@ -220,6 +219,31 @@ function storableJson(json: Buffer, event: SightlineEvent): Uint8Array {
   // Most events have no escaped backslash-u at all: one native byte search rules them out.
   if (json.indexOf('\\u') === -1 || !SURROGATE_ESCAPE.test(json.toString('latin1'))) return json;
   return Buffer.from(wellFormedJson(event));
+}
+
+/** A profile's JSON, kept per profile object: a reload replaces the objects, so it never goes stale. */
+const profileJson = new WeakMap<Record<string, unknown>, string>();
+
+/**
+ * The event's metadata with the profile under `enrichment`, replacing whatever the producer put
+ * there. Most events carry no metadata of their own, and their result is built from the profile's
+ * JSON serialised once, not per event.
+ */
+function enrichedMetadata(metadata: Record<string, unknown>, profile: Record<string, unknown>): string {
+  if (!hasOwnKeys(metadata)) {
+    let json = profileJson.get(profile);
+    if (json === undefined) {
+      json = wellFormedJson(profile);
+      profileJson.set(profile, json);
+    }
+    return `{"enrichment":${json}}`;
+  }
+  return wellFormedJson({ ...metadata, enrichment: profile });
+}
+
+function hasOwnKeys(value: Record<string, unknown>): boolean {
+  for (const key in value) if (Object.hasOwn(value, key)) return true;
+  return false;
 }
 
 function wellFormedJson(value: unknown): string {

@@ -25,18 +25,20 @@ export interface DecodedRecord {
 }
 
 export function encodeRecord(offset: number, key: string, value: Buffer, timestamp: number, headers: Record<string, string> | undefined): Buffer {
-  const keyBytes = Buffer.from(key);
+  const keyLength = Buffer.byteLength(key);
   const headerEntries = headers ? Object.entries(headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)] as const) : [];
   let headerBytes = 0;
   for (const [k, v] of headerEntries) headerBytes += 2 + k.length + 4 + v.length;
-  const bodyLength = 1 + 8 + 8 + 2 + keyBytes.length + 2 + headerBytes + 4 + value.length;
+  const bodyLength = 1 + 8 + 8 + 2 + keyLength + 2 + headerBytes + 4 + value.length;
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyLength);
   let pos = FRAME_HEADER_BYTES;
   pos = frame.writeUInt8(MAGIC, pos);
-  pos = frame.writeBigUInt64BE(BigInt(offset), pos);
+  // u64 as two u32 halves: offsets stay below 2^53, and this avoids a BigInt per record.
+  pos = frame.writeUInt32BE(Math.floor(offset / 2 ** 32), pos);
+  pos = frame.writeUInt32BE(offset >>> 0, pos);
   pos = frame.writeDoubleBE(timestamp, pos);
-  pos = frame.writeUInt16BE(keyBytes.length, pos);
-  pos += keyBytes.copy(frame, pos);
+  pos = frame.writeUInt16BE(keyLength, pos);
+  pos += frame.write(key, pos, 'utf8');
   pos = frame.writeUInt16BE(headerEntries.length, pos);
   for (const [k, v] of headerEntries) {
     pos = frame.writeUInt16BE(k.length, pos);
@@ -66,7 +68,7 @@ export function decodeFrame(buf: Buffer, pos: number, maxBodyLength = MAX_FRAME_
   if (crc32(body) !== buf.readUInt32BE(pos + 4)) return { kind: 'corrupt', reason: 'checksum mismatch' };
   if (body[0] !== MAGIC) return { kind: 'corrupt', reason: `unknown magic ${body[0]}` };
   let p = 1;
-  const offset = Number(body.readBigUInt64BE(p));
+  const offset = body.readUInt32BE(p) * 2 ** 32 + body.readUInt32BE(p + 4);
   p += 8;
   const timestamp = body.readDoubleBE(p);
   p += 8;

@@ -148,6 +148,17 @@ describe('batch plan, hostile input already in a log', () => {
     const { plan } = run([r], freshState());
     assert.deepEqual(JSON.parse(plan.rows[0]!.metadata!), { enrichment: { plan: 'pro', country: 'DE' }, traceparent: 't' });
   });
+
+  it('serialises a profile well formed, reuses it across events, and follows a reload', () => {
+    let table = new Map<string, Record<string, unknown>>([['u1', { plan: 'p\ud800' }]]);
+    const reloadable: ReferenceData = { ...reference, lookup: (k) => table.get(k) };
+    const plan = (id: string) => assembleBatch(classifyBatch([record(id, T0)], freshState(), spec), new Set(), freshState(), spec, reloadable, new Map());
+    const first = plan('r1').rows[0]!.metadata!;
+    assert.equal(first, '{"enrichment":{"plan":"p\ufffd"}}');
+    assert.equal(plan('r2').rows[0]!.metadata, first);
+    table = new Map([['u1', { plan: 'team' }]]);
+    assert.deepEqual(JSON.parse(plan('r3').rows[0]!.metadata!), { enrichment: { plan: 'team' } });
+  });
 });
 
 describe('dedup state', () => {
