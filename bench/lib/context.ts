@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { getJson } from '../../test/helpers/events.js';
 import { type PlatformProcess, startPlatformProcess } from '../../test/helpers/platform-process.js';
@@ -13,13 +13,23 @@ export interface BenchContext {
   shared: Record<string, number>;
 }
 
-/** `sightline up` as its own process on a fresh data folder: the default config plus `config`. */
+/** Profiles for the bench's user ids u0…u4999 (bench/lib/events.ts): 4000 of them, so a fifth of events miss. */
+const REFERENCE_USERS = 4000;
+
+/**
+ * `sightline up` as its own process on a fresh data folder, configured as the README's tour is:
+ * enrichment from a users CSV, page views counted in 1m and 5m windows (the default
+ * aggregation), and `config` on top.
+ */
 export async function startBenchPlatform(ctx: BenchContext, name: string, config: Record<string, unknown> = {}): Promise<PlatformProcess> {
   const dir = join(ctx.workDir, `${name}-${Date.now()}`);
-  const { mkdir, writeFile } = await import('node:fs/promises');
   await mkdir(dir, { recursive: true });
+  const users = ['user_id,name,plan,country'];
+  for (let i = 0; i < REFERENCE_USERS; i++) users.push(`u${i},User ${i},${i % 3 === 0 ? 'pro' : 'free'},${['DE', 'GB', 'FR', 'US'][i % 4]}`);
+  await writeFile(join(dir, 'users.csv'), users.join('\n') + '\n');
   const configFile = join(dir, 'sightline.json');
-  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', ...config }));
+  const enrichment = { referenceData: { path: 'users.csv', key: 'user_id', joinOn: 'payload.user_id' } };
+  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', enrichment, ...config }));
   return startPlatformProcess(['--data', join(dir, 'data'), '--config', configFile], 60_000);
 }
 

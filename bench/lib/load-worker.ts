@@ -25,6 +25,8 @@ export interface LoadReport {
   errors: number;
   bytes: number;
   elapsedMs: number;
+  /** CPU the load generator itself used while sending (user + system, all its threads). */
+  cpuSeconds: number;
   latenciesMs: number[];
 }
 
@@ -32,7 +34,8 @@ async function run(plan: LoadPlan): Promise<LoadReport> {
   const bodies = makeBatches(plan.batches, plan.batchSize, plan.shape, plan.startTimestamp, plan.msPerEvent, plan.idPrefix);
   process.send!({ kind: 'ready' });
   await new Promise<void>((resolve) => process.once('message', () => resolve()));
-  const report: LoadReport = { requests: 0, accepted: 0, rejected: 0, throttled: 0, errors: 0, bytes: 0, elapsedMs: 0, latenciesMs: [] };
+  const report: LoadReport = { requests: 0, accepted: 0, rejected: 0, throttled: 0, errors: 0, bytes: 0, elapsedMs: 0, cpuSeconds: 0, latenciesMs: [] };
+  const cpuAtStart = process.cpuUsage();
   const endpoint = `${plan.url}/v1/events`;
   const started = performance.now();
   let next = 0;
@@ -76,6 +79,8 @@ async function run(plan: LoadPlan): Promise<LoadReport> {
   };
   await Promise.all(Array.from({ length: plan.concurrency }, worker));
   report.elapsedMs = performance.now() - started;
+  const cpu = process.cpuUsage(cpuAtStart);
+  report.cpuSeconds = (cpu.user + cpu.system) / 1e6;
   return report;
 }
 

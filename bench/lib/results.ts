@@ -31,7 +31,14 @@ export function resultSink(outDir: string, mode: string): ResultSink {
         text = `${text.trimEnd()}\n\n## ${title}\n\n${marker}\n| ${fullColumns.join(' | ')} |\n|${fullColumns.map(() => '---').join('|')}|\n${line}\n`;
       } else {
         const lines = text.split('\n');
-        let i = lines.indexOf(marker) + 1;
+        const headerAt = lines.indexOf(marker) + 1;
+        // A benchmark that gained columns (always appended at the end) widens its table; older
+        // rows keep their cells and leave the new ones empty.
+        if (lines[headerAt] !== `| ${fullColumns.join(' | ')} |`) {
+          lines[headerAt] = `| ${fullColumns.join(' | ')} |`;
+          lines[headerAt + 1] = `|${fullColumns.map(() => '---').join('|')}|`;
+        }
+        let i = headerAt;
         while (i < lines.length && lines[i]!.startsWith('|')) i++;
         lines.splice(i, 0, line);
         text = lines.join('\n');
