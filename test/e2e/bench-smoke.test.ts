@@ -17,8 +17,9 @@ it('runs every benchmark in short mode and writes a row and a JSON file for each
   for (const bench of ['references', 'ingest', 'e2e', 'freshness', 'query', 'memory']) {
     assert.match(md, new RegExp(`<!-- bench:${bench} -->\\n\\|[^\\n]+\\n\\|---[^\\n]+\\n\\|`), `${bench} has a table with a row`);
   }
-  const e2eRow = md.split('<!-- bench:e2e -->')[1]!.split('\n')[3]!.split('|').map((c) => c.trim());
-  assert.equal(e2eRow[e2eRow.length - 2], '0', 'no event lost end to end');
+  const [header, , row] = md.split('<!-- bench:e2e -->')[1]!.trim().split('\n').map((line) => line.split('|').map((c) => c.trim()));
+  assert.equal(row![header!.indexOf('lost')], '0', 'no event lost end to end');
+  assert.ok(Number(row![header!.indexOf('platform CPU µs/event')]) > 0, 'CPU per event measured');
   const files = await readdir(join(dir, 'bench', 'results'));
   for (const bench of ['references', 'ingest', 'e2e', 'freshness', 'query', 'memory']) {
     assert.ok(files.some((f) => f.startsWith(`${bench}-`)), `${bench} JSON written`);
