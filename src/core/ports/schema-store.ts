@@ -1,0 +1,65 @@
+/**
+ * Where the schema registry keeps its history: an append-only sequence of keyed records, replayed
+ * in order at start. The latest record of a key is its state, so a compacted Kafka topic (as
+ * Confluent Schema Registry uses) holds it as well as the embedded log does. Both run the
+ * contract suite in test/contract/schema-store.contract.ts.
+ */
+export type SchemaType = 'AVRO' | 'JSON';
+
+export const COMPATIBILITY_LEVELS = [
+  'NONE',
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FORWARD',
+  'FORWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+] as const;
+export type CompatibilityLevel = (typeof COMPATIBILITY_LEVELS)[number];
+
+export interface SchemaVersionRecord {
+  kind: 'schema';
+  subject: string;
+  version: number;
+  /** Global id: the same schema (type and canonical form) has one id under every subject. */
+  id: number;
+  schemaType: SchemaType;
+  /** The schema text as registered, returned as is. */
+  schema: string;
+  deleted: boolean;
+  /** Epoch ms; events naming a deprecated version are accepted with a warning until the sunset. */
+  deprecatedAt?: number;
+  /** Epoch ms after which events naming this version are rejected. */
+  sunsetAt?: number;
+  registeredAt: number;
+}
+
+/** A hard delete: the version is gone, its id stays used. */
+export interface SchemaTombstoneRecord {
+  kind: 'schema-tombstone';
+  subject: string;
+  version: number;
+  id: number;
+}
+
+/** A compatibility level, for the whole registry (subject null) or one subject; null level = unset. */
+export interface ConfigRecord {
+  kind: 'config';
+  subject: string | null;
+  compatibility: CompatibilityLevel | null;
+}
+
+export type RegistryRecord = SchemaVersionRecord | SchemaTombstoneRecord | ConfigRecord;
+
+export function registryRecordKey(record: RegistryRecord): string {
+  if (record.kind === 'config') return record.subject === null ? 'config' : `config/${record.subject}`;
+  return `schema/${record.subject}/${record.version}`;
+}
+
+export interface SchemaStore {
+  /** Every record, oldest first. */
+  readAll(): Promise<RegistryRecord[]>;
+  /** Resolves once the record is durable. */
+  append(record: RegistryRecord): Promise<void>;
+  close(): Promise<void>;
+}

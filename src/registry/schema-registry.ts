@@ -1,0 +1,398 @@
+import { SightlineError } from '../core/errors.js';
+import {
+  COMPATIBILITY_LEVELS,
+  type CompatibilityLevel,
+  type ConfigRecord,
+  type RegistryRecord,
+  type SchemaStore,
+  type SchemaType,
+  type SchemaVersionRecord,
+} from '../core/ports/schema-store.js';
+import { type CompatibilityResult, checkCompatibility } from './compat/levels.js';
+import { formatIncompatibility } from './compat/incompatibility.js';
+import { parseSchema } from './types/parse-schema.js';
+import type { ParsedSchema } from './types/schema-type.js';
+
+export interface SchemaInput {
+  schema: string;
+  schemaType?: string | undefined;
+  references?: unknown[] | undefined;
+}
+
+/** A version as the API shows it: its record without the store's kind tag. */
+export type SubjectVersion = Omit<SchemaVersionRecord, 'kind'>;
+
+export type VersionRef = number | 'latest';
+
+const MAX_VERSION = 2 ** 31 - 1;
+
+/**
+ * The schema registry: subjects of numbered versions, global ids shared by identical schemas,
+ * compatibility levels (global and per subject), soft and hard deletes, and deprecation. All
+ * state is rebuilt from the SchemaStore's records at start; every change is written there first
+ * and applied only once it is durable. Changes run one at a time, so ids and versions are dense
+ * and never handed out twice.
+ */
+export class SchemaRegistry {
+  private readonly subjects = new Map<string, Map<number, SchemaVersionRecord>>();
+  private readonly subjectLevels = new Map<string, CompatibilityLevel>();
+  private globalLevel: CompatibilityLevel | null = null;
+  private maxId = 0;
+  private readonly idByKey = new Map<string, number>();
+  private readonly parsed = new Map<number, ParsedSchema>();
+  private queue: Promise<unknown> = Promise.resolve();
+
+  private constructor(private readonly store: SchemaStore, private readonly defaultLevel: CompatibilityLevel) {}
+
+  static async open(store: SchemaStore, options: { defaultCompatibility?: CompatibilityLevel } = {}): Promise<SchemaRegistry> {
+    const registry = new SchemaRegistry(store, options.defaultCompatibility ?? 'BACKWARD');
+    for (const record of await store.readAll()) registry.apply(record);
+    return registry;
+  }
+
+  // ---- reads
+
+  listSubjects(options: { deleted?: boolean; deletedOnly?: boolean; prefix?: string } = {}): string[] {
+    const out: string[] = [];
+    for (const [subject, versions] of this.subjects) {
+      if (options.prefix && !subject.startsWith(options.prefix)) continue;
+      const live = [...versions.values()].some((v) => !v.deleted);
+      if (options.deletedOnly ? !live : live || options.deleted) out.push(subject);
+    }
+    return out.sort();
+  }
+
+  listVersions(subject: string, options: { deleted?: boolean; deletedOnly?: boolean } = {}): number[] {
+    const versions = [...(this.subjects.get(subject)?.values() ?? [])]
+      .filter((v) => (options.deletedOnly ? v.deleted : options.deleted || !v.deleted))
+      .map((v) => v.version)
+      .sort((a, b) => a - b);
+    if (versions.length === 0) throw subjectNotFound(subject);
+    return versions;
+  }
+
+  getVersion(subject: string, ref: VersionRef, options: { deleted?: boolean } = {}): SubjectVersion {
+    const versions = this.subjects.get(subject);
+    const live = this.liveVersions(subject);
+    if (!versions || (live.length === 0 && !options.deleted) || versions.size === 0) throw subjectNotFound(subject);
+    const record = ref === 'latest' ? live[live.length - 1] : versions.get(ref);
+    if (!record || (record.deleted && !options.deleted)) throw versionNotFound(ref);
+    return view(record);
+  }
+
+  /** The version of `subject` holding this schema (Confluent's `POST /subjects/{subject}`). */
+  lookup(subject: string, input: SchemaInput, options: { deleted?: boolean } = {}): SubjectVersion {
+    const parsed = parseInput(input);
+    const candidates = [...(this.subjects.get(subject)?.values() ?? [])].filter((v) => options.deleted || !v.deleted);
+    if (candidates.length === 0) throw subjectNotFound(subject);
+    const id = this.idByKey.get(identityKey(parsed));
+    const match = candidates.filter((v) => v.id === id).sort((a, b) => b.version - a.version)[0];
+    if (!match) throw new SightlineError('SL_SCHEMA_NOT_FOUND', 'Schema not found');
+    return view(match);
+  }
+
+  schemaById(id: number): { id: number; schemaType: SchemaType; schema: string } {
+    const record = this.recordsWithId(id)[0];
+    if (!record) throw new SightlineError('SL_SCHEMA_NOT_FOUND', `Schema ${id} not found`);
+    return { id, schemaType: record.schemaType, schema: record.schema };
+  }
+
+  /** Where an id is used: every subject and version holding it. */
+  usagesOfId(id: number, options: { deleted?: boolean } = {}): Array<{ subject: string; version: number }> {
+    const records = this.recordsWithId(id);
+    if (records.length === 0) throw new SightlineError('SL_SCHEMA_NOT_FOUND', 'Schema not found');
+    return records.filter((r) => options.deleted || !r.deleted).map((r) => ({ subject: r.subject, version: r.version }));
+  }
+
+  /** The compiled schema of an id, for validation and decoding. */
+  parsedById(id: number): ParsedSchema | undefined {
+    return this.parsed.get(id);
+  }
+
+  /** The subject's version holding `id` (newest first), if the id is registered under it. */
+  versionOfIdInSubject(subject: string, id: number): SubjectVersion | undefined {
+    const match = this.liveVersions(subject)
+      .filter((v) => v.id === id)
+      .pop();
+    return match && view(match);
+  }
+
+  /** The level that applies to a subject: its own, else the global one. */
+  effectiveLevel(subject: string | null): CompatibilityLevel {
+    return (subject !== null ? this.subjectLevels.get(subject) : undefined) ?? this.globalLevel ?? this.defaultLevel;
+  }
+
+  getLevel(subject: string | null, options: { defaultToGlobal?: boolean } = {}): CompatibilityLevel {
+    if (subject === null) return this.globalLevel ?? this.defaultLevel;
+    const own = this.subjectLevels.get(subject);
+    if (own) return own;
+    if (options.defaultToGlobal) return this.globalLevel ?? this.defaultLevel;
+    throw new SightlineError('SL_SCHEMA_SUBJECT_LEVEL_NOT_CONFIGURED', `Subject '${subject}' does not have subject-level compatibility configured`);
+  }
+
+  /**
+   * Checks a schema without registering it: against one version, or (ref 'all') against the live
+   * versions the subject's level selects. A subject without versions accepts anything.
+   */
+  testCompatibility(subject: string, ref: VersionRef | 'all', input: SchemaInput): CompatibilityResult & { messages: string[] } {
+    const parsed = parseInput(input);
+    const level = this.effectiveLevel(subject);
+    const live = this.liveVersions(subject);
+    let previous = live;
+    if (typeof ref === 'number') {
+      const record = this.subjects.get(subject)?.get(ref);
+      if (!record || record.deleted) throw versionNotFound(ref);
+      previous = [record];
+    } else if (ref === 'latest') {
+      previous = live.slice(-1);
+    }
+    const result = checkCompatibility(
+      parsed,
+      previous.map((v) => ({ version: v.version, schema: this.parsed.get(v.id)! })),
+      typeof ref === 'number' || ref === 'latest' ? (level.replace('_TRANSITIVE', '') as CompatibilityLevel) : level,
+    );
+    return { ...result, messages: this.messages(result, level, subject) };
+  }
+
+  // ---- changes
+
+  /** Registers a schema under a subject, or returns the version that already holds it. */
+  async register(subject: string, input: SchemaInput): Promise<{ id: number; version: number; created: boolean }> {
+    checkSubject(subject);
+    const parsed = parseInput(input);
+    return this.serially(async () => {
+      const key = identityKey(parsed);
+      const knownId = this.idByKey.get(key);
+      const live = this.liveVersions(subject);
+      const existing = live.find((v) => v.id === knownId);
+      if (existing) return { id: existing.id, version: existing.version, created: false };
+      const level = this.effectiveLevel(subject);
+      const result = checkCompatibility(
+        parsed,
+        live.map((v) => ({ version: v.version, schema: this.parsed.get(v.id)! })),
+        level,
+      );
+      if (!result.compatible) {
+        throw new SightlineError(
+          'SL_SCHEMA_INCOMPATIBLE',
+          `Schema being registered is incompatible with an earlier schema for subject "${subject}", details: [${this.messages(result, level, subject).join(', ')}]`,
+        );
+      }
+      const id = knownId ?? this.maxId + 1;
+      const all = [...(this.subjects.get(subject)?.values() ?? [])];
+      const version = Math.max(0, ...all.map((v) => v.version)) + 1;
+      if (version > MAX_VERSION) throw new SightlineError('SL_SCHEMA_VERSION_INVALID', `subject ${subject} has no versions left`);
+      // Confluent drops a soft-deleted copy of the same schema when it comes back as a new version.
+      for (const old of all.filter((v) => v.deleted && v.id === id)) {
+        await this.write({ kind: 'schema-tombstone', subject, version: old.version, id });
+      }
+      await this.write(
+        { kind: 'schema', subject, version, id, schemaType: parsed.type, schema: parsed.canonical, deleted: false, registeredAt: Date.now() },
+        parsed,
+      );
+      return { id, version, created: true };
+    });
+  }
+
+  async setLevel(subject: string | null, level: string): Promise<CompatibilityLevel> {
+    if (subject !== null) checkSubject(subject);
+    const normalized = parseLevel(level);
+    return this.serially(async () => {
+      await this.write({ kind: 'config', subject, compatibility: normalized });
+      return normalized;
+    });
+  }
+
+  /** Removes a subject's own level (it falls back to the global one), or resets the global level. */
+  deleteLevel(subject: string | null): Promise<CompatibilityLevel> {
+    return this.serially(async () => {
+      const old = subject === null ? this.globalLevel ?? this.defaultLevel : this.subjectLevels.get(subject);
+      if (old === undefined) throw subjectNotFound(subject!);
+      await this.write({ kind: 'config', subject, compatibility: null });
+      return old;
+    });
+  }
+
+  deleteSubject(subject: string, permanent: boolean): Promise<number[]> {
+    return this.serially(async () => {
+      const all = [...(this.subjects.get(subject)?.values() ?? [])].sort((a, b) => a.version - b.version);
+      if (all.length === 0) throw subjectNotFound(subject);
+      const live = all.filter((v) => !v.deleted);
+      if (!permanent) {
+        if (live.length === 0) throw new SightlineError('SL_SCHEMA_SUBJECT_SOFT_DELETED', `Subject '${subject}' was soft deleted.Set permanent=true to delete permanently`);
+        for (const v of live) await this.write({ ...v, deleted: true });
+        if (this.subjectLevels.has(subject)) await this.write({ kind: 'config', subject, compatibility: null });
+        return live.map((v) => v.version);
+      }
+      if (live.length > 0) throw new SightlineError('SL_SCHEMA_SUBJECT_NOT_SOFT_DELETED', `Subject '${subject}' was not deleted first before being permanently deleted`);
+      for (const v of all) await this.write({ kind: 'schema-tombstone', subject, version: v.version, id: v.id });
+      return all.map((v) => v.version);
+    });
+  }
+
+  deleteVersion(subject: string, ref: VersionRef, permanent: boolean): Promise<number> {
+    return this.serially(async () => {
+      const versions = this.subjects.get(subject);
+      if (!versions || versions.size === 0) throw subjectNotFound(subject);
+      const record = ref === 'latest' ? this.liveVersions(subject).pop() : versions.get(ref);
+      if (!record) throw versionNotFound(ref);
+      if (!permanent) {
+        if (record.deleted) {
+          throw new SightlineError('SL_SCHEMA_VERSION_SOFT_DELETED', `Subject '${subject}' Version ${record.version} was soft deleted.Set permanent=true to delete permanently`);
+        }
+        await this.write({ ...record, deleted: true });
+        if (this.liveVersions(subject).length === 0 && this.subjectLevels.has(subject)) await this.write({ kind: 'config', subject, compatibility: null });
+        return record.version;
+      }
+      if (!record.deleted) {
+        throw new SightlineError('SL_SCHEMA_VERSION_NOT_SOFT_DELETED', `Subject '${subject}' Version ${record.version} was not deleted first before being permanently deleted`);
+      }
+      await this.write({ kind: 'schema-tombstone', subject, version: record.version, id: record.id });
+      return record.version;
+    });
+  }
+
+  /**
+   * Marks a version deprecated: events that name it are accepted with a warning until `sunsetAt`,
+   * and refused after it. `null` lifts a deprecation.
+   */
+  deprecate(subject: string, ref: VersionRef, deprecation: { sunsetAt?: number | undefined } | null): Promise<SubjectVersion> {
+    return this.serially(async () => {
+      const record = this.subjects.get(subject)?.get(ref === 'latest' ? (this.liveVersions(subject).pop()?.version ?? -1) : ref);
+      if (!this.subjects.has(subject)) throw subjectNotFound(subject);
+      if (!record || record.deleted) throw versionNotFound(ref);
+      const { deprecatedAt: _deprecatedAt, sunsetAt: _sunsetAt, ...rest } = record;
+      const next: SchemaVersionRecord =
+        deprecation === null ? rest : { ...rest, deprecatedAt: Date.now(), ...(deprecation.sunsetAt !== undefined && { sunsetAt: deprecation.sunsetAt }) };
+      await this.write(next);
+      return view(next);
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.catch(() => undefined);
+    await this.store.close();
+  }
+
+  // ---- internals
+
+  private liveVersions(subject: string): SchemaVersionRecord[] {
+    return [...(this.subjects.get(subject)?.values() ?? [])].filter((v) => !v.deleted).sort((a, b) => a.version - b.version);
+  }
+
+  private recordsWithId(id: number): SchemaVersionRecord[] {
+    const out: SchemaVersionRecord[] = [];
+    for (const versions of this.subjects.values()) for (const v of versions.values()) if (v.id === id) out.push(v);
+    return out.sort((a, b) => a.subject.localeCompare(b.subject) || a.version - b.version);
+  }
+
+  private messages(result: CompatibilityResult, level: CompatibilityLevel, subject: string): string[] {
+    if (result.compatible) return [];
+    const old = result.againstVersion === undefined ? undefined : this.subjects.get(subject)?.get(result.againstVersion)?.schema;
+    return [
+      ...result.problems.map(formatIncompatibility),
+      ...(result.againstVersion !== undefined ? [`{oldSchemaVersion: ${result.againstVersion}}`] : []),
+      ...(old ? [`{oldSchema: '${old}'}`] : []),
+      `{compatibility: '${level}'}`,
+    ];
+  }
+
+  private async write(record: RegistryRecord, parsed?: ParsedSchema): Promise<void> {
+    await this.store.append(record);
+    this.apply(record, parsed);
+  }
+
+  private apply(record: RegistryRecord, parsed?: ParsedSchema): void {
+    if (record.kind === 'config') return this.applyConfig(record);
+    this.maxId = Math.max(this.maxId, record.id);
+    let versions = this.subjects.get(record.subject);
+    if (!versions) {
+      versions = new Map();
+      this.subjects.set(record.subject, versions);
+    }
+    if (record.kind === 'schema-tombstone') {
+      versions.delete(record.version);
+      if (versions.size === 0) this.subjects.delete(record.subject);
+      if (this.recordsWithId(record.id).length === 0) {
+        const gone = this.parsed.get(record.id);
+        if (gone) this.idByKey.delete(identityKey(gone));
+        this.parsed.delete(record.id);
+      }
+      return;
+    }
+    versions.set(record.version, record);
+    if (!this.parsed.has(record.id)) {
+      const schema = parsed ?? parseSchema(record.schema, record.schemaType);
+      this.parsed.set(record.id, schema);
+      this.idByKey.set(identityKey(schema), record.id);
+    }
+  }
+
+  private applyConfig(record: ConfigRecord): void {
+    if (record.subject === null) this.globalLevel = record.compatibility;
+    else if (record.compatibility === null) this.subjectLevels.delete(record.subject);
+    else this.subjectLevels.set(record.subject, record.compatibility);
+  }
+
+  private serially<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+}
+
+function identityKey(schema: ParsedSchema): string {
+  return `${schema.type}\n${schema.canonical}`;
+}
+
+function parseInput(input: SchemaInput): ParsedSchema {
+  if (input.references !== undefined && input.references.length > 0) {
+    throw new SightlineError('SL_SCHEMA_INVALID', 'Schema references are not supported yet: register the schema with the referenced types inlined');
+  }
+  return parseSchema(input.schema, input.schemaType);
+}
+
+export function parseLevel(level: string): CompatibilityLevel {
+  const normalized = String(level).trim().toUpperCase();
+  if (!(COMPATIBILITY_LEVELS as readonly string[]).includes(normalized)) {
+    throw new SightlineError(
+      'SL_SCHEMA_COMPATIBILITY_INVALID',
+      'Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive',
+    );
+  }
+  return normalized as CompatibilityLevel;
+}
+
+/** A version path segment: an integer from 1 to 2^31-1, or "latest" (-1 means latest too). */
+export function parseVersionRef(raw: string): VersionRef {
+  const trimmed = raw.trim();
+  if (trimmed.toLowerCase() === 'latest' || trimmed === '-1') return 'latest';
+  const n = Number(trimmed);
+  if (!/^\d+$/.test(trimmed) || n < 1 || n > MAX_VERSION) {
+    throw new SightlineError(
+      'SL_SCHEMA_VERSION_INVALID',
+      `The specified version '${raw}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
+    );
+  }
+  return n;
+}
+
+function checkSubject(subject: string): void {
+  // eslint-disable-next-line no-control-regex
+  if (subject.length === 0 || subject.length > 255 || /[\u0000-\u001f\u007f]/.test(subject)) {
+    throw new SightlineError('SL_SCHEMA_SUBJECT_INVALID', `The specified subject '${subject}' is not valid: 1-255 characters without control characters`);
+  }
+}
+
+function subjectNotFound(subject: string): SightlineError {
+  return new SightlineError('SL_SCHEMA_SUBJECT_NOT_FOUND', `Subject '${subject}' not found.`);
+}
+
+function versionNotFound(ref: VersionRef): SightlineError {
+  return new SightlineError('SL_SCHEMA_VERSION_NOT_FOUND', `Version ${ref === 'latest' ? -1 : ref} not found.`);
+}
+
+function view(record: SchemaVersionRecord): SubjectVersion {
+  const { kind: _kind, ...version } = record;
+  return version;
+}
