@@ -1,8 +1,12 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
+import { Registry as MetricsRegistry } from 'prom-client';
 import type { SightlineConfig } from './config/config.js';
+import { ContractChecker } from './contracts/contract-checker.js';
+import { ContractStats } from './contracts/contract-stats.js';
+import { SightlineError } from './core/errors.js';
 import type { ReferenceData } from './core/ports/reference-data.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { EmbeddedLog } from './log/embedded/embedded-log.js';
@@ -10,6 +14,8 @@ import type { PipelineSpec } from './process/batch-plan.js';
 import { Processor } from './process/processor.js';
 import { WorkerPlanner } from './process/worker-planner.js';
 import { FileReferenceData } from './process/reference/file-reference-data.js';
+import { SchemaRegistry } from './registry/schema-registry.js';
+import { LogSchemaStore } from './registry/store/log-schema-store.js';
 import { buildServer } from './serve/server.js';
 import { Archiver } from './store/cold/archiver.js';
 import { LocalColdStore } from './store/cold/local/local-cold-store.js';
@@ -42,6 +48,10 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     onRecovery: (info) => logger.warn(info, 'log recovery cut a torn tail (never-acknowledged bytes)'),
   });
   await log.ensureTopic(EVENTS_TOPIC, { partitions: config.log.partitions });
+  const registry = await SchemaRegistry.open(await LogSchemaStore.open(log), { defaultCompatibility: config.contracts.defaultCompatibility });
+  await registerConfiguredContracts(registry, config, logger);
+  const metrics = new MetricsRegistry();
+  const contractStats = new ContractStats(metrics);
   const cold = await LocalColdStore.open(join(config.dataDir, 'cold'));
 
   let reference: ReferenceData | undefined;
@@ -95,6 +105,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     maxBodyBytes: config.ingest.maxBodyBytes,
     retryAfterSeconds: config.ingest.retryAfterSeconds,
     backlog: () => processor.totalBacklog(),
+    contracts: new ContractChecker(registry, config.contracts.unknown, contractStats),
   });
 
   const status = async (): Promise<Record<string, unknown>> => {
@@ -163,7 +174,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
   }, RETENTION_CHECK_MS);
   retentionTimer.unref();
 
-  const app: FastifyInstance = await buildServer({ config, logger, ingest, hot, status, ready, version: VERSION });
+  const app: FastifyInstance = await buildServer({ config, logger, ingest, hot, status, ready, version: VERSION, registry, contractStats, metrics });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
 
   let stopping: Promise<void> | undefined;
@@ -177,10 +188,34 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
       await archiver.stop();
       await reference?.close();
       await hot.close();
+      await registry.close();
       await log.close();
       logger.info('stopped cleanly');
     })();
     return stopping;
   };
   return { url: address, config, logger, stop };
+}
+
+/**
+ * Registers the schemas the config lists (contracts kept in version control next to it). The same
+ * schema again is a no-op; a changed one becomes a new version if the subject's level allows it,
+ * and an incompatible or unreadable one stops the start with the reason.
+ */
+async function registerConfiguredContracts(registry: SchemaRegistry, config: SightlineConfig, logger: Logger): Promise<void> {
+  for (const contract of config.contracts.register) {
+    let schema: string;
+    try {
+      schema = await readFile(contract.path, 'utf8');
+    } catch (err) {
+      throw new SightlineError('SL_CONFIG_INVALID', `contracts.register: cannot read ${contract.path}: ${(err as Error).message}`);
+    }
+    try {
+      const result = await registry.register(contract.subject, { schema, schemaType: contract.schemaType });
+      if (result.created) logger.info({ subject: contract.subject, version: result.version, id: result.id }, 'registered a contract from the config');
+    } catch (err) {
+      if (err instanceof SightlineError) throw new SightlineError(err.code, `contracts.register ${contract.subject} (${contract.path}): ${err.message}`, { cause: err });
+      throw err;
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { getJson } from '../../test/helpers/events.js';
 import { type PlatformProcess, startPlatformProcess } from '../../test/helpers/platform-process.js';
 import type { ResultSink } from './results.js';
@@ -12,6 +13,8 @@ export interface BenchContext {
   /** Results of earlier benchmarks in the same run, for ratios. */
   shared: Record<string, number>;
 }
+
+const PAGE_VIEW_CONTRACT = fileURLToPath(new URL('../../../examples/contracts/web.page_view.json', import.meta.url));
 
 /** Profiles for the bench's user ids u0…u4999 (bench/lib/events.ts): 4000 of them, so a fifth of events miss. */
 const REFERENCE_USERS = 4000;
@@ -29,7 +32,9 @@ export async function startBenchPlatform(ctx: BenchContext, name: string, config
   await writeFile(join(dir, 'users.csv'), users.join('\n') + '\n');
   const configFile = join(dir, 'sightline.json');
   const enrichment = { referenceData: { path: 'users.csv', key: 'user_id', joinOn: 'payload.user_id' } };
-  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', enrichment, ...config }));
+  // Every page view is validated against the README's contract; the freshness probes have none.
+  const contracts = { unknown: 'accept', register: [{ subject: 'web.page_view', path: PAGE_VIEW_CONTRACT }] };
+  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', enrichment, contracts, ...config }));
   return startPlatformProcess(['--data', join(dir, 'data'), '--config', configFile], 60_000);
 }
 

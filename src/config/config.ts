@@ -4,6 +4,7 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../core/duration.js';
 import { SightlineError } from '../core/errors.js';
+import type { CompatibilityLevel } from '../core/ports/schema-store.js';
 import { CONFIG_SCHEMA } from './schema.js';
 
 export interface AggregationConfig {
@@ -34,6 +35,12 @@ export interface SightlineConfig {
   process: { batchSize: number; dedupWindowMs: number; allowedLatenessMs: number; watermarkDelayMs: number; plannerThread: boolean };
   enrichment: {
     referenceData?: { path: string; format: 'csv' | 'json'; key: string; joinOn: string[]; reloadIntervalMs: number };
+  };
+  contracts: {
+    unknown: 'reject' | 'accept';
+    defaultCompatibility: CompatibilityLevel;
+    register: Array<{ subject: string; path: string; schemaType: 'AVRO' | 'JSON' }>;
+    acceptedVersions: Record<string, number[]>;
   };
   aggregations: AggregationConfig[];
   hot: { memoryLimit: string };
@@ -99,6 +106,17 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
           },
         }
       : {},
+    contracts: {
+      unknown: c.contracts.unknown,
+      defaultCompatibility: c.contracts.defaultCompatibility,
+      // A schema file's type follows its extension (.avsc is Avro) unless given.
+      register: c.contracts.register.map((r: any) => ({
+        subject: r.subject,
+        path: resolve(baseDir, r.path),
+        schemaType: r.schemaType ?? (String(r.path).toLowerCase().endsWith('.avsc') ? 'AVRO' : 'JSON'),
+      })),
+      acceptedVersions: c.contracts.acceptedVersions,
+    },
     aggregations,
     hot: { memoryLimit: c.hot.memoryLimit },
     cold: { rollRows: c.cold.rollRows, rollIntervalMs: parseDuration(c.cold.rollInterval) },

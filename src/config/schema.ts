@@ -1,4 +1,5 @@
 import { DURATION_PATTERN } from '../core/duration.js';
+import { COMPATIBILITY_LEVELS } from '../core/ports/schema-store.js';
 
 const duration = { anyOf: [{ type: 'string', pattern: DURATION_PATTERN }, { type: 'integer', minimum: 0 }] };
 const positive = (d: number, max?: number) => ({ type: 'integer', minimum: 1, ...(max ? { maximum: max } : {}), default: d });
@@ -81,6 +82,34 @@ export const CONFIG_SCHEMA = {
             joinOn: { type: 'string', default: 'payload.user_id' },
             reloadInterval: { ...duration, default: '2s' },
           },
+        },
+      },
+    },
+    contracts: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** An event whose subject has no schema: refused with SL_CONTRACT_UNKNOWN, or accepted unvalidated. */
+        unknown: { enum: ['reject', 'accept'], default: 'reject' },
+        /** The registry's global compatibility level until one is set through the API. */
+        defaultCompatibility: { enum: [...COMPATIBILITY_LEVELS], default: 'BACKWARD' },
+        /** Schemas registered at start (contracts kept with the config); an incompatible one stops the start. */
+        register: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['subject', 'path'],
+            properties: { subject: { type: 'string', minLength: 1 }, path: { type: 'string' }, schemaType: { enum: ['AVRO', 'JSON'] } },
+          },
+        },
+        /** Versions the processor accepts per subject; events of other versions are counted as mismatches. */
+        acceptedVersions: {
+          type: 'object',
+          default: {},
+          additionalProperties: { type: 'array', minItems: 1, items: { type: 'integer', minimum: 1 } },
         },
       },
     },

@@ -9,9 +9,10 @@ export interface EventLimits {
   maxFutureSkewMs: number;
 }
 
-export type EventCheck =
-  | { ok: true; event: SightlineEvent; bytes: Buffer }
-  | { ok: false; code: ErrorCode; message: string };
+/** Why an event is refused: a code from the closed set and a message for the producer. */
+export type CheckFailure = { ok: false; code: ErrorCode; message: string };
+
+export type EventCheck = { ok: true; event: SightlineEvent; bytes: Buffer } | CheckFailure;
 
 const ID_MAX = 256;
 const NAME_PATTERN = /^[A-Za-z0-9_.:\-/]{1,128}$/;
@@ -21,19 +22,34 @@ const NAME_PATTERN = /^[A-Za-z0-9_.:\-/]{1,128}$/;
  * event with the exact bytes that go to the log (so the size limit is the stored size).
  */
 export function checkEvent(raw: unknown, limits: EventLimits, now: number): EventCheck {
+  const envelope = checkEnvelope(raw, limits, now);
+  return envelope.ok ? serializeEvent(envelope.event, limits) : envelope;
+}
+
+export type EnvelopeCheck = { ok: true; event: SightlineEvent } | CheckFailure;
+
+/** The envelope and the limits on depth and strings, without serialising (a contract may still stamp metadata). */
+export function checkEnvelope(raw: unknown, limits: EventLimits, now: number): EnvelopeCheck {
   if (!isPlainObject(raw)) return fail('SL_EVENT_NOT_OBJECT', 'event must be a JSON object');
   const shape = checkShape(raw, limits, now);
   if (shape) return shape;
   const limitFailure = checkDepthAndStrings(raw, limits);
   if (limitFailure) return limitFailure;
-  const event: SightlineEvent = {
-    id: raw.id as string,
-    source: raw.source as string,
-    type: raw.type as string,
-    timestamp: raw.timestamp as number,
-    payload: raw.payload as Record<string, unknown>,
-    metadata: (raw.metadata as Record<string, unknown> | undefined) ?? {},
+  return {
+    ok: true,
+    event: {
+      id: raw.id as string,
+      source: raw.source as string,
+      type: raw.type as string,
+      timestamp: raw.timestamp as number,
+      payload: raw.payload as Record<string, unknown>,
+      metadata: (raw.metadata as Record<string, unknown> | undefined) ?? {},
+    },
   };
+}
+
+/** The event's stored bytes, refused when they exceed the size limit. */
+export function serializeEvent(event: SightlineEvent, limits: EventLimits): EventCheck {
   const bytes = Buffer.from(JSON.stringify(event));
   if (bytes.length > limits.maxEventBytes) {
     return fail('SL_EVENT_TOO_LARGE', `event is ${bytes.length} bytes, over the limit of ${limits.maxEventBytes}`);
@@ -41,7 +57,7 @@ export function checkEvent(raw: unknown, limits: EventLimits, now: number): Even
   return { ok: true, event, bytes };
 }
 
-function checkShape(raw: Record<string, unknown>, limits: EventLimits, now: number): EventCheck | undefined {
+function checkShape(raw: Record<string, unknown>, limits: EventLimits, now: number): CheckFailure | undefined {
   for (const field of ['id', 'source', 'type', 'timestamp', 'payload'] as const) {
     if (raw[field] === undefined) return fail('SL_EVENT_FIELD_MISSING', `${field} is required`);
   }
@@ -72,7 +88,7 @@ function checkShape(raw: Record<string, unknown>, limits: EventLimits, now: numb
  * Iterative walk: a hostile document must not be able to exhaust the stack. Containers wait on
  * two parallel stacks (no object per node); strings and keys are checked where they are met.
  */
-function checkDepthAndStrings(root: Record<string, unknown>, limits: EventLimits): EventCheck | undefined {
+function checkDepthAndStrings(root: Record<string, unknown>, limits: EventLimits): CheckFailure | undefined {
   const containers: object[] = [root];
   const depths: number[] = [1];
   while (containers.length > 0) {
@@ -98,7 +114,7 @@ function checkDepthAndStrings(root: Record<string, unknown>, limits: EventLimits
   return undefined;
 }
 
-function checkMember(value: unknown, parentDepth: number, limits: EventLimits, containers: object[], depths: number[]): EventCheck | undefined {
+function checkMember(value: unknown, parentDepth: number, limits: EventLimits, containers: object[], depths: number[]): CheckFailure | undefined {
   if (typeof value === 'string') {
     if (value.length > limits.maxStringLength) {
       return fail('SL_EVENT_STRING_TOO_LONG', `a string of ${value.length} characters exceeds the limit of ${limits.maxStringLength}`);
@@ -111,6 +127,6 @@ function checkMember(value: unknown, parentDepth: number, limits: EventLimits, c
   return undefined;
 }
 
-function fail(code: ErrorCode, message: string): EventCheck {
+function fail(code: ErrorCode, message: string): CheckFailure {
   return { ok: false, code, message };
 }

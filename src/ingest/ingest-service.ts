@@ -1,4 +1,5 @@
-import { type EventLimits, checkEvent } from '../core/event-check.js';
+import type { ContractChecker } from '../contracts/contract-checker.js';
+import { checkEnvelope, type EventLimits, serializeEvent } from '../core/event-check.js';
 import type { ErrorCode } from '../core/errors.js';
 import { SightlineError } from '../core/errors.js';
 import type { Log, LogRecordInput } from '../core/ports/log.js';
@@ -7,6 +8,8 @@ import type { BatchItem } from './parse-body.js';
 export interface IngestResult {
   accepted: number;
   rejected: Array<{ index: number; code: ErrorCode; message: string }>;
+  /** Accepted events with something to fix, such as a deprecated schema version; absent when none. */
+  warnings?: Array<{ index: number; code: string; message: string }>;
 }
 
 export interface IngestCounters {
@@ -27,6 +30,8 @@ export interface IngestServiceOptions {
   maxBodyBytes: number;
   retryAfterSeconds: number;
   backlog: () => number;
+  /** Data contracts; without it events are checked against the envelope only. */
+  contracts?: ContractChecker;
 }
 
 /**
@@ -81,17 +86,35 @@ export class IngestService {
     const now = Date.now();
     const rejected: IngestResult['rejected'] = [];
     const records: LogRecordInput[] = [];
+    const warnings: NonNullable<IngestResult['warnings']> = [];
+    const { contracts, limits } = this.options;
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
       if ('error' in item) {
         rejected.push({ index, code: 'SL_EVENT_UNPARSEABLE', message: item.error });
         continue;
       }
-      const checked = checkEvent(item.value, this.options.limits, now);
+      const wire = contracts?.decodeWirePayload(item.value);
+      if (wire) {
+        rejected.push({ index, code: wire.code, message: wire.message });
+        continue;
+      }
+      const envelope = checkEnvelope(item.value, limits, now);
+      if (!envelope.ok) {
+        rejected.push({ index, code: envelope.code, message: envelope.message });
+        continue;
+      }
+      const contract = contracts?.check(envelope.event, now);
+      if (contract && !contract.ok) {
+        rejected.push({ index, code: contract.code, message: contract.message });
+        continue;
+      }
+      const checked = serializeEvent(envelope.event, limits);
       if (!checked.ok) {
         rejected.push({ index, code: checked.code, message: checked.message });
         continue;
       }
+      if (contract?.warning) warnings.push({ index, ...contract.warning });
       const traceparent = typeof checked.event.metadata.traceparent === 'string' ? checked.event.metadata.traceparent : headers.traceparent;
       records.push({
         key: checked.event.id,
@@ -103,7 +126,7 @@ export class IngestService {
     if (records.length > 0) await this.options.log.append(this.options.topic, records);
     this.counters.accepted += records.length;
     this.counters.rejected += rejected.length;
-    return { accepted: records.length, rejected };
+    return { accepted: records.length, rejected, ...(warnings.length > 0 && { warnings }) };
   }
 
   stop(): void {

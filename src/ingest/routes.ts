@@ -24,19 +24,22 @@ const FORMATS: Record<string, BodyFormat> = {
   'application/jsonl': 'ndjson',
 };
 
+const EVENT_NOTES = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['index', 'code', 'message'],
+    properties: { index: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } },
+  },
+} as const;
+
 const INGEST_RESULT_SCHEMA = {
   type: 'object',
   required: ['accepted', 'rejected'],
   properties: {
     accepted: { type: 'integer', description: 'Events made durable in the log.' },
-    rejected: {
-      type: 'array',
-      items: {
-        type: 'object',
-        required: ['index', 'code', 'message'],
-        properties: { index: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } },
-      },
-    },
+    rejected: { ...EVENT_NOTES, description: 'Events refused, by index in the batch, with a code and why.' },
+    warnings: { ...EVENT_NOTES, description: 'Accepted events with something to fix (SL_CONTRACT_DEPRECATED); absent when none.' },
   },
 } as const;
 

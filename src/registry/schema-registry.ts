@@ -40,6 +40,8 @@ export class SchemaRegistry {
   private maxId = 0;
   private readonly idByKey = new Map<string, number>();
   private readonly parsed = new Map<number, ParsedSchema>();
+  /** Latest live version per subject, for the per-event lookup at ingest; cleared on every change. */
+  private readonly latestCache = new Map<string, SchemaVersionRecord | null>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly store: SchemaStore, private readonly defaultLevel: CompatibilityLevel) {}
@@ -102,6 +104,23 @@ export class SchemaRegistry {
     const records = this.recordsWithId(id);
     if (records.length === 0) throw new SightlineError('SL_SCHEMA_NOT_FOUND', 'Schema not found');
     return records.filter((r) => options.deleted || !r.deleted).map((r) => ({ subject: r.subject, version: r.version }));
+  }
+
+  /**
+   * A live version, or undefined: the per-event lookup of ingest, so it neither throws nor
+   * allocates. The result must not be changed.
+   */
+  findVersion(subject: string, ref: VersionRef): Readonly<SubjectVersion> | undefined {
+    if (ref !== 'latest') {
+      const record = this.subjects.get(subject)?.get(ref);
+      return record && !record.deleted ? record : undefined;
+    }
+    let latest = this.latestCache.get(subject);
+    if (latest === undefined) {
+      latest = this.liveVersions(subject).pop() ?? null;
+      this.latestCache.set(subject, latest);
+    }
+    return latest ?? undefined;
   }
 
   /** The compiled schema of an id, for validation and decoding. */
@@ -304,6 +323,7 @@ export class SchemaRegistry {
 
   private apply(record: RegistryRecord, parsed?: ParsedSchema): void {
     if (record.kind === 'config') return this.applyConfig(record);
+    this.latestCache.delete(record.subject);
     this.maxId = Math.max(this.maxId, record.id);
     let versions = this.subjects.get(record.subject);
     if (!versions) {

@@ -1,6 +1,9 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { ContractStats } from '../contracts/contract-stats.js';
+import type { SchemaRegistry } from '../registry/schema-registry.js';
 import type { SightlineConfig } from '../config/config.js';
 import type { HotStore } from '../core/ports/hot-store.js';
 import { SightlineError } from '../core/errors.js';
@@ -8,6 +11,9 @@ import type { IngestService } from '../ingest/ingest-service.js';
 import { ingestRoutes } from '../ingest/routes.js';
 import { errorHandler } from './errors.js';
 import { aggregateRoutes } from './routes/aggregates.js';
+import { contractRoutes } from './routes/contracts.js';
+import { metricsRoutes } from './routes/metrics.js';
+import { confluentRegistryRoutes } from './routes/registry/confluent-routes.js';
 import { eventRoutes } from './routes/events.js';
 import { statusRoutes, type StatusRoutesOptions } from './routes/status.js';
 
@@ -19,6 +25,9 @@ export interface ServerDeps {
   status: StatusRoutesOptions['status'];
   ready: StatusRoutesOptions['ready'];
   version: string;
+  registry: SchemaRegistry;
+  contractStats: ContractStats;
+  metrics: Registry;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -44,7 +53,13 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         version: deps.version,
         description: 'Ingest events, query recent events and windowed aggregates, and watch the platform. Every error body is {code, message}.',
       },
-      tags: [{ name: 'ingest' }, { name: 'query' }, { name: 'operations' }],
+      tags: [
+        { name: 'ingest' },
+        { name: 'query' },
+        { name: 'contracts' },
+        { name: 'schema registry', description: "Confluent Schema Registry's REST API (7.x): errors are {error_code, message, code}." },
+        { name: 'operations' },
+      ],
     },
   });
   await app.register(ingestRoutes, {
@@ -55,6 +70,9 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(eventRoutes, { hot: deps.hot, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
   await app.register(aggregateRoutes, { hot: deps.hot, aggregations: config.aggregations, maxLimit: config.api.maxLimit });
   await app.register(statusRoutes, { status: deps.status, ready: deps.ready });
+  await app.register(contractRoutes, { registry: deps.registry, stats: deps.contractStats });
+  await app.register(confluentRegistryRoutes, { registry: deps.registry });
+  await app.register(metricsRoutes, { metrics: deps.metrics });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

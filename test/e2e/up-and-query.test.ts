@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { queryDuckDb } from '../helpers/duckdb.js';
 import { getJson, pageView, waitForBacklogZero } from '../helpers/events.js';
@@ -16,6 +17,8 @@ const MIN = 60_000;
  * NDJSON file holding repeats, late and invalid events, the query API, `sightline status`, a
  * clean SIGTERM; then the DuckDB file, DuckDB over Parquet, and pyarrow must agree on exact counts.
  */
+const PAGE_VIEW_CONTRACT = fileURLToPath(new URL('../../../examples/contracts/web.page_view.json', import.meta.url));
+
 describe('sightline up, end to end', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   let platform: PlatformProcess;
@@ -25,7 +28,11 @@ describe('sightline up, end to end', () => {
   before(async () => {
     tmp = await tempDir();
     await writeFile(join(tmp.dir, 'users.csv'), 'user_id,plan,country\nu1,pro,DE\nu2,free,FR\n');
-    await writeFile(join(tmp.dir, 'sightline.yaml'), 'enrichment:\n  referenceData:\n    path: users.csv\nprocess:\n  allowedLateness: 3m\n  watermarkDelay: 5s\n');
+    await writeFile(
+      join(tmp.dir, 'sightline.yaml'),
+      'enrichment:\n  referenceData:\n    path: users.csv\nprocess:\n  allowedLateness: 3m\n  watermarkDelay: 5s\n' +
+        `contracts:\n  register:\n    - subject: web.page_view\n      path: ${PAGE_VIEW_CONTRACT}\n`,
+    );
     // `send` keeps two batches of 45 s of event time in flight, so they may arrive in either order:
     // the allowed lateness covers that; the deliberately late events are 10 minutes old.
     platform = await startPlatformProcess(['--data', join(tmp.dir, 'data'), '--config', join(tmp.dir, 'sightline.yaml')]);
@@ -51,13 +58,17 @@ describe('sightline up, end to end', () => {
     }
     lines.push('{"id":"no-timestamp","source":"web","type":"page_view","payload":{}}');
     lines.push('this is not json');
+    lines.push(JSON.stringify({ ...pageView('no-page', T0, '/p/1'), payload: { user_id: 'u1' } }));
+    lines.push(JSON.stringify({ ...pageView('a-click', T0, '/p/1'), type: 'click' }));
     const file = join(tmp.dir, 'events.ndjson');
     await writeFile(file, lines.join('\n') + '\n');
     const r = await runCli(['send', file, '--url', platform.url, '--batch-size', '300', '--gzip']);
     assert.equal(r.code, 1, `send should fail when events are rejected:\n${r.stdout}\n${r.stderr}`);
-    assert.match(r.stdout, new RegExp(`sent ${lines.length} events: ${lines.length - 2} accepted, 2 rejected, 0 not delivered`));
+    assert.match(r.stdout, new RegExp(`sent ${lines.length} events: ${lines.length - 4} accepted, 4 rejected, 0 not delivered`));
     assert.match(r.stderr, /SL_EVENT_FIELD_MISSING/);
     assert.match(r.stderr, /SL_EVENT_UNPARSEABLE/);
+    assert.match(r.stderr, /SL_CONTRACT_VIOLATION payload must have required property 'page' \(subject "web.page_view" version 1, schema id 1\)/);
+    assert.match(r.stderr, /SL_CONTRACT_UNKNOWN no schema is registered for subject "web.click"/);
     await waitForBacklogZero(platform.url);
   });
 

@@ -7,6 +7,10 @@ import { pino } from 'pino';
 import { buildConfig } from '../../src/config/config.js';
 import { IngestService } from '../../src/ingest/ingest-service.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
+import { Registry } from 'prom-client';
+import { ContractStats } from '../../src/contracts/contract-stats.js';
+import { SchemaRegistry } from '../../src/registry/schema-registry.js';
+import { LogSchemaStore } from '../../src/registry/store/log-schema-store.js';
 import { buildServer } from '../../src/serve/server.js';
 import { DuckDbHotStore } from '../../src/store/hot/duckdb-hot-store.js';
 import { pageView } from '../helpers/events.js';
@@ -37,7 +41,19 @@ describe('ingest API limits and errors', () => {
       retryAfterSeconds: 3,
       backlog: () => backlog,
     });
-    app = await buildServer({ config, logger: pino({ level: 'silent' }), ingest: service, hot, status: async () => ({}), ready: () => ({ ready: true, reasons: [] }), version: 'test' });
+    const metrics = new Registry();
+    app = await buildServer({
+      config,
+      logger: pino({ level: 'silent' }),
+      ingest: service,
+      hot,
+      status: async () => ({}),
+      ready: () => ({ ready: true, reasons: [] }),
+      version: 'test',
+      registry: await SchemaRegistry.open(await LogSchemaStore.open(log)),
+      contractStats: new ContractStats(metrics),
+      metrics,
+    });
   });
   after(async () => {
     await app.close();

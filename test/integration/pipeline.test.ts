@@ -23,6 +23,8 @@ describe('embedded pipeline, in process', () => {
         server: { port: 0 },
         enrichment: { referenceData: { path: join(tmp.dir, 'users.csv'), reloadInterval: '100ms' } },
         process: { watermarkDelay: '5s', allowedLateness: '1m', dedupWindow: '5m' },
+        // Contracts have their own tests; this one is about the pipeline.
+        contracts: { unknown: 'accept' },
       },
       tmp.dir,
     );

@@ -1,0 +1,44 @@
+import { Counter, type Registry } from 'prom-client';
+
+/** What happened to an event at its contract check. */
+export type ContractOutcome = 'valid' | 'deprecated' | 'invalid' | 'sunset' | 'unknown_rejected' | 'unknown_accepted';
+
+/**
+ * Events counted per subject, version and outcome: version drift (which producers still send
+ * version 1?) and deprecation warnings are visible here and as the Prometheus counter
+ * `sightline_contract_events_total`.
+ */
+export class ContractStats {
+  private readonly counts = new Map<string, Map<string, Map<ContractOutcome, number>>>();
+  private readonly counter: Counter<'subject' | 'version' | 'outcome'>;
+
+  constructor(metrics: Registry) {
+    this.counter = new Counter({
+      name: 'sightline_contract_events_total',
+      help: 'Events checked against a data contract, by subject, schema version and outcome.',
+      labelNames: ['subject', 'version', 'outcome'],
+      registers: [metrics],
+    });
+  }
+
+  count(subject: string, version: number | null, outcome: ContractOutcome): void {
+    const v = version === null ? 'none' : String(version);
+    let bySubject = this.counts.get(subject);
+    if (!bySubject) this.counts.set(subject, (bySubject = new Map()));
+    let byVersion = bySubject.get(v);
+    if (!byVersion) bySubject.set(v, (byVersion = new Map()));
+    byVersion.set(outcome, (byVersion.get(outcome) ?? 0) + 1);
+    this.counter.inc({ subject, version: v, outcome });
+  }
+
+  /** Counts of one subject, by version then outcome. */
+  forSubject(subject: string): Record<string, Partial<Record<ContractOutcome, number>>> {
+    const out: Record<string, Partial<Record<ContractOutcome, number>>> = {};
+    for (const [version, outcomes] of this.counts.get(subject) ?? []) out[version] = Object.fromEntries(outcomes);
+    return out;
+  }
+
+  subjects(): string[] {
+    return [...this.counts.keys()].sort();
+  }
+}
