@@ -127,22 +127,25 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
       data_dir: config.dataDir,
       log: {
         fsyncs: logStats.fsyncs,
+        // The processor reads the events topic; other topics (the registry's _schemas) have no backlog.
         topics: logStats.topics.map((t) => ({
           topic: t.topic,
           partitions: t.partitions.map((p) => ({
             partition: p.partition,
-            start_offset: starts.get(p.partition) ?? 0,
+            start_offset: t.topic === EVENTS_TOPIC ? (starts.get(p.partition) ?? 0) : 0,
             end_offset: p.endOffset,
-            processed_offset: processed.get(p.partition) ?? 0,
-            committed_offset: committed.get(p.partition) ?? 0,
-            backlog: Math.max(0, p.endOffset - (processed.get(p.partition) ?? 0)),
+            ...(t.topic === EVENTS_TOPIC && {
+              processed_offset: processed.get(p.partition) ?? 0,
+              committed_offset: committed.get(p.partition) ?? 0,
+              backlog: Math.max(0, p.endOffset - (processed.get(p.partition) ?? 0)),
+            }),
             bytes: p.bytes,
             segments: p.segments,
           })),
         })),
       },
       ingest: ingest.counters,
-      processor: { pipeline: MAIN_PIPELINE, watermark: processor.watermark, ...processor.counters, ...processor.health() },
+      processor: { pipeline: MAIN_PIPELINE, watermark: processor.watermark, backlog: processor.totalBacklog(), ...processor.counters, ...processor.health() },
       hot_store: await hot.stats(),
       cold_store: {
         root: cold.root,

@@ -47,7 +47,7 @@ export interface PlatformCounts {
 export async function platformCounts(url: string): Promise<PlatformCounts> {
   const { body } = await getJson(`${url}/v1/status`);
   return {
-    backlog: body.log.topics.flatMap((t: any) => t.partitions).reduce((s: number, p: any) => s + p.backlog, 0),
+    backlog: body.processor.backlog,
     hotEvents: body.hot_store.tables.find((t: any) => t.table === 'events').rows,
     coldEventRows: body.cold_store.rows_written.events,
   };

@@ -3,9 +3,9 @@ import { SightlineError } from '../core/errors.js';
 interface PartitionStatus {
   partition: number;
   end_offset: number;
-  processed_offset: number;
-  committed_offset: number;
-  backlog: number;
+  processed_offset?: number;
+  committed_offset?: number;
+  backlog?: number;
   bytes: number;
 }
 
@@ -26,8 +26,13 @@ export async function status(options: { url: string; json: boolean }): Promise<v
   const out: string[] = [];
   out.push(`Sightline ${doc.version} at ${options.url} (data: ${doc.data_dir})`, '');
   for (const topic of doc.log.topics) {
+    const partitions = topic.partitions as PartitionStatus[];
+    if (partitions[0]?.backlog === undefined) {
+      out.push(`log topic "${topic.topic}": ${partitions.reduce((s, p) => s + p.end_offset, 0)} records`);
+      continue;
+    }
     out.push(`log topic "${topic.topic}"`);
-    out.push(table(['partition', 'end offset', 'processed', 'committed', 'backlog', 'bytes'], topic.partitions.map((p: PartitionStatus) => [p.partition, p.end_offset, p.processed_offset, p.committed_offset, p.backlog, p.bytes])));
+    out.push(table(['partition', 'end offset', 'processed', 'committed', 'backlog', 'bytes'], partitions.map((p) => [p.partition, p.end_offset, p.processed_offset!, p.committed_offset!, p.backlog!, p.bytes])));
   }
   const pr = doc.processor;
   out.push('', `processor "${pr.pipeline}": watermark ${pr.watermark === null ? '-' : new Date(pr.watermark).toISOString()}, stored ${pr.stored}, duplicates ${pr.duplicates}, late ${pr.late}${pr.ok ? '' : `, STALLED: ${pr.reason}`}`);

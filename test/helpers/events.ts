@@ -23,7 +23,7 @@ export async function waitForBacklogZero(url: string, timeoutMs = 20_000): Promi
   for (;;) {
     const { status, body } = await getJson(`${url}/v1/status`);
     if (status !== 200) throw new Error(`GET /v1/status answered ${status}: ${JSON.stringify(body)}`);
-    const backlog = body.log.topics.flatMap((t: any) => t.partitions).reduce((s: number, p: any) => s + p.backlog, 0);
+    const backlog = body.processor.backlog as number;
     if (backlog === 0) return;
     if (Date.now() > deadline) throw new Error(`backlog still ${backlog} after ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
