@@ -72,6 +72,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     watermarkDelayMs: config.process.watermarkDelayMs,
     aggregations: config.aggregations,
     ...(ref && { joinOn: ref.joinOn }),
+    ...(Object.keys(config.contracts.acceptedVersions).length > 0 && { acceptedVersions: config.contracts.acceptedVersions }),
   };
   const processor = new Processor({
     log,

@@ -1,4 +1,5 @@
 import type { AggregationConfig } from '../config/config.js';
+import { subjectFor } from '../contracts/subject.js';
 import { isPlainObject, readPath, type SightlineEvent } from '../core/envelope.js';
 import type { EventRow, WindowCount } from '../core/ports/hot-store.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
@@ -14,6 +15,8 @@ export interface PipelineSpec {
   aggregations: AggregationConfig[];
   /** Path of the join key in the event for reference data (payload.user_id). */
   joinOn?: string[];
+  /** Contract versions this pipeline accepts, per subject; others are counted as mismatches. */
+  acceptedVersions?: Record<string, number[]>;
 }
 
 export interface PipelineState {
@@ -142,6 +145,8 @@ export interface BatchPlan {
   undecodable: number;
   enrichmentMisses: number;
   unaggregated: number;
+  /** Stored events whose contract version the pipeline does not accept, by `subject@version`. */
+  versionMismatches: Record<string, number>;
   offsets: PartitionOffsets;
 }
 
@@ -163,6 +168,7 @@ export function assembleBatch(
   let late = 0;
   let enrichmentMisses = 0;
   let unaggregated = 0;
+  const versionMismatches: Record<string, number> = {};
   for (const { record, event, late: isLate, needsStoreLookup } of classification.items) {
     if (needsStoreLookup && stored.has(event.id)) {
       duplicates++;
@@ -178,6 +184,10 @@ export function assembleBatch(
     }
     if (isLate) late++;
     else unaggregated += countIntoWindows(event, spec.aggregations, state, touched);
+    if (spec.acceptedVersions) {
+      const mismatch = versionMismatch(event, spec.acceptedVersions);
+      if (mismatch) versionMismatches[mismatch] = (versionMismatches[mismatch] ?? 0) + 1;
+    }
     const userId = isPlainObject(event.payload) ? event.payload.user_id : undefined;
     rows.push({
       logPos: logPosition(record.partition, record.offset),
@@ -202,8 +212,22 @@ export function assembleBatch(
     undecodable: classification.undecodable,
     enrichmentMisses,
     unaggregated,
+    versionMismatches,
     offsets,
   };
+}
+
+/**
+ * `subject@version` when the pipeline lists accepted versions for the event's subject and the
+ * event's contract stamp (written by ingest) names another version, or none.
+ */
+function versionMismatch(event: SightlineEvent, accepted: Record<string, number[]>): string | undefined {
+  const subject = subjectFor(event.source, event.type);
+  const versions = accepted[subject];
+  if (!versions) return undefined;
+  const contract = isPlainObject(event.metadata) ? event.metadata.contract : undefined;
+  const version = isPlainObject(contract) && typeof contract.version === 'number' ? contract.version : null;
+  return version !== null && versions.includes(version) ? undefined : `${subject}@${version ?? 'none'}`;
 }
 
 /** JSON.stringify writes paired surrogates as characters and escapes only lone ones. */

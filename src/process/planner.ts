@@ -19,6 +19,7 @@ export interface PlannedBatch {
   undecodable: number;
   enrichmentMisses: number;
   unaggregated: number;
+  versionMismatches: Record<string, number>;
 }
 
 /** Asks the store which of these ids it holds (late events older than the dedup state reaches). */
@@ -83,6 +84,7 @@ export async function planAndApply(
     undecodable: plan.undecodable,
     enrichmentMisses: plan.enrichmentMisses,
     unaggregated: plan.unaggregated,
+    versionMismatches: plan.versionMismatches,
   };
 }
 

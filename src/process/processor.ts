@@ -27,6 +27,9 @@ export interface ProcessorCounters {
   undecodable: number;
   enrichmentMisses: number;
   unaggregated: number;
+  /** Events whose contract version is not one the pipeline accepts (contracts.acceptedVersions). */
+  versionMismatches: number;
+  versionMismatchesBySubjectVersion: Record<string, number>;
   batches: number;
   commitFailures: number;
 }
@@ -66,6 +69,8 @@ export class Processor {
     undecodable: 0,
     enrichmentMisses: 0,
     unaggregated: 0,
+    versionMismatches: 0,
+    versionMismatchesBySubjectVersion: {},
     batches: 0,
     commitFailures: 0,
   };
@@ -240,6 +245,10 @@ export class Processor {
     c.undecodable += plan.undecodable;
     c.enrichmentMisses += plan.enrichmentMisses;
     c.unaggregated += plan.unaggregated;
+    for (const [key, n] of Object.entries(plan.versionMismatches)) {
+      c.versionMismatches += n;
+      c.versionMismatchesBySubjectVersion[key] = (c.versionMismatchesBySubjectVersion[key] ?? 0) + n;
+    }
     c.batches++;
     this.lastBatchAt = Date.now();
   }

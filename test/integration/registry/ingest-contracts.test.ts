@@ -26,7 +26,8 @@ describe('ingest with data contracts', () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;
   let platform: RunningPlatform;
   const start = async () => {
-    platform = await startPlatform(buildConfig({ dataDir: join(tmp.dir, 'data'), server: { port: 0 } }), pino({ level: 'silent' }));
+    const contracts = { acceptedVersions: { 'web.page_view': [2] } };
+    platform = await startPlatform(buildConfig({ dataDir: join(tmp.dir, 'data'), server: { port: 0 }, contracts }), pino({ level: 'silent' }));
   };
   const register = async (subject: string, schema: unknown, schemaType?: string) => {
     const r = await fetch(`${platform.url}/subjects/${subject}/versions`, {
@@ -140,6 +141,10 @@ describe('ingest with data contracts', () => {
       [1, true, { valid: 2, invalid: 2, deprecated: 1, sunset: 1 }],
       [2, false, { invalid: 1 }],
     ]);
+    // The processor accepts only version 2 of web.page_view: the three version-1 events are counted.
+    await waitForBacklogZero(platform.url);
+    const status = await getJson(`${platform.url}/v1/status`);
+    assert.deepEqual(status.body.processor.versionMismatchesBySubjectVersion, { 'web.page_view@1': 3 });
   });
 
   it('keeps schemas, levels and deprecations across a restart', async () => {

@@ -132,6 +132,21 @@ describe('batch plan', () => {
   });
 });
 
+describe('batch plan, contract versions', () => {
+  it('counts stored events whose contract version the pipeline does not accept, by subject and version', () => {
+    const withContract = (id: string, version: number | undefined, type = 'page_view'): LogRecord => {
+      const event = { id, source: 'web', type, timestamp: T0, payload: { user_id: 'u1', page: '/' }, metadata: version === undefined ? {} : { contract: { subject: `web.${type}`, version, id: version } } };
+      return { ...record(id, T0), value: Buffer.from(JSON.stringify(event)) };
+    };
+    const strict = { ...spec, acceptedVersions: { 'web.page_view': [2, 3] } };
+    const records = [withContract('v2', 2), withContract('v3', 3), withContract('v1', 1), withContract('v1b', 1), withContract('none', undefined), withContract('click', 1, 'click')];
+    const plan = assembleBatch(classifyBatch(records, freshState(), strict), new Set(), freshState(), strict, undefined, new Map());
+    assert.deepEqual(plan.versionMismatches, { 'web.page_view@1': 2, 'web.page_view@none': 1 });
+    assert.equal(plan.rows.length, 6, 'mismatches are counted, not dropped');
+    assert.deepEqual(run(records, freshState()).plan.versionMismatches, {}, 'nothing is counted without accepted versions');
+  });
+});
+
 describe('batch plan, hostile input already in a log', () => {
   it('replaces lone surrogates so the store can load the row, leaving other rows as they are', () => {
     const bad: LogRecord = { ...record('s1', T0), value: Buffer.from(JSON.stringify({ id: 's1', source: 'web', type: 'page_view', timestamp: T0, payload: { page: 'x\ud800y' }, metadata: {} })) };
