@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isSightlineError } from '../core/errors.js';
 import { VERSION } from '../version.js';
+import { checkSchema, deprecateSchema, listSchemas, registerSchema, schemaConfig, showSchema } from './schema.js';
 import { send } from './send.js';
 import { status } from './status.js';
 import { up } from './up.js';
@@ -48,6 +49,56 @@ program
   .option('--url <url>', 'Sightline API', DEFAULT_URL)
   .option('--json', 'print the raw status document', false)
   .action(status);
+
+const schema = program.command('schema').description('Data contracts in the schema registry: register, check (for CI), list, show, deprecate, config');
+const typeOption = '--type <AVRO|JSON>';
+const typeHelp = 'schema type (default: AVRO for .avsc files, JSON otherwise)';
+schema
+  .command('register')
+  .description('Register a schema under a subject (<source>.<type> for events); prints the version and global id')
+  .argument('<subject>')
+  .argument('<file>', 'schema file')
+  .option(typeOption, typeHelp)
+  .option('--url <url>', 'Sightline API', DEFAULT_URL)
+  .action(registerSchema);
+schema
+  .command('check')
+  .description("Check a schema against the subject's compatibility level without registering it; exits 1 with the reasons when it breaks")
+  .argument('<subject>')
+  .argument('<file>', 'schema file')
+  .option(typeOption, typeHelp)
+  .option('--version <n|latest>', 'check against this version only (default: the versions the level selects)')
+  .option('--url <url>', 'Sightline API', DEFAULT_URL)
+  .action(checkSchema);
+schema
+  .command('list')
+  .description('Subjects with their compatibility level, versions, deprecations and events per version')
+  .option('--json', 'print the raw document', false)
+  .option('--url <url>', 'Sightline API', DEFAULT_URL)
+  .action(listSchemas);
+schema
+  .command('show')
+  .description('One version of a subject (default: latest) with its schema')
+  .argument('<subject>')
+  .argument('[version]')
+  .option('--url <url>', 'Sightline API', DEFAULT_URL)
+  .action(showSchema);
+schema
+  .command('deprecate')
+  .description('Deprecate a version: events naming it are accepted with a warning, and refused after --sunset')
+  .argument('<subject>')
+  .argument('<version>')
+  .option('--sunset <date>', 'ISO 8601 date-time after which events naming this version are refused')
+  .option('--undo', 'lift the deprecation', false)
+  .option('--url <url>', 'Sightline API', DEFAULT_URL)
+  .action(deprecateSchema);
+schema
+  .command('config')
+  .description('Show the compatibility level of a subject (or the global one), or set it with --set')
+  .argument('[subject]')
+  .option('--set <level>', 'NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL or FULL_TRANSITIVE')
+  .option('--url <url>', 'Sightline API', DEFAULT_URL)
+  .action(schemaConfig);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isSightlineError(err)) {

@@ -1,0 +1,29 @@
+import { ERROR_CODES, type ErrorCode, SightlineError } from '../core/errors.js';
+
+/**
+ * One request to a running Sightline's API, for the CLI. A refusal keeps the server's code and
+ * message (the body's `code`, which the registry API sends beside Confluent's `error_code`), so
+ * the CLI prints what the server said; an unreachable server is SL_CLIENT_REQUEST_FAILED.
+ */
+export async function apiRequest<T = unknown>(baseUrl: string, method: string, path: string, body?: unknown): Promise<T> {
+  let response: Response;
+  try {
+    response = await fetch(new URL(path, baseUrl), {
+      method,
+      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    });
+  } catch (err) {
+    throw new SightlineError('SL_CLIENT_REQUEST_FAILED', `cannot reach Sightline at ${baseUrl}: ${(err as Error).message}`, { cause: err });
+  }
+  const text = await response.text();
+  let parsed: unknown = text;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    // a raw text body (the schema endpoints) stays text
+  }
+  if (response.ok) return parsed as T;
+  const { code, message } = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { code?: string; message?: string };
+  const known = code !== undefined && code in ERROR_CODES ? (code as ErrorCode) : 'SL_CLIENT_REQUEST_FAILED';
+  throw new SightlineError(known, message ?? `${method} ${path} answered HTTP ${response.status}: ${text.slice(0, 200)}`);
+}
