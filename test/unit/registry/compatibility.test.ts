@@ -151,9 +151,60 @@ describe('levels', () => {
     assert.equal(checkCompatibility(AvroSchema.parse(dropsB), hist, 'FULL_TRANSITIVE').compatible, false);
   });
 
+  it('JSON Schema: FULL passes against the latest version while FULL_TRANSITIVE reaches back to a closed first version', () => {
+    const v1 = JsonSchema.parse(obj({ a: str }, closed));
+    const v2 = JsonSchema.parse(obj({ a: str }, { additionalProperties: str }));
+    const v3 = JsonSchema.parse(obj({ a: str, b: str }, { additionalProperties: str }));
+    const hist = [
+      { version: 1, schema: v1 },
+      { version: 2, schema: v2 },
+    ];
+    assert.equal(checkCompatibility(v3, hist, 'FULL').compatible, true);
+    const transitive = checkCompatibility(v3, hist, 'FULL_TRANSITIVE');
+    assert.equal(transitive.againstVersion, 1);
+    assert.deepEqual(transitive.problems.map((p) => p.errorType).sort(), ['ADDITIONAL_PROPERTIES_REMOVED', 'PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL']);
+    assert.equal(checkCompatibility(v3, hist, 'BACKWARD_TRANSITIVE').compatible, true);
+    assert.equal(checkCompatibility(v3, hist, 'FORWARD_TRANSITIVE').againstVersion, 1);
+  });
+
   it('a schema of another type is incompatible, and the first version of a subject always passes', () => {
     const json = JsonSchema.parse(obj({ a: str }));
     assert.equal(checkCompatibility(json, history, 'BACKWARD').problems[0]!.description, 'Incompatible because of different schema type');
     assert.equal(checkCompatibility(json, [], 'FULL_TRANSITIVE').compatible, true);
   });
+});
+
+describe('every level, both schema types: a schema it accepts and one it refuses', () => {
+  // Histories and candidates differ only in an enum, whose evolution rules are the same in Avro
+  // (the reader must know every writer symbol) and JSON Schema (the new enum must hold the old).
+  const avroWith = (symbols: string[]) => AvroSchema.parse(rec([f('e', enumT(symbols))]));
+  const jsonWith = (symbols: string[]) => JsonSchema.parse(obj({ e: { enum: symbols } }));
+  const matrix: Array<{ level: CompatibilityLevel; history: string[][]; accepts: string[]; refuses: string[]; failsAgainst: number }> = [
+    { level: 'NONE', history: [['A', 'B']], accepts: ['Z'], refuses: [], failsAgainst: 0 },
+    { level: 'BACKWARD', history: [['A'], ['A', 'B']], accepts: ['A', 'B', 'C'], refuses: ['A'], failsAgainst: 2 },
+    { level: 'BACKWARD_TRANSITIVE', history: [['A', 'B', 'C'], ['A', 'B']], accepts: ['A', 'B', 'C', 'D'], refuses: ['A', 'B'], failsAgainst: 1 },
+    { level: 'FORWARD', history: [['A'], ['A', 'B']], accepts: ['A'], refuses: ['A', 'B', 'Z'], failsAgainst: 2 },
+    { level: 'FORWARD_TRANSITIVE', history: [['A'], ['A', 'B']], accepts: ['A'], refuses: ['A', 'B'], failsAgainst: 1 },
+    { level: 'FULL', history: [['A'], ['A', 'B']], accepts: ['A', 'B'], refuses: ['A', 'B', 'Z'], failsAgainst: 2 },
+    // With enums FULL means the same symbols, so a transitive history that passes must not change;
+    // reaching back to version 1 is shown with defaults (Avro) and content models (JSON) above.
+    { level: 'FULL_TRANSITIVE', history: [['A', 'B'], ['A', 'B']], accepts: ['A', 'B'], refuses: ['A', 'B', 'Z'], failsAgainst: 2 },
+  ];
+  for (const [label, make] of [
+    ['Avro', avroWith],
+    ['JSON Schema', jsonWith],
+  ] as const) {
+    for (const { level, history, accepts, refuses, failsAgainst } of matrix) {
+      it(`${label} ${level}`, () => {
+        const previous = history.map((symbols, i) => ({ version: i + 1, schema: make(symbols) }));
+        const ok = checkCompatibility(make(accepts), previous, level);
+        assert.equal(ok.compatible, true, JSON.stringify(ok.problems));
+        if (level === 'NONE') return;
+        const refused = checkCompatibility(make(refuses), previous, level);
+        assert.equal(refused.compatible, false, `${level} should refuse [${refuses}]`);
+        assert.equal(refused.againstVersion, failsAgainst);
+        assert.match(refused.problems[0]!.errorType, /ENUM/);
+      });
+    }
+  }
 });
