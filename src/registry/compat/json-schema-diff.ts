@@ -39,6 +39,9 @@ export const COMPATIBLE_CHANGES = new Set([
 interface Difference {
   type: string;
   path: string;
+  /** The values on each side, when a value changed: shown as "old: …, new: …". */
+  original?: unknown;
+  update?: unknown;
 }
 
 /** Problems reading data valid under `writer` with `reader`: diff(original = writer, update = reader). */
@@ -105,7 +108,7 @@ class SchemaDiff {
     }
     if (o.kind !== u.kind) {
       if (o.kind === 'false' || u.kind === 'empty') return;
-      out.push({ type: 'TYPE_CHANGED', path });
+      out.push({ type: 'TYPE_CHANGED', path, original: typeName(original, o), update: typeName(update, u) });
       return;
     }
     if (typeof original === 'boolean' || typeof update === 'boolean') return;
@@ -125,8 +128,8 @@ class SchemaDiff {
         compareLimit(original, update, 'exclusiveMaximum', 'EXCLUSIVE_MAXIMUM', 'max', path, out);
         compareLimit(original, update, 'exclusiveMinimum', 'EXCLUSIVE_MINIMUM', 'min', path, out);
         compareMultipleOf(original, update, path, out);
-        if (isInteger(o) && !isInteger(u)) out.push({ type: 'TYPE_EXTENDED', path });
-        if (!isInteger(o) && isInteger(u)) out.push({ type: 'TYPE_NARROWED', path });
+        if (isInteger(o) && !isInteger(u)) out.push({ type: 'TYPE_EXTENDED', path, original: 'integer', update: 'number' });
+        if (!isInteger(o) && isInteger(u)) out.push({ type: 'TYPE_NARROWED', path, original: 'number', update: 'integer' });
         return;
       case 'object':
         return this.compareObject(original, update, path, out);
@@ -148,14 +151,15 @@ class SchemaDiff {
     const after = Array.isArray(update.enum) ? update.enum.map((v) => JSON.stringify(v)) : undefined;
     if (!before && !after) return;
     const p = `${path}/enum`;
-    if (!after) return void out.push({ type: 'ENUM_ARRAY_EXTENDED', path: p });
-    if (!before) return void out.push({ type: 'ENUM_ARRAY_NARROWED', path: p });
+    const values = { original: original.enum, update: update.enum };
+    if (!after) return void out.push({ type: 'ENUM_ARRAY_EXTENDED', path: p, ...values });
+    if (!before) return void out.push({ type: 'ENUM_ARRAY_NARROWED', path: p, ...values });
     const a = new Set(after);
     const b = new Set(before);
     const grew = before.every((v) => a.has(v));
     const shrank = after.every((v) => b.has(v));
     if (grew && shrank) return;
-    out.push({ type: grew ? 'ENUM_ARRAY_EXTENDED' : shrank ? 'ENUM_ARRAY_NARROWED' : 'ENUM_ARRAY_CHANGED', path: p });
+    out.push({ type: grew ? 'ENUM_ARRAY_EXTENDED' : shrank ? 'ENUM_ARRAY_NARROWED' : 'ENUM_ARRAY_CHANGED', path: p, ...values });
   }
 
   private compareObject(original: Record<string, unknown>, update: Record<string, unknown>, path: string, out: Difference[]): void {
@@ -187,14 +191,15 @@ class SchemaDiff {
   /** A property of `original` that `update` no longer names: only update's content model decides. */
   private propertyRemoved(key: string, before: Schema, update: Record<string, unknown>, path: string, out: Difference[]): void {
     const model = contentModel(update, key);
-    if (model.kind === 'open') return void out.push({ type: 'PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL', path });
+    const values = { original: before, update: undefined };
+    if (model.kind === 'open') return void out.push({ type: 'PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL', path, ...values });
     if (model.kind === 'partial') {
       const r = this.compatible(before, model.schema, path);
       if (r.ok) out.push({ type: 'PROPERTY_REMOVED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL', path });
       else out.push({ type: 'PROPERTY_REMOVED_NOT_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL', path }, ...r.diffs);
       return;
     }
-    out.push({ type: before === false ? 'PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL' : 'PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL', path });
+    out.push({ type: before === false ? 'PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL' : 'PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL', path, ...values });
   }
 
   /** A property `update` names that `original` did not: only original's content model decides. */
@@ -202,7 +207,7 @@ class SchemaDiff {
     const model = contentModel(original, key);
     if (model.kind === 'open') {
       // Old data may carry this property with any value at all.
-      out.push({ type: isEmptySchema(after) ? 'PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL' : 'PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL', path });
+      out.push({ type: isEmptySchema(after) ? 'PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL' : 'PROPERTY_ADDED_TO_OPEN_CONTENT_MODEL', path, update: after });
       return;
     }
     if (model.kind === 'partial') {
@@ -212,18 +217,19 @@ class SchemaDiff {
     }
     if (!required) out.push({ type: 'OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL', path });
     else if (hasDefault(after)) out.push({ type: 'REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL', path });
-    else out.push({ type: 'REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL', path });
+    else out.push({ type: 'REQUIRED_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL', path, update: after });
   }
 
   /** additionalProperties / additionalItems: false forbids, absent or true allows anything, a schema constrains. */
   private compareAdditional(before: Schema | undefined, after: Schema | undefined, prefix: string, path: string, out: Difference[]): void {
     const permits = (s: Schema | undefined): boolean => s !== false;
     const isSchema = (s: Schema | undefined): s is Record<string, unknown> => typeof s === 'object' && s !== null && !isEmptySchema(s);
-    if (permits(before) && !permits(after)) return void out.push({ type: `${prefix}_REMOVED`, path });
-    if (!permits(before) && permits(after)) return void out.push({ type: `${prefix}_ADDED`, path });
+    const values = { original: before ?? true, update: after ?? true };
+    if (permits(before) && !permits(after)) return void out.push({ type: `${prefix}_REMOVED`, path, ...values });
+    if (!permits(before) && permits(after)) return void out.push({ type: `${prefix}_ADDED`, path, ...values });
     if (!permits(before)) return;
-    if (!isSchema(before) && isSchema(after)) return void out.push({ type: `${prefix}_NARROWED`, path });
-    if (isSchema(before) && !isSchema(after)) return void out.push({ type: `${prefix}_EXTENDED`, path });
+    if (!isSchema(before) && isSchema(after)) return void out.push({ type: `${prefix}_NARROWED`, path, ...values });
+    if (isSchema(before) && !isSchema(after)) return void out.push({ type: `${prefix}_EXTENDED`, path, ...values });
     if (isSchema(before) && isSchema(after)) this.compare(before, after, path, out);
   }
 
@@ -402,20 +408,22 @@ function compareLimit(
   const before = original[keyword];
   const after = update[keyword];
   const p = `${path}/${keyword}`;
+  const values = { original: before, update: after };
   if (typeof before !== 'number' && typeof after !== 'number') return;
-  if (typeof before !== 'number') return void out.push({ type: `${prefix}_ADDED`, path: p });
-  if (typeof after !== 'number') return void out.push({ type: `${prefix}_REMOVED`, path: p });
+  if (typeof before !== 'number') return void out.push({ type: `${prefix}_ADDED`, path: p, ...values });
+  if (typeof after !== 'number') return void out.push({ type: `${prefix}_REMOVED`, path: p, ...values });
   if (after === before) return;
-  if (sense === 'max') out.push({ type: after > before ? `${prefix}_INCREASED` : `${prefix}_DECREASED`, path: p });
-  else out.push({ type: after < before ? `${prefix}_DECREASED` : `${prefix}_INCREASED`, path: p });
+  if (sense === 'max') out.push({ type: after > before ? `${prefix}_INCREASED` : `${prefix}_DECREASED`, path: p, ...values });
+  else out.push({ type: after < before ? `${prefix}_DECREASED` : `${prefix}_INCREASED`, path: p, ...values });
 }
 
 function comparePattern(original: Record<string, unknown>, update: Record<string, unknown>, path: string, out: Difference[]): void {
   const p = `${path}/pattern`;
   if (original.pattern === update.pattern) return;
-  if (original.pattern === undefined) out.push({ type: 'PATTERN_ADDED', path: p });
-  else if (update.pattern === undefined) out.push({ type: 'PATTERN_REMOVED', path: p });
-  else out.push({ type: 'PATTERN_CHANGED', path: p });
+  const values = { original: original.pattern, update: update.pattern };
+  if (original.pattern === undefined) out.push({ type: 'PATTERN_ADDED', path: p, ...values });
+  else if (update.pattern === undefined) out.push({ type: 'PATTERN_REMOVED', path: p, ...values });
+  else out.push({ type: 'PATTERN_CHANGED', path: p, ...values });
 }
 
 function compareMultipleOf(original: Record<string, unknown>, update: Record<string, unknown>, path: string, out: Difference[]): void {
@@ -423,13 +431,14 @@ function compareMultipleOf(original: Record<string, unknown>, update: Record<str
   const after = update.multipleOf;
   const p = `${path}/multipleOf`;
   if (before === after || (typeof before !== 'number' && typeof after !== 'number')) return;
-  if (typeof before !== 'number') return void out.push({ type: 'MULTIPLE_OF_ADDED', path: p });
-  if (typeof after !== 'number') return void out.push({ type: 'MULTIPLE_OF_REMOVED', path: p });
+  const values = { original: before, update: after };
+  if (typeof before !== 'number') return void out.push({ type: 'MULTIPLE_OF_ADDED', path: p, ...values });
+  if (typeof after !== 'number') return void out.push({ type: 'MULTIPLE_OF_REMOVED', path: p, ...values });
   const divides = (a: number, b: number): boolean => Math.abs(a / b - Math.round(a / b)) < 1e-9;
   // multipleOf 4 → 2: every old value still passes (reduced); 2 → 4: some do not (expanded).
-  if (divides(before, after)) out.push({ type: 'MULTIPLE_OF_REDUCED', path: p });
-  else if (divides(after, before)) out.push({ type: 'MULTIPLE_OF_EXPANDED', path: p });
-  else out.push({ type: 'MULTIPLE_OF_CHANGED', path: p });
+  if (divides(before, after)) out.push({ type: 'MULTIPLE_OF_REDUCED', path: p, ...values });
+  else if (divides(after, before)) out.push({ type: 'MULTIPLE_OF_EXPANDED', path: p, ...values });
+  else out.push({ type: 'MULTIPLE_OF_CHANGED', path: p, ...values });
 }
 
 const objectOf = (v: unknown): Record<string, Schema> => (typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, Schema>) : {});
@@ -464,5 +473,20 @@ function describe(d: Difference, labels: RoleLabels): Incompatibility {
   } else {
     description = `A type at path '${p}' is different between the ${update} schema and the ${original} schema`;
   }
-  return { errorType: d.type, path: p, description };
+  if (!('original' in d) && !('update' in d)) return { errorType: d.type, path: p, description };
+  const old = labels.writer === 'old' ? d.original : d.update;
+  const neu = labels.writer === 'old' ? d.update : d.original;
+  return { errorType: d.type, path: p, description, additionalInfo: `old: ${show(old)}, new: ${show(neu)}` };
+}
+
+function show(value: unknown): string {
+  if (value === undefined) return '(none)';
+  const json = JSON.stringify(value);
+  return json.length > 120 ? `${json.slice(0, 117)}...` : json;
+}
+
+/** A schema's type for messages: its `type` keyword, else what it was classified as. */
+function typeName(schema: Schema, c: Classified): string {
+  if (typeof schema === 'object' && schema.type !== undefined) return JSON.stringify(schema.type);
+  return c.kind === 'combined' ? c.criterion : c.kind;
 }

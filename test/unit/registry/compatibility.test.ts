@@ -208,3 +208,26 @@ describe('every level, both schema types: a schema it accepts and one it refuses
     }
   }
 });
+
+describe('explanations name the field, the rule, and the old and new values', () => {
+  const problem = (oldDoc: string, newDoc: string, level: CompatibilityLevel) =>
+    checkCompatibility(JsonSchema.parse(newDoc), [{ version: 1, schema: JsonSchema.parse(oldDoc) }], level).problems[0]!;
+
+  it('JSON Schema limits, types and enums, in both directions', () => {
+    const narrowed = problem(obj({ s: { type: 'string', maxLength: 12 } }), obj({ s: { type: 'string', maxLength: 10 } }), 'BACKWARD');
+    assert.deepEqual([narrowed.errorType, narrowed.path, narrowed.additionalInfo], ['MAX_LENGTH_DECREASED', '#/properties/s/maxLength', 'old: 12, new: 10']);
+    const forward = problem(obj({ s: { type: 'string', maxLength: 10 } }), obj({ s: { type: 'string', maxLength: 12 } }), 'FORWARD');
+    assert.deepEqual([forward.errorType, forward.additionalInfo], ['MAX_LENGTH_DECREASED', 'old: 10, new: 12']);
+    assert.match(forward.description, /in the old schema is less than its value in the new schema/);
+    const retyped = problem(obj({ n: str }), obj({ n: { type: 'integer' } }), 'BACKWARD');
+    assert.equal(retyped.additionalInfo, 'old: "string", new: "integer"');
+    const enums = problem(obj({ c: { enum: ['r', 'g'] } }), obj({ c: { enum: ['r', 'b'] } }), 'BACKWARD');
+    assert.equal(enums.additionalInfo, 'old: ["r","g"], new: ["r","b"]');
+  });
+
+  it('Avro types and fields', () => {
+    const [mismatch] = AvroSchema.parse(rec([f('a', 'string')])).readProblems(AvroSchema.parse(rec([f('a', 'int')])), { reader: 'new', writer: 'old' });
+    assert.equal(mismatch!.additionalInfo, 'reader type: STRING not compatible with writer type: INT');
+    assert.equal(mismatch!.description, "The type (path '/fields/0/type') of a field in the new schema does not match with the old schema");
+  });
+});
