@@ -486,7 +486,7 @@ function show(value: unknown): string {
 }
 
 /** A schema's type for messages: its `type` keyword, else what it was classified as. */
-function typeName(schema: Schema, c: Classified): string {
-  if (typeof schema === 'object' && schema.type !== undefined) return JSON.stringify(schema.type);
+function typeName(schema: Schema, c: Classified): unknown {
+  if (typeof schema === 'object' && schema.type !== undefined) return schema.type;
   return c.kind === 'combined' ? c.criterion : c.kind;
 }
