@@ -9,9 +9,17 @@ writeFileSync(
 
 Every error Sightline reports carries one code from this closed set (\`src/core/errors.ts\`). Over HTTP
 the body is always \`{"code": "...", "message": "..."}\` with the status below; 429 and 503 also send
-\`Retry-After\`. Codes starting with \`SL_EVENT_\` are per event: they appear in the \`rejected\` list of
-a 200 response to \`POST /v1/events\`, and the rest of the batch is accepted. \`retryable\` says whether
-sending the same request again can succeed. The CLI prints \`error CODE: message\` and exits 1.
+\`Retry-After\`. Codes starting with \`SL_EVENT_\` or \`SL_CONTRACT_\` are per event: they appear in the
+\`rejected\` list of a 200 response to \`POST /v1/events\`, and the rest of the batch is accepted.
+\`retryable\` says whether sending the same request again can succeed. The CLI prints
+\`error CODE: message\` and exits 1.
+
+The schema registry's Confluent-compatible routes send \`{"error_code", "message", "code"}\`: the
+\`SL_SCHEMA_\` code here beside Confluent's numeric \`error_code\` (table in [contracts.md](contracts.md)).
+
+An accepted event can also carry a warning, in the \`warnings\` list of the response: the only one
+today is \`SL_CONTRACT_DEPRECATED\` (the event names a deprecated schema version; it will be refused
+after the version's sunset).
 
 This file is generated: \`npm run docs:errors\`.
 
