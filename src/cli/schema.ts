@@ -55,18 +55,28 @@ export async function checkSchema(subject: string, file: string, options: UrlOpt
 
 /** `sightline schema list`: subjects with their level, versions and deprecations. */
 export async function listSchemas(options: UrlOption & { json: boolean }): Promise<void> {
-  const doc = await apiRequest<{ subjects: Array<{ subject: string; compatibility: string; versions: Array<{ version: number; id: number; schema_type: string; deprecated_at: string | null; sunset_at: string | null; events: Record<string, number> }> }> }>(
+  const doc = await apiRequest<{
+    subjects: Array<{
+      subject: string;
+      compatibility: string;
+      versions: Array<{ version: number; id: number; schema_type: string; deprecated_at: string | null; sunset_at: string | null; events: Record<string, number> }>;
+      events_without_version?: Record<string, number>;
+    }>;
+  }>(
     options.url,
     'GET',
     '/v1/contracts',
   );
   if (options.json) return print(JSON.stringify(doc, null, 2));
   if (doc.subjects.length === 0) return print('no subjects');
+  const counts = (events: Record<string, number>) => Object.entries(events).map(([k, n]) => `${k} ${n}`).join(', ');
   for (const s of doc.subjects) {
     print(`${s.subject} (${s.compatibility})`);
+    if (s.versions.length === 0) print('  no schema registered');
+    if (s.events_without_version) print(`  events without a contract: ${counts(s.events_without_version)}`);
     for (const v of s.versions) {
       const deprecation = v.deprecated_at ? `  deprecated${v.sunset_at ? `, sunset ${v.sunset_at}` : ''}` : '';
-      const events = Object.entries(v.events).map(([k, n]) => `${k} ${n}`).join(', ');
+      const events = counts(v.events);
       print(`  v${v.version}  id ${v.id}  ${v.schema_type}${deprecation}${events ? `  events: ${events}` : ''}`);
     }
   }

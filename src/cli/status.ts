@@ -28,7 +28,8 @@ export async function status(options: { url: string; json: boolean }): Promise<v
   for (const topic of doc.log.topics) {
     const partitions = topic.partitions as PartitionStatus[];
     if (partitions[0]?.backlog === undefined) {
-      out.push(`log topic "${topic.topic}": ${partitions.reduce((s, p) => s + p.end_offset, 0)} records`);
+      const records = partitions.reduce((s, p) => s + p.end_offset, 0);
+      out.push(`log topic "${topic.topic}": ${records} record${records === 1 ? '' : 's'}`);
       continue;
     }
     out.push(`log topic "${topic.topic}"`);
