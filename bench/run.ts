@@ -8,6 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { contractsBench } from './contracts.bench.js';
 import { e2eBench } from './e2e.bench.js';
 import { ingestBench } from './ingest.bench.js';
 import type { BenchContext } from './lib/context.js';
@@ -15,7 +16,7 @@ import { resultSink } from './lib/results.js';
 import { queryMemoryBench } from './query-memory.bench.js';
 import { referencesBench } from './references.bench.js';
 
-const BENCHES = { references: referencesBench, ingest: ingestBench, e2e: e2eBench, query: queryMemoryBench };
+const BENCHES = { references: referencesBench, ingest: ingestBench, contracts: contractsBench, e2e: e2eBench, query: queryMemoryBench };
 
 const { values } = parseArgs({
   options: { short: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } },

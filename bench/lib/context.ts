@@ -34,7 +34,8 @@ export async function startBenchPlatform(ctx: BenchContext, name: string, config
   const enrichment = { referenceData: { path: 'users.csv', key: 'user_id', joinOn: 'payload.user_id' } };
   // Every page view is validated against the README's contract; the freshness probes have none.
   const contracts = { unknown: 'accept', register: [{ subject: 'web.page_view', path: PAGE_VIEW_CONTRACT }] };
-  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', enrichment, contracts, ...config }));
+  const overrides = config.contracts as Record<string, unknown> | undefined;
+  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', enrichment, ...config, contracts: { ...contracts, ...overrides } }));
   return startPlatformProcess(['--data', join(dir, 'data'), '--config', configFile], 60_000);
 }
 

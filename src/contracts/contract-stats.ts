@@ -10,14 +10,22 @@ export type ContractOutcome = 'valid' | 'deprecated' | 'invalid' | 'sunset' | 'u
  */
 export class ContractStats {
   private readonly counts = new Map<string, Map<string, Map<ContractOutcome, number>>>();
-  private readonly counter: Counter<'subject' | 'version' | 'outcome'>;
 
   constructor(metrics: Registry) {
-    this.counter = new Counter({
+    const counts = this.counts;
+    // Counted in plain maps on the hot path (a labelled inc costs ~0.3 µs an event) and copied
+    // into the counter when Prometheus scrapes; the totals only grow, as a counter must.
+    new Counter({
       name: 'sightline_contract_events_total',
       help: 'Events checked against a data contract, by subject, schema version and outcome.',
       labelNames: ['subject', 'version', 'outcome'],
       registers: [metrics],
+      collect() {
+        this.reset();
+        for (const [subject, byVersion] of counts) {
+          for (const [version, byOutcome] of byVersion) for (const [outcome, n] of byOutcome) this.inc({ subject, version, outcome }, n);
+        }
+      },
     });
   }
 
@@ -28,7 +36,6 @@ export class ContractStats {
     let byVersion = bySubject.get(v);
     if (!byVersion) bySubject.set(v, (byVersion = new Map()));
     byVersion.set(outcome, (byVersion.get(outcome) ?? 0) + 1);
-    this.counter.inc({ subject, version: v, outcome });
   }
 
   /** Counts of one subject, by version then outcome. */

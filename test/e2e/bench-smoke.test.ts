@@ -14,14 +14,14 @@ it('runs every benchmark in short mode and writes a row and a JSON file for each
   const run = spawnSync(process.execPath, [RUNNER, '--short', '--out', dir], { encoding: 'utf8', timeout: 5 * 60_000 });
   assert.equal(run.status, 0, `bench failed:\n${run.stdout}\n${run.stderr}`);
   const md = await readFile(join(dir, 'BENCHMARKS.md'), 'utf8');
-  for (const bench of ['references', 'ingest', 'e2e', 'freshness', 'query', 'memory']) {
+  for (const bench of ['references', 'ingest', 'contracts', 'contracts-ingest', 'e2e', 'freshness', 'query', 'memory']) {
     assert.match(md, new RegExp(`<!-- bench:${bench} -->\\n\\|[^\\n]+\\n\\|---[^\\n]+\\n\\|`), `${bench} has a table with a row`);
   }
   const [header, , row] = md.split('<!-- bench:e2e -->')[1]!.trim().split('\n').map((line) => line.split('|').map((c) => c.trim()));
   assert.equal(row![header!.indexOf('lost')], '0', 'no event lost end to end');
   assert.ok(Number(row![header!.indexOf('platform CPU µs/event')]) > 0, 'CPU per event measured');
   const files = await readdir(join(dir, 'bench', 'results'));
-  for (const bench of ['references', 'ingest', 'e2e', 'freshness', 'query', 'memory']) {
+  for (const bench of ['references', 'ingest', 'contracts', 'contracts-ingest', 'e2e', 'freshness', 'query', 'memory']) {
     assert.ok(files.some((f) => f.startsWith(`${bench}-`)), `${bench} JSON written`);
   }
   await cleanup();

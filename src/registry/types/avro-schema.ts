@@ -58,14 +58,12 @@ function describeValue(value: unknown): string {
 
 /** avsc gives records as class instances and bytes as Buffers; events store plain JSON (bytes as Avro's JSON encoding: one char per byte). */
 function toJsonValue(value: unknown): unknown {
+  if (typeof value !== 'object' || value === null) return value;
   if (Buffer.isBuffer(value)) return value.toString('latin1');
   if (Array.isArray(value)) return value.map(toJsonValue);
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = toJsonValue(v);
-    return out;
-  }
-  return value;
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) out[key] = toJsonValue((value as Record<string, unknown>)[key]);
+  return out;
 }
 
 export function differentType(): Incompatibility {
