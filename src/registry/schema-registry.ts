@@ -48,7 +48,14 @@ export class SchemaRegistry {
 
   static async open(store: SchemaStore, options: { defaultCompatibility?: CompatibilityLevel } = {}): Promise<SchemaRegistry> {
     const registry = new SchemaRegistry(store, options.defaultCompatibility ?? 'BACKWARD');
-    for (const record of await store.readAll()) registry.apply(record);
+    for (const record of await store.readAll()) {
+      try {
+        registry.apply(record);
+      } catch (err) {
+        const where = record.kind === 'config' ? 'a compatibility record' : `subject "${record.subject}" version ${record.version}`;
+        throw new SightlineError('SL_REGISTRY_STORE_FAILED', `the registry's stored ${where} does not load: ${(err as Error).message}`, { cause: err });
+      }
+    }
     return registry;
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { buildConfig } from '../../../src/config/config.js';
+import { confluentErrorCode } from '../../../src/serve/routes/registry/confluent-errors.js';
 import { type RunningPlatform, startPlatform } from '../../../src/platform.js';
 import { tempDir } from '../../helpers/tmp.js';
 
@@ -45,6 +46,11 @@ describe('Confluent Schema Registry API over HTTP', () => {
   after(async () => {
     await platform.stop();
     await tmp.cleanup();
+  });
+
+  it('maps a store failure to 500 with error_code 50001, and an unmapped error to its status', () => {
+    assert.equal(confluentErrorCode('SL_REGISTRY_STORE_FAILED', 500), 50001);
+    assert.equal(confluentErrorCode('SL_API_NOT_FOUND', 404), 404);
   });
 
   it('answers in application/vnd.schemaregistry.v1+json and takes JSON under each of Confluent media types', async () => {

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
+import { SightlineError } from '../../../src/core/errors.js';
+import type { RegistryRecord } from '../../../src/core/ports/schema-store.js';
 import { EmbeddedLog } from '../../../src/log/embedded/embedded-log.js';
 import { SchemaRegistry } from '../../../src/registry/schema-registry.js';
 import { LogSchemaStore } from '../../../src/registry/store/log-schema-store.js';
@@ -136,5 +138,38 @@ describe('schema registry', () => {
     );
     assert.deepEqual(results.map((r) => r.version).sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     assert.deepEqual(new Set(results.map((r) => r.id)).size, 10);
+  });
+});
+
+describe('schema registry, store failures', () => {
+  const avroV1 = { schema: JSON.stringify({ type: 'record', name: 'A', fields: [{ name: 'a', type: 'int' }] }) };
+
+  it('applies nothing when the store cannot write, and reports SL_REGISTRY_STORE_FAILED', async () => {
+    let fail = false;
+    const records: RegistryRecord[] = [];
+    const store = {
+      readAll: async () => [...records],
+      append: async (r: RegistryRecord) => {
+        if (fail) throw new SightlineError('SL_REGISTRY_STORE_FAILED', 'disk full');
+        records.push(r);
+      },
+      close: async () => undefined,
+    };
+    const registry = await SchemaRegistry.open(store);
+    fail = true;
+    await assert.rejects(registry.register('s', avroV1), (err: Error & { code?: string }) => err.code === 'SL_REGISTRY_STORE_FAILED');
+    assert.deepEqual(registry.listSubjects({ deleted: true }), []);
+    fail = false;
+    assert.deepEqual(await registry.register('s', avroV1), { id: 1, version: 1, created: true }, 'the failed attempt used no id');
+  });
+
+  it('refuses to start on a stored schema that does not load, naming it', async () => {
+    const bad: RegistryRecord = { kind: 'schema', subject: 's', version: 1, id: 1, schemaType: 'AVRO', schema: '{"type":"nope"}', deleted: false, registeredAt: 0 };
+    const store = { readAll: async () => [bad], append: async () => undefined, close: async () => undefined };
+    await assert.rejects(SchemaRegistry.open(store), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'SL_REGISTRY_STORE_FAILED');
+      assert.match(err.message, /stored subject "s" version 1 does not load/);
+      return true;
+    });
   });
 });
