@@ -2,7 +2,6 @@ import type { SightlineEvent } from '../core/envelope.js';
 import type { CheckFailure } from '../core/event-check.js';
 import { isPlainObject } from '../core/envelope.js';
 import type { SchemaRegistry, SubjectVersion } from '../registry/schema-registry.js';
-import type { ParsedSchema } from '../registry/types/schema-type.js';
 import type { ContractStats } from './contract-stats.js';
 import { subjectFor } from './subject.js';
 
@@ -67,73 +66,79 @@ export class ContractChecker {
     return undefined;
   }
 
-  /** Finds and applies the event's contract; on success stamps `metadata.contract`. */
+  /**
+   * Finds and applies the event's contract; on success stamps `metadata.contract`. A stamp the
+   * producer sent is removed first: only ingest says which contract an event passed.
+   */
   check(event: SightlineEvent, now: number): ContractCheck {
+    if ('contract' in event.metadata) {
+      const { contract: _claimed, ...rest } = event.metadata;
+      event.metadata = rest;
+    }
     const subject = subjectFor(event.source, event.type);
     const resolved = this.resolve(event, subject);
-    if ('failure' in resolved) return resolved.failure;
-    if (!resolved.schema) {
+    if ('failure' in resolved) {
+      this.stats.count(subject, null, 'invalid');
+      return resolved.failure;
+    }
+    if (!resolved.version) {
       if (this.unknown === 'accept') {
         this.stats.count(subject, null, 'unknown_accepted');
         return { ok: true };
       }
       this.stats.count(subject, null, 'unknown_rejected');
-      return {
-        ok: false,
-        code: 'SL_CONTRACT_UNKNOWN',
-        message: `no schema is registered for subject "${subject}" (source.type); register one (sightline schema register ${subject} <file>) or set contracts.unknown: accept`,
-      };
+      return { ok: false, code: 'SL_CONTRACT_UNKNOWN', message: resolved.unknown };
     }
-    const { schema, id, version } = resolved;
-    const versionNumber = version?.version ?? null;
-    if (version?.sunsetAt !== undefined && version.sunsetAt <= now) {
-      this.stats.count(subject, versionNumber, 'sunset');
+    const { version } = resolved;
+    // An id registered under another subject (a Kafka topic's subject) is that subject's contract.
+    const owner = version.subject;
+    const schema = this.registry.parsedById(version.id)!;
+    if (version.sunsetAt !== undefined && version.sunsetAt <= now) {
+      this.stats.count(owner, version.version, 'sunset');
       return {
         ok: false,
         code: 'SL_CONTRACT_SUNSET',
-        message: `subject "${subject}" version ${versionNumber} was deprecated and its sunset (${new Date(version.sunsetAt).toISOString()}) has passed; produce with a newer version`,
+        message: `subject "${owner}" version ${version.version} was deprecated and its sunset (${new Date(version.sunsetAt).toISOString()}) has passed; produce with a newer version`,
       };
     }
     const violation = schema.validate(event.payload);
     if (violation) {
-      this.stats.count(subject, versionNumber, 'invalid');
+      this.stats.count(owner, version.version, 'invalid');
       return {
         ok: false,
         code: 'SL_CONTRACT_VIOLATION',
-        message: `payload${violation.path === '/' ? '' : violation.path} ${violation.message} (subject "${subject}" version ${versionNumber ?? '?'}, schema id ${id})`,
+        message: `payload${violation.path === '/' ? '' : violation.path} ${violation.message} (subject "${owner}" version ${version.version}, schema id ${version.id})`,
       };
     }
-    event.metadata = { ...event.metadata, contract: { subject, version: versionNumber, id } satisfies ContractStamp };
-    if (version?.deprecatedAt !== undefined) {
-      this.stats.count(subject, versionNumber, 'deprecated');
+    event.metadata = { ...event.metadata, contract: { subject: owner, version: version.version, id: version.id } satisfies ContractStamp };
+    if (version.deprecatedAt !== undefined) {
+      this.stats.count(owner, version.version, 'deprecated');
       const sunset = version.sunsetAt === undefined ? '' : `; events naming it are refused from ${new Date(version.sunsetAt).toISOString()}`;
-      return { ok: true, warning: { code: 'SL_CONTRACT_DEPRECATED', message: `subject "${subject}" version ${versionNumber} is deprecated${sunset}` } };
+      return { ok: true, warning: { code: 'SL_CONTRACT_DEPRECATED', message: `subject "${owner}" version ${version.version} is deprecated${sunset}` } };
     }
-    this.stats.count(subject, versionNumber, 'valid');
+    this.stats.count(owner, version.version, 'valid');
     return { ok: true };
   }
 
-  private resolve(
-    event: SightlineEvent,
-    subject: string,
-  ): { failure: CheckFailure } | { schema?: undefined } | { schema: ParsedSchema; id: number; version: Readonly<SubjectVersion> | undefined } {
+  /** The version the event is held to, or why there is none (unknown) or its pin is malformed (failure). */
+  private resolve(event: SightlineEvent, subject: string): { failure: CheckFailure } | { version?: undefined; unknown: string } | { version: Readonly<SubjectVersion> } {
     const { schemaId, schemaVersion } = event.metadata;
     if (schemaId !== undefined) {
       if (typeof schemaId !== 'number' || !Number.isInteger(schemaId)) return { failure: invalidPin('metadata.schemaId must be an integer schema id') };
-      const schema = this.registry.parsedById(schemaId);
-      if (!schema) return { failure: { ok: false, code: 'SL_CONTRACT_UNKNOWN', message: `schema id ${schemaId} is not registered` } };
-      return { schema, id: schemaId, version: this.registry.versionOfIdInSubject(subject, schemaId) };
+      const version = this.registry.versionForId(subject, schemaId);
+      return version ? { version } : { unknown: `schema id ${schemaId} is not registered (or only under deleted versions)` };
     }
     if (schemaVersion !== undefined) {
       if (typeof schemaVersion !== 'number' || !Number.isInteger(schemaVersion) || schemaVersion < 1) {
         return { failure: invalidPin('metadata.schemaVersion must be a positive integer') };
       }
       const version = this.registry.findVersion(subject, schemaVersion);
-      if (!version) return { failure: { ok: false, code: 'SL_CONTRACT_UNKNOWN', message: `subject "${subject}" has no version ${schemaVersion}` } };
-      return { schema: this.registry.parsedById(version.id)!, id: version.id, version };
+      return version ? { version } : { unknown: `subject "${subject}" has no version ${schemaVersion}` };
     }
     const latest = this.registry.findVersion(subject, 'latest');
-    return latest ? { schema: this.registry.parsedById(latest.id)!, id: latest.id, version: latest } : {};
+    return latest
+      ? { version: latest }
+      : { unknown: `no schema is registered for subject "${subject}" (source.type); register one (sightline schema register ${subject} <file>) or set contracts.unknown: accept` };
   }
 }
 

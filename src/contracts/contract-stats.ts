@@ -3,6 +3,9 @@ import { Counter, type Registry } from 'prom-client';
 /** What happened to an event at its contract check. */
 export type ContractOutcome = 'valid' | 'deprecated' | 'invalid' | 'sunset' | 'unknown_rejected' | 'unknown_accepted';
 
+const MAX_SUBJECTS = 1000;
+export const OTHER_SUBJECTS = '(other)';
+
 /**
  * Events counted per subject, version and outcome: version drift (which producers still send
  * version 1?) and deprecation warnings are visible here and as the Prometheus counter
@@ -32,7 +35,11 @@ export class ContractStats {
   count(subject: string, version: number | null, outcome: ContractOutcome): void {
     const v = version === null ? 'none' : String(version);
     let bySubject = this.counts.get(subject);
-    if (!bySubject) this.counts.set(subject, (bySubject = new Map()));
+    if (!bySubject) {
+      // Producers choose source and type: past this many subjects, new ones share one series.
+      if (this.counts.size >= MAX_SUBJECTS && subject !== OTHER_SUBJECTS) return this.count(OTHER_SUBJECTS, version, outcome);
+      this.counts.set(subject, (bySubject = new Map()));
+    }
     let byVersion = bySubject.get(v);
     if (!byVersion) bySubject.set(v, (byVersion = new Map()));
     byVersion.set(outcome, (byVersion.get(outcome) ?? 0) + 1);

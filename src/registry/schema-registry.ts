@@ -42,6 +42,7 @@ export class SchemaRegistry {
   private readonly parsed = new Map<number, ParsedSchema>();
   /** Latest live version per subject, for the per-event lookup at ingest; cleared on every change. */
   private readonly latestCache = new Map<string, SchemaVersionRecord | null>();
+  private readonly idVersionCache = new Map<string, SchemaVersionRecord | null>();
   private queue: Promise<unknown> = Promise.resolve();
 
   private constructor(private readonly store: SchemaStore, private readonly defaultLevel: CompatibilityLevel) {}
@@ -52,7 +53,7 @@ export class SchemaRegistry {
       try {
         registry.apply(record);
       } catch (err) {
-        const where = record.kind === 'config' ? 'a compatibility record' : `subject "${record.subject}" version ${record.version}`;
+        const where = record.kind === 'config' || record.kind === 'ids' ? `a ${record.kind} record` : `subject "${record.subject}" version ${record.version}`;
         throw new SightlineError('SL_REGISTRY_STORE_FAILED', `the registry's stored ${where} does not load: ${(err as Error).message}`, { cause: err });
       }
     }
@@ -135,12 +136,25 @@ export class SchemaRegistry {
     return this.parsed.get(id);
   }
 
-  /** The subject's version holding `id` (newest first), if the id is registered under it. */
-  versionOfIdInSubject(subject: string, id: number): SubjectVersion | undefined {
-    const match = this.liveVersions(subject)
-      .filter((v) => v.id === id)
-      .pop();
-    return match && view(match);
+  /**
+   * The live version an event naming schema `id` is held to: the newest version of the event's
+   * own subject with that id, else the newest registered version of any subject with it (a
+   * Confluent serializer registers under its topic's subject). Per event, so cached; the cache is
+   * dropped on every change. The result must not be changed.
+   */
+  versionForId(subject: string, id: number): Readonly<SubjectVersion> | undefined {
+    const key = `${subject}\n${id}`;
+    let found = this.idVersionCache.get(key);
+    if (found === undefined) {
+      const own = this.liveVersions(subject).filter((v) => v.id === id).pop();
+      const anywhere = this.recordsWithId(id)
+        .filter((v) => !v.deleted)
+        .sort((a, b) => a.registeredAt - b.registeredAt || a.version - b.version)
+        .pop();
+      found = own ?? anywhere ?? null;
+      this.idVersionCache.set(key, found);
+    }
+    return found ?? undefined;
   }
 
   /** The level that applies to a subject: its own, else the global one. */
@@ -205,6 +219,7 @@ export class SchemaRegistry {
         );
       }
       const id = knownId ?? this.maxId + 1;
+      if (knownId === undefined) await this.write({ kind: 'ids', maxId: id });
       const all = [...(this.subjects.get(subject)?.values() ?? [])];
       const version = Math.max(0, ...all.map((v) => v.version)) + 1;
       if (version > MAX_VERSION) throw new SightlineError('SL_SCHEMA_VERSION_INVALID', `subject ${subject} has no versions left`);
@@ -330,7 +345,12 @@ export class SchemaRegistry {
 
   private apply(record: RegistryRecord, parsed?: ParsedSchema): void {
     if (record.kind === 'config') return this.applyConfig(record);
+    if (record.kind === 'ids') {
+      this.maxId = Math.max(this.maxId, record.maxId);
+      return;
+    }
     this.latestCache.delete(record.subject);
+    this.idVersionCache.clear();
     this.maxId = Math.max(this.maxId, record.id);
     let versions = this.subjects.get(record.subject);
     if (!versions) {

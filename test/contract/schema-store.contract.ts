@@ -31,6 +31,7 @@ export function schemaStoreContract(name: string, subject: SchemaStoreSubject): 
     it('gives back every record in the order written, after a reopen too', async () => {
       const { store, reopen, teardown } = await subject.open();
       const records: RegistryRecord[] = [
+        { kind: 'ids', maxId: 1 },
         schema(1, 1),
         { kind: 'config', subject: null, compatibility: 'FULL' },
         { ...schema(1, 1), deleted: true } as RegistryRecord,

@@ -49,9 +49,19 @@ export interface ConfigRecord {
   compatibility: CompatibilityLevel | null;
 }
 
-export type RegistryRecord = SchemaVersionRecord | SchemaTombstoneRecord | ConfigRecord;
+/**
+ * The highest global id handed out. Written before a schema record takes a new id: under
+ * compaction the tombstone that held the highest id may be replaced, and ids must never be reused.
+ */
+export interface IdCounterRecord {
+  kind: 'ids';
+  maxId: number;
+}
+
+export type RegistryRecord = SchemaVersionRecord | SchemaTombstoneRecord | ConfigRecord | IdCounterRecord;
 
 export function registryRecordKey(record: RegistryRecord): string {
+  if (record.kind === 'ids') return 'ids';
   if (record.kind === 'config') return record.subject === null ? 'config' : `config/${record.subject}`;
   return `schema/${record.subject}/${record.version}`;
 }

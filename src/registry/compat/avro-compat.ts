@@ -115,9 +115,8 @@ function checkRecord(r: Type, w: Type, path: string, out: Incompatibility[], inP
   checkName(r, w, path, out);
   const writerFields = fields(w);
   fields(r).forEach((rf, i) => {
-    const names = [rf.name, ...(rf.aliases ?? [])];
-    const matches = writerFields.filter((wf) => names.includes(wf.name));
-    const wf = matches[0];
+    // The exact name first, then the reader's aliases in order, as Avro's Java lookup does.
+    const wf = [rf.name, ...(rf.aliases ?? [])].map((n) => writerFields.find((f) => f.name === n)).find((f) => f !== undefined);
     if (wf) {
       check(rf.type, wf.type, `${path}/fields/${i}/type`, out, inProgress, labels);
     } else if (rf.defaultValue() === undefined) {

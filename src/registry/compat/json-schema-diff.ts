@@ -23,7 +23,7 @@ export const COMPATIBLE_CHANGES = new Set([
   'REQUIRED_ATTRIBUTE_WITH_DEFAULT_ADDED', 'REQUIRED_ATTRIBUTE_REMOVED',
   'DEPENDENCY_ARRAY_NARROWED', 'DEPENDENCY_ARRAY_REMOVED', 'DEPENDENCY_SCHEMA_REMOVED',
   'MAX_PROPERTIES_INCREASED', 'MAX_PROPERTIES_REMOVED', 'MIN_PROPERTIES_DECREASED', 'MIN_PROPERTIES_REMOVED',
-  'ADDITIONAL_PROPERTIES_ADDED', 'ADDITIONAL_PROPERTIES_EXTENDED',
+  'ADDITIONAL_PROPERTIES_ADDED', 'ADDITIONAL_PROPERTIES_EXTENDED', 'UNEVALUATED_PROPERTIES_ADDED', 'UNEVALUATED_PROPERTIES_EXTENDED',
   'PROPERTY_WITH_EMPTY_SCHEMA_ADDED_TO_OPEN_CONTENT_MODEL', 'OPTIONAL_PROPERTY_ADDED_TO_UNOPEN_CONTENT_MODEL',
   'REQUIRED_PROPERTY_WITH_DEFAULT_ADDED_TO_UNOPEN_CONTENT_MODEL', 'PROPERTY_REMOVED_FROM_OPEN_CONTENT_MODEL',
   'PROPERTY_WITH_FALSE_REMOVED_FROM_CLOSED_CONTENT_MODEL', 'PROPERTY_ADDED_IS_COVERED_BY_PARTIALLY_OPEN_CONTENT_MODEL',
@@ -166,6 +166,9 @@ class SchemaDiff {
     compareLimit(original, update, 'maxProperties', 'MAX_PROPERTIES', 'max', path, out);
     compareLimit(original, update, 'minProperties', 'MIN_PROPERTIES', 'min', path, out);
     this.compareAdditional(original.additionalProperties as Schema | undefined, update.additionalProperties as Schema | undefined, 'ADDITIONAL_PROPERTIES', `${path}/additionalProperties`, out);
+    this.compareAdditional(original.unevaluatedProperties as Schema | undefined, update.unevaluatedProperties as Schema | undefined, 'UNEVALUATED_PROPERTIES', `${path}/unevaluatedProperties`, out);
+    this.comparePatternProperties(original, update, path, out);
+    this.compareDependencies(original, update, path, out);
     const oProps = objectOf(original.properties);
     const uProps = objectOf(update.properties);
     const oRequired = new Set(arrayOf(original.required));
@@ -185,6 +188,48 @@ class SchemaDiff {
       } else if (after !== undefined) {
         this.propertyAdded(key, after, original, uRequired.has(key), p, out);
       }
+    }
+  }
+
+  /**
+   * patternProperties by pattern: a pattern in both is compared; one added or removed is compared
+   * with what the other side allowed for such names (its additionalProperties).
+   */
+  private comparePatternProperties(original: Record<string, unknown>, update: Record<string, unknown>, path: string, out: Difference[]): void {
+    const before = objectOf(original.patternProperties);
+    const after = objectOf(update.patternProperties);
+    const allowance = (schema: Record<string, unknown>): Schema => (schema.additionalProperties as Schema | undefined) ?? true;
+    for (const pattern of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      const p = `${path}/patternProperties/${escape(pattern)}`;
+      const o = before[pattern];
+      const u = after[pattern];
+      if (o !== undefined && u !== undefined) this.compare(o, u, p, out);
+      else if (u !== undefined) this.compare(allowance(original), u, p, out);
+      else if (o !== undefined) this.compare(o, allowance(update), p, out);
+    }
+  }
+
+  /** dependencies (both forms), dependentRequired and dependentSchemas, per property. */
+  private compareDependencies(original: Record<string, unknown>, update: Record<string, unknown>, path: string, out: Difference[]): void {
+    const collect = (schema: Record<string, unknown>) => ({ ...objectOf(schema.dependencies), ...objectOf(schema.dependentRequired), ...objectOf(schema.dependentSchemas) }) as Record<string, unknown>;
+    const before = collect(original);
+    const after = collect(update);
+    for (const key of new Set([...Object.keys(before), ...Object.keys(after)])) {
+      const p = `${path}/dependencies/${escape(key)}`;
+      const o = before[key];
+      const u = after[key];
+      if (Array.isArray(o) || Array.isArray(u)) {
+        const values = { original: o, update: u };
+        if (!Array.isArray(o)) out.push({ type: 'DEPENDENCY_ARRAY_ADDED', path: p, ...values });
+        else if (!Array.isArray(u)) out.push({ type: 'DEPENDENCY_ARRAY_REMOVED', path: p, ...values });
+        else {
+          const grew = o.every((x) => u.includes(x));
+          const shrank = u.every((x) => o.includes(x));
+          if (!(grew && shrank)) out.push({ type: grew ? 'DEPENDENCY_ARRAY_EXTENDED' : shrank ? 'DEPENDENCY_ARRAY_NARROWED' : 'DEPENDENCY_ARRAY_CHANGED', path: p, ...values });
+        }
+      } else if (o === undefined) out.push({ type: 'DEPENDENCY_SCHEMA_ADDED', path: p, update: u });
+      else if (u === undefined) out.push({ type: 'DEPENDENCY_SCHEMA_REMOVED', path: p, original: o });
+      else this.compare(o as Schema, u as Schema, p, out);
     }
   }
 
@@ -291,7 +336,15 @@ class SchemaDiff {
     };
     let matched = 0;
     for (let i = 0; i < o.subschemas.length; i++) if (augment(i, new Array<boolean>(u.subschemas.length).fill(false))) matched++;
-    if (matched < Math.min(o.subschemas.length, u.subschemas.length)) return void out.push({ type: 'COMBINED_TYPE_SUBSCHEMAS_CHANGED', path });
+    if (matched < Math.min(o.subschemas.length, u.subschemas.length)) {
+      out.push({ type: 'COMBINED_TYPE_SUBSCHEMAS_CHANGED', path });
+      // To explain it: what changed between unmatched branches that stand at the same place.
+      const matchedOriginals = new Set(matchOfUpdate.filter((i) => i >= 0));
+      for (let i = 0; i < Math.min(o.subschemas.length, u.subschemas.length); i++) {
+        if (!matchedOriginals.has(i) && matchOfUpdate[i] === -1) out.push(...pairs[i]![i]!.diffs.filter((d) => !COMPATIBLE_CHANGES.has(d.type)));
+      }
+      return;
+    }
     matchOfUpdate.forEach((i, j) => {
       if (i >= 0) out.push(...pairs[i]![j]!.diffs);
     });
@@ -308,15 +361,43 @@ interface Combined {
   subschemas: Schema[];
 }
 
-const OBJECT_KEYWORDS = ['properties', 'additionalProperties', 'patternProperties', 'required', 'minProperties', 'maxProperties', 'dependencies'];
+const OBJECT_KEYWORDS = [
+  'properties',
+  'additionalProperties',
+  'unevaluatedProperties',
+  'patternProperties',
+  'propertyNames',
+  'required',
+  'minProperties',
+  'maxProperties',
+  'dependencies',
+  'dependentRequired',
+  'dependentSchemas',
+];
 const ARRAY_KEYWORDS = ['items', 'prefixItems', 'additionalItems', 'minItems', 'maxItems', 'uniqueItems'];
 const STRING_KEYWORDS = ['minLength', 'maxLength', 'pattern'];
 const NUMBER_KEYWORDS = ['minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum', 'multipleOf'];
 const ANNOTATIONS = new Set(['$schema', '$id', 'id', 'title', 'description', 'default', 'examples', '$comment', 'definitions', '$defs']);
 
+const COMBINATORS = ['anyOf', 'oneOf', 'allOf', 'not'] as const;
+
 function classify(schema: Schema): Classified {
   if (schema === true) return { kind: 'empty' };
   if (schema === false) return { kind: 'false' };
+  // Keywords beside a combinator constrain too: such a schema is the conjunction of its parts
+  // (as Confluent's parser builds it), so nothing next to an anyOf/oneOf/allOf/not goes unchecked.
+  const present = COMBINATORS.filter((c) => schema[c] !== undefined);
+  const rest: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) if (!(COMBINATORS as readonly string[]).includes(k) && !ANNOTATIONS.has(k)) rest[k] = v;
+  const hasRest = Object.keys(rest).length > 0;
+  if (present.length > 1 || (present.length === 1 && hasRest)) {
+    const parts: Schema[] = hasRest ? [rest] : [];
+    for (const c of present) {
+      if (c === 'allOf' && Array.isArray(schema.allOf)) parts.push(...(schema.allOf as Schema[]));
+      else parts.push({ [c]: schema[c] });
+    }
+    return { kind: 'combined', criterion: 'allOf', subschemas: dedupe(parts) };
+  }
   for (const criterion of ['anyOf', 'oneOf', 'allOf'] as const) {
     if (Array.isArray(schema[criterion])) return { kind: 'combined', criterion, subschemas: dedupe(schema[criterion] as Schema[]) };
   }
@@ -383,7 +464,8 @@ function contentModel(schema: Record<string, unknown>, key: string): ContentMode
       // an invalid pattern never matches
     }
   }
-  const additional = schema.additionalProperties as Schema | undefined;
+  // unevaluatedProperties (2019-09 and later) decides when additionalProperties is absent.
+  const additional = (schema.additionalProperties ?? schema.unevaluatedProperties) as Schema | undefined;
   if (additional === false) return { kind: 'closed' };
   if (additional !== undefined && additional !== true && !isEmptySchema(additional)) return { kind: 'partial', schema: additional };
   if (Object.keys(patterns).length > 0) return { kind: 'partial', schema: true };

@@ -55,7 +55,7 @@ export class LogSchemaStore implements SchemaStore {
 function decode(value: Buffer, offset: number): RegistryRecord {
   try {
     const record = JSON.parse(value.toString('utf8')) as RegistryRecord;
-    if (record.kind === 'schema' || record.kind === 'schema-tombstone' || record.kind === 'config') return record;
+    if (record.kind === 'schema' || record.kind === 'schema-tombstone' || record.kind === 'config' || record.kind === 'ids') return record;
   } catch {
     // reported below
   }

@@ -12,7 +12,12 @@ import type { ParsedSchema, PayloadViolation } from './schema-type.js';
 export class AvroSchema implements ParsedSchema {
   readonly type = 'AVRO' as const;
 
-  private constructor(readonly avroType: avro.Type, readonly canonical: string) {}
+  private constructor(
+    readonly avroType: avro.Type,
+    readonly canonical: string,
+    /** The same schema with bytes and fixed read as strings: what a JSON payload can carry. */
+    private readonly jsonType: avro.Type,
+  ) {}
 
   static parse(text: string): AvroSchema {
     let json: unknown;
@@ -27,7 +32,8 @@ export class AvroSchema implements ParsedSchema {
     } catch (err) {
       throw invalid(`Invalid schema ${text} of type AVRO, details: ${(err as Error).message}`);
     }
-    return new AvroSchema(type, JSON.stringify(type.schema({ exportAttrs: true })));
+    const exported = type.schema({ exportAttrs: true });
+    return new AvroSchema(type, JSON.stringify(exported), avro.Type.forSchema(bytesAsStrings(exported, new Set()) as avro.Schema, { wrapUnions: 'auto' }));
   }
 
   readProblems(writer: ParsedSchema, labels: RoleLabels): Incompatibility[] {
@@ -37,9 +43,14 @@ export class AvroSchema implements ParsedSchema {
 
   validate(payload: unknown): PayloadViolation | undefined {
     let violation: PayloadViolation | undefined;
-    const ok = this.avroType.isValid(payload, {
+    const ok = this.jsonType.isValid(payload, {
+      // A field the schema does not declare would be stored and served, unvalidated.
+      noUndeclaredFields: true,
       errorHook: (path, value, type) => {
-        violation ??= { path: `/${path.join('/')}`, message: `${describeValue(value)} is not a valid ${type.typeName}` };
+        violation ??= {
+          path: `/${path.join('/')}`,
+          message: type.typeName === 'record' && value !== null && typeof value === 'object' ? `has fields the schema does not declare` : `${describeValue(value)} is not a valid ${type.typeName}`,
+        };
       },
     });
     return ok ? undefined : (violation ?? { path: '/', message: 'the payload does not match the schema' });
@@ -48,6 +59,31 @@ export class AvroSchema implements ParsedSchema {
   decode(body: Buffer): unknown {
     return toJsonValue(this.avroType.fromBuffer(body));
   }
+}
+
+/**
+ * A schema (as avsc exports it: full names, each named type defined once then referenced) with
+ * every bytes and fixed type, and every reference to a fixed, replaced by string: in JSON, Avro
+ * writes bytes as a string of one character per byte.
+ */
+function bytesAsStrings(schema: unknown, fixedNames: Set<string>): unknown {
+  if (typeof schema === 'string') return schema === 'bytes' || fixedNames.has(schema) ? 'string' : schema;
+  if (Array.isArray(schema)) return schema.map((s) => bytesAsStrings(s, fixedNames));
+  if (schema === null || typeof schema !== 'object') return schema;
+  const s = schema as Record<string, unknown>;
+  if (s.type === 'bytes') return 'string';
+  if (s.type === 'fixed') {
+    fixedNames.add(String(s.name));
+    return 'string';
+  }
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) {
+    if (k === 'default') out[k] = v;
+    else if (k === 'fields' && Array.isArray(v)) out[k] = v.map((f: Record<string, unknown>) => ({ ...f, type: bytesAsStrings(f.type, fixedNames) }));
+    else if (k === 'type' || k === 'items' || k === 'values') out[k] = bytesAsStrings(v, fixedNames);
+    else out[k] = v;
+  }
+  return out;
 }
 
 function describeValue(value: unknown): string {

@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { Ajv, type ValidateFunction } from 'ajv';
 import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
@@ -8,26 +9,45 @@ import { jsonSchemaReadProblems } from '../compat/json-schema-diff.js';
 import { differentType } from './avro-schema.js';
 import type { ParsedSchema, PayloadViolation } from './schema-type.js';
 
+const DRAFT_06 = createRequire(import.meta.url)('ajv/dist/refs/json-schema-draft-06.json') as object;
+
 // ajv-formats is CommonJS with a default export.
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
 
 type Draft = 'draft-07' | '2019-09' | '2020-12';
 
 /**
- * One compiler per draft, made once. `addUsedSchema: false` keeps compiled schemas out of the
- * instance, so two versions of one contract may carry the same `$id`. Not strict: keywords Ajv
- * does not know (vendor annotations) are allowed, as Confluent allows them.
+ * One compiler per draft, replaced after COMPILES_PER_COMPILER schemas: an Ajv instance keeps
+ * the code it generated for every schema it compiled, so one that parses candidates all day
+ * (lookups, compatibility checks, `sightline schema check`) would grow without bound, and making
+ * one costs about 10 ms, too much per parse. A retired instance is freed once no schema compiled
+ * by it is in use. Not strict: keywords Ajv does not know (vendor annotations) are allowed, as
+ * Confluent allows them.
  */
-const compilers = new Map<Draft, Ajv>();
+const COMPILES_PER_COMPILER = 100;
+const compilers = new Map<Draft, { ajv: Ajv; compiles: number }>();
+
 function compiler(draft: Draft): Ajv {
-  let ajv = compilers.get(draft);
-  if (!ajv) {
-    const options = { strict: false, addUsedSchema: false, allErrors: false, validateFormats: true };
-    ajv = draft === '2020-12' ? new Ajv2020(options) : draft === '2019-09' ? new Ajv2019(options) : new Ajv(options);
+  let current = compilers.get(draft);
+  if (!current || current.compiles >= COMPILES_PER_COMPILER) {
+    const options = { strict: false, allErrors: false, validateFormats: true };
+    const ajv = draft === '2020-12' ? new Ajv2020(options) : draft === '2019-09' ? new Ajv2019(options) : new Ajv(options);
+    if (draft === 'draft-07') ajv.addMetaSchema(DRAFT_06);
     addFormats(ajv);
-    compilers.set(draft, ajv);
+    current = { ajv, compiles: 0 };
+    compilers.set(draft, current);
   }
-  return ajv;
+  current.compiles++;
+  return current.ajv;
+}
+
+/** Compiles, then drops the schema from the instance so that another version may reuse its `$id`. */
+function compileOnce(ajv: Ajv, document: object): ValidateFunction {
+  try {
+    return ajv.compile(document);
+  } finally {
+    ajv.removeSchema(document);
+  }
 }
 
 function draftOf(schema: unknown): Draft {
@@ -58,7 +78,7 @@ export class JsonSchema implements ParsedSchema {
     }
     let check: ValidateFunction;
     try {
-      check = compiler(draftOf(document)).compile(document as object);
+      check = compileOnce(compiler(draftOf(document)), document as object);
     } catch (err) {
       if (err instanceof SightlineError) throw err;
       throw invalid(`Invalid schema ${text} of type JSON, details: ${(err as Error).message}`);

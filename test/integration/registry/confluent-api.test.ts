@@ -93,6 +93,10 @@ describe('Confluent Schema Registry API over HTTP', () => {
     await expectError(call('POST', '/subjects/bad/versions', {}), 422, 42201);
     await expectError(call('POST', '/subjects/bad/versions', '{"schema": '), 400, 400);
     await expectError(call('POST', '/subjects/bad/versions', '[1,2]'), 400, 400);
+    await expectError(call('POST', '/subjects/bad/versions', '{"schema": ', 'application/json'), 400, 400);
+    await expectError(call('PUT', '/config', '{', 'application/json'), 400, 400);
+    const ours = await call('PUT', '/v1/contracts/clicks/versions/1/deprecation', '{', 'application/json');
+    assert.deepEqual([ours.status, ours.body.code], [400, 'SL_API_BAD_REQUEST']);
     await expectError(call('GET', '/subjects/clicks/versions/0'), 422, 42202);
     await expectError(call('GET', '/subjects/clicks/versions/one'), 422, 42202);
     await expectError(call('PUT', '/config', { compatibility: 'SIDEWAYS' }), 422, 42203);

@@ -231,3 +231,67 @@ describe('explanations name the field, the rule, and the old and new values', ()
     assert.equal(mismatch!.description, "The type (path '/fields/0/type') of a field in the new schema does not match with the old schema");
   });
 });
+
+describe('keywords that change what a JSON Schema accepts, wherever they stand', () => {
+  const verdict = (oldDoc: unknown, newDoc: unknown, level: CompatibilityLevel) =>
+    checkCompatibility(JsonSchema.parse(JSON.stringify(newDoc)), [{ version: 1, schema: JsonSchema.parse(JSON.stringify(oldDoc)) }], level);
+
+  it('compares properties and limits that stand beside allOf, oneOf and not', () => {
+    const withAllOf = (t: string) => ({ type: 'object', properties: { a: { type: t } }, allOf: [{ required: ['a'] }] });
+    assert.equal(verdict(withAllOf('string'), withAllOf('integer'), 'FULL').compatible, false);
+    const closedOneOf = (props: Record<string, unknown>) => ({ type: 'object', properties: props, additionalProperties: false, oneOf: [{ required: ['a'] }] });
+    assert.equal(verdict(closedOneOf({ a: { type: 'string' }, b: { type: 'string' } }), closedOneOf({ a: { type: 'string' } }), 'FULL').compatible, false);
+    const withNot = (max: number) => ({ type: 'string', maxLength: max, not: { const: 'x' } });
+    const r = verdict(withNot(10), withNot(5), 'BACKWARD');
+    assert.equal(r.compatible, false);
+    assert.ok(r.problems.some((p) => p.errorType === 'MAX_LENGTH_DECREASED' && p.additionalInfo === 'old: 10, new: 5'), JSON.stringify(r.problems));
+    assert.equal(verdict(withNot(10), withNot(10), 'FULL').compatible, true, 'the same schema stays compatible');
+  });
+
+  it('treats unevaluatedProperties: false as a closed content model', () => {
+    const closed = (props: Record<string, unknown>) => ({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object', properties: props, unevaluatedProperties: false });
+    const ab = closed({ a: { type: 'string' }, b: { type: 'string' } });
+    const a = closed({ a: { type: 'string' } });
+    assert.equal(verdict(ab, a, 'BACKWARD').problems[0]?.errorType, 'PROPERTY_REMOVED_FROM_CLOSED_CONTENT_MODEL');
+    assert.equal(verdict(a, ab, 'BACKWARD').compatible, true, 'an optional property added to a closed model');
+  });
+
+  it('checks dependencies and patternProperties', () => {
+    const base = { type: 'object', properties: { card: { type: 'string' }, billing: { type: 'string' } } };
+    assert.equal(verdict(base, { ...base, dependentRequired: { card: ['billing'] } }, 'BACKWARD').problems[0]?.errorType, 'DEPENDENCY_ARRAY_ADDED');
+    assert.equal(verdict({ ...base, dependentRequired: { card: ['billing'] } }, base, 'BACKWARD').compatible, true);
+    assert.equal(verdict(base, { ...base, dependencies: { card: { required: ['billing'] } } }, 'BACKWARD').problems[0]?.errorType, 'DEPENDENCY_SCHEMA_ADDED');
+    const patterned = (t: string) => ({ type: 'object', patternProperties: { '^x-': { type: t } }, additionalProperties: false });
+    assert.equal(verdict(patterned('string'), patterned('number'), 'BACKWARD').problems[0]?.errorType, 'TYPE_CHANGED');
+    assert.equal(verdict({ type: 'object', additionalProperties: false }, patterned('string'), 'BACKWARD').compatible, true, 'a pattern opens a closed model');
+    assert.equal(verdict({ type: 'object' }, patterned('string'), 'BACKWARD').compatible, false, 'a pattern narrows an open model');
+  });
+
+  it('parses recursive schemas ($ref "#"), draft-06, and two versions sharing an $id', () => {
+    const tree = JsonSchema.parse(JSON.stringify({ type: 'object', properties: { child: { $ref: '#' } } }));
+    assert.equal(tree.validate({ child: { child: {} } }), undefined);
+    assert.equal(tree.validate({ child: 1 })?.path, '/child');
+    assert.equal(JsonSchema.parse(JSON.stringify({ $schema: 'http://json-schema.org/draft-06/schema#', type: 'string' })).validate(1)?.message, 'must be string');
+    const v1 = JsonSchema.parse(JSON.stringify({ $id: 'https://example.com/pv', type: 'string' }));
+    const v2 = JsonSchema.parse(JSON.stringify({ $id: 'https://example.com/pv', type: 'number' }));
+    assert.ok(v1.validate(1) && !v2.validate(1));
+  });
+});
+
+describe('Avro payloads carried as JSON', () => {
+  const schema = AvroSchema.parse(
+    rec([f('email', 'string'), f('avatar', 'bytes'), f('hash', { type: 'fixed', name: 'Hash', size: 2 }), f('again', ['null', 'Hash'], { default: null })]),
+  );
+
+  it('takes bytes and fixed as strings of one character per byte, in JSON and decoded from the wire', () => {
+    assert.equal(schema.validate({ email: 'a', avatar: '\u0001\u00ff', hash: 'ab', again: null }), undefined);
+    const wire = schema.avroType.toBuffer({ email: 'a', avatar: Buffer.from([1, 255]), hash: Buffer.from('ab'), again: Buffer.from('cd') });
+    const decoded = schema.decode(wire);
+    assert.deepEqual(decoded, { email: 'a', avatar: '\u0001\u00ff', hash: 'ab', again: 'cd' });
+    assert.equal(schema.validate(decoded), undefined);
+  });
+
+  it('refuses fields the schema does not declare, which would be stored unvalidated', () => {
+    assert.equal(schema.validate({ email: 'a', avatar: '', hash: 'ab', again: null, extra: 1 })?.message, 'has fields the schema does not declare');
+  });
+});

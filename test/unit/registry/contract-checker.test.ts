@@ -43,6 +43,32 @@ describe('contract checker', () => {
     assert.equal((checker.check(event('click', {}, { schemaId: id }), 0) as { code: string }).code, 'SL_CONTRACT_VIOLATION');
     const ok = event('other', { x: 1 }, { schemaId: id });
     assert.deepEqual(checker.check(ok, 0), { ok: true });
-    assert.deepEqual(ok.metadata.contract, { subject: 'web.other', version: null, id }, 'an id from another subject carries no version of this one');
+    assert.deepEqual(ok.metadata.contract, { subject: 'web.click', version: 1, id }, 'an id registered under another subject is that subject’s contract');
+  });
+
+  it('holds an id from another subject to that subject’s deprecation and sunset', async () => {
+    const registry = await SchemaRegistry.open(memoryStore());
+    const { id } = await registry.register('orders-value', { schemaType: 'JSON', schema: '{"type":"object"}' });
+    const stats = new ContractStats(new Registry());
+    const checker = new ContractChecker(registry, 'reject', stats);
+    await registry.deprecate('orders-value', 1, { sunsetAt: Date.UTC(2001, 0, 1) });
+    const refused = checker.check(event('order', {}, { schemaId: id }), Date.now());
+    assert.equal((refused as { code: string }).code, 'SL_CONTRACT_SUNSET');
+    assert.deepEqual(stats.forSubject('orders-value'), { 1: { sunset: 1 } });
+  });
+
+  it('drops a contract stamp the producer sent: only ingest says which contract an event passed', async () => {
+    const registry = await SchemaRegistry.open(memoryStore());
+    const checker = new ContractChecker(registry, 'accept', new ContractStats(new Registry()));
+    const forged = event('click', {}, { contract: { subject: 'web.click', version: 3, id: 9 }, other: 1 });
+    assert.deepEqual(checker.check(forged, 0), { ok: true });
+    assert.deepEqual(forged.metadata, { other: 1 });
+  });
+
+  it('shares one series among subjects past the cap, so producers cannot grow the metrics without bound', () => {
+    const stats = new ContractStats(new Registry());
+    for (let i = 0; i < 1005; i++) stats.count(`s${i}.t`, null, 'unknown_rejected');
+    assert.equal(stats.subjects().length, 1001);
+    assert.deepEqual(stats.forSubject('(other)'), { none: { unknown_rejected: 5 } });
   });
 });

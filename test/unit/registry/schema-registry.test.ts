@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { SightlineError } from '../../../src/core/errors.js';
-import type { RegistryRecord } from '../../../src/core/ports/schema-store.js';
+import { type RegistryRecord, registryRecordKey } from '../../../src/core/ports/schema-store.js';
 import { EmbeddedLog } from '../../../src/log/embedded/embedded-log.js';
 import { SchemaRegistry } from '../../../src/registry/schema-registry.js';
 import { LogSchemaStore } from '../../../src/registry/store/log-schema-store.js';
@@ -171,5 +171,29 @@ describe('schema registry, store failures', () => {
       assert.match(err.message, /stored subject "s" version 1 does not load/);
       return true;
     });
+  });
+});
+
+describe('schema registry on a compacted store', () => {
+  it('never reuses an id, even when compaction drops the tombstone that held the highest one', async () => {
+    // Keeps the latest record per key, as a compacted Kafka topic eventually does.
+    const latest = new Map<string, RegistryRecord>();
+    const store = {
+      readAll: async () => [...latest.values()],
+      append: async (r: RegistryRecord) => {
+        latest.delete(registryRecordKey(r));
+        latest.set(registryRecordKey(r), r);
+      },
+      close: async () => undefined,
+    };
+    const schema = (name: string) => ({ schema: JSON.stringify({ type: 'record', name, fields: [] }) });
+    let registry = await SchemaRegistry.open(store);
+    await registry.register('a', schema('X'));
+    assert.equal((await registry.register('b', schema('Y'))).id, 2);
+    await registry.deleteSubject('b', false);
+    await registry.deleteSubject('b', true);
+    assert.equal((await registry.register('b', schema('X'))).id, 1, 'the same schema keeps its id');
+    registry = await SchemaRegistry.open(store);
+    assert.equal((await registry.register('c', schema('Z'))).id, 3);
   });
 });

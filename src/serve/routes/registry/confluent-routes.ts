@@ -23,7 +23,12 @@ export async function confluentRegistryRoutes(app: FastifyInstance, opts: Conflu
   const { registry } = opts;
   app.setErrorHandler(confluentErrorHandler);
   // Confluent takes JSON under its own media types, and as octet-stream or with none at all.
-  app.addContentTypeParser(['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/octet-stream'], { parseAs: 'string' }, parseJsonBody);
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(
+    ['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/json', 'application/octet-stream'],
+    { parseAs: 'string' },
+    parseJsonBody,
+  );
   app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
   app.addHook('onSend', async (_request, reply, payload) => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('application/json') || reply.getHeader('content-type') === undefined) {
