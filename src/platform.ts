@@ -2,11 +2,11 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { Registry as MetricsRegistry } from 'prom-client';
 import type { SightlineConfig } from './config/config.js';
 import { ContractChecker } from './contracts/contract-checker.js';
 import { ContractStats } from './contracts/contract-stats.js';
 import { SightlineError } from './core/errors.js';
+import { totalsByDataset } from './core/ports/cold-store.js';
 import type { ReferenceData } from './core/ports/reference-data.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { EmbeddedLog } from './log/embedded/embedded-log.js';
@@ -14,6 +14,11 @@ import type { PipelineSpec } from './process/batch-plan.js';
 import { Processor } from './process/processor.js';
 import { WorkerPlanner } from './process/worker-planner.js';
 import { FileReferenceData } from './process/reference/file-reference-data.js';
+import { InstrumentedHotStore } from './observe/instrumented-hot-store.js';
+import { InstrumentedLog } from './observe/instrumented-log.js';
+import { Metrics } from './observe/metrics.js';
+import { registerPlatformMetrics } from './observe/platform-metrics.js';
+import { SourceTypeCounter } from './observe/source-type-counter.js';
 import { SchemaRegistry } from './registry/schema-registry.js';
 import { LogSchemaStore } from './registry/store/log-schema-store.js';
 import { buildServer } from './serve/server.js';
@@ -50,8 +55,11 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
   await log.ensureTopic(EVENTS_TOPIC, { partitions: config.log.partitions });
   const registry = await SchemaRegistry.open(await LogSchemaStore.open(log), { defaultCompatibility: config.contracts.defaultCompatibility });
   await registerConfiguredContracts(registry, config, logger);
-  const metrics = new MetricsRegistry();
-  const contractStats = new ContractStats(metrics);
+  const metrics = new Metrics();
+  const contractStats = new ContractStats(metrics.registry);
+  // The ingest and processing paths see the log and the hot store through their metrics.
+  const observedLog = new InstrumentedLog(log, metrics.component('log'));
+  const observedHot = new InstrumentedHotStore(hot, metrics.component('hot_store'));
   const cold = await LocalColdStore.open(join(config.dataDir, 'cold'));
 
   let reference: ReferenceData | undefined;
@@ -63,7 +71,14 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     });
   }
 
-  const archiver = new Archiver({ hot, cold, rollRows: config.cold.rollRows, rollIntervalMs: config.cold.rollIntervalMs, logger: logger.child({ component: 'cold' }) });
+  const archiver = new Archiver({
+    hot,
+    cold,
+    rollRows: config.cold.rollRows,
+    rollIntervalMs: config.cold.rollIntervalMs,
+    logger: logger.child({ component: 'cold' }),
+    metrics: metrics.component('cold_store'),
+  });
   await archiver.start();
   const spec: PipelineSpec = {
     name: MAIN_PIPELINE,
@@ -75,9 +90,9 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     ...(Object.keys(config.contracts.acceptedVersions).length > 0 && { acceptedVersions: config.contracts.acceptedVersions }),
   };
   const processor = new Processor({
-    log,
+    log: observedLog,
     topic: EVENTS_TOPIC,
-    hot,
+    hot: observedHot,
     spec,
     ...(reference && { reference }),
     ...(config.process.plannerThread && {
@@ -89,11 +104,13 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     batchSize: config.process.batchSize,
     logger: logger.child({ component: 'process' }),
     onCommitted: (plan) => archiver.noteCommitted(plan.rows.count),
+    metrics: metrics.component('process'),
   });
   await processor.start();
+  registerPlatformMetrics(metrics.registry, { log, topic: EVENTS_TOPIC, processor, hot, cold, coldRowsWritten: () => ({ ...archiver.rowsWritten }) });
 
   const ingest = new IngestService({
-    log,
+    log: observedLog,
     topic: EVENTS_TOPIC,
     limits: {
       maxEventBytes: config.ingest.maxEventBytes,
@@ -107,6 +124,8 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     retryAfterSeconds: config.ingest.retryAfterSeconds,
     backlog: () => processor.totalBacklog(),
     contracts: new ContractChecker(registry, config.contracts.unknown, contractStats),
+    metrics: metrics.component('ingest'),
+    sourceTypes: new SourceTypeCounter(metrics.registry),
   });
 
   const status = async (): Promise<Record<string, unknown>> => {
@@ -115,14 +134,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     const logStats = log.stats();
     const starts = log.startOffsets(EVENTS_TOPIC);
     const coldFiles = await cold.list('');
-    const datasets = new Map<string, { files: number; bytes: number }>();
-    for (const f of coldFiles) {
-      const dataset = f.key.split('/')[0]!;
-      const d = datasets.get(dataset) ?? { files: 0, bytes: 0 };
-      d.files++;
-      d.bytes += f.bytes;
-      datasets.set(dataset, d);
-    }
+    const datasets = totalsByDataset(coldFiles);
     return {
       version: VERSION,
       data_dir: config.dataDir,
@@ -178,7 +190,9 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
   }, RETENTION_CHECK_MS);
   retentionTimer.unref();
 
-  const app: FastifyInstance = await buildServer({ config, logger, ingest, hot, status, ready, version: VERSION, registry, contractStats, metrics });
+  const app: FastifyInstance = await buildServer({ config, logger, ingest, hot, status, ready, version: VERSION, registry, contractStats, metrics,
+    storeGeneration: () => processor.counters.batches,
+  });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
 
   let stopping: Promise<void> | undefined;

@@ -50,6 +50,7 @@ export const ERROR_CODES = {
   // stores and processing
   SL_STORE_WRITE_FAILED: { status: 503, retryable: true, summary: 'A store write failed; the batch was rolled back and will be retried.' },
   SL_STORE_QUERY_FAILED: { status: 500, retryable: true, summary: 'A store query failed.' },
+  SL_COLD_EXPORT_FAILED: { status: 503, retryable: true, summary: 'A Parquet export failed; the rows stay in the hot store and the export is retried.' },
   SL_REFERENCE_DATA_INVALID: { status: 500, retryable: false, summary: 'The reference data file could not be read or parsed.' },
   // API and config
   SL_API_BAD_REQUEST: { status: 400, retryable: false, summary: 'A query parameter or path parameter is invalid.' },

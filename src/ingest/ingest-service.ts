@@ -3,6 +3,8 @@ import { checkEnvelope, type EventLimits, serializeEvent } from '../core/event-c
 import type { ErrorCode } from '../core/errors.js';
 import { SightlineError } from '../core/errors.js';
 import type { Log, LogRecordInput } from '../core/ports/log.js';
+import type { ComponentMetrics } from '../observe/metrics.js';
+import type { SourceTypeCounter } from '../observe/source-type-counter.js';
 import type { BatchItem } from './parse-body.js';
 
 export interface IngestResult {
@@ -32,6 +34,9 @@ export interface IngestServiceOptions {
   backlog: () => number;
   /** Data contracts; without it events are checked against the envelope only. */
   contracts?: ContractChecker;
+  metrics?: ComponentMetrics;
+  /** Accepted events per source and type, for throughput by source. */
+  sourceTypes?: SourceTypeCounter;
 }
 
 /**
@@ -87,6 +92,7 @@ export class IngestService {
     const rejected: IngestResult['rejected'] = [];
     const records: LogRecordInput[] = [];
     const warnings: NonNullable<IngestResult['warnings']> = [];
+    const accepted: Array<{ source: string; type: string }> = [];
     const { contracts, limits } = this.options;
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
@@ -115,6 +121,7 @@ export class IngestService {
         continue;
       }
       if (contract?.warning) warnings.push({ index, ...contract.warning });
+      accepted.push(checked.event);
       const traceparent = typeof checked.event.metadata.traceparent === 'string' ? checked.event.metadata.traceparent : headers.traceparent;
       records.push({
         key: checked.event.id,
@@ -123,9 +130,20 @@ export class IngestService {
         ...(traceparent ? { headers: { traceparent } } : {}),
       });
     }
+    const { metrics, sourceTypes } = this.options;
+    metrics?.received(items.length, bytes);
     if (records.length > 0) await this.options.log.append(this.options.topic, records);
     this.counters.accepted += records.length;
     this.counters.rejected += rejected.length;
+    if (metrics) {
+      let storedBytes = 0;
+      for (const r of records) storedBytes += r.value.length;
+      metrics.sent(records.length, storedBytes);
+      const byCode = new Map<string, number>();
+      for (const r of rejected) byCode.set(r.code, (byCode.get(r.code) ?? 0) + 1);
+      for (const [code, n] of byCode) metrics.discarded(code, n);
+    }
+    sourceTypes?.countBatch(accepted);
     return { accepted: records.length, rejected, ...(warnings.length > 0 && { warnings }) };
   }
 

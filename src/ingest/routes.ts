@@ -7,7 +7,8 @@ declare module 'fastify' {
   }
 }
 import { SightlineError } from '../core/errors.js';
-import { ERROR_BODY_SCHEMA } from '../serve/errors.js';
+import type { ComponentMetrics } from '../observe/metrics.js';
+import { ERROR_BODY_SCHEMA, toSightlineError } from '../serve/errors.js';
 import type { IngestService } from './ingest-service.js';
 import { type BodyFormat, parseBody } from './parse-body.js';
 
@@ -15,6 +16,7 @@ export interface IngestRoutesOptions {
   service: IngestService;
   maxBodyBytes: number;
   maxEventsPerBatch: number;
+  metrics?: ComponentMetrics;
 }
 
 const FORMATS: Record<string, BodyFormat> = {
@@ -65,6 +67,10 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
   };
   app.addHook('onResponse', release);
   app.addHook('onRequestAbort', release);
+  // Whole requests refused (429, 413, 415, 400), by code; refused events are counted as discards.
+  app.addHook('onError', async (_request, _reply, err) => {
+    opts.metrics?.error(toSightlineError(err).code);
+  });
 
   // Decompress before the body limit is counted, so the limit bounds what we hold in memory.
   app.addHook('preParsing', async (request, _reply, payload) => {
@@ -96,13 +102,16 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
         response: { 200: INGEST_RESULT_SCHEMA, 400: ERROR_BODY_SCHEMA, 413: ERROR_BODY_SCHEMA, 415: ERROR_BODY_SCHEMA, 429: ERROR_BODY_SCHEMA, 503: ERROR_BODY_SCHEMA },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body as Buffer;
       const mime = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
       const format = FORMATS[mime] ?? 'json';
       const items = parseBody(body, format, opts.maxEventsPerBatch);
       const traceparent = request.headers.traceparent;
-      return service.ingest(items, body.length, typeof traceparent === 'string' ? { traceparent } : {});
+      const result = await service.ingest(items, body.length, typeof traceparent === 'string' ? { traceparent } : {});
+      // From the first byte of the request to every accepted event durable in the log.
+      opts.metrics?.observe('receipt_to_durable', reply.elapsedTime / 1000);
+      return result;
     },
   );
 }

@@ -4,6 +4,7 @@ import type { HotStore } from '../core/ports/hot-store.js';
 import type { Log, LogConsumer, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { PipelineSpec } from './batch-plan.js';
+import type { ComponentMetrics } from '../observe/metrics.js';
 import { InlinePlanner, type PlannedBatch, type Planner } from './planner.js';
 
 export interface ProcessorOptions {
@@ -17,6 +18,7 @@ export interface ProcessorOptions {
   /** Where batches are planned; the processor owns it. Default: on this thread. */
   planner?: Planner;
   onCommitted?: (plan: PlannedBatch) => void;
+  metrics?: ComponentMetrics;
 }
 
 export interface ProcessorCounters {
@@ -184,6 +186,7 @@ export class Processor {
         this.stalledError = null;
       } catch (err) {
         this.counters.commitFailures++;
+        this.options.metrics?.error(err instanceof SightlineError ? err.code : 'SL_STORE_WRITE_FAILED');
         this.stalledError = (err as Error).message;
         this.options.logger.error({ err, pipeline: this.pipeline }, 'batch failed; rebuilding state from the last commit and retrying');
         await this.inflight?.catch(() => undefined);
@@ -207,7 +210,11 @@ export class Processor {
       await this.inflight;
       return hot.existingIds(ids);
     };
+    const metrics = this.options.metrics;
+    const planned = metrics?.startTimer('plan');
+    const batchDone = metrics?.startTimer('batch');
     const plan = await this.planner.plan(records, withUnread, this.planned, lookup);
+    planned?.();
     this.planned = plan.offsets;
     this.plannedTotals.duplicates += plan.duplicates;
     this.plannedTotals.late += plan.late;
@@ -226,6 +233,8 @@ export class Processor {
       await previous;
       await hot.commit(batch);
       this.committed = plan.offsets;
+      // From the poll of the batch to its rows, counts and offsets committed.
+      batchDone?.();
       this.count(plan);
       this.options.onCommitted?.(plan);
       void this.maybeCommitToLog(false);
@@ -251,6 +260,13 @@ export class Processor {
     }
     c.batches++;
     this.lastBatchAt = Date.now();
+    const m = this.options.metrics;
+    if (m) {
+      m.received(plan.records);
+      m.sent(plan.rows.count, plan.rows.ndjson.length);
+      if (plan.duplicates > 0) m.discarded('duplicate', plan.duplicates);
+      if (plan.undecodable > 0) m.discarded('undecodable', plan.undecodable);
+    }
   }
 
   /** Mirrors the store's offsets into the log's group offsets, for status and log retention. */

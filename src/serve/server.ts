@@ -1,7 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import type { Registry } from 'prom-client';
 import type { ContractStats } from '../contracts/contract-stats.js';
 import type { SchemaRegistry } from '../registry/schema-registry.js';
 import type { SightlineConfig } from '../config/config.js';
@@ -12,6 +11,10 @@ import { ingestRoutes } from '../ingest/routes.js';
 import { errorHandler } from './errors.js';
 import { aggregateRoutes } from './routes/aggregates.js';
 import { contractRoutes } from './routes/contracts.js';
+import type { Metrics } from '../observe/metrics.js';
+import type { WindowRow } from '../core/ports/hot-store.js';
+import { instrumentHttp } from './http-metrics.js';
+import { QueryCache } from './query-cache.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { confluentRegistryRoutes } from './routes/registry/confluent-routes.js';
 import { eventRoutes } from './routes/events.js';
@@ -27,7 +30,9 @@ export interface ServerDeps {
   version: string;
   registry: SchemaRegistry;
   contractStats: ContractStats;
-  metrics: Registry;
+  metrics: Metrics;
+  /** Moves on every processor commit; cached query results older than it are dropped. */
+  storeGeneration: () => number;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -41,6 +46,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
   });
   app.setErrorHandler(errorHandler);
+  instrumentHttp(app, deps.metrics);
   app.setNotFoundHandler((request, reply) => {
     const err = new SightlineError('SL_API_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
     void reply.status(err.status).send(err.toBody());
@@ -66,13 +72,19 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     service: deps.ingest,
     maxBodyBytes: config.ingest.maxBodyBytes,
     maxEventsPerBatch: config.ingest.maxEventsPerBatch,
+    metrics: deps.metrics.component('ingest'),
   });
   await app.register(eventRoutes, { hot: deps.hot, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
-  await app.register(aggregateRoutes, { hot: deps.hot, aggregations: config.aggregations, maxLimit: config.api.maxLimit });
+  await app.register(aggregateRoutes, {
+    hot: deps.hot,
+    aggregations: config.aggregations,
+    maxLimit: config.api.maxLimit,
+    cache: new QueryCache<WindowRow[]>('aggregates', deps.storeGeneration, deps.metrics.registry),
+  });
   await app.register(statusRoutes, { status: deps.status, ready: deps.ready });
   await app.register(contractRoutes, { registry: deps.registry, stats: deps.contractStats });
   await app.register(confluentRegistryRoutes, { registry: deps.registry });
-  await app.register(metricsRoutes, { metrics: deps.metrics });
+  await app.register(metricsRoutes, { metrics: deps.metrics.registry });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

@@ -7,8 +7,8 @@ import { pino } from 'pino';
 import { buildConfig } from '../../src/config/config.js';
 import { IngestService } from '../../src/ingest/ingest-service.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
-import { Registry } from 'prom-client';
 import { ContractStats } from '../../src/contracts/contract-stats.js';
+import { Metrics } from '../../src/observe/metrics.js';
 import { SchemaRegistry } from '../../src/registry/schema-registry.js';
 import { LogSchemaStore } from '../../src/registry/store/log-schema-store.js';
 import { buildServer } from '../../src/serve/server.js';
@@ -41,7 +41,7 @@ describe('ingest API limits and errors', () => {
       retryAfterSeconds: 3,
       backlog: () => backlog,
     });
-    const metrics = new Registry();
+    const metrics = new Metrics();
     app = await buildServer({
       config,
       logger: pino({ level: 'silent' }),
@@ -51,8 +51,9 @@ describe('ingest API limits and errors', () => {
       ready: () => ({ ready: true, reasons: [] }),
       version: 'test',
       registry: await SchemaRegistry.open(await LogSchemaStore.open(log)),
-      contractStats: new ContractStats(metrics),
+      contractStats: new ContractStats(metrics.registry),
       metrics,
+      storeGeneration: () => 0,
     });
   });
   after(async () => {

@@ -12,3 +12,16 @@ export interface ColdStore {
   /** A location DuckDB (and other readers) can open, e.g. a local path or s3:// URL. */
   location(key: string): string;
 }
+
+/** Files and bytes per dataset (the first segment of a key: `events`, `aggregates`). */
+export function totalsByDataset(files: ReadonlyArray<{ key: string; bytes: number }>): Map<string, { files: number; bytes: number }> {
+  const by = new Map<string, { files: number; bytes: number }>();
+  for (const f of files) {
+    const dataset = f.key.split('/')[0]!;
+    const d = by.get(dataset) ?? { files: 0, bytes: 0 };
+    d.files++;
+    d.bytes += f.bytes;
+    by.set(dataset, d);
+  }
+  return by;
+}

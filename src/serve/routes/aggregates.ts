@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { AggregationConfig } from '../../config/config.js';
 import { parseDuration } from '../../core/duration.js';
 import { SightlineError } from '../../core/errors.js';
-import type { HotStore } from '../../core/ports/hot-store.js';
+import type { HotStore, WindowRow } from '../../core/ports/hot-store.js';
+import type { QueryCache } from '../query-cache.js';
 import { ERROR_BODY_SCHEMA } from '../errors.js';
 import { parseTimeParam } from '../time-param.js';
 
@@ -10,6 +11,8 @@ export interface AggregateRoutesOptions {
   hot: HotStore;
   aggregations: AggregationConfig[];
   maxLimit: number;
+  /** Hot aggregates are cached until the next processor commit. */
+  cache?: QueryCache<WindowRow[]>;
 }
 
 /**
@@ -69,14 +72,15 @@ export async function aggregateRoutes(app: FastifyInstance, opts: AggregateRoute
       const from = parseTimeParam('from', q.from as string | undefined);
       const to = parseTimeParam('to', q.to as string | undefined);
       const group = q[agg.groupField] as string | undefined;
-      const rows = await opts.hot.aggregates({
+      const query = {
         name,
         window,
         limit: Number(q.limit),
         ...(from !== undefined && { from }),
         ...(to !== undefined && { to }),
         ...(group !== undefined && { group }),
-      });
+      };
+      const rows = await (opts.cache ? opts.cache.get(JSON.stringify(query), () => opts.hot.aggregates(query)) : opts.hot.aggregates(query));
       return {
         windows: rows.map((r) => ({ window_start: r.windowStart, window_end: r.windowEnd, [agg.groupField]: r.group, count: r.count, final: r.final })),
       };

@@ -1,6 +1,9 @@
+import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
+import { isSightlineError } from '../../core/errors.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
+import type { ComponentMetrics } from '../../observe/metrics.js';
 import type { DuckDbHotStore } from '../hot/duckdb-hot-store.js';
 
 type Dataset = 'events' | 'aggregates';
@@ -18,6 +21,7 @@ export interface ArchiverOptions {
   rollRows: number;
   rollIntervalMs: number;
   logger: Logger;
+  metrics?: ComponentMetrics;
 }
 
 const day = (column: string) => `strftime(make_timestamp(${column} * 1000), '%Y-%m-%d')`;
@@ -82,6 +86,7 @@ export class Archiver {
     if (!due || this.running) return;
     await this.exportNow().catch((err) => {
       this.lastError = (err as Error).message;
+      this.options.metrics?.error(isSightlineError(err) ? err.code : 'SL_COLD_EXPORT_FAILED');
       this.options.logger.error({ err }, 'cold export failed; it will be retried');
     });
   }
@@ -97,9 +102,11 @@ export class Archiver {
   private async exportAll(): Promise<void> {
     this.pendingRows = 0;
     this.lastExportAt = Date.now();
+    const done = this.options.metrics?.startTimer('export');
     await this.plan('events');
     await this.plan('aggregates');
     await this.runPending();
+    done?.();
     this.lastError = null;
   }
 
@@ -155,10 +162,14 @@ export class Archiver {
          TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
         [String(folderValue), String(d)],
       );
+      const rows = Number(count.getRows()[0]?.[0] ?? 0);
+      const bytes = await stat(staged).then((st) => st.size, () => 0);
       await this.options.cold.put(key, staged);
+      this.options.metrics?.received(rows);
+      this.options.metrics?.sent(rows, bytes);
       files.push(key);
       this.filesWritten++;
-      this.rowsWritten[intent.dataset] += Number(count.getRows()[0]?.[0] ?? 0);
+      this.rowsWritten[intent.dataset] += rows;
     }
     await conn.run('UPDATE sl_cold_exports SET done = true, files = $1 WHERE export_id = $2', [JSON.stringify(files), BigInt(intent.exportId)]);
     if (files.length > 0) this.options.logger.info({ dataset: intent.dataset, files, range: [intent.fromNo, intent.toNo] }, 'archived to the cold store');

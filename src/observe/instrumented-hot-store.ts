@@ -1,0 +1,59 @@
+import { isSightlineError } from '../core/errors.js';
+import type { AggregateQuery, HotStore, ProcessedBatch, RecentEventsQuery } from '../core/ports/hot-store.js';
+import type { ComponentMetrics } from './metrics.js';
+
+/**
+ * Any HotStore adapter with the `hot_store` component's base metrics: rows offered (received)
+ * and committed (sent) with their bytes, commit and query latency, failures by code.
+ */
+export class InstrumentedHotStore implements HotStore {
+  constructor(private readonly inner: HotStore, private readonly metrics: ComponentMetrics) {}
+
+  loadCheckpoint(pipeline: string, partitions: number) {
+    return this.inner.loadCheckpoint(pipeline, partitions);
+  }
+
+  idsSince(since: number) {
+    return this.inner.idsSince(since);
+  }
+
+  existingIds(ids: readonly string[]) {
+    return this.inner.existingIds(ids);
+  }
+
+  async commit(batch: ProcessedBatch): Promise<void> {
+    const rows = batch.rows.count;
+    const bytes = batch.rows.ndjson.length;
+    this.metrics.received(rows, bytes);
+    await this.timed('commit', () => this.inner.commit(batch));
+    this.metrics.sent(rows, bytes);
+  }
+
+  recentEvents(query: RecentEventsQuery) {
+    return this.timed('query', () => this.inner.recentEvents(query));
+  }
+
+  aggregates(query: AggregateQuery) {
+    return this.timed('query', () => this.inner.aggregates(query));
+  }
+
+  stats() {
+    return this.inner.stats();
+  }
+
+  close() {
+    return this.inner.close();
+  }
+
+  private async timed<T>(operation: string, work: () => Promise<T>): Promise<T> {
+    const done = this.metrics.startTimer(operation);
+    try {
+      const result = await work();
+      done();
+      return result;
+    } catch (err) {
+      this.metrics.error(isSightlineError(err) ? err.code : 'SL_STORE_WRITE_FAILED');
+      throw err;
+    }
+  }
+}
