@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { prometheusSkipReason } from '../helpers/prometheus.js';
+
+const DIR = fileURLToPath(new URL('../../../deploy/observability/', import.meta.url));
+const skip = prometheusSkipReason();
+
+const promtool = (...args: string[]) => spawnSync('promtool', args, { cwd: DIR, encoding: 'utf8' });
+
+/** deploy/observability is checked as code: promtool validates the config and rules, and unit-tests every alert. */
+describe('deploy/observability', { skip }, () => {
+  it('the scrape config and alert rules are valid', () => {
+    const config = promtool('check', 'config', 'prometheus.yml');
+    assert.equal(config.status, 0, config.stdout + config.stderr);
+    const rules = promtool('check', 'rules', 'alerts.yml');
+    assert.equal(rules.status, 0, rules.stdout + rules.stderr);
+    assert.match(rules.stdout, /SUCCESS: 6 rules found/);
+  });
+
+  it('every alert fires on the series that should trigger it (promtool test rules)', () => {
+    const r = promtool('test', 'rules', 'alerts.test.yml');
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    const alerts = [...readFileSync(`${DIR}/alerts.yml`, 'utf8').matchAll(/- alert: (\w+)/g)].map((m) => m[1]);
+    const tested = new Set([...readFileSync(`${DIR}/alerts.test.yml`, 'utf8').matchAll(/alertname: (\w+)/g)].map((m) => m[1]));
+    assert.deepEqual(alerts.filter((a) => !tested.has(a)), [], 'every alert has a test');
+  });
+});
