@@ -19,6 +19,7 @@ import { InstrumentedLog } from './observe/instrumented-log.js';
 import { Metrics } from './observe/metrics.js';
 import { registerPlatformMetrics } from './observe/platform-metrics.js';
 import { SourceTypeCounter } from './observe/source-type-counter.js';
+import { SyntheticProbe } from './observe/synthetic-probe.js';
 import { SchemaRegistry } from './registry/schema-registry.js';
 import { LogSchemaStore } from './registry/store/log-schema-store.js';
 import { buildServer } from './serve/server.js';
@@ -172,11 +173,14 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     };
   };
 
-  const ready = (): { ready: boolean; reasons: string[] } => {
+  /** Ready = it can take, process and serve events: the log can be written, the stores answer, nothing is stalled. */
+  const ready = async (): Promise<{ ready: boolean; reasons: string[] }> => {
     const reasons: string[] = [];
     for (const failure of log.failures()) reasons.push(`log partition stopped after a failed write: ${failure}`);
     const health = processor.health();
     if (!health.ok) reasons.push(`processor: ${health.reason}`);
+    const hotError = await hot.ping(1000);
+    if (hotError) reasons.push(`hot store: ${hotError}`);
     if (archiver.lastError) reasons.push(`cold store: ${archiver.lastError}`);
     return { ready: reasons.length === 0, reasons };
   };
@@ -192,13 +196,17 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
 
   const app: FastifyInstance = await buildServer({ config, logger, ingest, hot, status, ready, version: VERSION, registry, contractStats, metrics,
     storeGeneration: () => processor.counters.batches,
+    coldFileFor: (commitNo, timestamp) => archiver.eventFileFor(commitNo, timestamp),
   });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
+  const probe = new SyntheticProbe({ url: address, intervalMs: config.probe.intervalMs, timeoutMs: config.probe.timeoutMs, logger }, metrics.registry);
+  probe.start();
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       logger.info('stopping: no new events; processing what was accepted');
+      await probe.stop();
       ingest.stop();
       clearInterval(retentionTimer);
       await app.close();

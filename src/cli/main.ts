@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isSightlineError } from '../core/errors.js';
 import { VERSION } from '../version.js';
+import { probe } from './probe.js';
 import { checkSchema, deprecateSchema, listSchemas, registerSchema, schemaConfig, showSchema } from './schema.js';
 import { send } from './send.js';
 import { status } from './status.js';
@@ -49,6 +50,14 @@ program
   .option('--url <url>', 'Sightline API', DEFAULT_URL)
   .option('--json', 'print the raw status document', false)
   .action(status);
+
+program
+  .command('probe')
+  .description('Send a canary event and report the time until the query API returns it (end-to-end freshness); exits 1 if it fails')
+  .option('--url <url>', 'Sightline API', DEFAULT_URL)
+  .option('--timeout <seconds>', 'give up after this long', positiveInt, '30')
+  .option('--json', 'print the result as JSON', false)
+  .action(probe);
 
 const schema = program.command('schema').description('Data contracts in the schema registry: register, check (for CI), list, show, deprecate, config');
 const typeOption = '--type <AVRO|JSON>';

@@ -46,6 +46,7 @@ export interface SightlineConfig {
   hot: { memoryLimit: string };
   cold: { rollRows: number; rollIntervalMs: number };
   api: { defaultLimit: number; maxLimit: number };
+  probe: { intervalMs: number; timeoutMs: number };
   logLevel: string;
 }
 
@@ -121,6 +122,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     hot: { memoryLimit: c.hot.memoryLimit },
     cold: { rollRows: c.cold.rollRows, rollIntervalMs: parseDuration(c.cold.rollInterval) },
     api: c.api,
+    probe: { intervalMs: parseDuration(c.probe.interval), timeoutMs: parseDuration(c.probe.timeout) },
     logLevel: c.logLevel,
   };
 }

@@ -160,6 +160,16 @@ export const CONFIG_SCHEMA = {
         maxLimit: positive(1000),
       },
     },
+    probe: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** How often the platform sends a canary event through itself (0 turns it off). */
+        interval: { ...duration, default: '30s' },
+        timeout: { ...duration, default: '30s' },
+      },
+    },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
   },
 } as const;

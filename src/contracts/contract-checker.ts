@@ -3,6 +3,8 @@ import type { CheckFailure } from '../core/event-check.js';
 import { isPlainObject } from '../core/envelope.js';
 import type { SchemaRegistry, SubjectVersion } from '../registry/schema-registry.js';
 import type { ContractStats } from './contract-stats.js';
+import { PROBE_SCHEMA, PROBE_SOURCE, PROBE_TYPE } from '../client/probe.js';
+import { JsonSchema } from '../registry/types/json-schema.js';
 import { subjectFor } from './subject.js';
 
 export type UnknownContractPolicy = 'reject' | 'accept';
@@ -21,6 +23,8 @@ export interface ContractStamp {
   id: number;
 }
 
+const PROBE_SUBJECT = subjectFor(PROBE_SOURCE, PROBE_TYPE);
+const PROBE_CONTRACT = JsonSchema.parse(PROBE_SCHEMA);
 const WIRE_MAGIC = 0;
 const WIRE_HEADER_BYTES = 5;
 const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
@@ -76,6 +80,7 @@ export class ContractChecker {
       event.metadata = rest;
     }
     const subject = subjectFor(event.source, event.type);
+    if (subject === PROBE_SUBJECT) return this.checkProbe(event);
     const resolved = this.resolve(event, subject);
     if ('failure' in resolved) {
       this.stats.count(subject, null, 'invalid');
@@ -117,6 +122,20 @@ export class ContractChecker {
       return { ok: true, warning: { code: 'SL_CONTRACT_DEPRECATED', message: `subject "${owner}" version ${version.version} is deprecated${sunset}` } };
     }
     this.stats.count(owner, version.version, 'valid');
+    return { ok: true };
+  }
+
+  /**
+   * The synthetic probe's events (`sightline.probe`) have a built-in contract, kept out of the
+   * registry so that users' subjects and ids are theirs alone.
+   */
+  private checkProbe(event: SightlineEvent): ContractCheck {
+    const violation = PROBE_CONTRACT.validate(event.payload);
+    if (violation) {
+      this.stats.count(PROBE_SUBJECT, null, 'invalid');
+      return { ok: false, code: 'SL_CONTRACT_VIOLATION', message: `payload${violation.path === '/' ? '' : violation.path} ${violation.message} (built-in subject "${PROBE_SUBJECT}")` };
+    }
+    this.stats.count(PROBE_SUBJECT, null, 'valid');
     return { ok: true };
   }
 

@@ -33,6 +33,10 @@ export class InstrumentedHotStore implements HotStore {
     return this.timed('query', () => this.inner.recentEvents(query));
   }
 
+  eventById(id: string) {
+    return this.timed('query', () => this.inner.eventById(id));
+  }
+
   aggregates(query: AggregateQuery) {
     return this.timed('query', () => this.inner.aggregates(query));
   }

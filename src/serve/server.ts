@@ -33,6 +33,7 @@ export interface ServerDeps {
   metrics: Metrics;
   /** Moves on every processor commit; cached query results older than it are dropped. */
   storeGeneration: () => number;
+  coldFileFor?: (commitNo: number, timestamp: number) => Promise<string | undefined>;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -74,7 +75,12 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     maxEventsPerBatch: config.ingest.maxEventsPerBatch,
     metrics: deps.metrics.component('ingest'),
   });
-  await app.register(eventRoutes, { hot: deps.hot, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
+  await app.register(eventRoutes, {
+    hot: deps.hot,
+    defaultLimit: config.api.defaultLimit,
+    maxLimit: config.api.maxLimit,
+    ...(deps.coldFileFor && { coldFileFor: deps.coldFileFor }),
+  });
   await app.register(aggregateRoutes, {
     hot: deps.hot,
     aggregations: config.aggregations,

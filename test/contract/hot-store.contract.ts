@@ -57,6 +57,16 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       assert.deepEqual((await store.idsSince(T0 + 1500)).map((x) => x.id).sort(), ['b', 'c']);
     });
 
+    it('finds a stored event by id, with its log position and the commit that wrote it', async () => {
+      const found = await store.eventById('b');
+      assert.equal(found?.id, 'b');
+      assert.equal(found?.logPos, 2);
+      assert.equal(found?.commitNo, 1);
+      assert.equal(found?.late, false);
+      assert.equal(found?.timestamp, T0 + 2000);
+      assert.equal(await store.eventById('nope'), undefined);
+    });
+
     it('replaces window counts (they are absolute) and finalizes windows that end by finalizeThrough', async () => {
       await store.commit(
         batch({

@@ -29,7 +29,7 @@ describe('crash safety under kill -9', () => {
   before(async () => {
     tmp = await tempDir();
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(join(tmp.dir, 'sightline.json'), JSON.stringify({ process: { batchSize: 200 }, cold: { rollInterval: '300ms', rollRows: 1000 }, contracts: { unknown: 'accept' }, logLevel: 'warn' }));
+    await writeFile(join(tmp.dir, 'sightline.json'), JSON.stringify({ process: { batchSize: 200 }, cold: { rollInterval: '300ms', rollRows: 1000 }, contracts: { unknown: 'accept' }, probe: { interval: 0 }, logLevel: 'warn' }));
     platform = await startPlatformProcess(args());
   });
   after(async () => {

@@ -17,7 +17,7 @@ describe('Prometheus scrapes Sightline', { skip }, () => {
 
   before(async () => {
     tmp = await tempDir();
-    await writeFile(join(tmp.dir, 'sightline.json'), JSON.stringify({ contracts: { unknown: 'accept' }, logLevel: 'warn' }));
+    await writeFile(join(tmp.dir, 'sightline.json'), JSON.stringify({ contracts: { unknown: 'accept' }, probe: { interval: 0 }, logLevel: 'warn' }));
     platform = await startPlatformProcess(['--data', join(tmp.dir, 'data'), '--config', join(tmp.dir, 'sightline.json')]);
     prometheus = await startPrometheus(tmp.dir, [new URL(platform.url).host]);
   });

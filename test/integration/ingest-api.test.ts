@@ -48,7 +48,7 @@ describe('ingest API limits and errors', () => {
       ingest: service,
       hot,
       status: async () => ({}),
-      ready: () => ({ ready: true, reasons: [] }),
+      ready: async () => ({ ready: true, reasons: [] }),
       version: 'test',
       registry: await SchemaRegistry.open(await LogSchemaStore.open(log)),
       contractStats: new ContractStats(metrics.registry),

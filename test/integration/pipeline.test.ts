@@ -25,6 +25,8 @@ describe('embedded pipeline, in process', () => {
         process: { watermarkDelay: '5s', allowedLateness: '1m', dedupWindow: '5m' },
         // Contracts have their own tests; this one is about the pipeline.
         contracts: { unknown: 'accept' },
+        // Exact counts below: no canary events.
+        probe: { interval: 0 },
       },
       tmp.dir,
     );

@@ -68,6 +68,14 @@ export interface PipelineCheckpoint {
 /** An event as the query API returns it: the envelope, with enrichment in metadata. */
 export type StoredEvent = SightlineEvent;
 
+/** An event as stored, with where it came from and which commit wrote it. */
+export interface LocatedEvent extends StoredEvent {
+  /** Partition and offset in the log, packed (partition * 2^40 + offset). */
+  logPos: number;
+  commitNo: number;
+  late: boolean;
+}
+
 export interface RecentEventsQuery {
   source?: string;
   type?: string;
@@ -109,6 +117,8 @@ export interface HotStore {
   existingIds(ids: readonly string[]): Promise<Set<string>>;
   commit(batch: ProcessedBatch): Promise<void>;
   recentEvents(query: RecentEventsQuery): Promise<Array<StoredEvent & { logPos: number }>>;
+  /** The stored event with this id, if any. */
+  eventById(id: string): Promise<LocatedEvent | undefined>;
   aggregates(query: AggregateQuery): Promise<WindowRow[]>;
   stats(): Promise<HotStoreStats>;
   close(): Promise<void>;

@@ -1,13 +1,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { HotStore } from '../../core/ports/hot-store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
+import { SightlineError } from '../../core/errors.js';
 import { ERROR_BODY_SCHEMA } from '../errors.js';
 
 export interface EventRoutesOptions {
   hot: HotStore;
   defaultLimit: number;
   maxLimit: number;
+  /** Where an event's Parquet file is, once exported. */
+  coldFileFor?: (commitNo: number, timestamp: number) => Promise<string | undefined>;
 }
+
+const LOG_POS_PARTITION_SHIFT = 2 ** 40;
 
 const EVENT_SCHEMA = {
   type: 'object',
@@ -64,6 +69,53 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
       return {
         events: page.map(({ logPos: _, ...event }) => event),
         next_cursor: rows.length > q.limit && last ? encodeCursor(last.timestamp, last.logPos) : null,
+      };
+    },
+  );
+
+  app.get(
+    '/v1/events/:id',
+    {
+      schema: {
+        summary: 'One stored event by id, with its path through the platform and its trace id',
+        tags: ['query'],
+        params: { type: 'object', properties: { id: { type: 'string' } } },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              event: EVENT_SCHEMA,
+              trace_id: { type: ['string', 'null'] },
+              path: {
+                type: 'object',
+                additionalProperties: true,
+                properties: {
+                  log: { type: 'object', properties: { topic: { type: 'string' }, partition: { type: 'integer' }, offset: { type: 'integer' } } },
+                  hot_store: { type: 'object', properties: { commit: { type: 'integer' }, late: { type: 'boolean' } } },
+                  cold_store: { type: ['object', 'null'], properties: { file: { type: 'string' } } },
+                },
+              },
+            },
+          },
+          404: ERROR_BODY_SCHEMA,
+        },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const found = await opts.hot.eventById(id);
+      if (!found) throw new SightlineError('SL_API_NOT_FOUND', `no stored event with id "${id}" (it may still wait in the log, or was rejected at ingest)`);
+      const { logPos, commitNo, late, ...event } = found;
+      const coldFile = opts.coldFileFor ? await opts.coldFileFor(commitNo, event.timestamp) : undefined;
+      const traceparent = typeof event.metadata.traceparent === 'string' ? event.metadata.traceparent : undefined;
+      return {
+        event,
+        trace_id: traceparent?.split('-')[1] ?? null,
+        path: {
+          log: { topic: 'events', partition: Math.floor(logPos / LOG_POS_PARTITION_SHIFT), offset: logPos % LOG_POS_PARTITION_SHIFT },
+          hot_store: { commit: commitNo, late },
+          cold_store: coldFile ? { file: coldFile } : null,
+        },
       };
     },
   );

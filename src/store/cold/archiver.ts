@@ -175,6 +175,21 @@ export class Archiver {
     if (files.length > 0) this.options.logger.info({ dataset: intent.dataset, files, range: [intent.fromNo, intent.toNo] }, 'archived to the cold store');
   }
 
+  /** The Parquet file holding the events of `commitNo` for the day of `timestamp`, once exported. */
+  async eventFileFor(commitNo: number, timestamp: number): Promise<string | undefined> {
+    if (!this.conn) return undefined;
+    const reader = await this.conn.runAndReadAll(
+      "SELECT files FROM sl_cold_exports WHERE dataset = 'events' AND done AND from_no <= $1 AND to_no >= $1",
+      [BigInt(commitNo)],
+    );
+    const day = new Date(timestamp).toISOString().slice(0, 10);
+    for (const [files] of reader.getRows()) {
+      const found = (JSON.parse(String(files)) as string[]).find((key) => key.includes(`/dt=${day}/`));
+      if (found) return this.options.cold.location(found);
+    }
+    return undefined;
+  }
+
   /**
    * A last export of everything committed. If it fails the error is thrown (the stop is not
    * clean) but nothing is lost: the rows stay in the hot store and the next start exports them.

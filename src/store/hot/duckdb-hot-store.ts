@@ -7,6 +7,7 @@ import type {
   EventRowsNdjson,
   HotStore,
   HotStoreStats,
+  LocatedEvent,
   PipelineCheckpoint,
   ProcessedBatch,
   RecentEventsQuery,
@@ -234,6 +235,22 @@ export class DuckDbHotStore implements HotStore {
     }));
   }
 
+  async eventById(id: string): Promise<LocatedEvent | undefined> {
+    const [r] = await this.query('SELECT log_pos, id, source, type, timestamp, payload, metadata, late, commit_no FROM events WHERE id = $1 LIMIT 1', [id]);
+    if (!r) return undefined;
+    return {
+      logPos: r.log_pos,
+      commitNo: r.commit_no,
+      late: r.late,
+      id: r.id,
+      source: r.source,
+      type: r.type,
+      timestamp: r.timestamp,
+      payload: JSON.parse(r.payload),
+      metadata: JSON.parse(r.metadata),
+    };
+  }
+
   async aggregates(q: AggregateQuery): Promise<WindowRow[]> {
     const params: unknown[] = [q.name, q.window];
     const where = ['name = $1', 'window_size = $2'];
@@ -250,6 +267,19 @@ export class DuckDbHotStore implements HotStore {
       return await rows(this.reader, sql, params);
     } catch (err) {
       throw new SightlineError('SL_STORE_QUERY_FAILED', `hot store query failed: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  /** Undefined when the store answers a trivial query within `timeoutMs`, else why not. */
+  async ping(timeoutMs: number): Promise<string | undefined> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<string>((resolve) => {
+      timer = setTimeout(() => resolve(`no answer within ${timeoutMs} ms`), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.reader.run('SELECT 1').then(() => undefined, (err: Error) => err.message), timeout]);
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -19,7 +19,7 @@ describe('metrics', () => {
 
   before(async () => {
     tmp = await tempDir();
-    const config = buildConfig({ dataDir: join(tmp.dir, 'data'), server: { port: 0 }, contracts: { unknown: 'accept' }, cold: { rollInterval: '200ms' } });
+    const config = buildConfig({ dataDir: join(tmp.dir, 'data'), server: { port: 0 }, contracts: { unknown: 'accept' }, cold: { rollInterval: '200ms' }, probe: { interval: 0 } });
     platform = await startPlatform(config, pino({ level: 'silent' }));
     const events = Array.from({ length: 50 }, (_, i) => pageView(`m${i}`, NOW - 60_000 + i * 100, `/p${i % 3}`));
     await postEvents(platform.url, [...events, events[0], { id: 'bad', source: 'web' }]);

@@ -1,0 +1,47 @@
+import { randomUUID } from 'node:crypto';
+
+export const PROBE_SOURCE = 'sightline';
+export const PROBE_TYPE = 'probe';
+/** The contract of probe events, registered at start as subject `sightline.probe`. */
+export const PROBE_SCHEMA = JSON.stringify({
+  title: 'Sightline synthetic probe',
+  type: 'object',
+  properties: { sent_at: { type: 'integer' } },
+  required: ['sent_at'],
+});
+
+export type ProbeResult = { ok: true; id: string; seconds: number } | { ok: false; id: string; seconds: number; error: string };
+
+/**
+ * The synthetic probe: sends one canary event through the public API and times until the query
+ * API returns it, i.e. accepted, made durable, processed and committed: end-to-end freshness.
+ */
+export async function runProbe(url: string, options: { timeoutMs: number; pollMs?: number }): Promise<ProbeResult> {
+  const id = `probe-${randomUUID()}`;
+  const started = performance.now();
+  const seconds = () => (performance.now() - started) / 1000;
+  const sentAt = Date.now();
+  try {
+    const response = await fetch(new URL('/v1/events', url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify([{ id, source: PROBE_SOURCE, type: PROBE_TYPE, timestamp: sentAt, payload: { sent_at: sentAt } }]),
+      signal: AbortSignal.timeout(options.timeoutMs),
+    });
+    const body = (await response.json()) as { accepted?: number; rejected?: Array<{ code: string; message: string }>; message?: string };
+    if (response.status !== 200 || body.accepted !== 1) {
+      const why = body.rejected?.[0] ? `${body.rejected[0].code}: ${body.rejected[0].message}` : `HTTP ${response.status} ${body.message ?? ''}`;
+      return { ok: false, id, seconds: seconds(), error: `the probe event was not accepted (${why})` };
+    }
+    const deadline = started + options.timeoutMs;
+    while (performance.now() < deadline) {
+      const found = await fetch(new URL(`/v1/events/${encodeURIComponent(id)}`, url), { signal: AbortSignal.timeout(options.timeoutMs) });
+      await found.arrayBuffer();
+      if (found.status === 200) return { ok: true, id, seconds: seconds() };
+      await new Promise((r) => setTimeout(r, options.pollMs ?? 20));
+    }
+    return { ok: false, id, seconds: seconds(), error: `not queryable after ${options.timeoutMs} ms` };
+  } catch (err) {
+    return { ok: false, id, seconds: seconds(), error: (err as Error).message };
+  }
+}

@@ -1,0 +1,54 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Logger } from 'pino';
+import { type ProbeResult, runProbe } from '../client/probe.js';
+
+/**
+ * Runs the synthetic probe against the platform's own API every `intervalMs` and exposes the
+ * result, so end-to-end freshness is a metric to alert on (deploy/observability/alerts.yml).
+ */
+export class SyntheticProbe {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private readonly freshness: Gauge;
+  private readonly success: Gauge;
+  private readonly runs: Counter<'result'>;
+  last: ProbeResult | undefined;
+
+  constructor(
+    private readonly options: { url: string; intervalMs: number; timeoutMs: number; logger: Logger },
+    registry: Registry,
+  ) {
+    const registers = [registry];
+    this.freshness = new Gauge({ name: 'sightline_probe_freshness_seconds', help: 'Seconds the last successful probe event took from its POST until the query API returned it.', registers });
+    this.success = new Gauge({ name: 'sightline_probe_success', help: '1 if the last probe event became queryable within its timeout, else 0.', registers });
+    this.runs = new Counter({ name: 'sightline_probe_runs_total', help: 'Probe runs, by result.', labelNames: ['result'], registers });
+    this.runs.inc({ result: 'ok' }, 0);
+    this.runs.inc({ result: 'failed' }, 0);
+  }
+
+  start(): void {
+    if (this.options.intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.runOnce(), this.options.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One probe now (at most one at a time); the result is also kept in `last`. */
+  runOnce(): Promise<void> {
+    this.running ??= (async () => {
+      const result = await runProbe(this.options.url, { timeoutMs: this.options.timeoutMs });
+      this.last = result;
+      this.success.set(result.ok ? 1 : 0);
+      this.runs.inc({ result: result.ok ? 'ok' : 'failed' });
+      if (result.ok) this.freshness.set(result.seconds);
+      else this.options.logger.warn({ probe: result.id, error: result.error, seconds: result.seconds }, 'synthetic probe failed');
+    })().finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    await this.running;
+  }
+}
