@@ -31,6 +31,10 @@ const STAGE_COLUMNS =
   "{p: 'BIGINT', l: 'BOOLEAN', u: 'VARCHAR', m: 'JSON', e: 'STRUCT(id VARCHAR, source VARCHAR, type VARCHAR, timestamp BIGINT, payload JSON, metadata JSON)'}";
 const MAX_STAGED_LINE_BYTES = 64 * 1024 * 1024;
 
+function toStoredEvent(r: Record<string, any>): StoredEvent & { logPos: number } {
+  return { logPos: r.log_pos, id: r.id, source: r.source, type: r.type, timestamp: r.timestamp, payload: JSON.parse(r.payload), metadata: JSON.parse(r.metadata) };
+}
+
 function toWindowCount(r: Record<string, any>): WindowCount {
   return { name: r.name, window: r.window_size, windowStart: r.window_start, windowEnd: r.window_end, group: r.group_key, count: r.count };
 }
@@ -224,31 +228,12 @@ export class DuckDbHotStore implements HotStore {
     const sql = `SELECT log_pos, id, source, type, timestamp, payload, metadata FROM events
       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
       ORDER BY timestamp DESC, log_pos DESC LIMIT $${params.length}`;
-    return (await this.query(sql, params)).map((r) => ({
-      logPos: r.log_pos,
-      id: r.id,
-      source: r.source,
-      type: r.type,
-      timestamp: r.timestamp,
-      payload: JSON.parse(r.payload),
-      metadata: JSON.parse(r.metadata),
-    }));
+    return (await this.query(sql, params)).map(toStoredEvent);
   }
 
   async eventById(id: string): Promise<LocatedEvent | undefined> {
     const [r] = await this.query('SELECT log_pos, id, source, type, timestamp, payload, metadata, late, commit_no FROM events WHERE id = $1 LIMIT 1', [id]);
-    if (!r) return undefined;
-    return {
-      logPos: r.log_pos,
-      commitNo: r.commit_no,
-      late: r.late,
-      id: r.id,
-      source: r.source,
-      type: r.type,
-      timestamp: r.timestamp,
-      payload: JSON.parse(r.payload),
-      metadata: JSON.parse(r.metadata),
-    };
+    return r && { ...toStoredEvent(r), commitNo: r.commit_no, late: r.late };
   }
 
   async aggregates(q: AggregateQuery): Promise<WindowRow[]> {
