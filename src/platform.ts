@@ -1,7 +1,8 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { SightlineConfig } from './config/config.js';
 import { ContractChecker } from './contracts/contract-checker.js';
 import { ContractStats } from './contracts/contract-stats.js';
@@ -15,6 +16,8 @@ import { Processor } from './process/processor.js';
 import { WorkerPlanner } from './process/worker-planner.js';
 import { FileReferenceData } from './process/reference/file-reference-data.js';
 import { InstrumentedHotStore } from './observe/instrumented-hot-store.js';
+import { componentLogger, createLogger } from './observe/logging.js';
+import { Tracing } from './observe/tracing.js';
 import { InstrumentedLog } from './observe/instrumented-log.js';
 import { Metrics } from './observe/metrics.js';
 import { registerPlatformMetrics } from './observe/platform-metrics.js';
@@ -41,7 +44,13 @@ export interface RunningPlatform {
 }
 
 /** Starts the embedded platform: log, processor, hot and cold stores and the API, in this process. */
-export async function startPlatform(config: SightlineConfig, logger: Logger = pino({ level: config.logLevel })): Promise<RunningPlatform> {
+export interface PlatformOptions {
+  /** Spans also go here (tests read them from an in-memory exporter). */
+  spanExporter?: SpanExporter;
+}
+
+export async function startPlatform(config: SightlineConfig, logger: Logger = createLogger(config.logLevel), options: PlatformOptions = {}): Promise<RunningPlatform> {
+  const tracing = new Tracing({ ...config.traces, version: VERSION, ...(options.spanExporter && { exporter: options.spanExporter }) });
   await mkdir(config.dataDir, { recursive: true });
   // The hot store first: its file lock keeps a second process out of the whole data folder
   // before anything (such as log recovery) touches it.
@@ -77,7 +86,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     cold,
     rollRows: config.cold.rollRows,
     rollIntervalMs: config.cold.rollIntervalMs,
-    logger: logger.child({ component: 'cold' }),
+    logger: componentLogger(logger, 'cold', config.logLevels),
     metrics: metrics.component('cold_store'),
   });
   await archiver.start();
@@ -103,9 +112,10 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
       }),
     }),
     batchSize: config.process.batchSize,
-    logger: logger.child({ component: 'process' }),
+    logger: componentLogger(logger, 'process', config.logLevels),
     onCommitted: (plan) => archiver.noteCommitted(plan.rows.count),
     metrics: metrics.component('process'),
+    tracing,
   });
   await processor.start();
   registerPlatformMetrics(metrics.registry, { log, topic: EVENTS_TOPIC, processor, hot, cold, coldRowsWritten: () => ({ ...archiver.rowsWritten }) });
@@ -127,6 +137,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
     contracts: new ContractChecker(registry, config.contracts.unknown, contractStats),
     metrics: metrics.component('ingest'),
     sourceTypes: new SourceTypeCounter(metrics.registry),
+    tracing,
   });
 
   const status = async (): Promise<Record<string, unknown>> => {
@@ -197,6 +208,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
   const app: FastifyInstance = await buildServer({ config, logger, ingest, hot, status, ready, version: VERSION, registry, contractStats, metrics,
     storeGeneration: () => processor.counters.batches,
     coldFileFor: (commitNo, timestamp) => archiver.eventFileFor(commitNo, timestamp),
+    tracing,
   });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   const probe = new SyntheticProbe({ url: address, intervalMs: config.probe.intervalMs, timeoutMs: config.probe.timeoutMs, logger }, metrics.registry);
@@ -216,6 +228,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = pi
       await hot.close();
       await registry.close();
       await log.close();
+      await tracing.shutdown();
       logger.info('stopped cleanly');
     })();
     return stopping;

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { loadConfigFile } from '../config/config.js';
+import { createLogger } from '../observe/logging.js';
 import { startPlatform } from '../platform.js';
 
 export interface UpOptions {
@@ -18,7 +19,7 @@ export async function up(options: UpOptions): Promise<void> {
   if (options.host !== undefined) server.host = options.host;
   if (Object.keys(server).length > 0) overrides.server = server;
   const config = await loadConfigFile(options.config, overrides);
-  const platform = await startPlatform(config);
+  const platform = await startPlatform(config, createLogger(config.logLevel));
   platform.logger.info({ url: platform.url, dataDir: config.dataDir }, 'sightline is up');
   process.stdout.write(`Sightline API at ${platform.url}  (data: ${config.dataDir}; OpenAPI: ${platform.url}/openapi.json)\n`);
 

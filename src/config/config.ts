@@ -47,6 +47,8 @@ export interface SightlineConfig {
   cold: { rollRows: number; rollIntervalMs: number };
   api: { defaultLimit: number; maxLimit: number };
   probe: { intervalMs: number; timeoutMs: number };
+  traces: { enabled: boolean; sampleRatio: number };
+  logLevels: Record<string, string>;
   logLevel: string;
 }
 
@@ -123,6 +125,8 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     cold: { rollRows: c.cold.rollRows, rollIntervalMs: parseDuration(c.cold.rollInterval) },
     api: c.api,
     probe: { intervalMs: parseDuration(c.probe.interval), timeoutMs: parseDuration(c.probe.timeout) },
+    traces: c.traces,
+    logLevels: c.logLevels,
     logLevel: c.logLevel,
   };
 }

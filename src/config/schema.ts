@@ -160,6 +160,23 @@ export const CONFIG_SCHEMA = {
         maxLimit: positive(1000),
       },
     },
+    traces: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** Spans for ingest, the log, processing, the stores and the API; exported when OTEL_EXPORTER_OTLP_ENDPOINT is set. */
+        enabled: { type: 'boolean', default: true },
+        /** Share of new traces recorded; a producer's sampled trace is always followed. */
+        sampleRatio: { type: 'number', minimum: 0, maximum: 1, default: 1 },
+      },
+    },
+    /** Log levels per component (ingest, process, cold, serve, registry), over logLevel. */
+    logLevels: {
+      type: 'object',
+      default: {},
+      additionalProperties: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] },
+    },
     probe: {
       type: 'object',
       additionalProperties: false,

@@ -1,10 +1,14 @@
 import type { ContractChecker } from '../contracts/contract-checker.js';
+import type { SightlineEvent } from '../core/envelope.js';
 import { checkEnvelope, type EventLimits, serializeEvent } from '../core/event-check.js';
 import type { ErrorCode } from '../core/errors.js';
 import { SightlineError } from '../core/errors.js';
 import type { Log, LogRecordInput } from '../core/ports/log.js';
 import type { ComponentMetrics } from '../observe/metrics.js';
 import type { SourceTypeCounter } from '../observe/source-type-counter.js';
+import type { Tracing } from '../observe/tracing.js';
+import type { Span } from '@opentelemetry/api';
+import { trace, context } from '@opentelemetry/api';
 import type { BatchItem } from './parse-body.js';
 
 export interface IngestResult {
@@ -37,6 +41,7 @@ export interface IngestServiceOptions {
   metrics?: ComponentMetrics;
   /** Accepted events per source and type, for throughput by source. */
   sourceTypes?: SourceTypeCounter;
+  tracing?: Tracing;
 }
 
 /**
@@ -93,6 +98,12 @@ export class IngestService {
     const records: LogRecordInput[] = [];
     const warnings: NonNullable<IngestResult['warnings']> = [];
     const accepted: Array<{ source: string; type: string }> = [];
+    const tracing = this.options.tracing?.enabled ? this.options.tracing : undefined;
+    // Events without a trace context of their own join the batch's (the active span: the
+    // request's, continuing the caller's traceparent header, or a new trace).
+    const activeSpan = tracing ? trace.getSpan(context.active()) : undefined;
+    const batchTraceparent = tracing && activeSpan ? tracing.traceparentOf(activeSpan) : undefined;
+    const eventSpans: Span[] = [];
     const { contracts, limits } = this.options;
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
@@ -115,6 +126,7 @@ export class IngestService {
         rejected.push({ index, code: contract.code, message: contract.message });
         continue;
       }
+      if (tracing) this.continueTrace(tracing, envelope.event, batchTraceparent, eventSpans);
       const checked = serializeEvent(envelope.event, limits);
       if (!checked.ok) {
         rejected.push({ index, code: checked.code, message: checked.message });
@@ -132,7 +144,15 @@ export class IngestService {
     }
     const { metrics, sourceTypes } = this.options;
     metrics?.received(items.length, bytes);
-    if (records.length > 0) await this.options.log.append(this.options.topic, records);
+    try {
+      if (records.length > 0) {
+        if (tracing) await tracing.inSpan('sightline.log.append', () => this.options.log.append(this.options.topic, records), { attributes: { 'sightline.records': records.length } });
+        else await this.options.log.append(this.options.topic, records);
+      }
+    } finally {
+      // An event's ingest span ends when the event is durable (or its batch failed).
+      for (const span of eventSpans) span.end();
+    }
     this.counters.accepted += records.length;
     this.counters.rejected += rejected.length;
     if (metrics) {
@@ -145,6 +165,22 @@ export class IngestService {
     }
     sourceTypes?.countBatch(accepted);
     return { accepted: records.length, rejected, ...(warnings.length > 0 && { warnings }) };
+  }
+
+  /**
+   * An event that brings its own `metadata.traceparent` gets an ingest span in that trace; any
+   * other joins the batch's. Either way `metadata.traceparent` then names the span to continue
+   * from, so the log header, the processor's links and the API all lead back here.
+   */
+  private continueTrace(tracing: Tracing, event: SightlineEvent, batchTraceparent: string | undefined, eventSpans: Span[]): void {
+    const own = event.metadata.traceparent;
+    let traceparent = batchTraceparent;
+    if (typeof own === 'string' && tracing.linkTo(own)) {
+      const span = tracing.startSpan('sightline.ingest.event', { parent: tracing.extract(own), attributes: { 'sightline.event.id': event.id } });
+      eventSpans.push(span);
+      traceparent = tracing.traceparentOf(span);
+    }
+    if (traceparent) event.metadata = { ...event.metadata, traceparent };
   }
 
   stop(): void {

@@ -8,6 +8,7 @@ declare module 'fastify' {
 }
 import { SightlineError } from '../core/errors.js';
 import type { ComponentMetrics } from '../observe/metrics.js';
+import type { Tracing } from '../observe/tracing.js';
 import { ERROR_BODY_SCHEMA, toSightlineError } from '../serve/errors.js';
 import type { IngestService } from './ingest-service.js';
 import { type BodyFormat, parseBody } from './parse-body.js';
@@ -17,6 +18,7 @@ export interface IngestRoutesOptions {
   maxBodyBytes: number;
   maxEventsPerBatch: number;
   metrics?: ComponentMetrics;
+  tracing?: Tracing;
 }
 
 const FORMATS: Record<string, BodyFormat> = {
@@ -108,7 +110,15 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
       const format = FORMATS[mime] ?? 'json';
       const items = parseBody(body, format, opts.maxEventsPerBatch);
       const traceparent = request.headers.traceparent;
-      const result = await service.ingest(items, body.length, typeof traceparent === 'string' ? { traceparent } : {});
+      const ingest = () => service.ingest(items, body.length, typeof traceparent === 'string' ? { traceparent } : {});
+      // Under the request's span: the batch span, and in it each event's context and the log append.
+      const result = opts.tracing?.enabled
+        ? await opts.tracing.inSpan('sightline.ingest.batch', async (span) => {
+            const r = await ingest();
+            span.setAttributes({ 'sightline.events': items.length, 'sightline.accepted': r.accepted, 'sightline.rejected': r.rejected.length });
+            return r;
+          })
+        : await ingest();
       // From the first byte of the request to every accepted event durable in the log.
       opts.metrics?.observe('receipt_to_durable', reply.elapsedTime / 1000);
       return result;

@@ -4,7 +4,9 @@ import type { HotStore } from '../core/ports/hot-store.js';
 import type { Log, LogConsumer, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { PipelineSpec } from './batch-plan.js';
+import { context, type Link, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ComponentMetrics } from '../observe/metrics.js';
+import type { Tracing } from '../observe/tracing.js';
 import { InlinePlanner, type PlannedBatch, type Planner } from './planner.js';
 
 export interface ProcessorOptions {
@@ -19,6 +21,7 @@ export interface ProcessorOptions {
   planner?: Planner;
   onCommitted?: (plan: PlannedBatch) => void;
   metrics?: ComponentMetrics;
+  tracing?: Tracing;
 }
 
 export interface ProcessorCounters {
@@ -37,6 +40,8 @@ export interface ProcessorCounters {
 }
 
 const LOG_COMMIT_INTERVAL_MS = 1000;
+/** Links on one batch span; a batch of 20,000 events from as many traces would make a span too large to export. */
+const MAX_LINKS = 128;
 const RETRY_DELAY_MS = 1000;
 
 /**
@@ -213,7 +218,20 @@ export class Processor {
     const metrics = this.options.metrics;
     const planned = metrics?.startTimer('plan');
     const batchDone = metrics?.startTimer('batch');
-    const plan = await this.planner.plan(records, withUnread, this.planned, lookup);
+    const batchSpan = this.startBatchSpan(records);
+    const inBatch = batchSpan ? trace.setSpan(ROOT_CONTEXT, batchSpan) : undefined;
+    const tracing = this.options.tracing;
+    let plan: PlannedBatch;
+    try {
+      plan =
+        tracing && inBatch
+          ? await context.with(inBatch, () => tracing.inSpan('sightline.process.plan', () => this.planner.plan(records, withUnread, this.planned, lookup)))
+          : await this.planner.plan(records, withUnread, this.planned, lookup);
+    } catch (err) {
+      batchSpan?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
+      batchSpan?.end();
+      throw err;
+    }
     planned?.();
     this.planned = plan.offsets;
     this.plannedTotals.duplicates += plan.duplicates;
@@ -231,7 +249,11 @@ export class Processor {
     const previous = this.inflight;
     const commit = (async () => {
       await previous;
-      await hot.commit(batch);
+      if (tracing && inBatch) {
+        await context.with(inBatch, () => tracing.inSpan('sightline.hot_store.commit', () => hot.commit(batch), { attributes: { 'sightline.rows': batch.rows.count } }));
+      } else {
+        await hot.commit(batch);
+      }
       this.committed = plan.offsets;
       // From the poll of the batch to its rows, counts and offsets committed.
       batchDone?.();
@@ -239,10 +261,44 @@ export class Processor {
       this.options.onCommitted?.(plan);
       void this.maybeCommitToLog(false);
     })();
-    commit.catch(() => undefined);
+    commit.then(
+      () => {
+        batchSpan?.setAttributes({ 'sightline.rows': plan.rows.count, 'sightline.duplicates': plan.duplicates, 'sightline.late': plan.late });
+        batchSpan?.end();
+      },
+      (err: Error) => {
+        batchSpan?.recordException(err);
+        batchSpan?.setStatus({ code: SpanStatusCode.ERROR, message: err.message });
+        batchSpan?.end();
+      },
+    );
     this.inflight = commit;
     // At most two batches in flight: one committing, this one queued behind it.
     await previous;
+  }
+
+  /**
+   * A batch has many producers: its span starts a trace of its own and links to each producer's
+   * span (the `traceparent` header ingest wrote on every record), up to MAX_LINKS of them.
+   */
+  private startBatchSpan(records: Awaited<ReturnType<LogConsumer['poll']>>): Span | undefined {
+    const tracing = this.options.tracing;
+    if (!tracing?.enabled) return undefined;
+    const links: Link[] = [];
+    const seen = new Set<string>();
+    for (const record of records) {
+      const traceparent = record.headers.traceparent;
+      if (traceparent === undefined || seen.has(traceparent)) continue;
+      seen.add(traceparent);
+      const link = tracing.linkTo(traceparent);
+      if (link) links.push(link);
+      if (links.length >= MAX_LINKS) break;
+    }
+    return tracing.startSpan('sightline.process.batch', {
+      parent: ROOT_CONTEXT,
+      links,
+      attributes: { 'sightline.pipeline': this.pipeline, 'sightline.records': records.length, 'sightline.producer_traces': seen.size },
+    });
   }
 
   private count(plan: PlannedBatch): void {

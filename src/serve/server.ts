@@ -14,6 +14,8 @@ import { contractRoutes } from './routes/contracts.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { WindowRow } from '../core/ports/hot-store.js';
 import { instrumentHttp } from './http-metrics.js';
+import { instrumentTracing } from './http-tracing.js';
+import type { Tracing } from '../observe/tracing.js';
 import { QueryCache } from './query-cache.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { confluentRegistryRoutes } from './routes/registry/confluent-routes.js';
@@ -34,6 +36,7 @@ export interface ServerDeps {
   /** Moves on every processor commit; cached query results older than it are dropped. */
   storeGeneration: () => number;
   coldFileFor?: (commitNo: number, timestamp: number) => Promise<string | undefined>;
+  tracing: Tracing;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -48,6 +51,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   app.setErrorHandler(errorHandler);
   instrumentHttp(app, deps.metrics);
+  instrumentTracing(app, deps.tracing);
   app.setNotFoundHandler((request, reply) => {
     const err = new SightlineError('SL_API_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
     void reply.status(err.status).send(err.toBody());
@@ -74,6 +78,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     maxBodyBytes: config.ingest.maxBodyBytes,
     maxEventsPerBatch: config.ingest.maxEventsPerBatch,
     metrics: deps.metrics.component('ingest'),
+    tracing: deps.tracing,
   });
   await app.register(eventRoutes, {
     hot: deps.hot,

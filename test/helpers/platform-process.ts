@@ -13,8 +13,8 @@ export interface PlatformProcess {
 }
 
 /** Starts `sightline up` as a child process on a free port and waits for its banner. */
-export async function startPlatformProcess(args: string[], timeoutMs = 30_000): Promise<PlatformProcess> {
-  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startPlatformProcess(args: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<PlatformProcess> {
+  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {

@@ -9,6 +9,7 @@ import { IngestService } from '../../src/ingest/ingest-service.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 import { ContractStats } from '../../src/contracts/contract-stats.js';
 import { Metrics } from '../../src/observe/metrics.js';
+import { Tracing } from '../../src/observe/tracing.js';
 import { SchemaRegistry } from '../../src/registry/schema-registry.js';
 import { LogSchemaStore } from '../../src/registry/store/log-schema-store.js';
 import { buildServer } from '../../src/serve/server.js';
@@ -54,6 +55,7 @@ describe('ingest API limits and errors', () => {
       contractStats: new ContractStats(metrics.registry),
       metrics,
       storeGeneration: () => 0,
+      tracing: new Tracing({ enabled: false, sampleRatio: 1, version: 'test' }),
     });
   });
   after(async () => {
