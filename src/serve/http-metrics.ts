@@ -20,8 +20,11 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
   app.addHook('onRequest', async () => {
     serve.received(1);
   });
+  // Failures of the platform, not of the caller: a 404 for an id not stored yet (the probe polls
+  // for one) or a malformed query is the caller's, and shows as a 4xx in the latency histogram.
   app.addHook('onError', async (_request, _reply, err) => {
-    serve.error(toSightlineError(err).code);
+    const error = toSightlineError(err);
+    if (error.status >= 500) serve.error(error.code);
   });
   app.addHook('onResponse', async (request, reply) => {
     const seconds = reply.elapsedTime / 1000;
@@ -30,6 +33,5 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
     latency.observe({ method: request.method, route, status_code: String(reply.statusCode) }, seconds);
     serve.observe('request', seconds);
     if (reply.statusCode < 400) serve.sent(1);
-    else if (route === 'unmatched') serve.error('SL_API_NOT_FOUND');
   });
 }

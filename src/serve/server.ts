@@ -17,6 +17,7 @@ import { instrumentHttp } from './http-metrics.js';
 import { instrumentTracing } from './http-tracing.js';
 import type { Tracing } from '../observe/tracing.js';
 import { QueryCache } from './query-cache.js';
+import { dashboardRoutes } from './routes/dashboard.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { confluentRegistryRoutes } from './routes/registry/confluent-routes.js';
 import { eventRoutes } from './routes/events.js';
@@ -96,6 +97,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   await app.register(contractRoutes, { registry: deps.registry, stats: deps.contractStats });
   await app.register(confluentRegistryRoutes, { registry: deps.registry });
   await app.register(metricsRoutes, { metrics: deps.metrics.registry });
+  await app.register(dashboardRoutes, { metrics: deps.metrics.registry });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   return app;
 }

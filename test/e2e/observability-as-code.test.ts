@@ -20,6 +20,15 @@ describe('deploy/observability', { skip }, () => {
     assert.match(rules.stdout, /SUCCESS: 6 rules found/);
   });
 
+  it('the Grafana dashboard has a panel for every chart and tile of /ui', () => {
+    const dashboard = JSON.parse(readFileSync(`${DIR}/grafana/sightline.json`, 'utf8')) as { panels: Array<{ title: string }> };
+    const page = readFileSync(fileURLToPath(new URL('../../../ui/index.html', import.meta.url)), 'utf8');
+    const onPage = [...page.matchAll(/<figcaption>([^<(]+)/g), ...page.matchAll(/class="label">([^<(]+)/g)].map((m) => m[1]!.trim().toLowerCase());
+    const titles = dashboard.panels.map((p) => p.title.toLowerCase());
+    const missing = onPage.filter((label) => !titles.some((t) => t.startsWith(label.split(' ')[0]!) || label.startsWith(t.split(' ')[0]!)));
+    assert.deepEqual(missing, []);
+  });
+
   it('every alert fires on the series that should trigger it (promtool test rules)', () => {
     const r = promtool('test', 'rules', 'alerts.test.yml');
     assert.equal(r.status, 0, r.stdout + r.stderr);

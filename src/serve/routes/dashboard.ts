@@ -1,0 +1,74 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { FastifyInstance } from 'fastify';
+import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
+
+const UI_DIR = fileURLToPath(new URL('../../../../ui/', import.meta.url));
+const UPLOT_DIR = fileURLToPath(new URL('../../../../node_modules/uplot/dist/', import.meta.url));
+
+const ASSETS: Record<string, { file: string; type: string }> = {
+  '/ui': { file: `${UI_DIR}index.html`, type: 'text/html; charset=utf-8' },
+  '/ui/app.js': { file: `${UI_DIR}app.js`, type: 'text/javascript; charset=utf-8' },
+  '/ui/style.css': { file: `${UI_DIR}style.css`, type: 'text/css; charset=utf-8' },
+  '/ui/vendor/uPlot.iife.min.js': { file: `${UPLOT_DIR}uPlot.iife.min.js`, type: 'text/javascript; charset=utf-8' },
+  '/ui/vendor/uPlot.min.css': { file: `${UPLOT_DIR}uPlot.min.css`, type: 'text/css; charset=utf-8' },
+};
+
+type Values = MetricObjectWithValues<MetricValue<string>>;
+
+/**
+ * The live dashboard: the page at /ui (uPlot charts, polling) and the numbers it draws, at
+ * GET /v1/dashboard. They come from the same metrics registry Prometheus scrapes, so the page,
+ * Grafana and the alerts agree.
+ */
+export async function dashboardRoutes(app: FastifyInstance, opts: { metrics: Registry }): Promise<void> {
+  const files = new Map<string, Buffer>();
+  for (const [path, asset] of Object.entries(ASSETS)) files.set(path, await readFile(asset.file));
+  for (const [path, asset] of Object.entries(ASSETS)) {
+    app.get(path, { schema: { hide: true } }, async (_request, reply) => reply.type(asset.type).header('cache-control', 'no-cache').send(files.get(path)));
+  }
+  app.get('/ui/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui'));
+
+  app.get('/v1/dashboard', { schema: { summary: 'The live numbers behind /ui (totals since start; the page derives rates)', tags: ['operations'] } }, async () => {
+    const byName = new Map((await opts.metrics.getMetricsAsJSON()).map((m) => [m.name, m as Values]));
+    const values = (name: string) => byName.get(name)?.values ?? [];
+    const sum = (name: string, where: Record<string, string> = {}) =>
+      values(name)
+        .filter((v) => Object.entries(where).every(([k, w]) => v.labels[k] === w))
+        .reduce((s, v) => s + v.value, 0);
+    const byLabel = (name: string, label: string, where: Record<string, string> = {}) => {
+      const out: Record<string, number> = {};
+      for (const v of values(name)) {
+        if (!Object.entries(where).every(([k, w]) => v.labels[k] === w)) continue;
+        const key = String(v.labels[label]);
+        out[key] = (out[key] ?? 0) + v.value;
+      }
+      return out;
+    };
+    const single = (name: string) => (values(name)[0] ? values(name)[0]!.value : null);
+    return {
+      time: Date.now(),
+      throughput: values('sightline_ingest_events_total').map((v) => ({ source: v.labels.source, type: v.labels.type, events: v.value })),
+      ingest: {
+        received: sum('sightline_events_received_total', { component: 'ingest' }),
+        accepted: sum('sightline_events_sent_total', { component: 'ingest' }),
+        rejected: byLabel('sightline_events_discarded_total', 'reason', { component: 'ingest' }),
+      },
+      errors: byLabel('sightline_errors_total', 'component'),
+      process: {
+        stored: sum('sightline_events_sent_total', { component: 'process' }),
+        duplicates: sum('sightline_pipeline_dedup_hits_total'),
+        late: sum('sightline_pipeline_late_events_total'),
+        backlog: sum('sightline_consumer_lag_events'),
+        event_time_lag_seconds: single('sightline_pipeline_event_time_lag_seconds'),
+      },
+      freshness: { probe_seconds: single('sightline_probe_freshness_seconds'), probe_success: single('sightline_probe_success') },
+      stores: {
+        hot_rows: sum('sightline_hot_store_rows', { table: 'events' }),
+        hot_bytes: sum('sightline_hot_store_size_bytes'),
+        cold_files: sum('sightline_cold_store_files'),
+        cold_bytes: sum('sightline_cold_store_size_bytes'),
+      },
+    };
+  });
+}

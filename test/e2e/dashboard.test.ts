@@ -1,0 +1,95 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { type Browser, chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../helpers/chromium.js';
+import { pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
+import { type PlatformProcess, startPlatformProcess } from '../helpers/platform-process.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
+const skip = chromiumSkipReason();
+
+/** The live dashboard at /ui in a real headless Chromium (Debian's), driven by playwright-core. */
+describe('dashboard /ui in Chromium', { skip }, () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let platform: PlatformProcess;
+  let browser: Browser;
+
+  before(async () => {
+    tmp = await tempDir();
+    await writeFile(join(tmp.dir, 'sightline.json'), JSON.stringify({ contracts: { unknown: 'accept' }, probe: { interval: '1s' }, logLevel: 'warn' }));
+    platform = await startPlatformProcess(['--data', join(tmp.dir, 'data'), '--config', join(tmp.dir, 'sightline.json')]);
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  });
+  after(async () => {
+    await browser?.close();
+    if (platform?.child.exitCode === null) await platform.stop();
+    await tmp.cleanup();
+  });
+
+  it('loads without console errors, draws live charts once events flow, and looks up an event with its path and trace id', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+    const problems: string[] = [];
+    page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${platform.url}/ui`);
+    assert.equal(await page.title(), 'Sightline — live');
+
+    // Traffic while the page watches: page views and clicks, a rejected event, a late one.
+    const now = Date.now();
+    for (let round = 0; round < 6; round++) {
+      const batch = Array.from({ length: 40 }, (_, i) => pageView(`ui-${round}-${i}`, now - 30_000 + round * 1000 + i, `/p${i % 5}`));
+      batch.push({ ...pageView(`click-${round}`, now, '/'), type: 'click' }, { id: `bad-${round}`, source: 'web' }, pageView(`late-${round}`, now - 3_600_000, '/old'));
+      await postEvents(platform.url, batch, { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' });
+      await new Promise((r) => setTimeout(r, 700));
+    }
+    await waitForBacklogZero(platform.url);
+
+    await page.waitForFunction(
+      () => {
+        const s = (globalThis as any).__sightline;
+        if (!s || s.history.length < 3) return false;
+        const rows = s.history[s.history.length - 1].stores.hot_rows;
+        return rows >= 258 && s.charts.throughput.u.data[1].some((v: number) => v > 0);
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    const charts = await page.evaluate(() => {
+      const s = (globalThis as any).__sightline;
+      return Object.fromEntries(Object.entries(s.charts).map(([name, c]: [string, any]) => [name, { series: c.seriesNames, points: c.u.data[0].length, max: Math.max(...c.u.data.slice(1).flat().filter((v: any) => typeof v === 'number')) }]));
+    });
+    assert.deepEqual(Object.keys(charts).sort(), ['backlog', 'errors', 'freshness', 'quality', 'stores', 'throughput']);
+    assert.deepEqual(charts.throughput!.series, ['sightline/probe', 'web/click', 'web/page_view'], 'the probe is a source too');
+    assert.ok(charts.throughput!.max > 0, 'throughput was drawn');
+    assert.ok(charts.errors!.series.includes('SL_EVENT_FIELD_MISSING'));
+    assert.ok(charts.errors!.max > 0, 'rejections were drawn');
+    assert.ok(charts.quality!.max > 0, 'late events were drawn');
+    assert.ok(charts.stores!.max >= 258, 'store growth was drawn');
+    assert.ok(charts.freshness!.max > 0, 'the probe freshness was drawn');
+    assert.equal(await page.locator('canvas').count(), 6, 'six uPlot canvases');
+    assert.notEqual(await page.locator('#tile-rows').textContent(), '–');
+
+    await page.fill('#lookup-id', 'ui-2-7');
+    await page.click('#lookup-form button');
+    await page.waitForSelector('#lookup-path');
+    assert.equal(await page.locator('[data-field="trace-id"]').textContent(), '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.match((await page.locator('[data-field="log"]').textContent()) ?? '', /^topic events, partition \d, offset \d+$/);
+    assert.deepEqual(problems, [], 'no console errors');
+    // A lookup of an unknown id: the API's 404 (which the browser logs) shown as the error it is.
+    await page.fill('#lookup-id', 'no-such-event');
+    await page.click('#lookup-form button');
+    await page.waitForSelector('#lookup-result .error');
+    assert.match((await page.locator('#lookup-result .error').textContent()) ?? '', /^SL_API_NOT_FOUND/);
+
+    await mkdir(ARTIFACTS, { recursive: true });
+    await page.fill('#lookup-id', 'ui-2-7');
+    await page.click('#lookup-form button');
+    await page.waitForSelector('#lookup-path');
+    await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    assert.deepEqual(problems, ['Failed to load resource: the server responded with a status of 404 (Not Found)'], 'only the deliberate 404');
+  });
+});
