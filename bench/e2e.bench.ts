@@ -117,7 +117,12 @@ export async function e2eBench(ctx: BenchContext): Promise<void> {
         }
         await posted.text();
         const ackedAt = performance.now();
-        await waitFor(async () => (await getJson(`${fresh.url}/v1/events/recent?source=probe&limit=1`)).body.events[0]?.id === id, 60_000, 2);
+        await waitFor(async () => {
+          const { status, body } = await getJson(`${fresh.url}/v1/events/recent?source=probe&limit=1`);
+          // A failed query is reported, not taken for "not there yet".
+          if (status !== 200) throw new Error(`GET /v1/events/recent answered ${status}: ${JSON.stringify(body)}`);
+          return body.events[0]?.id === id;
+        }, 60_000, 2);
         freshness.push(performance.now() - ackedAt);
         await new Promise((r) => setTimeout(r, 100));
       }

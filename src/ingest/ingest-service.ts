@@ -126,7 +126,7 @@ export class IngestService {
         rejected.push({ index, code: contract.code, message: contract.message });
         continue;
       }
-      if (tracing) this.continueTrace(tracing, envelope.event, batchTraceparent, eventSpans);
+      const traced = tracing ? this.continueTrace(tracing, envelope.event, batchTraceparent, eventSpans) : undefined;
       const checked = serializeEvent(envelope.event, limits);
       if (!checked.ok) {
         rejected.push({ index, code: checked.code, message: checked.message });
@@ -134,7 +134,7 @@ export class IngestService {
       }
       if (contract?.warning) warnings.push({ index, ...contract.warning });
       accepted.push(checked.event);
-      const traceparent = typeof checked.event.metadata.traceparent === 'string' ? checked.event.metadata.traceparent : headers.traceparent;
+      const traceparent = traced ?? (typeof checked.event.metadata.traceparent === 'string' ? checked.event.metadata.traceparent : headers.traceparent);
       records.push({
         key: checked.event.id,
         value: checked.bytes,
@@ -168,19 +168,19 @@ export class IngestService {
   }
 
   /**
-   * An event that brings its own `metadata.traceparent` gets an ingest span in that trace; any
-   * other joins the batch's. Either way `metadata.traceparent` then names the span to continue
-   * from, so the log header, the processor's links and the API all lead back here.
+   * The trace context an event's log record carries (its `traceparent` header): an event that
+   * brings its own `metadata.traceparent` gets an ingest span in that trace, and its metadata then
+   * names that span; any other joins the batch's trace through the header alone, so its stored
+   * bytes do not grow (the processor stores the trace id in a column of its own).
    */
-  private continueTrace(tracing: Tracing, event: SightlineEvent, batchTraceparent: string | undefined, eventSpans: Span[]): void {
+  private continueTrace(tracing: Tracing, event: SightlineEvent, batchTraceparent: string | undefined, eventSpans: Span[]): string | undefined {
     const own = event.metadata.traceparent;
-    let traceparent = batchTraceparent;
-    if (typeof own === 'string' && tracing.linkTo(own)) {
-      const span = tracing.startSpan('sightline.ingest.event', { parent: tracing.extract(own), attributes: { 'sightline.event.id': event.id } });
-      eventSpans.push(span);
-      traceparent = tracing.traceparentOf(span);
-    }
+    if (typeof own !== 'string' || !tracing.linkTo(own)) return batchTraceparent;
+    const span = tracing.startSpan('sightline.ingest.event', { parent: tracing.extract(own), attributes: { 'sightline.event.id': event.id } });
+    eventSpans.push(span);
+    const traceparent = tracing.traceparentOf(span);
     if (traceparent) event.metadata = { ...event.metadata, traceparent };
+    return traceparent;
   }
 
   stop(): void {

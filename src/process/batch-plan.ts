@@ -197,6 +197,7 @@ export function assembleBatch(
       late: isLate,
       json: storableJson(record.value, event),
       metadata,
+      traceId: traceIdOf(record.headers.traceparent),
     });
   }
   const watermark = classification.watermark;
@@ -228,6 +229,14 @@ function versionMismatch(event: SightlineEvent, accepted: Record<string, number[
   const contract = isPlainObject(event.metadata) ? event.metadata.contract : undefined;
   const version = isPlainObject(contract) && typeof contract.version === 'number' ? contract.version : null;
   return version !== null && versions.includes(version) ? undefined : `${subject}@${version ?? 'none'}`;
+}
+
+const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
+/** The trace id of a W3C traceparent, or null for none or a malformed one (or the all-zero id). */
+function traceIdOf(traceparent: string | undefined): string | null {
+  const id = traceparent === undefined ? undefined : TRACEPARENT.exec(traceparent)?.[1];
+  return id === undefined || /^0+$/.test(id) ? null : id;
 }
 
 /** JSON.stringify writes paired surrogates as characters and escapes only lone ones. */

@@ -10,6 +10,8 @@ export interface PackedRecords {
   values: ArrayBuffer;
   meta: Float64Array;
   keys: string[];
+  /** Each record's traceparent header (the only header the planner reads), or null. */
+  traceparents: Array<string | null>;
 }
 
 export function packRecords(topic: string, records: readonly LogRecord[]): PackedRecords {
@@ -23,7 +25,7 @@ export function packRecords(topic: string, records: readonly LogRecord[]): Packe
     meta.set([r.partition, r.offset, r.timestamp, pos, pos + r.value.length], i * 5);
     pos += r.value.length;
   });
-  return { topic, values: values.buffer, meta, keys: records.map((r) => r.key) };
+  return { topic, values: values.buffer, meta, keys: records.map((r) => r.key), traceparents: records.map((r) => r.headers.traceparent ?? null) };
 }
 
 export function unpackRecords(packed: PackedRecords): LogRecord[] {
@@ -38,7 +40,7 @@ export function unpackRecords(packed: PackedRecords): LogRecord[] {
       timestamp: packed.meta[m + 2]!,
       key: packed.keys[i]!,
       value: values.subarray(packed.meta[m + 3]!, packed.meta[m + 4]!),
-      headers: {},
+      headers: packed.traceparents[i] ? { traceparent: packed.traceparents[i]! } : {},
     };
   }
   return out;

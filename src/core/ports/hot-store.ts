@@ -19,6 +19,8 @@ export interface EventRow {
   json: Uint8Array;
   /** The metadata to store (the event's own, with metadata.enrichment set) as JSON, or null to keep the event's. */
   metadata: string | null;
+  /** The trace the event was ingested in (from its log record's traceparent header), hex, or null. */
+  traceId: string | null;
 }
 
 /** Rows encoded for a bulk load (see encodeEventRows): a line of NDJSON per row, UTF-8. */
@@ -74,6 +76,7 @@ export interface LocatedEvent extends StoredEvent {
   logPos: number;
   commitNo: number;
   late: boolean;
+  traceId: string | null;
 }
 
 export interface RecentEventsQuery {

@@ -105,12 +105,12 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
       const { id } = request.params as { id: string };
       const found = await opts.hot.eventById(id);
       if (!found) throw new SightlineError('SL_API_NOT_FOUND', `no stored event with id "${id}" (it may still wait in the log, or was rejected at ingest)`);
-      const { logPos, commitNo, late, ...event } = found;
+      const { logPos, commitNo, late, traceId, ...event } = found;
       const coldFile = opts.coldFileFor ? await opts.coldFileFor(commitNo, event.timestamp) : undefined;
       const traceparent = typeof event.metadata.traceparent === 'string' ? event.metadata.traceparent : undefined;
       return {
         event,
-        trace_id: traceparent?.split('-')[1] ?? null,
+        trace_id: traceId ?? traceparent?.split('-')[1] ?? null,
         path: {
           log: { topic: 'events', partition: Math.floor(logPos / LOG_POS_PARTITION_SHIFT), offset: logPos % LOG_POS_PARTITION_SHIFT },
           hot_store: { commit: commitNo, late },

@@ -28,7 +28,7 @@ async function rows(conn: DuckDBConnection, sql: string, values?: Record<string,
 }
 
 const STAGE_COLUMNS =
-  "{p: 'BIGINT', l: 'BOOLEAN', u: 'VARCHAR', m: 'JSON', e: 'STRUCT(id VARCHAR, source VARCHAR, type VARCHAR, timestamp BIGINT, payload JSON, metadata JSON)'}";
+  "{p: 'BIGINT', l: 'BOOLEAN', u: 'VARCHAR', t: 'VARCHAR', m: 'JSON', e: 'STRUCT(id VARCHAR, source VARCHAR, type VARCHAR, timestamp BIGINT, payload JSON, metadata JSON)'}";
 const MAX_STAGED_LINE_BYTES = 64 * 1024 * 1024;
 
 function toStoredEvent(r: Record<string, any>): StoredEvent & { logPos: number } {
@@ -137,7 +137,7 @@ export class DuckDbHotStore implements HotStore {
           `INSERT INTO events
            SELECT p, e.id, e.source, e.type, e.timestamp, u, e.payload,
                   coalesce(m, e.metadata, '{}'),
-                  l, $1
+                  l, $1, t
            FROM read_json($2, format = 'newline_delimited', maximum_object_size = ${MAX_STAGED_LINE_BYTES}, columns = ${STAGE_COLUMNS})
            ORDER BY e.timestamp, p`,
           [BigInt(commitNo), stageFile],
@@ -232,8 +232,8 @@ export class DuckDbHotStore implements HotStore {
   }
 
   async eventById(id: string): Promise<LocatedEvent | undefined> {
-    const [r] = await this.query('SELECT log_pos, id, source, type, timestamp, payload, metadata, late, commit_no FROM events WHERE id = $1 LIMIT 1', [id]);
-    return r && { ...toStoredEvent(r), commitNo: r.commit_no, late: r.late };
+    const [r] = await this.query('SELECT log_pos, id, source, type, timestamp, payload, metadata, late, commit_no, trace_id FROM events WHERE id = $1 LIMIT 1', [id]);
+    return r && { ...toStoredEvent(r), commitNo: r.commit_no, late: r.late, traceId: r.trace_id ?? null };
   }
 
   async aggregates(q: AggregateQuery): Promise<WindowRow[]> {

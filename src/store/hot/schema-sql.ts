@@ -10,8 +10,11 @@ CREATE TABLE IF NOT EXISTS events (
   payload JSON,
   metadata JSON,
   late BOOLEAN NOT NULL,
-  commit_no BIGINT NOT NULL
+  commit_no BIGINT NOT NULL,
+  trace_id VARCHAR
 );
+-- Folders written before trace ids were stored gain the column (it reads as NULL for old rows).
+ALTER TABLE events ADD COLUMN IF NOT EXISTS trace_id VARCHAR;
 CREATE TABLE IF NOT EXISTS aggregates (
   name VARCHAR NOT NULL,
   window_size VARCHAR NOT NULL,

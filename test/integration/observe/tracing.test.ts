@@ -55,10 +55,11 @@ describe('traces', () => {
     assert.equal(parentOf(append), batch.spanContext().spanId);
     assert.equal(append.spanContext().traceId, TRACE);
 
-    // The event's stored traceparent names the ingest batch span; the processing batch links to it.
+    // The event's log record names the ingest batch span (its trace id is stored beside the event,
+    // which itself does not grow); the processing batch links to that span.
     const { body } = await getJson(`${platform.url}/v1/events/traced`);
     assert.equal(body.trace_id, TRACE);
-    assert.equal(body.event.metadata.traceparent, `00-${TRACE}-${batch.spanContext().spanId}-01`);
+    assert.equal(body.event.metadata.traceparent, undefined);
     const processBatch = spans().find((s) => s.name === 'sightline.process.batch' && s.links.some((l) => l.context.spanId === batch.spanContext().spanId))!;
     assert.ok(processBatch, 'a processing batch span links to the ingest span of the event');
     const commit = spans().find((s) => s.name === 'sightline.hot_store.commit' && parentOf(s) === processBatch.spanContext().spanId);
@@ -69,7 +70,9 @@ describe('traces', () => {
     const own = spans().find((s) => s.name === 'sightline.ingest.event')!;
     assert.equal(own.spanContext().traceId, 'a'.repeat(32));
     assert.equal(parentOf(own), 'b'.repeat(16));
-    assert.equal((await getJson(`${platform.url}/v1/events/own-trace`)).body.trace_id, 'a'.repeat(32));
+    const ownEvent = (await getJson(`${platform.url}/v1/events/own-trace`)).body;
+    assert.equal(ownEvent.trace_id, 'a'.repeat(32));
+    assert.equal(ownEvent.event.metadata.traceparent, `00-${'a'.repeat(32)}-${own.spanContext().spanId}-01`, 'its metadata names the ingest span to continue from');
     assert.ok(processBatch.links.some((l) => l.context.spanId === own.spanContext().spanId));
   });
 
