@@ -26,7 +26,7 @@ export interface DecodedRecord {
 
 export function encodeRecord(offset: number, key: string, value: Buffer, timestamp: number, headers: Record<string, string> | undefined): Buffer {
   const keyLength = Buffer.byteLength(key);
-  const headerEntries = headers ? Object.entries(headers).map(([k, v]) => [Buffer.from(k), Buffer.from(v)] as const) : [];
+  const headerEntries = headers ? Object.entries(headers).map(([k, v]) => [encodedHeader(k), encodedHeader(v)] as const) : [];
   let headerBytes = 0;
   for (const [k, v] of headerEntries) headerBytes += 2 + k.length + 4 + v.length;
   const bodyLength = 1 + 8 + 8 + 2 + keyLength + 2 + headerBytes + 4 + value.length;
@@ -51,6 +51,21 @@ export function encodeRecord(offset: number, key: string, value: Buffer, timesta
   frame.writeUInt32BE(bodyLength, 0);
   frame.writeUInt32BE(crc32(frame.subarray(FRAME_HEADER_BYTES)), 4);
   return frame;
+}
+
+/**
+ * Header names, and values such as a batch's traceparent, repeat from record to record: the last
+ * few encodings are kept rather than made again per record.
+ */
+const recentHeaderBytes = new Map<string, Buffer>();
+function encodedHeader(text: string): Buffer {
+  let bytes = recentHeaderBytes.get(text);
+  if (!bytes) {
+    if (recentHeaderBytes.size >= 64) recentHeaderBytes.clear();
+    bytes = Buffer.from(text);
+    recentHeaderBytes.set(text, bytes);
+  }
+  return bytes;
 }
 
 export type FrameScan =
