@@ -263,15 +263,20 @@ const profileJson = new WeakMap<Record<string, unknown>, string>();
  * JSON serialised once, not per event.
  */
 function enrichedMetadata(metadata: Record<string, unknown>, profile: Record<string, unknown>): string {
-  if (!hasOwnKeys(metadata)) {
-    let json = profileJson.get(profile);
-    if (json === undefined) {
-      json = wellFormedJson(profile);
-      profileJson.set(profile, json);
-    }
-    return `{"enrichment":${json}}`;
+  let json = profileJson.get(profile);
+  if (json === undefined) {
+    json = wellFormedJson(profile);
+    profileJson.set(profile, json);
   }
-  return wellFormedJson({ ...metadata, enrichment: profile });
+  if (!hasOwnKeys(metadata)) return `{"enrichment":${json}}`;
+  // Ingest stamps metadata.contract, so most enriched events have some: serialise the rest as it
+  // is and append the profile's cached JSON. Only an escaped \u (a possible lone surrogate, from
+  // records written before ingest refused them) takes the slow, repairing path.
+  const { enrichment: _replaced, ...rest } = metadata;
+  if (!hasOwnKeys(rest)) return `{"enrichment":${json}}`;
+  const restJson = JSON.stringify(rest);
+  if (restJson.includes('\\u')) return wellFormedJson({ ...rest, enrichment: profile });
+  return `${restJson.slice(0, -1)},"enrichment":${json}}`;
 }
 
 function hasOwnKeys(value: Record<string, unknown>): boolean {

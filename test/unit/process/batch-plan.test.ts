@@ -164,6 +164,16 @@ describe('batch plan, hostile input already in a log', () => {
     assert.deepEqual(JSON.parse(plan.rows[0]!.metadata!), { enrichment: { plan: 'pro', country: 'DE' }, traceparent: 't' });
   });
 
+  it('keeps the rest of an event\'s metadata (a contract stamp) beside the profile, repairing a lone surrogate in it', () => {
+    const withMeta = (id: string, metadata: Record<string, unknown>) => ({
+      ...record(id, T0),
+      value: Buffer.from(JSON.stringify({ id, source: 'web', type: 'page_view', timestamp: T0, payload: { user_id: 'u1' }, metadata })),
+    });
+    const { plan } = run([withMeta('c1', { contract: { subject: 'web.page_view', version: 2, id: 5 } }), withMeta('c2', { note: 'x\ud800' })], freshState());
+    assert.equal(plan.rows[0]!.metadata, '{"contract":{"subject":"web.page_view","version":2,"id":5},"enrichment":{"plan":"pro","country":"DE"}}');
+    assert.deepEqual(JSON.parse(plan.rows[1]!.metadata!), { note: 'x\ufffd', enrichment: { plan: 'pro', country: 'DE' } });
+  });
+
   it('serialises a profile well formed, reuses it across events, and follows a reload', () => {
     let table = new Map<string, Record<string, unknown>>([['u1', { plan: 'p\ud800' }]]);
     const reloadable: ReferenceData = { ...reference, lookup: (k) => table.get(k) };
