@@ -104,6 +104,8 @@ export class IngestService {
     const activeSpan = tracing ? trace.getSpan(context.active()) : undefined;
     const batchTraceparent = tracing && activeSpan ? tracing.traceparentOf(activeSpan) : undefined;
     const eventSpans: Span[] = [];
+    // Every event of the batch without a trace of its own shares one headers object.
+    const batchHeaders = batchTraceparent ? { traceparent: batchTraceparent } : undefined;
     const { contracts, limits } = this.options;
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
@@ -139,7 +141,7 @@ export class IngestService {
         key: checked.event.id,
         value: checked.bytes,
         timestamp: checked.event.timestamp,
-        ...(traceparent ? { headers: { traceparent } } : {}),
+        ...(traceparent ? { headers: traceparent === batchTraceparent ? batchHeaders! : { traceparent } } : {}),
       });
     }
     const { metrics, sourceTypes } = this.options;

@@ -233,10 +233,20 @@ function versionMismatch(event: SightlineEvent, accepted: Record<string, number[
 
 const TRACEPARENT = /^[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}$/;
 
-/** The trace id of a W3C traceparent, or null for none or a malformed one (or the all-zero id). */
+let lastTraceparent: string | undefined;
+let lastTraceId: string | null = null;
+
+/**
+ * The trace id of a W3C traceparent, or null for none or a malformed one (or the all-zero id).
+ * The records of a request share one traceparent, so the last answer is kept.
+ */
 function traceIdOf(traceparent: string | undefined): string | null {
-  const id = traceparent === undefined ? undefined : TRACEPARENT.exec(traceparent)?.[1];
-  return id === undefined || /^0+$/.test(id) ? null : id;
+  if (traceparent === undefined) return null;
+  if (traceparent === lastTraceparent) return lastTraceId;
+  const id = TRACEPARENT.exec(traceparent)?.[1];
+  lastTraceparent = traceparent;
+  lastTraceId = id === undefined || /^0+$/.test(id) ? null : id;
+  return lastTraceId;
 }
 
 /** JSON.stringify writes paired surrogates as characters and escapes only lone ones. */

@@ -10,8 +10,10 @@ export interface PackedRecords {
   values: ArrayBuffer;
   meta: Float64Array;
   keys: string[];
-  /** Each record's traceparent header (the only header the planner reads), or null. */
-  traceparents: Array<string | null>;
+  /** The distinct traceparent headers (the only header the planner reads) ... */
+  traceparents: string[];
+  /** ... and each record's index into them, -1 for none: a batch holds few distinct ones. */
+  traceparentOf: Int32Array;
 }
 
 export function packRecords(topic: string, records: readonly LogRecord[]): PackedRecords {
@@ -25,11 +27,30 @@ export function packRecords(topic: string, records: readonly LogRecord[]): Packe
     meta.set([r.partition, r.offset, r.timestamp, pos, pos + r.value.length], i * 5);
     pos += r.value.length;
   });
-  return { topic, values: values.buffer, meta, keys: records.map((r) => r.key), traceparents: records.map((r) => r.headers.traceparent ?? null) };
+  const traceparents: string[] = [];
+  const index = new Map<string, number>();
+  const traceparentOf = new Int32Array(records.length);
+  records.forEach((r, i) => {
+    const tp = r.headers.traceparent;
+    if (tp === undefined) {
+      traceparentOf[i] = -1;
+      return;
+    }
+    let n = index.get(tp);
+    if (n === undefined) {
+      n = traceparents.push(tp) - 1;
+      index.set(tp, n);
+    }
+    traceparentOf[i] = n;
+  });
+  return { topic, values: values.buffer, meta, keys: records.map((r) => r.key), traceparents, traceparentOf };
 }
 
 export function unpackRecords(packed: PackedRecords): LogRecord[] {
   const values = Buffer.from(packed.values);
+  // One headers object per distinct traceparent, shared by its records (the planner only reads them).
+  const headers = packed.traceparents.map((traceparent) => ({ traceparent }));
+  const none = {};
   const out: LogRecord[] = new Array(packed.keys.length);
   for (let i = 0; i < out.length; i++) {
     const m = i * 5;
@@ -40,7 +61,7 @@ export function unpackRecords(packed: PackedRecords): LogRecord[] {
       timestamp: packed.meta[m + 2]!,
       key: packed.keys[i]!,
       value: values.subarray(packed.meta[m + 3]!, packed.meta[m + 4]!),
-      headers: packed.traceparents[i] ? { traceparent: packed.traceparents[i]! } : {},
+      headers: packed.traceparentOf[i]! >= 0 ? headers[packed.traceparentOf[i]!]! : none,
     };
   }
   return out;

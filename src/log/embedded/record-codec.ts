@@ -26,9 +26,15 @@ export interface DecodedRecord {
 
 export function encodeRecord(offset: number, key: string, value: Buffer, timestamp: number, headers: Record<string, string> | undefined): Buffer {
   const keyLength = Buffer.byteLength(key);
-  const headerEntries = headers ? Object.entries(headers).map(([k, v]) => [encodedHeader(k), encodedHeader(v)] as const) : [];
+  // Most records have one header or none: no arrays of entries per record.
   let headerBytes = 0;
-  for (const [k, v] of headerEntries) headerBytes += 2 + k.length + 4 + v.length;
+  let headerCount = 0;
+  if (headers) {
+    for (const k in headers) {
+      headerBytes += 2 + encodedHeader(k).length + 4 + encodedHeader(headers[k]!).length;
+      headerCount++;
+    }
+  }
   const bodyLength = 1 + 8 + 8 + 2 + keyLength + 2 + headerBytes + 4 + value.length;
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyLength);
   let pos = FRAME_HEADER_BYTES;
@@ -39,12 +45,16 @@ export function encodeRecord(offset: number, key: string, value: Buffer, timesta
   pos = frame.writeDoubleBE(timestamp, pos);
   pos = frame.writeUInt16BE(keyLength, pos);
   pos += frame.write(key, pos, 'utf8');
-  pos = frame.writeUInt16BE(headerEntries.length, pos);
-  for (const [k, v] of headerEntries) {
-    pos = frame.writeUInt16BE(k.length, pos);
-    pos += k.copy(frame, pos);
-    pos = frame.writeUInt32BE(v.length, pos);
-    pos += v.copy(frame, pos);
+  pos = frame.writeUInt16BE(headerCount, pos);
+  if (headers) {
+    for (const name in headers) {
+      const k = encodedHeader(name);
+      const v = encodedHeader(headers[name]!);
+      pos = frame.writeUInt16BE(k.length, pos);
+      pos += k.copy(frame, pos);
+      pos = frame.writeUInt32BE(v.length, pos);
+      pos += v.copy(frame, pos);
+    }
   }
   pos = frame.writeUInt32BE(value.length, pos);
   value.copy(frame, pos);
