@@ -2,7 +2,7 @@ import type { EventRow, EventRowsNdjson } from './ports/hot-store.js';
 
 /**
  * Encodes rows as the NDJSON a HotStore loads in bulk: one line per row,
- * `{"p":logPos,"l":late,"u":userId,"t":traceId,"m":metadata,"e":<event JSON as stored>}`. The event's bytes
+ * `{"p":logPos,"l":late,"u":userId,"m":metadata,"e":<event JSON as stored>}`. The event's bytes
  * are copied in as they are, never decoded, parsed or re-serialised. The result owns its memory
  * (not a slice of Node's shared pool), so it can be transferred between threads.
  */
@@ -12,8 +12,7 @@ export function encodeEventRows(rows: readonly EventRow[]): EventRowsNdjson {
   let total = 0;
   for (let i = 0; i < rows.length; i++) {
     const r = rows[i]!;
-    // A trace id is 32 hex digits (checked where it is read), so it needs no escaping.
-    const prefix = `{"p":${r.logPos},"l":${r.late},"u":${r.userId === null ? 'null' : JSON.stringify(r.userId)},"t":${r.traceId === null ? 'null' : `"${r.traceId}"`},"m":${r.metadata ?? 'null'},"e":`;
+    const prefix = `{"p":${r.logPos},"l":${r.late},"u":${r.userId === null ? 'null' : JSON.stringify(r.userId)},"m":${r.metadata ?? 'null'},"e":`;
     prefixes[i] = prefix;
     prefixBytes[i] = Buffer.byteLength(prefix);
     total += prefixBytes[i]! + r.json.length + 2;

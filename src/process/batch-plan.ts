@@ -1,7 +1,7 @@
 import type { AggregationConfig } from '../config/config.js';
 import { subjectFor } from '../contracts/subject.js';
 import { isPlainObject, readPath, type SightlineEvent } from '../core/envelope.js';
-import type { EventRow, WindowCount } from '../core/ports/hot-store.js';
+import type { EventRow, TraceRun, WindowCount } from '../core/ports/hot-store.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { DedupState } from './dedup-state.js';
@@ -147,6 +147,7 @@ export interface BatchPlan {
   unaggregated: number;
   /** Stored events whose contract version the pipeline does not accept, by `subject@version`. */
   versionMismatches: Record<string, number>;
+  traceRuns: TraceRun[];
   offsets: PartitionOffsets;
 }
 
@@ -197,7 +198,6 @@ export function assembleBatch(
       late: isLate,
       json: storableJson(record.value, event),
       metadata,
-      traceId: traceIdOf(record.headers.traceparent),
     });
   }
   const watermark = classification.watermark;
@@ -214,8 +214,31 @@ export function assembleBatch(
     enrichmentMisses,
     unaggregated,
     versionMismatches,
+    traceRuns: traceRunsOf(classification.items.map((i) => i.record)),
     offsets,
   };
+}
+
+/** Runs of consecutive offsets per partition that carry one trace id. */
+function traceRunsOf(records: readonly LogRecord[]): TraceRun[] {
+  const runs: TraceRun[] = [];
+  const open = new Map<number, TraceRun>();
+  for (const record of records) {
+    const traceId = traceIdOf(record.headers.traceparent);
+    const current = open.get(record.partition);
+    if (current && traceId === current.traceId && record.offset === current.toOffset + 1) {
+      current.toOffset = record.offset;
+      continue;
+    }
+    if (traceId === null) {
+      open.delete(record.partition);
+      continue;
+    }
+    const run = { partition: record.partition, fromOffset: record.offset, toOffset: record.offset, traceId };
+    runs.push(run);
+    open.set(record.partition, run);
+  }
+  return runs;
 }
 
 /**

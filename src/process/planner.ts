@@ -1,5 +1,5 @@
 import { encodeEventRows } from '../core/event-rows.js';
-import type { EventRowsNdjson, PipelineCheckpoint, WindowCount } from '../core/ports/hot-store.js';
+import type { EventRowsNdjson, PipelineCheckpoint, TraceRun, WindowCount } from '../core/ports/hot-store.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import { assembleBatch, classifyBatch, type PipelineSpec, type PipelineState } from './batch-plan.js';
@@ -20,6 +20,7 @@ export interface PlannedBatch {
   enrichmentMisses: number;
   unaggregated: number;
   versionMismatches: Record<string, number>;
+  traceRuns: TraceRun[];
 }
 
 /** Asks the store which of these ids it holds (late events older than the dedup state reaches). */
@@ -85,6 +86,7 @@ export async function planAndApply(
     enrichmentMisses: plan.enrichmentMisses,
     unaggregated: plan.unaggregated,
     versionMismatches: plan.versionMismatches,
+    traceRuns: plan.traceRuns,
   };
 }
 

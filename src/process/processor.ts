@@ -239,6 +239,7 @@ export class Processor {
     const batch = {
       pipeline: spec.name,
       rows: plan.rows,
+      traceRuns: plan.traceRuns,
       windows: plan.windows,
       finalizeThrough: plan.finalizeThrough,
       watermark: plan.watermark,

@@ -5,9 +5,9 @@ import type { EventRow, HotStore, ProcessedBatch } from '../../src/core/ports/ho
 
 const T0 = Date.UTC(2026, 10, 26, 7, 0, 0);
 
-function row(id: string, timestamp: number, logPos: number, extra: { source?: string; userId?: string; enrichment?: string; traceId?: string } = {}): EventRow {
+function row(id: string, timestamp: number, logPos: number, extra: { source?: string; userId?: string; enrichment?: string } = {}): EventRow {
   const event = { id, source: extra.source ?? 'web', type: 'page_view', timestamp, payload: { user_id: extra.userId ?? 'u1', page: '/' } };
-  return { logPos, id, timestamp, userId: event.payload.user_id, late: false, json: Buffer.from(JSON.stringify(event)), metadata: extra.enrichment ? JSON.stringify({ enrichment: JSON.parse(extra.enrichment) }) : null, traceId: extra.traceId ?? null };
+  return { logPos, id, timestamp, userId: event.payload.user_id, late: false, json: Buffer.from(JSON.stringify(event)), metadata: extra.enrichment ? JSON.stringify({ enrichment: JSON.parse(extra.enrichment) }) : null };
 }
 
 function batch(over: Partial<Omit<ProcessedBatch, 'rows'>> & { rows?: EventRow[] }): ProcessedBatch {
@@ -36,7 +36,8 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
     it('commits rows, window counts and offsets together, and gives them back as the checkpoint', async () => {
       await store.commit(
         batch({
-          rows: [row('a', T0 + 1000, 1), row('b', T0 + 2000, 2, { userId: 'u2', traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }), row('c', T0 + 61_000, 3, { source: 'app' })],
+          rows: [row('a', T0 + 1000, 1), row('b', T0 + 2000, 2, { userId: 'u2' }), row('c', T0 + 61_000, 3, { source: 'app' })],
+          traceRuns: [{ partition: 0, fromOffset: 2, toOffset: 3, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }],
           windows: [
             { name: 'pv', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/', count: 2 },
             { name: 'pv', window: '1m', windowStart: T0 + 60_000, windowEnd: T0 + 120_000, group: '/', count: 1 },
@@ -65,7 +66,8 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       assert.equal(found?.late, false);
       assert.equal(found?.timestamp, T0 + 2000);
       assert.equal(found?.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
-      assert.equal((await store.eventById('a'))?.traceId, null);
+      assert.equal((await store.eventById('a'))?.traceId, null, 'outside every run');
+      assert.equal((await store.eventById('c'))?.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
       assert.equal(await store.eventById('nope'), undefined);
     });
 
@@ -104,7 +106,7 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
     it('stores the metadata a row brings instead of the event\'s own, exactly (nulls included)', async () => {
     const json = Buffer.from(JSON.stringify({ id: 'e', source: 'web', type: 'page_view', timestamp: T0 + 4000, payload: { user_id: 7 }, metadata: { traceparent: 'x', enrichment: { vip: true } } }));
     const metadata = JSON.stringify({ traceparent: 'x', enrichment: { plan: 'pro', region: null } });
-    await store.commit(batch({ rows: [{ logPos: 20, id: 'e', timestamp: T0 + 4000, userId: '7', late: false, json, metadata, traceId: null }], offsets: new Map([[0, 4]]) }));
+    await store.commit(batch({ rows: [{ logPos: 20, id: 'e', timestamp: T0 + 4000, userId: '7', late: false, json, metadata }], offsets: new Map([[0, 4]]) }));
     const [e] = await store.recentEvents({ limit: 1, userId: '7' });
     assert.deepEqual(e!.metadata, { traceparent: 'x', enrichment: { plan: 'pro', region: null } });
   });

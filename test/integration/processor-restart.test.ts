@@ -37,7 +37,7 @@ describe('processor restart', () => {
     // A commit from the very first batches, before the watermark moved.
     await hot.commit({
       pipeline: 'main',
-      rows: encodeEventRows([{ logPos: logPosition(placed!.partition, placed!.offset), id: 'a0', timestamp: T0, userId: 'u1', late: false, json: value(a0), metadata: null, traceId: null }]),
+      rows: encodeEventRows([{ logPos: logPosition(placed!.partition, placed!.offset), id: 'a0', timestamp: T0, userId: 'u1', late: false, json: value(a0), metadata: null }]),
       windows: [],
       finalizeThrough: null,
       watermark: null,

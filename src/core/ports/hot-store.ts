@@ -19,8 +19,17 @@ export interface EventRow {
   json: Uint8Array;
   /** The metadata to store (the event's own, with metadata.enrichment set) as JSON, or null to keep the event's. */
   metadata: string | null;
-  /** The trace the event was ingested in (from its log record's traceparent header), hex, or null. */
-  traceId: string | null;
+}
+
+/**
+ * Consecutive records of a partition ingested in one trace (the records of a request share
+ * one): a batch has a few runs, not a trace id per row.
+ */
+export interface TraceRun {
+  partition: number;
+  fromOffset: number;
+  toOffset: number;
+  traceId: string;
 }
 
 /** Rows encoded for a bulk load (see encodeEventRows): a line of NDJSON per row, UTF-8. */
@@ -54,6 +63,8 @@ export interface ProcessedBatch {
   offsets: PartitionOffsets;
   duplicates: number;
   late: number;
+  /** Trace ids of the batch's records, by runs of offsets. */
+  traceRuns?: TraceRun[];
 }
 
 export interface PipelineCheckpoint {

@@ -35,7 +35,7 @@ const DATASETS: Record<Dataset, { numberColumn: string; dayColumn: string; folde
     folderColumn: null,
     numberColumn: 'commit_no',
     dayColumn: 'timestamp',
-    select: `id, source, type, timestamp, make_timestamp(timestamp * 1000) AS event_time, user_id, payload, metadata, late, log_pos, trace_id`,
+    select: `id, source, type, timestamp, make_timestamp(timestamp * 1000) AS event_time, user_id, payload, metadata, late, log_pos`,
     orderBy: 'timestamp, log_pos',
   },
   aggregates: {

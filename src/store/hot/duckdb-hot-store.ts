@@ -28,7 +28,7 @@ async function rows(conn: DuckDBConnection, sql: string, values?: Record<string,
 }
 
 const STAGE_COLUMNS =
-  "{p: 'BIGINT', l: 'BOOLEAN', u: 'VARCHAR', t: 'VARCHAR', m: 'JSON', e: 'STRUCT(id VARCHAR, source VARCHAR, type VARCHAR, timestamp BIGINT, payload JSON, metadata JSON)'}";
+  "{p: 'BIGINT', l: 'BOOLEAN', u: 'VARCHAR', m: 'JSON', e: 'STRUCT(id VARCHAR, source VARCHAR, type VARCHAR, timestamp BIGINT, payload JSON, metadata JSON)'}";
 const MAX_STAGED_LINE_BYTES = 64 * 1024 * 1024;
 
 function toStoredEvent(r: Record<string, any>): StoredEvent & { logPos: number } {
@@ -134,14 +134,26 @@ export class DuckDbHotStore implements HotStore {
       if (stageFile) {
         // In event-time order, so DuckDB's per-row-group min/max let time filters skip data.
         await conn.run(
-          `INSERT INTO events
+          `INSERT INTO events (log_pos, id, source, type, timestamp, user_id, payload, metadata, late, commit_no)
            SELECT p, e.id, e.source, e.type, e.timestamp, u, e.payload,
                   coalesce(m, e.metadata, '{}'),
-                  l, $1, t
+                  l, $1
            FROM read_json($2, format = 'newline_delimited', maximum_object_size = ${MAX_STAGED_LINE_BYTES}, columns = ${STAGE_COLUMNS})
            ORDER BY e.timestamp, p`,
           [BigInt(commitNo), stageFile],
         );
+      }
+      if (batch.traceRuns && batch.traceRuns.length > 0) {
+        const traces = await conn.createAppender('event_traces');
+        for (const run of batch.traceRuns) {
+          traces.appendInteger(run.partition);
+          traces.appendBigInt(BigInt(run.fromOffset));
+          traces.appendBigInt(BigInt(run.toOffset));
+          traces.appendVarchar(run.traceId);
+          traces.endRow();
+        }
+        traces.flushSync();
+        traces.closeSync();
       }
       if (batch.windows.length > 0) {
         await conn.run('DELETE FROM sl_agg_stage');
@@ -232,7 +244,13 @@ export class DuckDbHotStore implements HotStore {
   }
 
   async eventById(id: string): Promise<LocatedEvent | undefined> {
-    const [r] = await this.query('SELECT log_pos, id, source, type, timestamp, payload, metadata, late, commit_no, trace_id FROM events WHERE id = $1 LIMIT 1', [id]);
+    const [r] = await this.query(
+      `SELECT log_pos, id, source, type, timestamp, payload, metadata, late, commit_no,
+              (SELECT trace_id FROM event_traces t
+                WHERE t.partition = e.log_pos // ${2 ** 40} AND e.log_pos % ${2 ** 40} BETWEEN t.from_offset AND t.to_offset LIMIT 1) AS trace_id
+       FROM events e WHERE id = $1 LIMIT 1`,
+      [id],
+    );
     return r && { ...toStoredEvent(r), commitNo: r.commit_no, late: r.late, traceId: r.trace_id ?? null };
   }
 

@@ -10,11 +10,10 @@ CREATE TABLE IF NOT EXISTS events (
   payload JSON,
   metadata JSON,
   late BOOLEAN NOT NULL,
-  commit_no BIGINT NOT NULL,
-  trace_id VARCHAR
+  commit_no BIGINT NOT NULL
 );
--- Folders written before trace ids were stored gain the column (it reads as NULL for old rows).
-ALTER TABLE events ADD COLUMN IF NOT EXISTS trace_id VARCHAR;
+-- The trace each run of records was ingested in: a few rows per batch, not a trace id per event.
+CREATE TABLE IF NOT EXISTS event_traces (partition INTEGER NOT NULL, from_offset BIGINT NOT NULL, to_offset BIGINT NOT NULL, trace_id VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS aggregates (
   name VARCHAR NOT NULL,
   window_size VARCHAR NOT NULL,

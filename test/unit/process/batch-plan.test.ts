@@ -132,6 +132,25 @@ describe('batch plan', () => {
   });
 });
 
+describe('batch plan, trace runs', () => {
+  it('groups consecutive records of a partition with one trace id into runs', () => {
+    const tp = (t: string) => `00-${t.repeat(32)}-${'1'.repeat(16)}-01`;
+    const traced = (id: string, partition: number, trace: string | undefined): LogRecord => {
+      const r = record(id, T0, '/', 'u1', partition);
+      return { ...r, headers: trace ? { traceparent: tp(trace) } : {} };
+    };
+    const records = [traced('t1', 0, 'a'), traced('t2', 0, 'a'), traced('t3', 1, 'a'), traced('t4', 0, 'b'), traced('t5', 0, undefined), traced('t6', 0, 'b')];
+    const { plan } = run(records, freshState());
+    const at = (i: number) => records[i]!.offset;
+    assert.deepEqual(plan.traceRuns, [
+      { partition: 0, fromOffset: at(0), toOffset: at(1), traceId: 'a'.repeat(32) },
+      { partition: 1, fromOffset: at(2), toOffset: at(2), traceId: 'a'.repeat(32) },
+      { partition: 0, fromOffset: at(3), toOffset: at(3), traceId: 'b'.repeat(32) },
+      { partition: 0, fromOffset: at(5), toOffset: at(5), traceId: 'b'.repeat(32) },
+    ]);
+  });
+});
+
 describe('batch plan, contract versions', () => {
   it('counts stored events whose contract version the pipeline does not accept, by subject and version', () => {
     const withContract = (id: string, version: number | undefined, type = 'page_view'): LogRecord => {
