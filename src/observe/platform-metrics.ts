@@ -124,6 +124,8 @@ export function registerPlatformMetrics(registry: Registry, sources: PlatformMet
   totals('sightline_pipeline_enrichment_misses_total', 'Events with no reference row for their join key.', () => processor.counters.enrichmentMisses);
   totals('sightline_pipeline_version_mismatches_total', 'Events whose contract version the pipeline does not accept.', () => processor.counters.versionMismatches);
 
+  // Gauges fed by one reading (row counts and size, the cold listing) read it once per scrape.
+  const hotStats = oncePerScrape(() => sources.hot.stats());
   new Gauge({
     name: 'sightline_hot_store_rows',
     help: 'Rows per table of the hot store.',
@@ -131,7 +133,7 @@ export function registerPlatformMetrics(registry: Registry, sources: PlatformMet
     registers,
     async collect() {
       this.reset();
-      for (const t of (await sources.hot.stats()).tables) this.set({ table: t.table }, t.rows);
+      for (const t of (await hotStats()).tables) this.set({ table: t.table }, t.rows);
     },
   });
   new Gauge({
@@ -139,20 +141,10 @@ export function registerPlatformMetrics(registry: Registry, sources: PlatformMet
     help: 'Bytes of the hot store on disk (database file and WAL).',
     registers,
     async collect() {
-      this.set((await sources.hot.stats()).bytes);
+      this.set((await hotStats()).bytes);
     },
   });
-  // Both cold-store gauges come from one listing, taken at most once per scrape.
-  let listing: { at: number; datasets: Promise<Map<string, { files: number; bytes: number }>> } | undefined;
-  const coldDatasets = () => {
-    if (!listing || Date.now() - listing.at > 1000) {
-      listing = {
-        at: Date.now(),
-        datasets: sources.cold.list('').then(totalsByDataset),
-      };
-    }
-    return listing.datasets;
-  };
+  const coldDatasets = oncePerScrape(() => sources.cold.list('').then(totalsByDataset));
   new Gauge({
     name: 'sightline_cold_store_files',
     help: 'Parquet files per dataset in the cold store.',
@@ -183,4 +175,13 @@ export function registerPlatformMetrics(registry: Registry, sources: PlatformMet
       for (const [dataset, rows] of Object.entries(sources.coldRowsWritten())) this.inc({ dataset }, rows);
     },
   });
+}
+
+/** `read` at most once a second: the gauges of one scrape share one store query or listing. */
+function oncePerScrape<T>(read: () => Promise<T>): () => Promise<T> {
+  let last: { at: number; value: Promise<T> } | undefined;
+  return () => {
+    if (!last || Date.now() - last.at > 1000) last = { at: Date.now(), value: read() };
+    return last.value;
+  };
 }

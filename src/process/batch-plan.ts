@@ -1,5 +1,6 @@
 import type { AggregationConfig } from '../config/config.js';
 import { subjectFor } from '../contracts/subject.js';
+import { logPosition } from '../core/log-position.js';
 import { isPlainObject, readPath, type SightlineEvent } from '../core/envelope.js';
 import type { EventRow, TraceRun, WindowCount } from '../core/ports/hot-store.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
@@ -29,11 +30,7 @@ export interface PipelineState {
   partitionMaxTimestamp: Map<number, number>;
 }
 
-const LOG_POS_PARTITION_SHIFT = 2 ** 40;
-
-export function logPosition(partition: number, offset: number): number {
-  return partition * LOG_POS_PARTITION_SHIFT + offset;
-}
+export { logPosition } from '../core/log-position.js';
 
 interface Classified {
   record: LogRecord;

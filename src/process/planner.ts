@@ -1,26 +1,18 @@
 import { encodeEventRows } from '../core/event-rows.js';
-import type { EventRowsNdjson, PipelineCheckpoint, TraceRun, WindowCount } from '../core/ports/hot-store.js';
+import type { EventRowsNdjson, PipelineCheckpoint } from '../core/ports/hot-store.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
-import { assembleBatch, classifyBatch, type PipelineSpec, type PipelineState } from './batch-plan.js';
+import { assembleBatch, type BatchPlan, classifyBatch, type PipelineSpec, type PipelineState } from './batch-plan.js';
 import { DedupState } from './dedup-state.js';
 import { WindowState } from './window-state.js';
 
-/** A planned batch: what the processor commits, and what it counts once the commit succeeds. */
-export interface PlannedBatch {
+/**
+ * A planned batch: what the processor commits, and what it counts once the commit succeeds. The
+ * plan without what only the planner's state needs, rows encoded for the store.
+ */
+export interface PlannedBatch extends Omit<BatchPlan, 'rows' | 'newIds' | 'partitionMaxTimestamp'> {
   rows: EventRowsNdjson;
-  windows: WindowCount[];
-  offsets: PartitionOffsets;
-  watermark: number | null;
-  finalizeThrough: number | null;
   records: number;
-  duplicates: number;
-  late: number;
-  undecodable: number;
-  enrichmentMisses: number;
-  unaggregated: number;
-  versionMismatches: Record<string, number>;
-  traceRuns: TraceRun[];
 }
 
 /** Asks the store which of these ids it holds (late events older than the dedup state reaches). */
@@ -73,21 +65,8 @@ export async function planAndApply(
   state.finalizedThrough = plan.finalizeThrough;
   state.partitionMaxTimestamp = plan.partitionMaxTimestamp;
   if (plan.watermark !== null) state.dedup.evictBefore(plan.watermark - spec.dedupWindowMs);
-  return {
-    rows: encodeEventRows(plan.rows),
-    windows: plan.windows,
-    offsets: plan.offsets,
-    watermark: plan.watermark,
-    finalizeThrough: plan.finalizeThrough,
-    records: records.length,
-    duplicates: plan.duplicates,
-    late: plan.late,
-    undecodable: plan.undecodable,
-    enrichmentMisses: plan.enrichmentMisses,
-    unaggregated: plan.unaggregated,
-    versionMismatches: plan.versionMismatches,
-    traceRuns: plan.traceRuns,
-  };
+  const { rows, newIds: _applied, partitionMaxTimestamp: _kept, ...counted } = plan;
+  return { ...counted, rows: encodeEventRows(rows), records: records.length };
 }
 
 /** Plans on the calling thread. */

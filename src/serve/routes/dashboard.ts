@@ -1,10 +1,13 @@
 import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import type { MetricObjectWithValues, MetricValue, Registry } from 'prom-client';
 
 const UI_DIR = fileURLToPath(new URL('../../../../ui/', import.meta.url));
-const UPLOT_DIR = fileURLToPath(new URL('../../../../node_modules/uplot/dist/', import.meta.url));
+// Resolved like an import, so it is found wherever npm placed the package.
+const UPLOT_DIR = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js')) + '/';
 
 const ASSETS: Record<string, { file: string; type: string }> = {
   '/ui': { file: `${UI_DIR}index.html`, type: 'text/html; charset=utf-8' },

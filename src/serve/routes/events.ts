@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { HotStore } from '../../core/ports/hot-store.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { SightlineError } from '../../core/errors.js';
+import { splitLogPosition } from '../../core/log-position.js';
 import { ERROR_BODY_SCHEMA } from '../errors.js';
 
 export interface EventRoutesOptions {
@@ -12,7 +13,6 @@ export interface EventRoutesOptions {
   coldFileFor?: (commitNo: number, timestamp: number) => Promise<string | undefined>;
 }
 
-const LOG_POS_PARTITION_SHIFT = 2 ** 40;
 
 const EVENT_SCHEMA = {
   type: 'object',
@@ -112,7 +112,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
         event,
         trace_id: traceId ?? traceparent?.split('-')[1] ?? null,
         path: {
-          log: { topic: 'events', partition: Math.floor(logPos / LOG_POS_PARTITION_SHIFT), offset: logPos % LOG_POS_PARTITION_SHIFT },
+          log: { topic: 'events', ...splitLogPosition(logPos) },
           hot_store: { commit: commitNo, late },
           cold_store: coldFile ? { file: coldFile } : null,
         },

@@ -2,6 +2,7 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { SightlineError } from '../../core/errors.js';
+import { LOG_POS_PARTITION_SHIFT } from '../../core/log-position.js';
 import type {
   AggregateQuery,
   EventRowsNdjson,
@@ -247,7 +248,7 @@ export class DuckDbHotStore implements HotStore {
     const [r] = await this.query(
       `SELECT log_pos, id, source, type, timestamp, payload, metadata, late, commit_no,
               (SELECT trace_id FROM event_traces t
-                WHERE t.partition = e.log_pos // ${2 ** 40} AND e.log_pos % ${2 ** 40} BETWEEN t.from_offset AND t.to_offset LIMIT 1) AS trace_id
+                WHERE t.partition = e.log_pos // ${LOG_POS_PARTITION_SHIFT} AND e.log_pos % ${LOG_POS_PARTITION_SHIFT} BETWEEN t.from_offset AND t.to_offset LIMIT 1) AS trace_id
        FROM events e WHERE id = $1 LIMIT 1`,
       [id],
     );

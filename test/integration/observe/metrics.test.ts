@@ -23,6 +23,8 @@ describe('metrics', () => {
     platform = await startPlatform(config, pino({ level: 'silent' }));
     const events = Array.from({ length: 50 }, (_, i) => pageView(`m${i}`, NOW - 60_000 + i * 100, `/p${i % 3}`));
     await postEvents(platform.url, [...events, events[0], { id: 'bad', source: 'web' }]);
+    // The watermark must have moved before the late event is processed, or it is not late yet.
+    await waitForBacklogZero(platform.url);
     await postEvents(platform.url, [pageView('late-1', NOW - 3_600_000, '/p0'), { ...pageView('clk', NOW, '/'), type: 'click' }]);
     await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
     await waitForBacklogZero(platform.url);
