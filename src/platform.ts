@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -9,6 +11,7 @@ import { ContractStats } from './contracts/contract-stats.js';
 import { SightlineError } from './core/errors.js';
 import { totalsByDataset } from './core/ports/cold-store.js';
 import type { ReferenceData } from './core/ports/reference-data.js';
+import type { CommitLineage } from './core/ports/hot-store.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { EmbeddedLog } from './log/embedded/embedded-log.js';
 import type { PipelineSpec } from './process/batch-plan.js';
@@ -30,6 +33,10 @@ import { Archiver } from './store/cold/archiver.js';
 import { LocalColdStore } from './store/cold/local/local-cold-store.js';
 import { DuckDbHotStore } from './store/hot/duckdb-hot-store.js';
 import { VERSION } from './version.js';
+import { DeadLetterQueue } from './dlq/dead-letter-queue.js';
+import { DeadLetterIndexer } from './dlq/dead-letter-indexer.js';
+import { DeadLetterReplayer } from './dlq/replay.js';
+import { QualityStats } from './quality/quality-stats.js';
 
 export const EVENTS_TOPIC = 'events';
 export const MAIN_PIPELINE = 'main';
@@ -67,6 +74,8 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
   await registerConfiguredContracts(registry, config, logger);
   const metrics = new Metrics();
   const contractStats = new ContractStats(metrics.registry);
+  const qualityStats = new QualityStats(metrics.registry);
+  const deadLetters = await DeadLetterQueue.open(log, metrics.registry);
   // The ingest and processing paths see the log and the hot store through their metrics.
   const observedLog = new InstrumentedLog(log, metrics.component('log'));
   const observedHot = new InstrumentedHotStore(hot, metrics.component('hot_store'));
@@ -98,6 +107,9 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     aggregations: config.aggregations,
     ...(ref && { joinOn: ref.joinOn }),
     ...(Object.keys(config.contracts.acceptedVersions).length > 0 && { acceptedVersions: config.contracts.acceptedVersions }),
+    quality: config.quality,
+    lateEvents: config.process.lateEvents,
+    enrichmentMiss: config.enrichment.onMiss,
   };
   const processor = new Processor({
     log: observedLog,
@@ -116,8 +128,13 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     onCommitted: (plan) => archiver.noteCommitted(plan.rows.count),
     metrics: metrics.component('process'),
     tracing,
+    deadLetters,
+    quality: qualityStats,
+    lineage: () => commitLineage(config, reference),
   });
   await processor.start();
+  const dlqIndexer = new DeadLetterIndexer({ log, hot, logger: componentLogger(logger, 'dlq', config.logLevels) });
+  await dlqIndexer.start();
   registerPlatformMetrics(metrics.registry, { log, topic: EVENTS_TOPIC, processor, hot, cold, coldRowsWritten: () => ({ ...archiver.rowsWritten }) });
 
   const ingest = new IngestService({
@@ -138,6 +155,17 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     metrics: metrics.component('ingest'),
     sourceTypes: new SourceTypeCounter(metrics.registry),
     tracing,
+    deadLetters,
+  });
+  const replayer = new DeadLetterReplayer({
+    hot: observedHot,
+    dlq: deadLetters,
+    indexer: dlqIndexer,
+    ingest,
+    quality: config.quality,
+    lateEvents: config.process.lateEvents,
+    lateBefore: () => processor.lateBefore(),
+    processed: (timeoutMs) => processor.waitForProcessed(timeoutMs),
   });
 
   const status = async (): Promise<Record<string, unknown>> => {
@@ -209,6 +237,8 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     storeGeneration: () => processor.counters.batches,
     coldFileFor: (commitNo, timestamp) => archiver.eventFileFor(commitNo, timestamp),
     tracing,
+    replayer,
+    qualityStats,
   });
   const address = await app.listen({ host: config.server.host, port: config.server.port });
   const probe = new SyntheticProbe({ url: address, intervalMs: config.probe.intervalMs, timeoutMs: config.probe.timeoutMs, logger }, metrics.registry);
@@ -223,6 +253,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
       clearInterval(retentionTimer);
       await app.close();
       await processor.stop();
+      await dlqIndexer.stop();
       await archiver.stop();
       await reference?.close();
       await hot.close();
@@ -234,6 +265,37 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     return stopping;
   };
   return { url: address, config, logger, stop };
+}
+
+const NODE = hostname();
+
+/**
+ * What processes a commit's events, recorded with the commit: the steps in order, each with what
+ * versions it (a digest of the quality rules, the time the reference data was loaded).
+ */
+function commitLineage(config: SightlineConfig, reference: ReferenceData | undefined): CommitLineage {
+  const ref = reference?.info();
+  return {
+    node: NODE,
+    version: VERSION,
+    steps: [
+      { step: 'dedup', window_ms: config.process.dedupWindowMs },
+      { step: 'late_check', allowed_lateness_ms: config.process.allowedLatenessMs, late_events: config.process.lateEvents },
+      ...(config.quality.rules.length > 0 ? [{ step: 'quality', rules: config.quality.rules.map((r) => r.name), digest: rulesDigest(config) }] : []),
+      ...(ref ? [{ step: 'enrichment', reference: ref.source, loaded_at: ref.loadedAt, rows: ref.rows }] : []),
+      ...(config.aggregations.length > 0 ? [{ step: 'aggregation', aggregations: config.aggregations.map((a) => a.name) }] : []),
+    ],
+  };
+}
+
+const digests = new WeakMap<SightlineConfig, string>();
+function rulesDigest(config: SightlineConfig): string {
+  let digest = digests.get(config);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(JSON.stringify(config.quality.rules)).digest('hex').slice(0, 12);
+    digests.set(config, digest);
+  }
+  return digest;
 }
 
 /**

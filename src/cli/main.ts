@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isSightlineError } from '../core/errors.js';
 import { VERSION } from '../version.js';
+import { listDeadLetters, replayDeadLetters, showDeadLetter } from './dlq.js';
 import { probe } from './probe.js';
 import { checkSchema, deprecateSchema, listSchemas, registerSchema, schemaConfig, showSchema } from './schema.js';
 import { send } from './send.js';
@@ -12,6 +13,11 @@ const DEFAULT_URL = process.env.SIGHTLINE_URL ?? 'http://127.0.0.1:8080';
 
 function positiveInt(value: string): string {
   if (!/^\d+$/.test(value) || Number(value) < 0 || Number(value) > 65535) throw new InvalidArgumentError('must be a whole number');
+  return value;
+}
+
+function positiveCount(value: string): string {
+  if (!/^[1-9]\d{0,8}$/.test(value)) throw new InvalidArgumentError('must be a positive whole number');
   return value;
 }
 
@@ -108,6 +114,39 @@ schema
   .option('--set <level>', 'NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL or FULL_TRANSITIVE')
   .option('--url <url>', 'Sightline API', DEFAULT_URL)
   .action(schemaConfig);
+
+const dlq = program.command('dlq').description('The dead-letter queue: events refused at ingest or in processing, with their reasons; list, show, replay');
+const withFilters = (command: Command): Command =>
+  command
+    .option('--stage <stage>', 'ingest, process or sink')
+    .option('--code <code>', 'error code, e.g. SL_CONTRACT_VIOLATION')
+    .option('--rule <name>', 'quality rule')
+    .option('--source <source>')
+    .option('--type <type>')
+    .option('--event-id <id>')
+    .option('--since <time>', 'epoch ms or ISO 8601')
+    .option('--until <time>', 'epoch ms or ISO 8601')
+    .option('--url <url>', 'Sightline API', DEFAULT_URL);
+withFilters(dlq.command('list').description('Dead letters, newest first'))
+  .option('--limit <n>', 'at most this many', positiveCount, '100')
+  .option('--json', 'print the raw entries', false)
+  .action(listDeadLetters);
+dlq
+  .command('show')
+  .description('One dead letter with its reason and original event')
+  .argument('<id>', 'partition-offset, as listed')
+  .option('--url <url>', 'Sightline API', DEFAULT_URL)
+  .action(showDeadLetter);
+withFilters(
+  dlq
+    .command('replay')
+    .description('Replay dead letters (named, or all the filter selects that were not replayed yet) after a fix; exits 1 if any fail again')
+    .argument('[ids...]', 'dead letters to replay'),
+)
+  .option('--include-replayed', 'replay ones replayed before too (dedup keeps them from counting twice)', false)
+  .option('--dry-run', 'only count what would be replayed', false)
+  .option('--quiet', 'no progress bar', false)
+  .action(replayDeadLetters);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isSightlineError(err)) {

@@ -1,3 +1,4 @@
+import { ProgressLine } from './progress.js';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { sendBatch } from '../client/batch-sender.js';
@@ -87,29 +88,24 @@ export async function send(file: string, options: SendOptions): Promise<void> {
   if (totals.accepted !== totals.lines) process.exitCode = 1;
 }
 
-/** One updating line on a terminal; a line every few seconds otherwise (CI logs). */
+/** Counts of a send as one progress line. */
 class Progress {
-  private lastPrint = 0;
-  private readonly tty = process.stderr.isTTY === true;
+  private readonly line: ProgressLine;
 
-  constructor(private readonly quiet: boolean) {}
+  constructor(quiet: boolean) {
+    this.line = new ProgressLine(quiet);
+  }
 
   update(t: { lines: number; accepted: number; rejected: number; failed: number }, started: number): void {
-    if (this.quiet) return;
-    const now = Date.now();
-    if (!this.tty && now - this.lastPrint < 2000) return;
-    this.lastPrint = now;
-    const rate = Math.round(t.accepted / Math.max((now - started) / 1000, 0.001));
-    const text = `read ${t.lines} · accepted ${t.accepted} · rejected ${t.rejected} · not delivered ${t.failed} · ${rate} events/s`;
-    process.stderr.write(this.tty ? `\r${text}\x1b[K` : `${text}\n`);
+    const rate = Math.round(t.accepted / Math.max((Date.now() - started) / 1000, 0.001));
+    this.line.show(`read ${t.lines} · accepted ${t.accepted} · rejected ${t.rejected} · not delivered ${t.failed} · ${rate} events/s`);
   }
 
   note(text: string): void {
-    if (this.quiet) return;
-    process.stderr.write(this.tty ? `\r${text}\x1b[K\n` : `${text}\n`);
+    this.line.note(text);
   }
 
   done(): void {
-    if (!this.quiet && this.tty) process.stderr.write('\n');
+    this.line.done();
   }
 }

@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../core/duration.js';
 import { SightlineError } from '../core/errors.js';
 import type { CompatibilityLevel } from '../core/ports/schema-store.js';
+import type { QualityRuleConfig, QualitySpec } from '../quality/quality-rules.js';
 import { CONFIG_SCHEMA } from './schema.js';
 
 export interface AggregationConfig {
@@ -32,10 +33,12 @@ export interface SightlineConfig {
     maxInFlightBytes: number;
     retryAfterSeconds: number;
   };
-  process: { batchSize: number; dedupWindowMs: number; allowedLatenessMs: number; watermarkDelayMs: number; plannerThread: boolean };
+  process: { batchSize: number; dedupWindowMs: number; allowedLatenessMs: number; watermarkDelayMs: number; plannerThread: boolean; lateEvents: 'dead-letter' | 'store' };
   enrichment: {
     referenceData?: { path: string; format: 'csv' | 'json'; key: string; joinOn: string[]; reloadIntervalMs: number };
+    onMiss: 'store' | 'dead-letter';
   };
+  quality: QualitySpec;
   contracts: {
     unknown: 'reject' | 'accept';
     defaultCompatibility: CompatibilityLevel;
@@ -97,18 +100,21 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
       allowedLatenessMs: parseDuration(c.process.allowedLateness),
       watermarkDelayMs: parseDuration(c.process.watermarkDelay),
       plannerThread: c.process.plannerThread,
+      lateEvents: c.process.lateEvents,
     },
-    enrichment: ref
-      ? {
-          referenceData: {
-            path: resolve(baseDir, ref.path),
-            format: ref.format ?? (String(ref.path).toLowerCase().endsWith('.csv') ? 'csv' : 'json'),
-            key: ref.key,
-            joinOn: String(ref.joinOn).split('.'),
-            reloadIntervalMs: parseDuration(ref.reloadInterval),
-          },
-        }
-      : {},
+    enrichment: {
+      onMiss: c.enrichment.onMiss,
+      ...(ref && {
+        referenceData: {
+          path: resolve(baseDir, ref.path),
+          format: ref.format ?? (String(ref.path).toLowerCase().endsWith('.csv') ? 'csv' : 'json'),
+          key: ref.key,
+          joinOn: String(ref.joinOn).split('.'),
+          reloadIntervalMs: parseDuration(ref.reloadInterval),
+        },
+      }),
+    },
+    quality: { bucketMs: parseDuration(c.quality.bucket), rules: qualityRules(c.quality.rules) },
     contracts: {
       unknown: c.contracts.unknown,
       defaultCompatibility: c.contracts.defaultCompatibility,
@@ -129,6 +135,27 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     logLevels: c.logLevels,
     logLevel: c.logLevel,
   };
+}
+
+function qualityRules(raw: any[]): QualityRuleConfig[] {
+  const names = new Set<string>();
+  return raw.map((r) => {
+    if (names.has(r.name)) throw new SightlineError('SL_CONFIG_INVALID', `quality rule "${r.name}" is declared twice`);
+    names.add(r.name);
+    if (r.check === 'regex') {
+      try {
+        new RegExp(r.pattern, 'u');
+      } catch (err) {
+        throw new SightlineError('SL_CONFIG_INVALID', `quality rule "${r.name}": pattern is not a valid regular expression: ${(err as Error).message}`);
+      }
+    }
+    const { maxFuture, maxPast, ...rest } = r;
+    return {
+      ...rest,
+      ...(maxFuture !== undefined && { maxFutureMs: parseDuration(maxFuture) }),
+      ...(maxPast !== undefined && { maxPastMs: parseDuration(maxPast) }),
+    } as QualityRuleConfig;
+  });
 }
 
 /** Reads a YAML or JSON config file (YAML is a superset of JSON); paths in it are relative to it. */

@@ -4,6 +4,51 @@ import { COMPATIBILITY_LEVELS } from '../core/ports/schema-store.js';
 const duration = { anyOf: [{ type: 'string', pattern: DURATION_PATTERN }, { type: 'integer', minimum: 0 }] };
 const positive = (d: number, max?: number) => ({ type: 'integer', minimum: 1, ...(max ? { maximum: max } : {}), default: d });
 
+const field = { type: 'string', pattern: '^(id|source|type|timestamp|(payload|metadata)(\\.[^.]+)+)$' };
+const comparison = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['field', 'op'],
+  properties: { field, op: { enum: ['==', '!=', '<', '<=', '>', '>=', 'exists', 'missing'] }, value: {}, other: field },
+  not: { required: ['value', 'other'] },
+};
+const CHECK_PROPERTIES: Record<string, { required: string[]; anyOf?: Array<{ required: string[] }> }> = {
+  required: { required: ['fields'] },
+  type: { required: ['field', 'type'] },
+  range: { required: ['field'], anyOf: [{ required: ['min'] }, { required: ['max'] }] },
+  regex: { required: ['field', 'pattern'] },
+  enum: { required: ['field', 'values'] },
+  length: { required: ['field'], anyOf: [{ required: ['min'] }, { required: ['max'] }] },
+  timestamp: { required: [], anyOf: [{ required: ['maxFuture'] }, { required: ['maxPast'] }] },
+  unique: { required: ['field'] },
+  condition: { required: ['assert'] },
+};
+
+/** A quality rule: a name, the events it applies to, a severity and one check with its parameters. */
+const QUALITY_RULE = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['name', 'check'],
+  properties: {
+    name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$' },
+    match: { type: 'object', additionalProperties: false, default: {}, properties: { source: { type: 'string' }, type: { type: 'string' } } },
+    severity: { enum: ['warn', 'error'], default: 'error' },
+    check: { enum: Object.keys(CHECK_PROPERTIES) },
+    field,
+    fields: { type: 'array', minItems: 1, items: field },
+    type: { enum: ['string', 'number', 'integer', 'boolean', 'object', 'array', 'null'] },
+    min: { type: 'number' },
+    max: { type: 'number' },
+    pattern: { type: 'string' },
+    values: { type: 'array', minItems: 1 },
+    maxFuture: duration,
+    maxPast: duration,
+    when: comparison,
+    assert: comparison,
+  },
+  allOf: Object.entries(CHECK_PROPERTIES).map(([check, needs]) => ({ if: { properties: { check: { const: check } } }, then: needs })),
+};
+
 /**
  * The one configuration schema. Ajv fills in every default, so a missing file, an empty file and
  * a partial file all give a complete configuration; anything unknown or mistyped fails at start.
@@ -64,6 +109,8 @@ export const CONFIG_SCHEMA = {
         watermarkDelay: { ...duration, default: '5s' },
         /** Plan batches on a worker thread (another core than HTTP ingest); false keeps one thread. */
         plannerThread: { type: 'boolean', default: true },
+        /** Events later than the allowed lateness: to the dead-letter queue, or kept in the events table (flagged late, not counted in windows). */
+        lateEvents: { enum: ['dead-letter', 'store'], default: 'dead-letter' },
       },
     },
     enrichment: {
@@ -83,6 +130,8 @@ export const CONFIG_SCHEMA = {
             reloadInterval: { ...duration, default: '2s' },
           },
         },
+        /** An event whose join key the reference data lacks: stored without enrichment, or dead-lettered. */
+        onMiss: { enum: ['store', 'dead-letter'], default: 'store' },
       },
     },
     contracts: {
@@ -131,6 +180,16 @@ export const CONFIG_SCHEMA = {
           groupBy: { type: 'string', pattern: '^(payload|metadata)(\\.[A-Za-z0-9_-]+)+$' },
           windows: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string', pattern: DURATION_PATTERN } },
         },
+      },
+    },
+    quality: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** Width of the event-time buckets of the quality summary (GET /v1/quality). */
+        bucket: { ...duration, default: '5m' },
+        rules: { type: 'array', default: [], items: QUALITY_RULE },
       },
     },
     hot: {

@@ -14,7 +14,8 @@ export interface ContractWarning {
   message: string;
 }
 
-export type ContractCheck = { ok: true; warning?: ContractWarning } | CheckFailure;
+/** A failure names the contract when one was found, for the dead letter's reason. */
+export type ContractCheck = { ok: true; warning?: ContractWarning } | (CheckFailure & { schema?: { subject: string; version: number; id: number } });
 
 /** What ingest writes into `metadata.contract` of an accepted event. */
 export interface ContractStamp {
@@ -102,6 +103,7 @@ export class ContractChecker {
       this.stats.count(owner, version.version, 'sunset');
       return {
         ok: false,
+        schema: { subject: owner, version: version.version, id: version.id },
         code: 'SL_CONTRACT_SUNSET',
         message: `subject "${owner}" version ${version.version} was deprecated and its sunset (${new Date(version.sunsetAt).toISOString()}) has passed; produce with a newer version`,
       };
@@ -111,6 +113,7 @@ export class ContractChecker {
       this.stats.count(owner, version.version, 'invalid');
       return {
         ok: false,
+        schema: { subject: owner, version: version.version, id: version.id },
         code: 'SL_CONTRACT_VIOLATION',
         message: `payload${violation.path === '/' ? '' : violation.path} ${violation.message} (subject "${owner}" version ${version.version}, schema id ${version.id})`,
       };

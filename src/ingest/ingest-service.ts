@@ -4,6 +4,9 @@ import { checkEnvelope, type EventLimits, serializeEvent } from '../core/event-c
 import type { ErrorCode } from '../core/errors.js';
 import { SightlineError } from '../core/errors.js';
 import type { Log, LogRecordInput } from '../core/ports/log.js';
+import type { DeadLetter, DeadLetterReason } from '../core/dead-letter.js';
+import { isPlainObject } from '../core/envelope.js';
+import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
 import type { ComponentMetrics } from '../observe/metrics.js';
 import type { SourceTypeCounter } from '../observe/source-type-counter.js';
 import type { Tracing } from '../observe/tracing.js';
@@ -42,6 +45,16 @@ export interface IngestServiceOptions {
   /** Accepted events per source and type, for throughput by source. */
   sourceTypes?: SourceTypeCounter;
   tracing?: Tracing;
+  /** Where refused events go, with their reason and bytes; without it they are only reported. */
+  deadLetters?: DeadLetterQueue;
+}
+
+export interface IngestCallOptions {
+  traceparent?: string;
+  /** False for a replay from the dead-letter queue: a refusal is reported, the letter stays where it is. */
+  deadLetter?: boolean;
+  /** Headers added to the record of the event at each index (a replay names the dead letter it came from). */
+  recordHeaders?: ReadonlyArray<Record<string, string> | undefined>;
 }
 
 /**
@@ -90,7 +103,7 @@ export class IngestService {
     return this.inFlightBytes;
   }
 
-  async ingest(items: BatchItem[], bytes: number, headers: { traceparent?: string } = {}): Promise<IngestResult> {
+  async ingest(items: BatchItem[], bytes: number, headers: IngestCallOptions = {}): Promise<IngestResult> {
     this.counters.requests++;
     this.counters.bytes += bytes;
     const now = Date.now();
@@ -107,50 +120,74 @@ export class IngestService {
     // Every event of the batch without a trace of its own shares one headers object.
     const batchHeaders = batchTraceparent ? { traceparent: batchTraceparent } : undefined;
     const { contracts, limits } = this.options;
+    const deadLetters = this.options.deadLetters && headers.deadLetter !== false ? this.options.deadLetters : undefined;
+    const letters: DeadLetter[] = [];
+    const refuse = (index: number, failure: { code: ErrorCode; message: string; schema?: DeadLetterReason['schema'] }, original: () => string): void => {
+      rejected.push({ index, code: failure.code, message: failure.message });
+      if (!deadLetters) return;
+      const item = items[index]!;
+      const value = 'value' in item && isPlainObject(item.value) ? item.value : undefined;
+      const traceparent = batchTraceparent ?? headers.traceparent;
+      letters.push({
+        reason: { code: failure.code, stage: 'ingest', message: failure.message, ...(failure.schema && { schema: failure.schema }), ...(traceparent && { traceparent }) },
+        original: Buffer.from(original()),
+        at: now,
+        ...(typeof value?.id === 'string' && { eventId: value.id }),
+        ...(typeof value?.source === 'string' && { source: value.source }),
+        ...(typeof value?.type === 'string' && { type: value.type }),
+      });
+    };
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
       if ('error' in item) {
-        rejected.push({ index, code: 'SL_EVENT_UNPARSEABLE', message: item.error });
+        refuse(index, { code: 'SL_EVENT_UNPARSEABLE', message: item.error }, () => item.raw);
         continue;
       }
+      // A wire-format payload is decoded in place; the dead letter keeps it as it came.
+      const asReceived = deadLetters && isPlainObject(item.value) && typeof item.value.payload === 'string' ? JSON.stringify(item.value) : undefined;
+      const original = (): string => asReceived ?? JSON.stringify(item.value) ?? String(item.value);
       const wire = contracts?.decodeWirePayload(item.value);
       if (wire) {
-        rejected.push({ index, code: wire.code, message: wire.message });
+        refuse(index, wire, original);
         continue;
       }
       const envelope = checkEnvelope(item.value, limits, now);
       if (!envelope.ok) {
-        rejected.push({ index, code: envelope.code, message: envelope.message });
+        refuse(index, envelope, original);
         continue;
       }
       const contract = contracts?.check(envelope.event, now);
       if (contract && !contract.ok) {
-        rejected.push({ index, code: contract.code, message: contract.message });
+        refuse(index, contract, original);
         continue;
       }
       const traced = tracing ? this.continueTrace(tracing, envelope.event, batchTraceparent, eventSpans) : undefined;
       const checked = serializeEvent(envelope.event, limits);
       if (!checked.ok) {
-        rejected.push({ index, code: checked.code, message: checked.message });
+        refuse(index, checked, original);
         continue;
       }
       if (contract?.warning) warnings.push({ index, ...contract.warning });
       accepted.push(checked.event);
       const traceparent = traced ?? (typeof checked.event.metadata.traceparent === 'string' ? checked.event.metadata.traceparent : headers.traceparent);
+      const recordHeaders = traceparent ? (traceparent === batchTraceparent ? batchHeaders! : { traceparent }) : undefined;
       records.push({
         key: checked.event.id,
         value: checked.bytes,
         timestamp: checked.event.timestamp,
-        ...(traceparent ? { headers: traceparent === batchTraceparent ? batchHeaders! : { traceparent } } : {}),
+        ...(headers.recordHeaders?.[index] ? { headers: { ...recordHeaders, ...headers.recordHeaders[index] } } : recordHeaders ? { headers: recordHeaders } : {}),
       });
     }
     const { metrics, sourceTypes } = this.options;
     metrics?.received(items.length, bytes);
     try {
-      if (records.length > 0) {
+      const append = async (): Promise<void> => {
+        if (records.length === 0) return;
         if (tracing) await tracing.inSpan('sightline.log.append', () => this.options.log.append(this.options.topic, records), { attributes: { 'sightline.records': records.length } });
         else await this.options.log.append(this.options.topic, records);
-      }
+      };
+      // The refused events are safe in the dead-letter topic before the response says so.
+      await Promise.all([append(), deadLetters?.write(letters)]);
     } finally {
       // An event's ingest span ends when the event is durable (or its batch failed).
       for (const span of eventSpans) span.end();

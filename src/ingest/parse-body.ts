@@ -1,7 +1,7 @@
 import { SightlineError } from '../core/errors.js';
 
 /** One element of a batch before the envelope check: the decoded value, or why a line failed. */
-export type BatchItem = { value: unknown } | { error: string };
+export type BatchItem = { value: unknown } | { error: string; raw: string };
 
 export type BodyFormat = 'json' | 'ndjson';
 
@@ -43,7 +43,7 @@ function parseNdjsonBody(body: Buffer, maxEvents: number): BatchItem[] {
     try {
       items.push({ value: JSON.parse(line) });
     } catch (err) {
-      items.push({ error: `line ${items.length + 1} is not valid JSON: ${(err as Error).message}` });
+      items.push({ error: `line ${items.length + 1} is not valid JSON: ${(err as Error).message}`, raw: line });
     }
   }
   if (items.length === 0) throw new SightlineError('SL_INGEST_BODY_INVALID', 'the batch is empty');

@@ -1,5 +1,5 @@
 import { isSightlineError } from '../core/errors.js';
-import type { AggregateQuery, HotStore, ProcessedBatch, RecentEventsQuery } from '../core/ports/hot-store.js';
+import type { AggregateQuery, DeadLetterBatch, DeadLetterQuery, HotStore, ProcessedBatch, QualityQuery, RecentEventsQuery } from '../core/ports/hot-store.js';
 import type { ComponentMetrics } from './metrics.js';
 
 /**
@@ -15,6 +15,10 @@ export class InstrumentedHotStore implements HotStore {
 
   idsSince(since: number) {
     return this.inner.idsSince(since);
+  }
+
+  fieldValuesSince(since: number, match: { source?: string; type?: string }, field: readonly string[]) {
+    return this.inner.fieldValuesSince(since, match, field);
   }
 
   existingIds(ids: readonly string[]) {
@@ -39,6 +43,26 @@ export class InstrumentedHotStore implements HotStore {
 
   aggregates(query: AggregateQuery) {
     return this.timed('query', () => this.inner.aggregates(query));
+  }
+
+  qualitySummary(query: QualityQuery) {
+    return this.timed('query', () => this.inner.qualitySummary(query));
+  }
+
+  loadOffsets(consumer: string, partitions: number) {
+    return this.inner.loadOffsets(consumer, partitions);
+  }
+
+  commitDeadLetters(batch: DeadLetterBatch) {
+    return this.timed('commit', () => this.inner.commitDeadLetters(batch));
+  }
+
+  deadLetters(query: DeadLetterQuery) {
+    return this.timed('query', () => this.inner.deadLetters(query));
+  }
+
+  deadLetter(id: string) {
+    return this.timed('query', () => this.inner.deadLetter(id));
   }
 
   stats() {

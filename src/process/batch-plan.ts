@@ -5,7 +5,12 @@ import { isPlainObject, readPath, type SightlineEvent } from '../core/envelope.j
 import type { EventRow, TraceRun, WindowCount } from '../core/ports/hot-store.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
+import type { DeadLetter } from '../core/dead-letter.js';
+import type { QualityCount } from '../core/ports/hot-store.js';
+import { type QualitySpec, uniqueKey } from '../quality/quality-rules.js';
+import { QualityTally, type RuleFailure } from '../quality/quality-tally.js';
 import type { DedupState } from './dedup-state.js';
+import { REPLAY_OF_HEADER } from './record-pack.js';
 import { tumblingStart, windowKey, type WindowState } from './window-state.js';
 
 export interface PipelineSpec {
@@ -18,6 +23,12 @@ export interface PipelineSpec {
   joinOn?: string[];
   /** Contract versions this pipeline accepts, per subject; others are counted as mismatches. */
   acceptedVersions?: Record<string, number[]>;
+  /** Quality rules; an event failing one of severity error goes to the dead-letter queue. */
+  quality?: QualitySpec;
+  /** Late events (older than the watermark minus the allowed lateness): kept in the events table, or dead-lettered. */
+  lateEvents?: 'store' | 'dead-letter';
+  /** Events whose join key the reference data lacks: stored without enrichment, or dead-lettered. */
+  enrichmentMiss?: 'store' | 'dead-letter';
 }
 
 export interface PipelineState {
@@ -28,6 +39,8 @@ export interface PipelineState {
   finalizedThrough: number | null;
   /** Highest event time read from each partition (since start; not persisted). */
   partitionMaxTimestamp: Map<number, number>;
+  /** Values of each `unique` quality rule's field within the dedup window, by rule name. */
+  unique: Map<string, DedupState>;
 }
 
 export { logPosition } from '../core/log-position.js';
@@ -146,6 +159,13 @@ export interface BatchPlan {
   versionMismatches: Record<string, number>;
   traceRuns: TraceRun[];
   offsets: PartitionOffsets;
+  /** Events this batch refuses (quality, late, enrichment), for the dead-letter topic before the commit. */
+  deadLetters: DeadLetter[];
+  quality: QualityCount[];
+  /** Values of `unique` rules the batch's kept events add, by rule name. */
+  newUniqueValues: Array<{ rule: string; value: string; timestamp: number }>;
+  /** Kept events with quality warnings. */
+  flagged: number;
 }
 
 /** Second half: enrich, count into windows, and build the rows; `stored` are ids the store already has. */
@@ -167,18 +187,69 @@ export function assembleBatch(
   let enrichmentMisses = 0;
   let unaggregated = 0;
   const versionMismatches: Record<string, number> = {};
+  const deadLetters: DeadLetter[] = [];
+  const tally = spec.quality && spec.quality.rules.length > 0 ? new QualityTally(spec.quality) : undefined;
+  const newUniqueValues: BatchPlan['newUniqueValues'] = [];
+  // Values of unique rules kept earlier in this batch, on top of the state's.
+  const batchUnique = new Map<string, Set<string>>();
+  const uniqueView = (rule: string) => ({
+    has: (value: string) => state.unique.get(rule)?.has(value) === true || batchUnique.get(rule)?.has(value) === true,
+  });
+  let flagged = 0;
+  const now = Date.now();
+  const refuse = (record: LogRecord, event: SightlineEvent, code: string, message: string, rule?: string): void => {
+    deadLetters.push(processDeadLetter(record, event, now, code, message, rule));
+  };
   for (const { record, event, late: isLate, needsStoreLookup } of classification.items) {
     if (needsStoreLookup && stored.has(event.id)) {
       duplicates++;
       continue;
     }
-    newIds.push({ id: event.id, timestamp: event.timestamp });
+    if (isLate && spec.lateEvents === 'dead-letter') {
+      late++;
+      refuse(record, event, 'SL_EVENT_LATE', `event time ${new Date(event.timestamp).toISOString()} is before ${lateBeforeOf(state, spec)}: its windows are final (watermark minus ${spec.allowedLatenessMs} ms allowed lateness)`);
+      continue;
+    }
+    let warnings: RuleFailure[] | undefined;
+    if (tally) {
+      const failures = tally.check(event, now, uniqueView);
+      const errors = failures.filter((f) => f.severity === 'error');
+      if (errors.length > 0) {
+        refuse(record, event, 'SL_QUALITY_FAILED', failures.map((f) => `${f.rule} (${f.severity}): ${f.message}`).join('; '), errors[0]!.rule);
+        continue;
+      }
+      if (failures.length > 0) warnings = failures;
+    }
     let metadata: string | null = null;
+    let profile: Record<string, unknown> | undefined;
     if (spec.joinOn && reference) {
       const key = readPath(event, spec.joinOn);
-      const profile = typeof key === 'string' || typeof key === 'number' ? reference.lookup(String(key)) : undefined;
-      if (profile) metadata = enrichedMetadata(event.metadata, profile);
-      else enrichmentMisses++;
+      profile = typeof key === 'string' || typeof key === 'number' ? reference.lookup(String(key)) : undefined;
+      if (!profile) {
+        enrichmentMisses++;
+        if (spec.enrichmentMiss === 'dead-letter') {
+          refuse(record, event, 'SL_ENRICHMENT_MISS', `the reference data has no row for ${spec.joinOn.join('.')} = ${JSON.stringify(key) ?? 'undefined'}`);
+          continue;
+        }
+      }
+    }
+    if (warnings) {
+      flagged++;
+      const flaggedMetadata = { ...event.metadata, quality: { warnings: warnings.map((w) => ({ rule: w.rule, message: w.message })) } };
+      metadata = profile ? enrichedMetadata(flaggedMetadata, profile) : wellFormedJson(flaggedMetadata);
+    } else if (profile) {
+      metadata = enrichedMetadata(event.metadata, profile);
+    }
+    newIds.push({ id: event.id, timestamp: event.timestamp });
+    if (tally) {
+      for (const rule of tally.uniqueRules(event)) {
+        const value = uniqueKey(readPath(event, rule.uniqueField!));
+        if (value === undefined) continue;
+        let values = batchUnique.get(rule.name);
+        if (!values) batchUnique.set(rule.name, (values = new Set()));
+        values.add(value);
+        newUniqueValues.push({ rule: rule.name, value, timestamp: event.timestamp });
+      }
     }
     if (isLate) late++;
     else unaggregated += countIntoWindows(event, spec.aggregations, state, touched);
@@ -213,6 +284,38 @@ export function assembleBatch(
     versionMismatches,
     traceRuns: traceRunsOf(classification.items.map((i) => i.record)),
     offsets,
+    deadLetters,
+    quality: tally?.results() ?? [],
+    newUniqueValues,
+    flagged,
+  };
+}
+
+function lateBeforeOf(state: PipelineState, spec: PipelineSpec): string {
+  const t = Math.max(state.watermark === null ? Number.NEGATIVE_INFINITY : state.watermark - spec.allowedLatenessMs, state.finalizedThrough ?? Number.NEGATIVE_INFINITY);
+  return Number.isFinite(t) ? new Date(t).toISOString() : 'the start';
+}
+
+/** A dead letter for an event refused in processing: the log's bytes, and where in the log it sat. */
+function processDeadLetter(record: LogRecord, event: SightlineEvent, now: number, code: string, message: string, rule?: string): DeadLetter {
+  const contract = isPlainObject(event.metadata) ? event.metadata.contract : undefined;
+  const schema =
+    isPlainObject(contract) && typeof contract.subject === 'string' && typeof contract.version === 'number' && typeof contract.id === 'number'
+      ? { subject: contract.subject, version: contract.version, id: contract.id }
+      : undefined;
+  const traceparent = record.headers.traceparent;
+  const replayOf = record.headers[REPLAY_OF_HEADER];
+  return {
+    reason: { code, stage: 'process', message, ...(rule !== undefined && { rule }), ...(schema && { schema }), ...(traceparent !== undefined && { traceparent }) },
+    // A copy with a buffer of its own: a view into the batch's buffer would drag all of it along
+    // when the plan is posted back from the planner thread.
+    original: Buffer.from(Uint8Array.from(record.value).buffer),
+    eventId: event.id,
+    source: event.source,
+    type: event.type,
+    at: now,
+    origin: `${record.topic}/${record.partition}/${record.offset}`,
+    ...(replayOf !== undefined && { replayOf }),
   };
 }
 

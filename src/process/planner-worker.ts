@@ -7,7 +7,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { PipelineCheckpoint } from '../core/ports/hot-store.js';
 import type { LogRecord } from '../core/ports/log.js';
 import type { PipelineSpec, PipelineState } from './batch-plan.js';
-import { emptyState, planAndApply, stateFromCheckpoint } from './planner.js';
+import { emptyState, planAndApply, stateFromCheckpoint, type UniqueValuesByRule } from './planner.js';
 import { FileReferenceData, type FileReferenceDataOptions } from './reference/file-reference-data.js';
 import { unpackRecords, type PackedRecords } from './record-pack.js';
 
@@ -17,7 +17,7 @@ export interface PlannerWorkerData {
 }
 
 export type ToWorker =
-  | { kind: 'reset'; seq: number; checkpoint: PipelineCheckpoint; ids: Array<{ id: string; timestamp: number }> }
+  | { kind: 'reset'; seq: number; checkpoint: PipelineCheckpoint; ids: Array<{ id: string; timestamp: number }>; unique?: UniqueValuesByRule }
   | { kind: 'plan'; seq: number; packed: PackedRecords; withUnread: number[]; base: Map<number, number> }
   | { kind: 'stored'; seq: number; ids: string[]; error?: string };
 
@@ -44,7 +44,7 @@ async function handle(message: Exclude<ToWorker, { kind: 'stored' }>): Promise<v
   if (message.kind === 'reset') {
     for (const lookup of lookups.values()) lookup.reject(new Error('reset'));
     lookups.clear();
-    state = stateFromCheckpoint(message.checkpoint, message.ids);
+    state = stateFromCheckpoint(message.checkpoint, message.ids, message.unique);
     port.postMessage({ kind: 'done', seq: message.seq });
     return;
   }

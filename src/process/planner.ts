@@ -10,13 +10,16 @@ import { WindowState } from './window-state.js';
  * A planned batch: what the processor commits, and what it counts once the commit succeeds. The
  * plan without what only the planner's state needs, rows encoded for the store.
  */
-export interface PlannedBatch extends Omit<BatchPlan, 'rows' | 'newIds' | 'partitionMaxTimestamp'> {
+export interface PlannedBatch extends Omit<BatchPlan, 'rows' | 'newIds' | 'partitionMaxTimestamp' | 'newUniqueValues'> {
   rows: EventRowsNdjson;
   records: number;
 }
 
 /** Asks the store which of these ids it holds (late events older than the dedup state reaches). */
 export type StoredIdsLookup = (ids: string[]) => Promise<Set<string>>;
+
+/** What a restart restores besides the checkpoint: the values of each `unique` rule within the dedup window. */
+export type UniqueValuesByRule = Record<string, Array<{ value: string; timestamp: number }>>;
 
 /**
  * Owns the pipeline's in-memory state (dedup ids, open windows, watermarks) and plans batches
@@ -25,7 +28,7 @@ export type StoredIdsLookup = (ids: string[]) => Promise<Set<string>>;
  */
 export interface Planner {
   /** Replaces the state with the store's checkpoint and the ids the dedup state must hold. */
-  reset(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>): Promise<void>;
+  reset(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>, unique?: UniqueValuesByRule): Promise<void>;
   plan(records: readonly LogRecord[], partitionsWithUnread: readonly number[], base: PartitionOffsets, lookup: StoredIdsLookup): Promise<PlannedBatch>;
   /** The watermark after the last planned batch. */
   readonly watermark: number | null;
@@ -33,11 +36,16 @@ export interface Planner {
 }
 
 export function emptyState(): PipelineState {
-  return { dedup: new DedupState(), windows: new WindowState(), watermark: null, finalizedThrough: null, partitionMaxTimestamp: new Map() };
+  return { dedup: new DedupState(), windows: new WindowState(), watermark: null, finalizedThrough: null, partitionMaxTimestamp: new Map(), unique: new Map() };
 }
 
-export function stateFromCheckpoint(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>): PipelineState {
+export function stateFromCheckpoint(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>, unique: UniqueValuesByRule = {}): PipelineState {
   const state = emptyState();
+  for (const [rule, values] of Object.entries(unique)) {
+    const seen = new DedupState();
+    for (const { value, timestamp } of values) seen.add(value, timestamp);
+    state.unique.set(rule, seen);
+  }
   state.watermark = checkpoint.watermark;
   state.finalizedThrough = checkpoint.finalizedThrough;
   for (const w of checkpoint.openWindows) state.windows.set(w);
@@ -59,13 +67,21 @@ export async function planAndApply(
   const stored = classification.lookupIds.length > 0 ? await lookup(classification.lookupIds) : new Set<string>();
   const plan = assembleBatch(classification, stored, state, spec, reference, base);
   for (const { id, timestamp } of plan.newIds) state.dedup.add(id, timestamp);
+  for (const { rule, value, timestamp } of plan.newUniqueValues) {
+    let seen = state.unique.get(rule);
+    if (!seen) state.unique.set(rule, (seen = new DedupState()));
+    seen.add(value, timestamp);
+  }
   for (const w of plan.windows) state.windows.set(w);
   if (plan.finalizeThrough !== null) state.windows.closeThrough(plan.finalizeThrough);
   state.watermark = plan.watermark;
   state.finalizedThrough = plan.finalizeThrough;
   state.partitionMaxTimestamp = plan.partitionMaxTimestamp;
-  if (plan.watermark !== null) state.dedup.evictBefore(plan.watermark - spec.dedupWindowMs);
-  const { rows, newIds: _applied, partitionMaxTimestamp: _kept, ...counted } = plan;
+  if (plan.watermark !== null) {
+    state.dedup.evictBefore(plan.watermark - spec.dedupWindowMs);
+    for (const seen of state.unique.values()) seen.evictBefore(plan.watermark - spec.dedupWindowMs);
+  }
+  const { rows, newIds: _applied, partitionMaxTimestamp: _kept, newUniqueValues: _remembered, ...counted } = plan;
   return { ...counted, rows: encodeEventRows(rows), records: records.length };
 }
 
@@ -79,8 +95,8 @@ export class InlinePlanner implements Planner {
     return this.state.watermark;
   }
 
-  async reset(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>): Promise<void> {
-    this.state = stateFromCheckpoint(checkpoint, ids);
+  async reset(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>, unique?: UniqueValuesByRule): Promise<void> {
+    this.state = stateFromCheckpoint(checkpoint, ids, unique);
   }
 
   plan(records: readonly LogRecord[], partitionsWithUnread: readonly number[], base: PartitionOffsets, lookup: StoredIdsLookup): Promise<PlannedBatch> {

@@ -1,13 +1,16 @@
 import type { Logger } from 'pino';
 import { SightlineError } from '../core/errors.js';
-import type { HotStore } from '../core/ports/hot-store.js';
+import type { CommitLineage, HotStore } from '../core/ports/hot-store.js';
 import type { Log, LogConsumer, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { PipelineSpec } from './batch-plan.js';
 import { context, type Link, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ComponentMetrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
-import { InlinePlanner, type PlannedBatch, type Planner } from './planner.js';
+import { InlinePlanner, type PlannedBatch, type Planner, type UniqueValuesByRule } from './planner.js';
+import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
+import type { QualityStats } from '../quality/quality-stats.js';
+import { compiledRules } from '../quality/quality-tally.js';
 
 export interface ProcessorOptions {
   log: Log;
@@ -22,6 +25,11 @@ export interface ProcessorOptions {
   onCommitted?: (plan: PlannedBatch) => void;
   metrics?: ComponentMetrics;
   tracing?: Tracing;
+  /** Where events refused in processing go; without it they are counted and dropped. */
+  deadLetters?: DeadLetterQueue;
+  quality?: QualityStats;
+  /** What runs this pipeline, recorded with each commit as its events' lineage. */
+  lineage?: () => CommitLineage;
 }
 
 export interface ProcessorCounters {
@@ -35,6 +43,11 @@ export interface ProcessorCounters {
   /** Events whose contract version is not one the pipeline accepts (contracts.acceptedVersions). */
   versionMismatches: number;
   versionMismatchesBySubjectVersion: Record<string, number>;
+  /** Events refused in processing (quality errors, late or unenriched when so configured), by code. */
+  deadLettered: number;
+  deadLetteredByCode: Record<string, number>;
+  /** Events kept with quality warnings in metadata.quality. */
+  qualityWarnings: number;
   batches: number;
   commitFailures: number;
 }
@@ -78,6 +91,9 @@ export class Processor {
     unaggregated: 0,
     versionMismatches: 0,
     versionMismatchesBySubjectVersion: {},
+    deadLettered: 0,
+    deadLetteredByCode: {},
+    qualityWarnings: 0,
     batches: 0,
     commitFailures: 0,
   };
@@ -105,7 +121,7 @@ export class Processor {
     // Without a watermark yet (only the first batches ever committed) every stored id is recent.
     const dedupFrom = checkpoint.watermark === null ? Number.MIN_SAFE_INTEGER : checkpoint.watermark - spec.dedupWindowMs;
     const ids = await hot.idsSince(dedupFrom);
-    await this.planner.reset(checkpoint, ids);
+    await this.planner.reset(checkpoint, ids, await this.uniqueValuesSince(dedupFrom));
     this.counters.duplicates = checkpoint.duplicates;
     this.counters.late = checkpoint.late;
     this.plannedTotals = { duplicates: checkpoint.duplicates, late: checkpoint.late };
@@ -116,6 +132,34 @@ export class Processor {
       { pipeline: spec.name, offsets: Object.fromEntries(checkpoint.offsets), watermark: checkpoint.watermark, openWindows: checkpoint.openWindows.length, dedupIds: ids.length },
       'processor resumed from the hot store checkpoint',
     );
+  }
+
+  /** The stored values of each `unique` quality rule's field within the dedup window. */
+  private async uniqueValuesSince(since: number): Promise<UniqueValuesByRule> {
+    const quality = this.options.spec.quality;
+    const out: UniqueValuesByRule = {};
+    if (!quality) return out;
+    for (const rule of compiledRules(quality)) {
+      if (rule.uniqueField) out[rule.name] = await this.options.hot.fieldValuesSince(since, rule.match, rule.uniqueField);
+    }
+    return out;
+  }
+
+  /** Resolves true once everything in the log at the time of the call is committed, false after the timeout. */
+  async waitForProcessed(timeoutMs: number): Promise<boolean> {
+    const target = this.options.log.endOffsets(this.options.topic);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      if ([...target].every(([p, end]) => (this.committed.get(p) ?? 0) >= end)) return true;
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Events older than this are late (null before the first watermark). */
+  lateBefore(): number | null {
+    const watermark = this.planner.watermark;
+    return watermark === null ? null : watermark - this.options.spec.allowedLatenessMs;
   }
 
   /**
@@ -246,10 +290,15 @@ export class Processor {
       offsets: plan.offsets,
       duplicates: this.plannedTotals.duplicates,
       late: this.plannedTotals.late,
+      quality: plan.quality,
+      ...(this.options.lineage && { lineage: this.options.lineage() }),
     };
     const previous = this.inflight;
     const commit = (async () => {
       await previous;
+      // The refused events are durable in the dead-letter topic before the batch that refused them
+      // commits; a crash in between writes them again on replay, and the indexer drops the repeats.
+      if (plan.deadLetters.length > 0) await this.options.deadLetters?.write(plan.deadLetters);
       if (tracing && inBatch) {
         await context.with(inBatch, () => tracing.inSpan('sightline.hot_store.commit', () => hot.commit(batch), { attributes: { 'sightline.rows': batch.rows.count } }));
       } else {
@@ -315,6 +364,12 @@ export class Processor {
       c.versionMismatches += n;
       c.versionMismatchesBySubjectVersion[key] = (c.versionMismatchesBySubjectVersion[key] ?? 0) + n;
     }
+    for (const letter of plan.deadLetters) {
+      c.deadLettered++;
+      c.deadLetteredByCode[letter.reason.code] = (c.deadLetteredByCode[letter.reason.code] ?? 0) + 1;
+    }
+    c.qualityWarnings += plan.flagged;
+    this.options.quality?.count(plan.quality);
     c.batches++;
     this.lastBatchAt = Date.now();
     const m = this.options.metrics;
@@ -323,6 +378,9 @@ export class Processor {
       m.sent(plan.rows.count, plan.rows.ndjson.length);
       if (plan.duplicates > 0) m.discarded('duplicate', plan.duplicates);
       if (plan.undecodable > 0) m.discarded('undecodable', plan.undecodable);
+      const byCode = new Map<string, number>();
+      for (const letter of plan.deadLetters) byCode.set(letter.reason.code, (byCode.get(letter.reason.code) ?? 0) + 1);
+      for (const [code, n] of byCode) m.discarded(code, n);
     }
   }
 

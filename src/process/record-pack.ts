@@ -14,7 +14,12 @@ export interface PackedRecords {
   traceparents: string[];
   /** ... and each record's index into them, -1 for none: a batch holds few distinct ones. */
   traceparentOf: Int32Array;
+  /** Records replayed from the dead-letter queue: [index, dead letter id]; few or none. */
+  replayOf: Array<[number, string]>;
 }
+
+/** The header a record replayed from the dead-letter queue carries: the dead letter's id. */
+export const REPLAY_OF_HEADER = 'sl.replay_of';
 
 export function packRecords(topic: string, records: readonly LogRecord[]): PackedRecords {
   let total = 0;
@@ -30,7 +35,10 @@ export function packRecords(topic: string, records: readonly LogRecord[]): Packe
   const traceparents: string[] = [];
   const index = new Map<string, number>();
   const traceparentOf = new Int32Array(records.length);
+  const replayOf: Array<[number, string]> = [];
   records.forEach((r, i) => {
+    const replayed = r.headers[REPLAY_OF_HEADER];
+    if (replayed !== undefined) replayOf.push([i, replayed]);
     const tp = r.headers.traceparent;
     if (tp === undefined) {
       traceparentOf[i] = -1;
@@ -43,7 +51,7 @@ export function packRecords(topic: string, records: readonly LogRecord[]): Packe
     }
     traceparentOf[i] = n;
   });
-  return { topic, values: values.buffer, meta, keys: records.map((r) => r.key), traceparents, traceparentOf };
+  return { topic, values: values.buffer, meta, keys: records.map((r) => r.key), traceparents, traceparentOf, replayOf };
 }
 
 export function unpackRecords(packed: PackedRecords): LogRecord[] {
@@ -64,5 +72,6 @@ export function unpackRecords(packed: PackedRecords): LogRecord[] {
       headers: packed.traceparentOf[i]! >= 0 ? headers[packed.traceparentOf[i]!]! : none,
     };
   }
+  for (const [i, id] of packed.replayOf) out[i]!.headers = { ...out[i]!.headers, [REPLAY_OF_HEADER]: id };
   return out;
 }

@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import { SightlineError } from '../core/errors.js';
 import type { PipelineCheckpoint } from '../core/ports/hot-store.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
-import type { PlannedBatch, Planner, StoredIdsLookup } from './planner.js';
+import type { PlannedBatch, Planner, StoredIdsLookup, UniqueValuesByRule } from './planner.js';
 import type { PlannerWorkerData, ToWorker } from './planner-worker.js';
 import { packRecords } from './record-pack.js';
 
@@ -84,9 +84,9 @@ export class WorkerPlanner implements Planner {
     });
   }
 
-  async reset(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>): Promise<void> {
+  async reset(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>, unique?: UniqueValuesByRule): Promise<void> {
     if (this.failure) await this.spawn();
-    await this.request({ kind: 'reset', seq: ++this.seq, checkpoint, ids });
+    await this.request({ kind: 'reset', seq: ++this.seq, checkpoint, ids, ...(unique && { unique }) });
     this.lastWatermark = checkpoint.watermark;
   }
 
@@ -94,6 +94,8 @@ export class WorkerPlanner implements Planner {
     const packed = packRecords(records[0]?.topic ?? '', records);
     const plan = await this.request({ kind: 'plan', seq: ++this.seq, packed, withUnread: [...partitionsWithUnread], base: new Map(base) }, lookup, [packed.values]);
     this.lastWatermark = plan!.watermark;
+    // Buffers come back from the thread as plain Uint8Arrays.
+    for (const letter of plan!.deadLetters) letter.original = Buffer.from(letter.original.buffer, letter.original.byteOffset, letter.original.byteLength);
     return plan!;
   }
 

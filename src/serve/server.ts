@@ -21,6 +21,10 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { confluentRegistryRoutes } from './routes/registry/confluent-routes.js';
 import { eventRoutes } from './routes/events.js';
+import { dlqRoutes } from './routes/dlq.js';
+import { qualityRoutes } from './routes/quality.js';
+import type { DeadLetterReplayer } from '../dlq/replay.js';
+import type { QualityStats } from '../quality/quality-stats.js';
 import { statusRoutes, type StatusRoutesOptions } from './routes/status.js';
 
 export interface ServerDeps {
@@ -38,6 +42,9 @@ export interface ServerDeps {
   storeGeneration: () => number;
   coldFileFor?: (commitNo: number, timestamp: number) => Promise<string | undefined>;
   tracing: Tracing;
+  /** The dead-letter and quality routes need the platform's pipeline; a server without them serves the rest. */
+  replayer?: DeadLetterReplayer;
+  qualityStats?: QualityStats;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -69,6 +76,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
         { name: 'ingest' },
         { name: 'query' },
         { name: 'contracts' },
+        { name: 'quality' },
+        { name: 'dead letters', description: 'Events refused at ingest or in processing, with their reason and original bytes; replayable.' },
         { name: 'schema registry', description: "Confluent Schema Registry's REST API (7.x): errors are {error_code, message, code}." },
         { name: 'operations' },
       ],
@@ -93,6 +102,8 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
     maxLimit: config.api.maxLimit,
     cache: new QueryCache<WindowRow[]>('aggregates', deps.storeGeneration, deps.metrics.registry),
   });
+  if (deps.replayer) await app.register(dlqRoutes, { hot: deps.hot, replayer: deps.replayer, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
+  if (deps.qualityStats) await app.register(qualityRoutes, { hot: deps.hot, rules: config.quality.rules, stats: deps.qualityStats, maxLimit: config.api.maxLimit });
   await app.register(statusRoutes, { status: deps.status, ready: deps.ready });
   await app.register(contractRoutes, { registry: deps.registry, stats: deps.contractStats });
   await app.register(confluentRegistryRoutes, { registry: deps.registry });

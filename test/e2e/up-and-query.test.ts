@@ -30,7 +30,9 @@ describe('sightline up, end to end', () => {
     await writeFile(join(tmp.dir, 'users.csv'), 'user_id,plan,country\nu1,pro,DE\nu2,free,FR\n');
     await writeFile(
       join(tmp.dir, 'sightline.yaml'),
-      'probe:\n  interval: 0\nenrichment:\n  referenceData:\n    path: users.csv\nprocess:\n  allowedLateness: 3m\n  watermarkDelay: 5s\n' +
+      // Late events kept in the events table (process.lateEvents: store), so they reach Parquet too;
+      // the default, to the dead-letter queue, has its own tests.
+      'probe:\n  interval: 0\nenrichment:\n  referenceData:\n    path: users.csv\nprocess:\n  allowedLateness: 3m\n  watermarkDelay: 5s\n  lateEvents: store\n' +
         `contracts:\n  register:\n    - subject: web.page_view\n      path: ${PAGE_VIEW_CONTRACT}\n`,
     );
     // `send` keeps two batches of 45 s of event time in flight, so they may arrive in either order:

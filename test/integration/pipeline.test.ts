@@ -114,7 +114,15 @@ describe('embedded pipeline, in process', () => {
     assert.equal(after[0].count, 2, 'the final window did not change');
     const status = (await getJson(`${url}/v1/status`)).body;
     assert.equal(status.processor.late, 1);
-    assert.equal(status.hot_store.tables.find((t: any) => t.table === 'late_events').rows, 1);
+    // By default (process.lateEvents: dead-letter) a late event goes to the dead-letter queue, not the events table.
+    assert.equal(status.hot_store.tables.find((t: any) => t.table === 'late_events').rows, 0);
+    const deadline = Date.now() + 5000;
+    let letters: any[] = [];
+    while (letters.length === 0 && Date.now() < deadline) {
+      letters = (await getJson(`${url}/v1/dlq?code=SL_EVENT_LATE`)).body.dead_letters;
+      if (letters.length === 0) await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(letters.map((d) => [d.event_id, d.stage]), [['late1', 'process']]);
   });
 
   it('picks up a changed reference file without a restart', async () => {

@@ -1,3 +1,4 @@
+import type { DeadLetterTopicRecord, ReplayOutcome, StoredDeadLetter } from '../dead-letter.js';
 import type { SightlineEvent } from '../envelope.js';
 import type { PartitionOffsets } from './log.js';
 
@@ -65,6 +66,69 @@ export interface ProcessedBatch {
   late: number;
   /** Trace ids of the batch's records, by runs of offsets. */
   traceRuns?: TraceRun[];
+  /** Quality rule results of the batch, added to the summary's running counts. */
+  quality?: QualityCount[];
+  /** What processed the batch, kept once per commit: the lineage of its events. */
+  lineage?: CommitLineage;
+}
+
+export interface CommitLineage {
+  node: string;
+  version: string;
+  /** The processing steps in order, each with what versions it (e.g. a rule set's digest, reference data's load time). */
+  steps: Array<Record<string, unknown>>;
+}
+
+/** Checks of one rule on one dataset in one event-time bucket: counts to add, not totals. */
+export interface QualityCount {
+  dataset: string;
+  rule: string;
+  severity: 'warn' | 'error';
+  bucketStart: number;
+  bucketEnd: number;
+  passed: number;
+  failed: number;
+}
+
+export interface QualityQuery {
+  dataset?: string;
+  rule?: string;
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+/**
+ * What the dead-letter indexer read from the dead-letter topic, committed with its offsets. A
+ * letter whose origin (log position) and code are stored already is a repeat from a replayed
+ * batch and is skipped.
+ */
+export interface DeadLetterBatch {
+  consumer: string;
+  /** Letters and replay outcomes in topic order: a later record overrides an earlier outcome. */
+  records: DeadLetterTopicRecord[];
+  offsets: PartitionOffsets;
+}
+
+/** A dead letter as the API lists it, with the latest replay outcome. */
+export interface DeadLetterEntry extends StoredDeadLetter {
+  replay?: ReplayOutcome;
+}
+
+export interface DeadLetterQuery {
+  stage?: string;
+  code?: string;
+  rule?: string;
+  source?: string;
+  type?: string;
+  eventId?: string;
+  since?: number;
+  until?: number;
+  /** true: only replayed ones (outcome replayed or duplicate); false: only those not replayed yet. */
+  replayed?: boolean;
+  limit: number;
+  /** Exclusive: entries older than this id (paging, newest first). */
+  before?: string;
 }
 
 export interface PipelineCheckpoint {
@@ -88,6 +152,8 @@ export interface LocatedEvent extends StoredEvent {
   commitNo: number;
   late: boolean;
   traceId: string | null;
+  /** What processed it, when the commit recorded that. */
+  lineage?: CommitLineage & { committedAt: number };
 }
 
 export interface RecentEventsQuery {
@@ -127,6 +193,8 @@ export interface HotStore {
   loadCheckpoint(pipeline: string, partitions: number): Promise<PipelineCheckpoint>;
   /** Ids with event time at or after `since`, to rebuild the dedup state after a restart. */
   idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>>;
+  /** Values of a field (as quality's uniqueKey keeps them) in stored events since `since`, for `unique` rules after a restart. */
+  fieldValuesSince(since: number, match: { source?: string; type?: string }, field: readonly string[]): Promise<Array<{ value: string; timestamp: number }>>;
   /** Which of `ids` are stored already; for late events older than the dedup state reaches. */
   existingIds(ids: readonly string[]): Promise<Set<string>>;
   commit(batch: ProcessedBatch): Promise<void>;
@@ -134,6 +202,12 @@ export interface HotStore {
   /** The stored event with this id, if any. */
   eventById(id: string): Promise<LocatedEvent | undefined>;
   aggregates(query: AggregateQuery): Promise<WindowRow[]>;
+  qualitySummary(query: QualityQuery): Promise<QualityCount[]>;
+  /** The next offset per partition a consumer other than a pipeline (the dead-letter indexer) has stored. */
+  loadOffsets(consumer: string, partitions: number): Promise<PartitionOffsets>;
+  commitDeadLetters(batch: DeadLetterBatch): Promise<void>;
+  deadLetters(query: DeadLetterQuery): Promise<DeadLetterEntry[]>;
+  deadLetter(id: string): Promise<DeadLetterEntry | undefined>;
   stats(): Promise<HotStoreStats>;
   close(): Promise<void>;
 }

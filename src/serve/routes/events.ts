@@ -105,14 +105,31 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
       const { id } = request.params as { id: string };
       const found = await opts.hot.eventById(id);
       if (!found) throw new SightlineError('SL_API_NOT_FOUND', `no stored event with id "${id}" (it may still wait in the log, or was rejected at ingest)`);
-      const { logPos, commitNo, late, traceId, ...event } = found;
+      const { logPos, commitNo, late, traceId, lineage, ...event } = found;
       const coldFile = opts.coldFileFor ? await opts.coldFileFor(commitNo, event.timestamp) : undefined;
       const traceparent = typeof event.metadata.traceparent === 'string' ? event.metadata.traceparent : undefined;
+      const position = splitLogPosition(logPos);
+      const contract = event.metadata.contract as { subject: string; version: number; id: number } | undefined;
+      // Lineage is kept once per commit, not in every event's bytes, and put together here.
+      event.metadata = {
+        ...event.metadata,
+        lineage: {
+          source: event.source,
+          ingest: { node: lineage?.node ?? null, log: { topic: 'events', ...position } },
+          steps: [
+            { step: 'envelope' },
+            contract ? { step: 'contract', subject: contract.subject, version: contract.version, schema_id: contract.id } : { step: 'contract', subject: null },
+            ...(lineage?.steps ?? []),
+          ],
+          processed_by: lineage ? { node: lineage.node, sightline_version: lineage.version, committed_at: lineage.committedAt, commit: commitNo } : { commit: commitNo },
+          destinations: [{ store: 'hot', table: late ? 'events (late)' : 'events', commit: commitNo }, ...(coldFile ? [{ store: 'cold', file: coldFile }] : [])],
+        },
+      };
       return {
         event,
         trace_id: traceId ?? traceparent?.split('-')[1] ?? null,
         path: {
-          log: { topic: 'events', ...splitLogPosition(logPos) },
+          log: { topic: 'events', ...position },
           hot_store: { commit: commitNo, late },
           cold_store: coldFile ? { file: coldFile } : null,
         },

@@ -1,10 +1,17 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { type DuckDBConnection, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { blobValue, type DuckDBConnection, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { SightlineError } from '../../core/errors.js';
-import { LOG_POS_PARTITION_SHIFT } from '../../core/log-position.js';
+import { deadLetterId, type ReplayOutcome, type StoredDeadLetter } from '../../core/dead-letter.js';
+import { LOG_POS_PARTITION_SHIFT, logPosition, splitLogPosition } from '../../core/log-position.js';
+import type { PartitionOffsets } from '../../core/ports/log.js';
 import type {
   AggregateQuery,
+  DeadLetterBatch,
+  DeadLetterEntry,
+  DeadLetterQuery,
+  QualityCount,
+  QualityQuery,
   EventRowsNdjson,
   HotStore,
   HotStoreStats,
@@ -36,6 +43,42 @@ function toStoredEvent(r: Record<string, any>): StoredEvent & { logPos: number }
   return { logPos: r.log_pos, id: r.id, source: r.source, type: r.type, timestamp: r.timestamp, payload: JSON.parse(r.payload), metadata: JSON.parse(r.metadata) };
 }
 
+/** A dead letter's id (`partition-offset` in the dead-letter topic) as the table's key. */
+function deadLetterPos(id: string): number {
+  const [partition, offset] = id.split('-').map(Number) as [number, number];
+  return logPosition(partition, offset);
+}
+
+function toDeadLetterEntry(r: Record<string, any>): DeadLetterEntry {
+  const { partition, offset } = splitLogPosition(r.dlq_pos);
+  const id = deadLetterId(partition, offset);
+  const entry: DeadLetterEntry = {
+    id,
+    at: r.failed_at,
+    reason: {
+      code: r.code,
+      stage: r.stage,
+      message: r.message,
+      ...(r.rule !== null && { rule: r.rule }),
+      ...(r.schema_subject !== null && { schema: { subject: r.schema_subject, version: r.schema_version, id: r.schema_id } }),
+      ...(r.traceparent !== null && { traceparent: r.traceparent }),
+    },
+    original: Buffer.from((r.original as { bytes: Uint8Array }).bytes),
+  };
+  if (r.event_id !== null) entry.eventId = r.event_id;
+  if (r.source !== null) entry.source = r.source;
+  if (r.type !== null) entry.type = r.type;
+  if (r.origin !== null) entry.origin = r.origin;
+  if (r.replay_of !== null) entry.replayOf = r.replay_of;
+  if (r.replay_outcome !== null) {
+    const replay: ReplayOutcome = { entry: id, outcome: r.replay_outcome, at: r.replay_at };
+    if (r.replay_code !== null) replay.code = r.replay_code;
+    if (r.replay_message !== null) replay.message = r.replay_message;
+    entry.replay = replay;
+  }
+  return entry;
+}
+
 function toWindowCount(r: Record<string, any>): WindowCount {
   return { name: r.name, window: r.window_size, windowStart: r.window_start, windowEnd: r.window_end, group: r.group_key, count: r.count };
 }
@@ -47,6 +90,8 @@ function toWindowCount(r: Record<string, any>): WindowCount {
  */
 export class DuckDbHotStore implements HotStore {
   private commitNo = 0;
+  /** Write transactions share the writer connection, so they run one at a time. */
+  private writes: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly file: string,
@@ -113,6 +158,26 @@ export class DuckDbHotStore implements HotStore {
     return (await rows(this.writer, 'SELECT id, timestamp FROM events WHERE timestamp >= $1', [since])) as Array<{ id: string; timestamp: number }>;
   }
 
+  async fieldValuesSince(since: number, match: { source?: string; type?: string }, field: readonly string[]): Promise<Array<{ value: string; timestamp: number }>> {
+    const [column, ...rest] = field;
+    const params: unknown[] = [BigInt(since)];
+    const where = ['timestamp >= $1'];
+    if (match.source !== undefined) where.push(`source = $${params.push(match.source)}`);
+    if (match.type !== undefined) where.push(`type = $${params.push(match.type)}`);
+    let value: string;
+    if (column === 'payload' || column === 'metadata') {
+      // json_extract_string gives a string as itself and anything else as its JSON, as uniqueKey does.
+      const jsonPath = '$' + rest.map((k) => `."${k.replaceAll('"', '\\"')}"`).join('');
+      value = `json_extract_string(${column}, $${params.push(jsonPath)})`;
+    } else if (column === 'id' || column === 'source' || column === 'type' || column === 'timestamp') {
+      value = `CAST(${column} AS VARCHAR)`;
+    } else {
+      return [];
+    }
+    const found = await rows(this.writer, `SELECT ${value} AS value, timestamp FROM events WHERE ${where.join(' AND ')} AND ${value} IS NOT NULL`, params);
+    return found as Array<{ value: string; timestamp: number }>;
+  }
+
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const reader = await this.writer.runAndReadAll('SELECT DISTINCT id FROM events WHERE id IN (SELECT unnest($1))', [listValue([...ids])], [
@@ -126,7 +191,17 @@ export class DuckDbHotStore implements HotStore {
     return this.commitNo;
   }
 
-  async commit(batch: ProcessedBatch): Promise<void> {
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.writes.then(work, work);
+    this.writes = run.catch(() => undefined);
+    return run;
+  }
+
+  commit(batch: ProcessedBatch): Promise<void> {
+    return this.exclusive(() => this.commitBatch(batch));
+  }
+
+  private async commitBatch(batch: ProcessedBatch): Promise<void> {
     const commitNo = this.commitNo + 1;
     const conn = this.writer;
     const stageFile = batch.rows.count > 0 ? await this.stageRows(batch.rows, commitNo) : undefined;
@@ -176,22 +251,24 @@ export class DuckDbHotStore implements HotStore {
           WHERE a.name = s.name AND a.window_size = s.window_size AND a.window_start = s.window_start AND a.group_key = s.group_key`);
         await conn.run(`INSERT INTO aggregates SELECT name, window_size, window_start, window_end, group_key, count, false, NULL FROM sl_agg_stage`);
       }
+      if (batch.quality && batch.quality.length > 0) await this.addQualityCounts(batch.quality);
+      if (batch.lineage) {
+        await conn.run('INSERT INTO sl_commits VALUES ($1, $2, $3, $4, $5, $6)', [
+          batch.pipeline,
+          BigInt(commitNo),
+          BigInt(Date.now()),
+          batch.lineage.node,
+          batch.lineage.version,
+          JSON.stringify(batch.lineage.steps),
+        ]);
+      }
       if (batch.finalizeThrough !== null) {
         await conn.run('UPDATE aggregates SET final = true, final_no = $1 WHERE NOT final AND window_end <= $2', [
           BigInt(commitNo),
           BigInt(batch.finalizeThrough),
         ]);
       }
-      await conn.run('DELETE FROM sl_offsets WHERE pipeline = $1', [batch.pipeline]);
-      const offsets = await conn.createAppender('sl_offsets');
-      for (const [partition, next] of batch.offsets) {
-        offsets.appendVarchar(batch.pipeline);
-        offsets.appendInteger(partition);
-        offsets.appendBigInt(BigInt(next));
-        offsets.endRow();
-      }
-      offsets.flushSync();
-      offsets.closeSync();
+      await this.storeOffsets(batch.pipeline, batch.offsets);
       await conn.run('DELETE FROM sl_pipeline WHERE pipeline = $1', [batch.pipeline]);
       await conn.run('INSERT INTO sl_pipeline VALUES ($1, $2, $3, $4, $5, $6)', [
         batch.pipeline,
@@ -209,6 +286,167 @@ export class DuckDbHotStore implements HotStore {
     } finally {
       if (stageFile) await rm(stageFile, { force: true });
     }
+  }
+
+  private async storeOffsets(consumer: string, next: PartitionOffsets): Promise<void> {
+    await this.writer.run('DELETE FROM sl_offsets WHERE pipeline = $1', [consumer]);
+    const offsets = await this.writer.createAppender('sl_offsets');
+    for (const [partition, offset] of next) {
+      offsets.appendVarchar(consumer);
+      offsets.appendInteger(partition);
+      offsets.appendBigInt(BigInt(offset));
+      offsets.endRow();
+    }
+    offsets.flushSync();
+    offsets.closeSync();
+  }
+
+  /** Adds a batch's rule results to the summary rows of their buckets (inside the batch's transaction). */
+  private async addQualityCounts(counts: QualityCount[]): Promise<void> {
+    const conn = this.writer;
+    await conn.run('DELETE FROM sl_quality_stage');
+    const stage = await conn.createAppender('sl_quality_stage');
+    for (const q of counts) {
+      stage.appendVarchar(q.dataset);
+      stage.appendVarchar(q.rule);
+      stage.appendVarchar(q.severity);
+      stage.appendBigInt(BigInt(q.bucketStart));
+      stage.appendBigInt(BigInt(q.bucketEnd));
+      stage.appendBigInt(BigInt(q.passed));
+      stage.appendBigInt(BigInt(q.failed));
+      stage.endRow();
+    }
+    stage.flushSync();
+    stage.closeSync();
+    await conn.run(`UPDATE quality_summary q SET passed = q.passed + s.passed, failed = q.failed + s.failed, severity = s.severity
+      FROM sl_quality_stage s WHERE q.dataset = s.dataset AND q.rule = s.rule AND q.bucket_start = s.bucket_start`);
+    await conn.run(`INSERT INTO quality_summary SELECT s.* FROM sl_quality_stage s WHERE NOT EXISTS (
+      SELECT 1 FROM quality_summary q WHERE q.dataset = s.dataset AND q.rule = s.rule AND q.bucket_start = s.bucket_start)`);
+  }
+
+  async qualitySummary(q: QualityQuery): Promise<QualityCount[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    if (q.dataset !== undefined) where.push(`dataset = $${params.push(q.dataset)}`);
+    if (q.rule !== undefined) where.push(`rule = $${params.push(q.rule)}`);
+    if (q.from !== undefined) where.push(`bucket_start >= $${params.push(BigInt(q.from))}`);
+    if (q.to !== undefined) where.push(`bucket_start < $${params.push(BigInt(q.to))}`);
+    const sql = `SELECT dataset, rule, severity, bucket_start, bucket_end, passed, failed FROM quality_summary
+      ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY bucket_start DESC, dataset, rule LIMIT $${params.push(q.limit)}`;
+    return (await this.query(sql, params)).map((r) => ({
+      dataset: r.dataset,
+      rule: r.rule,
+      severity: r.severity,
+      bucketStart: r.bucket_start,
+      bucketEnd: r.bucket_end,
+      passed: r.passed,
+      failed: r.failed,
+    }));
+  }
+
+  async loadOffsets(consumer: string, partitions: number): Promise<PartitionOffsets> {
+    const offsets = new Map<number, number>();
+    for (let p = 0; p < partitions; p++) offsets.set(p, 0);
+    for (const r of await rows(this.writer, 'SELECT partition, next_offset FROM sl_offsets WHERE pipeline = $1', [consumer])) {
+      offsets.set(r.partition, r.next_offset);
+    }
+    return offsets;
+  }
+
+  commitDeadLetters(batch: DeadLetterBatch): Promise<void> {
+    return this.exclusive(async () => {
+      const conn = this.writer;
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        const seenOrigins = new Set<string>();
+        for (const record of batch.records) {
+          if (record.kind === 'outcome') await this.applyOutcome(record.outcome);
+          else await this.insertDeadLetter(record.letter, seenOrigins);
+        }
+        await this.storeOffsets(batch.consumer, batch.offsets);
+        await conn.run('COMMIT');
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw new SightlineError('SL_STORE_WRITE_FAILED', `hot store dead-letter commit failed: ${(err as Error).message}`, { cause: err });
+      }
+    });
+  }
+
+  private async insertDeadLetter(letter: StoredDeadLetter, seenOrigins: Set<string>): Promise<void> {
+    const conn = this.writer;
+    const { reason } = letter;
+    // A batch replayed after a crash dead-letters its events a second time: same origin, same code.
+    if (letter.origin !== undefined) {
+      const key = `${letter.origin}\n${reason.code}\n${letter.replayOf ?? ''}`;
+      if (seenOrigins.has(key)) return;
+      seenOrigins.add(key);
+      const [exists] = await rows(conn, 'SELECT 1 AS x FROM dead_letters WHERE origin = $1 AND code = $2 AND replay_of IS NOT DISTINCT FROM $3 LIMIT 1', [
+        letter.origin,
+        reason.code,
+        letter.replayOf ?? null,
+      ] as never);
+      if (exists) return;
+    }
+    await conn.run(
+      `INSERT INTO dead_letters (dlq_pos, failed_at, stage, code, rule, message, event_id, source, type, schema_subject, schema_version, schema_id,
+         traceparent, origin, replay_of, original) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [
+        BigInt(deadLetterPos(letter.id)),
+        BigInt(letter.at),
+        reason.stage,
+        reason.code,
+        reason.rule ?? null,
+        reason.message,
+        letter.eventId ?? null,
+        letter.source ?? null,
+        letter.type ?? null,
+        reason.schema?.subject ?? null,
+        reason.schema?.version ?? null,
+        reason.schema?.id ?? null,
+        reason.traceparent ?? null,
+        letter.origin ?? null,
+        letter.replayOf ?? null,
+        blobValue(letter.original),
+      ] as never,
+    );
+    // A replayed event refused again in processing: the letter it came from failed its replay.
+    if (letter.replayOf !== undefined) await this.applyOutcome({ entry: letter.replayOf, outcome: 'failed', at: letter.at, code: reason.code, message: reason.message });
+  }
+
+  private async applyOutcome(o: ReplayOutcome): Promise<void> {
+    await this.writer.run('UPDATE dead_letters SET replay_outcome = $1, replay_at = $2, replay_code = $3, replay_message = $4 WHERE dlq_pos = $5', [
+      o.outcome,
+      BigInt(o.at),
+      o.code ?? null,
+      o.message ?? null,
+      BigInt(deadLetterPos(o.entry)),
+    ] as never);
+  }
+
+  async deadLetters(q: DeadLetterQuery): Promise<DeadLetterEntry[]> {
+    const params: unknown[] = [];
+    const where: string[] = [];
+    const eq = (column: string, value: string | undefined): void => {
+      if (value !== undefined) where.push(`${column} = $${params.push(value)}`);
+    };
+    eq('stage', q.stage);
+    eq('code', q.code);
+    eq('rule', q.rule);
+    eq('source', q.source);
+    eq('type', q.type);
+    eq('event_id', q.eventId);
+    if (q.since !== undefined) where.push(`failed_at >= $${params.push(BigInt(q.since))}`);
+    if (q.until !== undefined) where.push(`failed_at < $${params.push(BigInt(q.until))}`);
+    if (q.replayed === true) where.push(`replay_outcome IN ('replayed', 'duplicate')`);
+    if (q.replayed === false) where.push(`(replay_outcome IS NULL OR replay_outcome = 'failed')`);
+    if (q.before !== undefined) where.push(`dlq_pos < $${params.push(BigInt(deadLetterPos(q.before)))}`);
+    const sql = `SELECT * FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY dlq_pos DESC LIMIT $${params.push(q.limit)}`;
+    return (await this.query(sql, params)).map(toDeadLetterEntry);
+  }
+
+  async deadLetter(id: string): Promise<DeadLetterEntry | undefined> {
+    const [r] = await this.query('SELECT * FROM dead_letters WHERE dlq_pos = $1', [BigInt(deadLetterPos(id))]);
+    return r && toDeadLetterEntry(r);
   }
 
   /**
@@ -246,13 +484,19 @@ export class DuckDbHotStore implements HotStore {
 
   async eventById(id: string): Promise<LocatedEvent | undefined> {
     const [r] = await this.query(
-      `SELECT log_pos, id, source, type, timestamp, payload, metadata, late, commit_no,
+      `SELECT log_pos, id, source, type, timestamp, payload, metadata, late, e.commit_no,
               (SELECT trace_id FROM event_traces t
-                WHERE t.partition = e.log_pos // ${LOG_POS_PARTITION_SHIFT} AND e.log_pos % ${LOG_POS_PARTITION_SHIFT} BETWEEN t.from_offset AND t.to_offset LIMIT 1) AS trace_id
-       FROM events e WHERE id = $1 LIMIT 1`,
+                WHERE t.partition = e.log_pos // ${LOG_POS_PARTITION_SHIFT} AND e.log_pos % ${LOG_POS_PARTITION_SHIFT} BETWEEN t.from_offset AND t.to_offset LIMIT 1) AS trace_id,
+              c.node AS lineage_node, c.sightline_version AS lineage_version, c.steps AS lineage_steps, c.committed_at AS lineage_at
+       FROM events e LEFT JOIN sl_commits c ON c.commit_no = e.commit_no WHERE id = $1 LIMIT 1`,
       [id],
     );
-    return r && { ...toStoredEvent(r), commitNo: r.commit_no, late: r.late, traceId: r.trace_id ?? null };
+    if (!r) return undefined;
+    const located: LocatedEvent = { ...toStoredEvent(r), commitNo: r.commit_no, late: r.late, traceId: r.trace_id ?? null };
+    if (r.lineage_node !== null) {
+      located.lineage = { node: r.lineage_node, version: r.lineage_version, steps: JSON.parse(r.lineage_steps), committedAt: r.lineage_at };
+    }
+    return located;
   }
 
   async aggregates(q: AggregateQuery): Promise<WindowRow[]> {
@@ -289,7 +533,7 @@ export class DuckDbHotStore implements HotStore {
 
   async stats(): Promise<HotStoreStats> {
     const tables = [];
-    for (const table of ['events', 'aggregates']) {
+    for (const table of ['events', 'aggregates', 'dead_letters', 'quality_summary']) {
       const [r] = await rows(this.reader, `SELECT count(*) AS n FROM ${table}`);
       tables.push({ table, rows: r?.n ?? 0 });
     }

@@ -44,5 +44,36 @@ CREATE TABLE IF NOT EXISTS sl_cold_exports (
 CREATE TABLE IF NOT EXISTS sl_agg_stage (
   name VARCHAR, window_size VARCHAR, window_start BIGINT, window_end BIGINT, group_key VARCHAR, count BIGINT
 );
+-- Quality rule results per dataset, rule and event-time bucket, summed over commits.
+CREATE TABLE IF NOT EXISTS quality_summary (
+  dataset VARCHAR NOT NULL, rule VARCHAR NOT NULL, severity VARCHAR NOT NULL,
+  bucket_start BIGINT NOT NULL, bucket_end BIGINT NOT NULL, passed BIGINT NOT NULL, failed BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS sl_quality_stage (dataset VARCHAR, rule VARCHAR, severity VARCHAR, bucket_start BIGINT, bucket_end BIGINT, passed BIGINT, failed BIGINT);
+-- The dead-letter topic as a table: one row per dead letter, with the latest replay outcome.
+CREATE TABLE IF NOT EXISTS dead_letters (
+  dlq_pos BIGINT NOT NULL,
+  failed_at BIGINT NOT NULL,
+  stage VARCHAR NOT NULL,
+  code VARCHAR NOT NULL,
+  rule VARCHAR,
+  message VARCHAR NOT NULL,
+  event_id VARCHAR,
+  source VARCHAR,
+  type VARCHAR,
+  schema_subject VARCHAR,
+  schema_version INTEGER,
+  schema_id INTEGER,
+  traceparent VARCHAR,
+  origin VARCHAR,
+  replay_of VARCHAR,
+  original BLOB NOT NULL,
+  replay_outcome VARCHAR,
+  replay_at BIGINT,
+  replay_code VARCHAR,
+  replay_message VARCHAR
+);
+-- What ran each commit (node, version, steps with their versions): the lineage of its events.
+CREATE TABLE IF NOT EXISTS sl_commits (pipeline VARCHAR NOT NULL, commit_no BIGINT NOT NULL, committed_at BIGINT NOT NULL, node VARCHAR NOT NULL, sightline_version VARCHAR NOT NULL, steps JSON NOT NULL);
 CREATE OR REPLACE VIEW late_events AS SELECT * FROM events WHERE late;
 `;

@@ -29,6 +29,7 @@ const freshState = (): PipelineState => ({
   watermark: null,
   finalizedThrough: null,
   partitionMaxTimestamp: new Map(),
+  unique: new Map(),
 });
 const reference: ReferenceData = {
   lookup: (k) => (k === 'u1' ? { plan: 'pro', country: 'DE' } : undefined),

@@ -1,0 +1,88 @@
+import type { Logger } from 'pino';
+import { type DeadLetterTopicRecord, DLQ_TOPIC, readDeadLetterRecord } from '../core/dead-letter.js';
+import type { HotStore } from '../core/ports/hot-store.js';
+import type { Log, LogConsumer } from '../core/ports/log.js';
+
+export const DLQ_INDEX_CONSUMER = 'dlq-index';
+const BATCH = 1000;
+const RETRY_DELAY_MS = 1000;
+
+/**
+ * Keeps the hot store's `dead_letters` table in step with the dead-letter topic, so dead letters
+ * can be listed, filtered and counted with SQL. The topic stays the record: the table and its
+ * offsets are committed together, so after a crash the indexer resumes exactly where the table is.
+ */
+export class DeadLetterIndexer {
+  private consumer!: LogConsumer;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private indexedTo = new Map<number, number>();
+  lastError: string | null = null;
+
+  constructor(private readonly options: { log: Log; hot: HotStore; logger: Logger; pollMs?: number }) {}
+
+  async start(): Promise<void> {
+    const { log } = this.options;
+    this.consumer = await log.consumer(DLQ_INDEX_CONSUMER, DLQ_TOPIC);
+    await this.rewind();
+    this.loop = this.run();
+  }
+
+  private async rewind(): Promise<void> {
+    const { log, hot } = this.options;
+    const offsets = await hot.loadOffsets(DLQ_INDEX_CONSUMER, log.partitionCount(DLQ_TOPIC));
+    for (const [partition, offset] of offsets) this.consumer.seek(partition, offset);
+    this.indexedTo = offsets;
+  }
+
+  /** True once every dead letter written so far is in the table. */
+  caughtUp(): boolean {
+    for (const [partition, end] of this.options.log.endOffsets(DLQ_TOPIC)) if ((this.indexedTo.get(partition) ?? 0) < end) return false;
+    return true;
+  }
+
+  /** Resolves once the table holds every dead letter written before the call. */
+  async waitUntilCaughtUp(timeoutMs = 5000): Promise<void> {
+    const ends = this.options.log.endOffsets(DLQ_TOPIC);
+    const deadline = Date.now() + timeoutMs;
+    while ([...ends].some(([p, end]) => (this.indexedTo.get(p) ?? 0) < end)) {
+      if (Date.now() > deadline) return;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  private async run(): Promise<void> {
+    const { hot, logger } = this.options;
+    while (!this.stopping || !this.caughtUp()) {
+      try {
+        const records = await this.consumer.poll(BATCH, this.stopping ? 0 : (this.options.pollMs ?? 200));
+        if (records.length === 0) {
+          if (this.stopping) break;
+          continue;
+        }
+        const read: DeadLetterTopicRecord[] = [];
+        const offsets = new Map(this.indexedTo);
+        for (const record of records) {
+          offsets.set(record.partition, record.offset + 1);
+          const item = readDeadLetterRecord(record);
+          if (item) read.push(item);
+        }
+        await hot.commitDeadLetters({ consumer: DLQ_INDEX_CONSUMER, records: read, offsets });
+        this.indexedTo = offsets;
+        this.lastError = null;
+        void this.consumer.commit(new Map(offsets)).catch(() => undefined);
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        logger.error({ err }, 'dead-letter index commit failed; retrying from the last commit');
+        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+        await this.rewind().catch(() => undefined);
+      }
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+    await this.consumer.close();
+  }
+}
