@@ -1,7 +1,8 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AlertsConfig } from '../config/alerts-config.js';
-import { type Alert, type AlertState, type AlertView, alertView } from './alert.js';
+import type { Alert, AlertSink, AlertState } from '../core/ports/alert-sink.js';
+import { type AlertView, alertView } from './alert.js';
 import { AlertTable, type AlertTransition } from './alert-table.js';
 import type { AlertRule } from './rules/alert-rule.js';
 import { BacklogRule } from './rules/backlog-rule.js';
@@ -21,6 +22,8 @@ export interface AlertEngineOptions {
   registry?: Registry;
   /** The server's URL, for generatorURL and externalURL when config.externalUrl is absent. */
   externalUrl: string;
+  /** Sinks besides the configured webhooks (an in-memory one in tests, say). */
+  sinks?: AlertSink[];
 }
 
 export interface AlertFilter {
@@ -49,7 +52,7 @@ function enabledRules(config: AlertsConfig): AlertRule[] {
 export class AlertEngine {
   private readonly rules: AlertRule[];
   private readonly table: AlertTable;
-  private readonly notifier: WebhookNotifier;
+  private readonly sinks: AlertSink[];
   private readonly lastNotified = new Map<string, number>();
   private readonly gauge: Gauge<'alertname' | 'state'> | undefined;
   private readonly evaluations: Counter<'result'> | undefined;
@@ -60,7 +63,8 @@ export class AlertEngine {
     const { config, registry, logger } = options;
     this.rules = enabledRules(config);
     this.table = new AlertTable(config.resolvedRetentionMs);
-    this.notifier = new WebhookNotifier(config.webhooks, config.externalUrl ?? options.externalUrl.replace(/\/+$/, ''), logger, notifierMetrics(registry));
+    const webhooks = new WebhookNotifier(config.webhooks, config.externalUrl ?? options.externalUrl.replace(/\/+$/, ''), logger, notifierMetrics(registry));
+    this.sinks = [webhooks, ...(options.sinks ?? [])];
     if (registry) {
       const registers = [registry];
       this.gauge = new Gauge({ name: 'sightline_alerts', help: 'Alerts of the alert engine by alertname and state (pending, firing, resolved and still listed).', labelNames: ['alertname', 'state'], registers });
@@ -76,12 +80,12 @@ export class AlertEngine {
     this.timer.unref();
   }
 
-  /** Stops the timer, waits for a running evaluation, and abandons undelivered webhook messages. */
+  /** Stops the timer, waits for a running evaluation, and closes the sinks (undelivered webhook messages are dropped). */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
     await this.queue;
-    await this.notifier.stop();
+    await Promise.all(this.sinks.map((sink) => sink.close()));
   }
 
   /**
@@ -98,8 +102,14 @@ export class AlertEngine {
         this.options.logger.warn({ err }, 'alert signals could not be read; skipping this evaluation');
         return;
       }
-      this.evaluateReading(reading);
-      this.evaluations?.inc({ result: 'ok' });
+      try {
+        this.evaluateReading(reading);
+        this.evaluations?.inc({ result: 'ok' });
+      } catch (err) {
+        // A rejection here would break the chain of evaluations for good.
+        this.evaluations?.inc({ result: 'failed' });
+        this.options.logger.error({ err }, 'alert evaluation failed');
+      }
     });
     return this.queue;
   }
@@ -113,9 +123,9 @@ export class AlertEngine {
       .map(alertView);
   }
 
-  /** Resolves when every webhook message queued so far was delivered or given up (for tests and shutdown). */
-  deliveries(): Promise<void> {
-    return this.notifier.idle();
+  /** Resolves when everything sent to the sinks so far was delivered or given up (for tests). */
+  async deliveries(): Promise<void> {
+    await Promise.all(this.sinks.map((sink) => sink.flush()));
   }
 
   private evaluateReading(signals: AlertSignals): void {
@@ -156,7 +166,14 @@ export class AlertEngine {
     }
     for (const name of changed) {
       const resolved = transitions.filter((t) => t.to === 'resolved' && t.alert.labels.alertname === name).map((t) => t.alert);
-      this.notifier.notify({ groupLabels: { alertname: name }, alerts: [...(firing.get(name) ?? []), ...resolved] });
+      const alerts = [...(firing.get(name) ?? []), ...resolved].map((a) => ({ ...a, labels: { ...a.labels }, annotations: { ...a.annotations } }));
+      for (const sink of this.sinks) {
+        try {
+          sink.send({ groupLabels: { alertname: name }, alerts });
+        } catch (err) {
+          this.options.logger.error({ err, alertname: name }, 'alert sink failed');
+        }
+      }
       if (firing.has(name)) this.lastNotified.set(name, now);
       else this.lastNotified.delete(name);
     }

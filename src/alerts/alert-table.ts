@@ -1,5 +1,5 @@
 import type { AlertRuleConfig } from '../config/alerts-config.js';
-import type { Alert } from './alert.js';
+import type { Alert } from '../core/ports/alert-sink.js';
 import { fingerprint } from './fingerprint.js';
 import type { AlertCondition } from './rules/alert-rule.js';
 

@@ -1,27 +1,8 @@
-import type { Labels } from './rules/alert-rule.js';
-
-export const ALERT_STATES = ['pending', 'firing', 'resolved'] as const;
-export type AlertState = (typeof ALERT_STATES)[number];
-
-export interface Alert {
-  fingerprint: string;
-  /** alertname, severity and the rule's own (source, type, subject, ...). */
-  labels: Labels;
-  annotations: { summary: string; description: string };
-  state: AlertState;
-  /** When the condition became true. */
-  activeAt: number;
-  /** When it began firing. */
-  startsAt: number | undefined;
-  /** When it resolved. */
-  endsAt: number | undefined;
-  /** The last measured value while the condition held. */
-  value: number;
-}
+import type { Alert, AlertLabels, AlertState } from '../core/ports/alert-sink.js';
 
 /** An alert as GET /v1/alerts shows it. */
 export interface AlertView {
-  labels: Labels;
+  labels: AlertLabels;
   annotations: { summary: string; description: string };
   state: AlertState;
   activeAt: string;

@@ -1,4 +1,4 @@
-import type { Labels } from './rules/alert-rule.js';
+import type { AlertLabels } from '../core/ports/alert-sink.js';
 
 const FNV_OFFSET_64 = 14695981039346656037n;
 const FNV_PRIME_64 = 1099511628211n;
@@ -11,7 +11,7 @@ const utf8 = new TextEncoder();
  * LabelSet.Fingerprint: FNV-1a 64 over the sorted names and values, each followed by byte 255,
  * printed as 16 hex digits), so a receiver that recomputes it from the labels gets the same.
  */
-export function fingerprint(labels: Labels): string {
+export function fingerprint(labels: AlertLabels): string {
   let hash = FNV_OFFSET_64;
   const add = (byte: number): void => {
     hash = ((hash ^ BigInt(byte)) * FNV_PRIME_64) & MASK_64;

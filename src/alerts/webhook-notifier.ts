@@ -2,7 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import type { WebhookConfig } from '../config/alerts-config.js';
-import { type AlertGroup, type WebhookMessage, webhookMessage } from './webhook-payload.js';
+import type { AlertGroup, AlertSink } from '../core/ports/alert-sink.js';
+import { type WebhookMessage, webhookMessage } from './webhook-payload.js';
 
 /** Statuses worth another attempt: the receiver is overloaded, timed out, or failing on its side. */
 function retryable(status: number): boolean {
@@ -125,8 +126,8 @@ class WebhookQueue {
   }
 }
 
-/** Sends alert groups to every configured webhook, each with its own queue. */
-export class WebhookNotifier {
+/** The webhook AlertSink: each group to every configured webhook, each webhook with its own queue. */
+export class WebhookNotifier implements AlertSink {
   private readonly queues: Array<{ receiver: string; queue: WebhookQueue }>;
   private readonly stopping = new AbortController();
 
@@ -142,17 +143,17 @@ export class WebhookNotifier {
     this.queues = webhooks.map((webhook) => ({ receiver: webhook.name, queue: new WebhookQueue(webhook, this.stopping.signal, logger, metrics) }));
   }
 
-  notify(group: AlertGroup): void {
+  send(group: AlertGroup): void {
     for (const { receiver, queue } of this.queues) queue.push(webhookMessage(receiver, group, this.externalUrl));
   }
 
-  async idle(): Promise<void> {
+  async flush(): Promise<void> {
     await Promise.all(this.queues.map(({ queue }) => queue.idle()));
   }
 
   /** Abandons what is queued (counted as dropped): shutting down should not wait out a dead receiver's backoff. */
-  async stop(): Promise<void> {
+  async close(): Promise<void> {
     this.stopping.abort();
-    await this.idle();
+    await this.flush();
   }
 }

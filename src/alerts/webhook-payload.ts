@@ -1,5 +1,4 @@
-import type { Alert } from './alert.js';
-import type { Labels } from './rules/alert-rule.js';
+import type { AlertGroup, AlertLabels as Labels } from '../core/ports/alert-sink.js';
 
 /** Go's zero time, which Alertmanager sends as endsAt of an alert that has not ended. */
 const GO_ZERO_TIME = '0001-01-01T00:00:00Z';
@@ -32,12 +31,6 @@ export interface WebhookMessage {
   commonLabels: Labels;
   commonAnnotations: Labels;
   externalURL: string;
-}
-
-/** Alerts sent together, as one Alertmanager group (Sightline groups by alertname). */
-export interface AlertGroup {
-  groupLabels: Labels;
-  alerts: Alert[];
 }
 
 export function webhookMessage(receiver: string, group: AlertGroup, externalUrl: string): WebhookMessage {

@@ -3,6 +3,7 @@ import { AlertEngine } from '../../src/alerts/alert-engine.js';
 import type { AlertSignals } from '../../src/alerts/signals.js';
 import type { AlertsConfig } from '../../src/config/alerts-config.js';
 import { buildConfig } from '../../src/config/config.js';
+import type { AlertGroup, AlertSink } from '../../src/core/ports/alert-sink.js';
 
 /** The alerts section as the config file would give it (validated, defaulted, durations resolved). */
 export function alertsConfig(section: Record<string, unknown> = {}): AlertsConfig {
@@ -28,7 +29,7 @@ export function signalsAt(now: number, over: Partial<AlertSignals> = {}): AlertS
   return { now, volume: [], newestEventTime: [], received: 0, failed: 0, backlog: 0, versionMismatches: {}, ...over };
 }
 
-export function testEngine(config: AlertsConfig, options: { externalUrl?: string } = {}): AlertEngine {
+export function testEngine(config: AlertsConfig, options: { externalUrl?: string; sinks?: AlertSink[] } = {}): AlertEngine {
   return new AlertEngine({
     config,
     signals: () => {
@@ -36,5 +37,16 @@ export function testEngine(config: AlertsConfig, options: { externalUrl?: string
     },
     logger: pino({ level: 'silent' }),
     externalUrl: options.externalUrl ?? 'http://127.0.0.1:8080',
+    sinks: options.sinks ?? [],
   });
+}
+
+/** An AlertSink that keeps what it is sent, as OpenTelemetry's in-memory exporter does for spans. */
+export class MemoryAlertSink implements AlertSink {
+  readonly groups: AlertGroup[] = [];
+  send(group: AlertGroup): void {
+    this.groups.push(group);
+  }
+  async flush(): Promise<void> {}
+  async close(): Promise<void> {}
 }

@@ -1,12 +1,11 @@
 import type { AlertRuleConfig } from '../../config/alerts-config.js';
+import type { AlertLabels } from '../../core/ports/alert-sink.js';
 import type { AlertSignals } from '../signals.js';
-
-export type Labels = Record<string, string>;
 
 /** One instance of a rule whose condition holds now (a source, a source/type, a subject version). */
 export interface AlertCondition {
   /** Besides alertname and severity, which the engine adds from the rule. */
-  labels: Labels;
+  labels: AlertLabels;
   annotations: { summary: string; description: string };
   /** The measured value that broke the threshold (events, seconds, a ratio). */
   value: number;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
-import { ALERT_STATES, type AlertState } from '../../alerts/alert.js';
 import type { AlertEngine } from '../../alerts/alert-engine.js';
 import { SightlineError } from '../../core/errors.js';
+import { ALERT_STATES, type AlertState } from '../../core/ports/alert-sink.js';
 import { ERROR_BODY_SCHEMA } from '../errors.js';
 
 export interface AlertRoutesOptions {

@@ -5,7 +5,7 @@ import { after, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { AlertEngine } from '../../../src/alerts/alert-engine.js';
-import type { Alert } from '../../../src/alerts/alert.js';
+import type { Alert } from '../../../src/core/ports/alert-sink.js';
 import { notifierMetrics, WebhookNotifier } from '../../../src/alerts/webhook-notifier.js';
 import type { WebhookMessage } from '../../../src/alerts/webhook-payload.js';
 import { metricValue, parseExposition } from '../../helpers/metrics.js';
@@ -142,8 +142,8 @@ describe('webhook delivery', () => {
     const notifier = new WebhookNotifier(config, 'http://sightline', pino({ level: 'silent' }), notifierMetrics(registry));
     const alert = (source: string): Alert => ({ fingerprint: source, labels: { alertname: 'A', source }, annotations: { summary: '', description: '' }, state: 'firing', activeAt: T0, startsAt: T0, endsAt: undefined, value: 1 });
     // The first is taken at once and hangs; the second waits; the third pushes the second out.
-    for (const source of ['one', 'two', 'three']) notifier.notify({ groupLabels: { alertname: 'A' }, alerts: [alert(source)] });
-    await notifier.idle();
+    for (const source of ['one', 'two', 'three']) notifier.send({ groupLabels: { alertname: 'A' }, alerts: [alert(source)] });
+    await notifier.flush();
     assert.deepEqual(
       hook.bodies.map((b) => b.alerts[0]!.labels.source),
       ['one', 'one', 'three'],
@@ -152,7 +152,7 @@ describe('webhook delivery', () => {
     const samples = parseExposition(await registry.metrics());
     assert.equal(metricValue(samples, 'sightline_alert_notifications_total', { receiver: 'ops', result: 'dropped' }), 1);
     assert.equal(metricValue(samples, 'sightline_alert_notifications_total', { receiver: 'ops', result: 'sent' }), 2);
-    await notifier.stop();
+    await notifier.close();
   });
 
   it('sends a still-firing group again after repeatInterval, with every firing alert of the group', async () => {

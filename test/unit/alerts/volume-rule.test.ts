@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { EwmaBaseline, hourOfWeek } from '../../../src/alerts/ewma-baseline.js';
 import { VolumeRule } from '../../../src/alerts/rules/volume-rule.js';
-import { onlyRule, signalsAt, testEngine } from '../../helpers/alerts.js';
+import { MemoryAlertSink, onlyRule, signalsAt, testEngine } from '../../helpers/alerts.js';
 
 const BUCKET = 500;
 const T0 = 1_795_683_600_000; // a multiple of the bucket
@@ -11,12 +11,14 @@ const volumeConfig = (over: Record<string, unknown> = {}) =>
 
 /** Drives an engine with one web/page_view series: `add(n)` sends n events over the next bucket, read twice in it. */
 function driver(config = volumeConfig()) {
-  const engine = testEngine(config);
+  const sink = new MemoryAlertSink();
+  const engine = testEngine(config, { sinks: [sink] });
   let now = T0;
   let total = 0;
   const read = () => engine.evaluate(signalsAt(now, { volume: [{ source: 'web', type: 'page_view', events: total }] }));
   return {
     engine,
+    sink,
     start: read,
     async add(events: number) {
       // Half the events in each half of the bucket: the rule shares them between readings by time.
@@ -49,6 +51,14 @@ describe('volume rule', () => {
     assert.match(d.engine.list()[0]!.annotations.summary, /baseline of 80\b/);
     await d.add(90);
     assert.deepEqual(d.state(), [['drop', 'resolved', 0]]);
+    assert.deepEqual(
+      d.sink.groups.map((g) => [g.groupLabels.alertname, g.alerts.map((a) => `${a.labels.direction}:${a.state}:${Math.round(a.value)}`)]),
+      [
+        ['SightlineVolumeAnomaly', ['drop:firing:20']],
+        ['SightlineVolumeAnomaly', ['drop:resolved:0']],
+      ],
+      'the sinks hear of the change to firing and to resolved, not of the buckets between; the first group was a copy',
+    );
   });
 
   it('raises a spike above max(baseline, minBaselineEvents)*spikeRatio, and ignores drops of a baseline below minBaselineEvents', async () => {
