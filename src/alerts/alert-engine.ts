@@ -20,8 +20,11 @@ export interface AlertEngineOptions {
   logger: Logger;
   /** Where sightline_alerts and the notification counters are registered; none without it. */
   registry?: Registry;
-  /** The server's URL, for generatorURL and externalURL when config.externalUrl is absent. */
-  externalUrl: string;
+  /**
+   * The server's URL, for generatorURL and externalURL when config.externalUrl is absent; a
+   * function when the engine must exist before the server listens (the routes need it).
+   */
+  externalUrl: string | (() => string);
   /** Sinks besides the configured webhooks (an in-memory one in tests, say). */
   sinks?: AlertSink[];
 }
@@ -63,7 +66,9 @@ export class AlertEngine {
     const { config, registry, logger } = options;
     this.rules = enabledRules(config);
     this.table = new AlertTable(config.resolvedRetentionMs);
-    const webhooks = new WebhookNotifier(config.webhooks, config.externalUrl ?? options.externalUrl.replace(/\/+$/, ''), logger, notifierMetrics(registry));
+    const serverUrl = options.externalUrl;
+    const externalUrl = config.externalUrl !== undefined ? () => config.externalUrl! : () => (typeof serverUrl === 'function' ? serverUrl() : serverUrl).replace(/\/+$/, '');
+    const webhooks = new WebhookNotifier(config.webhooks, externalUrl, logger, notifierMetrics(registry));
     this.sinks = [webhooks, ...(options.sinks ?? [])];
     if (registry) {
       const registers = [registry];

@@ -133,7 +133,7 @@ export class WebhookNotifier implements AlertSink {
 
   constructor(
     webhooks: WebhookConfig[],
-    private readonly externalUrl: string,
+    private readonly externalUrl: () => string,
     logger: Logger,
     metrics: NotifierMetrics,
   ) {
@@ -144,7 +144,7 @@ export class WebhookNotifier implements AlertSink {
   }
 
   send(group: AlertGroup): void {
-    for (const { receiver, queue } of this.queues) queue.push(webhookMessage(receiver, group, this.externalUrl));
+    for (const { receiver, queue } of this.queues) queue.push(webhookMessage(receiver, group, this.externalUrl()));
   }
 
   async flush(): Promise<void> {

@@ -121,7 +121,9 @@ describe('webhook delivery', () => {
     closers.push(down.close, refusing.close);
     const registry = new Registry();
     const config = onlyRule('freshness', { sla: '10s', for: '0s' }, { webhooks: [webhook(down.url, { name: 'down', maxAttempts: 3 }), webhook(refusing.url, { name: 'refusing' })] });
-    const engine = new AlertEngine({ config, signals: () => stale(T0, T0), logger: pino({ level: 'silent' }), registry, externalUrl: 'http://127.0.0.1:1/' });
+    let serverUrl = 'not yet listening';
+    const engine = new AlertEngine({ config, signals: () => stale(T0, T0), logger: pino({ level: 'silent' }), registry, externalUrl: () => serverUrl });
+    serverUrl = 'http://127.0.0.1:1/';
     await engine.evaluate(stale(T0, T0 - 30_000));
     await engine.deliveries();
     assert.equal(down.bodies.length, 3);
@@ -139,7 +141,7 @@ describe('webhook delivery', () => {
     closers.push(hook.close);
     const registry = new Registry();
     const config = onlyRule('freshness', {}, { webhooks: [webhook(hook.url, { maxAttempts: 2, timeout: '200ms', maxQueue: 1 })] }).webhooks;
-    const notifier = new WebhookNotifier(config, 'http://sightline', pino({ level: 'silent' }), notifierMetrics(registry));
+    const notifier = new WebhookNotifier(config, () => 'http://sightline', pino({ level: 'silent' }), notifierMetrics(registry));
     const alert = (source: string): Alert => ({ fingerprint: source, labels: { alertname: 'A', source }, annotations: { summary: '', description: '' }, state: 'firing', activeAt: T0, startsAt: T0, endsAt: undefined, value: 1 });
     // The first is taken at once and hangs; the second waits; the third pushes the second out.
     for (const source of ['one', 'two', 'three']) notifier.send({ groupLabels: { alertname: 'A' }, alerts: [alert(source)] });
