@@ -61,6 +61,8 @@ export class AlertEngine {
   private readonly evaluations: Counter<'result'> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private queue: Promise<void> = Promise.resolve();
+  /** A timed evaluation is still running (a slow reading): the next tick skips instead of queueing behind it. */
+  private ticking = false;
 
   constructor(private readonly options: AlertEngineOptions) {
     const { config, registry, logger } = options;
@@ -73,7 +75,7 @@ export class AlertEngine {
     if (registry) {
       const registers = [registry];
       this.gauge = new Gauge({ name: 'sightline_alerts', help: 'Alerts of the alert engine by alertname and state (pending, firing, resolved and still listed).', labelNames: ['alertname', 'state'], registers });
-      this.evaluations = new Counter({ name: 'sightline_alert_evaluations_total', help: 'Alert engine evaluations by result (ok, failed: the signals could not be read).', labelNames: ['result'], registers });
+      this.evaluations = new Counter({ name: 'sightline_alert_evaluations_total', help: 'Alert engine evaluations by result (ok; failed: the signals could not be read, or evaluating them threw).', labelNames: ['result'], registers });
       this.evaluations.inc({ result: 'ok' }, 0);
       this.evaluations.inc({ result: 'failed' }, 0);
     }
@@ -81,7 +83,11 @@ export class AlertEngine {
 
   start(): void {
     if (!this.options.config.enabled || this.timer) return;
-    this.timer = setInterval(() => void this.evaluate(), this.options.config.evaluationIntervalMs);
+    this.timer = setInterval(() => {
+      if (this.ticking) return;
+      this.ticking = true;
+      void this.evaluate().finally(() => (this.ticking = false));
+    }, this.options.config.evaluationIntervalMs);
     this.timer.unref();
   }
 
