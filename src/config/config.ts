@@ -7,6 +7,7 @@ import { SightlineError } from '../core/errors.js';
 import type { CompatibilityLevel } from '../core/ports/schema-store.js';
 import type { QualityRuleConfig, QualitySpec } from '../quality/quality-rules.js';
 import { CONFIG_SCHEMA } from './schema.js';
+import { type AlertsConfig, resolveAlertsConfig } from './alerts-config.js';
 
 export interface AggregationConfig {
   name: string;
@@ -51,6 +52,7 @@ export interface SightlineConfig {
   api: { defaultLimit: number; maxLimit: number };
   probe: { intervalMs: number; timeoutMs: number };
   traces: { enabled: boolean; sampleRatio: number };
+  alerts: AlertsConfig;
   logLevels: Record<string, string>;
   logLevel: string;
 }
@@ -132,6 +134,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     api: c.api,
     probe: { intervalMs: parseDuration(c.probe.interval), timeoutMs: parseDuration(c.probe.timeout) },
     traces: c.traces,
+    alerts: resolveAlertsConfig(c.alerts),
     logLevels: c.logLevels,
     logLevel: c.logLevel,
   };

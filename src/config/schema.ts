@@ -246,6 +246,110 @@ export const CONFIG_SCHEMA = {
         timeout: { ...duration, default: '30s' },
       },
     },
+    /** The alert engine (src/alerts, docs/alerts.md): rules over the platform's own signals, listed at /v1/alerts and sent to webhooks. */
+    alerts: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        evaluationInterval: { ...duration, default: '15s' },
+        /** How long a resolved alert stays listed (and can be seen by a late poller) before it is dropped. */
+        resolvedRetention: { ...duration, default: '1h' },
+        /** A still-firing group is sent again after this long (0 never), as Alertmanager's repeat_interval. */
+        repeatInterval: { ...duration, default: '4h' },
+        /** Base of generatorURL and externalURL in webhook payloads; the server's own URL when absent. */
+        externalUrl: { type: 'string', pattern: '^https?://' },
+        volume: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            bucket: { ...duration, default: '1m' },
+            alpha: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.3 },
+            dropRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.5 },
+            spikeRatio: { type: 'number', exclusiveMinimum: 1, default: 3 },
+            warmupBuckets: positive(5),
+            minBaselineEvents: { type: 'number', minimum: 0, default: 10 },
+            hourOfWeek: { type: 'boolean', default: false },
+            /** Consecutive anomalous buckets after which their level is taken as the new normal (0 never). */
+            relearnAfterBuckets: { type: 'integer', minimum: 0, default: 60 },
+            for: { ...duration, default: '0s' },
+            severity: { type: 'string', minLength: 1, default: 'warn' },
+          },
+        },
+        freshness: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            sla: { ...duration, default: '15m' },
+            sources: { type: 'object', default: {}, additionalProperties: duration },
+            for: { ...duration, default: '1m' },
+            severity: { type: 'string', minLength: 1, default: 'page' },
+          },
+        },
+        errorRate: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            threshold: { type: 'number', minimum: 0, maximum: 1, default: 0.05 },
+            window: { ...duration, default: '5m' },
+            minEvents: { type: 'integer', minimum: 0, default: 100 },
+            for: { ...duration, default: '1m' },
+            severity: { type: 'string', minLength: 1, default: 'page' },
+          },
+        },
+        backlog: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            growthEvents: positive(100_000),
+            window: { ...duration, default: '5m' },
+            for: { ...duration, default: '5m' },
+            severity: { type: 'string', minLength: 1, default: 'warn' },
+          },
+        },
+        versionDrift: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          properties: {
+            enabled: { type: 'boolean', default: true },
+            window: { ...duration, default: '15m' },
+            for: { ...duration, default: '0s' },
+            severity: { type: 'string', minLength: 1, default: 'warn' },
+          },
+        },
+        webhooks: {
+          type: 'array',
+          default: [],
+          items: {
+            type: 'object',
+            additionalProperties: false,
+            required: ['url'],
+            properties: {
+              url: { type: 'string', pattern: '^https?://' },
+              /** The payload's `receiver` and the metrics' label; webhook-N (from 1) when absent. */
+              name: { type: 'string', minLength: 1 },
+              headers: { type: 'object', default: {}, additionalProperties: { type: 'string' } },
+              maxAttempts: positive(5, 100),
+              initialBackoff: { ...duration, default: '1s' },
+              maxBackoff: { ...duration, default: '1m' },
+              timeout: { ...duration, default: '5s' },
+              /** Messages waiting for this webhook; the oldest is dropped (and counted) past it. */
+              maxQueue: positive(1000),
+            },
+          },
+        },
+      },
+    },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
   },
 } as const;

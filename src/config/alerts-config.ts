@@ -1,0 +1,87 @@
+import { parseDuration } from '../core/duration.js';
+
+/** What every alert rule has: whether it runs, how long its condition must hold, its severity label. */
+export interface AlertRuleConfig {
+  enabled: boolean;
+  /** Prometheus `for`: how long a condition stays pending before the alert fires (0 fires at once). */
+  forMs: number;
+  severity: string;
+}
+
+export interface WebhookConfig {
+  url: string;
+  /** The payload's `receiver` and the metrics' `receiver` label. */
+  name: string;
+  headers: Record<string, string>;
+  maxAttempts: number;
+  initialBackoffMs: number;
+  maxBackoffMs: number;
+  timeoutMs: number;
+  maxQueue: number;
+}
+
+export interface AlertsConfig {
+  enabled: boolean;
+  evaluationIntervalMs: number;
+  resolvedRetentionMs: number;
+  /** 0: a firing group is sent once, when it changes. */
+  repeatIntervalMs: number;
+  externalUrl?: string;
+  volume: AlertRuleConfig & {
+    bucketMs: number;
+    alpha: number;
+    dropRatio: number;
+    spikeRatio: number;
+    warmupBuckets: number;
+    minBaselineEvents: number;
+    hourOfWeek: boolean;
+    relearnAfterBuckets: number;
+  };
+  freshness: AlertRuleConfig & { slaMs: number; sourcesMs: Record<string, number> };
+  errorRate: AlertRuleConfig & { threshold: number; windowMs: number; minEvents: number };
+  backlog: AlertRuleConfig & { growthEvents: number; windowMs: number };
+  versionDrift: AlertRuleConfig & { windowMs: number };
+  webhooks: WebhookConfig[];
+}
+
+/** The `alerts` section, already validated and defaulted by the config schema, with durations in ms. */
+export function resolveAlertsConfig(raw: any): AlertsConfig {
+  const rule = (r: any): AlertRuleConfig => ({ enabled: r.enabled, forMs: parseDuration(r.for), severity: r.severity });
+  const { volume, freshness, errorRate, backlog, versionDrift } = raw;
+  return {
+    enabled: raw.enabled,
+    evaluationIntervalMs: parseDuration(raw.evaluationInterval),
+    resolvedRetentionMs: parseDuration(raw.resolvedRetention),
+    repeatIntervalMs: parseDuration(raw.repeatInterval),
+    ...(raw.externalUrl !== undefined && { externalUrl: String(raw.externalUrl).replace(/\/+$/, '') }),
+    volume: {
+      ...rule(volume),
+      bucketMs: parseDuration(volume.bucket),
+      alpha: volume.alpha,
+      dropRatio: volume.dropRatio,
+      spikeRatio: volume.spikeRatio,
+      warmupBuckets: volume.warmupBuckets,
+      minBaselineEvents: volume.minBaselineEvents,
+      hourOfWeek: volume.hourOfWeek,
+      relearnAfterBuckets: volume.relearnAfterBuckets,
+    },
+    freshness: {
+      ...rule(freshness),
+      slaMs: parseDuration(freshness.sla),
+      sourcesMs: Object.fromEntries(Object.entries(freshness.sources as Record<string, string | number>).map(([source, sla]) => [source, parseDuration(sla)])),
+    },
+    errorRate: { ...rule(errorRate), threshold: errorRate.threshold, windowMs: parseDuration(errorRate.window), minEvents: errorRate.minEvents },
+    backlog: { ...rule(backlog), growthEvents: backlog.growthEvents, windowMs: parseDuration(backlog.window) },
+    versionDrift: { ...rule(versionDrift), windowMs: parseDuration(versionDrift.window) },
+    webhooks: (raw.webhooks as any[]).map((w, i) => ({
+      url: w.url,
+      name: w.name ?? `webhook-${i + 1}`,
+      headers: w.headers,
+      maxAttempts: w.maxAttempts,
+      initialBackoffMs: parseDuration(w.initialBackoff),
+      maxBackoffMs: parseDuration(w.maxBackoff),
+      timeoutMs: parseDuration(w.timeout),
+      maxQueue: w.maxQueue,
+    })),
+  };
+}
