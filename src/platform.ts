@@ -37,6 +37,8 @@ import { DeadLetterQueue } from './dlq/dead-letter-queue.js';
 import { DeadLetterIndexer } from './dlq/dead-letter-indexer.js';
 import { DeadLetterReplayer } from './dlq/replay.js';
 import { QualityStats } from './quality/quality-stats.js';
+import { AlertEngine } from './alerts/alert-engine.js';
+import type { AlertSignals } from './alerts/signals.js';
 
 export const EVENTS_TOPIC = 'events';
 export const MAIN_PIPELINE = 'main';
@@ -137,6 +139,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
   await dlqIndexer.start();
   registerPlatformMetrics(metrics.registry, { log, topic: EVENTS_TOPIC, processor, hot, cold, coldRowsWritten: () => ({ ...archiver.rowsWritten }) });
 
+  const sourceTypes = new SourceTypeCounter(metrics.registry);
   const ingest = new IngestService({
     log: observedLog,
     topic: EVENTS_TOPIC,
@@ -153,9 +156,26 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     backlog: () => processor.totalBacklog(),
     contracts: new ContractChecker(registry, config.contracts.unknown, contractStats),
     metrics: metrics.component('ingest'),
-    sourceTypes: new SourceTypeCounter(metrics.registry),
+    sourceTypes,
     tracing,
     deadLetters,
+  });
+  const alertSignals = (): AlertSignals => ({
+    now: Date.now(),
+    volume: sourceTypes.snapshot(),
+    newestEventTime: processor.newestEventTimes(),
+    received: ingest.counters.accepted + ingest.counters.rejected,
+    failed: ingest.counters.rejected + processor.counters.deadLettered,
+    backlog: processor.totalBacklog(),
+    versionMismatches: { ...processor.counters.versionMismatchesBySubjectVersion },
+  });
+  let address = '';
+  const alerts = new AlertEngine({
+    config: config.alerts,
+    signals: alertSignals,
+    logger: componentLogger(logger, 'alerts', config.logLevels),
+    registry: metrics.registry,
+    externalUrl: () => address,
   });
   const replayer = new DeadLetterReplayer({
     hot: observedHot,
@@ -239,16 +259,19 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     tracing,
     replayer,
     qualityStats,
+    alerts,
   });
-  const address = await app.listen({ host: config.server.host, port: config.server.port });
+  address = await app.listen({ host: config.server.host, port: config.server.port });
   const probe = new SyntheticProbe({ url: address, intervalMs: config.probe.intervalMs, timeoutMs: config.probe.timeoutMs, logger }, metrics.registry);
   probe.start();
+  alerts.start();
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       logger.info('stopping: no new events; processing what was accepted');
       await probe.stop();
+      await alerts.stop();
       ingest.stop();
       clearInterval(retentionTimer);
       await app.close();

@@ -21,6 +21,10 @@ export class InstrumentedHotStore implements HotStore {
     return this.inner.fieldValuesSince(since, match, field);
   }
 
+  newestEventTimes() {
+    return this.inner.newestEventTimes();
+  }
+
   existingIds(ids: readonly string[]) {
     return this.inner.existingIds(ids);
   }

@@ -166,6 +166,8 @@ export interface BatchPlan {
   newUniqueValues: Array<{ rule: string; value: string; timestamp: number }>;
   /** Kept events with quality warnings. */
   flagged: number;
+  /** Newest event time among the batch's stored events, per source (for freshness per source). */
+  newestBySource: Record<string, number>;
 }
 
 /** Second half: enrich, count into windows, and build the rows; `stored` are ids the store already has. */
@@ -196,6 +198,7 @@ export function assembleBatch(
     has: (value: string) => state.unique.get(rule)?.has(value) === true || batchUnique.get(rule)?.has(value) === true,
   });
   let flagged = 0;
+  const newestBySource: Record<string, number> = Object.create(null);
   const now = Date.now();
   const refuse = (record: LogRecord, event: SightlineEvent, code: string, message: string, rule?: string): void => {
     deadLetters.push(processDeadLetter(record, event, now, code, message, rule));
@@ -251,6 +254,8 @@ export function assembleBatch(
         newUniqueValues.push({ rule: rule.name, value, timestamp: event.timestamp });
       }
     }
+    const newest = newestBySource[event.source];
+    if (newest === undefined || event.timestamp > newest) newestBySource[event.source] = event.timestamp;
     if (isLate) late++;
     else unaggregated += countIntoWindows(event, spec.aggregations, state, touched);
     if (spec.acceptedVersions) {
@@ -288,6 +293,7 @@ export function assembleBatch(
     quality: tally?.results() ?? [],
     newUniqueValues,
     flagged,
+    newestBySource,
   };
 }
 

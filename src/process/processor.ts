@@ -81,6 +81,8 @@ export class Processor {
   private lastLogCommit = 0;
   private logCommit: Promise<void> | undefined;
   private lastBatchAt = Date.now();
+  /** Newest event time stored per source: read from the store at start, then moved by each commit. */
+  private readonly newestBySource = new Map<string, number>();
   readonly counters: ProcessorCounters = {
     processed: 0,
     stored: 0,
@@ -110,6 +112,7 @@ export class Processor {
     const { log, topic, spec } = this.options;
     this.consumer = await log.consumer(spec.name, topic);
     await this.restoreFromStore();
+    for (const { source, timestamp } of await this.options.hot.newestEventTimes()) this.newestBySource.set(source, timestamp);
     this.loop = this.run();
   }
 
@@ -154,6 +157,11 @@ export class Processor {
       if (Date.now() >= deadline) return false;
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /** Newest event time stored per source. */
+  newestEventTimes(): Array<{ source: string; timestamp: number }> {
+    return [...this.newestBySource].map(([source, timestamp]) => ({ source, timestamp }));
   }
 
   /** Events older than this are late (null before the first watermark). */
@@ -369,6 +377,10 @@ export class Processor {
       c.deadLetteredByCode[letter.reason.code] = (c.deadLetteredByCode[letter.reason.code] ?? 0) + 1;
     }
     c.qualityWarnings += plan.flagged;
+    for (const [source, timestamp] of Object.entries(plan.newestBySource)) {
+      const known = this.newestBySource.get(source);
+      if (known === undefined || timestamp > known) this.newestBySource.set(source, timestamp);
+    }
     this.options.quality?.count(plan.quality);
     c.batches++;
     this.lastBatchAt = Date.now();

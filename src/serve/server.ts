@@ -23,6 +23,8 @@ import { confluentRegistryRoutes } from './routes/registry/confluent-routes.js';
 import { eventRoutes } from './routes/events.js';
 import { dlqRoutes } from './routes/dlq.js';
 import { qualityRoutes } from './routes/quality.js';
+import { alertRoutes } from './routes/alerts.js';
+import type { AlertEngine } from '../alerts/alert-engine.js';
 import type { DeadLetterReplayer } from '../dlq/replay.js';
 import type { QualityStats } from '../quality/quality-stats.js';
 import { statusRoutes, type StatusRoutesOptions } from './routes/status.js';
@@ -45,6 +47,7 @@ export interface ServerDeps {
   /** The dead-letter and quality routes need the platform's pipeline; a server without them serves the rest. */
   replayer?: DeadLetterReplayer;
   qualityStats?: QualityStats;
+  alerts?: Pick<AlertEngine, 'list'>;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -104,6 +107,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   });
   if (deps.replayer) await app.register(dlqRoutes, { hot: deps.hot, replayer: deps.replayer, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
   if (deps.qualityStats) await app.register(qualityRoutes, { hot: deps.hot, rules: config.quality.rules, stats: deps.qualityStats, maxLimit: config.api.maxLimit });
+  if (deps.alerts) await app.register(alertRoutes, { engine: deps.alerts });
   await app.register(statusRoutes, { status: deps.status, ready: deps.ready });
   await app.register(contractRoutes, { registry: deps.registry, stats: deps.contractStats });
   await app.register(confluentRegistryRoutes, { registry: deps.registry });

@@ -195,6 +195,8 @@ export interface HotStore {
   idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>>;
   /** Values of a field (as quality's uniqueKey keeps them) in stored events since `since`, for `unique` rules after a restart. */
   fieldValuesSince(since: number, match: { source?: string; type?: string }, field: readonly string[]): Promise<Array<{ value: string; timestamp: number }>>;
+  /** The newest stored event time per source. */
+  newestEventTimes(): Promise<Array<{ source: string; timestamp: number }>>;
   /** Which of `ids` are stored already; for late events older than the dedup state reaches. */
   existingIds(ids: readonly string[]): Promise<Set<string>>;
   commit(batch: ProcessedBatch): Promise<void>;

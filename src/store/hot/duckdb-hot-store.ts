@@ -178,6 +178,10 @@ export class DuckDbHotStore implements HotStore {
     return found as Array<{ value: string; timestamp: number }>;
   }
 
+  async newestEventTimes(): Promise<Array<{ source: string; timestamp: number }>> {
+    return (await rows(this.writer, 'SELECT source, max(timestamp) AS timestamp FROM events GROUP BY source')) as Array<{ source: string; timestamp: number }>;
+  }
+
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const reader = await this.writer.runAndReadAll('SELECT DISTINCT id FROM events WHERE id IN (SELECT unnest($1))', [listValue([...ids])], [
