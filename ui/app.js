@@ -112,6 +112,7 @@
       ['log', `topic ${body.path.log.topic}, partition ${body.path.log.partition}, offset ${body.path.log.offset}`],
       ['hot store', `commit ${body.path.hot_store.commit}${body.path.hot_store.late ? ', late (not counted in windows)' : ''}`],
       ['cold store', body.path.cold_store ? body.path.cold_store.file : 'not exported yet'],
+      ['lineage', body.event.metadata.lineage ? body.event.metadata.lineage.steps.map((s) => s.step + (s.version ? ` v${s.version}` : '')).join(' → ') : '(none)'],
       ['contract', body.event.metadata.contract ? `${body.event.metadata.contract.subject} v${body.event.metadata.contract.version} (id ${body.event.metadata.contract.id})` : 'none'],
       ['payload', JSON.stringify(body.event.payload)],
     ];
@@ -130,7 +131,145 @@
     out.append(dl);
   }
 
+  /** Fills a table body; `cells` gives each row's texts (or [text, className] pairs). */
+  function fillTable(id, rows, cells, empty) {
+    const body = document.querySelector(`#${id} tbody`);
+    body.replaceChildren();
+    if (rows.length === 0) {
+      const tr = document.createElement('tr');
+      const td = document.createElement('td');
+      td.colSpan = body.parentElement.querySelectorAll('th').length;
+      td.className = 'empty';
+      td.textContent = empty;
+      tr.append(td);
+      body.append(tr);
+      return;
+    }
+    for (const row of rows) {
+      const tr = document.createElement('tr');
+      for (const cell of cells(row)) {
+        const td = document.createElement('td');
+        const [text, cls] = Array.isArray(cell) ? cell : [cell, ''];
+        td.textContent = text;
+        if (cls) td.className = cls;
+        tr.append(td);
+      }
+      body.append(tr);
+    }
+  }
+
+  const since = (iso) => {
+    const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+    return s < 120 ? `${s}s ago` : s < 7200 ? `${Math.round(s / 60)}m ago` : `${Math.round(s / 3600)}h ago`;
+  };
+
+  async function getJson(path) {
+    const response = await fetch(path, { cache: 'no-store' });
+    if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
+    return response.json();
+  }
+
+  async function pollPanels() {
+    const [alerts, dlq, quality, lineage] = await Promise.allSettled([getJson('/v1/alerts'), getJson('/v1/dlq?limit=10'), getJson('/v1/quality?limit=1'), getJson('/v1/lineage')]);
+    if (alerts.status === 'fulfilled') {
+      const list = alerts.value.alerts;
+      document.getElementById('alerts-count').textContent = `${list.filter((a) => a.state === 'firing').length} firing`;
+      fillTable(
+        'alerts',
+        list,
+        (a) => {
+          const { alertname, severity, ...rest } = a.labels;
+          return [[a.state, `state-${a.state}`], `${alertname} (${severity})`, Object.entries(rest).map(([k, v]) => `${k}=${v}`).join(' '), since(a.activeAt), a.annotations.summary || ''];
+        },
+        'no alerts',
+      );
+    }
+    if (dlq.status === 'fulfilled') {
+      const list = dlq.value.dead_letters;
+      document.getElementById('dlq-count').textContent = list.length ? `latest ${list.length}` : '';
+      fillTable(
+        'dlq',
+        list,
+        (d) => [d.id, new Date(d.at).toLocaleTimeString(), d.stage, d.code + (d.rule ? ` (${d.rule})` : ''), [d.source, d.type].filter(Boolean).join('.') + (d.event_id ? ` ${d.event_id}` : ''), d.message],
+        'no dead letters',
+      );
+    }
+    if (quality.status === 'fulfilled') {
+      fillTable(
+        'quality',
+        quality.value.totals,
+        (t) => [t.dataset, t.rule, t.severity, String(t.passed), [String(t.failed), t.failed > 0 ? 'state-firing' : ''], `${((100 * t.passed) / Math.max(1, t.passed + t.failed)).toFixed(1)}%`],
+        quality.value.rules.length ? 'no events checked yet' : 'no quality rules configured (quality.rules)',
+      );
+    }
+    if (lineage.status === 'fulfilled') drawLineage(lineage.value);
+  }
+
+  const SVG = 'http://www.w3.org/2000/svg';
+  function svg(tag, attrs, text) {
+    const el = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v));
+    if (text !== undefined) el.textContent = text;
+    return el;
+  }
+
+  /**
+   * Draws GET /v1/lineage left to right: each node (dataset or job) in the column of its longest
+   * path from a source, edges labelled with the records that crossed them and their freshness.
+   */
+  function drawLineage(graph) {
+    const nodes = new Map();
+    for (const d of graph.datasets) nodes.set(d.id, { id: d.id, kind: 'dataset', title: d.name.split('/').slice(-2).join('/'), sub: `${d.kind}${d.records !== null ? ` · ${fmt(d.records, 1)}` : ''}` });
+    for (const j of graph.jobs) nodes.set(j.id, { id: j.id, kind: 'job', title: j.name, sub: j.status === 'failing' ? 'FAILING' : 'streaming' });
+    const edges = graph.edges.filter((e) => nodes.has(e.from) && nodes.has(e.to));
+    const layer = new Map([...nodes.keys()].map((id) => [id, 0]));
+    // Longest path by relaxation; the graph is a DAG, so |nodes| rounds settle it.
+    for (let round = 0; round < nodes.size; round++) {
+      let changed = false;
+      for (const e of edges) {
+        if (layer.get(e.to) < layer.get(e.from) + 1) {
+          layer.set(e.to, layer.get(e.from) + 1);
+          changed = true;
+        }
+      }
+      if (!changed) break;
+    }
+    const columns = [];
+    for (const [id, l] of layer) (columns[l] = columns[l] || []).push(id);
+    const W = 170, H = 40, GAP_X = 60, GAP_Y = 16;
+    const rows = Math.max(...columns.map((c) => (c ? c.length : 0)), 1);
+    const width = columns.length * (W + GAP_X);
+    const height = rows * (H + GAP_Y) + 10;
+    const pos = new Map();
+    columns.forEach((ids, x) => (ids || []).forEach((id, y) => pos.set(id, { x: x * (W + GAP_X) + 5, y: y * (H + GAP_Y) + 5 })));
+    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, height, 'data-nodes': nodes.size, 'data-edges': edges.length });
+    const defs = svg('defs', {});
+    const marker = svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' });
+    marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#4a5866' }));
+    defs.append(marker);
+    root.append(defs);
+    for (const e of edges) {
+      const a = pos.get(e.from), b = pos.get(e.to);
+      const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2;
+      root.append(svg('path', { class: 'edge', d: `M${x1},${y1} C${x1 + GAP_X / 2},${y1} ${x2 - GAP_X / 2},${y2} ${x2},${y2}` }));
+      const label = [e.events !== null ? fmt(e.events, 1) : '', e.freshnessSeconds !== null ? `${fmt(e.freshnessSeconds, 1)}s` : ''].filter(Boolean).join(' · ');
+      if (label) root.append(svg('text', { class: 'edge-label', x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 3, 'text-anchor': 'middle' }, label));
+    }
+    for (const [id, n] of nodes) {
+      const p = pos.get(id);
+      const g = svg('g', { class: `node ${n.kind}`, transform: `translate(${p.x},${p.y})`, 'data-id': id });
+      g.append(svg('title', {}, id));
+      g.append(svg('rect', { width: W, height: H }));
+      g.append(svg('text', { x: 6, y: 16 }, n.title.length > 26 ? `…${n.title.slice(-25)}` : n.title));
+      g.append(svg('text', { class: 'sub', x: 6, y: 31 }, n.sub));
+      root.append(g);
+    }
+    document.getElementById('lineage').replaceChildren(root);
+  }
+
   document.getElementById('lookup-form').addEventListener('submit', (e) => void lookup(e));
   void poll();
   setInterval(() => void poll(), POLL_MS);
+  void pollPanels();
+  setInterval(() => void pollPanels(), POLL_MS);
 })();
