@@ -52,6 +52,8 @@ export const ERROR_CODES = {
   SL_STORE_QUERY_FAILED: { status: 500, retryable: true, summary: 'A store query failed.' },
   SL_COLD_EXPORT_FAILED: { status: 503, retryable: true, summary: 'A Parquet export failed; the rows stay in the hot store and the export is retried.' },
   SL_REFERENCE_DATA_INVALID: { status: 500, retryable: false, summary: 'The reference data file could not be read or parsed.' },
+  // lineage
+  SL_LINEAGE_DELIVERY_FAILED: { status: 502, retryable: true, summary: 'An OpenLineage event could not be delivered to its HTTP endpoint or file after the retries; it is dropped, logged and counted.' },
   // API and config
   SL_API_BAD_REQUEST: { status: 400, retryable: false, summary: 'A query parameter or path parameter is invalid.' },
   SL_API_NOT_FOUND: { status: 404, retryable: false, summary: 'No such route or resource.' },
