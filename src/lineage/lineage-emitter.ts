@@ -40,6 +40,7 @@ export class LineageEmitter {
   /** Ticks run one after another; stop() waits for the one in flight. */
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
+  private inRound = false;
   readonly emitted: Record<RunEventType, number> = { START: 0, RUNNING: 0, COMPLETE: 0, ABORT: 0, FAIL: 0, OTHER: 0 };
 
   constructor(private readonly options: LineageEmitterOptions) {}
@@ -52,7 +53,10 @@ export class LineageEmitter {
     if (this.options.sinks.length === 0) return;
     await this.enqueue();
     if (this.options.intervalMs > 0) {
-      this.timer = setInterval(() => void this.enqueue(), this.options.intervalMs);
+      // A round slower than the interval (a slow snapshot) is not queued behind: the next tick skips.
+      this.timer = setInterval(() => {
+        if (!this.inRound) void this.enqueue();
+      }, this.options.intervalMs);
       this.timer.unref();
     }
   }
@@ -73,7 +77,17 @@ export class LineageEmitter {
   }
 
   private enqueue(final = false): Promise<void> {
-    this.chain = this.chain.then(() => this.round(final));
+    this.chain = this.chain.then(async () => {
+      this.inRound = true;
+      try {
+        await this.round(final);
+      } catch (err) {
+        // Telemetry never throws into the platform, and a broken round must not stop later ones.
+        this.options.logger.error({ err }, 'OpenLineage round failed');
+      } finally {
+        this.inRound = false;
+      }
+    });
     return this.chain;
   }
 
