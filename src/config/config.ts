@@ -53,6 +53,14 @@ export interface SightlineConfig {
   probe: { intervalMs: number; timeoutMs: number };
   traces: { enabled: boolean; sampleRatio: number };
   alerts: AlertsConfig;
+  lineage: {
+    namespace: string;
+    intervalMs: number;
+    maxQueue: number;
+    http?: { url: string; apiKey?: string; timeoutMs: number; retries: number };
+    /** Absolute path of the NDJSON file. */
+    file?: string;
+  };
   logLevels: Record<string, string>;
   logLevel: string;
 }
@@ -135,6 +143,21 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     probe: { intervalMs: parseDuration(c.probe.interval), timeoutMs: parseDuration(c.probe.timeout) },
     traces: c.traces,
     alerts: resolveAlertsConfig(c.alerts),
+    lineage: {
+      namespace: c.lineage.namespace,
+      intervalMs: parseDuration(c.lineage.interval),
+      maxQueue: c.lineage.maxQueue,
+      ...(c.lineage.http && {
+        http: {
+          url: c.lineage.http.url,
+          ...(c.lineage.http.apiKey !== undefined && { apiKey: c.lineage.http.apiKey }),
+          timeoutMs: parseDuration(c.lineage.http.timeout),
+          retries: c.lineage.http.retries,
+        },
+      }),
+      // Lineage output is data the platform writes, so it lives with the data unless told otherwise.
+      ...(c.lineage.file !== undefined && { file: resolve(resolve(dataDirBase, c.dataDir), c.lineage.file) }),
+    },
     logLevels: c.logLevels,
     logLevel: c.logLevel,
   };

@@ -350,6 +350,36 @@ export const CONFIG_SCHEMA = {
         },
       },
     },
+    /** OpenLineage RunEvents about Sightline's own jobs (docs/lineage.md); with no transport none are sent. */
+    lineage: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        /** The job namespace of the events (the datasets' namespaces follow OpenLineage's naming spec). */
+        namespace: { type: 'string', minLength: 1, default: 'sightline' },
+        /** How often each running job reports RUNNING with fresh dataset facets. */
+        interval: { ...duration, default: '1m' },
+        /** Events waiting for delivery, per transport, above which new ones are dropped (and counted). */
+        maxQueue: positive(1000, 100_000),
+        http: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['url'],
+          properties: {
+            /** e.g. Marquez: http://localhost:5000/api/v1/lineage */
+            url: { type: 'string', pattern: '^https?://' },
+            /** Sent as `Authorization: Bearer <apiKey>`. */
+            apiKey: { type: 'string', minLength: 1 },
+            timeout: { ...duration, default: '5s' },
+            /** Attempts after the first, with exponential backoff, on a network error, 429 or 5xx. */
+            retries: { type: 'integer', minimum: 0, maximum: 20, default: 5 },
+          },
+        },
+        /** NDJSON file, one event a line; a relative path is inside the data folder. */
+        file: { type: 'string', minLength: 1 },
+      },
+    },
     logLevel: { enum: ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], default: 'info' },
   },
 } as const;

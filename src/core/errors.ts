@@ -55,6 +55,8 @@ export const ERROR_CODES = {
   SL_QUALITY_FAILED: { status: 400, retryable: false, summary: 'The event fails a quality rule of severity error; the message names the rule and why.' },
   SL_ENRICHMENT_MISS: { status: 400, retryable: false, summary: 'The reference data has no row for the event\'s join key (dead-lettered when enrichment.onMiss is dead-letter).' },
   SL_REFERENCE_DATA_INVALID: { status: 500, retryable: false, summary: 'The reference data file could not be read or parsed.' },
+  // lineage
+  SL_LINEAGE_DELIVERY_FAILED: { status: 502, retryable: true, summary: 'An OpenLineage event could not be delivered to its HTTP endpoint or file after the retries; it is dropped, logged and counted.' },
   // API and config
   SL_API_BAD_REQUEST: { status: 400, retryable: false, summary: 'A query parameter or path parameter is invalid.' },
   SL_API_NOT_FOUND: { status: 404, retryable: false, summary: 'No such route or resource.' },

@@ -1,0 +1,77 @@
+import type { LineageSinkStats } from '../../core/ports/lineage-sink.js';
+
+/**
+ * A bounded FIFO delivered one item at a time, so events reach a sink in the order they were
+ * emitted (START before RUNNING before COMPLETE). A full queue drops the new item instead of
+ * growing: lineage must never cost the platform memory without bound.
+ */
+export class DeliveryQueue<T> {
+  private readonly items: T[] = [];
+  private draining: Promise<void> | null = null;
+  private closed = false;
+  private readonly abort = new AbortController();
+  readonly counts: Omit<LineageSinkStats, 'queued'> = { delivered: 0, failed: 0, dropped: 0, retries: 0 };
+
+  constructor(
+    private readonly options: {
+      maxQueue: number;
+      /** Delivers one item; rejects when it is given up. `signal` aborts when the queue is closed past its deadline. */
+      deliver: (item: T, signal: AbortSignal) => Promise<void>;
+      onFailed: (err: unknown) => void;
+      onDropped: (reason: 'queue_full' | 'closed') => void;
+    },
+  ) {}
+
+  get size(): number {
+    return this.items.length;
+  }
+
+  push(item: T): void {
+    if (this.closed || this.items.length >= this.options.maxQueue) {
+      this.counts.dropped++;
+      this.options.onDropped(this.closed ? 'closed' : 'queue_full');
+      return;
+    }
+    this.items.push(item);
+    this.draining ??= this.drain();
+  }
+
+  async flush(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
+  async close(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+    });
+    await Promise.race([this.flush(), deadline]);
+    clearTimeout(timer);
+    this.abort.abort();
+    await this.flush();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.items.length > 0) {
+        const item = this.items.shift()!;
+        if (this.abort.signal.aborted) {
+          this.counts.dropped++;
+          this.options.onDropped('closed');
+          continue;
+        }
+        try {
+          await this.options.deliver(item, this.abort.signal);
+          this.counts.delivered++;
+        } catch (err) {
+          this.counts.failed++;
+          this.options.onFailed(err);
+        }
+      }
+    } finally {
+      this.draining = null;
+    }
+  }
+}
