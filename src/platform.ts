@@ -38,6 +38,11 @@ import { DeadLetterIndexer } from './dlq/dead-letter-indexer.js';
 import { DeadLetterReplayer } from './dlq/replay.js';
 import { QualityStats } from './quality/quality-stats.js';
 import { AlertEngine } from './alerts/alert-engine.js';
+import { LineageEmitter } from './lineage/lineage-emitter.js';
+import { buildLineageGraph } from './lineage/lineage-graph.js';
+import { createLineageSinks } from './lineage/lineage-sinks.js';
+import { platformLineageStats } from './lineage/platform-lineage-stats.js';
+import { DLQ_TOPIC } from './core/dead-letter.js';
 import type { AlertSignals } from './alerts/signals.js';
 
 export const EVENTS_TOPIC = 'events';
@@ -170,6 +175,34 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     versionMismatches: { ...processor.counters.versionMismatchesBySubjectVersion },
   });
   let address = '';
+  const lineageStats = platformLineageStats({
+    node: NODE,
+    dataDir: config.dataDir,
+    logDir: join(config.dataDir, 'log'),
+    ingestEndpoint: () => address,
+    log,
+    eventsTopic: EVENTS_TOPIC,
+    deadLetterTopic: DLQ_TOPIC,
+    pipeline: MAIN_PIPELINE,
+    hot,
+    cold,
+    registry,
+    reference,
+    rules: config.quality.rules,
+    sources: () => sourceTypes.snapshot(),
+    ingest: () => ingest.counters,
+    deadLetteredAtIngest: () => ingest.counters.rejected,
+    processor: () => ({ counters: processor.counters, watermark: processor.watermark, lastBatchAt: processor.health().lastBatchAt, failing: processor.health().reason }),
+    quality: () => qualityStats.snapshot(),
+    archived: () => ({ rows: { ...archiver.rowsWritten }, lastError: archiver.lastError }),
+  });
+  const lineage = new LineageEmitter({
+    namespace: config.lineage.namespace,
+    intervalMs: config.lineage.intervalMs,
+    stats: lineageStats,
+    sinks: createLineageSinks(config.lineage, componentLogger(logger, 'lineage', config.logLevels)),
+    logger: componentLogger(logger, 'lineage', config.logLevels),
+  });
   const alerts = new AlertEngine({
     config: config.alerts,
     signals: alertSignals,
@@ -260,11 +293,13 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     replayer,
     qualityStats,
     alerts,
+    lineageGraph: async () => buildLineageGraph(await lineageStats(), { namespace: config.lineage.namespace }),
   });
   address = await app.listen({ host: config.server.host, port: config.server.port });
   const probe = new SyntheticProbe({ url: address, intervalMs: config.probe.intervalMs, timeoutMs: config.probe.timeoutMs, logger }, metrics.registry);
   probe.start();
   alerts.start();
+  await lineage.start();
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {
@@ -278,6 +313,8 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
       await processor.stop();
       await dlqIndexer.stop();
       await archiver.stop();
+      // COMPLETE reports the final counts: after the last batch and export, before the stores close.
+      await lineage.stop();
       await reference?.close();
       await hot.close();
       await registry.close();

@@ -73,6 +73,10 @@ export class InstrumentedHotStore implements HotStore {
     return this.inner.stats();
   }
 
+  columns() {
+    return this.inner.columns();
+  }
+
   close() {
     return this.inner.close();
   }

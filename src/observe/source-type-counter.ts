@@ -11,6 +11,7 @@ const OTHER = '(other)';
 export class SourceTypeCounter {
   private readonly counter: Counter<'source' | 'type'>;
   private readonly totals = new Map<string, number>();
+  private readonly lastAt = new Map<string, number>();
 
   constructor(registry: Registry) {
     this.counter = new Counter({
@@ -31,6 +32,7 @@ export class SourceTypeCounter {
       if (entry) entry.n++;
       else batch.set(key, { source: e.source, type: e.type, n: 1 });
     }
+    const now = Date.now();
     for (const [key, { source, type, n }] of batch) {
       const known = this.totals.has(key);
       if (!known && this.totals.size >= MAX_PAIRS) {
@@ -38,15 +40,16 @@ export class SourceTypeCounter {
         continue;
       }
       this.totals.set(key, (this.totals.get(key) ?? 0) + n);
+      this.lastAt.set(key, now);
       this.counter.inc({ source, type }, n);
     }
   }
 
-  /** Accepted events so far per source and type (for the dashboard). */
-  snapshot(): Array<{ source: string; type: string; events: number }> {
+  /** Accepted events so far per source and type, and when the last of them was accepted. */
+  snapshot(): Array<{ source: string; type: string; events: number; lastAcceptedAt: number | null }> {
     return [...this.totals].map(([key, events]) => {
       const [source, type] = key.split('\n') as [string, string];
-      return { source, type, events };
+      return { source, type, events, lastAcceptedAt: this.lastAt.get(key) ?? null };
     });
   }
 }

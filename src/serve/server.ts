@@ -24,6 +24,8 @@ import { eventRoutes } from './routes/events.js';
 import { dlqRoutes } from './routes/dlq.js';
 import { qualityRoutes } from './routes/quality.js';
 import { alertRoutes } from './routes/alerts.js';
+import { lineageRoutes } from './routes/lineage.js';
+import type { LineageGraph } from '../lineage/lineage-graph.js';
 import type { AlertEngine } from '../alerts/alert-engine.js';
 import type { DeadLetterReplayer } from '../dlq/replay.js';
 import type { QualityStats } from '../quality/quality-stats.js';
@@ -48,6 +50,7 @@ export interface ServerDeps {
   replayer?: DeadLetterReplayer;
   qualityStats?: QualityStats;
   alerts?: Pick<AlertEngine, 'list'>;
+  lineageGraph?: () => Promise<LineageGraph>;
 }
 
 export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
@@ -108,6 +111,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
   if (deps.replayer) await app.register(dlqRoutes, { hot: deps.hot, replayer: deps.replayer, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
   if (deps.qualityStats) await app.register(qualityRoutes, { hot: deps.hot, rules: config.quality.rules, stats: deps.qualityStats, maxLimit: config.api.maxLimit });
   if (deps.alerts) await app.register(alertRoutes, { engine: deps.alerts });
+  if (deps.lineageGraph) await app.register(lineageRoutes, { graph: deps.lineageGraph });
   await app.register(statusRoutes, { status: deps.status, ready: deps.ready });
   await app.register(contractRoutes, { registry: deps.registry, stats: deps.contractStats });
   await app.register(confluentRegistryRoutes, { registry: deps.registry });

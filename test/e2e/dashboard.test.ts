@@ -73,10 +73,24 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     assert.equal(await page.locator('canvas').count(), 6, 'six uPlot canvases');
     assert.notEqual(await page.locator('#tile-rows').textContent(), '–');
 
+    // The panels: dead letters (the refused and the late events), alerts, quality, the lineage graph.
+    await page.waitForFunction(() => ((globalThis as any).document.querySelector('#dlq tbody')?.textContent ?? '').includes('SL_EVENT_LATE'), undefined, { timeout: 15_000 });
+    const dlqText = (await page.locator('#dlq tbody').textContent()) ?? '';
+    assert.match(dlqText, /SL_EVENT_FIELD_MISSING/);
+    assert.match(dlqText, /web\.page_view late-\d/);
+    assert.ok((await page.locator('#alerts tbody tr').count()) >= 1);
+    assert.match((await page.locator('#quality tbody').textContent()) ?? '', /no quality rules configured/);
+    await page.waitForSelector('#lineage svg');
+    const nodes = Number(await page.locator('#lineage svg').getAttribute('data-nodes'));
+    const edges = Number(await page.locator('#lineage svg').getAttribute('data-edges'));
+    assert.ok(nodes >= 8 && edges >= 7, `lineage drawn with ${nodes} nodes and ${edges} edges`);
+    assert.equal(await page.locator('#lineage .node.job').count(), 3, 'ingest, process and archive jobs');
+
     await page.fill('#lookup-id', 'ui-2-7');
     await page.click('#lookup-form button');
     await page.waitForSelector('#lookup-path');
     assert.equal(await page.locator('[data-field="trace-id"]').textContent(), '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.match((await page.locator('[data-field="lineage"]').textContent()) ?? '', /^envelope → contract → dedup → late_check → aggregation$/);
     assert.match((await page.locator('[data-field="log"]').textContent()) ?? '', /^topic events, partition \d, offset \d+$/);
     assert.deepEqual(problems, [], 'no console errors');
     // A lookup of an unknown id: the API's 404 (which the browser logs) shown as the error it is.

@@ -211,5 +211,7 @@ export interface HotStore {
   deadLetters(query: DeadLetterQuery): Promise<DeadLetterEntry[]>;
   deadLetter(id: string): Promise<DeadLetterEntry | undefined>;
   stats(): Promise<HotStoreStats>;
+  /** The columns of each user-facing table (not the sl_ bookkeeping), for schema facets. */
+  columns(): Promise<Array<{ table: string; columns: Array<{ name: string; type: string }> }>>;
   close(): Promise<void>;
 }

@@ -548,6 +548,27 @@ export class DuckDbHotStore implements HotStore {
     return { file: this.file, bytes, tables };
   }
 
+  private columnCache: Array<{ table: string; columns: Array<{ name: string; type: string }> }> | undefined;
+
+  /** The schema is fixed for a process's life, so it is read once. */
+  async columns(): Promise<Array<{ table: string; columns: Array<{ name: string; type: string }> }>> {
+    if (!this.columnCache) {
+      const found = await this.query(
+        `SELECT table_name, column_name, data_type FROM information_schema.columns
+         WHERE table_schema = 'main' AND table_name NOT LIKE 'sl\\_%' ESCAPE '\\' ORDER BY table_name, ordinal_position`,
+        [],
+      );
+      const byTable = new Map<string, Array<{ name: string; type: string }>>();
+      for (const r of found) {
+        const list = byTable.get(r.table_name) ?? [];
+        list.push({ name: r.column_name, type: r.data_type });
+        byTable.set(r.table_name, list);
+      }
+      this.columnCache = [...byTable].map(([table, columns]) => ({ table, columns }));
+    }
+    return this.columnCache;
+  }
+
   async close(): Promise<void> {
     await this.writer.run('CHECKPOINT').catch(() => undefined);
     this.writer.closeSync();

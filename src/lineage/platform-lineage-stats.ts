@@ -1,0 +1,108 @@
+import { totalsByDataset, type ColdStore } from '../core/ports/cold-store.js';
+import type { HotStore } from '../core/ports/hot-store.js';
+import type { Log } from '../core/ports/log.js';
+import type { ReferenceData } from '../core/ports/reference-data.js';
+import type { IngestCounters } from '../ingest/ingest-service.js';
+import type { ProcessorCounters } from '../process/processor.js';
+import type { QualityRuleConfig } from '../quality/quality-rules.js';
+import type { SchemaRegistry } from '../registry/schema-registry.js';
+import { subjectFor } from '../contracts/subject.js';
+import { contractFields } from './contract-fields.js';
+import type { LineageStats } from './lineage-stats.js';
+
+/** What a platform in one process hands the lineage snapshot. */
+export interface PlatformLineageSources {
+  node: string;
+  dataDir: string;
+  logDir: string;
+  ingestEndpoint: () => string;
+  log: Log;
+  eventsTopic: string;
+  deadLetterTopic: string;
+  pipeline: string;
+  hot: HotStore;
+  cold: ColdStore & { root: string };
+  registry: SchemaRegistry;
+  reference: ReferenceData | undefined;
+  rules: QualityRuleConfig[];
+  sources: () => Array<{ source: string; type: string; events: number; lastAcceptedAt: number | null }>;
+  ingest: () => IngestCounters;
+  deadLetteredAtIngest: () => number;
+  processor: () => { counters: ProcessorCounters; watermark: number | null; lastBatchAt: number; failing: string | null };
+  quality: () => Array<{ dataset: string; rule: string; severity: string; passed: number; failed: number }>;
+  archived: () => { rows: Record<string, number>; lastError: string | null };
+}
+
+/** The plain-data lineage snapshot of an embedded platform, read from its parts. */
+export function platformLineageStats(s: PlatformLineageSources): () => Promise<LineageStats> {
+  const kinds = new Map(s.rules.map((r) => [r.name, r.check]));
+  return async () => {
+    const now = Date.now();
+    const processor = s.processor();
+    const ingest = s.ingest();
+    const [hotStats, columns, coldFiles] = await Promise.all([s.hot.stats(), s.hot.columns(), s.cold.list('')]);
+    const columnsOf = new Map(columns.map((t) => [t.table, t.columns]));
+    const archived = s.archived();
+    const ref = s.reference?.info();
+    return {
+      now,
+      node: s.node,
+      dataDir: s.dataDir,
+      ingestEndpoint: s.ingestEndpoint(),
+      logNamespace: `file://${s.node}`,
+      logDir: s.logDir,
+      sources: s.sources().map(({ source, type, events, lastAcceptedAt }) => {
+        const subject = subjectFor(source, type);
+        const latest = s.registry.listSubjects().includes(subject) ? s.registry.findVersion(subject, 'latest') : undefined;
+        let schema: LineageStats['sources'][number]['schema'];
+        if (latest) {
+          try {
+            schema = { subject, version: latest.version, fields: contractFields(latest.schemaType, latest.schema) };
+          } catch {
+            schema = undefined;
+          }
+        }
+        return { source, type, events, lastEventAt: lastAcceptedAt, ...(schema && { schema }) };
+      }),
+      ingest: { topic: s.eventsTopic, accepted: ingest.accepted, rejected: ingest.rejected, deadLettered: s.deadLetteredAtIngest(), bytes: ingest.bytes },
+      deadLetterTopic: s.deadLetterTopic,
+      topics: s.log.stats().topics.map((t) => ({
+        topic: t.topic,
+        partitions: t.partitions.length,
+        records: t.partitions.reduce((n, p) => n + p.endOffset, 0),
+        bytes: t.partitions.reduce((n, p) => n + p.bytes, 0),
+        lastAppendAt: null,
+      })),
+      process: {
+        pipeline: s.pipeline,
+        topic: s.eventsTopic,
+        processed: processor.counters.processed,
+        stored: processor.counters.stored,
+        duplicates: processor.counters.duplicates,
+        late: processor.counters.late,
+        deadLettered: processor.counters.deadLettered,
+        watermark: processor.watermark,
+        lastCommitAt: processor.lastBatchAt,
+        failing: processor.failing,
+      },
+      reference: ref ? { path: ref.source, rows: ref.rows, loadedAt: ref.loadedAt, lastError: ref.lastError } : null,
+      quality: s.quality().map((q) => ({
+        dataset: q.dataset,
+        rule: q.rule,
+        kind: kinds.get(q.rule) ?? 'unknown',
+        severity: q.severity === 'warn' ? 'warn' : 'error',
+        passed: q.passed,
+        failed: q.failed,
+      })),
+      hot: {
+        file: hotStats.file,
+        tables: hotStats.tables.filter((t) => columnsOf.has(t.table)).map((t) => ({ table: t.table, rows: t.rows, columns: columnsOf.get(t.table)! })),
+      },
+      cold: {
+        root: s.cold.root,
+        datasets: [...totalsByDataset(coldFiles)].map(([dataset, totals]) => ({ dataset, files: totals.files, rows: archived.rows[dataset] ?? 0, bytes: totals.bytes, lastFileAt: null })),
+        lastError: archived.lastError,
+      },
+    };
+  };
+}
