@@ -35,8 +35,10 @@ export async function startBenchPlatform(ctx: BenchContext, name: string, config
   // Every page view is validated against the README's contract; the freshness probes have none.
   const contracts = { unknown: 'accept', register: [{ subject: 'web.page_view', path: PAGE_VIEW_CONTRACT }] };
   const overrides = config.contracts as Record<string, unknown> | undefined;
-  // Counts are compared exactly, so no canary events from the synthetic probe.
-  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', enrichment, probe: { interval: 0 }, ...config, contracts: { ...contracts, ...overrides } }));
+  // Counts are compared exactly, so no canary events from the synthetic probe, and late events
+  // (the load spreads event time over an hour, out of order) are stored, not dead-lettered.
+  const process = { lateEvents: 'store', ...(config.process as Record<string, unknown> | undefined) };
+  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', enrichment, probe: { interval: 0 }, ...config, process, contracts: { ...contracts, ...overrides } }));
   return startPlatformProcess(['--data', join(dir, 'data'), '--config', configFile], 60_000);
 }
 

@@ -73,6 +73,10 @@ export class InstrumentedHotStore implements HotStore {
     return this.inner.stats();
   }
 
+  writable() {
+    return this.inner.writable();
+  }
+
   columns() {
     return this.inner.columns();
   }

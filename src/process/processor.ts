@@ -1,7 +1,9 @@
 import type { Logger } from 'pino';
 import { SightlineError } from '../core/errors.js';
 import type { CommitLineage, HotStore } from '../core/ports/hot-store.js';
-import type { Log, LogConsumer, PartitionOffsets } from '../core/ports/log.js';
+import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../core/ports/log.js';
+import type { SightlineEvent } from '../core/envelope.js';
+import { encodeEventRows } from '../core/event-rows.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { PipelineSpec } from './batch-plan.js';
 import { context, type Link, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -56,6 +58,8 @@ const LOG_COMMIT_INTERVAL_MS = 1000;
 /** Links on one batch span; a batch of 20,000 events from as many traces would make a span too large to export. */
 const MAX_LINKS = 128;
 const RETRY_DELAY_MS = 1000;
+/** Failures of a batch of one event, with the store taking other writes, before the event is set aside. */
+const POISON_ATTEMPTS = 3;
 
 /**
  * Consumes the event topic in batches: dedup → late check → enrichment → windowed counts, and
@@ -81,6 +85,8 @@ export class Processor {
   private lastLogCommit = 0;
   private logCommit: Promise<void> | undefined;
   private lastBatchAt = Date.now();
+  /** Consecutive failed batches. */
+  private failures = 0;
   /** Newest event time stored per source: read from the store at start, then moved by each commit. */
   private readonly newestBySource = new Map<string, number>();
   readonly counters: ProcessorCounters = {
@@ -226,6 +232,7 @@ export class Processor {
   private async run(): Promise<void> {
     const { batchSize } = this.options;
     let needsRestore = false;
+    let isolateNext = false;
     while (!this.stopping || this.totalBacklog() > 0) {
       try {
         if (needsRestore) {
@@ -239,6 +246,13 @@ export class Processor {
           if (this.stopping && this.totalBacklog() > 0) await new Promise((r) => setTimeout(r, 10));
           continue;
         }
+        if (isolateNext) {
+          // Polled right after a restore, so the batch starts at the committed offsets.
+          isolateNext = false;
+          needsRestore = true;
+          await this.isolate(records);
+          continue;
+        }
         await this.planAndCommit(records);
         this.stalledError = null;
       } catch (err) {
@@ -250,11 +264,117 @@ export class Processor {
         this.inflight = undefined;
         // Nothing is polled or planned again until the state matches the store.
         needsRestore = true;
+        // The same records failed twice: maybe one event among them fails every attempt.
+        if (++this.failures >= 2) isolateNext = true;
         await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
       }
     }
     await this.inflight;
     await this.maybeCommitToLog(true);
+  }
+
+  /**
+   * Commits a batch that keeps failing in pieces, to find an event that fails every attempt: per
+   * partition, a prefix of its records at a time, halved at each failure, down to one record. One
+   * that still fails while the store takes other writes is set aside in the dead-letter queue. A
+   * store that takes no writes at all sends the failure back to the normal retry.
+   */
+  private async isolate(records: readonly LogRecord[]): Promise<void> {
+    const byPartition = new Map<number, LogRecord[]>();
+    for (const r of records) {
+      const list = byPartition.get(r.partition) ?? [];
+      list.push(r);
+      byPartition.set(r.partition, list);
+    }
+    for (const list of byPartition.values()) {
+      list.sort((a, b) => a.offset - b.offset);
+      let pending = list;
+      let size = pending.length;
+      let singleFailures = 0;
+      while (pending.length > 0) {
+        const piece = pending.slice(0, size);
+        try {
+          await this.planAndCommit(piece);
+          await this.inflight;
+          pending = pending.slice(piece.length);
+          size = pending.length;
+          singleFailures = 0;
+        } catch (err) {
+          await this.inflight?.catch(() => undefined);
+          this.inflight = undefined;
+          await this.restoreFromStore();
+          if (piece.length > 1) {
+            size = Math.ceil(piece.length / 2);
+            continue;
+          }
+          const unwritable = await this.options.hot.writable();
+          if (unwritable) throw err;
+          if (++singleFailures < POISON_ATTEMPTS) {
+            await new Promise((r) => setTimeout(r, RETRY_DELAY_MS / 4));
+            continue;
+          }
+          if (!(await this.deadLetterPoison(piece[0]!, err as Error))) throw err;
+          // Its offset is committed: the planner starts again from the store.
+          await this.restoreFromStore();
+          pending = pending.slice(1);
+          size = pending.length;
+          singleFailures = 0;
+        }
+      }
+    }
+    this.failures = 0;
+    this.stalledError = null;
+  }
+
+  /**
+   * One event alone keeps failing its batch while the store takes other writes: it goes to the
+   * dead-letter queue (stage sink when the store refused it, process when planning failed) and
+   * its offset is committed, so one bad event never stalls the pipeline.
+   */
+  private async deadLetterPoison(record: LogRecord, err: Error): Promise<boolean> {
+    const { hot, deadLetters, logger, spec } = this.options;
+    if (!deadLetters) return false;
+    let event: Partial<SightlineEvent> = {};
+    try {
+      event = JSON.parse(record.value.toString('utf8')) as SightlineEvent;
+    } catch {
+      // undecodable: the letter keeps the bytes and no id
+    }
+    const code = err instanceof SightlineError ? err.code : 'SL_STORE_WRITE_FAILED';
+    const sink = code === 'SL_STORE_WRITE_FAILED';
+    await deadLetters.write([
+      {
+        reason: {
+          code,
+          stage: sink ? 'sink' : 'process',
+          message: `${sink ? 'the hot store refused this event' : 'processing failed on this event'} while it takes other writes: ${err.message}`, ...(record.headers.traceparent && { traceparent: record.headers.traceparent }),
+        },
+        original: record.value,
+        at: Date.now(),
+        origin: `${record.topic}/${record.partition}/${record.offset}`,
+        ...(typeof event.id === 'string' && { eventId: event.id }),
+        ...(typeof event.source === 'string' && { source: event.source }),
+        ...(typeof event.type === 'string' && { type: event.type }),
+      },
+    ]);
+    const checkpoint = await hot.loadCheckpoint(spec.name, this.options.log.partitionCount(this.options.topic));
+    const offsets = new Map(checkpoint.offsets);
+    offsets.set(record.partition, record.offset + 1);
+    await hot.commit({
+      pipeline: spec.name,
+      rows: encodeEventRows([]),
+      windows: [],
+      finalizeThrough: checkpoint.finalizedThrough,
+      watermark: checkpoint.watermark,
+      offsets,
+      duplicates: checkpoint.duplicates,
+      late: checkpoint.late,
+    });
+    this.counters.deadLettered++;
+    this.counters.deadLetteredByCode[code] = (this.counters.deadLetteredByCode[code] ?? 0) + 1;
+    this.options.metrics?.discarded(code);
+    logger.error({ partition: record.partition, offset: record.offset, eventId: event.id, err }, 'an event the hot store refuses on its own went to the dead-letter queue');
+    return true;
   }
 
   private async planAndCommit(records: Awaited<ReturnType<LogConsumer['poll']>>): Promise<void> {
@@ -313,6 +433,7 @@ export class Processor {
         await hot.commit(batch);
       }
       this.committed = plan.offsets;
+      this.failures = 0;
       // From the poll of the batch to its rows, counts and offsets committed.
       batchDone?.();
       this.count(plan);

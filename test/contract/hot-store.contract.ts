@@ -126,5 +126,63 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       await store.commit(batch({ rows: [row('d', T0 + 3000, 12)], offsets: new Map([[0, 5]]), watermark: T0 + 125_000, finalizeThrough: T0 + 60_000 }));
       assert.deepEqual(await store.existingIds(['d']), new Set(['d']), 'the store works after a failed commit');
     });
+
+    it('sums quality counts per dataset, rule and bucket across commits, in the batch\'s transaction', async () => {
+      const q = (passed: number, failed: number, bucketStart = T0) => ({ dataset: 'web.page_view', rule: 'r1', severity: 'error' as const, bucketStart, bucketEnd: bucketStart + 60_000, passed, failed });
+      await store.commit(batch({ offsets: new Map([[0, 6]]), quality: [q(3, 1), q(1, 0, T0 + 60_000)] }));
+      await store.commit(batch({ offsets: new Map([[0, 7]]), quality: [q(2, 2)] }));
+      const rows = await store.qualitySummary({ dataset: 'web.page_view', limit: 10 });
+      assert.deepEqual(rows.map((r) => [r.bucketStart - T0, r.passed, r.failed]), [[60_000, 1, 0], [0, 5, 3]]);
+      assert.deepEqual(await store.qualitySummary({ rule: 'other', limit: 10 }), []);
+      assert.equal((await store.qualitySummary({ from: T0 + 1, limit: 10 })).length, 1);
+    });
+
+    it('indexes dead letters exactly once, applies replay outcomes in topic order, and pages them newest first', async () => {
+      const letter = (id: string, code: string, extra: Record<string, unknown> = {}) => ({
+        kind: 'letter' as const,
+        letter: { id, at: T0, reason: { code, stage: 'process' as const, message: `m ${id}` }, original: Buffer.from(`{"id":"${id}"}`), eventId: `ev-${id}`, source: 'web', type: 'page_view', ...extra },
+      });
+      assert.deepEqual([...(await store.loadOffsets('dlq-index', 1))], [[0, 0]]);
+      await store.commitDeadLetters({
+        consumer: 'dlq-index',
+        records: [letter('0-0', 'SL_QUALITY_FAILED', { origin: 'events/1/5', reason: { code: 'SL_QUALITY_FAILED', stage: 'process', message: 'x', rule: 'r1' } }), letter('0-1', 'SL_EVENT_LATE')],
+        offsets: new Map([[0, 2]]),
+      });
+      // A replayed batch dead-letters event events/1/5 again: a repeat, not a new letter.
+      await store.commitDeadLetters({
+        consumer: 'dlq-index',
+        records: [
+          letter('0-2', 'SL_QUALITY_FAILED', { origin: 'events/1/5' }),
+          { kind: 'outcome', outcome: { entry: '0-1', outcome: 'replayed', at: T0 + 1 } },
+          letter('0-4', 'SL_QUALITY_FAILED', { origin: 'events/2/9', replayOf: '0-1' }),
+        ],
+        offsets: new Map([[0, 5]]),
+      });
+      assert.deepEqual([...(await store.loadOffsets('dlq-index', 1))], [[0, 5]]);
+      const all = await store.deadLetters({ limit: 10 });
+      assert.deepEqual(all.map((d) => d.id), ['0-4', '0-1', '0-0']);
+      assert.equal(all[2]!.reason.rule, 'r1');
+      assert.equal(all[2]!.original.toString(), '{"id":"0-0"}');
+      // The outcome came first, then the replayed event failed again: the failure is the last word.
+      assert.deepEqual({ ...all[1]!.replay, at: 0 }, { entry: '0-1', outcome: 'failed', at: 0, code: 'SL_QUALITY_FAILED', message: 'm 0-4' });
+      assert.deepEqual((await store.deadLetters({ limit: 10, code: 'SL_EVENT_LATE' })).map((d) => d.id), ['0-1']);
+      assert.deepEqual((await store.deadLetters({ limit: 10, replayed: false })).map((d) => d.id), ['0-4', '0-1', '0-0']);
+      assert.deepEqual((await store.deadLetters({ limit: 10, before: '0-4' })).map((d) => d.id), ['0-1', '0-0']);
+      assert.equal((await store.deadLetter('0-4'))?.replayOf, '0-1');
+      assert.equal(await store.deadLetter('0-3'), undefined);
+    });
+
+    it('answers what restarts and lineage need: field values since a time, newest event time per source, columns, a write probe', async () => {
+      const values = await store.fieldValuesSince(T0, { source: 'web' }, ['payload', 'user_id']);
+      assert.ok(values.some((v) => v.value === 'u2'));
+      assert.ok(values.every((v) => v.timestamp >= T0));
+      assert.deepEqual(await store.fieldValuesSince(T0, { type: 'nothing' }, ['payload', 'user_id']), []);
+      const newest = new Map((await store.newestEventTimes()).map((n) => [n.source, n.timestamp]));
+      assert.equal(newest.get('app'), T0 + 61_000);
+      const columns = new Map((await store.columns()).map((t) => [t.table, t.columns.map((c) => c.name)]));
+      assert.ok(columns.get('events')?.includes('payload'));
+      assert.ok(![...columns.keys()].some((t) => t.startsWith('sl_')), 'no bookkeeping tables');
+      assert.equal(await store.writable(), undefined);
+    });
   });
 }

@@ -17,7 +17,7 @@ describe('deploy/observability', { skip }, () => {
     assert.equal(config.status, 0, config.stdout + config.stderr);
     const rules = promtool('check', 'rules', 'alerts.yml');
     assert.equal(rules.status, 0, rules.stdout + rules.stderr);
-    assert.match(rules.stdout, /SUCCESS: 6 rules found/);
+    assert.match(rules.stdout, /SUCCESS: 8 rules found/);
   });
 
   it('the Grafana dashboard has a panel for every chart and tile of /ui', () => {

@@ -211,6 +211,8 @@ export interface HotStore {
   deadLetters(query: DeadLetterQuery): Promise<DeadLetterEntry[]>;
   deadLetter(id: string): Promise<DeadLetterEntry | undefined>;
   stats(): Promise<HotStoreStats>;
+  /** Undefined when a small write transaction commits; else why not (to tell a poison event from a broken store). */
+  writable(): Promise<string | undefined>;
   /** The columns of each user-facing table (not the sl_ bookkeeping), for schema facets. */
   columns(): Promise<Array<{ table: string; columns: Array<{ name: string; type: string }> }>>;
   close(): Promise<void>;

@@ -548,6 +548,22 @@ export class DuckDbHotStore implements HotStore {
     return { file: this.file, bytes, tables };
   }
 
+  writable(): Promise<string | undefined> {
+    return this.exclusive(async () => {
+      try {
+        await this.writer.run('BEGIN TRANSACTION');
+        await this.writer.run('CREATE TABLE IF NOT EXISTS sl_write_probe (written_at BIGINT)');
+        await this.writer.run('DELETE FROM sl_write_probe');
+        await this.writer.run('INSERT INTO sl_write_probe VALUES ($1)', [BigInt(Date.now())]);
+        await this.writer.run('COMMIT');
+        return undefined;
+      } catch (err) {
+        await this.writer.run('ROLLBACK').catch(() => undefined);
+        return (err as Error).message;
+      }
+    });
+  }
+
   private columnCache: Array<{ table: string; columns: Array<{ name: string; type: string }> }> | undefined;
 
   /** The schema is fixed for a process's life, so it is read once. */

@@ -28,7 +28,7 @@ describe('metrics', () => {
     await postEvents(platform.url, [pageView('late-1', NOW - 3_600_000, '/p0'), { ...pageView('clk', NOW, '/'), type: 'click' }]);
     await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
     await waitForBacklogZero(platform.url);
-    for (let i = 0; i < 50 && (await getJson(`${platform.url}/v1/status`)).body.cold_store.rows_written.events < 52; i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 50 && (await getJson(`${platform.url}/v1/status`)).body.cold_store.rows_written.events < 51; i++) await new Promise((r) => setTimeout(r, 100));
     await getJson(`${platform.url}/v1/aggregates/page-views?window=1m`);
     await getJson(`${platform.url}/v1/aggregates/page-views?window=1m`);
     await getJson(`${platform.url}/v1/events/recent?limit=5`);
@@ -57,8 +57,12 @@ describe('metrics', () => {
   it('process: dedup hits, late events, watermark, event-time lag and consumer lag per partition', () => {
     const s = parseExposition(exposition);
     assert.equal(metricValue(s, 'sightline_events_received_total', { component: 'process' }), 53);
-    assert.equal(metricValue(s, 'sightline_events_sent_total', { component: 'process' }), 52);
+    // The late event is dead-lettered (process.lateEvents defaults to dead-letter), not stored.
+    assert.equal(metricValue(s, 'sightline_events_sent_total', { component: 'process' }), 51);
     assert.equal(metricValue(s, 'sightline_events_discarded_total', { component: 'process', reason: 'duplicate' }), 1);
+    assert.equal(metricValue(s, 'sightline_events_discarded_total', { component: 'process', reason: 'SL_EVENT_LATE' }), 1);
+    assert.equal(metricValue(s, 'sightline_dead_letters_total', { stage: 'process', code: 'SL_EVENT_LATE' }), 1);
+    assert.equal(metricValue(s, 'sightline_dead_letters_total', { stage: 'ingest', code: 'SL_EVENT_FIELD_MISSING' }), 1);
     assert.equal(metricValue(s, 'sightline_pipeline_dedup_hits_total', { pipeline: 'main' }), 1);
     assert.equal(metricValue(s, 'sightline_pipeline_late_events_total', { pipeline: 'main' }), 1);
     const watermark = metricValue(s, 'sightline_pipeline_watermark_timestamp_seconds', { pipeline: 'main' });
@@ -74,11 +78,11 @@ describe('metrics', () => {
     assert.equal(metricValue(s, 'sightline_log_end_offset', { topic: 'events' }), 53);
     assert.ok(metricValue(s, 'sightline_log_partition_skew_ratio', { topic: 'events' }) >= 1);
     assert.ok(metricValue(s, 'sightline_log_fsyncs_total') > 0);
-    assert.equal(metricValue(s, 'sightline_hot_store_rows', { table: 'events' }), 52);
+    assert.equal(metricValue(s, 'sightline_hot_store_rows', { table: 'events' }), 51);
     assert.ok(metricValue(s, 'sightline_hot_store_size_bytes') > 0);
     assert.ok(metricValue(s, 'sightline_cold_store_files', { dataset: 'events' }) > 0);
     assert.ok(metricValue(s, 'sightline_cold_store_size_bytes', { dataset: 'events' }) > 0);
-    assert.equal(metricValue(s, 'sightline_cold_store_rows_written_total', { dataset: 'events' }), 52);
+    assert.equal(metricValue(s, 'sightline_cold_store_rows_written_total', { dataset: 'events' }), 51);
     assert.equal(metricValue(s, 'sightline_http_request_duration_seconds_count', { route: '/v1/aggregates/:name', status_code: '200' }), 2);
     assert.equal(metricValue(s, 'sightline_api_cache_requests_total', { cache: 'aggregates', result: 'hit' }), 1);
     assert.equal(metricValue(s, 'sightline_api_cache_requests_total', { cache: 'aggregates', result: 'miss' }), 1);
