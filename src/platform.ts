@@ -82,7 +82,8 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
   const metrics = new Metrics();
   const contractStats = new ContractStats(metrics.registry);
   const qualityStats = new QualityStats(metrics.registry);
-  const deadLetters = await DeadLetterQueue.open(log, metrics.registry);
+  // Headers (the reason, up to a few KiB) must fit beside the original in one record.
+  const deadLetters = await DeadLetterQueue.open(log, metrics.registry, config.log.maxRecordBytes - 64 * 1024);
   // The ingest and processing paths see the log and the hot store through their metrics.
   const observedLog = new InstrumentedLog(log, metrics.component('log'));
   const observedHot = new InstrumentedHotStore(hot, metrics.component('hot_store'));

@@ -66,6 +66,10 @@ const print = (line: string): void => {
   process.stdout.write(`${line}\n`);
 };
 
+/** Producers choose ids, sources and messages: control characters must not reach the terminal. */
+const CONTROL = /[\u0000-\u001f\u007f-\u009f]/g;
+const safe = (text: string | null): string => (text ?? '-').replace(CONTROL, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+
 /** `sightline dlq list`: one line per dead letter, newest first. */
 export async function listDeadLetters(options: FilterOptions & { limit: string; json: boolean }): Promise<void> {
   const entries: Entry[] = [];
@@ -79,10 +83,10 @@ export async function listDeadLetters(options: FilterOptions & { limit: string; 
     return;
   }
   for (const e of entries) {
-    const what = [e.source, e.type].filter(Boolean).join('.') || '-';
+    const what = safe([e.source, e.type].filter(Boolean).join('.') || '-');
     const replay = e.replay ? ` [replay: ${e.replay.outcome}${e.replay.code ? ` ${e.replay.code}` : ''}]` : '';
-    print(`${e.id}  ${new Date(e.at).toISOString()}  ${e.stage.padEnd(7)} ${e.code}${e.rule ? ` (${e.rule})` : ''}  ${what}  ${e.event_id ?? '-'}${replay}`);
-    print(`    ${e.message}`);
+    print(`${e.id}  ${new Date(e.at).toISOString()}  ${e.stage.padEnd(7)} ${e.code}${e.rule ? ` (${safe(e.rule)})` : ''}  ${what}  ${safe(e.event_id)}${replay}`);
+    print(`    ${safe(e.message)}`);
   }
 }
 
@@ -140,7 +144,7 @@ export async function replayDeadLetters(ids: string[], options: FilterOptions & 
     `replayed ${totals.replayed}, duplicates ${totals.duplicates} (stored already), failed again ${totals.failed}, skipped ${totals.skipped} (replayed before), not found ${totals.not_found}` +
       (settled ? '' : ' — processing had not finished when the answer came; check `sightline dlq list` for late outcomes'),
   );
-  for (const f of failures.slice(0, 50)) print(`  ${f.id}: ${f.code ?? 'not found'}${f.message ? ` ${f.message}` : ''}`);
+  for (const f of failures.slice(0, 50)) print(`  ${f.id}: ${f.code ?? 'not found'}${f.message ? ` ${safe(f.message)}` : ''}`);
   if (failures.length > 50) print(`  ... and ${failures.length - 50} more`);
   if (failures.length > 0) process.exitCode = 1;
 }

@@ -168,6 +168,9 @@ function qualityRules(raw: any[]): QualityRuleConfig[] {
   return raw.map((r) => {
     if (names.has(r.name)) throw new SightlineError('SL_CONFIG_INVALID', `quality rule "${r.name}" is declared twice`);
     names.add(r.name);
+    if ((r.check === 'range' || r.check === 'length') && r.min !== undefined && r.max !== undefined && r.min > r.max) {
+      throw new SightlineError('SL_CONFIG_INVALID', `quality rule "${r.name}": min (${r.min}) is above max (${r.max})`);
+    }
     if (r.check === 'regex') {
       try {
         new RegExp(r.pattern, 'u');

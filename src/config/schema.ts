@@ -2,6 +2,8 @@ import { DURATION_PATTERN } from '../core/duration.js';
 import { COMPATIBILITY_LEVELS } from '../core/ports/schema-store.js';
 
 const duration = { anyOf: [{ type: 'string', pattern: DURATION_PATTERN }, { type: 'integer', minimum: 0 }] };
+/** A duration that must not be zero (a bucket, an interval). */
+const positiveDuration = { anyOf: [{ type: 'string', pattern: '^0*[1-9][0-9]*(ms|s|m|h|d)$' }, { type: 'integer', minimum: 1 }] };
 const positive = (d: number, max?: number) => ({ type: 'integer', minimum: 1, ...(max ? { maximum: max } : {}), default: d });
 
 const field = { type: 'string', pattern: '^(id|source|type|timestamp|(payload|metadata)(\\.[^.]+)+)$' };
@@ -11,6 +13,9 @@ const comparison = {
   required: ['field', 'op'],
   properties: { field, op: { enum: ['==', '!=', '<', '<=', '>', '>=', 'exists', 'missing'] }, value: {}, other: field },
   not: { required: ['value', 'other'] },
+  // A comparison needs something to compare with; exists and missing need nothing.
+  if: { properties: { op: { enum: ['exists', 'missing'] } } },
+  else: { anyOf: [{ required: ['value'] }, { required: ['other'] }] },
 };
 const CHECK_PROPERTIES: Record<string, { required: string[]; anyOf?: Array<{ required: string[] }> }> = {
   required: { required: ['fields'] },
@@ -188,7 +193,7 @@ export const CONFIG_SCHEMA = {
       default: {},
       properties: {
         /** Width of the event-time buckets of the quality summary (GET /v1/quality). */
-        bucket: { ...duration, default: '5m' },
+        bucket: { ...positiveDuration, default: '5m' },
         rules: { type: 'array', default: [], items: QUALITY_RULE },
       },
     },
@@ -253,7 +258,7 @@ export const CONFIG_SCHEMA = {
       default: {},
       properties: {
         enabled: { type: 'boolean', default: true },
-        evaluationInterval: { ...duration, default: '15s' },
+        evaluationInterval: { ...positiveDuration, default: '15s' },
         /** How long a resolved alert stays listed (and can be seen by a late poller) before it is dropped. */
         resolvedRetention: { ...duration, default: '1h' },
         /** A still-firing group is sent again after this long (0 never), as Alertmanager's repeat_interval. */
@@ -266,7 +271,7 @@ export const CONFIG_SCHEMA = {
           default: {},
           properties: {
             enabled: { type: 'boolean', default: true },
-            bucket: { ...duration, default: '1m' },
+            bucket: { ...positiveDuration, default: '1m' },
             alpha: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.3 },
             dropRatio: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 0.5 },
             spikeRatio: { type: 'number', exclusiveMinimum: 1, default: 3 },

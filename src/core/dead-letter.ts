@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { LogRecord, LogRecordInput } from './ports/log.js';
 
 export const DLQ_TOPIC = 'dlq';
@@ -36,6 +37,8 @@ export interface DeadLetter {
   origin?: string;
   /** The dead letter this one came from, when a replay failed again in processing. */
   replayOf?: string;
+  /** Set when `original` holds only the first bytes of an event too large for the topic: its full size. */
+  originalSize?: number;
 }
 
 /**
@@ -65,6 +68,8 @@ const H = {
   at: 'sl.dlq.at',
   origin: 'sl.dlq.origin',
   replayOf: 'sl.dlq.replay_of',
+  originalSize: 'sl.dlq.original_size',
+  originalSha256: 'sl.dlq.original_sha256',
   entry: 'sl.dlq.entry',
   outcome: 'sl.dlq.outcome',
 } as const;
@@ -80,9 +85,18 @@ function bounded(value: string): string {
  * The record keeps the original bytes as its value and the reason in headers, as Kafka Connect's
  * dead-letter topics do: any Kafka tool can read the event as it came, and filter by reason.
  */
-export function deadLetterRecord(letter: DeadLetter): LogRecordInput {
+export function deadLetterRecord(letter: DeadLetter, maxOriginalBytes = Number.POSITIVE_INFINITY): LogRecordInput {
   const { reason } = letter;
+  // An event larger than a record may be (a refused 5 MB line) keeps its first bytes, its size and
+  // its digest: the reason is never lost for want of room.
+  let original = letter.original;
+  let truncated: Record<string, string> = {};
+  if (original.length > maxOriginalBytes) {
+    truncated = { [H.originalSize]: String(original.length), [H.originalSha256]: createHash('sha256').update(original).digest('hex') };
+    original = original.subarray(0, maxOriginalBytes);
+  }
   const headers: Record<string, string> = {
+    ...truncated,
     [H.kind]: 'letter',
     [H.code]: reason.code,
     [H.stage]: reason.stage,
@@ -101,7 +115,7 @@ export function deadLetterRecord(letter: DeadLetter): LogRecordInput {
   if (letter.type !== undefined) headers[H.type] = bounded(letter.type);
   if (letter.origin !== undefined) headers[H.origin] = letter.origin;
   if (letter.replayOf !== undefined) headers[H.replayOf] = letter.replayOf;
-  return { key: letter.eventId ?? letter.origin ?? '', value: letter.original, timestamp: letter.at, headers };
+  return { key: letter.eventId ?? letter.origin ?? '', value: original, timestamp: letter.at, headers };
 }
 
 export function replayOutcomeRecord(outcome: ReplayOutcome): LogRecordInput {
@@ -124,14 +138,21 @@ export function deadLetterId(partition: number, offset: number): string {
 
 export const DEAD_LETTER_ID_PATTERN = '^[0-9]{1,4}-[0-9]{1,15}$';
 
-/** Reads a record of the dead-letter topic; a record this version does not know is skipped (undefined). */
+const ID = new RegExp(DEAD_LETTER_ID_PATTERN);
+const INTEGER = /^-?[0-9]{1,15}$/;
+
+/**
+ * Reads a record of the dead-letter topic. Anything the topic holds may be read back, including
+ * records other tools wrote: a header that does not parse is dropped (a bad time falls back to
+ * the record's), and a record this version cannot use is skipped (undefined).
+ */
 export function readDeadLetterRecord(record: LogRecord): DeadLetterTopicRecord | undefined {
   const h = record.headers;
-  const at = Number(h[H.at] ?? record.timestamp);
+  const at = INTEGER.test(h[H.at] ?? '') ? Number(h[H.at]) : record.timestamp;
   if (h[H.kind] === 'outcome') {
     const outcome = h[H.outcome];
     const entry = h[H.entry];
-    if (entry === undefined || (outcome !== 'replayed' && outcome !== 'duplicate' && outcome !== 'failed')) return undefined;
+    if (entry === undefined || !ID.test(entry) || (outcome !== 'replayed' && outcome !== 'duplicate' && outcome !== 'failed')) return undefined;
     return {
       kind: 'outcome',
       outcome: { entry, outcome, at, ...(h[H.code] !== undefined && { code: h[H.code] }), ...(h[H.message] !== undefined && { message: h[H.message] }) },
@@ -143,13 +164,17 @@ export function readDeadLetterRecord(record: LogRecord): DeadLetterTopicRecord |
   const reason: DeadLetterReason = { code, stage, message: h[H.message] ?? '' };
   const subject = h[H.subject];
   if (h[H.rule] !== undefined) reason.rule = h[H.rule];
-  if (subject !== undefined) reason.schema = { subject, version: Number(h[H.version]), id: Number(h[H.schemaId]) };
+  if (subject !== undefined && INTEGER.test(h[H.version] ?? '') && INTEGER.test(h[H.schemaId] ?? '')) {
+    reason.schema = { subject, version: Number(h[H.version]), id: Number(h[H.schemaId]) };
+  }
   if (h.traceparent !== undefined) reason.traceparent = h.traceparent;
   const letter: StoredDeadLetter = { id: deadLetterId(record.partition, record.offset), reason, original: record.value, at };
   if (h[H.eventId] !== undefined) letter.eventId = h[H.eventId];
   if (h[H.source] !== undefined) letter.source = h[H.source];
   if (h[H.type] !== undefined) letter.type = h[H.type];
   if (h[H.origin] !== undefined) letter.origin = h[H.origin];
-  if (h[H.replayOf] !== undefined) letter.replayOf = h[H.replayOf];
+  if (INTEGER.test(h[H.originalSize] ?? '')) letter.originalSize = Number(h[H.originalSize]);
+  const replayOf = h[H.replayOf];
+  if (replayOf !== undefined && ID.test(replayOf)) letter.replayOf = replayOf;
   return { kind: 'letter', letter };
 }

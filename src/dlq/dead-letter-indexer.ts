@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { type DeadLetterTopicRecord, DLQ_TOPIC, readDeadLetterRecord } from '../core/dead-letter.js';
 import type { HotStore } from '../core/ports/hot-store.js';
-import type { Log, LogConsumer } from '../core/ports/log.js';
+import type { Log, LogConsumer, LogRecord } from '../core/ports/log.js';
 
 export const DLQ_INDEX_CONSUMER = 'dlq-index';
 const BATCH = 1000;
@@ -18,6 +18,8 @@ export class DeadLetterIndexer {
   private stopping = false;
   private indexedTo = new Map<number, number>();
   lastError: string | null = null;
+  /** Records of the topic the index could not take, since start. */
+  skipped = 0;
 
   constructor(private readonly options: { log: Log; hot: HotStore; logger: Logger; pollMs?: number }) {}
 
@@ -52,30 +54,58 @@ export class DeadLetterIndexer {
   }
 
   private async run(): Promise<void> {
-    const { hot, logger } = this.options;
+    const { logger } = this.options;
+    let failures = 0;
     while (!this.stopping || !this.caughtUp()) {
+      let records: LogRecord[] = [];
       try {
-        const records = await this.consumer.poll(BATCH, this.stopping ? 0 : (this.options.pollMs ?? 200));
+        records = await this.consumer.poll(BATCH, this.stopping ? 0 : (this.options.pollMs ?? 200));
         if (records.length === 0) {
           if (this.stopping) break;
           continue;
         }
-        const read: DeadLetterTopicRecord[] = [];
-        const offsets = new Map(this.indexedTo);
-        for (const record of records) {
-          offsets.set(record.partition, record.offset + 1);
-          const item = readDeadLetterRecord(record);
-          if (item) read.push(item);
-        }
-        await hot.commitDeadLetters({ consumer: DLQ_INDEX_CONSUMER, records: read, offsets });
-        this.indexedTo = offsets;
+        // After two failures of the same records, one at a time: a record that fails alone is
+        // skipped (it stays in the topic) instead of stopping the index for good.
+        if (failures >= 2) await this.indexOneByOne(records);
+        else await this.index(records);
+        failures = 0;
         this.lastError = null;
-        void this.consumer.commit(new Map(offsets)).catch(() => undefined);
+        void this.consumer.commit(new Map(this.indexedTo)).catch(() => undefined);
       } catch (err) {
+        failures++;
         this.lastError = (err as Error).message;
         logger.error({ err }, 'dead-letter index commit failed; retrying from the last commit');
+        // Stopping does not wait for a store that keeps failing: the topic keeps the letters.
+        if (this.stopping) break;
         await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
         await this.rewind().catch(() => undefined);
+      }
+    }
+  }
+
+  private async index(records: readonly LogRecord[]): Promise<void> {
+    const read: DeadLetterTopicRecord[] = [];
+    const offsets = new Map(this.indexedTo);
+    for (const record of records) {
+      offsets.set(record.partition, record.offset + 1);
+      const item = readDeadLetterRecord(record);
+      if (item) read.push(item);
+    }
+    await this.options.hot.commitDeadLetters({ consumer: DLQ_INDEX_CONSUMER, records: read, offsets });
+    this.indexedTo = offsets;
+  }
+
+  private async indexOneByOne(records: readonly LogRecord[]): Promise<void> {
+    for (const record of records) {
+      try {
+        await this.index([record]);
+      } catch (err) {
+        this.skipped++;
+        this.options.logger.error({ err, partition: record.partition, offset: record.offset }, 'a dead-letter record the index cannot take is skipped (it stays in the topic)');
+        const offsets = new Map(this.indexedTo);
+        offsets.set(record.partition, record.offset + 1);
+        await this.options.hot.commitDeadLetters({ consumer: DLQ_INDEX_CONSUMER, records: [], offsets });
+        this.indexedTo = offsets;
       }
     }
   }

@@ -11,7 +11,8 @@ export class DeadLetterQueue {
   private readonly counter: Counter<'stage' | 'code'> | undefined;
   readonly totals = { letters: 0, outcomes: 0 };
 
-  constructor(private readonly log: Log, registry?: Registry) {
+  /** @param maxOriginalBytes the most of an event's bytes a dead letter keeps (room is left for the headers). */
+  constructor(private readonly log: Log, registry?: Registry, private readonly maxOriginalBytes = Number.POSITIVE_INFINITY) {
     this.counter = registry
       ? new Counter({
           name: 'sightline_dead_letters_total',
@@ -22,15 +23,15 @@ export class DeadLetterQueue {
       : undefined;
   }
 
-  static async open(log: Log, registry?: Registry): Promise<DeadLetterQueue> {
+  static async open(log: Log, registry?: Registry, maxOriginalBytes?: number): Promise<DeadLetterQueue> {
     // One partition: dead letters are few, and one order makes listing and paging simple.
     await log.ensureTopic(DLQ_TOPIC, { partitions: 1 });
-    return new DeadLetterQueue(log, registry);
+    return new DeadLetterQueue(log, registry, maxOriginalBytes);
   }
 
   async write(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
-    await this.log.append(DLQ_TOPIC, letters.map(deadLetterRecord));
+    await this.log.append(DLQ_TOPIC, letters.map((letter) => deadLetterRecord(letter, this.maxOriginalBytes)));
     this.totals.letters += letters.length;
     if (this.counter) {
       const byReason = new Map<string, { stage: string; code: string; n: number }>();

@@ -71,6 +71,12 @@ export class DeadLetterReplayer {
         results.set(id, { ...base, outcome: 'skipped', message: `already replayed (${entry.replay.outcome}); pass includeReplayed to replay it again` });
         continue;
       }
+      if (entry.originalSize !== undefined) {
+        const failure = { code: 'SL_EVENT_TOO_LARGE', message: `only the first ${entry.original.length} of the event's ${entry.originalSize} bytes were kept; it cannot be replayed` };
+        results.set(id, { ...base, outcome: 'failed', ...failure });
+        outcomes.push({ entry: id, outcome: 'failed', at: now, ...failure });
+        continue;
+      }
       let value: unknown;
       try {
         value = JSON.parse(entry.original.toString('utf8'));
@@ -88,13 +94,21 @@ export class DeadLetterReplayer {
       }
       toIngest.push({ entry, event: value as Record<string, unknown> });
     }
-    // Events stored already (replayed before, or never really lost) are duplicates, not replays.
+    // Events stored already (replayed before, or never really lost) are duplicates, not replays;
+    // so is a second letter of the same event in this request (only one copy may go back).
     const eventIds = toIngest.map((t) => t.entry.eventId).filter((id): id is string => id !== undefined);
     const stored = eventIds.length > 0 ? await hot.existingIds(eventIds) : new Set<string>();
+    const sending = new Set<string>();
     const fresh = toIngest.filter(({ entry }) => {
-      if (entry.eventId === undefined || !stored.has(entry.eventId)) return true;
-      results.set(entry.id, { id: entry.id, eventId: entry.eventId, outcome: 'duplicate', message: 'an event with this id is stored already' });
-      outcomes.push({ entry: entry.id, outcome: 'duplicate', at: now });
+      const id = entry.eventId;
+      if (id === undefined) return true;
+      const duplicate = stored.has(id) ? 'an event with this id is stored already' : sending.has(id) ? 'another dead letter of this replay carries the same event id' : undefined;
+      if (duplicate === undefined) {
+        sending.add(id);
+        return true;
+      }
+      results.set(entry.id, { id: entry.id, eventId: id, outcome: 'duplicate', message: duplicate });
+      outcomes.push({ entry: entry.id, outcome: 'duplicate', at: now, message: duplicate });
       return false;
     });
     // "replayed" goes into the topic before the events, so a failure in processing, which comes
@@ -106,7 +120,15 @@ export class DeadLetterReplayer {
       // Each record carries the id of the dead letter it replays.
       const items: BatchItem[] = fresh.map(({ event }) => ({ value: event }));
       const bytes = fresh.reduce((n, { entry }) => n + entry.original.length, 0);
-      const result = await ingest.ingest(items, bytes, { deadLetter: false, recordHeaders: fresh.map(({ entry }) => ({ [REPLAY_OF_HEADER]: entry.id })) });
+      let result: Awaited<ReturnType<IngestService['ingest']>>;
+      try {
+        result = await ingest.ingest(items, bytes, { deadLetter: false, recordHeaders: fresh.map(({ entry }) => ({ [REPLAY_OF_HEADER]: entry.id })) });
+      } catch (err) {
+        // Nothing of the request reached the log (or not for sure): the letters were not replayed.
+        const code = (err as { code?: string }).code ?? 'SL_API_INTERNAL';
+        await dlq.recordOutcomes(fresh.map(({ entry }) => ({ entry: entry.id, outcome: 'failed' as const, at: Date.now(), code, message: `the replay could not be appended: ${(err as Error).message}` })));
+        throw err;
+      }
       const rejections = new Map(result.rejected.map((r) => [r.index, r]));
       fresh.forEach(({ entry }, index) => {
         const base = { id: entry.id, ...(entry.eventId !== undefined && { eventId: entry.eventId }) };
@@ -128,6 +150,9 @@ export class DeadLetterReplayer {
       settled = await this.deps.processed(waitMs);
     }
     await this.deps.indexer.waitUntilCaughtUp(waitMs);
+    const replayedIds = [...results.values()].filter((r) => r.outcome === 'replayed' && r.eventId !== undefined).map((r) => r.eventId!);
+    const storedNow = settled && replayedIds.length > 0 ? await hot.existingIds(replayedIds) : new Set<string>();
+    const dropped: ReplayOutcome[] = [];
     for (const result of results.values()) {
       if (result.outcome !== 'replayed') continue;
       const now = await hot.deadLetter(result.id);
@@ -135,8 +160,14 @@ export class DeadLetterReplayer {
         result.outcome = 'failed';
         if (now.replay.code !== undefined) result.code = now.replay.code;
         if (now.replay.message !== undefined) result.message = now.replay.message;
+      } else if (settled && result.eventId !== undefined && !storedNow.has(result.eventId)) {
+        // Processed, not refused, not stored: dedup dropped it as a repeat of an event in flight.
+        result.outcome = 'duplicate';
+        result.message = 'dropped by dedup: an event with this id was being processed';
+        dropped.push({ entry: result.id, outcome: 'duplicate', at: Date.now(), message: result.message });
       }
     }
+    await dlq.recordOutcomes(dropped);
     const list = ids.map((id) => results.get(id)!).filter((r, i, all) => all.indexOf(r) === i);
     const count = (o: ReplayResult['outcome']): number => list.filter((r) => r.outcome === o).length;
     return { results: list, replayed: count('replayed'), duplicates: count('duplicate'), failed: count('failed'), skipped: count('skipped'), notFound: count('not_found'), settled };

@@ -53,6 +53,8 @@ export interface IngestCallOptions {
   traceparent?: string;
   /** False for a replay from the dead-letter queue: a refusal is reported, the letter stays where it is. */
   deadLetter?: boolean;
+  /** The request body the items were parsed from (NDJSON items point into it). */
+  body?: Buffer;
   /** Headers added to the record of the event at each index (a replay names the dead letter it came from). */
   recordHeaders?: ReadonlyArray<Record<string, string> | undefined>;
 }
@@ -122,7 +124,7 @@ export class IngestService {
     const { contracts, limits } = this.options;
     const deadLetters = this.options.deadLetters && headers.deadLetter !== false ? this.options.deadLetters : undefined;
     const letters: DeadLetter[] = [];
-    const refuse = (index: number, failure: { code: ErrorCode; message: string; schema?: DeadLetterReason['schema'] }, original: () => string): void => {
+    const refuse = (index: number, failure: { code: ErrorCode; message: string; schema?: DeadLetterReason['schema'] }, original: () => string | Buffer): void => {
       rejected.push({ index, code: failure.code, message: failure.message });
       if (!deadLetters) return;
       const item = items[index]!;
@@ -130,6 +132,7 @@ export class IngestService {
       const traceparent = batchTraceparent ?? headers.traceparent;
       letters.push({
         reason: { code: failure.code, stage: 'ingest', message: failure.message, ...(failure.schema && { schema: failure.schema }), ...(traceparent && { traceparent }) },
+        // A copy: the request body it may point into is not kept.
         original: Buffer.from(original()),
         at: now,
         ...(typeof value?.id === 'string' && { eventId: value.id }),
@@ -143,9 +146,12 @@ export class IngestService {
         refuse(index, { code: 'SL_EVENT_UNPARSEABLE', message: item.error }, () => item.raw);
         continue;
       }
-      // A wire-format payload is decoded in place; the dead letter keeps it as it came.
-      const asReceived = deadLetters && isPlainObject(item.value) && typeof item.value.payload === 'string' ? JSON.stringify(item.value) : undefined;
-      const original = (): string => asReceived ?? JSON.stringify(item.value) ?? String(item.value);
+      // A wire-format payload is decoded in place (payload and metadata replaced); the dead letter
+      // keeps the event as it came: the NDJSON line, or the element rebuilt from the parts kept.
+      const line = item.at && headers.body ? headers.body.subarray(item.at[0], item.at[1]) : undefined;
+      const sent = line === undefined && isPlainObject(item.value) && typeof item.value.payload === 'string' ? { payload: item.value.payload, metadata: item.value.metadata } : undefined;
+      const original = (): string | Buffer =>
+        line ?? (sent && isPlainObject(item.value) ? JSON.stringify({ ...item.value, ...sent }) : (JSON.stringify(item.value) ?? String(item.value)));
       const wire = contracts?.decodeWirePayload(item.value);
       if (wire) {
         refuse(index, wire, original);

@@ -1,7 +1,11 @@
 import { SightlineError } from '../core/errors.js';
 
 /** One element of a batch before the envelope check: the decoded value, or why a line failed. */
-export type BatchItem = { value: unknown } | { error: string; raw: string };
+/**
+ * `at` is where an NDJSON line lies in the body ([start, end) bytes), so a refused event's dead
+ * letter can keep the line exactly as sent (two numbers per event, not a copy of every line).
+ */
+export type BatchItem = { value: unknown; at?: [number, number] } | { error: string; raw: string };
 
 export type BodyFormat = 'json' | 'ndjson';
 
@@ -37,11 +41,12 @@ function parseNdjsonBody(body: Buffer, maxEvents: number): BatchItem[] {
     let lineEnd = end;
     if (lineEnd > start && body[lineEnd - 1] === 0x0d) lineEnd--;
     const line = body.toString('utf8', start, lineEnd);
+    const lineStart = start;
     start = end + 1;
     if (line.trim().length === 0) continue;
     if (items.length >= maxEvents) tooMany(items.length + 1, maxEvents);
     try {
-      items.push({ value: JSON.parse(line) });
+      items.push({ value: JSON.parse(line), at: [lineStart, lineEnd] });
     } catch (err) {
       items.push({ error: `line ${items.length + 1} is not valid JSON: ${(err as Error).message}`, raw: line });
     }

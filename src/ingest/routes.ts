@@ -110,7 +110,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
       const format = FORMATS[mime] ?? 'json';
       const items = parseBody(body, format, opts.maxEventsPerBatch);
       const traceparent = request.headers.traceparent;
-      const ingest = () => service.ingest(items, body.length, typeof traceparent === 'string' ? { traceparent } : {});
+      const ingest = () => service.ingest(items, body.length, { body, ...(typeof traceparent === 'string' && { traceparent }) });
       // Under the request's span: the batch span, and in it each event's context and the log append.
       const result = opts.tracing?.enabled
         ? await opts.tracing.inSpan('sightline.ingest.batch', async (span) => {

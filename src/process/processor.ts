@@ -60,6 +60,8 @@ const MAX_LINKS = 128;
 const RETRY_DELAY_MS = 1000;
 /** Failures of a batch of one event, with the store taking other writes, before the event is set aside. */
 const POISON_ATTEMPTS = 3;
+const MAX_POISON_IN_A_ROW = 5;
+const MAX_SOURCES = 1000;
 
 /**
  * Consumes the event topic in batches: dedup → late check → enrichment → windowed counts, and
@@ -87,6 +89,8 @@ export class Processor {
   private lastBatchAt = Date.now();
   /** Consecutive failed batches. */
   private failures = 0;
+  /** Poison events set aside since the last commit that stored rows. */
+  private poisonInARow = 0;
   /** Newest event time stored per source: read from the store at start, then moved by each commit. */
   private readonly newestBySource = new Map<string, number>();
   readonly counters: ProcessorCounters = {
@@ -309,11 +313,18 @@ export class Processor {
           }
           const unwritable = await this.options.hot.writable();
           if (unwritable) throw err;
+          // Events that each fail alone, one after another, with nothing committed between them:
+          // the commit path is broken (a bug, a bad setting), not the events. Stall and say so
+          // rather than turn the stream into dead letters.
+          if (this.poisonInARow >= MAX_POISON_IN_A_ROW) {
+            throw new SightlineError('SL_STORE_WRITE_FAILED', `${this.poisonInARow} events in a row failed alone with nothing committed between them; not setting more aside: ${(err as Error).message}`, { cause: err });
+          }
           if (++singleFailures < POISON_ATTEMPTS) {
             await new Promise((r) => setTimeout(r, RETRY_DELAY_MS / 4));
             continue;
           }
           if (!(await this.deadLetterPoison(piece[0]!, err as Error))) throw err;
+          this.poisonInARow++;
           // Its offset is committed: the planner starts again from the store.
           await this.restoreFromStore();
           pending = pending.slice(1);
@@ -434,6 +445,7 @@ export class Processor {
       }
       this.committed = plan.offsets;
       this.failures = 0;
+      if (plan.rows.count > 0) this.poisonInARow = 0;
       // From the poll of the batch to its rows, counts and offsets committed.
       batchDone?.();
       this.count(plan);
@@ -500,6 +512,8 @@ export class Processor {
     c.qualityWarnings += plan.flagged;
     for (const [source, timestamp] of Object.entries(plan.newestBySource)) {
       const known = this.newestBySource.get(source);
+      // Producers name sources; past MAX_SOURCES new ones are not tracked (nor alerted on).
+      if (known === undefined && this.newestBySource.size >= MAX_SOURCES) continue;
       if (known === undefined || timestamp > known) this.newestBySource.set(source, timestamp);
     }
     this.options.quality?.count(plan.quality);

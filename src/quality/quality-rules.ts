@@ -228,7 +228,10 @@ function outside(subject: string, n: number, bounds: { min?: number; max?: numbe
   return undefined;
 }
 
-/** How a value of a `unique` field is kept: scalars by their JSON, so 1 and "1" differ. */
+/**
+ * How a value of a `unique` field is kept: a string as itself, anything else as its JSON, as
+ * `json_extract_string` gives it back after a restart (so 1 and "1" are the same value here).
+ */
 export function uniqueKey(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
   return typeof value === 'string' ? value : JSON.stringify(value);

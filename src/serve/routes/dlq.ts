@@ -29,6 +29,7 @@ const ENTRY_SCHEMA = {
     trace_id: { type: ['string', 'null'] },
     origin: { type: ['string', 'null'], description: 'topic/partition/offset of the event in the log, for stages after ingest' },
     replay_of: { type: ['string', 'null'] },
+    original_size: { type: 'integer', description: 'present when only the first bytes of a larger event were kept: its full size' },
     replay: {
       type: ['object', 'null'],
       properties: { outcome: { type: 'string' }, at: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } },
@@ -69,8 +70,9 @@ function toQuery(q: FilterQuery, limit: number, before?: string): DeadLetterQuer
 }
 
 /** The original bytes as JSON when they are JSON (almost always), else as text. */
-function originalView(entry: DeadLetterEntry): { original: unknown; original_encoding: 'json' | 'text' } {
+function originalView(entry: DeadLetterEntry, asText: boolean): { original: unknown; original_encoding: 'json' | 'text' } {
   const text = entry.original.toString('utf8');
+  if (asText) return { original: text, original_encoding: 'text' };
   try {
     return { original: JSON.parse(text), original_encoding: 'json' };
   } catch {
@@ -93,6 +95,7 @@ export function entryView(entry: DeadLetterEntry) {
     trace_id: entry.reason.traceparent?.split('-')[1] ?? null,
     origin: entry.origin ?? null,
     replay_of: entry.replayOf ?? null,
+    ...(entry.originalSize !== undefined && { original_size: entry.originalSize }),
     replay: entry.replay ? { outcome: entry.replay.outcome, at: entry.replay.at, ...(entry.replay.code && { code: entry.replay.code }), ...(entry.replay.message && { message: entry.replay.message }) } : null,
   };
 }
@@ -139,6 +142,11 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
         summary: 'One dead letter with its original bytes',
         tags,
         params: { type: 'object', properties: { id: { type: 'string', pattern: DEAD_LETTER_ID_PATTERN } } },
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: { original: { type: 'string', enum: ['json', 'text'], default: 'json', description: 'text: the original bytes as sent, not parsed' } },
+        },
         response: {
           200: {
             type: 'object',
@@ -153,7 +161,7 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
       const { id } = request.params as { id: string };
       const entry = await opts.hot.deadLetter(id);
       if (!entry) throw new SightlineError('SL_DLQ_ENTRY_NOT_FOUND', `no dead letter with id "${id}"`);
-      return { ...entryView(entry), ...originalView(entry) };
+      return { ...entryView(entry), ...originalView(entry, (request.query as { original: string }).original === 'text') };
     },
   );
 

@@ -1,6 +1,6 @@
 import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { blobValue, type DuckDBConnection, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
+import { type DuckDBConnection, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { SightlineError } from '../../core/errors.js';
 import { deadLetterId, type ReplayOutcome, type StoredDeadLetter } from '../../core/dead-letter.js';
 import { LOG_POS_PARTITION_SHIFT, logPosition, splitLogPosition } from '../../core/log-position.js';
@@ -70,6 +70,7 @@ function toDeadLetterEntry(r: Record<string, any>): DeadLetterEntry {
   if (r.type !== null) entry.type = r.type;
   if (r.origin !== null) entry.origin = r.origin;
   if (r.replay_of !== null) entry.replayOf = r.replay_of;
+  if (r.original_size !== null) entry.originalSize = r.original_size;
   if (r.replay_outcome !== null) {
     const replay: ReplayOutcome = { entry: id, outcome: r.replay_outcome, at: r.replay_at };
     if (r.replay_code !== null) replay.code = r.replay_code;
@@ -128,7 +129,11 @@ export class DuckDbHotStore implements HotStore {
     return this.instance.connect();
   }
 
-  async loadCheckpoint(pipeline: string, partitions: number): Promise<PipelineCheckpoint> {
+  loadCheckpoint(pipeline: string, partitions: number): Promise<PipelineCheckpoint> {
+    return this.exclusive(() => this.readCheckpoint(pipeline, partitions));
+  }
+
+  private async readCheckpoint(pipeline: string, partitions: number): Promise<PipelineCheckpoint> {
     const offsets = new Map<number, number>();
     for (let p = 0; p < partitions; p++) offsets.set(p, 0);
     for (const r of await rows(this.writer, 'SELECT partition, next_offset FROM sl_offsets WHERE pipeline = $1', [pipeline])) {
@@ -155,7 +160,7 @@ export class DuckDbHotStore implements HotStore {
   }
 
   async idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>> {
-    return (await rows(this.writer, 'SELECT id, timestamp FROM events WHERE timestamp >= $1', [since])) as Array<{ id: string; timestamp: number }>;
+    return (await this.readWriter('SELECT id, timestamp FROM events WHERE timestamp >= $1', [since])) as Array<{ id: string; timestamp: number }>;
   }
 
   async fieldValuesSince(since: number, match: { source?: string; type?: string }, field: readonly string[]): Promise<Array<{ value: string; timestamp: number }>> {
@@ -174,25 +179,33 @@ export class DuckDbHotStore implements HotStore {
     } else {
       return [];
     }
-    const found = await rows(this.writer, `SELECT ${value} AS value, timestamp FROM events WHERE ${where.join(' AND ')} AND ${value} IS NOT NULL`, params);
+    const found = await this.readWriter(`SELECT ${value} AS value, timestamp FROM events WHERE ${where.join(' AND ')} AND ${value} IS NOT NULL`, params);
     return found as Array<{ value: string; timestamp: number }>;
   }
 
   async newestEventTimes(): Promise<Array<{ source: string; timestamp: number }>> {
-    return (await rows(this.writer, 'SELECT source, max(timestamp) AS timestamp FROM events GROUP BY source')) as Array<{ source: string; timestamp: number }>;
+    return (await this.readWriter('SELECT source, max(timestamp) AS timestamp FROM events GROUP BY source')) as Array<{ source: string; timestamp: number }>;
   }
 
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
-    const reader = await this.writer.runAndReadAll('SELECT DISTINCT id FROM events WHERE id IN (SELECT unnest($1))', [listValue([...ids])], [
-      LIST(VARCHAR),
-    ]);
+    const reader = await this.exclusive(() =>
+      this.writer.runAndReadAll('SELECT DISTINCT id FROM events WHERE id IN (SELECT unnest($1))', [listValue([...ids])], [LIST(VARCHAR)]),
+    );
     const found = reader.getRowObjects();
     return new Set(found.map((r) => r.id as string));
   }
 
   get lastCommitNo(): number {
     return this.commitNo;
+  }
+
+  /**
+   * A read on the writer connection (it sees the processor's own commits at once). A connection
+   * runs one statement at a time, so reads queue with the write transactions.
+   */
+  private readWriter(sql: string, params?: unknown[]): Promise<Array<Record<string, any>>> {
+    return this.exclusive(() => rows(this.writer, sql, params));
   }
 
   private exclusive<T>(work: () => Promise<T>): Promise<T> {
@@ -351,22 +364,36 @@ export class DuckDbHotStore implements HotStore {
   async loadOffsets(consumer: string, partitions: number): Promise<PartitionOffsets> {
     const offsets = new Map<number, number>();
     for (let p = 0; p < partitions; p++) offsets.set(p, 0);
-    for (const r of await rows(this.writer, 'SELECT partition, next_offset FROM sl_offsets WHERE pipeline = $1', [consumer])) {
+    for (const r of await this.readWriter('SELECT partition, next_offset FROM sl_offsets WHERE pipeline = $1', [consumer])) {
       offsets.set(r.partition, r.next_offset);
     }
     return offsets;
   }
 
+  /**
+   * Set-based, so a burst of dead letters costs a few statements, not a few per letter: letters
+   * are appended to a stage table and inserted with one anti-join that drops repeats (same origin,
+   * code and replay_of, in the table or earlier in the batch); outcomes (and the failure a child
+   * letter reports for the letter it replays) are applied last-in-topic-order-wins.
+   */
   commitDeadLetters(batch: DeadLetterBatch): Promise<void> {
     return this.exclusive(async () => {
       const conn = this.writer;
       await conn.run('BEGIN TRANSACTION');
       try {
-        const seenOrigins = new Set<string>();
-        for (const record of batch.records) {
-          if (record.kind === 'outcome') await this.applyOutcome(record.outcome);
-          else await this.insertDeadLetter(record.letter, seenOrigins);
-        }
+        const letters: StoredDeadLetter[] = [];
+        const outcomes: Array<ReplayOutcome & { pos: number }> = [];
+        batch.records.forEach((record, pos) => {
+          if (record.kind === 'outcome') {
+            outcomes.push({ ...record.outcome, pos });
+            return;
+          }
+          const { letter } = record;
+          letters.push(letter);
+          if (letter.replayOf !== undefined) outcomes.push({ entry: letter.replayOf, outcome: 'failed', at: letter.at, code: letter.reason.code, message: letter.reason.message, pos });
+        });
+        if (letters.length > 0) await this.insertDeadLetters(letters);
+        if (outcomes.length > 0) await this.applyOutcomes(outcomes);
         await this.storeOffsets(batch.consumer, batch.offsets);
         await conn.run('COMMIT');
       } catch (err) {
@@ -376,55 +403,65 @@ export class DuckDbHotStore implements HotStore {
     });
   }
 
-  private async insertDeadLetter(letter: StoredDeadLetter, seenOrigins: Set<string>): Promise<void> {
+  private async insertDeadLetters(letters: readonly StoredDeadLetter[]): Promise<void> {
     const conn = this.writer;
-    const { reason } = letter;
-    // A batch replayed after a crash dead-letters its events a second time: same origin, same code.
-    if (letter.origin !== undefined) {
-      const key = `${letter.origin}\n${reason.code}\n${letter.replayOf ?? ''}`;
-      if (seenOrigins.has(key)) return;
-      seenOrigins.add(key);
-      const [exists] = await rows(conn, 'SELECT 1 AS x FROM dead_letters WHERE origin = $1 AND code = $2 AND replay_of IS NOT DISTINCT FROM $3 LIMIT 1', [
-        letter.origin,
-        reason.code,
-        letter.replayOf ?? null,
-      ] as never);
-      if (exists) return;
+    await conn.run('DELETE FROM sl_dlq_stage');
+    const stage = await conn.createAppender('sl_dlq_stage');
+    const text = (v: string | undefined): void => (v === undefined ? stage.appendNull() : stage.appendVarchar(v));
+    const int = (v: number | undefined): void => (v === undefined ? stage.appendNull() : stage.appendInteger(v));
+    const big = (v: number | undefined): void => (v === undefined ? stage.appendNull() : stage.appendBigInt(BigInt(v)));
+    for (const l of letters) {
+      big(deadLetterPos(l.id));
+      big(l.at);
+      text(l.reason.stage);
+      text(l.reason.code);
+      text(l.reason.rule);
+      text(l.reason.message);
+      text(l.eventId);
+      text(l.source);
+      text(l.type);
+      text(l.reason.schema?.subject);
+      int(l.reason.schema?.version);
+      int(l.reason.schema?.id);
+      text(l.reason.traceparent);
+      text(l.origin);
+      text(l.replayOf);
+      stage.appendBlob(l.original);
+      big(l.originalSize);
+      stage.endRow();
     }
-    await conn.run(
-      `INSERT INTO dead_letters (dlq_pos, failed_at, stage, code, rule, message, event_id, source, type, schema_subject, schema_version, schema_id,
-         traceparent, origin, replay_of, original) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-      [
-        BigInt(deadLetterPos(letter.id)),
-        BigInt(letter.at),
-        reason.stage,
-        reason.code,
-        reason.rule ?? null,
-        reason.message,
-        letter.eventId ?? null,
-        letter.source ?? null,
-        letter.type ?? null,
-        reason.schema?.subject ?? null,
-        reason.schema?.version ?? null,
-        reason.schema?.id ?? null,
-        reason.traceparent ?? null,
-        letter.origin ?? null,
-        letter.replayOf ?? null,
-        blobValue(letter.original),
-      ] as never,
-    );
-    // A replayed event refused again in processing: the letter it came from failed its replay.
-    if (letter.replayOf !== undefined) await this.applyOutcome({ entry: letter.replayOf, outcome: 'failed', at: letter.at, code: reason.code, message: reason.message });
+    stage.flushSync();
+    stage.closeSync();
+    await conn.run(`INSERT INTO dead_letters (dlq_pos, failed_at, stage, code, rule, message, event_id, source, type, schema_subject, schema_version,
+        schema_id, traceparent, origin, replay_of, original, original_size)
+      SELECT dlq_pos, failed_at, stage, code, rule, message, event_id, source, type, schema_subject, schema_version,
+        schema_id, traceparent, origin, replay_of, original, original_size
+      FROM sl_dlq_stage s
+      WHERE s.origin IS NULL OR NOT EXISTS (
+        SELECT 1 FROM dead_letters d WHERE d.origin = s.origin AND d.code = s.code AND d.replay_of IS NOT DISTINCT FROM s.replay_of)
+      QUALIFY s.origin IS NULL OR row_number() OVER (PARTITION BY s.origin, s.code, s.replay_of ORDER BY s.dlq_pos) = 1`);
   }
 
-  private async applyOutcome(o: ReplayOutcome): Promise<void> {
-    await this.writer.run('UPDATE dead_letters SET replay_outcome = $1, replay_at = $2, replay_code = $3, replay_message = $4 WHERE dlq_pos = $5', [
-      o.outcome,
-      BigInt(o.at),
-      o.code ?? null,
-      o.message ?? null,
-      BigInt(deadLetterPos(o.entry)),
-    ] as never);
+  private async applyOutcomes(outcomes: ReadonlyArray<ReplayOutcome & { pos: number }>): Promise<void> {
+    const conn = this.writer;
+    await conn.run('DELETE FROM sl_dlq_outcome_stage');
+    const stage = await conn.createAppender('sl_dlq_outcome_stage');
+    for (const o of outcomes) {
+      stage.appendBigInt(BigInt(deadLetterPos(o.entry)));
+      stage.appendInteger(o.pos);
+      stage.appendVarchar(o.outcome);
+      stage.appendBigInt(BigInt(o.at));
+      if (o.code === undefined) stage.appendNull();
+      else stage.appendVarchar(o.code);
+      if (o.message === undefined) stage.appendNull();
+      else stage.appendVarchar(o.message);
+      stage.endRow();
+    }
+    stage.flushSync();
+    stage.closeSync();
+    await conn.run(`UPDATE dead_letters d SET replay_outcome = s.outcome, replay_at = s.at_ms, replay_code = s.code, replay_message = s.message
+      FROM (SELECT * FROM sl_dlq_outcome_stage QUALIFY row_number() OVER (PARTITION BY entry_pos ORDER BY pos DESC) = 1) s
+      WHERE d.dlq_pos = s.entry_pos`);
   }
 
   async deadLetters(q: DeadLetterQuery): Promise<DeadLetterEntry[]> {

@@ -68,11 +68,18 @@ CREATE TABLE IF NOT EXISTS dead_letters (
   origin VARCHAR,
   replay_of VARCHAR,
   original BLOB NOT NULL,
+  -- Set when original holds only the first bytes of a larger event: its full size.
+  original_size BIGINT,
   replay_outcome VARCHAR,
   replay_at BIGINT,
   replay_code VARCHAR,
   replay_message VARCHAR
 );
+CREATE TABLE IF NOT EXISTS sl_dlq_stage (
+  dlq_pos BIGINT, failed_at BIGINT, stage VARCHAR, code VARCHAR, rule VARCHAR, message VARCHAR, event_id VARCHAR, source VARCHAR, type VARCHAR,
+  schema_subject VARCHAR, schema_version INTEGER, schema_id INTEGER, traceparent VARCHAR, origin VARCHAR, replay_of VARCHAR, original BLOB, original_size BIGINT
+);
+CREATE TABLE IF NOT EXISTS sl_dlq_outcome_stage (entry_pos BIGINT, pos INTEGER, outcome VARCHAR, at_ms BIGINT, code VARCHAR, message VARCHAR);
 -- What ran each commit (node, version, steps with their versions): the lineage of its events.
 CREATE TABLE IF NOT EXISTS sl_commits (pipeline VARCHAR NOT NULL, commit_no BIGINT NOT NULL, committed_at BIGINT NOT NULL, node VARCHAR NOT NULL, sightline_version VARCHAR NOT NULL, steps JSON NOT NULL);
 CREATE OR REPLACE VIEW late_events AS SELECT * FROM events WHERE late;

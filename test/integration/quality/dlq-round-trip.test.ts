@@ -28,6 +28,9 @@ describe('dead-letter queue round trip', () => {
       dataDir: join(tmp.dir, 'data'),
       server: { port: 0 },
       probe: { interval: 0 },
+      // Small records, to show an event too large for one still leaves its dead letter.
+      log: { maxRecordBytes: 200 * 1024 },
+      ingest: { maxEventBytes: 100 * 1024 },
       process: { watermarkDelay: '0s', allowedLateness: '15m', dedupWindow: '1h' },
       quality: {
         bucket: '1m',
@@ -143,6 +146,23 @@ describe('dead-letter queue round trip', () => {
     assert.match(metrics, /sightline_dead_letters_total\{stage="ingest",code="SL_CONTRACT_VIOLATION"\} 1/);
   });
 
+  it('keeps a refused line larger than a log record as its first bytes, with its size, and answers 200', async () => {
+    const huge = `{"id":"huge","source":"shop","type":"order","timestamp":${NOW},"payload":{"x":"${'y'.repeat(300 * 1024)}"}`; // no closing brace
+    const r = await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: `${huge}\n${JSON.stringify(order('o-9', { order_id: 'G', amount: 1, coupon: 'X' }))}\n` });
+    assert.equal(r.status, 200);
+    const body = (await r.json()) as any;
+    assert.equal(body.accepted, 1);
+    assert.deepEqual(body.rejected.map((x: any) => x.code), ['SL_EVENT_UNPARSEABLE']);
+    // Newest first: the broken line of the first test, then this one.
+    const [letter] = await waitForDlq(2, '?code=SL_EVENT_UNPARSEABLE');
+    const shown = (await getJson(`${platform.url}/v1/dlq/${letter.id}`)).body;
+    assert.equal(shown.original_size, huge.length);
+    assert.equal(shown.original_encoding, 'text');
+    assert.ok(huge.startsWith(shown.original) && shown.original.length === 200 * 1024 - 64 * 1024);
+    const replay = await post(platform.url, '/v1/dlq/replay', { ids: [letter.id] });
+    assert.deepEqual(replay.body.results.map((x: any) => [x.outcome, x.code]), [['failed', 'SL_EVENT_TOO_LARGE']]);
+  });
+
   it('keeps every dead letter across a restart', async () => {
     const before = await dlq();
     await platform.stop();
@@ -153,6 +173,13 @@ describe('dead-letter queue round trip', () => {
   it('replays after a schema fix: the event is stored once, a second replay is a duplicate, an unfixed one fails again', async () => {
     const rows = await dlq();
     const id = (eventId: string) => rows.find((d) => d.event_id === eventId).id;
+    // An NDJSON line is kept exactly as sent (numbers JSON cannot hold exactly included).
+    const line = '{"id":"o-10","source":"shop","type":"order","timestamp":' + (NOW - 600_000) + ',"payload":{"order_id":"H","amount":12345678901234567890,"coupon":1.50}}';
+    await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: line + '\n' });
+    const [exact] = await waitForDlq(1, '?event_id=o-10');
+    const raw = (await (await fetch(`${platform.url}/v1/dlq/${exact.id}?original=text`)).json()) as any;
+    assert.equal(raw.original, line);
+    assert.equal(raw.original_encoding, 'text');
     const failedBefore = await post(platform.url, '/v1/dlq/replay', { ids: [id('o-2')] });
     assert.equal(failedBefore.status, 200);
     assert.deepEqual(failedBefore.body.results.map((x: any) => [x.outcome, x.code]), [['failed', 'SL_CONTRACT_VIOLATION']]);
@@ -176,9 +203,9 @@ describe('dead-letter queue round trip', () => {
     const again = await post(platform.url, '/v1/dlq/replay', { ids: [id('o-2')], include_replayed: true });
     assert.deepEqual(again.body.results.map((x: any) => x.outcome), ['duplicate']);
     const status = (await getJson(`${platform.url}/v1/status`)).body;
-    // o-1, o-6, o-7 and the replayed o-2.
-    assert.equal(status.hot_store.tables.find((t: any) => t.table === 'events').rows, 4);
-    assert.deepEqual((await dlq('?replayed=false')).map((d) => d.event_id).sort(), [null, 'o-3', 'o-4', 'o-5', 'o-8']);
+    // o-1, o-6, o-7, o-9 and the replayed o-2.
+    assert.equal(status.hot_store.tables.find((t: any) => t.table === 'events').rows, 5);
+    assert.deepEqual((await dlq('?replayed=false')).map((d) => d.event_id).sort(), [null, null, 'o-10', 'o-3', 'o-4', 'o-5', 'o-8']);
   });
 
   it('a replayed event refused again in processing becomes a new dead letter naming the old one', async () => {
@@ -188,6 +215,12 @@ describe('dead-letter queue round trip', () => {
     const replay = await post(platform.url, '/v1/dlq/replay', { ids: [dup.id] });
     assert.deepEqual(replay.body.results.map((x: any) => [x.outcome, x.code]), [['failed', 'SL_QUALITY_FAILED']]);
     const children = await waitForDlq(1, `?event_id=o-5&stage=process`);
-    assert.ok(children.some((d) => d.replay_of === dup.id), JSON.stringify(children));
+    const child = children.find((d) => d.replay_of === dup.id);
+    assert.ok(child, JSON.stringify(children));
+    assert.equal((await getJson(`${platform.url}/v1/dlq/${dup.id}`)).body.replay.outcome, 'failed');
+    // Two letters of one event in one replay: only one copy goes back.
+    const both = await post(platform.url, '/v1/dlq/replay', { ids: [dup.id, child.id], include_replayed: true });
+    assert.deepEqual(both.body.results.map((x: any) => x.outcome), ['failed', 'duplicate']);
+    assert.match(both.body.results[1].message, /another dead letter of this replay carries the same event id/);
   });
 });

@@ -103,6 +103,13 @@ describe('quality rules: each kind passes and fails', () => {
       () => buildConfig({ quality: { rules: [{ name: 'a', check: 'unique', field: 'payload.x' }, { name: 'a', check: 'unique', field: 'payload.y' }] } }),
       /declared twice/,
     );
+    // A comparison with nothing to compare with would fail every event.
+    assert.throws(() => rule({ check: 'condition', assert: { field: 'payload.a', op: '==' } }), /configuration is invalid/);
+    assert.doesNotThrow(() => rule({ check: 'condition', assert: { field: 'payload.a', op: 'exists' } }));
+    assert.throws(() => rule({ check: 'range', field: 'payload.a', min: 5, max: 1 }), /min \(5\) is above max \(1\)/);
+    // A zero-width bucket would make every commit fail.
+    assert.throws(() => buildConfig({ quality: { bucket: '0s' } }), /configuration is invalid/);
+    assert.throws(() => buildConfig({ alerts: { evaluationInterval: '0s' } }), /configuration is invalid/);
   });
 });
 
