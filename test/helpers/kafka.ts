@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
 
@@ -368,6 +369,24 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
       await Promise.all(nodes.map((node) => stopNode(node, 'SIGKILL')));
       await rm(root, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Starts Kafka before the enclosing suite's tests and stops it after them, even when they fail.
+ * Call it inside describe(); the returned function gives the running cluster inside a test.
+ */
+export function useKafka(options: StartKafkaOptions = {}): () => KafkaCluster {
+  let kafka: KafkaCluster | undefined;
+  before(async () => {
+    kafka = await startKafka(options);
+  });
+  after(async () => {
+    await kafka?.stop();
+  });
+  return () => {
+    if (!kafka) throw new Error('Kafka is not running: useKafka() starts it in a before() hook of the suite');
+    return kafka;
   };
 }
 

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import {
   Admin,
   Consumer,
@@ -9,7 +9,7 @@ import {
   stringDeserializers,
   stringSerializers,
 } from '@platformatic/kafka';
-import { type KafkaCluster, kafkaSkipReason, startKafka } from '../../helpers/kafka.js';
+import { type KafkaCluster, kafkaSkipReason, useKafka } from '../../helpers/kafka.js';
 
 const skip = kafkaSkipReason();
 
@@ -44,6 +44,10 @@ async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boolean): 
   return value;
 }
 
+function groupConsumer(kafka: KafkaCluster, groupId: string): Consumer<string, string, string, string> {
+  return new Consumer({ clientId: `${groupId}-consumer`, groupId, bootstrapBrokers: kafka.brokers, deserializers: stringDeserializers });
+}
+
 /** The sum of every partition's end offset: how many records a topic holds when none were aborted. */
 async function endOffsetTotal(consumer: Consumer<string, string, string, string>, topic: string): Promise<number> {
   const offsets = await consumer.listOffsets({ topics: [topic] });
@@ -72,16 +76,10 @@ async function consumeAll(consumer: Consumer<string, string, string, string>, to
 }
 
 describe('Apache Kafka, one broker, through @platformatic/kafka', { skip, timeout: 300_000 }, () => {
-  let kafka: KafkaCluster;
-
-  before(async () => {
-    kafka = await startKafka({ brokers: 1 });
-  });
-  after(async () => {
-    await kafka?.stop();
-  });
+  const cluster = useKafka({ brokers: 1 });
 
   it('creates a 12-partition topic, produces 1000 keyed records with headers idempotently (acks=all), and a consumer group reads each once and commits', async () => {
+    const kafka = cluster();
     const topic = 'smoke-events';
     const admin = new Admin({ clientId: 'smoke-admin', bootstrapBrokers: kafka.brokers });
     try {
@@ -109,12 +107,7 @@ describe('Apache Kafka, one broker, through @platformatic/kafka', { skip, timeou
       await out.close();
     }
 
-    const consumer = new Consumer({
-      clientId: 'smoke-consumer',
-      groupId: 'smoke-group',
-      bootstrapBrokers: kafka.brokers,
-      deserializers: stringDeserializers,
-    });
+    const consumer = groupConsumer(kafka, 'smoke-group');
     try {
       assert.equal(await endOffsetTotal(consumer, topic), 1000, 'the topic holds 1000 records, no duplicates from retries');
       const records = await consumeAll(consumer, topic, 1000);
@@ -143,16 +136,10 @@ describe('Apache Kafka, one broker, through @platformatic/kafka', { skip, timeou
 });
 
 describe('Apache Kafka, three brokers: a broker crashes and restarts mid-stream', { skip, timeout: 600_000 }, () => {
-  let kafka: KafkaCluster;
-
-  before(async () => {
-    kafka = await startKafka({ brokers: 3 });
-  });
-  after(async () => {
-    await kafka?.stop();
-  });
+  const cluster = useKafka({ brokers: 3 });
 
   it('with replication factor 3 and min ISR 2, every acknowledged record survives, once', async (t) => {
+    const kafka = cluster();
     const topic = 'failover-events';
     const partitions = 6;
     const admin = new Admin({ clientId: 'failover-admin', bootstrapBrokers: kafka.brokers });
@@ -220,12 +207,7 @@ describe('Apache Kafka, three brokers: a broker crashes and restarts mid-stream'
       t.diagnostic(`${acknowledged.length} records acknowledged, ${failedSends} sends of 20 failed ${[...sendErrors].join('; ')}`);
       assert.ok(acknowledged.length >= 90 * 20 * 0.9, `most sends were acknowledged (${acknowledged.length}; ${failedSends} failed)`);
 
-      const consumer = new Consumer({
-        clientId: 'failover-consumer',
-        groupId: 'failover-group',
-        bootstrapBrokers: kafka.brokers,
-        deserializers: stringDeserializers,
-      });
+      const consumer = groupConsumer(kafka, 'failover-group');
       try {
         const total = await endOffsetTotal(consumer, topic);
         const records = await consumeAll(consumer, topic, total);
