@@ -26,11 +26,15 @@ describe('parseBody', () => {
   });
 
   it('reads NDJSON line by line, skipping blank lines and CRLF, failing only the bad line', () => {
-    const items = parseBody(Buffer.from('{"a":1}\r\n\n{oops\n{"c":3}'), 'ndjson', 10);
+    const body = Buffer.from('{"a":1}\r\n\n{oops\n{"c":3}');
+    const items = parseBody(body, 'ndjson', 10);
     assert.equal(items.length, 3);
-    assert.deepEqual(items[0], { value: { a: 1 } });
+    // Each line's place in the body, without its line end, so a dead letter keeps it as sent.
+    assert.deepEqual(items[0], { value: { a: 1 }, at: [0, 7] });
     assert.ok('error' in items[1]! && /line 2/.test(items[1].error));
-    assert.deepEqual(items[2], { value: { c: 3 } });
+    assert.equal('error' in items[1]! && items[1].raw, '{oops');
+    assert.deepEqual(items[2], { value: { c: 3 }, at: [16, 23] });
+    assert.equal(body.subarray(16, 23).toString(), '{"c":3}');
   });
 
   it('bounds NDJSON batches too', () => {
