@@ -76,7 +76,11 @@ export class TopicAdmin {
     const request = (timestamp: bigint) => ({
       topics: [{ name, partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp })) }],
     });
-    const [latest, earliest] = await Promise.all([this.admin.listOffsets(request(LATEST)), this.admin.listOffsets(request(EARLIEST))]);
+    const [latest, earliest] = await Promise.all([this.admin.listOffsets(request(LATEST)), this.admin.listOffsets(request(EARLIEST))]).catch((error: unknown) => {
+      // A leader that moved or died stays in the cached metadata until it expires; drop it now.
+      this.admin.clearMetadata();
+      throw error;
+    });
     const toMap = (topics: typeof latest): Map<number, number> =>
       new Map((topics.find((t) => t.name === name)?.partitions ?? []).map((p) => [p.partitionIndex, Number(p.offset)]));
     return { start: toMap(earliest), end: toMap(latest) };
