@@ -223,6 +223,36 @@ describe('KafkaLog on three brokers: a broker is SIGKILLed and restarted while a
     assert.equal(liveRead.length, total, 'the live consumer read each record once');
     await log.close();
   });
+  it('rejects with a retryable SL_LOG_WRITE_FAILED when too few replicas are up, and appends again once they are back', async (t) => {
+    const kafka = cluster();
+    const log = await open(kafka, {
+      topicPrefix: 'outage.',
+      topicDefaults: { replicationFactor: 3, minInsyncReplicas: 2 },
+      appendTimeoutMs: 4000,
+      requestTimeoutMs: 2000,
+    });
+    try {
+      const topic = 'events';
+      await log.ensureTopic(topic, { partitions: 3 });
+      const record = (key: string) => ({ key, value: Buffer.from(key), timestamp: Date.now() });
+      await log.append(topic, [record('before')]);
+      // Two of three nodes down: no ISR of 2 (and no controller quorum), so acks=all cannot succeed.
+      await Promise.all([kafka.stopBroker(2, 'SIGKILL'), kafka.stopBroker(3, 'SIGKILL')]);
+      const started = Date.now();
+      const error = await expectCode(log.append(topic, ['a', 'b', 'c', 'd', 'e', 'f'].map(record)), 'SL_LOG_WRITE_FAILED', true);
+      const rejectedAfter = Date.now() - started;
+      t.diagnostic(`rejected after ${rejectedAfter} ms: ${error.message}`);
+      assert.ok(rejectedAfter < 4000 + 2 * 2000 + 2000, `rejected within the append timeout (${rejectedAfter} ms)`);
+      await Promise.all([kafka.startBroker(2), kafka.startBroker(3)]);
+      // The retry a caller makes after SL_LOG_WRITE_FAILED succeeds once the cluster is back.
+      let results;
+      for (let i = 0; i < 30 && !results; i++) results = await log.append(topic, [record('after')]).catch(() => undefined);
+      assert.ok(results, 'appends succeed again after the brokers return');
+      assert.ok(log.producerStats().sessions >= 2, 'a given-up batch started a new producer session');
+    } finally {
+      await log.close();
+    }
+  });
 });
 
 function percentile(values: number[], q: number): number {
