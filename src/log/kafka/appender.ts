@@ -191,6 +191,8 @@ export class Appender {
         rest.push(queue);
         continue;
       }
+      // Before any caller resumes, so endOffsets() already counts what its append wrote.
+      this.options.onAcknowledged(queue.topic, queue.partition, base + queue.entries.length);
       // One record batch per partition per request: its records take consecutive offsets.
       queue.entries.forEach((entry, i) => {
         const append = entry.append;
@@ -200,7 +202,6 @@ export class Appender {
           append.resolve(append.results);
         }
       });
-      this.options.onAcknowledged(queue.topic, queue.partition, base + queue.entries.length);
     }
     return rest;
   }

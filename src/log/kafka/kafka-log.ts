@@ -2,7 +2,7 @@ import { SightlineError } from '../../core/errors.js';
 import { partitionForKey } from '../../core/partitioner.js';
 import type { AppendResult, Log, LogConsumer, LogRecordInput, LogStats, PartitionOffsets, TopicSpec } from '../../core/ports/log.js';
 import { Appender } from './appender.js';
-import { describeKafkaError, toSightlineError } from './errors.js';
+import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';
 import { KafkaLogConsumer } from './kafka-consumer.js';
 import { type KafkaLogOptions, type ResolvedKafkaLogOptions, resolveKafkaLogOptions } from './options.js';
 import { TopicAdmin } from './topic-admin.js';
@@ -10,6 +10,7 @@ import { TopicTable } from './topic-table.js';
 
 // Kafka's own rule for topic names (249 characters at most, this alphabet).
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
+const REFUSED_TOPIC_SETTINGS = ['INVALID_REPLICATION_FACTOR', 'INVALID_PARTITIONS', 'INVALID_CONFIG', 'POLICY_VIOLATION', 'INVALID_TOPIC_EXCEPTION', 'INVALID_REPLICA_ASSIGNMENT'];
 
 /**
  * The Log port on Apache Kafka. Appends go through one idempotent producer with acks=all and land
@@ -49,7 +50,7 @@ export class KafkaLog implements Log {
       await Promise.all(log.table.names().map((topic) => log.refreshOffsets(topic)));
     } catch (error) {
       await log.close().catch(() => undefined);
-      throw toSightlineError(error, 'SL_LOG_WRITE_FAILED', `cannot reach Kafka at ${log.options.bootstrap.join(',')}`, true);
+      throw toSightlineError(error, 'SL_LOG_UNAVAILABLE', `cannot reach Kafka at ${log.options.bootstrap.join(',')}`, true);
     }
     log.refreshTimer = setInterval(() => log.refreshAll(), log.options.offsetRefreshMs);
     log.refreshTimer.unref();
@@ -90,7 +91,10 @@ export class KafkaLog implements Log {
       count = (await this.admin.partitionCount(this.clusterName(topic))) ??
         (await this.admin.create(this.clusterName(topic), { partitions, replicationFactor: defaults.replicationFactor, configs }));
     } catch (error) {
-      throw toSightlineError(error, 'SL_LOG_WRITE_FAILED', `creating topic "${topic}" failed`, true);
+      const ids = brokerErrorIds(error);
+      // The cluster refuses these settings however often they are sent: a configuration error.
+      if (REFUSED_TOPIC_SETTINGS.some((id) => ids.has(id))) throw toSightlineError(error, 'SL_CONFIG_INVALID', `the cluster refused topic "${topic}"`);
+      throw toSightlineError(error, 'SL_LOG_UNAVAILABLE', `creating topic "${topic}" failed`);
     }
     this.table.add(topic, count);
     await this.refreshOffsets(topic).catch((error: unknown) =>
@@ -141,7 +145,7 @@ export class KafkaLog implements Log {
     try {
       stored = await this.admin.committed(this.clusterName(group), this.clusterName(topic), count);
     } catch (error) {
-      throw toSightlineError(error, 'SL_LOG_TOPIC_UNKNOWN', `reading committed offsets of group "${group}" on "${topic}" failed`, true);
+      throw toSightlineError(error, 'SL_LOG_UNAVAILABLE', `reading committed offsets of group "${group}" on "${topic}" failed`, true);
     }
     // A partition the group never committed reads from the beginning, as in the embedded log.
     const offsets: PartitionOffsets = new Map();

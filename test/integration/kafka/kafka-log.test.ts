@@ -87,6 +87,12 @@ describe('KafkaLog on one broker: topics, settings and errors', { skip, timeout:
     await log.close();
     await expectCode(log.append('t', [{ key: 'k', value: Buffer.from('v'), timestamp: 1 }]), 'SL_LOG_CLOSED', true);
     await expectCode(KafkaLog.open({ bootstrap: ['nohost'], clientId: 'x', topicDefaults: { replicationFactor: 1 }, logger }), 'SL_CONFIG_INVALID');
+    // More replicas than brokers: the cluster refuses it, a configuration error rather than an outage.
+    const overReplicated = await open(kafka, { topicPrefix: 'errors.', topicDefaults: { replicationFactor: 3 } });
+    await expectCode(overReplicated.ensureTopic('rf3', { partitions: 1 }), 'SL_CONFIG_INVALID');
+    await overReplicated.close();
+    // Nothing listening: the brokers are unavailable, retryable.
+    await expectCode(KafkaLog.open({ bootstrap: ['127.0.0.1:1'], clientId: 'x', topicDefaults: { replicationFactor: 1 }, logger, requestTimeoutMs: 1000 }), 'SL_LOG_UNAVAILABLE', true);
   });
 
   it('sees appends of another process after a refresh, and resets a consumer behind the log start to the start', async () => {
