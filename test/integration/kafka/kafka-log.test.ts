@@ -229,6 +229,41 @@ describe('KafkaLog on three brokers: a broker is SIGKILLed and restarted while a
     assert.equal(liveRead.length, total, 'the live consumer read each record once');
     await log.close();
   });
+  it('re-sends a batch that was in flight to a leader that crashed (platformatic/kafka#377), writing it once', async (t) => {
+    const kafka = cluster();
+    const log = await open(kafka, { topicPrefix: 'inflight.', topicDefaults: { replicationFactor: 3, minInsyncReplicas: 2 } });
+    const admin = new Admin({ clientId: 'kafka-log-test-admin', bootstrapBrokers: kafka.brokers });
+    try {
+      const topic = 'events';
+      await log.ensureTopic(topic, { partitions: 1 });
+      await log.append(topic, [{ key: 'warm-up', value: Buffer.from('x'), timestamp: 1 }]);
+      const leader = (await admin.metadata({ topics: ['inflight.events'], forceUpdate: true })).topics.get('inflight.events')!.partitions[0]!.leader;
+      const pid = kafka.pid(leader)!;
+      // Frozen, the leader takes the request and never answers; killed, it closes the connection
+      // under the request: the send that was in flight when the leader crashed.
+      process.kill(pid, 'SIGSTOP');
+      const before = log.producerStats().resends;
+      const pending = log.append(topic, Array.from({ length: 50 }, (_, i) => ({ key: `k${i}`, value: Buffer.from(String(i)), timestamp: i })));
+      await new Promise((r) => setTimeout(r, 500));
+      await kafka.stopBroker(leader, 'SIGKILL');
+      const started = Date.now();
+      const results = await pending;
+      const resends = log.producerStats().resends - before;
+      t.diagnostic(`leader ${leader} crashed with the send in flight; acknowledged after ${Date.now() - started} ms more, ${resends} re-sends`);
+      assert.ok(resends >= 1, 'the adapter re-sent the batch');
+      assert.deepEqual(results.map((r) => r.offset), Array.from({ length: 50 }, (_, i) => i + 1));
+      const consumer = await log.consumer('check', topic);
+      const read: LogRecord[] = [];
+      for (let i = 0; i < 100 && read.length < 51; i++) read.push(...(await consumer.poll(100, 200)));
+      await consumer.close();
+      assert.deepEqual(read.map((r) => r.key), ['warm-up', ...Array.from({ length: 50 }, (_, i) => `k${i}`)], 'each record once, in order');
+      await kafka.startBroker(leader);
+    } finally {
+      await admin.close();
+      await log.close();
+    }
+  });
+
   it('rejects with a retryable SL_LOG_WRITE_FAILED when too few replicas are up, and appends again once they are back', async (t) => {
     const kafka = cluster();
     const log = await open(kafka, {
