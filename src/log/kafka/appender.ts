@@ -113,7 +113,7 @@ export class Appender {
         }
         queue.entries.push({ append, index, key, value: record.value, headers, timestamp: BigInt(record.timestamp), bytes: key.length + record.value.length + headerBytes + 24 });
       });
-      this.pumping ??= this.pump().finally(() => (this.pumping = undefined));
+      this.pumping ??= this.pump();
     });
   }
 
@@ -122,8 +122,18 @@ export class Appender {
       // Appends made in the same turn of the event loop (requests parsed together) join this send.
       await new Promise<void>((resolve) => setImmediate(resolve));
       const batch = this.takeBatch();
-      if (batch.length === 0) return;
-      await this.send(batch);
+      if (batch.length === 0) {
+        // Cleared in the same step that found the queues empty: an append made after this starts
+        // a new pump, and none can slip in between and wait for a pump that is ending.
+        this.pumping = undefined;
+        return;
+      }
+      try {
+        await this.send(batch);
+      } catch (error) {
+        // send() handles the client's failures; this is a bug's last resort, so no append waits forever.
+        this.fail(batch, toSightlineError(error, 'SL_LOG_WRITE_FAILED', 'append failed'));
+      }
     }
   }
 
