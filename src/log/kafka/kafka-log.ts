@@ -24,6 +24,8 @@ export class KafkaLog implements Log {
   private readonly admin: TopicAdmin;
   private readonly appender: Appender;
   private readonly consumers = new Set<KafkaLogConsumer>();
+  /** Topics ensureTopic already checked in this process; later calls return at once. */
+  private readonly ensured = new Set<string>();
   private refreshTimer: NodeJS.Timeout | undefined;
   private refreshing: Promise<void> | undefined;
   private appendedRecords = 0;
@@ -71,8 +73,32 @@ export class KafkaLog implements Log {
 
   async ensureTopic(topic: string, spec: TopicSpec): Promise<void> {
     this.checkOpen();
-    if (this.table.has(topic)) return;
+    if (this.ensured.has(topic)) return;
     if (!TOPIC_NAME.test(this.clusterName(topic))) throw new SightlineError('SL_CONFIG_INVALID', `invalid topic name "${topic}"`);
+    const { partitions, configs } = this.creationSettings(topic, spec);
+    let count: number;
+    try {
+      // An existing topic (found at open, or made by another process) keeps its partition count
+      // and settings; create() reports the count the topic has.
+      const existing = this.table.has(topic) ? this.table.partitionCount(topic) : await this.admin.partitionCount(this.clusterName(topic));
+      if (existing !== undefined && configs['cleanup.policy'] === 'compact') await this.warnIfNotCompacted(topic);
+      count = existing ?? (await this.admin.create(this.clusterName(topic), { partitions, replicationFactor: this.options.topicDefaults.replicationFactor, configs }));
+    } catch (error) {
+      const ids = brokerErrorIds(error);
+      // The cluster refuses these settings however often they are sent: a configuration error.
+      if (REFUSED_TOPIC_SETTINGS.some((id) => ids.has(id))) throw toSightlineError(error, 'SL_CONFIG_INVALID', `the cluster refused topic "${topic}"`);
+      throw toSightlineError(error, 'SL_LOG_UNAVAILABLE', `creating topic "${topic}" failed`);
+    }
+    this.ensured.add(topic);
+    if (this.table.has(topic)) return;
+    this.table.add(topic, count);
+    await this.refreshOffsets(topic).catch((error: unknown) =>
+      this.options.logger.warn({ topic, err: describeKafkaError(error) }, 'listing offsets of a new topic failed; the periodic refresh will retry'),
+    );
+  }
+
+  /** Partitions and topic configs for a new topic: the override by name, then the spec, then the defaults. */
+  private creationSettings(topic: string, spec: TopicSpec): { partitions: number; configs: Record<string, string> } {
     const override = this.options.topics[topic] ?? {};
     const partitions = override.partitions ?? spec.partitions;
     if (!Number.isInteger(partitions) || partitions < 1 || partitions > 1024) {
@@ -85,21 +111,18 @@ export class KafkaLog implements Log {
     if (retentionMs !== undefined) configs['retention.ms'] = String(retentionMs);
     if (override.compact ?? spec.compact) configs['cleanup.policy'] = 'compact';
     Object.assign(configs, override.configs);
-    let count: number;
-    try {
-      // An existing topic keeps its partition count and settings; create() reports the count it has.
-      count = (await this.admin.partitionCount(this.clusterName(topic))) ??
-        (await this.admin.create(this.clusterName(topic), { partitions, replicationFactor: defaults.replicationFactor, configs }));
-    } catch (error) {
-      const ids = brokerErrorIds(error);
-      // The cluster refuses these settings however often they are sent: a configuration error.
-      if (REFUSED_TOPIC_SETTINGS.some((id) => ids.has(id))) throw toSightlineError(error, 'SL_CONFIG_INVALID', `the cluster refused topic "${topic}"`);
-      throw toSightlineError(error, 'SL_LOG_UNAVAILABLE', `creating topic "${topic}" failed`);
+    return { partitions, configs };
+  }
+
+  /**
+   * A state or registry topic made without compaction loses its records to retention. It is not
+   * altered here (changing a live topic's policy is an operator's call), but it must not go unseen.
+   */
+  private async warnIfNotCompacted(topic: string): Promise<void> {
+    const policy = (await this.admin.configs(this.clusterName(topic))).get('cleanup.policy') ?? '';
+    if (!policy.split(',').includes('compact')) {
+      this.options.logger.warn({ topic, cleanupPolicy: policy }, 'topic should be compacted (cleanup.policy=compact) but exists with another policy; records older than its retention will be deleted');
     }
-    this.table.add(topic, count);
-    await this.refreshOffsets(topic).catch((error: unknown) =>
-      this.options.logger.warn({ topic, err: describeKafkaError(error) }, 'listing offsets of a new topic failed; the periodic refresh will retry'),
-    );
   }
 
   partitionCount(topic: string): number {

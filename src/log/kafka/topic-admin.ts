@@ -1,4 +1,4 @@
-import { Admin } from '@platformatic/kafka';
+import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
 import { brokerErrorIds } from './errors.js';
 
 export interface TopicCreation {
@@ -70,6 +70,12 @@ export class TopicAdmin {
       if (Date.now() > deadline) throw new Error(`topic ${name} has no leader for every partition after 30 s`);
       await new Promise((r) => setTimeout(r, 100));
     }
+  }
+
+  /** The topic's effective configs (cleanup.policy, retention.ms, …). */
+  async configs(name: string): Promise<Map<string, string>> {
+    const [described] = await this.admin.describeConfigs({ resources: [{ resourceType: ConfigResourceTypes.TOPIC, resourceName: name }] });
+    return new Map((described?.configs ?? []).flatMap((c) => (c.value == null ? [] : [[c.name, c.value] as [string, string]])));
   }
 
   async listOffsets(name: string, partitions: number): Promise<ListedOffsets> {

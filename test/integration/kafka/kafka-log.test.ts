@@ -62,11 +62,16 @@ describe('KafkaLog on one broker: topics, settings and errors', { skip, timeout:
     } finally {
       await log.close();
     }
-    // Another process asking for more partitions gets the topic as it is.
-    const again = await open(kafka, { topicPrefix: 'settings.' });
+    // Another process asking for more partitions, or for compaction, gets the topic as it is;
+    // a topic that should be compacted and is not is logged.
+    const warnings: string[] = [];
+    const capture = pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) });
+    const again = await KafkaLog.open({ bootstrap: kafka.brokers, clientId: 'kafka-log-test', topicPrefix: 'settings.', topicDefaults: { replicationFactor: 1 }, logger: capture });
     try {
-      await again.ensureTopic('events', { partitions: 12 });
+      await again.ensureTopic('events', { partitions: 12, compact: true });
       assert.equal(again.partitionCount('events'), 3);
+      assert.equal((await topicConfig(kafka, 'settings.events'))['cleanup.policy'], 'delete');
+      assert.ok(warnings.some((w) => w.includes('should be compacted') && w.includes('"topic":"events"')), warnings.join('\n'));
     } finally {
       await again.close();
     }
