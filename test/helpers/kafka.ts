@@ -396,9 +396,15 @@ function hasSetpriv(): boolean {
   return setprivFound;
 }
 
-/** A KRaft cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints). */
+/**
+ * A KRaft cluster id: 16 random bytes, base64url without padding (what `random-uuid` prints). Like
+ * Kafka's Uuid.randomUuid, never one starting with '-': the storage tool would read it as an option.
+ */
 function randomClusterId(): string {
-  return randomBytes(16).toString('base64url');
+  for (;;) {
+    const id = randomBytes(16).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
 }
 
 async function formatStorage(libs: string, node: Node, heap: string, clusterId: string): Promise<void> {

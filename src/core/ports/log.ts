@@ -31,6 +31,13 @@ export interface AppendResult {
 
 export interface TopicSpec {
   partitions: number;
+  /**
+   * Keep only the newest record per key (Kafka's cleanup.policy=compact), for state and registry
+   * topics. A hint: a log that never deletes records (the embedded one) may ignore it.
+   */
+  compact?: boolean;
+  /** How long records are kept; a hint like `compact`, for logs that enforce retention themselves. */
+  retentionMs?: number;
 }
 
 /** Offsets a group has committed: the next offset to read, per partition. */

@@ -1,0 +1,2 @@
+export { KafkaLog } from './kafka-log.js';
+export type { KafkaLogOptions, KafkaTopicDefaults, KafkaTopicOverride } from './options.js';
