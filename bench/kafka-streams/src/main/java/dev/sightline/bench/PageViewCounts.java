@@ -14,7 +14,11 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
@@ -30,6 +34,9 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.kstream.Repartitioned;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.processor.PunctuationType;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessor;
+import org.apache.kafka.streams.processor.api.FixedKeyProcessorContext;
+import org.apache.kafka.streams.processor.api.FixedKeyRecord;
 import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
@@ -59,7 +66,8 @@ public final class PageViewCounts {
   // read after stream time moved on through out-of-order records, is still there.
   static final Duration DEDUP_RETENTION = Duration.ofMinutes(10);
   static final Duration WINDOW = Duration.ofMinutes(1);
-  static final Duration GRACE = Duration.ofMinutes(1);
+  /** Sightline's allowed lateness; the bench passes --grace-ms to widen it (see BENCHMARKS.md). */
+  static Duration grace = Duration.ofMinutes(1);
 
   private static final ObjectMapper MAPPER = new ObjectMapper();
 
@@ -68,6 +76,7 @@ public final class PageViewCounts {
   static final AtomicLong duplicates = new AtomicLong();
   static final AtomicLong undecodable = new AtomicLong();
   static final AtomicLong forwarded = new AtomicLong();
+  /** Records that reached the dedup after the repartition (repeats included). */
   static final AtomicLong aggregated = new AtomicLong();
   static final AtomicLong firstNanos = new AtomicLong();
   static final AtomicLong lastNanos = new AtomicLong();
@@ -76,7 +85,7 @@ public final class PageViewCounts {
 
   private PageViewCounts() {}
 
-  /** N input records consumed and every survivor of dedup counted: the work is all done. */
+  /** N input records consumed and every one of them through dedup and the count: the work is all done. */
   static void checkDone() {
     if (input.get() >= expected && aggregated.get() == forwarded.get() && done.getCount() > 0) {
       lastNanos.compareAndSet(0, System.nanoTime());
@@ -85,20 +94,58 @@ public final class PageViewCounts {
   }
 
   /**
-   * Drops an event whose id was already seen with an event time within 5 minutes of its own;
-   * forwards the rest keyed by page, stamped with the event time so the windows downstream are
-   * event-time ones. The store maps id → event time of its first sighting; every minute of stream
+   * Parses each envelope and re-keys it by page, with the event id as value and the event time
+   * as the record's timestamp, so everything downstream works in event time. Stateless, so all
+   * input tasks start at once: a stateful first stage (dedup here, before the repartition) let
+   * tasks start as their state became ready, the first ones ran a minute of event time ahead, and
+   * the windows downstream dropped the others' first records as late.
+   */
+  static final class ByPage implements Processor<String, byte[], String, String> {
+    private ProcessorContext<String, String> context;
+
+    @Override
+    public void init(ProcessorContext<String, String> context) {
+      this.context = context;
+    }
+
+    @Override
+    public void process(Record<String, byte[]> record) {
+      if (firstNanos.get() == 0 && firstNanos.compareAndSet(0, System.nanoTime())) {
+        System.out.println("FIRST " + System.currentTimeMillis());
+      }
+      try {
+        JsonNode event = MAPPER.readTree(record.value());
+        String id = event.get("id").asText();
+        long timestamp = event.get("timestamp").asLong();
+        String page = event.get("payload").get("page").asText();
+        forwarded.incrementAndGet();
+        context.forward(new Record<>(page, id, timestamp));
+      } catch (IOException | RuntimeException e) {
+        // Sightline dead-letters these; the bench produces none, so counting them is enough.
+        undecodable.incrementAndGet();
+      } finally {
+        // Last, so that once input reaches N every forward is already counted.
+        input.incrementAndGet();
+        checkDone();
+      }
+    }
+  }
+
+  /**
+   * Drops an event whose id was already seen with an event time within 5 minutes of its own. It
+   * runs after the repartition by page: every repeat of an id has the same page, so the same task
+   * sees them all. The store maps id → event time of its first sighting; every minute of stream
    * time, ids older than stream time minus DEDUP_RETENTION are deleted (as Sightline evicts its
    * per-minute buckets behind the watermark). A window store's fetch(id, t-5m, t+5m) would say the
    * same, but the in-memory one walks every timestamp in the range per lookup, and the RocksDB one
    * opens a database per segment.
    */
-  static final class Dedup implements Processor<String, byte[], String, Long> {
-    private ProcessorContext<String, Long> context;
+  static final class Dedup implements FixedKeyProcessor<String, String, Long> {
+    private FixedKeyProcessorContext<String, Long> context;
     private KeyValueStore<String, Long> seen;
 
     @Override
-    public void init(ProcessorContext<String, Long> context) {
+    public void init(FixedKeyProcessorContext<String, Long> context) {
       this.context = context;
       this.seen = context.getStateStore(DEDUP_STORE);
       context.schedule(Duration.ofMinutes(1), PunctuationType.STREAM_TIME, this::evict);
@@ -117,41 +164,22 @@ public final class PageViewCounts {
     }
 
     @Override
-    public void process(Record<String, byte[]> record) {
-      if (firstNanos.get() == 0 && firstNanos.compareAndSet(0, System.nanoTime())) {
-        System.out.println("FIRST " + System.currentTimeMillis());
-      }
+    public void process(FixedKeyRecord<String, String> record) {
       try {
-        handle(record);
+        String id = record.value();
+        long timestamp = record.timestamp();
+        Long earlier = seen.get(id);
+        if (earlier != null && Math.abs(timestamp - earlier) <= DEDUP_WINDOW_MS) {
+          duplicates.incrementAndGet();
+          return;
+        }
+        seen.put(id, timestamp);
+        context.forward(record.withValue(timestamp));
       } finally {
-        // Last, so that once input reaches N every forward is already counted.
-        input.incrementAndGet();
+        // After the forward: the count below has then taken this record.
+        aggregated.incrementAndGet();
         checkDone();
       }
-    }
-
-    private void handle(Record<String, byte[]> record) {
-      String id;
-      long timestamp;
-      String page;
-      try {
-        JsonNode event = MAPPER.readTree(record.value());
-        id = event.get("id").asText();
-        timestamp = event.get("timestamp").asLong();
-        page = event.get("payload").get("page").asText();
-      } catch (IOException | RuntimeException e) {
-        // Sightline dead-letters these; the bench produces none, so counting them is enough.
-        undecodable.incrementAndGet();
-        return;
-      }
-      Long earlier = seen.get(id);
-      if (earlier != null && Math.abs(timestamp - earlier) <= DEDUP_WINDOW_MS) {
-        duplicates.incrementAndGet();
-        return;
-      }
-      seen.put(id, timestamp);
-      forwarded.incrementAndGet();
-      context.forward(new Record<>(page, timestamp, timestamp));
     }
   }
 
@@ -170,17 +198,14 @@ public final class PageViewCounts {
         Stores.keyValueStoreBuilder(rocksdb ? Stores.persistentKeyValueStore(DEDUP_STORE) : Stores.inMemoryKeyValueStore(DEDUP_STORE), Serdes.String(), Serdes.Long()));
     builder
         .stream(inputTopic, Consumed.with(Serdes.String(), Serdes.ByteArray()))
-        .process(Dedup::new, DEDUP_STORE)
-        // Named, so the repartition topic and the counter below sit on the aggregation's side.
-        .repartition(Repartitioned.<String, Long>as("by-page").withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
-        .peek((page, ts) -> {
-          aggregated.incrementAndGet();
-          checkDone();
-        })
+        .process(ByPage::new)
+        .repartition(Repartitioned.<String, String>as("by-page").withKeySerde(Serdes.String()).withValueSerde(Serdes.String()))
+        // processValues keeps the key, so the count below needs no second repartition.
+        .processValues(Dedup::new, DEDUP_STORE)
         .groupByKey(Grouped.with(Serdes.String(), Serdes.Long()))
-        .windowedBy(TimeWindows.ofSizeAndGrace(WINDOW, GRACE))
+        .windowedBy(TimeWindows.ofSizeAndGrace(WINDOW, grace))
         // Retention = size + grace, the least Streams accepts and what the DSL would choose itself.
-        .count(Materialized.<String, Long>as(windowStore(rocksdb, COUNT_STORE, WINDOW.plus(GRACE), WINDOW)).withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
+        .count(Materialized.<String, Long>as(windowStore(rocksdb, COUNT_STORE, WINDOW.plus(grace), WINDOW)).withKeySerde(Serdes.String()).withValueSerde(Serdes.Long()))
         .toStream()
         .map((window, count) -> KeyValue.pair(window.key() + "@" + window.window().start(), Long.toString(count)))
         .to(outputTopic, Produced.with(Serdes.String(), Serdes.String()));
@@ -211,10 +236,26 @@ public final class PageViewCounts {
     return total;
   }
 
+  /**
+   * Commits offset 0 for every input partition in the application's (still empty) group, so that
+   * all tasks learn their positions in one request when they start. Left to auto.offset.reset,
+   * positions arrived partition by partition, and the first tasks to get data ran a minute of
+   * event time ahead of the rest: the first windows then lost records as late.
+   */
+  static void startAtBeginning(Properties props, String topic) throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, props.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG)))) {
+      int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+      Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+      for (int p = 0; p < partitions; p++) offsets.put(new TopicPartition(topic, p), new OffsetAndMetadata(0));
+      admin.alterConsumerGroupOffsets((String) props.get(StreamsConfig.APPLICATION_ID_CONFIG), offsets).all().get();
+    }
+  }
+
   public static void main(String[] args) throws Exception {
     Map<String, String> options = parseArgs(args);
     expected = Long.parseLong(options.get("records"));
     String guarantee = options.getOrDefault("guarantee", StreamsConfig.EXACTLY_ONCE_V2);
+    grace = Duration.ofMillis(Long.parseLong(options.getOrDefault("grace-ms", "60000")));
 
     Properties props = new Properties();
     props.put(StreamsConfig.APPLICATION_ID_CONFIG, options.getOrDefault("application-id", "sightline-bench-page-views"));
@@ -243,6 +284,7 @@ public final class PageViewCounts {
     if (!stores.equals("memory") && !stores.equals("rocksdb")) throw new IllegalArgumentException("--stores is memory or rocksdb");
     Topology topology = topology(options.get("input"), options.get("output"), stores.equals("rocksdb"));
     System.err.println(topology.describe());
+    startAtBeginning(props, options.get("input"));
     KafkaStreams streams = new KafkaStreams(topology, props);
     AtomicReference<Throwable> failure = new AtomicReference<>();
     streams.setUncaughtExceptionHandler(error -> {
@@ -268,12 +310,13 @@ public final class PageViewCounts {
     result.put("records", input.get());
     result.put("duplicates", duplicates.get());
     result.put("undecodable", undecodable.get());
-    result.put("counted", forwarded.get());
+    result.put("counted", forwarded.get() - duplicates.get());
     result.put("elapsedMs", elapsedMs);
     result.put("recordsPerSecond", input.get() / (elapsedMs / 1000));
     result.put("droppedRecords", droppedRecords(streams));
     result.put("guarantee", guarantee);
     result.put("stores", stores);
+    result.put("graceMs", grace.toMillis());
     System.out.println("DONE " + MAPPER.writeValueAsString(result));
 
     // close() commits what is still open (under exactly-once, the last transaction), so the counts
