@@ -3,6 +3,9 @@
  * process, load from another) and appends the results to BENCHMARKS.md, with JSON beside them in
  * bench/results/. `--short` is the CI mode: small sizes, only checks that everything runs.
  * `--out DIR` writes the results elsewhere; `--only a,b` picks benchmarks.
+ *
+ * Opt-in benchmarks run only when `--only` names them: kafka-peer needs Java and Maven and starts
+ * a Kafka broker, and is not part of CI's bench smoke (test/e2e/bench-smoke.test.ts) yet.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -11,12 +14,14 @@ import { parseArgs } from 'node:util';
 import { contractsBench } from './contracts.bench.js';
 import { e2eBench } from './e2e.bench.js';
 import { ingestBench } from './ingest.bench.js';
+import { kafkaPeerBench } from './kafka-peer.bench.js';
 import type { BenchContext } from './lib/context.js';
 import { resultSink } from './lib/results.js';
 import { queryMemoryBench } from './query-memory.bench.js';
 import { referencesBench } from './references.bench.js';
 
-const BENCHES = { references: referencesBench, ingest: ingestBench, contracts: contractsBench, e2e: e2eBench, query: queryMemoryBench };
+const BENCHES = { references: referencesBench, ingest: ingestBench, contracts: contractsBench, e2e: e2eBench, query: queryMemoryBench, 'kafka-peer': kafkaPeerBench };
+const OPT_IN = new Set(['kafka-peer']);
 
 const { values } = parseArgs({
   options: { short: { type: 'boolean', default: false }, out: { type: 'string' }, only: { type: 'string' } },
@@ -34,7 +39,7 @@ const ctx: BenchContext = {
 const only = values.only ? new Set(values.only.split(',')) : undefined;
 try {
   for (const [name, bench] of Object.entries(BENCHES)) {
-    if (only && !only.has(name)) continue;
+    if (only ? !only.has(name) : OPT_IN.has(name)) continue;
     ctx.log(`--- ${name}`);
     await bench(ctx);
   }
