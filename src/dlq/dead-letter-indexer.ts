@@ -18,8 +18,6 @@ export class DeadLetterIndexer {
   private stopping = false;
   private indexedTo = new Map<number, number>();
   lastError: string | null = null;
-  /** Records of the topic the index could not take, since start. */
-  skipped = 0;
 
   constructor(private readonly options: { log: Log; hot: HotStore; logger: Logger; pollMs?: number }) {}
 
@@ -100,7 +98,6 @@ export class DeadLetterIndexer {
       try {
         await this.index([record]);
       } catch (err) {
-        this.skipped++;
         this.options.logger.error({ err, partition: record.partition, offset: record.offset }, 'a dead-letter record the index cannot take is skipped (it stays in the topic)');
         const offsets = new Map(this.indexedTo);
         offsets.set(record.partition, record.offset + 1);

@@ -9,7 +9,6 @@ import { Counter, type Registry } from 'prom-client';
  */
 export class DeadLetterQueue {
   private readonly counter: Counter<'stage' | 'code'> | undefined;
-  readonly totals = { letters: 0, outcomes: 0 };
 
   /** @param maxOriginalBytes the most of an event's bytes a dead letter keeps (room is left for the headers). */
   constructor(private readonly log: Log, registry?: Registry, private readonly maxOriginalBytes = Number.POSITIVE_INFINITY) {
@@ -32,7 +31,6 @@ export class DeadLetterQueue {
   async write(letters: readonly DeadLetter[]): Promise<void> {
     if (letters.length === 0) return;
     await this.log.append(DLQ_TOPIC, letters.map((letter) => deadLetterRecord(letter, this.maxOriginalBytes)));
-    this.totals.letters += letters.length;
     if (this.counter) {
       const byReason = new Map<string, { stage: string; code: string; n: number }>();
       for (const { reason } of letters) {
@@ -48,6 +46,5 @@ export class DeadLetterQueue {
   async recordOutcomes(outcomes: readonly ReplayOutcome[]): Promise<void> {
     if (outcomes.length === 0) return;
     await this.log.append(DLQ_TOPIC, outcomes.map(replayOutcomeRecord));
-    this.totals.outcomes += outcomes.length;
   }
 }

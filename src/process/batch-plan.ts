@@ -62,6 +62,8 @@ export interface Classification {
   lookupIds: string[];
   /** Next offset per partition after this batch, counting repeats and undecodable records too. */
   nextOffsets: PartitionOffsets;
+  /** Events older than this were marked late. */
+  lateBefore: number;
 }
 
 /**
@@ -123,6 +125,7 @@ export function classifyBatch(
     partitionMaxTimestamp,
     lookupIds,
     nextOffsets,
+    lateBefore,
   };
 }
 
@@ -210,10 +213,10 @@ export function assembleBatch(
     }
     if (isLate && spec.lateEvents === 'dead-letter') {
       late++;
-      refuse(record, event, 'SL_EVENT_LATE', `event time ${new Date(event.timestamp).toISOString()} is before ${lateBeforeOf(state, spec)}: its windows are final (watermark minus ${spec.allowedLatenessMs} ms allowed lateness)`);
+      refuse(record, event, 'SL_EVENT_LATE', `event time ${new Date(event.timestamp).toISOString()} is before ${new Date(classification.lateBefore).toISOString()}: its windows are final (watermark minus ${spec.allowedLatenessMs} ms allowed lateness)`);
       continue;
     }
-    let warnings: RuleFailure[] | undefined;
+    let warnings: readonly RuleFailure[] | undefined;
     if (tally) {
       const failures = tally.check(event, now, uniqueView);
       const errors = failures.filter((f) => f.severity === 'error');
@@ -295,11 +298,6 @@ export function assembleBatch(
     flagged,
     newestBySource,
   };
-}
-
-function lateBeforeOf(state: PipelineState, spec: PipelineSpec): string {
-  const t = Math.max(state.watermark === null ? Number.NEGATIVE_INFINITY : state.watermark - spec.allowedLatenessMs, state.finalizedThrough ?? Number.NEGATIVE_INFINITY);
-  return Number.isFinite(t) ? new Date(t).toISOString() : 'the start';
 }
 
 /** A dead letter for an event refused in processing: the log's bytes, and where in the log it sat. */

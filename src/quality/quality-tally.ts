@@ -9,6 +9,8 @@ export interface RuleFailure {
   message: string;
 }
 
+const NO_FAILURES: readonly RuleFailure[] = [];
+
 const compiled = new WeakMap<QualitySpec, CompiledRule[]>();
 
 /** The spec's rules compiled once (the spec object lives as long as the pipeline). */
@@ -28,9 +30,11 @@ export function compiledRules(spec: QualitySpec): CompiledRule[] {
 export class QualityTally {
   private readonly counts = new Map<string, QualityCount>();
   private readonly rules: CompiledRule[];
+  private readonly uniques: CompiledRule[];
 
   constructor(private readonly spec: QualitySpec) {
     this.rules = compiledRules(spec);
+    this.uniques = this.rules.filter((r) => r.uniqueField !== undefined);
   }
 
   get empty(): boolean {
@@ -38,13 +42,17 @@ export class QualityTally {
   }
 
   /** The rules the event fails; every applicable rule is counted. */
-  check(event: SightlineEvent, now: number, unique: (rule: string) => UniqueValues | undefined): RuleFailure[] {
-    const failures: RuleFailure[] = [];
+  check(event: SightlineEvent, now: number, unique: (rule: string) => UniqueValues | undefined): readonly RuleFailure[] {
+    // Most events pass: no array is allocated for them.
+    let failures: RuleFailure[] | undefined;
     let dataset: string | undefined;
-    const bucketStart = event.timestamp - (((event.timestamp % this.spec.bucketMs) + this.spec.bucketMs) % this.spec.bucketMs);
+    let bucketStart = 0;
     for (const rule of this.rules) {
       if (!ruleApplies(rule, event)) continue;
-      dataset ??= subjectFor(event.source, event.type);
+      if (dataset === undefined) {
+        dataset = subjectFor(event.source, event.type);
+        bucketStart = event.timestamp - (((event.timestamp % this.spec.bucketMs) + this.spec.bucketMs) % this.spec.bucketMs);
+      }
       const message = rule.check(event, now, rule.uniqueField ? unique(rule.name) : undefined);
       const key = `${dataset}\n${rule.name}\n${bucketStart}`;
       let count = this.counts.get(key);
@@ -55,15 +63,15 @@ export class QualityTally {
       if (message === undefined) count.passed++;
       else {
         count.failed++;
-        failures.push({ rule: rule.name, severity: rule.severity, message });
+        (failures ??= []).push({ rule: rule.name, severity: rule.severity, message });
       }
     }
-    return failures;
+    return failures ?? NO_FAILURES;
   }
 
   /** `unique` rules that apply to the event: their values are remembered once the event is kept. */
   uniqueRules(event: SightlineEvent): CompiledRule[] {
-    return this.rules.filter((r) => r.uniqueField !== undefined && ruleApplies(r, event));
+    return this.uniques.length === 0 ? this.uniques : this.uniques.filter((r) => ruleApplies(r, event));
   }
 
   results(): QualityCount[] {
