@@ -7,7 +7,7 @@ import { probe } from './probe.js';
 import { checkSchema, deprecateSchema, listSchemas, registerSchema, schemaConfig, showSchema } from './schema.js';
 import { send } from './send.js';
 import { status } from './status.js';
-import { up } from './up.js';
+import { role, up } from './up.js';
 
 const DEFAULT_URL = process.env.SIGHTLINE_URL ?? 'http://127.0.0.1:8080';
 
@@ -36,7 +36,24 @@ program
   .option('--port <n>', 'HTTP port, 0 picks a free one (default: 8080)', positiveInt)
   .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
   .option('--config <file>', 'YAML or JSON configuration file')
+  .option('--log <url>', 'kafka://host:port[,host:port...] runs on Kafka (distributed mode); default: the embedded log')
   .action(up);
+
+for (const [name, what] of [
+  ['ingest', 'HTTP ingest and contract checks, appending to Kafka'],
+  ['process', 'a member of the processing group: dedup, late check, enrichment, windows, in Kafka transactions'],
+  ['serve', 'the query API over a hot store loaded from what the processors committed, and the cold store'],
+] as const) {
+  program
+    .command(name)
+    .description(`Distributed mode: run ${what} (needs --log kafka://…)`)
+    .option('--data <dir>', 'data folder (serve: its hot and cold stores; default: ./sightline-data)')
+    .option('--port <n>', 'HTTP port, 0 picks a free one (default: 8080)', positiveInt)
+    .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
+    .option('--config <file>', 'YAML or JSON configuration file')
+    .option('--log <url>', 'kafka://host:port[,host:port...] (or log.kafka in the config file)')
+    .action(role(name));
+}
 
 program
   .command('send')

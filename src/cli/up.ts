@@ -1,27 +1,59 @@
 import { resolve } from 'node:path';
 import { loadConfigFile } from '../config/config.js';
+import { SightlineError } from '../core/errors.js';
 import { createLogger } from '../observe/logging.js';
-import { startPlatform } from '../platform.js';
+import { ALL_ROLES, type Role, startPlatform } from '../platform.js';
 
 export interface UpOptions {
   data?: string;
   port?: string;
   host?: string;
   config?: string;
+  /** `kafka://host:port,host:port` for distributed mode; the embedded log when absent. */
+  log?: string;
+}
+
+const KAFKA_URL = /^kafka:\/\/([^/?#]+)\/?$/;
+
+/** `--log kafka://b1:9092,b2:9092` → the brokers; `embedded` → none. */
+export function parseLogUrl(url: string): string[] | undefined {
+  if (url === 'embedded') return undefined;
+  const match = KAFKA_URL.exec(url);
+  const brokers = match?.[1]!.split(',').filter((b) => b.length > 0) ?? [];
+  if (brokers.length === 0 || !brokers.every((b) => /^[^\s:]+:\d{1,5}$/.test(b))) {
+    throw new SightlineError('SL_CLI_USAGE', `--log must be kafka://host:port[,host:port...] or embedded, not "${url}"`);
+  }
+  return brokers;
 }
 
 /** `sightline up`: the whole platform in this process until SIGINT/SIGTERM, then a clean stop. */
-export async function up(options: UpOptions): Promise<void> {
+export function up(options: UpOptions): Promise<void> {
+  return runRoles(ALL_ROLES, options);
+}
+
+/** `sightline ingest | process | serve`: one role of a distributed deployment, on Kafka. */
+export function role(name: Role): (options: UpOptions) => Promise<void> {
+  return (options) => runRoles([name], options);
+}
+
+async function runRoles(roles: readonly Role[], options: UpOptions): Promise<void> {
   const overrides: Record<string, unknown> = {};
   if (options.data !== undefined) overrides.dataDir = resolve(options.data);
   const server: Record<string, unknown> = {};
   if (options.port !== undefined) server.port = Number(options.port);
   if (options.host !== undefined) server.host = options.host;
   if (Object.keys(server).length > 0) overrides.server = server;
+  if (options.log !== undefined) {
+    const brokers = parseLogUrl(options.log);
+    if (brokers) overrides.log = { kafka: { bootstrap: brokers } };
+  }
   const config = await loadConfigFile(options.config, overrides);
-  const platform = await startPlatform(config, createLogger(config.logLevel));
-  platform.logger.info({ url: platform.url, dataDir: config.dataDir }, 'sightline is up');
-  process.stdout.write(`Sightline API at ${platform.url}  (data: ${config.dataDir}; OpenAPI: ${platform.url}/openapi.json)\n`);
+  const platform = await startPlatform(config, createLogger(config.logLevel), { roles });
+  const what = roles.length === ALL_ROLES.length ? 'sightline is up' : `sightline ${roles.join('+')} is up`;
+  const on = config.log.kafka ? `kafka ${config.log.kafka.bootstrap.join(',')}` : `data: ${config.dataDir}`;
+  platform.logger.info({ url: platform.url, roles, dataDir: config.dataDir, kafka: config.log.kafka?.bootstrap }, what);
+  const roleNote = roles.length === ALL_ROLES.length ? '' : `roles: ${roles.join(', ')}; `;
+  process.stdout.write(`Sightline API at ${platform.url}  (${roleNote}${on}; OpenAPI: ${platform.url}/openapi.json)\n`);
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -22,7 +22,14 @@ export interface AggregationConfig {
 export interface SightlineConfig {
   dataDir: string;
   server: { host: string; port: number };
-  log: { partitions: number; segmentBytes: number; maxRecordBytes: number; retentionMs: number };
+  log: {
+    partitions: number;
+    segmentBytes: number;
+    maxRecordBytes: number;
+    retentionMs: number;
+    /** Distributed mode when set. */
+    kafka?: { bootstrap: string[]; topicPrefix: string; replicationFactor: number; minInsyncReplicas: number; sessionTimeoutMs: number };
+  };
   ingest: {
     maxBodyBytes: number;
     maxEventsPerBatch: number;
@@ -102,7 +109,21 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
   return {
     dataDir: resolve(dataDirBase, c.dataDir),
     server: c.server,
-    log: { partitions: c.log.partitions, segmentBytes: c.log.segmentBytes, maxRecordBytes: c.log.maxRecordBytes, retentionMs: parseDuration(c.log.retention) },
+    log: {
+      partitions: c.log.partitions,
+      segmentBytes: c.log.segmentBytes,
+      maxRecordBytes: c.log.maxRecordBytes,
+      retentionMs: parseDuration(c.log.retention),
+      ...(c.log.kafka && {
+        kafka: {
+          bootstrap: c.log.kafka.bootstrap,
+          topicPrefix: c.log.kafka.topicPrefix,
+          replicationFactor: c.log.kafka.replicationFactor,
+          minInsyncReplicas: c.log.kafka.minInsyncReplicas,
+          sessionTimeoutMs: parseDuration(c.log.kafka.sessionTimeout),
+        },
+      }),
+    },
     ingest: { ...c.ingest, maxFutureSkewMs: parseDuration(c.ingest.maxFutureSkew) },
     process: {
       batchSize: c.process.batchSize,

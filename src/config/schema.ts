@@ -83,6 +83,21 @@ export const CONFIG_SCHEMA = {
         maxRecordBytes: positive(4 * 1024 * 1024),
         /** How long a segment is kept after the processor has committed all of it. */
         retention: { ...duration, default: '7d' },
+        /** Distributed mode: the Kafka cluster is the log (`--log kafka://host:port,...`). */
+        kafka: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['bootstrap'],
+          properties: {
+            bootstrap: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[^\\s:]+:[0-9]{1,5}$' } },
+            /** Prepended to every topic and group, so deployments can share a cluster. */
+            topicPrefix: { type: 'string', default: '', pattern: '^[A-Za-z0-9._-]*$' },
+            replicationFactor: positive(3, 16),
+            minInsyncReplicas: positive(2, 16),
+            /** A dead processor's partitions move to the others after this long without heartbeats. */
+            sessionTimeout: { ...duration, default: '10s' },
+          },
+        },
       },
     },
     ingest: {

@@ -1,7 +1,8 @@
 import { Counter, Histogram, Registry } from 'prom-client';
 
 /** The stages of the pipeline; each emits the base set below with its name as `component`. */
-export const COMPONENTS = ['ingest', 'log', 'process', 'hot_store', 'cold_store', 'serve'] as const;
+// sink: distributed mode's loading of processed rows from Kafka into a serving node's hot store.
+export const COMPONENTS = ['ingest', 'log', 'process', 'sink', 'hot_store', 'cold_store', 'serve'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
 
 /** The base set every component emits (docs/metrics.md). Counts are per call, never per event, on hot paths. */

@@ -2,15 +2,15 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import { type ColdStore, totalsByDataset } from '../core/ports/cold-store.js';
 import type { HotStore } from '../core/ports/hot-store.js';
 import type { Log } from '../core/ports/log.js';
-import type { Processor } from '../process/processor.js';
+import type { ProcessingView } from '../process/processing-view.js';
 
 export interface PlatformMetricSources {
   log: Log;
   topic: string;
-  processor: Processor;
-  hot: HotStore;
-  cold: ColdStore;
-  coldRowsWritten: () => Record<string, number>;
+  /** Absent on a node that does not process (distributed mode). */
+  processor?: ProcessingView;
+  /** Absent on a node that does not serve (distributed mode). */
+  stores?: { hot: HotStore; cold: ColdStore; coldRowsWritten: () => Record<string, number> };
 }
 
 /**
@@ -20,8 +20,7 @@ export interface PlatformMetricSources {
  */
 export function registerPlatformMetrics(registry: Registry, sources: PlatformMetricSources): void {
   const registers = [registry];
-  const { log, topic, processor } = sources;
-  const pipeline = processor.pipeline;
+  const { log, topic, processor, stores } = sources;
 
   const perPartition = (name: string, help: string, pick: (p: ReturnType<Log['stats']>['topics'][number]['partitions'][number]) => number) =>
     new Gauge({
@@ -60,6 +59,12 @@ export function registerPlatformMetrics(registry: Registry, sources: PlatformMet
     },
   });
 
+  if (processor) registerProcessingMetrics(registers, topic, processor);
+  if (stores) registerStoreMetrics(registers, stores);
+}
+
+function registerProcessingMetrics(registers: Registry[], topic: string, processor: ProcessingView): void {
+  const pipeline = processor.pipeline;
   new Gauge({
     name: 'sightline_consumer_lag_events',
     help: 'Events in the log not yet committed to the hot store, per pipeline, topic and partition.',
@@ -124,6 +129,9 @@ export function registerPlatformMetrics(registry: Registry, sources: PlatformMet
   totals('sightline_pipeline_enrichment_misses_total', 'Events with no reference row for their join key.', () => processor.counters.enrichmentMisses);
   totals('sightline_pipeline_version_mismatches_total', 'Events whose contract version the pipeline does not accept.', () => processor.counters.versionMismatches);
 
+}
+
+function registerStoreMetrics(registers: Registry[], sources: NonNullable<PlatformMetricSources['stores']>): void {
   // Gauges fed by one reading (row counts and size, the cold listing) read it once per scrape.
   const hotStats = oncePerScrape(() => sources.hot.stats());
   new Gauge({

@@ -29,6 +29,8 @@ export interface PipelineSpec {
   lateEvents?: 'store' | 'dead-letter';
   /** Events whose join key the reference data lacks: stored without enrichment, or dead-lettered. */
   enrichmentMiss?: 'store' | 'dead-letter';
+  /** Hand each plan's dedup ids and unique values out with it, for a store that keeps a changelog of the state. */
+  changelog?: boolean;
 }
 
 export interface PipelineState {

@@ -1,5 +1,5 @@
 import { encodeEventRows } from '../core/event-rows.js';
-import type { EventRowsNdjson, PipelineCheckpoint } from '../core/ports/hot-store.js';
+import type { EventRowsNdjson, PipelineCheckpoint, StateChanges } from '../core/ports/hot-store.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import { assembleBatch, type BatchPlan, classifyBatch, type PipelineSpec, type PipelineState } from './batch-plan.js';
@@ -13,6 +13,8 @@ import { WindowState } from './window-state.js';
 export interface PlannedBatch extends Omit<BatchPlan, 'rows' | 'newIds' | 'partitionMaxTimestamp' | 'newUniqueValues'> {
   rows: EventRowsNdjson;
   records: number;
+  /** Only when the spec asks for a changelog. */
+  changelog?: StateChanges;
 }
 
 /** Asks the store which of these ids it holds (late events older than the dedup state reaches). */
@@ -81,8 +83,13 @@ export async function planAndApply(
     state.dedup.evictBefore(plan.watermark - spec.dedupWindowMs);
     for (const seen of state.unique.values()) seen.evictBefore(plan.watermark - spec.dedupWindowMs);
   }
-  const { rows, newIds: _applied, partitionMaxTimestamp: _kept, newUniqueValues: _remembered, ...counted } = plan;
-  return { ...counted, rows: encodeEventRows(rows), records: records.length };
+  const { rows, newIds, partitionMaxTimestamp: _kept, newUniqueValues, ...counted } = plan;
+  return {
+    ...counted,
+    rows: encodeEventRows(rows),
+    records: records.length,
+    ...(spec.changelog && { changelog: { ids: newIds, unique: newUniqueValues } }),
+  };
 }
 
 /** Plans on the calling thread. */

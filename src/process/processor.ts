@@ -1,8 +1,10 @@
 import type { Logger } from 'pino';
 import { SightlineError } from '../core/errors.js';
-import type { CommitLineage, HotStore } from '../core/ports/hot-store.js';
+import type { CommitLineage } from '../core/ports/hot-store.js';
+import type { PipelineStore } from '../core/ports/pipeline-store.js';
 import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { SightlineEvent } from '../core/envelope.js';
+import type { DeadLetter } from '../core/dead-letter.js';
 import { encodeEventRows } from '../core/event-rows.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { PipelineSpec } from './batch-plan.js';
@@ -17,7 +19,10 @@ import { compiledRules } from '../quality/quality-tally.js';
 export interface ProcessorOptions {
   log: Log;
   topic: string;
-  hot: HotStore;
+  /** Where the checkpoint lives and batches commit: the hot store, or Kafka transactions in distributed mode. */
+  store: PipelineStore;
+  /** The partitions this processor reads (distributed mode: one, given by the consumer group); default all. */
+  partitions?: readonly number[];
   spec: PipelineSpec;
   reference?: ReferenceData;
   batchSize: number;
@@ -32,6 +37,8 @@ export interface ProcessorOptions {
   quality?: QualityStats;
   /** What runs this pipeline, recorded with each commit as its events' lineage. */
   lineage?: () => CommitLineage;
+  /** Another processor took the partitions over (distributed mode): this one has stopped. */
+  onFenced?: (err: SightlineError) => void;
 }
 
 export interface ProcessorCounters {
@@ -83,6 +90,8 @@ export class Processor {
   private inflight: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** Stop without processing the backlog: the partitions go to another processor. */
+  private abandoning = false;
   private stalledError: string | null = null;
   private lastLogCommit = 0;
   private logCommit: Promise<void> | undefined;
@@ -120,20 +129,20 @@ export class Processor {
 
   async start(): Promise<void> {
     const { log, topic, spec } = this.options;
-    this.consumer = await log.consumer(spec.name, topic);
+    this.consumer = await log.consumer(spec.name, topic, this.options.partitions && { partitions: this.options.partitions });
     await this.restoreFromStore();
-    for (const { source, timestamp } of await this.options.hot.newestEventTimes()) this.newestBySource.set(source, timestamp);
+    for (const { source, timestamp } of await this.options.store.newestEventTimes()) this.newestBySource.set(source, timestamp);
     this.loop = this.run();
   }
 
   /** (Re)builds all in-memory state from the hot store's checkpoint and rewinds the consumer to it. */
   private async restoreFromStore(): Promise<void> {
-    const { log, topic, hot, spec } = this.options;
-    const checkpoint = await hot.loadCheckpoint(spec.name, log.partitionCount(topic));
+    const { log, topic, store, spec } = this.options;
+    const checkpoint = await store.loadCheckpoint(spec.name, log.partitionCount(topic));
     this.checkOffsetsAgainstLog(checkpoint.offsets);
     // Without a watermark yet (only the first batches ever committed) every stored id is recent.
     const dedupFrom = checkpoint.watermark === null ? Number.MIN_SAFE_INTEGER : checkpoint.watermark - spec.dedupWindowMs;
-    const ids = await hot.idsSince(dedupFrom);
+    const ids = await store.idsSince(dedupFrom);
     await this.planner.reset(checkpoint, ids, await this.uniqueValuesSince(dedupFrom));
     this.counters.duplicates = checkpoint.duplicates;
     this.counters.late = checkpoint.late;
@@ -143,7 +152,7 @@ export class Processor {
     for (const [partition, offset] of checkpoint.offsets) this.consumer.seek(partition, offset);
     this.options.logger.info(
       { pipeline: spec.name, offsets: Object.fromEntries(checkpoint.offsets), watermark: checkpoint.watermark, openWindows: checkpoint.openWindows.length, dedupIds: ids.length },
-      'processor resumed from the hot store checkpoint',
+      'processor resumed from its checkpoint',
     );
   }
 
@@ -153,14 +162,16 @@ export class Processor {
     const out: UniqueValuesByRule = {};
     if (!quality) return out;
     for (const rule of compiledRules(quality)) {
-      if (rule.uniqueField) out[rule.name] = await this.options.hot.fieldValuesSince(since, rule.match, rule.uniqueField);
+      if (!rule.uniqueField) continue;
+      const store = this.options.store;
+      out[rule.name] = store.uniqueValuesSince ? await store.uniqueValuesSince(rule.name, since) : await store.fieldValuesSince(since, rule.match, rule.uniqueField);
     }
     return out;
   }
 
   /** Resolves true once everything in the log at the time of the call is committed, false after the timeout. */
   async waitForProcessed(timeoutMs: number): Promise<boolean> {
-    const target = this.options.log.endOffsets(this.options.topic);
+    const target = this.endOffsets();
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       if ([...target].every(([p, end]) => (this.committed.get(p) ?? 0) >= end)) return true;
@@ -186,7 +197,7 @@ export class Processor {
    */
   private checkOffsetsAgainstLog(offsets: PartitionOffsets): void {
     const { log, topic } = this.options;
-    const ends = log.endOffsets(topic);
+    const ends = this.endOffsets();
     const starts = log.startOffsets(topic);
     for (const [p, offset] of offsets) {
       const end = ends.get(p) ?? 0;
@@ -203,10 +214,18 @@ export class Processor {
 
   /** Events in the log not yet committed to the hot store, per partition. */
   backlog(): Map<number, number> {
-    const ends = this.options.log.endOffsets(this.options.topic);
+    const ends = this.endOffsets();
     const out = new Map<number, number>();
     for (const [p, end] of ends) out.set(p, Math.max(0, end - (this.committed.get(p) ?? 0)));
     return out;
+  }
+
+  /** End offsets of the partitions this processor reads. */
+  private endOffsets(): PartitionOffsets {
+    const ends = this.options.log.endOffsets(this.options.topic);
+    const only = this.options.partitions;
+    if (!only) return ends;
+    return new Map(only.map((p) => [p, ends.get(p) ?? 0]));
   }
 
   totalBacklog(): number {
@@ -237,7 +256,7 @@ export class Processor {
     const { batchSize } = this.options;
     let needsRestore = false;
     let isolateNext = false;
-    while (!this.stopping || this.totalBacklog() > 0) {
+    while (!this.abandoning && (!this.stopping || this.totalBacklog() > 0)) {
       try {
         if (needsRestore) {
           await this.restoreFromStore();
@@ -260,6 +279,15 @@ export class Processor {
         await this.planAndCommit(records);
         this.stalledError = null;
       } catch (err) {
+        if (err instanceof SightlineError && err.code === 'SL_PARTITION_FENCED') {
+          this.abandoning = true;
+          this.stalledError = err.message;
+          this.options.logger.warn({ err: err.message, pipeline: this.pipeline, partitions: this.options.partitions }, 'another processor took these partitions over; stopping here');
+          await this.inflight?.catch(() => undefined);
+          this.inflight = undefined;
+          this.options.onFenced?.(err);
+          return;
+        }
         this.counters.commitFailures++;
         this.options.metrics?.error(err instanceof SightlineError ? err.code : 'SL_STORE_WRITE_FAILED');
         this.stalledError = (err as Error).message;
@@ -311,7 +339,7 @@ export class Processor {
             size = Math.ceil(piece.length / 2);
             continue;
           }
-          const unwritable = await this.options.hot.writable();
+          const unwritable = await this.options.store.writable();
           if (unwritable) throw err;
           // Events that each fail alone, one after another, with nothing committed between them:
           // the commit path is broken (a bug, a bad setting), not the events. Stall and say so
@@ -343,7 +371,7 @@ export class Processor {
    * its offset is committed, so one bad event never stalls the pipeline.
    */
   private async deadLetterPoison(record: LogRecord, err: Error): Promise<boolean> {
-    const { hot, deadLetters, logger, spec } = this.options;
+    const { store, deadLetters, logger, spec } = this.options;
     if (!deadLetters) return false;
     let event: Partial<SightlineEvent> = {};
     try {
@@ -353,7 +381,7 @@ export class Processor {
     }
     const code = err instanceof SightlineError ? err.code : 'SL_STORE_WRITE_FAILED';
     const sink = code === 'SL_STORE_WRITE_FAILED';
-    await deadLetters.write([
+    const letters: DeadLetter[] = [
       {
         reason: {
           code,
@@ -367,20 +395,24 @@ export class Processor {
         ...(typeof event.source === 'string' && { source: event.source }),
         ...(typeof event.type === 'string' && { type: event.type }),
       },
-    ]);
-    const checkpoint = await hot.loadCheckpoint(spec.name, this.options.log.partitionCount(this.options.topic));
+    ];
+    if (!store.commitsDeadLetters) await deadLetters.write(letters);
+    const checkpoint = await store.loadCheckpoint(spec.name, this.options.log.partitionCount(this.options.topic));
     const offsets = new Map(checkpoint.offsets);
     offsets.set(record.partition, record.offset + 1);
-    await hot.commit({
-      pipeline: spec.name,
-      rows: encodeEventRows([]),
-      windows: [],
-      finalizeThrough: checkpoint.finalizedThrough,
-      watermark: checkpoint.watermark,
-      offsets,
-      duplicates: checkpoint.duplicates,
-      late: checkpoint.late,
-    });
+    await store.commit(
+      {
+        pipeline: spec.name,
+        rows: encodeEventRows([]),
+        windows: [],
+        finalizeThrough: checkpoint.finalizedThrough,
+        watermark: checkpoint.watermark,
+        offsets,
+        duplicates: checkpoint.duplicates,
+        late: checkpoint.late,
+      },
+      store.commitsDeadLetters ? letters : undefined,
+    );
     this.counters.deadLettered++;
     this.counters.deadLetteredByCode[code] = (this.counters.deadLetteredByCode[code] ?? 0) + 1;
     this.options.metrics?.discarded(code);
@@ -389,14 +421,14 @@ export class Processor {
   }
 
   private async planAndCommit(records: Awaited<ReturnType<LogConsumer['poll']>>): Promise<void> {
-    const { hot, spec } = this.options;
-    const ends = this.options.log.endOffsets(this.options.topic);
+    const { store, spec } = this.options;
+    const ends = this.endOffsets();
     const positions = this.consumer.positions();
     const withUnread = [...ends].filter(([p, end]) => (positions.get(p) ?? 0) < end).map(([p]) => p);
     // A store lookup must see every earlier batch, so it waits for the commit in flight.
     const lookup = async (ids: string[]): Promise<Set<string>> => {
       await this.inflight;
-      return hot.existingIds(ids);
+      return store.existingIds(ids);
     };
     const metrics = this.options.metrics;
     const planned = metrics?.startTimer('plan');
@@ -431,17 +463,20 @@ export class Processor {
       late: this.plannedTotals.late,
       quality: plan.quality,
       ...(this.options.lineage && { lineage: this.options.lineage() }),
+      ...(plan.changelog && { changelog: plan.changelog }),
     };
     const previous = this.inflight;
     const commit = (async () => {
       await previous;
       // The refused events are durable in the dead-letter topic before the batch that refused them
       // commits; a crash in between writes them again on replay, and the indexer drops the repeats.
-      if (plan.deadLetters.length > 0) await this.options.deadLetters?.write(plan.deadLetters);
+      // A store that commits them in its own transaction (Kafka) needs no separate write.
+      const withLetters = store.commitsDeadLetters && plan.deadLetters.length > 0 ? plan.deadLetters : undefined;
+      if (!withLetters && plan.deadLetters.length > 0) await this.options.deadLetters?.write(plan.deadLetters);
       if (tracing && inBatch) {
-        await context.with(inBatch, () => tracing.inSpan('sightline.hot_store.commit', () => hot.commit(batch), { attributes: { 'sightline.rows': batch.rows.count } }));
+        await context.with(inBatch, () => tracing.inSpan('sightline.hot_store.commit', () => store.commit(batch, withLetters), { attributes: { 'sightline.rows': batch.rows.count } }));
       } else {
-        await hot.commit(batch);
+        await store.commit(batch, withLetters);
       }
       this.committed = plan.offsets;
       this.failures = 0;
@@ -550,9 +585,13 @@ export class Processor {
     await this.logCommit;
   }
 
-  /** Stops after everything in the log at the time of the call (and after) is committed. */
-  async stop(): Promise<void> {
+  /**
+   * Stops after everything in the log at the time of the call (and after) is committed; with
+   * `drain: false` (the partitions go to another processor) after the batch in flight.
+   */
+  async stop(options: { drain?: boolean } = {}): Promise<void> {
     this.stopping = true;
+    if (options.drain === false) this.abandoning = true;
     await this.loop;
     await this.consumer.close();
     await this.planner.close();

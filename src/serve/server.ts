@@ -34,8 +34,10 @@ import { statusRoutes, type StatusRoutesOptions } from './routes/status.js';
 export interface ServerDeps {
   config: SightlineConfig;
   logger: Logger;
-  ingest: IngestService;
-  hot: HotStore;
+  /** Absent on a node without the ingest role (distributed mode). */
+  ingest?: IngestService;
+  /** Absent on a node without the serve role: no query, dead-letter or quality routes. */
+  hot?: HotStore;
   status: StatusRoutesOptions['status'];
   ready: StatusRoutesOptions['ready'];
   version: string;
@@ -89,27 +91,32 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       ],
     },
   });
-  await app.register(ingestRoutes, {
-    service: deps.ingest,
-    maxBodyBytes: config.ingest.maxBodyBytes,
-    maxEventsPerBatch: config.ingest.maxEventsPerBatch,
-    metrics: deps.metrics.component('ingest'),
-    tracing: deps.tracing,
-  });
-  await app.register(eventRoutes, {
-    hot: deps.hot,
-    defaultLimit: config.api.defaultLimit,
-    maxLimit: config.api.maxLimit,
-    ...(deps.coldFileFor && { coldFileFor: deps.coldFileFor }),
-  });
-  await app.register(aggregateRoutes, {
-    hot: deps.hot,
-    aggregations: config.aggregations,
-    maxLimit: config.api.maxLimit,
-    cache: new QueryCache<WindowRow[]>('aggregates', deps.storeGeneration, deps.metrics.registry),
-  });
-  if (deps.replayer) await app.register(dlqRoutes, { hot: deps.hot, replayer: deps.replayer, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
-  if (deps.qualityStats) await app.register(qualityRoutes, { hot: deps.hot, rules: config.quality.rules, stats: deps.qualityStats, maxLimit: config.api.maxLimit });
+  if (deps.ingest) {
+    await app.register(ingestRoutes, {
+      service: deps.ingest,
+      maxBodyBytes: config.ingest.maxBodyBytes,
+      maxEventsPerBatch: config.ingest.maxEventsPerBatch,
+      metrics: deps.metrics.component('ingest'),
+      tracing: deps.tracing,
+    });
+  }
+  const hot = deps.hot;
+  if (hot) {
+    await app.register(eventRoutes, {
+      hot,
+      defaultLimit: config.api.defaultLimit,
+      maxLimit: config.api.maxLimit,
+      ...(deps.coldFileFor && { coldFileFor: deps.coldFileFor }),
+    });
+    await app.register(aggregateRoutes, {
+      hot,
+      aggregations: config.aggregations,
+      maxLimit: config.api.maxLimit,
+      cache: new QueryCache<WindowRow[]>('aggregates', deps.storeGeneration, deps.metrics.registry),
+    });
+    if (deps.replayer) await app.register(dlqRoutes, { hot, replayer: deps.replayer, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
+    if (deps.qualityStats) await app.register(qualityRoutes, { hot, rules: config.quality.rules, stats: deps.qualityStats, maxLimit: config.api.maxLimit });
+  }
   if (deps.alerts) await app.register(alertRoutes, { engine: deps.alerts });
   if (deps.lineageGraph) await app.register(lineageRoutes, { graph: deps.lineageGraph });
   await app.register(statusRoutes, { status: deps.status, ready: deps.ready });

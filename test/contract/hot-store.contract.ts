@@ -127,6 +127,34 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       assert.deepEqual(await store.existingIds(['d']), new Set(['d']), 'the store works after a failed commit');
     });
 
+    it('sums each partition\'s share of a window (distributed mode), replacing a share, finalizing by the bound every partition passed', async () => {
+      const W = T0 + 3_600_000;
+      const share = (partition: number, count: number, over: Partial<Omit<ProcessedBatch, 'rows'>> = {}): ProcessedBatch =>
+        batch({
+          pipeline: `dist#${partition}`,
+          windows: [{ name: 'dist', window: '1m', windowStart: W, windowEnd: W + 60_000, group: '/x', count }],
+          offsets: new Map([[partition, count]]),
+          scope: { partition, finalizeAggregatesThrough: null },
+          ...over,
+        });
+      const count = async (): Promise<Array<{ count: number; final: boolean }>> =>
+        (await store.aggregates({ name: 'dist', window: '1m', limit: 10 })).map((r) => ({ count: r.count, final: r.final }));
+      await store.commit(share(0, 3));
+      await store.commit(share(1, 5));
+      assert.deepEqual(await count(), [{ count: 8, final: false }]);
+      // A share is absolute: replayed or grown, it replaces the partition's previous share.
+      await store.commit(share(0, 3));
+      await store.commit(share(0, 4));
+      assert.deepEqual(await count(), [{ count: 9, final: false }]);
+      const own = await store.loadCheckpoint('dist#1', 2);
+      assert.equal(own.offsets.get(1), 5, 'each partition keeps its own offsets');
+      // Partition 1 is past the window on its own, but the pipeline-wide bound is not yet.
+      await store.commit(share(1, 6, { finalizeThrough: W + 60_000, scope: { partition: 1, finalizeAggregatesThrough: null } }));
+      assert.deepEqual(await count(), [{ count: 10, final: false }]);
+      await store.commit(share(0, 4, { finalizeThrough: W + 60_000, scope: { partition: 0, finalizeAggregatesThrough: W + 60_000 } }));
+      assert.deepEqual(await count(), [{ count: 10, final: true }]);
+    });
+
     it('sums quality counts per dataset, rule and bucket across commits, in the batch\'s transaction', async () => {
       const q = (passed: number, failed: number, bucketStart = T0) => ({ dataset: 'web.page_view', rule: 'r1', severity: 'error' as const, bucketStart, bucketEnd: bucketStart + 60_000, passed, failed });
       await store.commit(batch({ offsets: new Map([[0, 6]]), quality: [q(3, 1), q(1, 0, T0 + 60_000)] }));

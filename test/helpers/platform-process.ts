@@ -12,13 +12,13 @@ export interface PlatformProcess {
   kill9(): Promise<void>;
 }
 
-/** Starts `sightline up` as a child process on a free port and waits for its banner. */
-export async function startPlatformProcess(args: string[], timeoutMs = 30_000, env: Record<string, string> = {}): Promise<PlatformProcess> {
-  const child = spawn(process.execPath, [CLI, 'up', '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+/** Starts `sightline up` (or another role's command) as a child process on a free port and waits for its banner. */
+export async function startPlatformProcess(args: string[], timeoutMs = 30_000, env: Record<string, string> = {}, command = 'up'): Promise<PlatformProcess> {
+  const child = spawn(process.execPath, [CLI, command, '--port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   let out = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`sightline up did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+    const timer = setTimeout(() => reject(new Error(`sightline ${command} did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
       const match = /Sightline API at (http:\/\/\S+)/.exec(out);
@@ -33,7 +33,7 @@ export async function startPlatformProcess(args: string[], timeoutMs = 30_000, e
     });
     void exited.then((code) => {
       clearTimeout(timer);
-      reject(new Error(`sightline up exited with ${code} before it was ready:\n${out}`));
+      reject(new Error(`sightline ${command} exited with ${code} before it was ready:\n${out}`));
     });
   });
   return {

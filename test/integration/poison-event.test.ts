@@ -43,7 +43,7 @@ describe('a poison event', () => {
     const dlq = await DeadLetterQueue.open(log);
     const inner = await DuckDbHotStore.open(join(dir, 'hot.duckdb'));
     const state = { down: false };
-    const processor = new Processor({ log, topic: 'events', hot: refusing(inner, state), spec, batchSize: 64, logger: pino({ level: process.env.DEBUG_POISON ? 'info' : 'silent' }), deadLetters: dlq });
+    const processor = new Processor({ log, topic: 'events', store: refusing(inner, state), spec, batchSize: 64, logger: pino({ level: process.env.DEBUG_POISON ? 'info' : 'silent' }), deadLetters: dlq });
     const events = Array.from({ length: 200 }, (_, i) => pageView(i === 77 ? 'poison' : `e${i}`, T0 + i * 100, '/'));
     await log.append('events', events.map((e) => ({ key: String(e.id), value: Buffer.from(JSON.stringify({ ...e, metadata: {} })), timestamp: Number(e.timestamp) })));
     await processor.start();

@@ -22,7 +22,7 @@ async function open(dir: string, planner?: WorkerPlanner) {
   const log = await EmbeddedLog.open({ dir: join(dir, 'log'), segmentBytes: 1 << 20, maxRecordBytes: 1 << 20 });
   await log.ensureTopic('events', { partitions: 2 });
   const hot = await DuckDbHotStore.open(join(dir, 'hot.duckdb'));
-  const processor = new Processor({ log, topic: 'events', hot, spec, ...(planner && { planner }), batchSize: 100, logger: pino({ level: 'silent' }) });
+  const processor = new Processor({ log, topic: 'events', store: hot, spec, ...(planner && { planner }), batchSize: 100, logger: pino({ level: 'silent' }) });
   return { log, hot, processor };
 }
 

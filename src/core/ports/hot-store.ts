@@ -70,6 +70,24 @@ export interface ProcessedBatch {
   quality?: QualityCount[];
   /** What processed the batch, kept once per commit: the lineage of its events. */
   lineage?: CommitLineage;
+  /**
+   * What the batch added to the planner's state, for stores that keep a changelog of it (the
+   * Kafka state topic of distributed mode); only when the pipeline spec asks for it.
+   */
+  changelog?: StateChanges;
+  /**
+   * Set when the batch comes from one log partition's own processor (distributed mode): its window
+   * counts are that partition's share, summed with the other partitions' into `aggregates`;
+   * `watermark`, `finalizeThrough` and the totals are the partition's; windows become final
+   * through `finalizeAggregatesThrough`, the bound every partition has passed.
+   */
+  scope?: { partition: number; finalizeAggregatesThrough: number | null };
+}
+
+/** Dedup ids and `unique` rule values a batch added to the planner's state. */
+export interface StateChanges {
+  ids: Array<{ id: string; timestamp: number }>;
+  unique: Array<{ rule: string; value: string; timestamp: number }>;
 }
 
 export interface CommitLineage {

@@ -60,6 +60,29 @@ export interface LogConsumer {
   close(): Promise<void>;
 }
 
+export interface GroupListener {
+  /** Partitions newly given to this member (after a join or a rebalance). */
+  onAssigned(partitions: number[]): Promise<void>;
+  /** Partitions taken from this member (rebalance, or close). Awaited before the member rejoins where the protocol allows; the caller must stop working on them. */
+  onRevoked(partitions: number[]): Promise<void>;
+}
+
+export interface GroupMemberOptions {
+  sessionTimeoutMs?: number;
+  heartbeatIntervalMs?: number;
+  rebalanceTimeoutMs?: number;
+}
+
+export interface GroupMembership {
+  readonly group: string;
+  readonly topic: string;
+  readonly memberId: string;
+  /** The partitions this member holds now, ascending. */
+  assigned(): number[];
+  /** Leaves the group (others take the partitions at once); calls onRevoked for what it held. */
+  close(): Promise<void>;
+}
+
 export interface LogStats {
   topics: Array<{ topic: string; partitions: Array<{ partition: number; endOffset: number; bytes: number; segments: number }> }>;
   fsyncs: number;
@@ -77,8 +100,10 @@ export interface Log {
   /** The oldest offset still held per partition (retention deletes what lies before it). */
   startOffsets(topic: string): PartitionOffsets;
   committedOffsets(group: string, topic: string): Promise<PartitionOffsets>;
-  /** A consumer of every partition of the topic, starting at the group's committed offsets. */
-  consumer(group: string, topic: string): Promise<LogConsumer>;
+  /** A consumer of every partition of the topic (or of `partitions`), starting at the group's committed offsets. */
+  consumer(group: string, topic: string, options?: { partitions?: readonly number[] }): Promise<LogConsumer>;
+  /** Joins a consumer group: the group's members share the topic's partitions, and rebalance as members come and go. */
+  joinGroup(group: string, topic: string, listener: GroupListener, options?: GroupMemberOptions): Promise<GroupMembership>;
   stats(): LogStats;
   close(): Promise<void>;
 }

@@ -1,0 +1,321 @@
+import { ProduceAcks, Producer } from '@platformatic/kafka';
+import type { Logger } from 'pino';
+import { type DeadLetter, deadLetterRecord, DLQ_TOPIC } from '../core/dead-letter.js';
+import { SightlineError } from '../core/errors.js';
+import { partitionForKey } from '../core/partitioner.js';
+import type { PipelineCheckpoint, ProcessedBatch, WindowCount } from '../core/ports/hot-store.js';
+import type { Log, LogRecordInput } from '../core/ports/log.js';
+import type { PipelineStore } from '../core/ports/pipeline-store.js';
+import { brokerErrorIds, describeKafkaError, toSightlineError } from '../log/kafka/errors.js';
+import type { KafkaLog } from '../log/kafka/kafka-log.js';
+import { windowKey } from '../process/window-state.js';
+import { encodeBatchChunks, type PartitionProgress } from './batch-record.js';
+import { pipelineTopics, transactionalId } from './topics.js';
+
+export interface KafkaPartitionStoreOptions {
+  log: KafkaLog;
+  pipeline: string;
+  partition: number;
+  dedupWindowMs: number;
+  /** Largest record the rows and state topics take (their max.message.bytes). */
+  maxRecordBytes: number;
+  /** The most of an event's bytes a dead letter keeps. */
+  maxOriginalBytes: number;
+  logger: Logger;
+}
+
+type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
+
+interface IdBatch {
+  maxTimestamp: number;
+  ids: Array<[string, number]>;
+  unique: Array<[string, string, number]>;
+}
+
+interface Checkpoint extends PartitionProgress {
+  commitNo: number;
+}
+
+// Ids per state record: about 60 bytes each, so a record stays far below the topic's limit.
+const IDS_PER_RECORD = 5000;
+const STATE_READER = 'state-reader';
+const CHECKPOINT_KEY = 'cp';
+const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'];
+
+/**
+ * One partition's processing state and output on Kafka, written as Kafka Streams writes a task's:
+ * each batch is one transaction of a producer whose transactional id belongs to the partition, so
+ * a new owner's first transaction fences the old owner and aborts whatever it left open. The
+ * transaction holds
+ *  - the batch's rows and window counts on the rows topic (what the serving nodes load),
+ *  - the partition's changelog on the compacted state topic: the checkpoint (next offset,
+ *    watermark, totals), each open window's count (a tombstone once final), and the dedup ids and
+ *    unique values each commit added (a tombstone once older than the dedup window),
+ *  - the batch's dead letters.
+ * The events offset lives in the checkpoint record, so offsets and outputs commit atomically. A new
+ * owner rebuilds the state by reading its partition of the state topic, read_committed, to the end.
+ */
+export class KafkaPartitionStore implements PipelineStore {
+  readonly commitsDeadLetters = true;
+  private producer: Producer | undefined;
+  private transaction: Transaction | undefined;
+  private checkpoint: Checkpoint = { offset: 0, watermark: null, finalizedThrough: null, duplicates: 0, late: 0, commitNo: 0 };
+  private readonly openWindows = new Map<string, WindowCount>();
+  private readonly idBatches = new Map<string, IdBatch>();
+  /** Tombstones owed for state that expired, sent with the next commit. */
+  private expired: string[] = [];
+  /** A commit failed: what Kafka holds is the truth, read again before the next batch. */
+  private stale = true;
+  private readonly topics: ReturnType<typeof pipelineTopics>;
+
+  constructor(private readonly options: KafkaPartitionStoreOptions) {
+    this.topics = pipelineTopics(options.pipeline);
+  }
+
+  get partition(): number {
+    return this.options.partition;
+  }
+
+  /** Fences the previous owner and restores the partition's state. */
+  async open(): Promise<void> {
+    await this.restore();
+  }
+
+  private async restore(): Promise<void> {
+    await this.closeProducer();
+    const { log, partition } = this.options;
+    const cluster = log.cluster;
+    const producer = new Producer({
+      clientId: `${cluster.clientId}-p${partition}`,
+      bootstrapBrokers: cluster.bootstrap,
+      idempotent: true,
+      transactionalId: cluster.name(transactionalId(this.options.pipeline, partition)),
+      acks: ProduceAcks.ALL,
+      timeout: cluster.requestTimeoutMs,
+      retries: 3,
+      retryDelay: 200,
+    });
+    this.producer = producer;
+    try {
+      // The first transaction's InitProducerId bumps the id's epoch: from here the old owner can
+      // commit nothing, and its open transaction is aborted, so the state read below is final.
+      this.transaction = await producer.beginTransaction();
+    } catch (error) {
+      throw this.toError(error, 'taking over the partition (InitProducerId) failed');
+    }
+    await this.readState();
+    this.stale = false;
+  }
+
+  private async readState(): Promise<void> {
+    const { log, partition } = this.options;
+    const topic = this.topics.state;
+    await log.refreshOffsets(topic);
+    const end = log.endOffsets(topic).get(partition) ?? 0;
+    const start = log.startOffsets(topic).get(partition) ?? 0;
+    this.openWindows.clear();
+    this.idBatches.clear();
+    this.expired = [];
+    let checkpoint: Checkpoint = { offset: 0, watermark: null, finalizedThrough: null, duplicates: 0, late: 0, commitNo: 0 };
+    const consumer = await (log as Log).consumer(STATE_READER, topic, { partitions: [partition] });
+    try {
+      consumer.seek(partition, start);
+      const deadline = Date.now() + 120_000;
+      while ((consumer.positions().get(partition) ?? 0) < end) {
+        if (Date.now() > deadline) throw new SightlineError('SL_LOG_UNAVAILABLE', `reading the state of partition ${partition} did not reach offset ${end} in 120 s`);
+        for (const record of await consumer.poll(10_000, 500)) {
+          if (record.partition !== partition) continue;
+          const tombstone = record.value.length === 0;
+          if (record.key === CHECKPOINT_KEY) {
+            if (!tombstone) checkpoint = JSON.parse(record.value.toString('utf8')) as Checkpoint;
+          } else if (record.key.startsWith('w\u0000')) {
+            if (tombstone) this.openWindows.delete(record.key);
+            else this.openWindows.set(record.key, JSON.parse(record.value.toString('utf8')) as WindowCount);
+          } else if (record.key.startsWith('d\u0000')) {
+            if (tombstone) this.idBatches.delete(record.key);
+            else this.idBatches.set(record.key, JSON.parse(record.value.toString('utf8')) as IdBatch);
+          }
+        }
+      }
+    } finally {
+      await consumer.close();
+    }
+    this.checkpoint = checkpoint;
+    // Compaction keeps the latest record per key; state a crash left unexpired is dropped now.
+    this.expire();
+    this.options.logger.info(
+      { partition, offset: checkpoint.offset, commitNo: checkpoint.commitNo, openWindows: this.openWindows.size, idRecords: this.idBatches.size, stateRecords: end - start },
+      'partition state restored from the state topic',
+    );
+  }
+
+  async loadCheckpoint(): Promise<PipelineCheckpoint> {
+    if (this.stale) await this.restore();
+    const c = this.checkpoint;
+    return {
+      offsets: new Map([[this.options.partition, c.offset]]),
+      watermark: c.watermark,
+      finalizedThrough: c.finalizedThrough,
+      openWindows: [...this.openWindows.values()],
+      commitNo: c.commitNo,
+      duplicates: c.duplicates,
+      late: c.late,
+    };
+  }
+
+  async idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>> {
+    const out: Array<{ id: string; timestamp: number }> = [];
+    for (const batch of this.idBatches.values()) {
+      if (batch.maxTimestamp < since) continue;
+      for (const [id, timestamp] of batch.ids) if (timestamp >= since) out.push({ id, timestamp });
+    }
+    return out;
+  }
+
+  /** Unused: unique values are kept by rule name (uniqueValuesSince). */
+  async fieldValuesSince(): Promise<Array<{ value: string; timestamp: number }>> {
+    return [];
+  }
+
+  async uniqueValuesSince(rule: string, since: number): Promise<Array<{ value: string; timestamp: number }>> {
+    const out: Array<{ value: string; timestamp: number }> = [];
+    for (const batch of this.idBatches.values()) {
+      if (batch.maxTimestamp < since) continue;
+      for (const [r, value, timestamp] of batch.unique) if (r === rule && timestamp >= since) out.push({ value, timestamp });
+    }
+    return out;
+  }
+
+  /** Freshness per source comes from the serving nodes' stores; a processor starts without it. */
+  async newestEventTimes(): Promise<Array<{ source: string; timestamp: number }>> {
+    return [];
+  }
+
+  /**
+   * Late events older than the dedup window are not checked against stored ids here: the stored
+   * rows are on the serving nodes. With `process.lateEvents: store` such a repeat can be stored
+   * twice; the default, dead-letter, refuses late events anyway.
+   */
+  async existingIds(): Promise<Set<string>> {
+    return new Set();
+  }
+
+  async writable(): Promise<string | undefined> {
+    return this.stale ? 'the last transaction failed; the state is read again before the next batch' : undefined;
+  }
+
+  async commit(batch: ProcessedBatch, deadLetters: readonly DeadLetter[] = []): Promise<void> {
+    if (this.stale) await this.restore();
+    const { partition, maxRecordBytes } = this.options;
+    const next = batch.offsets.get(partition);
+    if (next === undefined) throw new SightlineError('SL_STORE_WRITE_FAILED', `a batch for partition ${partition} carries no offset of it`);
+    const checkpoint: Checkpoint = {
+      offset: next,
+      watermark: batch.watermark,
+      finalizedThrough: batch.finalizeThrough,
+      duplicates: batch.duplicates,
+      late: batch.late,
+      commitNo: this.checkpoint.commitNo + 1,
+    };
+    const { commitNo, ...progress } = checkpoint;
+    const rows = encodeBatchChunks(batch, commitNo, progress, maxRecordBytes - 64 * 1024);
+    const state: Array<[string, Buffer | null]> = [];
+    const windows = new Map(this.openWindows);
+    for (const w of batch.windows) {
+      const key = `w\u0000${windowKey(w.name, w.window, w.windowStart, w.group)}`;
+      windows.set(key, w);
+      state.push([key, Buffer.from(JSON.stringify(w))]);
+    }
+    const newBatches = new Map<string, IdBatch>();
+    const changes = batch.changelog;
+    if (changes && (changes.ids.length > 0 || changes.unique.length > 0)) {
+      const chunks = Math.max(1, Math.ceil(changes.ids.length / IDS_PER_RECORD));
+      for (let i = 0; i < chunks; i++) {
+        const ids = changes.ids.slice(i * IDS_PER_RECORD, (i + 1) * IDS_PER_RECORD).map(({ id, timestamp }): [string, number] => [id, timestamp]);
+        const unique = i === 0 ? changes.unique.map(({ rule, value, timestamp }): [string, string, number] => [rule, value, timestamp]) : [];
+        let maxTimestamp = Number.NEGATIVE_INFINITY;
+        for (const [, t] of ids) if (t > maxTimestamp) maxTimestamp = t;
+        for (const [, , t] of unique) if (t > maxTimestamp) maxTimestamp = t;
+        const key = `d\u0000${checkpoint.commitNo}\u0000${i}`;
+        const record: IdBatch = { maxTimestamp, ids, unique };
+        newBatches.set(key, record);
+        state.push([key, Buffer.from(JSON.stringify(record))]);
+      }
+    }
+    const tombstones = [...this.expired];
+    if (batch.finalizeThrough !== null) {
+      for (const [key, w] of windows) {
+        if (w.windowEnd <= batch.finalizeThrough) {
+          windows.delete(key);
+          tombstones.push(key);
+        }
+      }
+    }
+    for (const key of tombstones) state.push([key, null]);
+    state.push([CHECKPOINT_KEY, Buffer.from(JSON.stringify(checkpoint))]);
+
+    const cluster = this.options.log.cluster;
+    const now = BigInt(Date.now());
+    const messages = [
+      ...rows.map((value) => ({ topic: cluster.name(this.topics.rows), partition, key: Buffer.from(String(checkpoint.commitNo)), value, timestamp: now })),
+      ...state.map(([key, value]) => ({ topic: cluster.name(this.topics.state), partition, key: Buffer.from(key), value, timestamp: now })),
+      ...deadLetters.map((letter) => dlqMessage(deadLetterRecord(letter, this.options.maxOriginalBytes), cluster.name(DLQ_TOPIC), this.options.log.partitionCount(DLQ_TOPIC))),
+    ];
+    try {
+      const transaction = this.transaction ?? (await this.producer!.beginTransaction());
+      this.transaction = undefined;
+      await transaction.send({ messages: messages as never });
+      await transaction.commit();
+    } catch (error) {
+      // Whether the commit landed is unknown: the next InitProducerId settles it either way, and
+      // the state is read back from what Kafka holds.
+      this.stale = true;
+      throw this.toError(error, `committing a batch of partition ${partition} failed`);
+    }
+    this.checkpoint = checkpoint;
+    this.openWindows.clear();
+    for (const [key, w] of windows) this.openWindows.set(key, w);
+    for (const [key, b] of newBatches) this.idBatches.set(key, b);
+    this.expired = [];
+    this.expire();
+  }
+
+  /** Id records wholly older than the dedup window are owed a tombstone. */
+  private expire(): void {
+    const watermark = this.checkpoint.watermark;
+    if (watermark === null) return;
+    const before = watermark - this.options.dedupWindowMs;
+    for (const [key, batch] of this.idBatches) {
+      if (batch.maxTimestamp < before) {
+        this.idBatches.delete(key);
+        this.expired.push(key);
+      }
+    }
+  }
+
+  private toError(error: unknown, what: string): SightlineError {
+    const ids = brokerErrorIds(error);
+    if (FENCED.some((id) => ids.has(id))) {
+      return new SightlineError('SL_PARTITION_FENCED', `${what}: partition ${this.options.partition} was taken over by another processor (${describeKafkaError(error)})`, { cause: error });
+    }
+    this.producer?.clearMetadata();
+    return toSightlineError(error, 'SL_LOG_WRITE_FAILED', what, true);
+  }
+
+  private async closeProducer(): Promise<void> {
+    const producer = this.producer;
+    this.producer = undefined;
+    this.transaction = undefined;
+    await producer?.close().catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    await this.closeProducer();
+  }
+}
+
+function dlqMessage(record: LogRecordInput, topic: string, partitions: number): Record<string, unknown> {
+  const headers = new Map<Buffer, Buffer>();
+  for (const [k, v] of Object.entries(record.headers ?? {})) headers.set(Buffer.from(k), Buffer.from(v));
+  return { topic, partition: partitionForKey(record.key, partitions), key: Buffer.from(record.key), value: record.value, headers, timestamp: BigInt(record.timestamp) };
+}

@@ -1,0 +1,226 @@
+import type { Logger } from 'pino';
+import type { SightlineError } from '../core/errors.js';
+import type { CommitLineage } from '../core/ports/hot-store.js';
+import type { GroupListener, GroupMembership, GroupMemberOptions, PartitionOffsets } from '../core/ports/log.js';
+import type { ReferenceData } from '../core/ports/reference-data.js';
+import type { KafkaLog } from '../log/kafka/kafka-log.js';
+import type { ComponentMetrics } from '../observe/metrics.js';
+import type { Tracing } from '../observe/tracing.js';
+import type { PipelineSpec } from '../process/batch-plan.js';
+import { Processor, type ProcessorCounters } from '../process/processor.js';
+import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
+import type { QualityStats } from '../quality/quality-stats.js';
+import { KafkaPartitionStore } from './kafka-partition-store.js';
+import { processorGroup } from './topics.js';
+
+export interface PartitionProcessorsOptions {
+  log: KafkaLog;
+  topic: string;
+  spec: PipelineSpec;
+  reference?: ReferenceData;
+  batchSize: number;
+  maxRecordBytes: number;
+  maxOriginalBytes: number;
+  logger: Logger;
+  metrics?: ComponentMetrics;
+  tracing?: Tracing;
+  /** For the poison-event path's bookkeeping; the letters themselves go in the partition's transaction. */
+  deadLetters?: DeadLetterQueue;
+  quality?: QualityStats;
+  lineage?: () => CommitLineage;
+  group?: GroupMemberOptions;
+}
+
+interface Running {
+  processor: Processor;
+  store: KafkaPartitionStore;
+}
+
+/**
+ * A `sightline process` node: a member of the pipeline's consumer group, running one processor
+ * per events partition the group assigns it. Each partition's processor has its own state (dedup
+ * ids, open windows, watermark) and its own transactional store, so a partition moves between
+ * nodes on a rebalance with its state: the new owner fences the old one and restores the state
+ * from the state topic before it reads on from the checkpoint's offset.
+ */
+export class PartitionProcessors implements GroupListener {
+  private readonly running = new Map<number, Running>();
+  /** Counters of processors that stopped here (their partitions moved away), so totals never go down. */
+  private readonly retired: ProcessorCounters = emptyCounters();
+  private membership: GroupMembership | undefined;
+  /** Assignment changes run one after the other. */
+  private changes: Promise<void> = Promise.resolve();
+
+  constructor(private readonly options: PartitionProcessorsOptions) {}
+
+  get pipeline(): string {
+    return this.options.spec.name;
+  }
+
+  async start(): Promise<void> {
+    const { log, topic, spec } = this.options;
+    this.membership = await log.joinGroup(processorGroup(spec.name), topic, this, this.options.group);
+  }
+
+  onAssigned(partitions: number[]): Promise<void> {
+    return this.serially(() => Promise.all(partitions.map((p) => this.startPartition(p))).then(() => undefined));
+  }
+
+  onRevoked(partitions: number[]): Promise<void> {
+    return this.serially(() => Promise.all(partitions.map((p) => this.stopPartition(p))).then(() => undefined));
+  }
+
+  private serially(change: () => Promise<void>): Promise<void> {
+    const next = this.changes.then(change);
+    this.changes = next.catch((err) => this.options.logger.error({ err }, 'changing the partitions this node processes failed'));
+    return next;
+  }
+
+  private async startPartition(partition: number): Promise<void> {
+    if (this.running.has(partition)) return;
+    const o = this.options;
+    const logger = o.logger.child({ partition });
+    const store = new KafkaPartitionStore({
+      log: o.log,
+      pipeline: o.spec.name,
+      partition,
+      dedupWindowMs: o.spec.dedupWindowMs,
+      maxRecordBytes: o.maxRecordBytes,
+      maxOriginalBytes: o.maxOriginalBytes,
+      logger,
+    });
+    const started = Date.now();
+    await store.open();
+    const processor = new Processor({
+      log: o.log,
+      topic: o.topic,
+      store,
+      partitions: [partition],
+      spec: { ...o.spec, changelog: true },
+      ...(o.reference && { reference: o.reference }),
+      batchSize: o.batchSize,
+      logger,
+      ...(o.metrics && { metrics: o.metrics }),
+      ...(o.tracing && { tracing: o.tracing }),
+      ...(o.deadLetters && { deadLetters: o.deadLetters }),
+      ...(o.quality && { quality: o.quality }),
+      ...(o.lineage && { lineage: o.lineage }),
+      onFenced: (err) => void this.onFenced(partition, err),
+    });
+    await processor.start();
+    this.running.set(partition, { processor, store });
+    logger.info({ tookMs: Date.now() - started }, 'processing partition');
+  }
+
+  private async stopPartition(partition: number): Promise<void> {
+    const running = this.running.get(partition);
+    if (!running) return;
+    this.running.delete(partition);
+    await running.processor.stop({ drain: false });
+    await running.store.close();
+    // Duplicates and late are the partition's running totals from its checkpoint: a later owner
+    // (maybe this node again) starts from them, so they are not kept here.
+    addCounters(this.retired, { ...running.processor.counters, duplicates: 0, late: 0 });
+  }
+
+  private async onFenced(partition: number, err: SightlineError): Promise<void> {
+    this.options.logger.warn({ partition, err: err.message }, 'partition fenced by another processor; released here');
+    await this.serially(() => this.stopPartition(partition));
+  }
+
+  /** Partitions processed here now. */
+  partitions(): number[] {
+    return [...this.running.keys()].sort((a, b) => a - b);
+  }
+
+  get counters(): ProcessorCounters {
+    const total = emptyCounters();
+    addCounters(total, this.retired);
+    for (const { processor } of this.running.values()) addCounters(total, processor.counters);
+    return total;
+  }
+
+  /** The lowest watermark among this node's partitions (each has its own). */
+  get watermark(): number | null {
+    let low: number | null = null;
+    for (const { processor } of this.running.values()) {
+      const w = processor.watermark;
+      if (w !== null && (low === null || w < low)) low = w;
+    }
+    return low;
+  }
+
+  backlog(): Map<number, number> {
+    const out = new Map<number, number>();
+    for (const { processor } of this.running.values()) for (const [p, n] of processor.backlog()) out.set(p, n);
+    return out;
+  }
+
+  totalBacklog(): number {
+    let total = 0;
+    for (const n of this.backlog().values()) total += n;
+    return total;
+  }
+
+  committedOffsets(): PartitionOffsets {
+    const out: PartitionOffsets = new Map();
+    for (const { processor } of this.running.values()) for (const [p, n] of processor.committedOffsets()) out.set(p, n);
+    return out;
+  }
+
+  newestEventTimes(): Array<{ source: string; timestamp: number }> {
+    const newest = new Map<string, number>();
+    for (const { processor } of this.running.values()) {
+      for (const { source, timestamp } of processor.newestEventTimes()) newest.set(source, Math.max(timestamp, newest.get(source) ?? timestamp));
+    }
+    return [...newest].map(([source, timestamp]) => ({ source, timestamp }));
+  }
+
+  health(): { ok: boolean; reason: string | null; lastBatchAt: number } {
+    let lastBatchAt = 0;
+    const reasons: string[] = [];
+    for (const [p, { processor }] of this.running) {
+      const h = processor.health();
+      lastBatchAt = Math.max(lastBatchAt, h.lastBatchAt);
+      if (!h.ok) reasons.push(`partition ${p}: ${h.reason}`);
+    }
+    return { ok: reasons.length === 0, reason: reasons.length === 0 ? null : reasons.join('; '), lastBatchAt };
+  }
+
+  /** Leaves the group: the partitions go to the other members at once, each from its last commit. */
+  async stop(): Promise<void> {
+    await this.membership?.close();
+    await this.changes;
+    await Promise.all([...this.running.keys()].map((p) => this.stopPartition(p)));
+  }
+}
+
+function emptyCounters(): ProcessorCounters {
+  return {
+    processed: 0,
+    stored: 0,
+    duplicates: 0,
+    late: 0,
+    undecodable: 0,
+    enrichmentMisses: 0,
+    unaggregated: 0,
+    versionMismatches: 0,
+    versionMismatchesBySubjectVersion: {},
+    deadLettered: 0,
+    deadLetteredByCode: {},
+    qualityWarnings: 0,
+    batches: 0,
+    commitFailures: 0,
+  };
+}
+
+function addCounters(into: ProcessorCounters, from: ProcessorCounters): void {
+  for (const key of Object.keys(into) as Array<keyof ProcessorCounters>) {
+    const value = from[key];
+    if (typeof value === 'number') (into[key] as number) += value;
+    else {
+      const target = into[key] as Record<string, number>;
+      for (const [k, n] of Object.entries(value)) target[k] = (target[k] ?? 0) + n;
+    }
+  }
+}

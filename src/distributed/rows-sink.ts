@@ -1,0 +1,179 @@
+import type { Logger } from 'pino';
+import { SightlineError } from '../core/errors.js';
+import type { HotStore } from '../core/ports/hot-store.js';
+import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../core/ports/log.js';
+import type { ComponentMetrics } from '../observe/metrics.js';
+import { decodeBatchChunk, type PartitionProgress } from './batch-record.js';
+import { pipelineTopics } from './topics.js';
+
+export interface RowsSinkOptions {
+  log: Log;
+  hot: HotStore;
+  pipeline: string;
+  logger: Logger;
+  metrics?: ComponentMetrics;
+  onCommitted?: (rows: number) => void;
+}
+
+const RETRY_DELAY_MS = 1000;
+const POLL_RECORDS = 64;
+
+/** The hot store's bookkeeping name for one partition of the pipeline's rows topic. */
+export function sinkPipeline(pipeline: string, partition: number): string {
+  return `${pipeline}#${partition}`;
+}
+
+/**
+ * Loads what the processors committed (the rows topic, read_committed) into this serving node's
+ * hot store. Each record commits in one DuckDB transaction together with its rows-topic offset,
+ * kept per partition, so a crash anywhere resumes at the first record not loaded: exactly once.
+ * Window counts arrive as each partition's share and are summed into `aggregates`; a window is
+ * final once every partition that has processed anything is past it.
+ */
+export class RowsSink {
+  private consumer: LogConsumer | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private readonly topic: string;
+  private readonly progress = new Map<number, PartitionProgress>();
+  private readonly loaded: PartitionOffsets = new Map();
+  private lastError: string | null = null;
+  private lastLoadAt = Date.now();
+  readonly counters = { records: 0, rows: 0, failures: 0 };
+
+  constructor(private readonly options: RowsSinkOptions) {
+    this.topic = pipelineTopics(options.pipeline).rows;
+  }
+
+  async start(): Promise<void> {
+    const { log, hot, pipeline } = this.options;
+    const partitions = log.partitionCount(this.topic);
+    const consumer = await log.consumer(`sightline-${pipeline}-sink`, this.topic);
+    for (let p = 0; p < partitions; p++) {
+      const checkpoint = await hot.loadCheckpoint(sinkPipeline(pipeline, p), partitions);
+      const next = checkpoint.offsets.get(p) ?? 0;
+      this.loaded.set(p, next);
+      consumer.seek(p, next);
+      if (checkpoint.commitNo > 0) {
+        this.progress.set(p, { offset: 0, watermark: checkpoint.watermark, finalizedThrough: checkpoint.finalizedThrough, duplicates: checkpoint.duplicates, late: checkpoint.late });
+      }
+    }
+    this.consumer = consumer;
+    this.loop = this.run();
+  }
+
+  private async run(): Promise<void> {
+    const consumer = this.consumer!;
+    while (!this.stopping) {
+      let records: LogRecord[];
+      try {
+        records = await consumer.poll(POLL_RECORDS, 200);
+      } catch (err) {
+        this.fail(err);
+        await sleep(RETRY_DELAY_MS);
+        continue;
+      }
+      for (let i = 0; i < records.length && !this.stopping; ) {
+        try {
+          await this.load(records[i]!);
+          i++;
+          this.lastError = null;
+        } catch (err) {
+          this.fail(err);
+          await sleep(RETRY_DELAY_MS);
+        }
+      }
+    }
+  }
+
+  private fail(err: unknown): void {
+    this.counters.failures++;
+    this.lastError = (err as Error).message;
+    this.options.metrics?.error(err instanceof SightlineError ? err.code : 'SL_STORE_WRITE_FAILED');
+    this.options.logger.error({ err }, 'loading processed rows into the hot store failed; retrying');
+  }
+
+  private async load(record: LogRecord): Promise<void> {
+    const { hot, pipeline } = this.options;
+    const { header, rows } = decodeBatchChunk(record.value, `record ${record.offset} of ${record.topic}/${record.partition}`);
+    const partition = record.partition;
+    const progress: PartitionProgress = { offset: header.offset, watermark: header.watermark, finalizedThrough: header.finalizedThrough, duplicates: header.duplicates, late: header.late };
+    const bound = this.finalizeBound(partition, progress);
+    await hot.commit({
+      pipeline: sinkPipeline(pipeline, partition),
+      rows: { count: header.rowCount, ndjson: rows },
+      windows: header.windows ?? [],
+      finalizeThrough: header.finalizedThrough,
+      watermark: header.watermark,
+      offsets: new Map([[partition, record.offset + 1]]),
+      duplicates: header.duplicates,
+      late: header.late,
+      ...(header.quality && { quality: header.quality }),
+      ...(header.lineage && { lineage: header.lineage }),
+      ...(header.traceRuns && { traceRuns: header.traceRuns }),
+      scope: { partition, finalizeAggregatesThrough: bound },
+    });
+    this.progress.set(partition, progress);
+    this.loaded.set(partition, record.offset + 1);
+    this.counters.records++;
+    this.counters.rows += header.rowCount;
+    this.lastLoadAt = Date.now();
+    this.options.metrics?.sent(header.rowCount, rows.length);
+    this.options.onCommitted?.(header.rowCount);
+  }
+
+  /** Windows ending by this are final: the lowest bound among partitions that processed anything. */
+  private finalizeBound(partition: number, next: PartitionProgress): number | null {
+    let low: number | null = null;
+    for (const [p, progress] of this.progress) {
+      const bound = p === partition ? next.finalizedThrough : progress.finalizedThrough;
+      if (bound === null) return null;
+      if (low === null || bound < low) low = bound;
+    }
+    if (!this.progress.has(partition)) {
+      if (next.finalizedThrough === null) return null;
+      if (low === null || next.finalizedThrough < low) low = next.finalizedThrough;
+    }
+    return low;
+  }
+
+  /** Records of the rows topic not yet loaded, per partition. */
+  backlog(): Map<number, number> {
+    const ends = this.options.log.endOffsets(this.topic);
+    const out = new Map<number, number>();
+    for (const [p, end] of ends) out.set(p, Math.max(0, end - (this.loaded.get(p) ?? 0)));
+    return out;
+  }
+
+  /** The lowest watermark among the partitions loaded. */
+  get watermark(): number | null {
+    let low: number | null = null;
+    for (const { watermark } of this.progress.values()) if (watermark !== null && (low === null || watermark < low)) low = watermark;
+    return low;
+  }
+
+  /** Duplicates and late events over every partition, as the processors counted them. */
+  totals(): { duplicates: number; late: number } {
+    let duplicates = 0;
+    let late = 0;
+    for (const p of this.progress.values()) {
+      duplicates += p.duplicates;
+      late += p.late;
+    }
+    return { duplicates, late };
+  }
+
+  health(): { ok: boolean; reason: string | null; lastLoadAt: number } {
+    return { ok: this.lastError === null, reason: this.lastError, lastLoadAt: this.lastLoadAt };
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+    await this.consumer?.close();
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

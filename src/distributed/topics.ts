@@ -1,0 +1,18 @@
+/**
+ * The topics distributed mode adds per pipeline (docs/distributed.md). Both have as many
+ * partitions as the events topic: partition p of each is written only by the processor that owns
+ * events partition p, in its transactions.
+ */
+export function pipelineTopics(pipeline: string): { rows: string; state: string } {
+  return { rows: `sightline-${pipeline}-rows`, state: `sightline-${pipeline}-state` };
+}
+
+/** One transactional id per events partition: a new owner's InitProducerId fences the old one. */
+export function transactionalId(pipeline: string, partition: number): string {
+  return `sightline-${pipeline}-p${partition}`;
+}
+
+/** The consumer group whose members share the events topic's partitions. */
+export function processorGroup(pipeline: string): string {
+  return `sightline-${pipeline}`;
+}
