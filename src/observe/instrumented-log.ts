@@ -1,5 +1,17 @@
 import { isSightlineError } from '../core/errors.js';
-import type { AppendResult, Log, LogConsumer, LogRecord, LogRecordInput, PartitionOffsets, TopicSpec } from '../core/ports/log.js';
+import type {
+  AppendResult,
+  ConsumerOptions,
+  GroupListener,
+  GroupMemberOptions,
+  GroupMembership,
+  Log,
+  LogConsumer,
+  LogRecord,
+  LogRecordInput,
+  PartitionOffsets,
+  TopicSpec,
+} from '../core/ports/log.js';
 import type { ComponentMetrics } from './metrics.js';
 
 /**
@@ -45,8 +57,12 @@ export class InstrumentedLog implements Log {
     return this.inner.committedOffsets(group, topic);
   }
 
-  async consumer(group: string, topic: string): Promise<LogConsumer> {
-    const inner = await this.inner.consumer(group, topic);
+  joinGroup(group: string, topic: string, listener: GroupListener, options?: GroupMemberOptions): Promise<GroupMembership> {
+    return this.inner.joinGroup(group, topic, listener, options);
+  }
+
+  async consumer(group: string, topic: string, options?: ConsumerOptions): Promise<LogConsumer> {
+    const inner = await this.inner.consumer(group, topic, options);
     const metrics = this.metrics;
     return {
       group: inner.group,
