@@ -1,5 +1,17 @@
 import { isSightlineError } from '../core/errors.js';
-import type { AppendResult, GroupListener, GroupMemberOptions, GroupMembership, Log, LogConsumer, LogRecord, LogRecordInput, PartitionOffsets, TopicSpec } from '../core/ports/log.js';
+import type {
+  AppendResult,
+  ConsumerOptions,
+  GroupListener,
+  GroupMemberOptions,
+  GroupMembership,
+  Log,
+  LogConsumer,
+  LogRecord,
+  LogRecordInput,
+  PartitionOffsets,
+  TopicSpec,
+} from '../core/ports/log.js';
 import type { ComponentMetrics } from './metrics.js';
 
 /**
@@ -49,7 +61,7 @@ export class InstrumentedLog implements Log {
     return this.inner.joinGroup(group, topic, listener, options);
   }
 
-  async consumer(group: string, topic: string, options?: { partitions?: readonly number[] }): Promise<LogConsumer> {
+  async consumer(group: string, topic: string, options?: ConsumerOptions): Promise<LogConsumer> {
     const inner = await this.inner.consumer(group, topic, options);
     const metrics = this.metrics;
     return {

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { partitionForKey } from '../../src/core/partitioner.js';
-import type { Log, LogRecord } from '../../src/core/ports/log.js';
+import { isSightlineError } from '../../src/core/errors.js';
+import type { GroupListener, GroupMembership, Log, LogRecord } from '../../src/core/ports/log.js';
 
 /**
  * The contract every Log adapter passes. `open` may be called again with the same `id` to reopen
@@ -20,8 +21,49 @@ async function drain(log: Log, group: string, topic: string, expected: number): 
   return out;
 }
 
+/** Polls `check` until it holds; fails with `what` and the last state after `ms`. */
+async function waitUntil(what: string, ms: number, check: () => boolean, state: () => unknown = () => undefined): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) assert.fail(`${what} within ${ms} ms; last state: ${JSON.stringify(state())}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** A listener that keeps what its member holds by the calls it got, and fails on a call that contradicts it. */
+class RecordingListener implements GroupListener {
+  readonly held = new Set<number>();
+  readonly calls: string[] = [];
+  async onAssigned(partitions: number[]): Promise<void> {
+    this.calls.push(`+${partitions.join(',')}`);
+    for (const p of partitions) {
+      assert.ok(!this.held.has(p), `partition ${p} assigned twice without a revoke`);
+      this.held.add(p);
+    }
+  }
+  async onRevoked(partitions: number[]): Promise<void> {
+    this.calls.push(`-${partitions.join(',')}`);
+    for (const p of partitions) this.held.delete(p);
+  }
+}
+
+const all = (n: number): number[] => Array.from({ length: n }, (_, p) => p);
+// Kafka's member notices a rebalance at its next heartbeat; a rebalance with a leaving or joining
+// member settles within a few heartbeat intervals.
+const SETTLE_MS = 30_000;
+
 function value(i: number): Buffer {
   return Buffer.from(JSON.stringify({ n: i }));
+}
+
+/** Every member holds partitions, no partition is held twice, together they hold all, and each listener agrees with its member. */
+function settled(members: Array<[GroupMembership, RecordingListener]>, partitions: number): boolean {
+  const held = members.flatMap(([m]) => m.assigned());
+  return (
+    members.every(([m, l]) => m.assigned().length > 0 && [...l.held].sort((x, y) => x - y).join() === m.assigned().join()) &&
+    held.length === partitions &&
+    new Set(held).size === partitions
+  );
 }
 
 export function logContract(name: string, subject: () => LogContractSubject): void {
@@ -147,6 +189,106 @@ export function logContract(name: string, subject: () => LogContractSubject): vo
       assert.deepEqual(records.map((r) => r.offset), [73, 74, 75, 76, 77]);
       assert.equal(consumer.positions().get(0), 78);
       await consumer.close();
+      await log.close();
+    });
+
+    it('gives one group member every partition, and splits them when a second member joins', async () => {
+      const log = await s.open('group-split');
+      await log.ensureTopic('t', { partitions: 6 });
+      const a = new RecordingListener();
+      const first = await log.joinGroup('g', 't', a);
+      assert.equal(first.group, 'g');
+      assert.equal(first.topic, 't');
+      assert.ok(first.memberId.length > 0, 'a member id');
+      assert.deepEqual(first.assigned(), all(6), 'joinGroup resolves with the first assignment made');
+      assert.deepEqual([...a.held].sort((x, y) => x - y), all(6), 'onAssigned was told before joinGroup resolved');
+
+      const b = new RecordingListener();
+      const second = await log.joinGroup('g', 't', b);
+      assert.notEqual(second.memberId, first.memberId);
+      const members: Array<[GroupMembership, RecordingListener]> = [[first, a], [second, b]];
+      await waitUntil('both members hold partitions and together exactly all of them', SETTLE_MS, () => settled(members, 6), () => members.map(([m]) => m.assigned()));
+      assert.equal(first.assigned().length, 3);
+      assert.equal(second.assigned().length, 3);
+      assert.ok(a.calls.includes('-0,1,2,3,4,5'), `the first member gave everything up before the split: ${a.calls.join(' ')}`);
+
+      // A member of another group gets every partition of its own and changes nothing here.
+      const other = await log.joinGroup('other', 't', new RecordingListener());
+      assert.deepEqual(other.assigned(), all(6));
+      await other.close();
+
+      await second.close();
+      assert.deepEqual(second.assigned(), [], 'a closed member holds nothing');
+      assert.equal(b.held.size, 0, 'close revoked what the member held');
+      await waitUntil('the remaining member holds every partition', SETTLE_MS, () => first.assigned().length === 6 && a.held.size === 6, () => first.assigned());
+      assert.deepEqual(first.assigned(), all(6));
+      await first.close();
+      assert.equal(a.held.size, 0);
+      await log.close();
+    });
+
+    it('reads, seeks and commits only the partitions a consumer was given', async () => {
+      const log = await s.open('group-subset');
+      await log.ensureTopic('t', { partitions: 4 });
+      const keys = Array.from({ length: 200 }, (_, i) => `k${i}`);
+      const results = await log.append('t', keys.map((key, i) => ({ key, value: value(i), timestamp: i })));
+      const expected = results.filter((r) => r.partition === 1 || r.partition === 3).length;
+      assert.ok(expected > 0 && expected < 200);
+
+      const consumer = await log.consumer('g', 't', { partitions: [3, 1] });
+      assert.deepEqual([...consumer.positions().keys()].sort(), [1, 3], 'positions name only the given partitions');
+      const records: LogRecord[] = [];
+      for (let i = 0; i < 200 && records.length < expected; i++) records.push(...(await consumer.poll(50, 100)));
+      assert.equal(records.length, expected);
+      assert.ok(records.every((r) => r.partition === 1 || r.partition === 3), 'only partitions 1 and 3 are read');
+      assert.deepEqual(await consumer.poll(10, 200), [], 'nothing more');
+      assert.throws(() => consumer.seek(0, 0), (e: unknown) => isSightlineError(e));
+      await assert.rejects(consumer.commit(new Map([[0, 1]])), (e: unknown) => isSightlineError(e));
+      await consumer.commit();
+      await consumer.close();
+
+      const committed = await log.committedOffsets('g', 't');
+      const ends = log.endOffsets('t');
+      assert.equal(committed.get(1), ends.get(1));
+      assert.equal(committed.get(3), ends.get(3));
+      assert.equal(committed.get(0), 0, 'partitions the consumer did not read keep their offsets');
+      assert.equal(committed.get(2), 0);
+
+      // The other half, from another consumer of the group: both halves' commits stand.
+      const rest = await log.consumer('g', 't', { partitions: [0, 2] });
+      const others: LogRecord[] = [];
+      for (let i = 0; i < 200 && others.length < 200 - expected; i++) others.push(...(await rest.poll(50, 100)));
+      assert.equal(others.length, 200 - expected);
+      await rest.commit();
+      await rest.close();
+      assert.deepEqual(await log.committedOffsets('g', 't'), ends);
+
+      await assert.rejects(log.consumer('g', 't', { partitions: [4] }), (e: unknown) => isSightlineError(e) && /no partition 4/.test(e.message));
+      await log.close();
+    });
+
+    it('lets a group member read and commit its assigned partitions while the group has members', async () => {
+      const log = await s.open('group-commit');
+      await log.ensureTopic('t', { partitions: 3 });
+      await log.append('t', Array.from({ length: 30 }, (_, i) => ({ key: `c${i}`, value: value(i), timestamp: i })));
+      const [a, b] = [new RecordingListener(), new RecordingListener()];
+      const first = await log.joinGroup('g', 't', a);
+      const second = await log.joinGroup('g', 't', b);
+      const members: Array<[GroupMembership, RecordingListener]> = [[first, a], [second, b]];
+      await waitUntil('both members hold partitions', SETTLE_MS, () => settled(members, 3), () => members.map(([m]) => m.assigned()));
+      for (const member of [first, second]) {
+        const mine = member.assigned();
+        const consumer = await log.consumer('g', 't', { partitions: mine });
+        const expected = mine.reduce((sum, p) => sum + (log.endOffsets('t').get(p) ?? 0), 0);
+        const read: LogRecord[] = [];
+        for (let i = 0; i < 200 && read.length < expected; i++) read.push(...(await consumer.poll(100, 100)));
+        assert.equal(read.length, expected);
+        await consumer.commit();
+        await consumer.close();
+      }
+      assert.deepEqual(await log.committedOffsets('g', 't'), log.endOffsets('t'));
+      await first.close();
+      await second.close();
       await log.close();
     });
   });

@@ -60,6 +60,17 @@ export interface LogConsumer {
   close(): Promise<void>;
 }
 
+export interface LogStats {
+  topics: Array<{ topic: string; partitions: Array<{ partition: number; endOffset: number; bytes: number; segments: number }> }>;
+  fsyncs: number;
+  appendedRecords: number;
+}
+
+/**
+ * Told of the partitions a group member gains and loses. The protocol is eager: on a rebalance a
+ * member gives up everything it holds (onRevoked) before the group assigns anew (onAssigned), so
+ * no partition is ever worked on by two members that both follow these calls.
+ */
 export interface GroupListener {
   /** Partitions newly given to this member (after a join or a rebalance). */
   onAssigned(partitions: number[]): Promise<void>;
@@ -68,9 +79,11 @@ export interface GroupListener {
 }
 
 export interface GroupMemberOptions {
-  sessionTimeoutMs?: number;
-  heartbeatIntervalMs?: number;
-  rebalanceTimeoutMs?: number;
+  /** A member not heard from for this long is removed and its partitions go to the others. */
+  sessionTimeoutMs?: number; // default 10_000
+  heartbeatIntervalMs?: number; // default 1_000
+  /** How long the group waits for its members to rejoin during a rebalance. */
+  rebalanceTimeoutMs?: number; // default 30_000
 }
 
 export interface GroupMembership {
@@ -83,10 +96,9 @@ export interface GroupMembership {
   close(): Promise<void>;
 }
 
-export interface LogStats {
-  topics: Array<{ topic: string; partitions: Array<{ partition: number; endOffset: number; bytes: number; segments: number }> }>;
-  fsyncs: number;
-  appendedRecords: number;
+export interface ConsumerOptions {
+  /** Read only these partitions (e.g. a group member's assignment); every partition when absent. */
+  partitions?: readonly number[];
 }
 
 export interface Log {
@@ -100,9 +112,16 @@ export interface Log {
   /** The oldest offset still held per partition (retention deletes what lies before it). */
   startOffsets(topic: string): PartitionOffsets;
   committedOffsets(group: string, topic: string): Promise<PartitionOffsets>;
-  /** A consumer of every partition of the topic (or of `partitions`), starting at the group's committed offsets. */
-  consumer(group: string, topic: string, options?: { partitions?: readonly number[] }): Promise<LogConsumer>;
-  /** Joins a consumer group: the group's members share the topic's partitions, and rebalance as members come and go. */
+  /**
+   * A consumer of every partition of the topic (or of `options.partitions`), starting at the
+   * group's committed offsets. `seek`, `positions` and `commit` refer to its partitions only.
+   */
+  consumer(group: string, topic: string, options?: ConsumerOptions): Promise<LogConsumer>;
+  /**
+   * Joins `group` as a member sharing the topic's partitions with the group's other members;
+   * resolves once the first assignment was handed to `listener.onAssigned`. A membership does not
+   * read records or commit offsets: read with `consumer(group, topic, { partitions })`.
+   */
   joinGroup(group: string, topic: string, listener: GroupListener, options?: GroupMemberOptions): Promise<GroupMembership>;
   stats(): LogStats;
   close(): Promise<void>;

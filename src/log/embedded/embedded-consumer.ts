@@ -1,19 +1,24 @@
+import { SightlineError } from '../../core/errors.js';
+import { checkCommitPartitions } from '../../core/group-assignment.js';
 import type { LogConsumer, LogRecord, PartitionOffsets } from '../../core/ports/log.js';
 import type { EmbeddedLog } from './embedded-log.js';
 
 const READ_BYTES_PER_PARTITION = 1 << 20;
 
-/** Reads every partition of one topic, round robin, so no partition starves another. */
+/** Reads the partitions it was given (the keys of `start`), round robin, so no partition starves another. */
 export class EmbeddedConsumer implements LogConsumer {
   private readonly position: PartitionOffsets;
+  private readonly partitions: number[];
   private nextPartition = 0;
   private closed = false;
 
-  constructor(private readonly log: EmbeddedLog, readonly group: string, readonly topic: string, committed: PartitionOffsets) {
-    this.position = new Map(committed);
+  constructor(private readonly log: EmbeddedLog, readonly group: string, readonly topic: string, start: PartitionOffsets) {
+    this.position = new Map(start);
+    this.partitions = [...start.keys()];
   }
 
   seek(partition: number, offset: number): void {
+    if (!this.position.has(partition)) throw new SightlineError('SL_LOG_OFFSET_OUT_OF_RANGE', `this consumer of "${this.topic}" does not read partition ${partition}`);
     this.position.set(partition, offset);
   }
 
@@ -32,10 +37,10 @@ export class EmbeddedConsumer implements LogConsumer {
 
   private async readAvailable(maxRecords: number): Promise<LogRecord[]> {
     const out: LogRecord[] = [];
-    const count = this.position.size;
+    const count = this.partitions.length;
     const ends = this.log.endOffsets(this.topic);
     for (let i = 0; i < count && out.length < maxRecords; i++) {
-      const partition = (this.nextPartition + i) % count;
+      const partition = this.partitions[(this.nextPartition + i) % count]!;
       const offset = this.position.get(partition)!;
       if (offset >= (ends.get(partition) ?? 0)) continue;
       const share = Math.max(1, Math.ceil((maxRecords - out.length) / (count - i)));
@@ -51,7 +56,8 @@ export class EmbeddedConsumer implements LogConsumer {
   }
 
   async commit(offsets?: PartitionOffsets): Promise<void> {
-    await this.log.commitOffsets(this.group, this.topic, offsets ?? this.position);
+    if (offsets) checkCommitPartitions(this.topic, this.position, offsets);
+    await this.log.commitOffsets(this.group, this.topic, new Map(offsets ?? this.position));
   }
 
   async close(): Promise<void> {

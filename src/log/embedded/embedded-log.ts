@@ -3,8 +3,22 @@ import { mkdir, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SightlineError } from '../../core/errors.js';
 import { partitionForKey } from '../../core/partitioner.js';
-import type { AppendResult, Log, LogConsumer, LogRecordInput, LogStats, PartitionOffsets, TopicSpec } from '../../core/ports/log.js';
+import { consumerPartitions, resolveGroupMemberOptions } from '../../core/group-assignment.js';
+import type {
+  AppendResult,
+  ConsumerOptions,
+  GroupListener,
+  GroupMemberOptions,
+  GroupMembership,
+  Log,
+  LogConsumer,
+  LogRecordInput,
+  LogStats,
+  PartitionOffsets,
+  TopicSpec,
+} from '../../core/ports/log.js';
 import { EmbeddedConsumer } from './embedded-consumer.js';
+import { EmbeddedGroups } from './embedded-group.js';
 import { fsyncDir, writeFileAtomic, writeFileIfAbsent } from './fs-durable.js';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
 
@@ -27,6 +41,9 @@ const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
 export class EmbeddedLog implements Log {
   private readonly topics = new Map<string, PartitionLog[]>();
   private readonly durable = new EventEmitter();
+  private readonly groups = new EmbeddedGroups();
+  /** Commits of one group file, one after another: each merges into what the last one wrote. */
+  private readonly commitQueues = new Map<string, Promise<void>>();
   private appendedRecords = 0;
   private closed = false;
 
@@ -159,13 +176,37 @@ export class EmbeddedLog implements Log {
     return offsets;
   }
 
+  /**
+   * Merges `offsets` into the group's stored offsets: consumers of a subset of the partitions
+   * (group members) commit only theirs and must not reset the others'.
+   */
   async commitOffsets(group: string, topic: string, offsets: PartitionOffsets): Promise<void> {
-    await writeFileAtomic(this.groupPath(group, topic), JSON.stringify(Object.fromEntries(offsets)));
+    const path = this.groupPath(group, topic);
+    const write = async (): Promise<void> => {
+      const merged = await this.committedOffsets(group, topic);
+      for (const [p, offset] of offsets) merged.set(p, offset);
+      await writeFileAtomic(path, JSON.stringify(Object.fromEntries(merged)));
+    };
+    const done = (this.commitQueues.get(path) ?? Promise.resolve()).then(write);
+    const settled = done.catch(() => undefined);
+    this.commitQueues.set(path, settled);
+    void settled.then(() => {
+      if (this.commitQueues.get(path) === settled) this.commitQueues.delete(path);
+    });
+    await done;
   }
 
-  async consumer(group: string, topic: string): Promise<LogConsumer> {
-    this.partitions(topic);
-    return new EmbeddedConsumer(this, group, topic, await this.committedOffsets(group, topic));
+  async consumer(group: string, topic: string, options: ConsumerOptions = {}): Promise<LogConsumer> {
+    const partitions = consumerPartitions(topic, this.partitionCount(topic), options.partitions);
+    const committed = await this.committedOffsets(group, topic);
+    return new EmbeddedConsumer(this, group, topic, new Map(partitions.map((p) => [p, committed.get(p) ?? 0])));
+  }
+
+  /** Membership among the groups of this EmbeddedLog instance; the timeouts do not apply in one process. */
+  async joinGroup(group: string, topic: string, listener: GroupListener, options?: GroupMemberOptions): Promise<GroupMembership> {
+    if (this.closed) throw new SightlineError('SL_LOG_CLOSED', 'the log is closed');
+    resolveGroupMemberOptions(options);
+    return this.groups.join(group, topic, this.partitionCount(topic), listener);
   }
 
   /** Partitions that stopped after a failed write, for readiness. */
@@ -193,6 +234,7 @@ export class EmbeddedLog implements Log {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.groups.closeAll();
     for (const partitions of this.topics.values()) for (const p of partitions) await p.close();
     this.durable.emit('durable');
   }

@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 
 type FetchResponse = fetchV17.FetchResponse;
 import { SightlineError } from '../../core/errors.js';
+import { checkCommitPartitions } from '../../core/group-assignment.js';
 import type { LogConsumer, LogRecord, PartitionOffsets } from '../../core/ports/log.js';
 import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';
 import { decodeBatches } from './fetched-records.js';
@@ -40,10 +41,9 @@ interface PartitionState {
 const MULTI_LEADER_ROUND_MS = 250;
 
 /**
- * Reads every partition of one topic with manual assignment: no group membership, fetches sent
- * straight to each partition's leader, offsets committed for the group by the admin client.
- * Group membership (partitions shared by processors) fits in later by assigning `partitions`
- * from the group's sync instead of all of them.
+ * Reads the partitions it is given (every partition of the topic, or a group member's share) with
+ * manual assignment: fetches go straight to each partition's leader. Membership is separate
+ * (KafkaGroupMember); commits go through it when this process holds one for the group.
  */
 export class KafkaLogConsumer implements LogConsumer {
   private readonly client: Consumer;
@@ -55,9 +55,9 @@ export class KafkaLogConsumer implements LogConsumer {
     private readonly deps: KafkaConsumerDeps,
     readonly group: string,
     readonly topic: string,
-    committed: PartitionOffsets,
+    start: PartitionOffsets,
   ) {
-    for (const [partition, offset] of committed) this.state.set(partition, { position: offset, fetchNext: offset, buffer: [], generation: 0 });
+    for (const [partition, offset] of start) this.state.set(partition, { position: offset, fetchNext: offset, buffer: [], generation: 0 });
     this.client = new Consumer({
       clientId: `${deps.clientId}-consumer`,
       groupId: deps.clusterGroup,
@@ -70,7 +70,7 @@ export class KafkaLogConsumer implements LogConsumer {
 
   seek(partition: number, offset: number): void {
     const state = this.state.get(partition);
-    if (!state) throw new SightlineError('SL_LOG_OFFSET_OUT_OF_RANGE', `topic "${this.topic}" has no partition ${partition}`);
+    if (!state) throw new SightlineError('SL_LOG_OFFSET_OUT_OF_RANGE', `this consumer of "${this.topic}" does not read partition ${partition}`);
     state.position = offset;
     state.fetchNext = offset;
     state.buffer = [];
@@ -219,6 +219,7 @@ export class KafkaLogConsumer implements LogConsumer {
   async commit(offsets?: PartitionOffsets): Promise<void> {
     if (this.closed) throw new SightlineError('SL_LOG_CLOSED', 'the consumer is closed');
     try {
+      if (offsets) checkCommitPartitions(this.topic, this.state, offsets);
       await this.deps.commit(offsets ?? this.positions());
     } catch (error) {
       throw toSightlineError(error, 'SL_LOG_WRITE_FAILED', `committing offsets of group "${this.group}" on "${this.topic}" failed`, true);

@@ -1,7 +1,21 @@
 import { SightlineError } from '../../core/errors.js';
 import { partitionForKey } from '../../core/partitioner.js';
-import type { AppendResult, Log, LogConsumer, LogRecordInput, LogStats, PartitionOffsets, TopicSpec } from '../../core/ports/log.js';
+import { consumerPartitions, resolveGroupMemberOptions } from '../../core/group-assignment.js';
+import type {
+  AppendResult,
+  ConsumerOptions,
+  GroupListener,
+  GroupMemberOptions,
+  GroupMembership,
+  Log,
+  LogConsumer,
+  LogRecordInput,
+  LogStats,
+  PartitionOffsets,
+  TopicSpec,
+} from '../../core/ports/log.js';
 import { Appender } from './appender.js';
+import { KafkaGroupMember } from './group-member.js';
 import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';
 import { KafkaLogConsumer } from './kafka-consumer.js';
 import { type KafkaLogOptions, type ResolvedKafkaLogOptions, resolveKafkaLogOptions } from './options.js';
@@ -24,6 +38,7 @@ export class KafkaLog implements Log {
   private readonly admin: TopicAdmin;
   private readonly appender: Appender;
   private readonly consumers = new Set<KafkaLogConsumer>();
+  private readonly members = new Set<KafkaGroupMember>();
   /** Topics ensureTopic already checked in this process; later calls return at once. */
   private readonly ensured = new Set<string>();
   private refreshTimer: NodeJS.Timeout | undefined;
@@ -184,9 +199,11 @@ export class KafkaLog implements Log {
     return offsets;
   }
 
-  async consumer(group: string, topic: string): Promise<LogConsumer> {
+  async consumer(group: string, topic: string, options: ConsumerOptions = {}): Promise<LogConsumer> {
     this.checkOpen();
     const clusterTopic = this.clusterName(topic);
+    const count = this.table.partitionCount(topic);
+    const partitions = consumerPartitions(topic, count, options.partitions);
     const committed = await this.committedOffsets(group, topic);
     const consumer: KafkaLogConsumer = new KafkaLogConsumer(
       {
@@ -198,16 +215,55 @@ export class KafkaLog implements Log {
         logger: this.options.logger,
         requestTimeoutMs: this.options.requestTimeoutMs,
         maxBytesPerPartition: this.options.fetchMaxBytesPerPartition,
-        commit: (offsets) => this.admin.commit(this.clusterName(group), clusterTopic, offsets),
-        startOffsets: async () => (await this.admin.listOffsets(clusterTopic, committed.size)).start,
+        commit: (offsets) => this.commit(group, topic, offsets),
+        startOffsets: async () => (await this.admin.listOffsets(clusterTopic, count)).start,
         onClose: () => this.consumers.delete(consumer),
       },
       group,
       topic,
-      committed,
+      new Map(partitions.map((p) => [p, committed.get(p) ?? 0])),
     );
     this.consumers.add(consumer);
     return consumer;
+  }
+
+  /**
+   * Kafka accepts an offset commit from outside a group's membership (generation -1) only while
+   * the group has no members, so while this process holds a membership of the group its commits
+   * go through that member, with its generation: one group id serves both membership and offsets,
+   * and a member that lost its partitions in a rebalance has stale commits refused.
+   */
+  private async commit(group: string, topic: string, offsets: PartitionOffsets): Promise<void> {
+    const member = [...this.members].find((m) => m.group === group && m.topic === topic && m.isActive());
+    if (member) return member.commitOffsets(offsets);
+    return this.admin.commit(this.clusterName(group), this.clusterName(topic), offsets);
+  }
+
+  async joinGroup(group: string, topic: string, listener: GroupListener, options?: GroupMemberOptions): Promise<GroupMembership> {
+    this.checkOpen();
+    const resolved = resolveGroupMemberOptions(options);
+    this.table.partitionCount(topic);
+    return KafkaGroupMember.join(
+      {
+        bootstrap: this.options.bootstrap,
+        clientId: this.options.clientId,
+        logger: this.options.logger,
+        requestTimeoutMs: this.options.requestTimeoutMs,
+        clusterGroup: this.clusterName(group),
+        clusterTopic: this.clusterName(topic),
+        partitionCount: async (clusterTopic) => {
+          const short = this.shortName(clusterTopic);
+          if (clusterTopic.startsWith(this.options.topicPrefix) && this.table.has(short)) return this.table.partitionCount(short);
+          return (await this.admin.partitionCount(clusterTopic)) ?? 0;
+        },
+        onOpen: (member) => this.members.add(member),
+        onClose: (member) => this.members.delete(member),
+      },
+      group,
+      topic,
+      listener,
+      resolved,
+    );
   }
 
   /**
@@ -234,6 +290,8 @@ export class KafkaLog implements Log {
     if (this.closed) return;
     this.closed = true;
     if (this.refreshTimer) clearInterval(this.refreshTimer);
+    // Members first: their onRevoked may still commit through the consumers.
+    await Promise.all([...this.members].map((m) => m.close()));
     await Promise.all([...this.consumers].map((c) => c.close()));
     await this.appender.close();
     await this.refreshing;
