@@ -99,7 +99,9 @@ export class KafkaPartitionStore implements PipelineStore {
     try {
       // The first transaction's InitProducerId bumps the id's epoch: from here the old owner can
       // commit nothing, and its open transaction is aborted, so the state read below is final.
-      this.transaction = await producer.beginTransaction();
+      // Producer id and epoch -1 ask for the id's current producer with its epoch bumped, as Java's
+      // client does; the client's default (0, 0) is refused (PRODUCER_FENCED) once the id exists.
+      this.transaction = await producer.beginTransaction({ producerId: -1n, producerEpoch: -1 });
     } catch (error) {
       throw this.toError(error, 'taking over the partition (InitProducerId) failed');
     }

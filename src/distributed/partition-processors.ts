@@ -31,6 +31,8 @@ export interface PartitionProcessorsOptions {
   group?: GroupMemberOptions;
 }
 
+const START_RETRY_MS = 2000;
+
 interface Running {
   processor: Processor;
   store: KafkaPartitionStore;
@@ -50,6 +52,8 @@ export class PartitionProcessors implements GroupListener {
   private membership: GroupMembership | undefined;
   /** Assignment changes run one after the other. */
   private changes: Promise<void> = Promise.resolve();
+  private readonly retries = new Map<number, NodeJS.Timeout>();
+  private stopped = false;
 
   constructor(private readonly options: PartitionProcessorsOptions) {}
 
@@ -62,8 +66,30 @@ export class PartitionProcessors implements GroupListener {
     this.membership = await log.joinGroup(processorGroup(spec.name), topic, this, this.options.group);
   }
 
-  onAssigned(partitions: number[]): Promise<void> {
-    return this.serially(() => Promise.all(partitions.map((p) => this.startPartition(p))).then(() => undefined));
+  /**
+   * Returns at once: restoring a partition's state can take longer than a session, and the member
+   * heartbeats only between these calls. A revocation queues behind the starts.
+   */
+  async onAssigned(partitions: number[]): Promise<void> {
+    void this.serially(() => Promise.all(partitions.map((p) => this.startOrRetry(p))).then(() => undefined));
+  }
+
+  /**
+   * A partition that cannot start now (the cluster is busy aborting the old owner's transaction,
+   * a broker is down) is tried again while it stays assigned here: it must not sit unprocessed.
+   */
+  private async startOrRetry(partition: number): Promise<void> {
+    try {
+      await this.startPartition(partition);
+    } catch (err) {
+      this.options.logger.warn({ partition, err: (err as Error).message }, 'starting a partition failed; trying again shortly');
+      const timer = setTimeout(() => {
+        this.retries.delete(partition);
+        if (this.stopped || !this.membership?.assigned().includes(partition)) return;
+        void this.serially(() => this.startOrRetry(partition));
+      }, START_RETRY_MS);
+      this.retries.set(partition, timer);
+    }
   }
 
   onRevoked(partitions: number[]): Promise<void> {
@@ -113,6 +139,8 @@ export class PartitionProcessors implements GroupListener {
   }
 
   private async stopPartition(partition: number): Promise<void> {
+    clearTimeout(this.retries.get(partition));
+    this.retries.delete(partition);
     const running = this.running.get(partition);
     if (!running) return;
     this.running.delete(partition);
@@ -189,6 +217,8 @@ export class PartitionProcessors implements GroupListener {
 
   /** Leaves the group: the partitions go to the other members at once, each from its last commit. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.retries.values()) clearTimeout(timer);
     await this.membership?.close();
     await this.changes;
     await Promise.all([...this.running.keys()].map((p) => this.stopPartition(p)));

@@ -37,6 +37,8 @@ export class RowsSink {
   private readonly topic: string;
   private readonly progress = new Map<number, PartitionProgress>();
   private readonly loaded: PartitionOffsets = new Map();
+  /** Records polled and not loaded yet, per partition. */
+  private readonly inHand = new Map<number, number>();
   private lastError: string | null = null;
   private lastLoadAt = Date.now();
   readonly counters = { records: 0, rows: 0, failures: 0 };
@@ -73,6 +75,7 @@ export class RowsSink {
         await sleep(RETRY_DELAY_MS);
         continue;
       }
+      for (const r of records) this.inHand.set(r.partition, (this.inHand.get(r.partition) ?? 0) + 1);
       for (let i = 0; i < records.length && !this.stopping; ) {
         try {
           await this.load(records[i]!);
@@ -115,6 +118,7 @@ export class RowsSink {
     });
     this.progress.set(partition, progress);
     this.loaded.set(partition, record.offset + 1);
+    this.inHand.set(partition, (this.inHand.get(partition) ?? 1) - 1);
     this.counters.records++;
     this.counters.rows += header.rowCount;
     this.lastLoadAt = Date.now();
@@ -137,11 +141,19 @@ export class RowsSink {
     return low;
   }
 
-  /** Records of the rows topic not yet loaded, per partition. */
+  /**
+   * Records of the rows topic not yet loaded, per partition: those not read yet and those read but
+   * not loaded. The read position, not the last loaded offset, is the base: every transaction
+   * leaves a commit marker that takes an offset and is never loaded.
+   */
   backlog(): Map<number, number> {
     const ends = this.options.log.endOffsets(this.topic);
+    const positions = this.consumer?.positions() ?? new Map<number, number>();
     const out = new Map<number, number>();
-    for (const [p, end] of ends) out.set(p, Math.max(0, end - (this.loaded.get(p) ?? 0)));
+    for (const [p, end] of ends) {
+      const read = Math.max(positions.get(p) ?? 0, this.loaded.get(p) ?? 0);
+      out.set(p, Math.max(0, end - read) + (this.inHand.get(p) ?? 0));
+    }
     return out;
   }
 
