@@ -4,7 +4,7 @@
  */
 export type EventShape = 'small' | 'wide';
 
-const PAGES = Array.from({ length: 50 }, (_, i) => `/product/${1000 + i}`);
+export const PAGES = Array.from({ length: 50 }, (_, i) => `/product/${1000 + i}`);
 
 export function makeEvent(n: number, shape: EventShape, timestamp: number, idPrefix = 'b'): Record<string, unknown> {
   const base = {

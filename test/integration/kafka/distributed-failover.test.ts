@@ -134,3 +134,37 @@ describe('distributed mode: two processors share 12 partitions; one is killed wi
     assert.deepEqual(survivor.partitions, Array.from({ length: PARTITIONS }, (_, p) => p));
   });
 });
+
+describe('distributed mode on three brokers (RF 3, min ISR 2): a broker is killed and restarted mid-stream', { skip, timeout: 600_000 }, () => {
+  const cluster = useKafka({ brokers: 3 });
+  let dir = '';
+  let deployment: Deployment | undefined;
+  after(async () => {
+    await Promise.all((deployment?.all ?? []).map((p) => p.kill9().catch(() => undefined)));
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  it('loses nothing acknowledged and counts every accepted event exactly once', async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sightline-dist3-'));
+    const config = await writeConfig(dir, cluster().brokers, 'broker-failover.', { factor: 3, minIsr: 2 });
+    deployment = await deploy(dir, config, 2);
+    const total = 30_000;
+    const t0 = Date.now() - 10 * 60_000;
+    let phase: 'before' | 'down' | 'up' = 'before';
+    const victim = cluster().nodeIds[1]!;
+    await send(deployment.ingest.url, 0, total, t0, async (sent) => {
+      if (phase === 'before' && sent >= total / 3) {
+        phase = 'down';
+        await cluster().stopBroker(victim, 'SIGKILL');
+      } else if (phase === 'down' && sent >= (2 * total) / 3) {
+        phase = 'up';
+        await cluster().startBroker(victim);
+      }
+    });
+    assert.equal(phase, 'up');
+    const stored = await waitForStored(deployment.serve.url, total, 240_000);
+    assert.equal(stored.events, total, 'every accepted event stored exactly once');
+    assert.equal(stored.counted, total, 'every accepted event counted exactly once in the 1-minute windows');
+    for (const p of deployment.all) assert.equal(p.child.exitCode, null, `a role exited:\n${p.output().slice(-2000)}`);
+  });
+});
