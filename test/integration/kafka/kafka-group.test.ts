@@ -124,6 +124,42 @@ describe('Kafka consumer-group membership on one broker', { skip, timeout: 300_0
     }
   });
 
+  it('stays in the group while onAssigned runs longer than the session (heartbeats go on meanwhile)', async () => {
+    const kafka = cluster();
+    const log = await open(kafka, 'slow.');
+    await log.ensureTopic('events', { partitions: 12 });
+    const calls: string[] = [];
+    const slow = SESSION_MS + 2_000;
+    const started = Date.now();
+    const member = await log.joinGroup(
+      'processors',
+      'events',
+      {
+        async onAssigned(partitions) {
+          calls.push(`+${partitions.length}`);
+          // A state restore that outlasts the session on purpose.
+          await new Promise((r) => setTimeout(r, slow));
+        },
+        async onRevoked(partitions) {
+          calls.push(`-${partitions.length}`);
+        },
+      },
+      { sessionTimeoutMs: SESSION_MS },
+    );
+    try {
+      assert.ok(Date.now() - started >= slow, 'joinGroup waited for onAssigned');
+      const consumer = await log.consumer('processors', 'events', { partitions: member.assigned() });
+      // Accepted only from a member the group still has, in its current generation.
+      await consumer.commit(new Map([[0, 0]]));
+      await consumer.close();
+      assert.deepEqual(calls, ['+12']);
+      assert.deepEqual(member.assigned(), ALL);
+    } finally {
+      await member.close();
+      await log.close();
+    }
+  });
+
   it('revokes when the coordinator is gone for a whole session, rejoins when the broker is back, and rebalances with a new member', async () => {
     const kafka = cluster();
     const log = await open(kafka, 'restart.');
