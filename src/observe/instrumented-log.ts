@@ -1,17 +1,5 @@
 import { isSightlineError } from '../core/errors.js';
-import type {
-  AppendResult,
-  ConsumerOptions,
-  GroupListener,
-  GroupMemberOptions,
-  GroupMembership,
-  Log,
-  LogConsumer,
-  LogRecord,
-  LogRecordInput,
-  PartitionOffsets,
-  TopicSpec,
-} from '../core/ports/log.js';
+import type { AppendResult, ConsumerOptions, GroupListener, GroupMemberOptions, GroupMembership, Log, LogConsumer, LogRecord, LogRecordInput, PartitionOffsets, TopicSpec } from '../core/ports/log.js';
 import type { ComponentMetrics } from './metrics.js';
 
 /**

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { partitionForKey } from '../../src/core/partitioner.js';
 import { isSightlineError } from '../../src/core/errors.js';
-import type { GroupListener, GroupMembership, Log, LogRecord } from '../../src/core/ports/log.js';
+import type { GroupMembership, Log, LogRecord } from '../../src/core/ports/log.js';
+import { RecordingListener } from '../helpers/group-listener.js';
+import { waitUntil } from '../helpers/wait.js';
 
 /**
  * The contract every Log adapter passes. `open` may be called again with the same `id` to reopen
@@ -19,32 +21,6 @@ async function drain(log: Log, group: string, topic: string, expected: number): 
   for (let i = 0; i < 200 && out.length < expected; i++) out.push(...(await consumer.poll(1000, 100)));
   await consumer.close();
   return out;
-}
-
-/** Polls `check` until it holds; fails with `what` and the last state after `ms`. */
-async function waitUntil(what: string, ms: number, check: () => boolean, state: () => unknown = () => undefined): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) assert.fail(`${what} within ${ms} ms; last state: ${JSON.stringify(state())}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
-/** A listener that keeps what its member holds by the calls it got, and fails on a call that contradicts it. */
-class RecordingListener implements GroupListener {
-  readonly held = new Set<number>();
-  readonly calls: string[] = [];
-  async onAssigned(partitions: number[]): Promise<void> {
-    this.calls.push(`+${partitions.join(',')}`);
-    for (const p of partitions) {
-      assert.ok(!this.held.has(p), `partition ${p} assigned twice without a revoke`);
-      this.held.add(p);
-    }
-  }
-  async onRevoked(partitions: number[]): Promise<void> {
-    this.calls.push(`-${partitions.join(',')}`);
-    for (const p of partitions) this.held.delete(p);
-  }
 }
 
 const all = (n: number): number[] => Array.from({ length: n }, (_, p) => p);
@@ -224,6 +200,7 @@ export function logContract(name: string, subject: () => LogContractSubject): vo
       assert.deepEqual(first.assigned(), all(6));
       await first.close();
       assert.equal(a.held.size, 0);
+      assert.deepEqual([...a.violations, ...b.violations], []);
       await log.close();
     });
 
@@ -289,6 +266,7 @@ export function logContract(name: string, subject: () => LogContractSubject): vo
       assert.deepEqual(await log.committedOffsets('g', 't'), log.endOffsets('t'));
       await first.close();
       await second.close();
+      assert.deepEqual([...a.violations, ...b.violations], []);
       await log.close();
     });
   });

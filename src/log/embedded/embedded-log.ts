@@ -4,19 +4,7 @@ import { join } from 'node:path';
 import { SightlineError } from '../../core/errors.js';
 import { partitionForKey } from '../../core/partitioner.js';
 import { consumerPartitions, resolveGroupMemberOptions } from '../../core/group-assignment.js';
-import type {
-  AppendResult,
-  ConsumerOptions,
-  GroupListener,
-  GroupMemberOptions,
-  GroupMembership,
-  Log,
-  LogConsumer,
-  LogRecordInput,
-  LogStats,
-  PartitionOffsets,
-  TopicSpec,
-} from '../../core/ports/log.js';
+import type { AppendResult, ConsumerOptions, GroupListener, GroupMemberOptions, GroupMembership, Log, LogConsumer, LogRecordInput, LogStats, PartitionOffsets, TopicSpec } from '../../core/ports/log.js';
 import { EmbeddedConsumer } from './embedded-consumer.js';
 import { EmbeddedGroups } from './embedded-group.js';
 import { fsyncDir, writeFileAtomic, writeFileIfAbsent } from './fs-durable.js';

@@ -112,12 +112,14 @@ export class KafkaGroupMember implements GroupMembership {
         if (this.closing) break;
         this.held = partitions;
         this.deps.logger.info({ group: this.group, topic: this.topic, memberId: this.id, generation: this.generationId, partitions }, 'group member assigned partitions');
+        // Heartbeats go on while onAssigned runs (a state restore can outlast the session).
+        const heartbeats = this.heartbeatUntilRejoin();
         await this.tell('onAssigned', partitions);
         if (first) {
           first = false;
           joined();
         }
-        await this.heartbeatUntilRejoin();
+        await heartbeats;
       } catch (error) {
         if (this.closing) break;
         const ids = brokerErrorIds(error);
@@ -212,8 +214,7 @@ export class KafkaGroupMember implements GroupMembership {
       await this.pause(this.options.heartbeatIntervalMs);
       if (this.closing) return;
       try {
-        const connection = await this.coordinatorConnection();
-        await withTimeout(heartbeatV4.api.async(connection, this.deps.clusterGroup, this.generationId, this.id, null), timeoutMs, 'heartbeat');
+        await this.heartbeat(timeoutMs);
         lastAnswer = Date.now();
       } catch (error) {
         if (this.closing) return;
@@ -263,7 +264,32 @@ export class KafkaGroupMember implements GroupMembership {
     if (this.held.length === 0) return;
     const revoked = this.held;
     this.held = [];
-    await this.tell('onRevoked', revoked);
+    await this.keepingAlive(this.tell('onRevoked', revoked));
+  }
+
+  /**
+   * Heartbeats while `work` (a listener's onRevoked: commits, an aborted transaction) runs, so the
+   * coordinator does not expel the member for its silence; the answers are not needed, since the
+   * member rejoins or leaves next anyway.
+   */
+  private async keepingAlive(work: Promise<void>): Promise<void> {
+    let done = false;
+    const timer = setInterval(() => {
+      if (done || this.id === '') return;
+      // Rebalancing, or the coordinator is away: either way the rejoin that follows sorts it out.
+      this.heartbeat(this.options.heartbeatIntervalMs).catch(() => undefined);
+    }, this.options.heartbeatIntervalMs);
+    try {
+      await work;
+    } finally {
+      done = true;
+      clearInterval(timer);
+    }
+  }
+
+  private async heartbeat(timeoutMs: number): Promise<void> {
+    const connection = await this.coordinatorConnection();
+    await withTimeout(heartbeatV4.api.async(connection, this.deps.clusterGroup, this.generationId, this.id, null), timeoutMs, 'heartbeat');
   }
 
   /** A listener that throws cannot undo a rebalance: the failure is logged and the member goes on. */

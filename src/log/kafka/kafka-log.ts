@@ -1,19 +1,7 @@
 import { SightlineError } from '../../core/errors.js';
 import { partitionForKey } from '../../core/partitioner.js';
 import { consumerPartitions, resolveGroupMemberOptions } from '../../core/group-assignment.js';
-import type {
-  AppendResult,
-  ConsumerOptions,
-  GroupListener,
-  GroupMemberOptions,
-  GroupMembership,
-  Log,
-  LogConsumer,
-  LogRecordInput,
-  LogStats,
-  PartitionOffsets,
-  TopicSpec,
-} from '../../core/ports/log.js';
+import type { AppendResult, ConsumerOptions, GroupListener, GroupMemberOptions, GroupMembership, Log, LogConsumer, LogRecordInput, LogStats, PartitionOffsets, TopicSpec } from '../../core/ports/log.js';
 import { Appender } from './appender.js';
 import { KafkaGroupMember } from './group-member.js';
 import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';

@@ -1,0 +1,14 @@
+import assert from 'node:assert/strict';
+
+/**
+ * Polls `check` every 50 ms until it holds; fails naming `what` and the last `state` after `ms`.
+ * Resolves with the time it took, for tests that report how long something needed.
+ */
+export async function waitUntil(what: string, ms: number, check: () => boolean, state: () => unknown = () => undefined): Promise<number> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > ms) assert.fail(`${what} within ${ms} ms; last state: ${JSON.stringify(state())}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return Date.now() - started;
+}
