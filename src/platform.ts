@@ -344,6 +344,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
           ...(partitionProcessors && { partitions: partitionProcessors.partitions() }),
           watermark: processing.watermark,
           backlog: processing.totalBacklog(),
+          ...(processing.firstRecord && { first_record: { at: processing.firstRecord.at, cpu_micros: processing.firstRecord.cpuMicros } }),
           ...processing.counters,
           ...processing.health(),
         },

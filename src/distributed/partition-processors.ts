@@ -49,6 +49,7 @@ export class PartitionProcessors implements GroupListener {
   private readonly running = new Map<number, Running>();
   /** Counters of processors that stopped here (their partitions moved away), so totals never go down. */
   private readonly retired: ProcessorCounters = emptyCounters();
+  private firstOfRetired: { at: number; cpuMicros: number } | undefined;
   private membership: GroupMembership | undefined;
   /** Assignment changes run one after the other. */
   private changes: Promise<void> = Promise.resolve();
@@ -149,11 +150,23 @@ export class PartitionProcessors implements GroupListener {
     // Duplicates and late are the partition's running totals from its checkpoint: a later owner
     // (maybe this node again) starts from them, so they are not kept here.
     addCounters(this.retired, { ...running.processor.counters, duplicates: 0, late: 0 });
+    const f = running.processor.firstRecord;
+    if (f && (!this.firstOfRetired || f.at < this.firstOfRetired.at)) this.firstOfRetired = f;
   }
 
   private async onFenced(partition: number, err: SightlineError): Promise<void> {
     this.options.logger.warn({ partition, err: err.message }, 'partition fenced by another processor; released here');
     await this.serially(() => this.stopPartition(partition));
+  }
+
+  /** The first record any of this node's processors read (processors that stopped included). */
+  get firstRecord(): { at: number; cpuMicros: number } | undefined {
+    let first = this.firstOfRetired;
+    for (const { processor } of this.running.values()) {
+      const f = processor.firstRecord;
+      if (f && (!first || f.at < first.at)) first = f;
+    }
+    return first;
   }
 
   /** Partitions processed here now. */

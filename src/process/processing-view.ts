@@ -14,4 +14,6 @@ export interface ProcessingView {
   committedOffsets(): PartitionOffsets;
   newestEventTimes(): Array<{ source: string; timestamp: number }>;
   health(): { ok: boolean; reason: string | null; lastBatchAt: number };
+  /** When the first record was read, and the process's CPU time (µs, all threads) then. */
+  readonly firstRecord: { at: number; cpuMicros: number } | undefined;
 }
