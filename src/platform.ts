@@ -47,7 +47,7 @@ import type { Log } from './core/ports/log.js';
 import { KafkaLog } from './log/kafka/kafka-log.js';
 import { PartitionProcessors } from './distributed/partition-processors.js';
 import { RowsSink } from './distributed/rows-sink.js';
-import { pipelineTopics } from './distributed/topics.js';
+import { pipelineTopics, processorGroup } from './distributed/topics.js';
 import { GroupLag } from './distributed/group-lag.js';
 import type { ProcessingView } from './process/processing-view.js';
 import type { AlertSignals } from './alerts/signals.js';
@@ -213,7 +213,8 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
 
   // Ingest holds back (429) when the processors fall behind: in distributed mode their lag is read
   // from the group's committed offsets, which every processor mirrors about once a second.
-  const lag = kafka ? new GroupLag(log, MAIN_PIPELINE, EVENTS_TOPIC) : undefined;
+  const offsetsGroup = kafka ? processorGroup(MAIN_PIPELINE) : MAIN_PIPELINE;
+  const lag = kafka ? new GroupLag(log, offsetsGroup, EVENTS_TOPIC) : undefined;
   const backlog = (): number => (processor ? processor.totalBacklog() : (lag?.total() ?? 0));
   const sourceTypes = new SourceTypeCounter(metrics.registry);
   const ingest = roles.has('ingest')
@@ -307,7 +308,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
 
   const status = async (): Promise<Record<string, unknown>> => {
     const processed = processing?.committedOffsets() ?? new Map<number, number>();
-    const committed = await log.committedOffsets(MAIN_PIPELINE, EVENTS_TOPIC);
+    const committed = await log.committedOffsets(offsetsGroup, EVENTS_TOPIC);
     const logStats = log.stats();
     const starts = log.startOffsets(EVENTS_TOPIC);
     const coldFiles = cold ? await cold.list('') : [];

@@ -122,6 +122,9 @@ export class PartitionProcessors implements GroupListener {
       log: o.log,
       topic: o.topic,
       store,
+      // Mirrored through this node's membership, so Kafka's tools show the lag of the group the
+      // processors are in; the offsets that count are in the state topic.
+      group: processorGroup(o.spec.name),
       partitions: [partition],
       spec: { ...o.spec, changelog: true },
       ...(o.reference && { reference: o.reference }),

@@ -1,4 +1,4 @@
-import type { ContractChecker } from '../contracts/contract-checker.js';
+import type { ContractChecker, ContractStamp } from '../contracts/contract-checker.js';
 import type { SightlineEvent } from '../core/envelope.js';
 import { checkEnvelope, type EventLimits, serializeEvent } from '../core/event-check.js';
 import type { ErrorCode } from '../core/errors.js';
@@ -176,7 +176,11 @@ export class IngestService {
       if (contract?.warning) warnings.push({ index, ...contract.warning });
       accepted.push(checked.event);
       const traceparent = traced ?? (typeof checked.event.metadata.traceparent === 'string' ? checked.event.metadata.traceparent : headers.traceparent);
-      const recordHeaders = traceparent ? (traceparent === batchTraceparent ? batchHeaders! : { traceparent }) : undefined;
+      const shared = traceparent ? (traceparent === batchTraceparent ? batchHeaders! : { traceparent }) : undefined;
+      // The contract the event passed rides in headers too, so a consumer of the topic (a Kafka
+      // Connect sink, a Streams app) can route or decode by schema without parsing the value.
+      const stamp = checked.event.metadata.contract as ContractStamp | undefined;
+      const recordHeaders = stamp ? { ...shared, ...schemaHeaders(stamp) } : shared;
       records.push({
         key: checked.event.id,
         value: checked.bytes,
@@ -231,4 +235,9 @@ export class IngestService {
   stop(): void {
     this.stopping = true;
   }
+}
+
+/** Record headers naming the contract an accepted event passed (docs/distributed.md). */
+export function schemaHeaders(stamp: ContractStamp): Record<string, string> {
+  return { 'sl.schema.subject': stamp.subject, 'sl.schema.version': String(stamp.version), 'sl.schema.id': String(stamp.id) };
 }

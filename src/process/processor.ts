@@ -21,6 +21,8 @@ export interface ProcessorOptions {
   topic: string;
   /** Where the checkpoint lives and batches commit: the hot store, or Kafka transactions in distributed mode. */
   store: PipelineStore;
+  /** The consumer group its read positions are mirrored to (for lag and status); default the pipeline's name. */
+  group?: string;
   /** The partitions this processor reads (distributed mode: one, given by the consumer group); default all. */
   partitions?: readonly number[];
   spec: PipelineSpec;
@@ -134,7 +136,7 @@ export class Processor {
 
   async start(): Promise<void> {
     const { log, topic, spec } = this.options;
-    this.consumer = await log.consumer(spec.name, topic, this.options.partitions && { partitions: this.options.partitions });
+    this.consumer = await log.consumer(this.options.group ?? spec.name, topic, this.options.partitions && { partitions: this.options.partitions });
     await this.restoreFromStore();
     for (const { source, timestamp } of await this.options.store.newestEventTimes()) this.newestBySource.set(source, timestamp);
     this.loop = this.run();
