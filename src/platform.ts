@@ -209,6 +209,12 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     topic: EVENTS_TOPIC,
     ...(processing && { processor: processing }),
     ...(hot && cold && archiver && { stores: { hot, cold, coldRowsWritten: () => ({ ...archiver.rowsWritten }) } }),
+    ...(kafka && {
+      distributed: {
+        ...(processing instanceof PartitionProcessors && { partitions: () => processing.partitions() }),
+        ...(sink && { sinkBacklog: () => sink.backlog() }),
+      },
+    }),
   });
 
   // Ingest holds back (429) when the processors fall behind: in distributed mode their lag is read

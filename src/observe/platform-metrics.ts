@@ -11,6 +11,8 @@ export interface PlatformMetricSources {
   processor?: ProcessingView;
   /** Absent on a node that does not serve (distributed mode). */
   stores?: { hot: HotStore; cold: ColdStore; coldRowsWritten: () => Record<string, number> };
+  /** Distributed mode: the partitions this node processes, and its sink's backlog per rows-topic partition. */
+  distributed?: { partitions?: () => number[]; sinkBacklog?: () => Map<number, number> };
 }
 
 /**
@@ -61,6 +63,33 @@ export function registerPlatformMetrics(registry: Registry, sources: PlatformMet
 
   if (processor) registerProcessingMetrics(registers, topic, processor);
   if (stores) registerStoreMetrics(registers, stores);
+  if (sources.distributed) registerDistributedMetrics(registers, sources.distributed);
+}
+
+function registerDistributedMetrics(registers: Registry[], sources: NonNullable<PlatformMetricSources['distributed']>): void {
+  const { partitions, sinkBacklog } = sources;
+  if (partitions) {
+    new Gauge({
+      name: 'sightline_processor_partitions',
+      help: 'Events partitions this processing node holds (its share of the consumer group).',
+      registers,
+      collect() {
+        this.set(partitions().length);
+      },
+    });
+  }
+  if (sinkBacklog) {
+    new Gauge({
+      name: 'sightline_sink_lag_records',
+      help: 'Records of the rows topic (processed batches) not yet loaded into this serving node, per partition.',
+      labelNames: ['partition'],
+      registers,
+      collect() {
+        this.reset();
+        for (const [partition, lag] of sinkBacklog()) this.set({ partition }, lag);
+      },
+    });
+  }
 }
 
 function registerProcessingMetrics(registers: Registry[], topic: string, processor: ProcessingView): void {
