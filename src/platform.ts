@@ -22,7 +22,7 @@ import { InstrumentedHotStore } from './observe/instrumented-hot-store.js';
 import { componentLogger, createLogger } from './observe/logging.js';
 import { Tracing } from './observe/tracing.js';
 import { InstrumentedLog } from './observe/instrumented-log.js';
-import { Metrics } from './observe/metrics.js';
+import { COMPONENTS, EMBEDDED_COMPONENTS, Metrics } from './observe/metrics.js';
 import { registerPlatformMetrics } from './observe/platform-metrics.js';
 import { SourceTypeCounter } from './observe/source-type-counter.js';
 import { SyntheticProbe } from './observe/synthetic-probe.js';
@@ -107,7 +107,11 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
   }
   const registry = await SchemaRegistry.open(await LogSchemaStore.open(log), { defaultCompatibility: config.contracts.defaultCompatibility });
   if (roles.has('ingest') || !kafka) await registerConfiguredContracts(registry, config, logger);
-  const metrics = new Metrics();
+  const metrics = new Metrics(
+    kafka
+      ? COMPONENTS.filter((c) => (c !== 'ingest' || roles.has('ingest')) && (c !== 'process' || roles.has('process')) && (!['sink', 'hot_store', 'cold_store'].includes(c) || serves))
+      : EMBEDDED_COMPONENTS,
+  );
   const contractStats = new ContractStats(metrics.registry);
   const qualityStats = new QualityStats(metrics.registry);
   // Headers (the reason, up to a few KiB) must fit beside the original in one record.

@@ -4,6 +4,8 @@ import { Counter, Histogram, Registry } from 'prom-client';
 // sink: distributed mode's loading of processed rows from Kafka into a serving node's hot store.
 export const COMPONENTS = ['ingest', 'log', 'process', 'sink', 'hot_store', 'cold_store', 'serve'] as const;
 export type ComponentName = (typeof COMPONENTS)[number];
+/** The stages `sightline up` runs on the embedded log (no sink: the processor writes the hot store itself). */
+export const EMBEDDED_COMPONENTS: readonly ComponentName[] = COMPONENTS.filter((c) => c !== 'sink');
 
 /** The base set every component emits (docs/metrics.md). Counts are per call, never per event, on hot paths. */
 export interface ComponentMetrics {
@@ -38,7 +40,8 @@ export class Metrics {
   private readonly durations: Histogram<'component' | 'operation'>;
   private readonly components = new Map<ComponentName, ComponentMetrics>();
 
-  constructor() {
+  /** @param components the stages this process runs: their series are created at zero at once. */
+  constructor(components: readonly ComponentName[] = EMBEDDED_COMPONENTS) {
     const registers = [this.registry];
     this.eventsReceived = new Counter({ name: 'sightline_events_received_total', help: 'Events (records, rows, requests) that came into a component.', labelNames: ['component'], registers });
     this.eventsSent = new Counter({ name: 'sightline_events_sent_total', help: 'Events a component passed on: made durable, committed, exported, returned.', labelNames: ['component'], registers });
@@ -54,7 +57,7 @@ export class Metrics {
       registers,
     });
     // Every component's series exist from the start at zero, so rates and alerts work before traffic.
-    for (const component of COMPONENTS) this.component(component);
+    for (const component of components) this.component(component);
   }
 
   component(name: ComponentName): ComponentMetrics {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { buildConfig } from '../../../src/config/config.js';
-import { COMPONENTS } from '../../../src/observe/metrics.js';
+import { EMBEDDED_COMPONENTS } from '../../../src/observe/metrics.js';
 import { type RunningPlatform, startPlatform } from '../../../src/platform.js';
 import { getJson, pageView, postEvents, waitForBacklogZero } from '../../helpers/events.js';
 import { assertComponentBaseSet, metricValue, parseExposition } from '../../helpers/metrics.js';
@@ -39,7 +39,7 @@ describe('metrics', () => {
     await tmp.cleanup();
   });
 
-  for (const component of COMPONENTS) {
+  for (const component of EMBEDDED_COMPONENTS) {
     it(`${component} emits the base set of the component spec`, () => assertComponentBaseSet(exposition, component));
   }
 

@@ -86,7 +86,7 @@ describe('traces', () => {
   });
 
   it('writes trace_id and span_id on log lines written inside a request', async () => {
-    const resumed = logLines.find((l) => l.msg === 'processor resumed from the hot store checkpoint');
+    const resumed = logLines.find((l) => l.msg === 'processor resumed from its checkpoint');
     assert.ok(resumed && !('trace_id' in resumed), 'a line outside any span has no trace fields');
     const traceparent = `00-${'c'.repeat(32)}-${'d'.repeat(16)}-01`;
     const refused = await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'text/plain', traceparent }, body: 'x' });
