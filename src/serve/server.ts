@@ -114,7 +114,7 @@ export async function buildServer(deps: ServerDeps): Promise<FastifyInstance> {
       maxLimit: config.api.maxLimit,
       cache: new QueryCache<WindowRow[]>('aggregates', deps.storeGeneration, deps.metrics.registry),
     });
-    if (deps.replayer) await app.register(dlqRoutes, { hot, replayer: deps.replayer, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
+    await app.register(dlqRoutes, { hot, ...(deps.replayer && { replayer: deps.replayer }), defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
     if (deps.qualityStats) await app.register(qualityRoutes, { hot, rules: config.quality.rules, stats: deps.qualityStats, maxLimit: config.api.maxLimit });
   }
   if (deps.alerts) await app.register(alertRoutes, { engine: deps.alerts });

@@ -8,7 +8,8 @@ import { parseTimeParam } from '../time-param.js';
 
 export interface DlqRoutesOptions {
   hot: HotStore;
-  replayer: DeadLetterReplayer;
+  /** Absent where ingest, processing and this hot store are not one process (distributed mode): replay is refused. */
+  replayer?: DeadLetterReplayer;
   defaultLimit: number;
   maxLimit: number;
 }
@@ -205,11 +206,18 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
             },
           },
           400: ERROR_BODY_SCHEMA,
+          404: ERROR_BODY_SCHEMA,
         },
       },
     },
     async (request) => {
       const body = request.body as { ids: string[]; include_replayed: boolean; wait_ms: number };
+      if (!opts.replayer) {
+        throw new SightlineError(
+          'SL_API_NOT_FOUND',
+          'dead-letter replay is not available on this node: it runs where ingest, processing and the hot store share a process (sightline up); distributed serve nodes list dead letters only',
+        );
+      }
       const report = await opts.replayer.replay(body.ids, { includeReplayed: body.include_replayed, waitMs: body.wait_ms });
       return {
         replayed: report.replayed,
