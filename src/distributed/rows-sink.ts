@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { SightlineError } from '../core/errors.js';
-import type { HotStore } from '../core/ports/hot-store.js';
+import type { HotStore, ProcessedBatch } from '../core/ports/hot-store.js';
 import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ComponentMetrics } from '../observe/metrics.js';
 import { decodeBatchChunk, type PartitionProgress } from './batch-record.js';
@@ -17,6 +17,8 @@ export interface RowsSinkOptions {
 
 const RETRY_DELAY_MS = 1000;
 const POLL_RECORDS = 64;
+/** Records loaded in one hot-store transaction, at most this many bytes together. */
+const MAX_TRANSACTION_BYTES = 32 * 1024 * 1024;
 
 /** The hot store's bookkeeping name for one partition of the pipeline's rows topic. */
 export function sinkPipeline(pipeline: string, partition: number): string {
@@ -35,7 +37,7 @@ export class RowsSink {
   private loop: Promise<void> | undefined;
   private stopping = false;
   private readonly topic: string;
-  private readonly progress = new Map<number, PartitionProgress>();
+  private progress = new Map<number, PartitionProgress>();
   private readonly loaded: PartitionOffsets = new Map();
   /** Records polled and not loaded yet, per partition. */
   private readonly inHand = new Map<number, number>();
@@ -76,14 +78,16 @@ export class RowsSink {
         continue;
       }
       for (const r of records) this.inHand.set(r.partition, (this.inHand.get(r.partition) ?? 0) + 1);
-      for (let i = 0; i < records.length && !this.stopping; ) {
-        try {
-          await this.load(records[i]!);
-          i++;
-          this.lastError = null;
-        } catch (err) {
-          this.fail(err);
-          await sleep(RETRY_DELAY_MS);
+      for (const group of byBytes(records, MAX_TRANSACTION_BYTES)) {
+        while (!this.stopping) {
+          try {
+            await this.load(group);
+            this.lastError = null;
+            break;
+          } catch (err) {
+            this.fail(err);
+            await sleep(RETRY_DELAY_MS);
+          }
         }
       }
     }
@@ -96,49 +100,46 @@ export class RowsSink {
     this.options.logger.error({ err }, 'loading processed rows into the hot store failed; retrying');
   }
 
-  private async load(record: LogRecord): Promise<void> {
+  /** Loads records in one hot-store transaction, each as its own commit with its partition's offset. */
+  private async load(records: readonly LogRecord[]): Promise<void> {
     const { hot, pipeline } = this.options;
-    const { header, rows } = decodeBatchChunk(record.value, `record ${record.offset} of ${record.topic}/${record.partition}`);
-    const partition = record.partition;
-    const progress: PartitionProgress = { offset: header.offset, watermark: header.watermark, finalizedThrough: header.finalizedThrough, duplicates: header.duplicates, late: header.late };
-    const bound = this.finalizeBound(partition, progress);
-    await hot.commit({
-      pipeline: sinkPipeline(pipeline, partition),
-      rows: { count: header.rowCount, ndjson: rows },
-      windows: header.windows ?? [],
-      finalizeThrough: header.finalizedThrough,
-      watermark: header.watermark,
-      offsets: new Map([[partition, record.offset + 1]]),
-      duplicates: header.duplicates,
-      late: header.late,
-      ...(header.quality && { quality: header.quality }),
-      ...(header.lineage && { lineage: header.lineage }),
-      ...(header.traceRuns && { traceRuns: header.traceRuns }),
-      scope: { partition, finalizeAggregatesThrough: bound },
-    });
-    this.progress.set(partition, progress);
-    this.loaded.set(partition, record.offset + 1);
-    this.inHand.set(partition, (this.inHand.get(partition) ?? 1) - 1);
-    this.counters.records++;
-    this.counters.rows += header.rowCount;
+    const progress = new Map(this.progress);
+    const batches: ProcessedBatch[] = [];
+    let rowCount = 0;
+    let bytes = 0;
+    for (const record of records) {
+      const { header, rows } = decodeBatchChunk(record.value, `record ${record.offset} of ${record.topic}/${record.partition}`);
+      const partition = record.partition;
+      const next: PartitionProgress = { offset: header.offset, watermark: header.watermark, finalizedThrough: header.finalizedThrough, duplicates: header.duplicates, late: header.late };
+      progress.set(partition, next);
+      batches.push({
+        pipeline: sinkPipeline(pipeline, partition),
+        rows: { count: header.rowCount, ndjson: rows },
+        windows: header.windows ?? [],
+        finalizeThrough: header.finalizedThrough,
+        watermark: header.watermark,
+        offsets: new Map([[partition, record.offset + 1]]),
+        duplicates: header.duplicates,
+        late: header.late,
+        ...(header.quality && { quality: header.quality }),
+        ...(header.lineage && { lineage: header.lineage }),
+        ...(header.traceRuns && { traceRuns: header.traceRuns }),
+        scope: { partition, finalizeAggregatesThrough: finalizeBound(progress) },
+      });
+      rowCount += header.rowCount;
+      bytes += rows.length;
+    }
+    await hot.commitAll(batches);
+    this.progress = progress;
+    for (const record of records) {
+      this.loaded.set(record.partition, record.offset + 1);
+      this.inHand.set(record.partition, (this.inHand.get(record.partition) ?? 1) - 1);
+    }
+    this.counters.records += records.length;
+    this.counters.rows += rowCount;
     this.lastLoadAt = Date.now();
-    this.options.metrics?.sent(header.rowCount, rows.length);
-    this.options.onCommitted?.(header.rowCount);
-  }
-
-  /** Windows ending by this are final: the lowest bound among partitions that processed anything. */
-  private finalizeBound(partition: number, next: PartitionProgress): number | null {
-    let low: number | null = null;
-    for (const [p, progress] of this.progress) {
-      const bound = p === partition ? next.finalizedThrough : progress.finalizedThrough;
-      if (bound === null) return null;
-      if (low === null || bound < low) low = bound;
-    }
-    if (!this.progress.has(partition)) {
-      if (next.finalizedThrough === null) return null;
-      if (low === null || next.finalizedThrough < low) low = next.finalizedThrough;
-    }
-    return low;
+    this.options.metrics?.sent(rowCount, bytes);
+    this.options.onCommitted?.(rowCount);
   }
 
   /**
@@ -188,4 +189,32 @@ export class RowsSink {
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Windows ending by this are final: the lowest bound among partitions that processed anything. */
+function finalizeBound(progress: ReadonlyMap<number, PartitionProgress>): number | null {
+  let low: number | null = null;
+  for (const { finalizedThrough } of progress.values()) {
+    if (finalizedThrough === null) return null;
+    if (low === null || finalizedThrough < low) low = finalizedThrough;
+  }
+  return low;
+}
+
+/** Consecutive runs of records of at most `maxBytes` together (a larger record is a run of its own). */
+function byBytes(records: readonly LogRecord[], maxBytes: number): LogRecord[][] {
+  const groups: LogRecord[][] = [];
+  let current: LogRecord[] = [];
+  let bytes = 0;
+  for (const record of records) {
+    if (current.length > 0 && bytes + record.value.length > maxBytes) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(record);
+    bytes += record.value.length;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
 }

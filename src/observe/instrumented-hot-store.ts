@@ -37,6 +37,18 @@ export class InstrumentedHotStore implements HotStore {
     this.metrics.sent(rows, bytes);
   }
 
+  async commitAll(batches: readonly ProcessedBatch[]): Promise<void> {
+    let rows = 0;
+    let bytes = 0;
+    for (const b of batches) {
+      rows += b.rows.count;
+      bytes += b.rows.ndjson.length;
+    }
+    this.metrics.received(rows, bytes);
+    await this.timed('commit', () => this.inner.commitAll(batches));
+    this.metrics.sent(rows, bytes);
+  }
+
   recentEvents(query: RecentEventsQuery) {
     return this.timed('query', () => this.inner.recentEvents(query));
   }

@@ -155,6 +155,27 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       assert.deepEqual(await count(), [{ count: 10, final: true }]);
     });
 
+    it('commits several batches in one transaction, in order, each with its own commit number: all of them or none', async () => {
+      const before = await store.loadCheckpoint('all#0', 1);
+      await assert.rejects(
+        store.commitAll([
+          batch({ pipeline: 'all#0', rows: [row('all-1', T0 + 7000, 70)], offsets: new Map([[0, 1]]) }),
+          batch({ pipeline: 'all#1', rows: [{ ...row('all-bad', T0, 71), json: Buffer.from('{"id":"all-bad","timestamp":"x"}') }], offsets: new Map([[1, 1]]) }),
+        ]),
+        (err: any) => err.code === 'SL_STORE_WRITE_FAILED',
+      );
+      assert.deepEqual(await store.existingIds(['all-1']), new Set(), 'the first batch is rolled back with the second');
+      assert.deepEqual((await store.loadCheckpoint('all#0', 1)).offsets, before.offsets);
+      await store.commitAll([
+        batch({ pipeline: 'all#0', rows: [row('all-1', T0 + 7000, 70)], offsets: new Map([[0, 1]]) }),
+        batch({ pipeline: 'all#1', rows: [row('all-2', T0 + 7001, 71)], offsets: new Map([[1, 1]]) }),
+      ]);
+      const [first, second] = [await store.eventById('all-1'), await store.eventById('all-2')];
+      assert.equal(second!.commitNo, first!.commitNo + 1);
+      assert.equal((await store.loadCheckpoint('all#0', 1)).offsets.get(0), 1);
+      assert.equal((await store.loadCheckpoint('all#1', 2)).offsets.get(1), 1);
+    });
+
     it('sums quality counts per dataset, rule and bucket across commits, in the batch\'s transaction', async () => {
       const q = (passed: number, failed: number, bucketStart = T0) => ({ dataset: 'web.page_view', rule: 'r1', severity: 'error' as const, bucketStart, bucketEnd: bucketStart + 60_000, passed, failed });
       await store.commit(batch({ offsets: new Map([[0, 6]]), quality: [q(3, 1), q(1, 0, T0 + 60_000)] }));

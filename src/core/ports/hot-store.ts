@@ -218,6 +218,8 @@ export interface HotStore {
   /** Which of `ids` are stored already; for late events older than the dedup state reaches. */
   existingIds(ids: readonly string[]): Promise<Set<string>>;
   commit(batch: ProcessedBatch): Promise<void>;
+  /** Commits the batches in order in one transaction: all of them, or none (a sink loading several at once). */
+  commitAll(batches: readonly ProcessedBatch[]): Promise<void>;
   recentEvents(query: RecentEventsQuery): Promise<Array<StoredEvent & { logPos: number }>>;
   /** The stored event with this id, if any. */
   eventById(id: string): Promise<LocatedEvent | undefined>;

@@ -215,110 +215,124 @@ export class DuckDbHotStore implements HotStore {
   }
 
   commit(batch: ProcessedBatch): Promise<void> {
-    return this.exclusive(() => this.commitBatch(batch));
+    return this.commitAll([batch]);
   }
 
-  private async commitBatch(batch: ProcessedBatch): Promise<void> {
-    const commitNo = this.commitNo + 1;
+  commitAll(batches: readonly ProcessedBatch[]): Promise<void> {
+    return this.exclusive(() => this.commitBatches(batches));
+  }
+
+  /** One transaction, one commit number per batch in order: all of them are stored, or none. */
+  private async commitBatches(batches: readonly ProcessedBatch[]): Promise<void> {
+    if (batches.length === 0) return;
     const conn = this.writer;
-    const stageFile = batch.rows.count > 0 ? await this.stageRows(batch.rows, commitNo) : undefined;
-    await conn.run('BEGIN TRANSACTION');
+    const stageFiles: Array<string | undefined> = [];
     try {
-      if (stageFile) {
-        // In event-time order, so DuckDB's per-row-group min/max let time filters skip data.
-        await conn.run(
-          `INSERT INTO events (log_pos, id, source, type, timestamp, user_id, payload, metadata, late, commit_no)
-           SELECT p, e.id, e.source, e.type, e.timestamp, u, e.payload,
-                  coalesce(m, e.metadata, '{}'),
-                  l, $1
-           FROM read_json($2, format = 'newline_delimited', maximum_object_size = ${MAX_STAGED_LINE_BYTES}, columns = ${STAGE_COLUMNS})
-           ORDER BY e.timestamp, p`,
-          [BigInt(commitNo), stageFile],
-        );
+      for (const [i, batch] of batches.entries()) stageFiles.push(batch.rows.count > 0 ? await this.stageRows(batch.rows, this.commitNo + 1 + i) : undefined);
+      await conn.run('BEGIN TRANSACTION');
+      try {
+        for (const [i, batch] of batches.entries()) await this.applyBatch(batch, this.commitNo + 1 + i, stageFiles[i]);
+        await conn.run('COMMIT');
+        this.commitNo += batches.length;
+      } catch (err) {
+        await conn.run('ROLLBACK').catch(() => undefined);
+        throw new SightlineError('SL_STORE_WRITE_FAILED', `hot store commit failed: ${(err as Error).message}`, { cause: err });
       }
-      if (batch.traceRuns && batch.traceRuns.length > 0) {
-        const traces = await conn.createAppender('event_traces');
-        for (const run of batch.traceRuns) {
-          traces.appendInteger(run.partition);
-          traces.appendBigInt(BigInt(run.fromOffset));
-          traces.appendBigInt(BigInt(run.toOffset));
-          traces.appendVarchar(run.traceId);
-          traces.endRow();
-        }
-        traces.flushSync();
-        traces.closeSync();
-      }
-      if (batch.windows.length > 0) {
-        await conn.run('DELETE FROM sl_agg_stage');
-        const stage = await conn.createAppender('sl_agg_stage');
-        for (const w of batch.windows) {
-          stage.appendVarchar(w.name);
-          stage.appendVarchar(w.window);
-          stage.appendBigInt(BigInt(w.windowStart));
-          stage.appendBigInt(BigInt(w.windowEnd));
-          stage.appendVarchar(w.group);
-          stage.appendBigInt(BigInt(w.count));
-          stage.endRow();
-        }
-        stage.flushSync();
-        stage.closeSync();
-        // Counts are absolute, so replacing the row is idempotent; no key constraint, because
-        // DuckDB's index checks reject an update of a key touched earlier in the same transaction.
-        await conn.run(`DELETE FROM aggregates a USING sl_agg_stage s
-          WHERE a.name = s.name AND a.window_size = s.window_size AND a.window_start = s.window_start AND a.group_key = s.group_key`);
-        if (batch.scope) {
-          // One partition's share replaces its previous share; the window's count is the sum of the shares.
-          const partition = batch.scope.partition;
-          await conn.run(
-            `DELETE FROM sl_window_parts w USING sl_agg_stage s
-             WHERE w.partition = $1 AND w.name = s.name AND w.window_size = s.window_size AND w.window_start = s.window_start AND w.group_key = s.group_key`,
-            [partition],
-          );
-          await conn.run(`INSERT INTO sl_window_parts SELECT name, window_size, window_start, window_end, group_key, $1, count FROM sl_agg_stage`, [partition]);
-          await conn.run(`INSERT INTO aggregates
-            SELECT w.name, w.window_size, w.window_start, any_value(w.window_end), w.group_key, sum(w.count), false, NULL
-            FROM sl_window_parts w SEMI JOIN sl_agg_stage s
-              ON w.name = s.name AND w.window_size = s.window_size AND w.window_start = s.window_start AND w.group_key = s.group_key
-            GROUP BY w.name, w.window_size, w.window_start, w.group_key`);
-        } else {
-          await conn.run(`INSERT INTO aggregates SELECT name, window_size, window_start, window_end, group_key, count, false, NULL FROM sl_agg_stage`);
-        }
-      }
-      if (batch.quality && batch.quality.length > 0) await this.addQualityCounts(batch.quality);
-      if (batch.lineage) {
-        await conn.run('INSERT INTO sl_commits VALUES ($1, $2, $3, $4, $5, $6)', [
-          batch.pipeline,
-          BigInt(commitNo),
-          BigInt(Date.now()),
-          batch.lineage.node,
-          batch.lineage.version,
-          JSON.stringify(batch.lineage.steps),
-        ]);
-      }
-      const finalizeThrough = batch.scope ? batch.scope.finalizeAggregatesThrough : batch.finalizeThrough;
-      if (finalizeThrough !== null) {
-        await conn.run('UPDATE aggregates SET final = true, final_no = $1 WHERE NOT final AND window_end <= $2', [BigInt(commitNo), BigInt(finalizeThrough)]);
-        // Every partition is past these windows: their shares never change again.
-        if (batch.scope) await conn.run('DELETE FROM sl_window_parts WHERE window_end <= $1', [BigInt(finalizeThrough)]);
-      }
-      await this.storeOffsets(batch.pipeline, batch.offsets);
-      await conn.run('DELETE FROM sl_pipeline WHERE pipeline = $1', [batch.pipeline]);
-      await conn.run('INSERT INTO sl_pipeline VALUES ($1, $2, $3, $4, $5, $6)', [
-        batch.pipeline,
-        batch.watermark === null ? null : BigInt(batch.watermark),
-        batch.finalizeThrough === null ? null : BigInt(batch.finalizeThrough),
-        BigInt(commitNo),
-        BigInt(batch.duplicates),
-        BigInt(batch.late),
-      ]);
-      await conn.run('COMMIT');
-      this.commitNo = commitNo;
-    } catch (err) {
-      await conn.run('ROLLBACK').catch(() => undefined);
-      throw new SightlineError('SL_STORE_WRITE_FAILED', `hot store commit failed: ${(err as Error).message}`, { cause: err });
     } finally {
-      if (stageFile) await rm(stageFile, { force: true });
+      for (const file of stageFiles) if (file) await rm(file, { force: true });
     }
+  }
+
+  /** A batch's writes, inside the caller's transaction. */
+  private async applyBatch(batch: ProcessedBatch, commitNo: number, stageFile: string | undefined): Promise<void> {
+    const conn = this.writer;
+    if (stageFile) {
+      // In event-time order, so DuckDB's per-row-group min/max let time filters skip data.
+      await conn.run(
+        `INSERT INTO events (log_pos, id, source, type, timestamp, user_id, payload, metadata, late, commit_no)
+         SELECT p, e.id, e.source, e.type, e.timestamp, u, e.payload,
+                coalesce(m, e.metadata, '{}'),
+                l, $1
+         FROM read_json($2, format = 'newline_delimited', maximum_object_size = ${MAX_STAGED_LINE_BYTES}, columns = ${STAGE_COLUMNS})
+         ORDER BY e.timestamp, p`,
+        [BigInt(commitNo), stageFile],
+      );
+    }
+    if (batch.traceRuns && batch.traceRuns.length > 0) {
+      const traces = await conn.createAppender('event_traces');
+      for (const run of batch.traceRuns) {
+        traces.appendInteger(run.partition);
+        traces.appendBigInt(BigInt(run.fromOffset));
+        traces.appendBigInt(BigInt(run.toOffset));
+        traces.appendVarchar(run.traceId);
+        traces.endRow();
+      }
+      traces.flushSync();
+      traces.closeSync();
+    }
+    if (batch.windows.length > 0) {
+      await conn.run('DELETE FROM sl_agg_stage');
+      const stage = await conn.createAppender('sl_agg_stage');
+      for (const w of batch.windows) {
+        stage.appendVarchar(w.name);
+        stage.appendVarchar(w.window);
+        stage.appendBigInt(BigInt(w.windowStart));
+        stage.appendBigInt(BigInt(w.windowEnd));
+        stage.appendVarchar(w.group);
+        stage.appendBigInt(BigInt(w.count));
+        stage.endRow();
+      }
+      stage.flushSync();
+      stage.closeSync();
+      // Counts are absolute, so replacing the row is idempotent; no key constraint, because
+      // DuckDB's index checks reject an update of a key touched earlier in the same transaction.
+      await conn.run(`DELETE FROM aggregates a USING sl_agg_stage s
+        WHERE a.name = s.name AND a.window_size = s.window_size AND a.window_start = s.window_start AND a.group_key = s.group_key`);
+      if (batch.scope) {
+        // One partition's share replaces its previous share; the window's count is the sum of the shares.
+        const partition = batch.scope.partition;
+        await conn.run(
+          `DELETE FROM sl_window_parts w USING sl_agg_stage s
+           WHERE w.partition = $1 AND w.name = s.name AND w.window_size = s.window_size AND w.window_start = s.window_start AND w.group_key = s.group_key`,
+          [partition],
+        );
+        await conn.run(`INSERT INTO sl_window_parts SELECT name, window_size, window_start, window_end, group_key, $1, count FROM sl_agg_stage`, [partition]);
+        await conn.run(`INSERT INTO aggregates
+          SELECT w.name, w.window_size, w.window_start, any_value(w.window_end), w.group_key, sum(w.count), false, NULL
+          FROM sl_window_parts w SEMI JOIN sl_agg_stage s
+            ON w.name = s.name AND w.window_size = s.window_size AND w.window_start = s.window_start AND w.group_key = s.group_key
+          GROUP BY w.name, w.window_size, w.window_start, w.group_key`);
+      } else {
+        await conn.run(`INSERT INTO aggregates SELECT name, window_size, window_start, window_end, group_key, count, false, NULL FROM sl_agg_stage`);
+      }
+    }
+    if (batch.quality && batch.quality.length > 0) await this.addQualityCounts(batch.quality);
+    if (batch.lineage) {
+      await conn.run('INSERT INTO sl_commits VALUES ($1, $2, $3, $4, $5, $6)', [
+        batch.pipeline,
+        BigInt(commitNo),
+        BigInt(Date.now()),
+        batch.lineage.node,
+        batch.lineage.version,
+        JSON.stringify(batch.lineage.steps),
+      ]);
+    }
+    const finalizeThrough = batch.scope ? batch.scope.finalizeAggregatesThrough : batch.finalizeThrough;
+    if (finalizeThrough !== null) {
+      await conn.run('UPDATE aggregates SET final = true, final_no = $1 WHERE NOT final AND window_end <= $2', [BigInt(commitNo), BigInt(finalizeThrough)]);
+      // Every partition is past these windows: their shares never change again.
+      if (batch.scope) await conn.run('DELETE FROM sl_window_parts WHERE window_end <= $1', [BigInt(finalizeThrough)]);
+    }
+    await this.storeOffsets(batch.pipeline, batch.offsets);
+    await conn.run('DELETE FROM sl_pipeline WHERE pipeline = $1', [batch.pipeline]);
+    await conn.run('INSERT INTO sl_pipeline VALUES ($1, $2, $3, $4, $5, $6)', [
+      batch.pipeline,
+      batch.watermark === null ? null : BigInt(batch.watermark),
+      batch.finalizeThrough === null ? null : BigInt(batch.finalizeThrough),
+      BigInt(commitNo),
+      BigInt(batch.duplicates),
+      BigInt(batch.late),
+    ]);
   }
 
   private async storeOffsets(consumer: string, next: PartitionOffsets): Promise<void> {
