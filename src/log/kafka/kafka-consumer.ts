@@ -185,7 +185,7 @@ export class KafkaLogConsumer implements LogConsumer {
         if (p.logStartOffset >= 0n) this.deps.table.advanceStart(this.topic, p.partitionIndex, Number(p.logStartOffset));
         // A seek since the request was sent makes its records the wrong ones.
         if (state.generation !== request.generation || state.fetchNext !== request.offset) continue;
-        const { records, next } = decodeBatches(this.topic, p.partitionIndex, p.records ?? [], request.offset);
+        const { records, next } = decodeBatches(this.topic, p.partitionIndex, p.records ?? [], request.offset, p.abortedTransactions);
         state.buffer.push(...records);
         state.fetchNext = next;
         if (state.buffer.length === 0) state.position = next;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { IS_CONTROL, type RecordsBatch } from '@platformatic/kafka';
+import { IS_CONTROL, IS_TRANSACTIONAL, type RecordsBatch } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { decodeBatches } from '../../../src/log/kafka/fetched-records.js';
 import { KAFKA_LOG_DEFAULTS, resolveKafkaLogOptions } from '../../../src/log/kafka/options.js';
@@ -68,6 +68,26 @@ describe('fetched record batches', () => {
 
   it('moves past a fetch that held only a control batch', () => {
     assert.deepEqual(decodeBatches('t', 0, [batch(5, ['commit'], IS_CONTROL)], 5), { records: [], next: 6 });
+  });
+
+  it('drops every aborted transaction of a producer id, not only its last (read_committed)', () => {
+    // Writers sharing a transactional id share a producer id; two of its transactions aborted here.
+    const txn = (firstOffset: number, keys: string[]): RecordsBatch => ({ ...batch(firstOffset, keys, IS_TRANSACTIONAL), producerId: 7n });
+    const marker = (offset: number, type: 0 | 1): RecordsBatch => {
+      const b = txn(offset, ['m']);
+      const key = Buffer.alloc(4);
+      key.writeInt16BE(type, 2);
+      return { ...b, attributes: IS_TRANSACTIONAL | IS_CONTROL, records: [{ ...b.records[0]!, key }] };
+    };
+    const batches = [txn(0, ['a']), marker(1, 0), txn(2, ['b']), marker(3, 1), txn(4, ['c', 'd']), marker(6, 0), txn(7, ['e']), marker(8, 1)];
+    const aborted = [
+      { producerId: 7n, firstOffset: 4n },
+      { producerId: 7n, firstOffset: 0n },
+    ];
+    const { records, next } = decodeBatches('t', 0, batches, 0, aborted);
+    assert.deepEqual(records.map((r) => [r.offset, r.key]), [[2, 'b'], [7, 'e']]);
+    assert.equal(next, 9);
+    assert.deepEqual(decodeBatches('t', 0, batches, 0).records.map((r) => r.key), ['a', 'b', 'c', 'd', 'e'], 'without the list every batch is a record');
   });
 });
 
