@@ -3,6 +3,7 @@ import { isSightlineError } from '../../core/errors.js';
 import type { LogRecordInput } from '../../core/ports/log.js';
 import { brokerErrorIds, describeKafkaError, toSightlineError } from '../../log/kafka/errors.js';
 import type { KafkaLog } from '../../log/kafka/kafka-log.js';
+import { CommittedPartitionReader, type TopicReader } from './committed-reader.js';
 import { CommitOutcomeUnknown, ensureSchemasTopic, LogSchemaStore, SCHEMAS_TOPIC, type SchemaWriter, WriteLockLost } from './log-schema-store.js';
 
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
@@ -13,6 +14,9 @@ export const REGISTRY_TRANSACTIONAL_ID = 'sightline-registry';
 // Kafka answers a producer whose epoch is no longer the newest with one of these, depending on the
 // request (Produce: INVALID_PRODUCER_EPOCH; AddPartitionsToTxn and EndTxn: PRODUCER_FENCED).
 const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING'];
+// The transaction coordinator is moving or still loading (on a new cluster it first creates its
+// log): the lock is not to be had yet, and will be.
+const COORDINATOR_BUSY = ['NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'CONCURRENT_TRANSACTIONS'];
 
 /**
  * The registry's store on Kafka, shared by every node of a deployment. Reading is LogSchemaStore's
@@ -24,6 +28,13 @@ const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_I
  * change again on the newer state.
  */
 export class KafkaSchemaStore extends LogSchemaStore {
+  private readonly connection: ReturnType<KafkaLog['connection']>;
+
+  private constructor(log: KafkaLog, topic: string, writer: SchemaWriter) {
+    super(log, topic, writer);
+    this.connection = log.connection();
+  }
+
   static override async open(log: KafkaLog, topic = SCHEMAS_TOPIC): Promise<KafkaSchemaStore> {
     await ensureSchemasTopic(log, topic);
     const { bootstrap, clientId, topicPrefix, requestTimeoutMs } = log.connection();
@@ -35,6 +46,18 @@ export class KafkaSchemaStore extends LogSchemaStore {
       timeoutMs: requestTimeoutMs,
     });
     return new KafkaSchemaStore(log, topic, writer);
+  }
+
+  protected override async openReader(): Promise<TopicReader> {
+    const { bootstrap, clientId, topicPrefix, requestTimeoutMs } = this.connection;
+    return new CommittedPartitionReader({
+      bootstrap,
+      clientId: `${clientId}-registry-reader`,
+      clusterTopic: topicPrefix + this.topic,
+      topic: this.topic,
+      timeoutMs: requestTimeoutMs,
+      maxBytes: 1 << 20,
+    });
   }
 }
 
@@ -100,6 +123,9 @@ class FencedTransactionWriter implements SchemaWriter {
 
   private async begin(): Promise<Transaction> {
     try {
+      // The client keeps a transaction whose start failed (say, the coordinator was loading) as
+      // active, and would refuse every later one.
+      await this.producer.transaction?.cancel();
       // The client initialises the transactional id on its first transaction only. ProducerId -1 asks
       // for the id's current producer whoever initialised it last (0, the client's default, is refused
       // with PRODUCER_FENCED once another node holds the id).
@@ -114,6 +140,11 @@ class FencedTransactionWriter implements SchemaWriter {
       }
       return transaction;
     } catch (error) {
+      const ids = brokerErrorIds(error);
+      if (COORDINATOR_BUSY.some((id) => ids.has(id)) && !FENCED.some((id) => ids.has(id))) {
+        this.fenced = true;
+        throw new WriteLockLost(`the registry write lock cannot be taken yet (${[...ids].join(', ')})`, { cause: error });
+      }
       throw this.explain(error, 'taking the registry write lock');
     }
   }

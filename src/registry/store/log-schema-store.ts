@@ -1,7 +1,8 @@
 import { SightlineError } from '../../core/errors.js';
-import type { Log, LogConsumer, LogRecordInput } from '../../core/ports/log.js';
+import type { Log, LogRecordInput } from '../../core/ports/log.js';
 import { type RegistryRecord, registryRecordKey, type SchemaStore, type StoreChange } from '../../core/ports/schema-store.js';
 import { SerialQueue } from '../../core/serial.js';
+import type { TopicReader } from './committed-reader.js';
 
 export const SCHEMAS_TOPIC = '_schemas';
 const READER_GROUP = 'sightline-registry';
@@ -14,8 +15,8 @@ const CATCH_UP_TIMEOUT_MS = 30_000;
 const LOCK_ATTEMPTS = 50;
 
 /**
- * Another writer took the lock before this one committed; nothing of its records is visible. The
- * store computes the change again on the newer state.
+ * Another writer took the lock before this one committed, or the lock cannot be had yet; nothing
+ * of the records is visible. The store computes the change again on the newer state.
  */
 export class WriteLockLost extends SightlineError {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -63,7 +64,7 @@ export interface SchemaWriter {
  * and until it read the change back before resolving.
  */
 export class LogSchemaStore implements SchemaStore {
-  private consumer: LogConsumer | undefined;
+  private consumer: TopicReader | undefined;
   private onRecords: ((records: readonly RegistryRecord[]) => void) | undefined;
   private following: Promise<void> | undefined;
   /** The next offset the follower delivers. */
@@ -74,10 +75,11 @@ export class LogSchemaStore implements SchemaStore {
   private failure: SightlineError | undefined;
   private readonly writes = new SerialQueue();
   private closed = false;
+  private readonly counts = { commits: 0, lostLocks: 0 };
 
   protected constructor(
     private readonly log: Log,
-    private readonly topic: string,
+    protected readonly topic: string,
     private readonly writer: SchemaWriter,
   ) {}
 
@@ -90,11 +92,16 @@ export class LogSchemaStore implements SchemaStore {
   async follow(onRecords: (records: readonly RegistryRecord[]) => void): Promise<void> {
     if (this.onRecords) throw new SightlineError('SL_REGISTRY_STORE_FAILED', 'the registry store is already followed');
     this.onRecords = onRecords;
-    this.consumer = await this.log.consumer(READER_GROUP, this.topic);
+    this.consumer = await this.openReader();
     this.position = this.log.startOffsets(this.topic).get(0) ?? 0;
     this.consumer.seek(0, this.position);
     this.following = this.tail(this.consumer);
     await this.caughtUp(await this.writer.committedEnd());
+  }
+
+  /** The reader that follows the topic: the log's own consumer unless a subclass knows better. */
+  protected openReader(): Promise<TopicReader> {
+    return this.log.consumer(READER_GROUP, this.topic);
   }
 
   exclusive<T>(change: () => StoreChange<T>): Promise<T> {
@@ -110,8 +117,10 @@ export class LogSchemaStore implements SchemaStore {
             return planned.records.length === 0 ? this.position : append(planned.records.map(encode));
           });
           await this.caughtUp(end);
+          this.counts.commits++;
           return result;
         } catch (error) {
+          if (error instanceof WriteLockLost) this.counts.lostLocks++;
           if (error instanceof CommitOutcomeUnknown && (await this.wasCommitted(error))) return result;
           if (!(error instanceof WriteLockLost || error instanceof CommitOutcomeUnknown) || attempt >= LOCK_ATTEMPTS) throw error;
           // Both writers back off at random, so one of them gets through before the other fences it.
@@ -119,6 +128,11 @@ export class LogSchemaStore implements SchemaStore {
         }
       }
     });
+  }
+
+  /** Changes written, and attempts that lost the lock or could not take it (each was computed again). */
+  stats(): { commits: number; lostLocks: number } {
+    return { ...this.counts };
   }
 
   /** Whether a commit whose outcome was open went through: its first record was delivered. */
@@ -147,7 +161,7 @@ export class LogSchemaStore implements SchemaStore {
     if (!this.onRecords) throw new SightlineError('SL_REGISTRY_STORE_FAILED', 'the registry store is written before it is followed');
   }
 
-  private async tail(consumer: LogConsumer): Promise<void> {
+  private async tail(consumer: TopicReader): Promise<void> {
     while (!this.closed && !this.failure) {
       let polled;
       const started = Date.now();
