@@ -5,7 +5,7 @@ import avro from 'avsc';
 import { ContractChecker } from '../src/contracts/contract-checker.js';
 import { ContractStats } from '../src/contracts/contract-stats.js';
 import { checkEnvelope } from '../src/core/event-check.js';
-import type { RegistryRecord, SchemaStore } from '../src/core/ports/schema-store.js';
+import { MemorySchemaStore } from '../src/registry/store/memory-schema-store.js';
 import { SchemaRegistry } from '../src/registry/schema-registry.js';
 import type { BenchContext } from './lib/context.js';
 import { startBenchPlatform } from './lib/context.js';
@@ -26,10 +26,6 @@ const PAGE_VIEW_AVRO = {
 };
 const LIMITS = { maxEventBytes: 1 << 20, maxDepth: 32, maxStringLength: 65_536, maxFutureSkewMs: 86_400_000 };
 
-function memoryStore(): SchemaStore {
-  const records: RegistryRecord[] = [];
-  return { readAll: async () => [...records], append: async (r) => void records.push(r), close: async () => undefined };
-}
 
 /**
  * What a data contract costs at ingest. First in one thread on the same decoded events: the
@@ -39,7 +35,7 @@ function memoryStore(): SchemaStore {
  */
 export async function contractsBench(ctx: BenchContext): Promise<void> {
   const events = ctx.short ? 20_000 : 500_000;
-  const registry = await SchemaRegistry.open(memoryStore());
+  const registry = await SchemaRegistry.open(new MemorySchemaStore());
   await registry.register('web.page_view', { schemaType: 'JSON', schema: await readFile(PAGE_VIEW_JSON_SCHEMA, 'utf8') });
   await registry.register('web.page_view_avro', { schema: JSON.stringify(PAGE_VIEW_AVRO) });
   const avroId = registry.findVersion('web.page_view_avro', 'latest')!.id;

@@ -7,6 +7,7 @@ import {
   type SchemaStore,
   type SchemaType,
   type SchemaVersionRecord,
+  type StoreChange,
 } from '../core/ports/schema-store.js';
 import { type CompatibilityResult, checkCompatibility } from './compat/levels.js';
 import { formatIncompatibility } from './compat/incompatibility.js';
@@ -29,9 +30,10 @@ const MAX_VERSION = 2 ** 31 - 1;
 /**
  * The schema registry: subjects of numbered versions, global ids shared by identical schemas,
  * compatibility levels (global and per subject), soft and hard deletes, and deprecation. All
- * state is rebuilt from the SchemaStore's records at start; every change is written there first
- * and applied only once it is durable. Changes run one at a time, so ids and versions are dense
- * and never handed out twice.
+ * state is built from the SchemaStore's records, which every node of a deployment follows: a
+ * change is computed under the store's write lock (shared by every node) from the state the
+ * records before it built, and applied only when the store delivers it back, so every node
+ * applies the same records in the same order and ids and versions are never handed out twice.
  */
 export class SchemaRegistry {
   private readonly subjects = new Map<string, Map<number, SchemaVersionRecord>>();
@@ -43,19 +45,19 @@ export class SchemaRegistry {
   /** Latest live version per subject, for the per-event lookup at ingest; cleared on every change. */
   private readonly latestCache = new Map<string, SchemaVersionRecord | null>();
   private readonly idVersionCache = new Map<string, SchemaVersionRecord | null>();
-  private queue: Promise<unknown> = Promise.resolve();
+  /** The schema the last registration compiled, so applying its record does not compile it again. */
+  private justParsed: ParsedSchema | undefined;
 
   private constructor(private readonly store: SchemaStore, private readonly defaultLevel: CompatibilityLevel) {}
 
+  /** Resolves once every stored record is applied; the registry owns the store from here (and closes it if this fails). */
   static async open(store: SchemaStore, options: { defaultCompatibility?: CompatibilityLevel } = {}): Promise<SchemaRegistry> {
     const registry = new SchemaRegistry(store, options.defaultCompatibility ?? 'BACKWARD');
-    for (const record of await store.readAll()) {
-      try {
-        registry.apply(record);
-      } catch (err) {
-        const where = record.kind === 'config' || record.kind === 'ids' ? `a ${record.kind} record` : `subject "${record.subject}" version ${record.version}`;
-        throw new SightlineError('SL_REGISTRY_STORE_FAILED', `the registry's stored ${where} does not load: ${(err as Error).message}`, { cause: err });
-      }
+    try {
+      await store.follow((records) => registry.applyStored(records));
+    } catch (err) {
+      await store.close().catch(() => undefined);
+      throw err;
     }
     return registry;
   }
@@ -200,12 +202,15 @@ export class SchemaRegistry {
   async register(subject: string, input: SchemaInput): Promise<{ id: number; version: number; created: boolean }> {
     checkSubject(subject);
     const parsed = parseInput(input);
-    return this.serially(async () => {
-      const key = identityKey(parsed);
+    const key = identityKey(parsed);
+    // Registered already (a serializer registering at every start): no lock needed to say so.
+    const known = this.registered(subject, key);
+    if (known) return known;
+    return this.change<{ id: number; version: number; created: boolean }>(() => {
+      const registered = this.registered(subject, key);
+      if (registered) return { records: [], result: registered };
       const knownId = this.idByKey.get(key);
       const live = this.liveVersions(subject);
-      const existing = live.find((v) => v.id === knownId);
-      if (existing) return { id: existing.id, version: existing.version, created: false };
       const level = this.effectiveLevel(subject);
       const result = checkCompatibility(
         parsed,
@@ -219,60 +224,54 @@ export class SchemaRegistry {
         );
       }
       const id = knownId ?? this.maxId + 1;
-      if (knownId === undefined) await this.write({ kind: 'ids', maxId: id });
+      const records: RegistryRecord[] = knownId === undefined ? [{ kind: 'ids', maxId: id }] : [];
       const all = [...(this.subjects.get(subject)?.values() ?? [])];
       const version = Math.max(0, ...all.map((v) => v.version)) + 1;
       if (version > MAX_VERSION) throw new SightlineError('SL_SCHEMA_VERSION_INVALID', `subject ${subject} has no versions left`);
       // Confluent drops a soft-deleted copy of the same schema when it comes back as a new version.
-      for (const old of all.filter((v) => v.deleted && v.id === id)) {
-        await this.write({ kind: 'schema-tombstone', subject, version: old.version, id });
-      }
-      await this.write(
-        { kind: 'schema', subject, version, id, schemaType: parsed.type, schema: parsed.canonical, deleted: false, registeredAt: Date.now() },
-        parsed,
-      );
-      return { id, version, created: true };
+      for (const old of all.filter((v) => v.deleted && v.id === id)) records.push({ kind: 'schema-tombstone', subject, version: old.version, id });
+      records.push({ kind: 'schema', subject, version, id, schemaType: parsed.type, schema: parsed.canonical, deleted: false, registeredAt: Date.now() });
+      this.justParsed = parsed;
+      return { records, result: { id, version, created: true } };
     });
   }
 
   async setLevel(subject: string | null, level: string): Promise<CompatibilityLevel> {
     if (subject !== null) checkSubject(subject);
     const normalized = parseLevel(level);
-    return this.serially(async () => {
-      await this.write({ kind: 'config', subject, compatibility: normalized });
-      return normalized;
-    });
+    return this.change(() => ({ records: [{ kind: 'config', subject, compatibility: normalized }], result: normalized }));
   }
 
   /** Removes a subject's own level (it falls back to the global one), or resets the global level. */
   deleteLevel(subject: string | null): Promise<CompatibilityLevel> {
-    return this.serially(async () => {
+    return this.change(() => {
       const old = subject === null ? this.globalLevel ?? this.defaultLevel : this.subjectLevels.get(subject);
       if (old === undefined) throw subjectNotFound(subject!);
-      await this.write({ kind: 'config', subject, compatibility: null });
-      return old;
+      return { records: [{ kind: 'config', subject, compatibility: null }], result: old };
     });
   }
 
   deleteSubject(subject: string, permanent: boolean): Promise<number[]> {
-    return this.serially(async () => {
+    return this.change(() => {
       const all = [...(this.subjects.get(subject)?.values() ?? [])].sort((a, b) => a.version - b.version);
       if (all.length === 0) throw subjectNotFound(subject);
       const live = all.filter((v) => !v.deleted);
       if (!permanent) {
         if (live.length === 0) throw new SightlineError('SL_SCHEMA_SUBJECT_SOFT_DELETED', `Subject '${subject}' was soft deleted.Set permanent=true to delete permanently`);
-        for (const v of live) await this.write({ ...v, deleted: true });
-        if (this.subjectLevels.has(subject)) await this.write({ kind: 'config', subject, compatibility: null });
-        return live.map((v) => v.version);
+        const records: RegistryRecord[] = live.map((v) => ({ ...v, deleted: true }));
+        if (this.subjectLevels.has(subject)) records.push({ kind: 'config', subject, compatibility: null });
+        return { records, result: live.map((v) => v.version) };
       }
       if (live.length > 0) throw new SightlineError('SL_SCHEMA_SUBJECT_NOT_SOFT_DELETED', `Subject '${subject}' was not deleted first before being permanently deleted`);
-      for (const v of all) await this.write({ kind: 'schema-tombstone', subject, version: v.version, id: v.id });
-      return all.map((v) => v.version);
+      return {
+        records: all.map((v) => ({ kind: 'schema-tombstone', subject, version: v.version, id: v.id })),
+        result: all.map((v) => v.version),
+      };
     });
   }
 
   deleteVersion(subject: string, ref: VersionRef, permanent: boolean): Promise<number> {
-    return this.serially(async () => {
+    return this.change(() => {
       const versions = this.subjects.get(subject);
       if (!versions || versions.size === 0) throw subjectNotFound(subject);
       const record = ref === 'latest' ? this.liveVersions(subject).pop() : versions.get(ref);
@@ -281,15 +280,16 @@ export class SchemaRegistry {
         if (record.deleted) {
           throw new SightlineError('SL_SCHEMA_VERSION_SOFT_DELETED', `Subject '${subject}' Version ${record.version} was soft deleted.Set permanent=true to delete permanently`);
         }
-        await this.write({ ...record, deleted: true });
-        if (this.liveVersions(subject).length === 0 && this.subjectLevels.has(subject)) await this.write({ kind: 'config', subject, compatibility: null });
-        return record.version;
+        const records: RegistryRecord[] = [{ ...record, deleted: true }];
+        // The subject's last live version: the subject goes, and its level with it.
+        const lastLive = this.liveVersions(subject).every((v) => v.version === record.version);
+        if (lastLive && this.subjectLevels.has(subject)) records.push({ kind: 'config', subject, compatibility: null });
+        return { records, result: record.version };
       }
       if (!record.deleted) {
         throw new SightlineError('SL_SCHEMA_VERSION_NOT_SOFT_DELETED', `Subject '${subject}' Version ${record.version} was not deleted first before being permanently deleted`);
       }
-      await this.write({ kind: 'schema-tombstone', subject, version: record.version, id: record.id });
-      return record.version;
+      return { records: [{ kind: 'schema-tombstone', subject, version: record.version, id: record.id }], result: record.version };
     });
   }
 
@@ -298,20 +298,19 @@ export class SchemaRegistry {
    * and refused after it. `null` lifts a deprecation.
    */
   deprecate(subject: string, ref: VersionRef, deprecation: { sunsetAt?: number | undefined } | null): Promise<SubjectVersion> {
-    return this.serially(async () => {
+    return this.change(() => {
       const record = this.subjects.get(subject)?.get(ref === 'latest' ? (this.liveVersions(subject).pop()?.version ?? -1) : ref);
       if (!this.subjects.has(subject)) throw subjectNotFound(subject);
       if (!record || record.deleted) throw versionNotFound(ref);
       const { deprecatedAt: _deprecatedAt, sunsetAt: _sunsetAt, ...rest } = record;
       const next: SchemaVersionRecord =
         deprecation === null ? rest : { ...rest, deprecatedAt: Date.now(), ...(deprecation.sunsetAt !== undefined && { sunsetAt: deprecation.sunsetAt }) };
-      await this.write(next);
-      return view(next);
+      return { records: [next], result: view(next) };
     });
   }
 
+  /** Waits for the changes under way, then stops following the store. */
   async close(): Promise<void> {
-    await this.queue.catch(() => undefined);
     await this.store.close();
   }
 
@@ -338,12 +337,30 @@ export class SchemaRegistry {
     ];
   }
 
-  private async write(record: RegistryRecord, parsed?: ParsedSchema): Promise<void> {
-    await this.store.append(record);
-    this.apply(record, parsed);
+  private registered(subject: string, key: string): { id: number; version: number; created: false } | undefined {
+    const id = this.idByKey.get(key);
+    const existing = id === undefined ? undefined : this.liveVersions(subject).find((v) => v.id === id);
+    return existing && { id: existing.id, version: existing.version, created: false };
   }
 
-  private apply(record: RegistryRecord, parsed?: ParsedSchema): void {
+  /** Runs a change under the store's write lock; its records are applied as the store delivers them. */
+  private change<T>(compute: () => StoreChange<T>): Promise<T> {
+    return this.store.exclusive(compute).finally(() => (this.justParsed = undefined));
+  }
+
+  /** Applies records as the store delivers them: at open, every stored record; then each node's changes. */
+  private applyStored(records: readonly RegistryRecord[]): void {
+    for (const record of records) {
+      try {
+        this.apply(record);
+      } catch (err) {
+        const where = record.kind === 'config' || record.kind === 'ids' ? `a ${record.kind} record` : `subject "${record.subject}" version ${record.version}`;
+        throw new SightlineError('SL_REGISTRY_STORE_FAILED', `the registry's stored ${where} does not load: ${(err as Error).message}`, { cause: err });
+      }
+    }
+  }
+
+  private apply(record: RegistryRecord): void {
     if (record.kind === 'config') return this.applyConfig(record);
     if (record.kind === 'ids') {
       this.maxId = Math.max(this.maxId, record.maxId);
@@ -369,7 +386,8 @@ export class SchemaRegistry {
     }
     versions.set(record.version, record);
     if (!this.parsed.has(record.id)) {
-      const schema = parsed ?? parseSchema(record.schema, record.schemaType);
+      const hint = this.justParsed;
+      const schema = hint && hint.type === record.schemaType && hint.canonical === record.schema ? hint : parseSchema(record.schema, record.schemaType);
       this.parsed.set(record.id, schema);
       this.idByKey.set(identityKey(schema), record.id);
     }
@@ -379,12 +397,6 @@ export class SchemaRegistry {
     if (record.subject === null) this.globalLevel = record.compatibility;
     else if (record.compatibility === null) this.subjectLevels.delete(record.subject);
     else this.subjectLevels.set(record.subject, record.compatibility);
-  }
-
-  private serially<T>(work: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(work, work);
-    this.queue = run.catch(() => undefined);
-    return run;
   }
 }
 

@@ -8,19 +8,28 @@ schemaStoreContract('the _schemas topic of the embedded log', {
   async open() {
     const { dir, cleanup } = await tempDir();
     const logs: EmbeddedLog[] = [];
-    const openStore = async () => {
+    const stores: LogSchemaStore[] = [];
+    const openStore = async (log: EmbeddedLog) => {
+      const store = await LogSchemaStore.open(log);
+      stores.push(store);
+      return store;
+    };
+    const openLog = async () => {
       const log = await EmbeddedLog.open({ dir: join(dir, 'log'), segmentBytes: 1 << 20, maxRecordBytes: 1 << 20 });
       logs.push(log);
-      return LogSchemaStore.open(log);
+      return log;
     };
-    const store = await openStore();
+    const store = await openStore(await openLog());
     return {
       store,
+      // One process owns the embedded log; another node is another store on the same log.
+      peer: () => openStore(logs.at(-1)!),
       reopen: async () => {
         await logs.at(-1)!.close();
-        return openStore();
+        return openStore(await openLog());
       },
       teardown: async () => {
+        for (const s of stores) await s.close();
         for (const log of logs) await log.close().catch(() => undefined);
         await cleanup();
       },

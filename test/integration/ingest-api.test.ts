@@ -22,6 +22,7 @@ describe('ingest API limits and errors', () => {
   let log: EmbeddedLog;
   let hot: DuckDbHotStore;
   let app: FastifyInstance;
+  let registry: SchemaRegistry;
   let backlog = 0;
   let service: IngestService;
   const now = Date.now();
@@ -43,6 +44,7 @@ describe('ingest API limits and errors', () => {
       backlog: () => backlog,
     });
     const metrics = new Metrics();
+    registry = await SchemaRegistry.open(await LogSchemaStore.open(log));
     app = await buildServer({
       config,
       logger: pino({ level: 'silent' }),
@@ -51,7 +53,7 @@ describe('ingest API limits and errors', () => {
       status: async () => ({}),
       ready: async () => ({ ready: true, reasons: [] }),
       version: 'test',
-      registry: await SchemaRegistry.open(await LogSchemaStore.open(log)),
+      registry,
       contractStats: new ContractStats(metrics.registry),
       metrics,
       storeGeneration: () => 0,
@@ -60,6 +62,7 @@ describe('ingest API limits and errors', () => {
   });
   after(async () => {
     await app.close();
+    await registry.close();
     await hot.close();
     await log.close();
     await tmp.cleanup();

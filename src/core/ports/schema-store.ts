@@ -1,8 +1,8 @@
 /**
  * Where the schema registry keeps its history: an append-only sequence of keyed records, replayed
- * in order at start. The latest record of a key is its state, so a compacted Kafka topic (as
- * Confluent Schema Registry uses) holds it as well as the embedded log does. Both run the
- * contract suite in test/contract/schema-store.contract.ts.
+ * in order at start and followed after. The latest record of a key is its state, so a compacted
+ * Kafka topic (as Confluent Schema Registry uses) holds it as well as the embedded log does. Both
+ * run the contract suite in test/contract/schema-store.contract.ts.
  */
 export type SchemaType = 'AVRO' | 'JSON';
 
@@ -66,10 +66,37 @@ export function registryRecordKey(record: RegistryRecord): string {
   return `schema/${record.subject}/${record.version}`;
 }
 
+/** A change computed under the write lock: the records to append, and what the caller gets back. */
+export interface StoreChange<T> {
+  records: RegistryRecord[];
+  result: T;
+}
+
+/**
+ * Several registries may share one store: every node of a distributed deployment opens the same
+ * `_schemas` topic. What holds across all of them:
+ *
+ * - every node is delivered every committed record, each once, in the order of the store;
+ * - changes are serialised: `exclusive` computes a change only after every record committed by
+ *   any node before it took the lock was delivered, and no other node commits until it is done,
+ *   so a change computed from the delivered state (next version, next id) stays right.
+ */
 export interface SchemaStore {
-  /** Every record, oldest first. */
-  readAll(): Promise<RegistryRecord[]>;
-  /** Resolves once the record is durable. */
-  append(record: RegistryRecord): Promise<void>;
+  /**
+   * Delivers every record already stored, oldest first, before it resolves (a throw from
+   * `onRecords` then rejects it); then goes on delivering the records any node commits, within
+   * about a second. Called once, before `exclusive`. `onRecords` runs synchronously, never
+   * concurrently with itself or with a `change`.
+   */
+  follow(onRecords: (records: readonly RegistryRecord[]) => void): Promise<void>;
+  /**
+   * Takes the store's write lock (shared by every node on the same storage), waits until every
+   * record committed before was delivered, calls `change`, appends its records atomically (all or
+   * none), and resolves with its result once they were delivered to `onRecords` here. A throw
+   * from `change` appends nothing. `change` may run more than once: when another node took the
+   * lock before the records were committed, they are discarded and `change` runs again on the
+   * newer state, so it must depend on nothing but the delivered state.
+   */
+  exclusive<T>(change: () => StoreChange<T>): Promise<T>;
   close(): Promise<void>;
 }

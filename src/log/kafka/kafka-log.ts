@@ -269,6 +269,12 @@ export class KafkaLog implements Log {
     };
   }
 
+  /** How this log reaches its cluster, for a client of its own beside it (the registry's transactional producer). */
+  connection(): { bootstrap: string[]; clientId: string; topicPrefix: string; requestTimeoutMs: number } {
+    const { bootstrap, clientId, topicPrefix, requestTimeoutMs } = this.options;
+    return { bootstrap: [...bootstrap], clientId, topicPrefix, requestTimeoutMs };
+  }
+
   /** Producer sessions started and batches re-sent after a failure: how often the workaround ran. */
   producerStats(): { sessions: number; resends: number } {
     return this.appender.stats();

@@ -1,55 +1,275 @@
 import { SightlineError } from '../../core/errors.js';
-import type { Log } from '../../core/ports/log.js';
-import { type RegistryRecord, registryRecordKey, type SchemaStore } from '../../core/ports/schema-store.js';
+import type { Log, LogRecordInput } from '../../core/ports/log.js';
+import { type RegistryRecord, registryRecordKey, type SchemaStore, type StoreChange } from '../../core/ports/schema-store.js';
+import { SerialQueue } from '../../core/serial.js';
+import type { TopicReader } from './committed-reader.js';
 
 export const SCHEMAS_TOPIC = '_schemas';
 const READER_GROUP = 'sightline-registry';
 const READ_BATCH = 1000;
+/** How long one read of the tail waits for new records; also how long `close` may wait for it. */
+const FOLLOW_WAIT_MS = 250;
+/** How long a write waits for the records before it (or its own) to be read back. */
+const CATCH_UP_TIMEOUT_MS = 30_000;
+/** Lost locks in a row before a write gives up; each loss means another node committed meanwhile. */
+const LOCK_ATTEMPTS = 50;
+
+/**
+ * Another writer took the lock before this one committed, or the lock cannot be had yet; nothing
+ * of the records is visible. The store computes the change again on the newer state.
+ */
+export class WriteLockLost extends SightlineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SL_REGISTRY_STORE_FAILED', message, { ...options, retryable: true });
+  }
+}
+
+/**
+ * The commit of records at [first, end) failed in a way that leaves its outcome open (a lost
+ * response, a timeout, an error after the coordinator may have logged the commit). The store
+ * settles it by reading: the records are either there or never will be.
+ */
+export class CommitOutcomeUnknown extends SightlineError {
+  constructor(readonly first: number, readonly end: number, message: string, options?: { cause?: unknown }) {
+    super('SL_REGISTRY_STORE_FAILED', message, { ...options, retryable: true });
+  }
+}
+
+/** Offsets of delivered records kept to settle an open commit: far more than one write appends. */
+const RECENT_OFFSETS = 4096;
+
+/**
+ * How a store excludes the other writers of the same topic and appends: in process for the
+ * embedded log (one process owns its data folder), a fenced Kafka transaction across nodes.
+ */
+export interface SchemaWriter {
+  /**
+   * Runs `body` holding the lock. `append` writes records atomically and resolves with the offset
+   * just past them; they are committed only when `locked` resolves. Rejects with WriteLockLost when
+   * another writer took the lock first: the records are then discarded; with CommitOutcomeUnknown
+   * when they may or may not have been committed. The next `locked` settles an open commit first.
+   */
+  locked<T>(body: (append: (records: LogRecordInput[]) => Promise<number>) => Promise<T>): Promise<T>;
+  /** The offset every record committed so far lies before. */
+  committedEnd(): Promise<number>;
+  close(): Promise<void>;
+}
 
 /**
  * The registry's records as a one-partition topic of the platform's log, keyed so that a
  * compacted topic keeps each key's latest record: the embedded log in `sightline up`, Kafka in a
- * distributed deployment. One partition keeps every record in the order it was written.
+ * distributed deployment (KafkaSchemaStore, which locks across nodes). One partition keeps every
+ * record in the order it was written. One consumer follows the topic and delivers what it reads,
+ * whoever wrote it; a write waits until that consumer reached the end before computing its change,
+ * and until it read the change back before resolving.
  */
 export class LogSchemaStore implements SchemaStore {
-  private constructor(private readonly log: Log, private readonly topic: string) {}
+  private consumer: TopicReader | undefined;
+  private onRecords: ((records: readonly RegistryRecord[]) => void) | undefined;
+  private following: Promise<void> | undefined;
+  /** The next offset the follower delivers. */
+  private position = 0;
+  /** Offsets of the latest records delivered, newest last. */
+  private readonly recent = new Set<number>();
+  private readonly waiters = new Set<{ offset: number; resolve: () => void; reject: (error: Error) => void }>();
+  private failure: SightlineError | undefined;
+  private readonly writes = new SerialQueue();
+  private closed = false;
+  private readonly counts = { commits: 0, lostLocks: 0 };
 
+  protected constructor(
+    private readonly log: Log,
+    protected readonly topic: string,
+    private readonly writer: SchemaWriter,
+  ) {}
+
+  /** A store whose writes exclude each other within this process: enough for the embedded log. */
   static async open(log: Log, topic = SCHEMAS_TOPIC): Promise<LogSchemaStore> {
-    await log.ensureTopic(topic, { partitions: 1 });
-    if (log.partitionCount(topic) !== 1) {
-      throw new SightlineError('SL_REGISTRY_STORE_FAILED', `the registry topic "${topic}" must have exactly one partition, it has ${log.partitionCount(topic)}`);
-    }
-    return new LogSchemaStore(log, topic);
+    await ensureSchemasTopic(log, topic);
+    return new LogSchemaStore(log, topic, new InProcessWriter(log, topic));
   }
 
-  async readAll(): Promise<RegistryRecord[]> {
-    const consumer = await this.log.consumer(READER_GROUP, this.topic);
-    try {
-      const start = this.log.startOffsets(this.topic).get(0) ?? 0;
-      const end = this.log.endOffsets(this.topic).get(0) ?? 0;
-      consumer.seek(0, start);
-      const records: RegistryRecord[] = [];
-      while ((consumer.positions().get(0) ?? 0) < end) {
-        for (const r of await consumer.poll(READ_BATCH, 1000)) {
-          if (r.offset >= end) break;
-          records.push(decode(r.value, r.offset));
+  async follow(onRecords: (records: readonly RegistryRecord[]) => void): Promise<void> {
+    if (this.onRecords) throw new SightlineError('SL_REGISTRY_STORE_FAILED', 'the registry store is already followed');
+    this.onRecords = onRecords;
+    this.consumer = await this.openReader();
+    this.position = this.log.startOffsets(this.topic).get(0) ?? 0;
+    this.consumer.seek(0, this.position);
+    this.following = this.tail(this.consumer);
+    await this.caughtUp(await this.writer.committedEnd());
+  }
+
+  /** The reader that follows the topic: the log's own consumer unless a subclass knows better. */
+  protected openReader(): Promise<TopicReader> {
+    return this.log.consumer(READER_GROUP, this.topic);
+  }
+
+  exclusive<T>(change: () => StoreChange<T>): Promise<T> {
+    return this.writes.run(async () => {
+      for (let attempt = 1; ; attempt++) {
+        this.checkUsable();
+        let result!: T;
+        try {
+          const end = await this.writer.locked(async (append) => {
+            await this.caughtUp(await this.writer.committedEnd());
+            const planned = change();
+            result = planned.result;
+            return planned.records.length === 0 ? this.position : append(planned.records.map(encode));
+          });
+          await this.caughtUp(end);
+          this.counts.commits++;
+          return result;
+        } catch (error) {
+          if (error instanceof WriteLockLost) this.counts.lostLocks++;
+          if (error instanceof CommitOutcomeUnknown && (await this.wasCommitted(error))) return result;
+          if (!(error instanceof WriteLockLost || error instanceof CommitOutcomeUnknown) || attempt >= LOCK_ATTEMPTS) throw error;
+          // Both writers back off at random, so one of them gets through before the other fences it.
+          await sleep(Math.random() * Math.min(200, 10 * attempt));
         }
       }
-      return records;
-    } finally {
-      await consumer.close();
+    });
+  }
+
+  /** Changes written, and attempts that lost the lock or could not take it (each was computed again). */
+  stats(): { commits: number; lostLocks: number } {
+    return { ...this.counts };
+  }
+
+  /** Whether a commit whose outcome was open went through: its first record was delivered. */
+  private async wasCommitted(open: CommitOutcomeUnknown): Promise<boolean> {
+    // Taking the lock again settles the open transaction (committed or aborted); then everything
+    // committed is readable.
+    await this.writer.locked(async () => this.caughtUp(await this.writer.committedEnd()));
+    if (!this.recent.has(open.first)) return false;
+    await this.caughtUp(open.end);
+    return true;
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.writes.idle();
+    this.closed = true;
+    this.settle(new SightlineError('SL_REGISTRY_STORE_FAILED', 'the registry store is closed'));
+    await this.consumer?.close();
+    await this.following;
+    await this.writer.close();
+  }
+
+  private checkUsable(): void {
+    if (this.failure) throw this.failure;
+    if (this.closed) throw new SightlineError('SL_REGISTRY_STORE_FAILED', 'the registry store is closed');
+    if (!this.onRecords) throw new SightlineError('SL_REGISTRY_STORE_FAILED', 'the registry store is written before it is followed');
+  }
+
+  private async tail(consumer: TopicReader): Promise<void> {
+    while (!this.closed && !this.failure) {
+      let polled;
+      const started = Date.now();
+      try {
+        polled = await consumer.poll(READ_BATCH, FOLLOW_WAIT_MS);
+      } catch {
+        // The log is unreachable for now (waiting writes time out on their own); read on later.
+        if (!this.closed) await sleep(FOLLOW_WAIT_MS);
+        continue;
+      }
+      // A consumer whose log was closed under it answers at once with nothing: do not spin on it.
+      if (polled.length === 0 && Date.now() - started < FOLLOW_WAIT_MS / 2 && !this.closed) await sleep(FOLLOW_WAIT_MS);
+      try {
+        if (polled.length > 0) this.onRecords!(polled.map((r) => decode(r.value, r.offset)));
+        this.remember(polled.map((r) => r.offset));
+      } catch (error) {
+        // Applying records out of order would diverge from the other nodes: stop, and refuse writes.
+        this.failure = error instanceof SightlineError ? error : new SightlineError('SL_REGISTRY_STORE_FAILED', `applying registry records failed: ${(error as Error).message}`, { cause: error });
+        this.settle(this.failure);
+        return;
+      }
+      this.position = Math.max(this.position, consumer.positions().get(0) ?? 0);
+      this.settle();
     }
   }
 
-  async append(record: RegistryRecord): Promise<void> {
-    try {
-      await this.log.append(this.topic, [{ key: registryRecordKey(record), value: Buffer.from(JSON.stringify(record)), timestamp: Date.now() }]);
-    } catch (err) {
-      throw new SightlineError('SL_REGISTRY_STORE_FAILED', `could not store the registry change: ${(err as Error).message}`, { cause: err });
+  private remember(offsets: number[]): void {
+    for (const offset of offsets) this.recent.add(offset);
+    if (this.recent.size <= RECENT_OFFSETS) return;
+    for (const offset of this.recent) {
+      this.recent.delete(offset);
+      if (this.recent.size <= RECENT_OFFSETS / 2) break;
     }
+  }
+
+  /** Resolves once everything before `offset` was delivered. */
+  private caughtUp(offset: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.position >= offset) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.waiters.delete(waiter);
+        reject(new SightlineError('SL_REGISTRY_STORE_FAILED', `the registry could not read "${this.topic}" up to offset ${offset} within ${CATCH_UP_TIMEOUT_MS / 1000} s (at ${this.position})`));
+      }, CATCH_UP_TIMEOUT_MS);
+      const waiter = {
+        offset,
+        resolve: () => (clearTimeout(timer), resolve()),
+        reject: (error: Error) => (clearTimeout(timer), reject(error)),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Resolves the waiters the follower reached, or rejects them all with `error`. */
+  private settle(error?: Error): void {
+    for (const waiter of this.waiters) {
+      if (error) waiter.reject(error);
+      else if (this.position >= waiter.offset) waiter.resolve();
+      else continue;
+      this.waiters.delete(waiter);
+    }
+  }
+}
+
+/** The registry's topic: one partition, compacted where the log compacts. */
+export async function ensureSchemasTopic(log: Log, topic: string): Promise<void> {
+  await log.ensureTopic(topic, { partitions: 1, compact: true });
+  if (log.partitionCount(topic) !== 1) {
+    throw new SightlineError('SL_REGISTRY_STORE_FAILED', `the registry topic "${topic}" must have exactly one partition, it has ${log.partitionCount(topic)}`);
+  }
+}
+
+/** Every store of one log and topic in this process shares one lock. */
+const processLocks = new WeakMap<Log, Map<string, SerialQueue>>();
+
+class InProcessWriter implements SchemaWriter {
+  private readonly lock: SerialQueue;
+
+  constructor(private readonly log: Log, private readonly topic: string) {
+    let byTopic = processLocks.get(log);
+    if (!byTopic) processLocks.set(log, (byTopic = new Map()));
+    let lock = byTopic.get(topic);
+    if (!lock) byTopic.set(topic, (lock = new SerialQueue()));
+    this.lock = lock;
+  }
+
+  locked<T>(body: (append: (records: LogRecordInput[]) => Promise<number>) => Promise<T>): Promise<T> {
+    return this.lock.run(() =>
+      body(async (records) => {
+        try {
+          const results = await this.log.append(this.topic, records);
+          return results[results.length - 1]!.offset + 1;
+        } catch (err) {
+          throw new SightlineError('SL_REGISTRY_STORE_FAILED', `could not store the registry change: ${(err as Error).message}`, { cause: err });
+        }
+      }),
+    );
+  }
+
+  async committedEnd(): Promise<number> {
+    return this.log.endOffsets(this.topic).get(0) ?? 0;
   }
 
   async close(): Promise<void> {}
+}
+
+export function encode(record: RegistryRecord): LogRecordInput {
+  return { key: registryRecordKey(record), value: Buffer.from(JSON.stringify(record)), timestamp: Date.now() };
 }
 
 function decode(value: Buffer, offset: number): RegistryRecord {
@@ -60,4 +280,8 @@ function decode(value: Buffer, offset: number): RegistryRecord {
     // reported below
   }
   throw new SightlineError('SL_REGISTRY_STORE_FAILED', `registry record at offset ${offset} is not one this version of Sightline wrote`);
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -4,14 +4,10 @@ import { Registry } from 'prom-client';
 import { ContractChecker } from '../../../src/contracts/contract-checker.js';
 import { ContractStats } from '../../../src/contracts/contract-stats.js';
 import type { SightlineEvent } from '../../../src/core/envelope.js';
-import type { RegistryRecord, SchemaStore } from '../../../src/core/ports/schema-store.js';
+import { MemorySchemaStore } from '../../../src/registry/store/memory-schema-store.js';
 import { SchemaRegistry } from '../../../src/registry/schema-registry.js';
 
 /** The port held in memory: enough for the checker, whose persistence is not under test here. */
-function memoryStore(): SchemaStore {
-  const records: RegistryRecord[] = [];
-  return { readAll: async () => [...records], append: async (r) => void records.push(r), close: async () => undefined };
-}
 
 const event = (type: string, payload: Record<string, unknown>, metadata: Record<string, unknown> = {}): SightlineEvent => ({
   id: 'e1',
@@ -24,7 +20,7 @@ const event = (type: string, payload: Record<string, unknown>, metadata: Record<
 
 describe('contract checker', () => {
   it('accepts events without a contract, unvalidated and counted, when contracts.unknown is accept', async () => {
-    const registry = await SchemaRegistry.open(memoryStore());
+    const registry = await SchemaRegistry.open(new MemorySchemaStore());
     const stats = new ContractStats(new Registry());
     const checker = new ContractChecker(registry, 'accept', stats);
     const e = event('click', { anything: true });
@@ -34,7 +30,7 @@ describe('contract checker', () => {
   });
 
   it('refuses a malformed pin, an unknown schema id, and validates against a pinned id', async () => {
-    const registry = await SchemaRegistry.open(memoryStore());
+    const registry = await SchemaRegistry.open(new MemorySchemaStore());
     const { id } = await registry.register('web.click', { schemaType: 'JSON', schema: '{"type":"object","required":["x"]}' });
     const checker = new ContractChecker(registry, 'reject', new ContractStats(new Registry()));
     assert.equal((checker.check(event('click', {}, { schemaId: 'one' }), 0) as { code: string }).code, 'SL_EVENT_FIELD_INVALID');
@@ -47,7 +43,7 @@ describe('contract checker', () => {
   });
 
   it('holds an id from another subject to that subject’s deprecation and sunset', async () => {
-    const registry = await SchemaRegistry.open(memoryStore());
+    const registry = await SchemaRegistry.open(new MemorySchemaStore());
     const { id } = await registry.register('orders-value', { schemaType: 'JSON', schema: '{"type":"object"}' });
     const stats = new ContractStats(new Registry());
     const checker = new ContractChecker(registry, 'reject', stats);
@@ -58,7 +54,7 @@ describe('contract checker', () => {
   });
 
   it('drops a contract stamp the producer sent: only ingest says which contract an event passed', async () => {
-    const registry = await SchemaRegistry.open(memoryStore());
+    const registry = await SchemaRegistry.open(new MemorySchemaStore());
     const checker = new ContractChecker(registry, 'accept', new ContractStats(new Registry()));
     const forged = event('click', {}, { contract: { subject: 'web.click', version: 3, id: 9 }, other: 1 });
     assert.deepEqual(checker.check(forged, 0), { ok: true });

@@ -6,6 +6,7 @@ import { type RegistryRecord, registryRecordKey } from '../../../src/core/ports/
 import { EmbeddedLog } from '../../../src/log/embedded/embedded-log.js';
 import { SchemaRegistry } from '../../../src/registry/schema-registry.js';
 import { LogSchemaStore } from '../../../src/registry/store/log-schema-store.js';
+import { MemorySchemaStore } from '../../../src/registry/store/memory-schema-store.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const avro = (fields: unknown[]) => ({ schema: JSON.stringify({ type: 'record', name: 'PageView', fields }) });
@@ -146,16 +147,13 @@ describe('schema registry, store failures', () => {
 
   it('applies nothing when the store cannot write, and reports SL_REGISTRY_STORE_FAILED', async () => {
     let fail = false;
-    const records: RegistryRecord[] = [];
-    const store = {
-      readAll: async () => [...records],
-      append: async (r: RegistryRecord) => {
+    class FailingStore extends MemorySchemaStore {
+      protected override async append(records: readonly RegistryRecord[]): Promise<void> {
         if (fail) throw new SightlineError('SL_REGISTRY_STORE_FAILED', 'disk full');
-        records.push(r);
-      },
-      close: async () => undefined,
-    };
-    const registry = await SchemaRegistry.open(store);
+        await super.append(records);
+      }
+    }
+    const registry = await SchemaRegistry.open(new FailingStore());
     fail = true;
     await assert.rejects(registry.register('s', avroV1), (err: Error & { code?: string }) => err.code === 'SL_REGISTRY_STORE_FAILED');
     assert.deepEqual(registry.listSubjects({ deleted: true }), []);
@@ -165,8 +163,7 @@ describe('schema registry, store failures', () => {
 
   it('refuses to start on a stored schema that does not load, naming it', async () => {
     const bad: RegistryRecord = { kind: 'schema', subject: 's', version: 1, id: 1, schemaType: 'AVRO', schema: '{"type":"nope"}', deleted: false, registeredAt: 0 };
-    const store = { readAll: async () => [bad], append: async () => undefined, close: async () => undefined };
-    await assert.rejects(SchemaRegistry.open(store), (err: Error & { code?: string }) => {
+    await assert.rejects(SchemaRegistry.open(new MemorySchemaStore([bad])), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'SL_REGISTRY_STORE_FAILED');
       assert.match(err.message, /stored subject "s" version 1 does not load/);
       return true;
@@ -177,15 +174,15 @@ describe('schema registry, store failures', () => {
 describe('schema registry on a compacted store', () => {
   it('never reuses an id, even when compaction drops the tombstone that held the highest one', async () => {
     // Keeps the latest record per key, as a compacted Kafka topic eventually does.
-    const latest = new Map<string, RegistryRecord>();
-    const store = {
-      readAll: async () => [...latest.values()],
-      append: async (r: RegistryRecord) => {
+    const compacted = (records: RegistryRecord[]): RegistryRecord[] => {
+      const latest = new Map<string, RegistryRecord>();
+      for (const r of records) {
         latest.delete(registryRecordKey(r));
         latest.set(registryRecordKey(r), r);
-      },
-      close: async () => undefined,
+      }
+      return [...latest.values()];
     };
+    const store = new MemorySchemaStore();
     const schema = (name: string) => ({ schema: JSON.stringify({ type: 'record', name, fields: [] }) });
     let registry = await SchemaRegistry.open(store);
     await registry.register('a', schema('X'));
@@ -193,7 +190,8 @@ describe('schema registry on a compacted store', () => {
     await registry.deleteSubject('b', false);
     await registry.deleteSubject('b', true);
     assert.equal((await registry.register('b', schema('X'))).id, 1, 'the same schema keeps its id');
-    registry = await SchemaRegistry.open(store);
+    assert.equal(compacted(store.records).some((r) => r.kind === 'schema-tombstone' && r.id === 2), false, 'compaction dropped the tombstone of id 2');
+    registry = await SchemaRegistry.open(new MemorySchemaStore(compacted(store.records)));
     assert.equal((await registry.register('c', schema('Z'))).id, 3);
   });
 });
