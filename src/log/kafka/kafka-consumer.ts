@@ -1,4 +1,4 @@
-import { Consumer, type fetchV17 } from '@platformatic/kafka';
+import { Consumer, FetchIsolationLevels, fetchV17 } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 
 type FetchResponse = fetchV17.FetchResponse;
@@ -142,24 +142,19 @@ export class KafkaLogConsumer implements LogConsumer {
       [...byLeader].map(async ([leader, requested]) => {
         let response: FetchResponse | undefined;
         try {
-          response = await this.client.fetch({
-            node: leader,
-            topics: [
-              {
-                topicId: topic.id,
-                partitions: requested.map((r) => ({
-                  partition: r.partition,
-                  fetchOffset: BigInt(r.offset),
-                  currentLeaderEpoch: -1,
-                  lastFetchedEpoch: -1,
-                  partitionMaxBytes: this.deps.maxBytesPerPartition,
-                })),
-              },
-            ],
-            maxWaitTime: wait,
-            minBytes: 1,
-            maxBytes: this.deps.maxBytesPerPartition * requested.length,
-          });
+          // Fetch is sent as is, not through Consumer.fetch: with read_committed that method drops
+          // aborted batches with one range per producer id, which can cover committed records of
+          // a producer that aborted twice (every partition store's producer keeps its id across
+          // epochs). decodeBatches drops aborted transactions as Kafka's Java consumer does.
+          const connection = (await this.client.connectToBrokers([leader])).get(leader)!;
+          const partitions = requested.map((r) => ({
+            partition: r.partition,
+            fetchOffset: BigInt(r.offset),
+            currentLeaderEpoch: -1,
+            lastFetchedEpoch: -1,
+            partitionMaxBytes: this.deps.maxBytesPerPartition,
+          }));
+          response = await fetchV17.api.async(connection, wait, 1, this.deps.maxBytesPerPartition * requested.length, FetchIsolationLevels.READ_COMMITTED, 0, -1, [{ topicId: topic.id, partitions }], [], '');
         } catch (error) {
           if (this.closed) return;
           failed = true;

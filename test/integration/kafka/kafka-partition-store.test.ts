@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { ProduceAcks, Producer } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { encodeEventRows } from '../../../src/core/event-rows.js';
 import type { EventRow, ProcessedBatch, WindowCount } from '../../../src/core/ports/hot-store.js';
@@ -137,5 +138,57 @@ describe('KafkaPartitionStore: one partition\'s state and output in Kafka transa
     assert.equal(read.letter.eventId, 'bad');
     assert.equal(read.letter.reason.code, 'SL_QUALITY_FAILED');
     assert.equal(read.letter.origin, 'events/0/6');
+  });
+});
+
+describe('reading transactional topics read_committed', { skip, timeout: 120_000 }, () => {
+  const cluster = useKafka({ brokers: 1 });
+
+  it('returns every committed record and no aborted one, even around an aborted transaction that wrote nothing', async () => {
+    const log = await KafkaLog.open({
+      bootstrap: cluster().brokers,
+      clientId: 'txn-read-test',
+      topicPrefix: 'txn-read.',
+      topicDefaults: { replicationFactor: 1 },
+      topics: { t: { configs: { 'max.message.bytes': '2000' } } },
+      logger,
+    });
+    const producer = new Producer({ clientId: 'txn-read-writer', bootstrapBrokers: cluster().brokers, idempotent: true, transactionalId: 'txn-read-writer', acks: ProduceAcks.ALL, retries: 0 });
+    try {
+      await log.ensureTopic('t', { partitions: 1 });
+      const message = (key: string, bytes = 10) => ({ topic: 'txn-read.t', partition: 0, key: Buffer.from(key), value: Buffer.alloc(bytes, 120) });
+      const run = async (key: string, outcome: 'commit' | 'abort', bytes?: number): Promise<void> => {
+        const tx = await producer.beginTransaction({ producerId: -1n, producerEpoch: -1 });
+        try {
+          await tx.send({ messages: [message(key, bytes)] });
+        } catch {
+          // the broker refused the record (too large) after the partition joined the transaction
+        }
+        if (outcome === 'commit') await tx.commit();
+        else await tx.abort();
+      };
+      // One producer id throughout: two aborted transactions, then a committed one, then an aborted
+      // one the broker refused the record of (after AddPartitionsToTxn, so its abort marker has no
+      // records of its own), then a committed one. The client's own filter took one range per
+      // producer id, from its last aborted transaction with records to its last abort marker, and
+      // dropped committed-1.
+      await run('aborted-1', 'abort');
+      await run('aborted-2', 'abort');
+      await run('committed-1', 'commit');
+      await run('too-large', 'abort', 10_000);
+      await run('committed-2', 'commit');
+
+      await log.refreshOffsets('t');
+      const end = log.endOffsets('t').get(0) ?? 0;
+      const consumer = await log.consumer('txn-read', 't');
+      const keys: string[] = [];
+      const deadline = Date.now() + 20_000;
+      while ((consumer.positions().get(0) ?? 0) < end && Date.now() < deadline) for (const r of await consumer.poll(100, 500)) keys.push(r.key);
+      await consumer.close();
+      assert.deepEqual(keys, ['committed-1', 'committed-2']);
+    } finally {
+      await producer.close();
+      await log.close();
+    }
   });
 });
