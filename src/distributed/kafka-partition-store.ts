@@ -84,12 +84,12 @@ export class KafkaPartitionStore implements PipelineStore {
   private async restore(): Promise<void> {
     await this.closeProducer();
     const { log, partition } = this.options;
-    const cluster = log.cluster;
+    const cluster = log.connection();
     const producer = new Producer({
       clientId: `${cluster.clientId}-p${partition}`,
       bootstrapBrokers: cluster.bootstrap,
       idempotent: true,
-      transactionalId: cluster.name(transactionalId(this.options.pipeline, partition)),
+      transactionalId: cluster.topicPrefix + transactionalId(this.options.pipeline, partition),
       acks: ProduceAcks.ALL,
       timeout: cluster.requestTimeoutMs,
       retries: 3,
@@ -256,12 +256,12 @@ export class KafkaPartitionStore implements PipelineStore {
     for (const key of tombstones) state.push([key, null]);
     state.push([CHECKPOINT_KEY, Buffer.from(JSON.stringify(checkpoint))]);
 
-    const cluster = this.options.log.cluster;
+    const prefix = this.options.log.connection().topicPrefix;
     const now = BigInt(Date.now());
     const messages = [
-      ...rows.map((value) => ({ topic: cluster.name(this.topics.rows), partition, key: Buffer.from(String(checkpoint.commitNo)), value, timestamp: now })),
-      ...state.map(([key, value]) => ({ topic: cluster.name(this.topics.state), partition, key: Buffer.from(key), value, timestamp: now })),
-      ...deadLetters.map((letter) => dlqMessage(deadLetterRecord(letter, this.options.maxOriginalBytes), cluster.name(DLQ_TOPIC), this.options.log.partitionCount(DLQ_TOPIC))),
+      ...rows.map((value) => ({ topic: prefix + this.topics.rows, partition, key: Buffer.from(String(checkpoint.commitNo)), value, timestamp: now })),
+      ...state.map(([key, value]) => ({ topic: prefix + this.topics.state, partition, key: Buffer.from(key), value, timestamp: now })),
+      ...deadLetters.map((letter) => dlqMessage(deadLetterRecord(letter, this.options.maxOriginalBytes), prefix + DLQ_TOPIC, this.options.log.partitionCount(DLQ_TOPIC))),
     ];
     try {
       const transaction = this.transaction ?? (await this.producer!.beginTransaction());

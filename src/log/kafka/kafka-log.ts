@@ -62,14 +62,6 @@ export class KafkaLog implements Log {
     return log;
   }
 
-  /**
-   * What another client of the same cluster (a transactional producer) needs: the brokers, this
-   * log's client id and request timeout, and a topic's or group's name on the cluster (prefixed).
-   */
-  get cluster(): { bootstrap: string[]; clientId: string; requestTimeoutMs: number; name: (topicOrGroup: string) => string } {
-    return { bootstrap: this.options.bootstrap, clientId: this.options.clientId, requestTimeoutMs: this.options.requestTimeoutMs, name: (t) => this.clusterName(t) };
-  }
-
   private clusterName(topic: string): string {
     return this.options.topicPrefix + topic;
   }
