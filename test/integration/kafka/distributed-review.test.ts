@@ -11,7 +11,9 @@ import { encodeEventRows } from '../../../src/core/event-rows.js';
 import type { EventRow, ProcessedBatch, WindowCount } from '../../../src/core/ports/hot-store.js';
 import { DLQ_TOPIC } from '../../../src/core/dead-letter.js';
 import { encodeBatchChunks } from '../../../src/distributed/batch-record.js';
+import { partitionForKey } from '../../../src/core/partitioner.js';
 import { KafkaPartitionStore } from '../../../src/distributed/kafka-partition-store.js';
+import { PartitionProcessors } from '../../../src/distributed/partition-processors.js';
 import { RowsSink } from '../../../src/distributed/rows-sink.js';
 import { pipelineTopics, transactionalId } from '../../../src/distributed/topics.js';
 import { KafkaLog } from '../../../src/log/kafka/kafka-log.js';
@@ -193,5 +195,89 @@ describe('distributed mode review reproductions', { skip, timeout: 600_000 }, ()
     const ids = (await hot.recentEvents({ limit: 100 })).map((e) => e.id).sort();
     if (JSON.stringify(ids) !== JSON.stringify(['ok1', 'ok2'])) problems.push(`serving node loaded ${JSON.stringify(ids)}`);
     assert.deepEqual(problems, []);
+  });
+
+  /**
+   * The prototype of the client's Transaction, whose commit (EndTxn) is delayed once by `pauseMs`:
+   * what a processor paused between its send and its commit (GC, SIGSTOP shorter than the session,
+   * a slow broker) looks like to the transaction coordinator.
+   */
+  async function pauseNextCommit(pauseMs: number): Promise<{ paused: () => boolean }> {
+    const c = log.cluster;
+    const probe = new Producer({ clientId: 'review-probe', bootstrapBrokers: c.bootstrap, idempotent: true, transactionalId: c.name(`review-probe-${++n}`), acks: ProduceAcks.ALL });
+    const tx = await probe.beginTransaction({ producerId: -1n, producerEpoch: -1 });
+    const proto = Object.getPrototypeOf(tx) as { commit: (...args: unknown[]) => unknown };
+    await probe.close(true);
+    const original = proto.commit;
+    let pending = true;
+    let paused = false;
+    proto.commit = function (this: unknown, ...args: unknown[]) {
+      if (!pending) return original.apply(this, args);
+      pending = false;
+      paused = true;
+      return new Promise((r) => setTimeout(r, pauseMs)).then(() => {
+        proto.commit = original;
+        return original.apply(this, args);
+      });
+    };
+    closers.push(async () => {
+      proto.commit = original;
+    });
+    return { paused: () => paused };
+  }
+
+  it('a commit paused longer than the transaction timeout (no other owner) is not reported as a takeover', async () => {
+    const p = await pipeline(1);
+    const store = await p.store(0);
+    await store.commit(batchOf(p.name, 0, 2, ['t1', 't2'], { watermark: W + 5000 }));
+    // 13 s: longer than the transaction timeout the store sets (the request timeout, 10 s), shorter
+    // than a 30 s session: the group would not move the partition.
+    await pauseNextCommit(13_000);
+    let error: any;
+    await store.commit(batchOf(p.name, 0, 4, ['t3', 't4'], { watermark: W + 6000 })).catch((e) => (error = e));
+    assert.equal(error?.code ?? 'committed', 'committed', `commit failed: ${error?.code}: ${error?.message}`);
+  });
+
+  it('process node: a partition still assigned here is processed again after its store reported SL_PARTITION_FENCED', async () => {
+    const name = `review${++n}`;
+    const events = `events-${name}`;
+    const topics = pipelineTopics(name);
+    await log.ensureTopic(events, { partitions: 2 });
+    await log.ensureTopic(topics.rows, { partitions: 2 });
+    await log.ensureTopic(topics.state, { partitions: 2, compact: true });
+    const processors = new PartitionProcessors({
+      log,
+      topic: events,
+      spec: { name, dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5000, aggregations: [] },
+      batchSize: 1000,
+      maxRecordBytes: 1 << 20,
+      maxOriginalBytes: 512 * 1024,
+      logger,
+      group: { sessionTimeoutMs: 30_000 },
+    });
+    closers.push(() => processors.stop());
+    await processors.start();
+    await waitUntil('both partitions run here', 30_000, () => processors.partitions().length === 2, () => processors.partitions());
+    // Ids whose records land on partition 0.
+    const event = (prefix: string, t: number) => {
+      let i = 0;
+      while (partitionForKey(`${prefix}-${i}`, 2) !== 0) i++;
+      const id = `${prefix}-${i}`;
+      return { key: id, value: Buffer.from(JSON.stringify({ id, source: 'web', type: 'page_view', timestamp: t, payload: {} })), timestamp: t };
+    };
+    await log.append(events, [event('e1', W + 1000)]);
+    await waitUntil('partition 0 processed e1', 30_000, () => processors.totalBacklog() === 0 && processors.counters.stored >= 1, () => processors.counters);
+    // The node is paused 13 s between a send and its commit (less than the 30 s session).
+    const pause = await pauseNextCommit(13_000);
+    await log.append(events, [event('e2', W + 2000)]);
+    await waitUntil('the commit was paused', 20_000, () => pause.paused());
+    await new Promise((r) => setTimeout(r, 15_000));
+    await log.append(events, [event('e3', W + 3000)]);
+    await log.refreshOffsets(events);
+    await waitUntil('partition 0 processed again on this node, its only member', 30_000, () => processors.partitions().includes(0) && processors.counters.stored >= 3, () => ({
+      running: processors.partitions(),
+      stored: processors.counters.stored,
+      health: processors.health(),
+    }));
   });
 });
