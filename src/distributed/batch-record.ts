@@ -35,8 +35,12 @@ const NEWLINE = 0x0a;
 /**
  * Cuts the batch's rows at line ends into chunks of at most `maxBytes` (a row larger than that is
  * a chunk of its own: the topic's record limit is above the largest event ingest accepts).
+ *
+ * Only the last chunk carries the batch's new `progress`; the others carry `before` (the
+ * partition's progress before the batch). A reader loading chunks one at a time (or stopped
+ * between them) must not finalize a window before the chunk with its new share is in.
  */
-export function encodeBatchChunks(batch: ProcessedBatch, commitNo: number, progress: PartitionProgress, maxBytes: number): Buffer[] {
+export function encodeBatchChunks(batch: ProcessedBatch, commitNo: number, progress: PartitionProgress, maxBytes: number, before: PartitionProgress = progress): Buffer[] {
   const ndjson = Buffer.from(batch.rows.ndjson.buffer, batch.rows.ndjson.byteOffset, batch.rows.ndjson.byteLength);
   const pieces: Array<{ from: number; to: number; rows: number }> = [];
   let from = 0;
@@ -64,7 +68,7 @@ export function encodeBatchChunks(batch: ProcessedBatch, commitNo: number, progr
       chunk: i,
       chunks: pieces.length,
       rowCount: piece.rows,
-      ...progress,
+      ...(last ? progress : before),
       ...(last && {
         windows: batch.windows,
         ...(batch.quality && batch.quality.length > 0 && { quality: batch.quality }),

@@ -40,7 +40,14 @@ interface Checkpoint extends PartitionProgress {
 const IDS_PER_RECORD = 5000;
 const STATE_READER = 'state-reader';
 const CHECKPOINT_KEY = 'cp';
-const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED'];
+const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH'];
+/**
+ * The producer's request timeout is also the transaction timeout it asks for (InitProducerId): a
+ * commit paused longer than this (GC, a slow broker) is aborted by the coordinator. Java's default.
+ */
+const TRANSACTION_TIMEOUT_MS = 60_000;
+/** A state read that makes no progress for this long fails (and is retried); a long one that moves goes on. */
+const RESTORE_STALL_MS = 60_000;
 
 /**
  * One partition's processing state and output on Kafka, written as Kafka Streams writes a task's:
@@ -91,7 +98,7 @@ export class KafkaPartitionStore implements PipelineStore {
       idempotent: true,
       transactionalId: cluster.topicPrefix + transactionalId(this.options.pipeline, partition),
       acks: ProduceAcks.ALL,
-      timeout: cluster.requestTimeoutMs,
+      timeout: Math.max(cluster.requestTimeoutMs, TRANSACTION_TIMEOUT_MS),
       retries: 3,
       retryDelay: 200,
     });
@@ -122,10 +129,17 @@ export class KafkaPartitionStore implements PipelineStore {
     const consumer = await (log as Log).consumer(STATE_READER, topic, { partitions: [partition] });
     try {
       consumer.seek(partition, start);
-      const deadline = Date.now() + 120_000;
-      while ((consumer.positions().get(partition) ?? 0) < end) {
-        if (Date.now() > deadline) throw new SightlineError('SL_LOG_UNAVAILABLE', `reading the state of partition ${partition} did not reach offset ${end} in 120 s`);
-        for (const record of await consumer.poll(10_000, 500)) {
+      let lastProgress = Date.now();
+      let position = consumer.positions().get(partition) ?? 0;
+      while (position < end) {
+        if (Date.now() - lastProgress > RESTORE_STALL_MS) {
+          throw new SightlineError('SL_LOG_UNAVAILABLE', `reading the state of partition ${partition} stalled at offset ${position} of ${end} for ${RESTORE_STALL_MS / 1000} s`);
+        }
+        const records = await consumer.poll(10_000, 500);
+        const now = consumer.positions().get(partition) ?? 0;
+        if (now > position) lastProgress = Date.now();
+        position = now;
+        for (const record of records) {
           if (record.partition !== partition) continue;
           const tombstone = record.value.length === 0;
           if (record.key === CHECKPOINT_KEY) {
@@ -220,7 +234,8 @@ export class KafkaPartitionStore implements PipelineStore {
       commitNo: this.checkpoint.commitNo + 1,
     };
     const { commitNo, ...progress } = checkpoint;
-    const rows = encodeBatchChunks(batch, commitNo, progress, maxRecordBytes - 64 * 1024);
+    const { commitNo: _previous, ...before } = this.checkpoint;
+    const rows = encodeBatchChunks(batch, commitNo, progress, maxRecordBytes - 64 * 1024, before);
     const state: Array<[string, Buffer | null]> = [];
     const windows = new Map(this.openWindows);
     for (const w of batch.windows) {

@@ -84,13 +84,18 @@ export class PartitionProcessors implements GroupListener {
       await this.startPartition(partition);
     } catch (err) {
       this.options.logger.warn({ partition, err: (err as Error).message }, 'starting a partition failed; trying again shortly');
-      const timer = setTimeout(() => {
-        this.retries.delete(partition);
-        if (this.stopped || !this.membership?.assigned().includes(partition)) return;
-        void this.serially(() => this.startOrRetry(partition));
-      }, START_RETRY_MS);
-      this.retries.set(partition, timer);
+      this.startLater(partition);
     }
+  }
+
+  /** Starts the partition in a moment if the group still assigns it here then. */
+  private startLater(partition: number): void {
+    const timer = setTimeout(() => {
+      this.retries.delete(partition);
+      if (this.stopped || !this.membership?.assigned().includes(partition)) return;
+      void this.serially(() => this.startOrRetry(partition));
+    }, START_RETRY_MS);
+    this.retries.set(partition, timer);
   }
 
   onRevoked(partitions: number[]): Promise<void> {
@@ -157,9 +162,16 @@ export class PartitionProcessors implements GroupListener {
     if (f && (!this.firstOfRetired || f.at < this.firstOfRetired.at)) this.firstOfRetired = f;
   }
 
+  /**
+   * Another producer took the partition's transactional id. Usually a new owner after a rebalance,
+   * whose revocation reaches this node soon. But a commit paused past the transaction timeout is
+   * fenced by the coordinator itself, with the partition still assigned here: then it starts again
+   * (restoring from what Kafka holds), or it would sit unprocessed while the group thinks it is not.
+   */
   private async onFenced(partition: number, err: SightlineError): Promise<void> {
-    this.options.logger.warn({ partition, err: err.message }, 'partition fenced by another processor; released here');
+    this.options.logger.warn({ partition, err: err.message }, 'partition fenced; released here, and taken up again if the group still assigns it here');
     await this.serially(() => this.stopPartition(partition));
+    this.startLater(partition);
   }
 
   /** The first record any of this node's processors read (processors that stopped included). */
@@ -223,6 +235,8 @@ export class PartitionProcessors implements GroupListener {
   health(): { ok: boolean; reason: string | null; lastBatchAt: number } {
     let lastBatchAt = 0;
     const reasons: string[] = [];
+    const idle = (this.membership?.assigned() ?? []).filter((p) => !this.running.has(p));
+    if (idle.length > 0) reasons.push(`partitions ${idle.join(', ')} are assigned here but not processed yet (starting, or retrying a failed start)`);
     for (const [p, { processor }] of this.running) {
       const h = processor.health();
       lastBatchAt = Math.max(lastBatchAt, h.lastBatchAt);

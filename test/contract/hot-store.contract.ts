@@ -153,6 +153,10 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       assert.deepEqual(await count(), [{ count: 10, final: false }]);
       await store.commit(share(0, 4, { finalizeThrough: W + 60_000, scope: { partition: 0, finalizeAggregatesThrough: W + 60_000 } }));
       assert.deepEqual(await count(), [{ count: 10, final: true }]);
+      // A partition that had processed nothing when the others passed the window adds its share:
+      // the count stays the sum of every share, and the window stays final.
+      await store.commit(share(2, 2));
+      assert.deepEqual(await count(), [{ count: 12, final: true }]);
     });
 
     it('commits several batches in one transaction, in order, each with its own commit number: all of them or none', async () => {

@@ -284,12 +284,10 @@ export class DuckDbHotStore implements HotStore {
       }
       stage.flushSync();
       stage.closeSync();
-      // Counts are absolute, so replacing the row is idempotent; no key constraint, because
-      // DuckDB's index checks reject an update of a key touched earlier in the same transaction.
-      await conn.run(`DELETE FROM aggregates a USING sl_agg_stage s
-        WHERE a.name = s.name AND a.window_size = s.window_size AND a.window_start = s.window_start AND a.group_key = s.group_key`);
       if (batch.scope) {
-        // One partition's share replaces its previous share; the window's count is the sum of the shares.
+        // One partition's share replaces its previous share; the window's count is the sum of the
+        // shares. A window already final keeps its flag: a partition that had processed nothing
+        // when the others passed the window can still add to it, and its count stays exact.
         const partition = batch.scope.partition;
         await conn.run(
           `DELETE FROM sl_window_parts w USING sl_agg_stage s
@@ -297,12 +295,20 @@ export class DuckDbHotStore implements HotStore {
           [partition],
         );
         await conn.run(`INSERT INTO sl_window_parts SELECT name, window_size, window_start, window_end, group_key, $1, count FROM sl_agg_stage`, [partition]);
-        await conn.run(`INSERT INTO aggregates
-          SELECT w.name, w.window_size, w.window_start, any_value(w.window_end), w.group_key, sum(w.count), false, NULL
+        const totals = `SELECT w.name, w.window_size, w.window_start, any_value(w.window_end) AS window_end, w.group_key, sum(w.count) AS total
           FROM sl_window_parts w SEMI JOIN sl_agg_stage s
             ON w.name = s.name AND w.window_size = s.window_size AND w.window_start = s.window_start AND w.group_key = s.group_key
-          GROUP BY w.name, w.window_size, w.window_start, w.group_key`);
+          GROUP BY w.name, w.window_size, w.window_start, w.group_key`;
+        await conn.run(`UPDATE aggregates a SET count = t.total FROM (${totals}) t
+          WHERE a.name = t.name AND a.window_size = t.window_size AND a.window_start = t.window_start AND a.group_key = t.group_key`);
+        await conn.run(`INSERT INTO aggregates SELECT t.name, t.window_size, t.window_start, t.window_end, t.group_key, t.total, false, NULL FROM (${totals}) t
+          WHERE NOT EXISTS (SELECT 1 FROM aggregates a
+            WHERE a.name = t.name AND a.window_size = t.window_size AND a.window_start = t.window_start AND a.group_key = t.group_key)`);
       } else {
+        // Counts are absolute, so replacing the row is idempotent; no key constraint, because
+        // DuckDB's index checks reject an update of a key touched earlier in the same transaction.
+        await conn.run(`DELETE FROM aggregates a USING sl_agg_stage s
+          WHERE a.name = s.name AND a.window_size = s.window_size AND a.window_start = s.window_start AND a.group_key = s.group_key`);
         await conn.run(`INSERT INTO aggregates SELECT name, window_size, window_start, window_end, group_key, count, false, NULL FROM sl_agg_stage`);
       }
     }
@@ -320,8 +326,6 @@ export class DuckDbHotStore implements HotStore {
     const finalizeThrough = batch.scope ? batch.scope.finalizeAggregatesThrough : batch.finalizeThrough;
     if (finalizeThrough !== null) {
       await conn.run('UPDATE aggregates SET final = true, final_no = $1 WHERE NOT final AND window_end <= $2', [BigInt(commitNo), BigInt(finalizeThrough)]);
-      // Every partition is past these windows: their shares never change again.
-      if (batch.scope) await conn.run('DELETE FROM sl_window_parts WHERE window_end <= $1', [BigInt(finalizeThrough)]);
     }
     await this.storeOffsets(batch.pipeline, batch.offsets);
     await conn.run('DELETE FROM sl_pipeline WHERE pipeline = $1', [batch.pipeline]);

@@ -24,8 +24,9 @@ CREATE TABLE IF NOT EXISTS aggregates (
   final BOOLEAN NOT NULL,
   final_no BIGINT
 );
--- Distributed mode: each log partition's share of an open window's count (its processor counts
--- only its partition); aggregates holds their sum. Rows of final windows are dropped.
+-- Distributed mode: each log partition's share of a window's count (its processor counts only its
+-- partition); aggregates holds their sum. Kept for final windows too: a partition that starts late
+-- can still add its share to one.
 CREATE TABLE IF NOT EXISTS sl_window_parts (
   name VARCHAR NOT NULL, window_size VARCHAR NOT NULL, window_start BIGINT NOT NULL, window_end BIGINT NOT NULL, group_key VARCHAR NOT NULL,
   partition INTEGER NOT NULL, count BIGINT NOT NULL

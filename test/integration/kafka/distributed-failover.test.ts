@@ -27,9 +27,12 @@ async function writeConfig(dir: string, brokers: string[], prefix: string, repli
       logLevel: 'warn',
       log: {
         partitions: PARTITIONS,
+        maxRecordBytes: 256 * 1024,
         kafka: { bootstrap: brokers, topicPrefix: prefix, replicationFactor: replication.factor, minInsyncReplicas: replication.minIsr, sessionTimeout: '6s' },
       },
       contracts: { unknown: 'accept' },
+      // Small records, so a batch of 2,000 processed events is written (and loaded) in chunks.
+      ingest: { maxEventBytes: 64 * 1024 },
       process: { batchSize: 2000 },
     }),
   );
@@ -72,21 +75,32 @@ async function send(url: string, from: number, total: number, t0: number, onProg
   return acknowledged;
 }
 
-/** Polls the serving node until it holds `expected` events, and returns what it holds then. */
+/** What the serving node holds: stored events, their count over the 1-minute windows, and its sink's backlog. */
+async function held(serve: string): Promise<{ events: number; counted: number; backlog: number }> {
+  const status = (await getJson(`${serve}/v1/status`)).body;
+  const events = (status.hot_store.tables as Array<{ table: string; rows: number }>).find((t) => t.table === 'events')?.rows ?? 0;
+  let counted = 0;
+  for (let p = 0; p < PAGES; p++) {
+    const { body } = await getJson(`${serve}/v1/aggregates/page-views?window=1m&page=${encodeURIComponent(`/p${p}`)}&limit=1000`);
+    for (const row of body.windows as Array<{ count: number }>) counted += row.count;
+  }
+  const backlog = Object.values(status.sink.backlog as Record<string, number>).reduce((a, b) => a + b, 0);
+  return { events, counted, backlog };
+}
+
+/**
+ * Polls the serving node until it holds `expected` events, then until its sink has been idle for
+ * a while (the offsets it compares against refresh every few seconds), and returns what it holds
+ * then: a count that overshoots after first reaching `expected` is seen.
+ */
 async function waitForStored(serve: string, expected: number, timeoutMs: number): Promise<{ events: number; counted: number }> {
   const deadline = Date.now() + timeoutMs;
-  let last = { events: -1, counted: -1 };
+  let idleSince: number | undefined;
   for (;;) {
-    const status = (await getJson(`${serve}/v1/status`)).body;
-    const events = (status.hot_store.tables as Array<{ table: string; rows: number }>).find((t) => t.table === 'events')?.rows ?? 0;
-    let counted = 0;
-    for (let p = 0; p < PAGES; p++) {
-      const { body } = await getJson(`${serve}/v1/aggregates/page-views?window=1m&page=${encodeURIComponent(`/p${p}`)}&limit=1000`);
-      for (const row of body.windows as Array<{ count: number }>) counted += row.count;
-    }
-    last = { events, counted };
-    if (events >= expected && counted >= expected) return last;
-    if (Date.now() > deadline) return last;
+    const now = await held(serve);
+    if (now.events >= expected && now.counted >= expected && now.backlog === 0) idleSince ??= Date.now();
+    else idleSince = undefined;
+    if ((idleSince !== undefined && Date.now() - idleSince > 8_000) || Date.now() > deadline) return { events: now.events, counted: now.counted };
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
