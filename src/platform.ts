@@ -28,6 +28,7 @@ import { SourceTypeCounter } from './observe/source-type-counter.js';
 import { SyntheticProbe } from './observe/synthetic-probe.js';
 import { SchemaRegistry } from './registry/schema-registry.js';
 import { LogSchemaStore } from './registry/store/log-schema-store.js';
+import { KafkaSchemaStore } from './registry/store/kafka-schema-store.js';
 import { buildServer } from './serve/server.js';
 import { Archiver } from './store/cold/archiver.js';
 import { LocalColdStore } from './store/cold/local/local-cold-store.js';
@@ -105,7 +106,9 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     await log.ensureTopic(topics.rows, { partitions });
     await log.ensureTopic(topics.state, { partitions, compact: true });
   }
-  const registry = await SchemaRegistry.open(await LogSchemaStore.open(log), { defaultCompatibility: config.contracts.defaultCompatibility });
+  // On Kafka every node follows the one `_schemas` topic and writes under a fenced transactional id.
+  const schemaStore = log instanceof KafkaLog ? await KafkaSchemaStore.open(log) : await LogSchemaStore.open(log);
+  const registry = await SchemaRegistry.open(schemaStore, { defaultCompatibility: config.contracts.defaultCompatibility });
   if (roles.has('ingest') || !kafka) await registerConfiguredContracts(registry, config, logger);
   const metrics = new Metrics(
     kafka

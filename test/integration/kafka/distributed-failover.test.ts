@@ -130,6 +130,23 @@ describe('distributed mode: two processors share 12 partitions; one is killed wi
       await new Promise((r) => setTimeout(r, 250));
     }
 
+    // One registry for the deployment: a contract registered on the serving node is enforced by
+    // the ingest node (another process) once it has read it from `_schemas`.
+    const schema = { type: 'object', properties: { user_id: { type: 'string' }, page: { type: 'string', pattern: '^/' } }, required: ['user_id', 'page'] };
+    const registered = await fetch(`${deployment.serve.url}/subjects/web.page_view/versions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ schema: JSON.stringify(schema), schemaType: 'JSON' }),
+    });
+    assert.equal(registered.status, 200, await registered.clone().text());
+    const registeredAt = Date.now();
+    while (!((await getJson(`${deployment.ingest.url}/subjects`)).body as string[]).includes('web.page_view')) {
+      assert.ok(Date.now() - registeredAt < 10_000, 'the ingest node did not see the contract within 10 s');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const refused = await postEvents(deployment.ingest.url, [pageView('not-a-page', Date.now(), 'no-slash')]);
+    assert.equal(refused.body.rejected?.[0]?.code, 'SL_CONTRACT_VIOLATION', JSON.stringify(refused.body));
+
     const total = 30_000;
     const t0 = Date.now() - 10 * 60_000;
     let killed = false;
