@@ -250,6 +250,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
         sourceTypes,
         tracing,
         deadLetters,
+        schemaHeaders: kafka !== undefined,
       })
     : undefined;
   lag?.start();
