@@ -7,7 +7,7 @@ import type { KafkaLog } from '../log/kafka/kafka-log.js';
 import type { ComponentMetrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
 import type { PipelineSpec } from '../process/batch-plan.js';
-import { Processor, type ProcessorCounters } from '../process/processor.js';
+import { emptyProcessorCounters, Processor, type ProcessorCounters } from '../process/processor.js';
 import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
 import type { QualityStats } from '../quality/quality-stats.js';
 import { KafkaPartitionStore } from './kafka-partition-store.js';
@@ -48,7 +48,7 @@ interface Running {
 export class PartitionProcessors implements GroupListener {
   private readonly running = new Map<number, Running>();
   /** Counters of processors that stopped here (their partitions moved away), so totals never go down. */
-  private readonly retired: ProcessorCounters = emptyCounters();
+  private readonly retired: ProcessorCounters = emptyProcessorCounters();
   private firstOfRetired: { at: number; cpuMicros: number } | undefined;
   private membership: GroupMembership | undefined;
   /** Assignment changes run one after the other. */
@@ -190,7 +190,7 @@ export class PartitionProcessors implements GroupListener {
   }
 
   get counters(): ProcessorCounters {
-    const total = emptyCounters();
+    const total = emptyProcessorCounters();
     addCounters(total, this.retired);
     for (const { processor } of this.running.values()) addCounters(total, processor.counters);
     return total;
@@ -253,25 +253,6 @@ export class PartitionProcessors implements GroupListener {
     await this.changes;
     await Promise.all([...this.running.keys()].map((p) => this.stopPartition(p)));
   }
-}
-
-function emptyCounters(): ProcessorCounters {
-  return {
-    processed: 0,
-    stored: 0,
-    duplicates: 0,
-    late: 0,
-    undecodable: 0,
-    enrichmentMisses: 0,
-    unaggregated: 0,
-    versionMismatches: 0,
-    versionMismatchesBySubjectVersion: {},
-    deadLettered: 0,
-    deadLetteredByCode: {},
-    qualityWarnings: 0,
-    batches: 0,
-    commitFailures: 0,
-  };
 }
 
 function addCounters(into: ProcessorCounters, from: ProcessorCounters): void {

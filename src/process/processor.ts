@@ -63,6 +63,26 @@ export interface ProcessorCounters {
   commitFailures: number;
 }
 
+/** Every counter at zero: a new processor's, and the base a sum over processors starts from. */
+export function emptyProcessorCounters(): ProcessorCounters {
+  return {
+    processed: 0,
+    stored: 0,
+    duplicates: 0,
+    late: 0,
+    undecodable: 0,
+    enrichmentMisses: 0,
+    unaggregated: 0,
+    versionMismatches: 0,
+    versionMismatchesBySubjectVersion: {},
+    deadLettered: 0,
+    deadLetteredByCode: {},
+    qualityWarnings: 0,
+    batches: 0,
+    commitFailures: 0,
+  };
+}
+
 const LOG_COMMIT_INTERVAL_MS = 1000;
 /** Links on one batch span; a batch of 20,000 events from as many traces would make a span too large to export. */
 const MAX_LINKS = 128;
@@ -109,22 +129,7 @@ export class Processor {
   firstRecord: { at: number; cpuMicros: number } | undefined;
   /** Newest event time stored per source: read from the store at start, then moved by each commit. */
   private readonly newestBySource = new Map<string, number>();
-  readonly counters: ProcessorCounters = {
-    processed: 0,
-    stored: 0,
-    duplicates: 0,
-    late: 0,
-    undecodable: 0,
-    enrichmentMisses: 0,
-    unaggregated: 0,
-    versionMismatches: 0,
-    versionMismatchesBySubjectVersion: {},
-    deadLettered: 0,
-    deadLetteredByCode: {},
-    qualityWarnings: 0,
-    batches: 0,
-    commitFailures: 0,
-  };
+  readonly counters: ProcessorCounters = emptyProcessorCounters();
 
   constructor(private readonly options: ProcessorOptions) {
     this.planner = options.planner ?? new InlinePlanner(options.spec, options.reference);
