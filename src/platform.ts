@@ -11,7 +11,7 @@ import { ContractStats } from './contracts/contract-stats.js';
 import { SightlineError } from './core/errors.js';
 import { totalsByDataset } from './core/ports/cold-store.js';
 import type { ReferenceData } from './core/ports/reference-data.js';
-import type { CommitLineage } from './core/ports/hot-store.js';
+import type { CommitLineage } from './core/ports/processed-batch.js';
 import { IngestService } from './ingest/ingest-service.js';
 import { EmbeddedLog } from './log/embedded/embedded-log.js';
 import type { PipelineSpec } from './process/batch-plan.js';
@@ -28,11 +28,11 @@ import { SourceTypeCounter } from './observe/source-type-counter.js';
 import { SyntheticProbe } from './observe/synthetic-probe.js';
 import { SchemaRegistry } from './registry/schema-registry.js';
 import { LogSchemaStore } from './registry/store/log-schema-store.js';
-import { KafkaSchemaStore } from './registry/store/kafka-schema-store.js';
 import { buildServer } from './serve/server.js';
 import { Archiver } from './store/cold/archiver.js';
 import { LocalColdStore } from './store/cold/local/local-cold-store.js';
 import { DuckDbHotStore } from './store/hot/duckdb-hot-store.js';
+import { HotPipelineStore } from './store/hot/hot-pipeline-store.js';
 import { VERSION } from './version.js';
 import { DeadLetterQueue } from './dlq/dead-letter-queue.js';
 import { DeadLetterIndexer } from './dlq/dead-letter-indexer.js';
@@ -46,10 +46,11 @@ import { platformLineageStats } from './lineage/platform-lineage-stats.js';
 import { DLQ_TOPIC } from './core/dead-letter.js';
 import type { Log } from './core/ports/log.js';
 import { KafkaLog } from './log/kafka/kafka-log.js';
-import { PartitionProcessors } from './distributed/partition-processors.js';
-import { RowsSink } from './distributed/rows-sink.js';
-import { pipelineTopics, processorGroup } from './distributed/topics.js';
-import { GroupLag } from './distributed/group-lag.js';
+import { kafkaPartitionStores } from './log/kafka/kafka-partition-store.js';
+import { PartitionProcessors } from './process/partition-processors.js';
+import { RowsLoader } from './store/hot/rows-loader.js';
+import { pipelineTopics, processorGroup } from './core/pipeline-topics.js';
+import { GroupLag } from './process/group-lag.js';
 import type { ProcessingView } from './process/processing-view.js';
 import type { AlertSignals } from './alerts/signals.js';
 
@@ -107,7 +108,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     await log.ensureTopic(topics.state, { partitions, compact: true });
   }
   // On Kafka every node follows the one `_schemas` topic and writes under a fenced transactional id.
-  const schemaStore = log instanceof KafkaLog ? await KafkaSchemaStore.open(log) : await LogSchemaStore.open(log);
+  const schemaStore = log instanceof KafkaLog ? await LogSchemaStore.openShared(log) : await LogSchemaStore.open(log);
   const registry = await SchemaRegistry.open(schemaStore, { defaultCompatibility: config.contracts.defaultCompatibility });
   if (roles.has('ingest') || !kafka) await registerConfiguredContracts(registry, config, logger);
   const metrics = new Metrics(
@@ -165,7 +166,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     processor = new Processor({
       log: observedLog,
       topic: EVENTS_TOPIC,
-      store: observedHot!,
+      store: new HotPipelineStore(observedHot!, deadLetters),
       spec,
       ...(reference && { reference }),
       ...(config.process.plannerThread && {
@@ -179,24 +180,21 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
       onCommitted: (plan) => archiver?.noteCommitted(plan.rows.count),
       metrics: metrics.component('process'),
       tracing,
-      deadLetters,
       quality: qualityStats,
       lineage: () => commitLineage(config, reference),
     });
     await processor.start();
   } else if (roles.has('process')) {
     partitionProcessors = new PartitionProcessors({
-      log: log as KafkaLog,
+      log,
       topic: EVENTS_TOPIC,
       spec,
+      openStore: kafkaPartitionStores({ log: log as KafkaLog, pipeline: MAIN_PIPELINE, dedupWindowMs: spec.dedupWindowMs, maxRecordBytes: config.log.maxRecordBytes, maxOriginalBytes }),
       ...(reference && { reference }),
       batchSize: config.process.batchSize,
-      maxRecordBytes: config.log.maxRecordBytes,
-      maxOriginalBytes,
       logger: processLogger,
       metrics: metrics.component('process'),
       tracing,
-      deadLetters,
       quality: qualityStats,
       lineage: () => commitLineage(config, reference),
       group: { sessionTimeoutMs: kafka.sessionTimeoutMs },
@@ -206,7 +204,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
   const processing: ProcessingView | undefined = processor ?? partitionProcessors;
   const sink =
     kafka && hot
-      ? new RowsSink({ log, hot: observedHot!, pipeline: MAIN_PIPELINE, logger: componentLogger(logger, 'sink', config.logLevels), metrics: metrics.component('sink'), onCommitted: (rows) => archiver?.noteCommitted(rows) })
+      ? new RowsLoader({ log, hot: observedHot!, pipeline: MAIN_PIPELINE, logger: componentLogger(logger, 'sink', config.logLevels), metrics: metrics.component('sink'), onCommitted: (rows) => archiver?.noteCommitted(rows) })
       : undefined;
   await sink?.start();
   const dlqIndexer = hot ? new DeadLetterIndexer({ log, hot, logger: componentLogger(logger, 'dlq', config.logLevels) }) : undefined;

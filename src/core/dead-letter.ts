@@ -3,6 +3,9 @@ import type { LogRecord, LogRecordInput } from './ports/log.js';
 
 export const DLQ_TOPIC = 'dlq';
 
+/** The header a record replayed from the dead-letter queue carries: the dead letter's id. */
+export const REPLAY_OF_HEADER = 'sl.replay_of';
+
 /** Where in the platform an event failed. */
 export type DeadLetterStage = 'ingest' | 'process' | 'sink';
 export const DEAD_LETTER_STAGES: readonly DeadLetterStage[] = ['ingest', 'process', 'sink'];

@@ -1,4 +1,4 @@
-import type { EventRow, EventRowsNdjson } from './ports/hot-store.js';
+import type { EventRow, EventRowsNdjson } from './ports/processed-batch.js';
 
 /**
  * Encodes rows as the NDJSON a HotStore loads in bulk: one line per row,

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { type DeadLetterTopicRecord, DLQ_TOPIC, readDeadLetterRecord } from '../core/dead-letter.js';
-import type { HotStore } from '../core/ports/hot-store.js';
+import type { DeadLetterIndex } from '../core/ports/dead-letter-index.js';
 import type { Log, LogConsumer, LogRecord } from '../core/ports/log.js';
 
 export const DLQ_INDEX_CONSUMER = 'dlq-index';
@@ -19,7 +19,7 @@ export class DeadLetterIndexer {
   private indexedTo = new Map<number, number>();
   lastError: string | null = null;
 
-  constructor(private readonly options: { log: Log; hot: HotStore; logger: Logger; pollMs?: number }) {}
+  constructor(private readonly options: { log: Log; hot: DeadLetterIndex; logger: Logger; pollMs?: number }) {}
 
   async start(): Promise<void> {
     const { log } = this.options;

@@ -1,4 +1,5 @@
 import { type DeadLetter, deadLetterRecord, DLQ_TOPIC, type ReplayOutcome, replayOutcomeRecord } from '../core/dead-letter.js';
+import type { DeadLetterWriter } from '../core/ports/dead-letter-writer.js';
 import type { Log } from '../core/ports/log.js';
 import { Counter, type Registry } from 'prom-client';
 
@@ -7,7 +8,7 @@ import { Counter, type Registry } from 'prom-client';
  * records are durable, like any append: ingest answers, and the processor commits a batch, only
  * after the batch's dead letters are safe.
  */
-export class DeadLetterQueue {
+export class DeadLetterQueue implements DeadLetterWriter {
   private readonly counter: Counter<'stage' | 'code'> | undefined;
 
   /** @param maxOriginalBytes the most of an event's bytes a dead letter keeps (room is left for the headers). */

@@ -1,18 +1,20 @@
-import type { DeadLetterEntry, HotStore } from '../core/ports/hot-store.js';
-import { type ReplayOutcome } from '../core/dead-letter.js';
+import type { DeadLetterEntry } from '../core/ports/dead-letter-index.js';
+import type { DeadLetterIndex } from '../core/ports/dead-letter-index.js';
+import type { BatchStore } from '../core/ports/hot-store.js';
+import { REPLAY_OF_HEADER, type ReplayOutcome } from '../core/dead-letter.js';
 import { isPlainObject, type SightlineEvent } from '../core/envelope.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { BatchItem } from '../ingest/parse-body.js';
-import { REPLAY_OF_HEADER } from '../process/record-pack.js';
 import type { QualitySpec } from '../quality/quality-rules.js';
 import { compiledRules } from '../quality/quality-tally.js';
 import { ruleApplies } from '../quality/quality-rules.js';
+import type { DeadLetterWriter } from '../core/ports/dead-letter-writer.js';
 import type { DeadLetterIndexer } from './dead-letter-indexer.js';
-import type { DeadLetterQueue } from './dead-letter-queue.js';
 
 export interface ReplayDeps {
-  hot: HotStore;
-  dlq: DeadLetterQueue;
+  /** The dead letters, and which event ids are stored (a replayed event must not count twice). */
+  hot: DeadLetterIndex & Pick<BatchStore, 'existingIds'>;
+  dlq: DeadLetterWriter;
   indexer: DeadLetterIndexer;
   ingest: IngestService;
   quality: QualitySpec;

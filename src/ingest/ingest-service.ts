@@ -6,7 +6,7 @@ import { SightlineError } from '../core/errors.js';
 import type { Log, LogRecordInput } from '../core/ports/log.js';
 import type { DeadLetter, DeadLetterReason } from '../core/dead-letter.js';
 import { isPlainObject } from '../core/envelope.js';
-import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
+import type { DeadLetterWriter } from '../core/ports/dead-letter-writer.js';
 import type { ComponentMetrics } from '../observe/metrics.js';
 import type { SourceTypeCounter } from '../observe/source-type-counter.js';
 import type { Tracing } from '../observe/tracing.js';
@@ -46,7 +46,7 @@ export interface IngestServiceOptions {
   sourceTypes?: SourceTypeCounter;
   tracing?: Tracing;
   /** Where refused events go, with their reason and bytes; without it they are only reported. */
-  deadLetters?: DeadLetterQueue;
+  deadLetters?: DeadLetterWriter;
   /**
    * Name the contract each event passed in its record's headers (`sl.schema.*`), for other
    * consumers of a Kafka topic. Off on the embedded log, whose only reader is Sightline's own

@@ -1,5 +1,5 @@
 import { totalsByDataset, type ColdStore } from '../core/ports/cold-store.js';
-import type { HotStore } from '../core/ports/hot-store.js';
+import type { StoreAdmin } from '../core/ports/store-admin.js';
 import type { Log } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { IngestCounters } from '../ingest/ingest-service.js';
@@ -20,7 +20,7 @@ export interface PlatformLineageSources {
   eventsTopic: string;
   deadLetterTopic: string;
   pipeline: string;
-  hot: HotStore;
+  hot: StoreAdmin;
   cold: ColdStore & { root: string };
   registry: SchemaRegistry;
   reference: ReferenceData | undefined;

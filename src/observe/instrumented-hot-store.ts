@@ -1,5 +1,8 @@
 import { isSightlineError } from '../core/errors.js';
-import type { AggregateQuery, DeadLetterBatch, DeadLetterQuery, HotStore, ProcessedBatch, QualityQuery, RecentEventsQuery } from '../core/ports/hot-store.js';
+import type { AggregateQuery, QualityQuery, RecentEventsQuery } from '../core/ports/event-queries.js';
+import type { DeadLetterBatch, DeadLetterQuery } from '../core/ports/dead-letter-index.js';
+import type { HotStore } from '../core/ports/hot-store.js';
+import type { ProcessedBatch } from '../core/ports/processed-batch.js';
 import type { ComponentMetrics } from './metrics.js';
 
 /**
@@ -81,8 +84,16 @@ export class InstrumentedHotStore implements HotStore {
     return this.timed('query', () => this.inner.deadLetter(id));
   }
 
+  generation() {
+    return this.inner.generation();
+  }
+
   stats() {
     return this.inner.stats();
+  }
+
+  ping(timeoutMs: number) {
+    return this.inner.ping(timeoutMs);
   }
 
   writable() {

@@ -71,6 +71,14 @@ export class InstrumentedLog implements Log {
     };
   }
 
+  enforceRetention(topic: string, consumed: PartitionOffsets, retentionMs: number): Promise<number> {
+    return this.inner.enforceRetention(topic, consumed, retentionMs);
+  }
+
+  failures(): string[] {
+    return this.inner.failures();
+  }
+
   stats(): ReturnType<Log['stats']> {
     return this.inner.stats();
   }

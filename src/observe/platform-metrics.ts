@@ -1,6 +1,6 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { type ColdStore, totalsByDataset } from '../core/ports/cold-store.js';
-import type { HotStore } from '../core/ports/hot-store.js';
+import type { StoreAdmin } from '../core/ports/store-admin.js';
 import type { Log } from '../core/ports/log.js';
 import type { ProcessingView } from '../process/processing-view.js';
 
@@ -10,7 +10,7 @@ export interface PlatformMetricSources {
   /** Absent on a node that does not process (distributed mode). */
   processor?: ProcessingView;
   /** Absent on a node that does not serve (distributed mode). */
-  stores?: { hot: HotStore; cold: ColdStore; coldRowsWritten: () => Record<string, number> };
+  stores?: { hot: StoreAdmin; cold: ColdStore; coldRowsWritten: () => Record<string, number> };
   /** Distributed mode: the partitions this node processes, and its sink's backlog per rows-topic partition. */
   distributed?: { partitions?: () => number[]; sinkBacklog?: () => Map<number, number> };
 }

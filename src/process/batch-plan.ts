@@ -2,16 +2,16 @@ import type { AggregationConfig } from '../config/config.js';
 import { subjectFor } from '../contracts/subject.js';
 import { logPosition } from '../core/log-position.js';
 import { isPlainObject, readPath, type SightlineEvent } from '../core/envelope.js';
-import type { EventRow, TraceRun, WindowCount } from '../core/ports/hot-store.js';
+import type { EventRow, TraceRun, WindowCount } from '../core/ports/processed-batch.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
-import type { DeadLetter } from '../core/dead-letter.js';
-import type { QualityCount } from '../core/ports/hot-store.js';
+import { type DeadLetter, REPLAY_OF_HEADER } from '../core/dead-letter.js';
+import type { QualityCount } from '../core/ports/processed-batch.js';
 import { type QualitySpec, uniqueKey } from '../quality/quality-rules.js';
 import { QualityTally, type RuleFailure } from '../quality/quality-tally.js';
 import type { DedupState } from './dedup-state.js';
-import { REPLAY_OF_HEADER } from './record-pack.js';
-import { tumblingStart, windowKey, type WindowState } from './window-state.js';
+import { windowKey } from '../core/window-key.js';
+import { tumblingStart, type WindowState } from './window-state.js';
 
 export interface PipelineSpec {
   name: string;

@@ -4,7 +4,7 @@
  * Speaks the protocol of WorkerPlanner (worker-planner.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PipelineCheckpoint } from '../core/ports/hot-store.js';
+import type { PipelineCheckpoint } from '../core/ports/processed-batch.js';
 import type { LogRecord } from '../core/ports/log.js';
 import type { PipelineSpec, PipelineState } from './batch-plan.js';
 import { emptyState, planAndApply, stateFromCheckpoint, type UniqueValuesByRule } from './planner.js';

@@ -1,5 +1,5 @@
 import { encodeEventRows } from '../core/event-rows.js';
-import type { EventRowsNdjson, PipelineCheckpoint, StateChanges } from '../core/ports/hot-store.js';
+import type { EventRowsNdjson, PipelineCheckpoint, StateChanges } from '../core/ports/processed-batch.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import { assembleBatch, type BatchPlan, classifyBatch, type PipelineSpec, type PipelineState } from './batch-plan.js';

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { SightlineError } from '../core/errors.js';
-import type { CommitLineage } from '../core/ports/hot-store.js';
+import type { CommitLineage } from '../core/ports/processed-batch.js';
 import type { PipelineStore } from '../core/ports/pipeline-store.js';
 import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { SightlineEvent } from '../core/envelope.js';
@@ -12,7 +12,6 @@ import { context, type Link, ROOT_CONTEXT, type Span, SpanStatusCode, trace } fr
 import type { ComponentMetrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
 import { InlinePlanner, type PlannedBatch, type Planner, type UniqueValuesByRule } from './planner.js';
-import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
 import type { QualityStats } from '../quality/quality-stats.js';
 import { compiledRules } from '../quality/quality-tally.js';
 
@@ -34,8 +33,6 @@ export interface ProcessorOptions {
   onCommitted?: (plan: PlannedBatch) => void;
   metrics?: ComponentMetrics;
   tracing?: Tracing;
-  /** Where events refused in processing go; without it they are counted and dropped. */
-  deadLetters?: DeadLetterQueue;
   quality?: QualityStats;
   /** What runs this pipeline, recorded with each commit as its events' lineage. */
   lineage?: () => CommitLineage;
@@ -175,8 +172,7 @@ export class Processor {
     if (!quality) return out;
     for (const rule of compiledRules(quality)) {
       if (!rule.uniqueField) continue;
-      const store = this.options.store;
-      out[rule.name] = store.uniqueValuesSince ? await store.uniqueValuesSince(rule.name, since) : await store.fieldValuesSince(since, rule.match, rule.uniqueField);
+      out[rule.name] = await this.options.store.uniqueValuesSince({ name: rule.name, match: rule.match, field: rule.uniqueField }, since);
     }
     return out;
   }
@@ -367,7 +363,7 @@ export class Processor {
             await new Promise((r) => setTimeout(r, RETRY_DELAY_MS / 4));
             continue;
           }
-          if (!(await this.deadLetterPoison(piece[0]!, err as Error))) throw err;
+          await this.deadLetterPoison(piece[0]!, err as Error);
           this.poisonInARow++;
           // Its offset is committed: the planner starts again from the store.
           await this.restoreFromStore();
@@ -386,9 +382,8 @@ export class Processor {
    * dead-letter queue (stage sink when the store refused it, process when planning failed) and
    * its offset is committed, so one bad event never stalls the pipeline.
    */
-  private async deadLetterPoison(record: LogRecord, err: Error): Promise<boolean> {
-    const { store, deadLetters, logger, spec } = this.options;
-    if (!deadLetters) return false;
+  private async deadLetterPoison(record: LogRecord, err: Error): Promise<void> {
+    const { store, logger, spec } = this.options;
     let event: Partial<SightlineEvent> = {};
     try {
       event = JSON.parse(record.value.toString('utf8')) as SightlineEvent;
@@ -412,7 +407,6 @@ export class Processor {
         ...(typeof event.type === 'string' && { type: event.type }),
       },
     ];
-    if (!store.commitsDeadLetters) await deadLetters.write(letters);
     const checkpoint = await store.loadCheckpoint(spec.name, this.options.log.partitionCount(this.options.topic));
     const offsets = new Map(checkpoint.offsets);
     offsets.set(record.partition, record.offset + 1);
@@ -427,13 +421,12 @@ export class Processor {
         duplicates: checkpoint.duplicates,
         late: checkpoint.late,
       },
-      store.commitsDeadLetters ? letters : undefined,
+      letters,
     );
     this.counters.deadLettered++;
     this.counters.deadLetteredByCode[code] = (this.counters.deadLetteredByCode[code] ?? 0) + 1;
     this.options.metrics?.discarded(code);
     logger.error({ partition: record.partition, offset: record.offset, eventId: event.id, err }, 'an event the hot store refuses on its own went to the dead-letter queue');
-    return true;
   }
 
   private async planAndCommit(records: Awaited<ReturnType<LogConsumer['poll']>>): Promise<void> {
@@ -484,15 +477,10 @@ export class Processor {
     const previous = this.inflight;
     const commit = (async () => {
       await previous;
-      // The refused events are durable in the dead-letter topic before the batch that refused them
-      // commits; a crash in between writes them again on replay, and the indexer drops the repeats.
-      // A store that commits them in its own transaction (Kafka) needs no separate write.
-      const withLetters = store.commitsDeadLetters && plan.deadLetters.length > 0 ? plan.deadLetters : undefined;
-      if (!withLetters && plan.deadLetters.length > 0) await this.options.deadLetters?.write(plan.deadLetters);
       if (tracing && inBatch) {
-        await context.with(inBatch, () => tracing.inSpan('sightline.hot_store.commit', () => store.commit(batch, withLetters), { attributes: { 'sightline.rows': batch.rows.count } }));
+        await context.with(inBatch, () => tracing.inSpan('sightline.hot_store.commit', () => store.commit(batch, plan.deadLetters), { attributes: { 'sightline.rows': batch.rows.count } }));
       } else {
-        await store.commit(batch, withLetters);
+        await store.commit(batch, plan.deadLetters);
       }
       this.committed = plan.offsets;
       this.failures = 0;

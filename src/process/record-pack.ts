@@ -1,3 +1,4 @@
+import { REPLAY_OF_HEADER } from '../core/dead-letter.js';
 import type { LogRecord } from '../core/ports/log.js';
 
 /**
@@ -18,8 +19,6 @@ export interface PackedRecords {
   replayOf: Array<[number, string]>;
 }
 
-/** The header a record replayed from the dead-letter queue carries: the dead letter's id. */
-export const REPLAY_OF_HEADER = 'sl.replay_of';
 
 export function packRecords(topic: string, records: readonly LogRecord[]): PackedRecords {
   let total = 0;

@@ -1,8 +1,5 @@
-import type { WindowCount } from '../core/ports/hot-store.js';
-
-export function windowKey(name: string, window: string, windowStart: number, group: string): string {
-  return `${name}\u0000${window}\u0000${windowStart}\u0000${group}`;
-}
+import { windowKey } from '../core/window-key.js';
+import type { WindowCount } from '../core/ports/processed-batch.js';
 
 export function tumblingStart(timestamp: number, sizeMs: number): number {
   return timestamp - (((timestamp % sizeMs) + sizeMs) % sizeMs);

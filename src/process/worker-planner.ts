@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { SightlineError } from '../core/errors.js';
-import type { PipelineCheckpoint } from '../core/ports/hot-store.js';
+import type { PipelineCheckpoint } from '../core/ports/processed-batch.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { PlannedBatch, Planner, StoredIdsLookup, UniqueValuesByRule } from './planner.js';
 import type { PlannerWorkerData, ToWorker } from './planner-worker.js';

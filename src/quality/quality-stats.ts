@@ -1,5 +1,5 @@
 import { Counter, type Registry } from 'prom-client';
-import type { QualityCount } from '../core/ports/hot-store.js';
+import type { QualityCount } from '../core/ports/processed-batch.js';
 
 const MAX_DATASETS = 1000;
 const OTHER = '(other)';

@@ -1,5 +1,5 @@
 import type { SightlineEvent } from '../core/envelope.js';
-import type { QualityCount } from '../core/ports/hot-store.js';
+import type { QualityCount } from '../core/ports/processed-batch.js';
 import { subjectFor } from '../contracts/subject.js';
 import { type CompiledRule, compileRule, type QualitySpec, ruleApplies, type UniqueValues } from './quality-rules.js';
 

@@ -12,7 +12,7 @@ import { errorHandler } from './errors.js';
 import { aggregateRoutes } from './routes/aggregates.js';
 import { contractRoutes } from './routes/contracts.js';
 import type { Metrics } from '../observe/metrics.js';
-import type { WindowRow } from '../core/ports/hot-store.js';
+import type { WindowRow } from '../core/ports/event-queries.js';
 import { instrumentHttp } from './http-metrics.js';
 import { instrumentTracing } from './http-tracing.js';
 import type { Tracing } from '../observe/tracing.js';

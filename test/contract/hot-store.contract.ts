@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { encodeEventRows } from '../../src/core/event-rows.js';
-import type { EventRow, HotStore, ProcessedBatch } from '../../src/core/ports/hot-store.js';
+import type { EventRow, ProcessedBatch } from '../../src/core/ports/processed-batch.js';
+import type { HotStore } from '../../src/core/ports/hot-store.js';
 
 const T0 = Date.UTC(2026, 10, 26, 7, 0, 0);
 

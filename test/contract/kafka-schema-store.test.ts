@@ -1,7 +1,7 @@
 import { describe } from 'node:test';
 import { pino } from 'pino';
 import { KafkaLog } from '../../src/log/kafka/kafka-log.js';
-import { KafkaSchemaStore } from '../../src/registry/store/kafka-schema-store.js';
+import { LogSchemaStore } from '../../src/registry/store/log-schema-store.js';
 import { kafkaSkipReason, useKafka } from '../helpers/kafka.js';
 import { schemaStoreContract } from './schema-store.contract.js';
 
@@ -16,7 +16,7 @@ describe('Kafka schema store on one broker', { skip, timeout: 600_000 }, () => {
     async open() {
       const prefix = `schemas-contract-${++deployments}.`;
       const logs: KafkaLog[] = [];
-      const stores: KafkaSchemaStore[] = [];
+      const stores: LogSchemaStore[] = [];
       const openNode = async () => {
         const log = await KafkaLog.open({
           bootstrap: cluster().brokers,
@@ -26,7 +26,7 @@ describe('Kafka schema store on one broker', { skip, timeout: 600_000 }, () => {
           logger: pino({ level: process.env.SIGHTLINE_TEST_LOG_LEVEL ?? 'silent' }),
         });
         logs.push(log);
-        const store = await KafkaSchemaStore.open(log);
+        const store = await LogSchemaStore.openShared(log);
         stores.push(store);
         return store;
       };

@@ -1,11 +1,11 @@
 import { pino } from 'pino';
 import { KafkaLog } from '../../src/log/kafka/kafka-log.js';
 import { SchemaRegistry } from '../../src/registry/schema-registry.js';
-import { KafkaSchemaStore } from '../../src/registry/store/kafka-schema-store.js';
+import { LogSchemaStore } from '../../src/registry/store/log-schema-store.js';
 
 export interface RegistryNode {
   registry: SchemaRegistry;
-  store: KafkaSchemaStore;
+  store: LogSchemaStore;
   log: KafkaLog;
   close(): Promise<void>;
 }
@@ -19,7 +19,7 @@ export async function openRegistryNode(brokers: string[], prefix: string, name: 
     topicDefaults: { replicationFactor: 1 },
     logger: pino({ level: process.env.SIGHTLINE_TEST_LOG_LEVEL ?? 'silent' }),
   });
-  const store = await KafkaSchemaStore.open(log);
+  const store = await LogSchemaStore.openShared(log);
   const registry = await SchemaRegistry.open(store);
   return {
     registry,

@@ -9,6 +9,8 @@ import { logPosition } from '../../src/process/batch-plan.js';
 import { Processor } from '../../src/process/processor.js';
 import { WorkerPlanner } from '../../src/process/worker-planner.js';
 import { DuckDbHotStore } from '../../src/store/hot/duckdb-hot-store.js';
+import { HotPipelineStore } from '../../src/store/hot/hot-pipeline-store.js';
+import { DeadLetterQueue } from '../../src/dlq/dead-letter-queue.js';
 import { queryDuckDb } from '../helpers/duckdb.js';
 import { pageView } from '../helpers/events.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -22,7 +24,7 @@ async function open(dir: string, planner?: WorkerPlanner) {
   const log = await EmbeddedLog.open({ dir: join(dir, 'log'), segmentBytes: 1 << 20, maxRecordBytes: 1 << 20 });
   await log.ensureTopic('events', { partitions: 2 });
   const hot = await DuckDbHotStore.open(join(dir, 'hot.duckdb'));
-  const processor = new Processor({ log, topic: 'events', store: hot, spec, ...(planner && { planner }), batchSize: 100, logger: pino({ level: 'silent' }) });
+  const processor = new Processor({ log, topic: 'events', store: new HotPipelineStore(hot, await DeadLetterQueue.open(log)), spec, ...(planner && { planner }), batchSize: 100, logger: pino({ level: 'silent' }) });
   return { log, hot, processor };
 }
 

@@ -123,6 +123,14 @@ export interface Log {
    * read records or commit offsets: read with `consumer(group, topic, { partitions })`.
    */
   joinGroup(group: string, topic: string, listener: GroupListener, options?: GroupMemberOptions): Promise<GroupMembership>;
+  /**
+   * Deletes what retention allows: closed segments older than `retentionMs` whose records are all
+   * below `consumed` (what every consumer that matters has committed). Returns segments deleted; a
+   * log whose brokers enforce retention themselves (Kafka's retention.ms) deletes nothing here.
+   */
+  enforceRetention(topic: string, consumed: PartitionOffsets, retentionMs: number): Promise<number>;
+  /** Partitions that stopped taking writes after a failed one, for readiness; none where a failure fails only its call. */
+  failures(): string[];
   stats(): LogStats;
   close(): Promise<void>;
 }

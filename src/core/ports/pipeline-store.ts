@@ -1,20 +1,35 @@
 import type { DeadLetter } from '../dead-letter.js';
-import type { HotStore, ProcessedBatch } from './hot-store.js';
+import type { PipelineCheckpoint, ProcessedBatch } from './processed-batch.js';
+
+/** A `unique` quality rule as a store looks its values up: by name, or by the field it reads. */
+export interface UniqueRuleRef {
+  name: string;
+  match: { source?: string; type?: string };
+  field: readonly string[];
+}
 
 /**
- * Where a processor keeps its checkpoint and commits its batches. Embedded: the hot store, in one
- * DuckDB transaction per batch. Distributed: one Kafka transaction per batch and log partition
- * (src/distributed/kafka-partition-store.ts), which the serving nodes' sinks then load.
+ * Where a processor keeps its checkpoint and state and commits its batches, exactly once: a
+ * batch's rows, window counts, offsets and dead letters are all stored or none are. Embedded: the
+ * hot store, after the letters were made durable in the dead-letter topic (a crash in between
+ * writes them again, and the indexer drops the repeats). Kafka: one transaction per batch and log
+ * partition, which the serving nodes then load. Both run test/contract/pipeline-store.contract.ts.
  */
-export interface PipelineStore
-  extends Pick<HotStore, 'loadCheckpoint' | 'idsSince' | 'fieldValuesSince' | 'newestEventTimes' | 'existingIds' | 'writable'> {
+export interface PipelineStore {
+  loadCheckpoint(pipeline: string, partitions: number): Promise<PipelineCheckpoint>;
+  /** Ids with event time at or after `since`: the dedup state a restart rebuilds. */
+  idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>>;
+  /** A `unique` rule's values with event time at or after `since`. */
+  uniqueValuesSince(rule: UniqueRuleRef, since: number): Promise<Array<{ value: string; timestamp: number }>>;
+  /** The newest stored event time per source, where the store knows it (else none). */
+  newestEventTimes(): Promise<Array<{ source: string; timestamp: number }>>;
   /**
-   * Commits the batch with its offsets. `deadLetters` are given only to a store that declares
-   * `commitsDeadLetters`: it writes them in the same atomic unit. Otherwise the processor writes
-   * them to the dead-letter topic before the commit.
+   * Which of `ids` are stored already, for late events older than the dedup state reaches. Never
+   * names an id that is not stored; a store that cannot tell answers with none.
    */
-  commit(batch: ProcessedBatch, deadLetters?: readonly DeadLetter[]): Promise<void>;
-  readonly commitsDeadLetters?: boolean;
-  /** A `unique` rule's values within the dedup window, for a store that keeps them by rule (else fieldValuesSince). */
-  uniqueValuesSince?(rule: string, since: number): Promise<Array<{ value: string; timestamp: number }>>;
+  existingIds(ids: readonly string[]): Promise<Set<string>>;
+  /** Commits the batch with its offsets and the dead letters it refused. */
+  commit(batch: ProcessedBatch, deadLetters: readonly DeadLetter[]): Promise<void>;
+  /** Undefined when a commit can succeed now; else why not (to tell a poison event from a broken store). */
+  writable(): Promise<string | undefined>;
 }

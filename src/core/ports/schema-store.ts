@@ -1,3 +1,6 @@
+import { SightlineError } from '../errors.js';
+import type { Log, LogConsumer, LogRecordInput } from './log.js';
+
 /**
  * Where the schema registry keeps its history: an append-only sequence of keyed records, replayed
  * in order at start and followed after. The latest record of a key is its state, so a compacted
@@ -99,4 +102,56 @@ export interface SchemaStore {
    */
   exclusive<T>(change: () => StoreChange<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/**
+ * A store on a log writes through one of these: how it excludes the other writers of the same
+ * topic and appends. In process for the embedded log (one process owns its data folder); a fenced
+ * Kafka transaction across nodes.
+ */
+export interface SchemaWriter {
+  /**
+   * Runs `body` holding the lock. `append` writes records atomically and resolves with the offset
+   * just past them; they are committed only when `locked` resolves. Rejects with WriteLockLost when
+   * another writer took the lock first: the records are then discarded; with CommitOutcomeUnknown
+   * when they may or may not have been committed. The next `locked` settles an open commit first.
+   */
+  locked<T>(body: (append: (records: LogRecordInput[]) => Promise<number>) => Promise<T>): Promise<T>;
+  /** The offset every record committed so far lies before. */
+  committedEnd(): Promise<number>;
+  close(): Promise<void>;
+}
+
+/** What a store on a log needs of a reader: one position in the topic's one partition, read forward. */
+export type TopicReader = Pick<LogConsumer, 'seek' | 'positions' | 'poll' | 'close'>;
+
+/**
+ * A log whose topics the nodes of a deployment share (Kafka): the registry's topic is written
+ * under a lock that holds across nodes and read committed records only, so every node follows the
+ * same history.
+ */
+export interface SharedSchemaLog extends Log {
+  schemaWriter(topic: string): SchemaWriter;
+  schemaReader(topic: string): Promise<TopicReader>;
+}
+
+/**
+ * Another writer took the lock before this one committed, or the lock cannot be had yet; nothing
+ * of the records is visible. The store computes the change again on the newer state.
+ */
+export class WriteLockLost extends SightlineError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('SL_REGISTRY_STORE_FAILED', message, { ...options, retryable: true });
+  }
+}
+
+/**
+ * The commit of records at [first, end) failed in a way that leaves its outcome open (a lost
+ * response, a timeout, an error after the coordinator may have logged the commit). The store
+ * settles it by reading: the records are either there or never will be.
+ */
+export class CommitOutcomeUnknown extends SightlineError {
+  constructor(readonly first: number, readonly end: number, message: string, options?: { cause?: unknown }) {
+    super('SL_REGISTRY_STORE_FAILED', message, { ...options, retryable: true });
+  }
 }

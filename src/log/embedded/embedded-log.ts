@@ -7,7 +7,7 @@ import { consumerPartitions, resolveGroupMemberOptions } from '../../core/group-
 import type { AppendResult, ConsumerOptions, GroupListener, GroupMemberOptions, GroupMembership, Log, LogConsumer, LogRecordInput, LogStats, PartitionOffsets, TopicSpec } from '../../core/ports/log.js';
 import { EmbeddedConsumer } from './embedded-consumer.js';
 import { EmbeddedGroups } from './embedded-group.js';
-import { fsyncDir, writeFileAtomic, writeFileIfAbsent } from './fs-durable.js';
+import { fsyncDir, writeFileAtomic, writeFileIfAbsent } from '../../fs/durable-files.js';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
 
 export interface EmbeddedLogOptions {

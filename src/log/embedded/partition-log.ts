@@ -1,6 +1,6 @@
 import { type FileHandle, mkdir, open, readdir, stat } from 'node:fs/promises';
 import { SightlineError } from '../../core/errors.js';
-import { fsyncDir } from './fs-durable.js';
+import { fsyncDir } from '../../fs/durable-files.js';
 import { type DecodedRecord, encodeRecord, FRAME_HEADER_BYTES } from './record-codec.js';
 import { parseSegmentFileName, Segment } from './segment.js';
 

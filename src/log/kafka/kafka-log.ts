@@ -1,7 +1,7 @@
 import { SightlineError } from '../../core/errors.js';
 import { partitionForKey } from '../../core/partitioner.js';
 import { consumerPartitions, resolveGroupMemberOptions } from '../../core/group-assignment.js';
-import type { AppendResult, ConsumerOptions, GroupListener, GroupMemberOptions, GroupMembership, Log, LogConsumer, LogRecordInput, LogStats, PartitionOffsets, TopicSpec } from '../../core/ports/log.js';
+import type { AppendResult, ConsumerOptions, GroupListener, GroupMemberOptions, GroupMembership, LogConsumer, LogRecordInput, LogStats, PartitionOffsets, TopicSpec } from '../../core/ports/log.js';
 import { Appender } from './appender.js';
 import { KafkaGroupMember } from './group-member.js';
 import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';
@@ -9,6 +9,9 @@ import { KafkaLogConsumer } from './kafka-consumer.js';
 import { type KafkaLogOptions, type ResolvedKafkaLogOptions, resolveKafkaLogOptions } from './options.js';
 import { TopicAdmin } from './topic-admin.js';
 import { TopicTable } from './topic-table.js';
+import { CommittedPartitionReader } from './committed-reader.js';
+import { FencedSchemaWriter, REGISTRY_TRANSACTIONAL_ID } from './fenced-schema-writer.js';
+import type { SchemaWriter, SharedSchemaLog, TopicReader } from '../../core/ports/schema-store.js';
 
 // Kafka's own rule for topic names (249 characters at most, this alphabet).
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
@@ -21,7 +24,7 @@ const REFUSED_TOPIC_SETTINGS = ['INVALID_REPLICATION_FACTOR', 'INVALID_PARTITION
  * from a table kept current by produce acknowledgements, fetch responses and periodic ListOffsets
  * rounds; `refreshOffsets` asks the cluster on demand.
  */
-export class KafkaLog implements Log {
+export class KafkaLog implements SharedSchemaLog {
   private readonly table = new TopicTable();
   private readonly admin: TopicAdmin;
   private readonly appender: Appender;
@@ -261,10 +264,45 @@ export class KafkaLog implements Log {
     };
   }
 
-  /** How this log reaches its cluster, for a client of its own beside it (the registry's transactional producer). */
+  /** How this log reaches its cluster, for a client of its own beside it (a partition's transactional producer). */
   connection(): { bootstrap: string[]; clientId: string; topicPrefix: string; requestTimeoutMs: number } {
     const { bootstrap, clientId, topicPrefix, requestTimeoutMs } = this.options;
     return { bootstrap: [...bootstrap], clientId, topicPrefix, requestTimeoutMs };
+  }
+
+  /** The registry's writer: Kafka's transactional-id fencing is a lock every node of the deployment shares. */
+  schemaWriter(topic: string): SchemaWriter {
+    const { bootstrap, clientId, topicPrefix, requestTimeoutMs } = this.options;
+    return new FencedSchemaWriter({
+      bootstrap: [...bootstrap],
+      clientId: `${clientId}-registry`,
+      clusterTopic: this.clusterName(topic),
+      transactionalId: topicPrefix + REGISTRY_TRANSACTIONAL_ID,
+      timeoutMs: requestTimeoutMs,
+    });
+  }
+
+  /** The registry's follower: committed records only, with Kafka's own aborted-transaction filter. */
+  async schemaReader(topic: string): Promise<TopicReader> {
+    const { bootstrap, clientId, requestTimeoutMs } = this.options;
+    return new CommittedPartitionReader({
+      bootstrap: [...bootstrap],
+      clientId: `${clientId}-registry-reader`,
+      clusterTopic: this.clusterName(topic),
+      topic,
+      timeoutMs: requestTimeoutMs,
+      maxBytes: 1 << 20,
+    });
+  }
+
+  /** The brokers enforce retention.ms themselves. */
+  async enforceRetention(): Promise<number> {
+    return 0;
+  }
+
+  /** A failed append fails only its own call: no partition stops. */
+  failures(): string[] {
+    return [];
   }
 
   /** Producer sessions started and batches re-sent after a failure: how often the workaround ran. */

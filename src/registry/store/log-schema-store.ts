@@ -1,8 +1,17 @@
 import { SightlineError } from '../../core/errors.js';
 import type { Log, LogRecordInput } from '../../core/ports/log.js';
-import { type RegistryRecord, registryRecordKey, type SchemaStore, type StoreChange } from '../../core/ports/schema-store.js';
+import {
+  CommitOutcomeUnknown,
+  type RegistryRecord,
+  registryRecordKey,
+  type SchemaStore,
+  type SchemaWriter,
+  type SharedSchemaLog,
+  type StoreChange,
+  type TopicReader,
+  WriteLockLost,
+} from '../../core/ports/schema-store.js';
 import { SerialQueue } from '../../core/serial.js';
-import type { TopicReader } from './committed-reader.js';
 
 export const SCHEMAS_TOPIC = '_schemas';
 const READER_GROUP = 'sightline-registry';
@@ -14,51 +23,13 @@ const CATCH_UP_TIMEOUT_MS = 30_000;
 /** Lost locks in a row before a write gives up; each loss means another node committed meanwhile. */
 const LOCK_ATTEMPTS = 50;
 
-/**
- * Another writer took the lock before this one committed, or the lock cannot be had yet; nothing
- * of the records is visible. The store computes the change again on the newer state.
- */
-export class WriteLockLost extends SightlineError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super('SL_REGISTRY_STORE_FAILED', message, { ...options, retryable: true });
-  }
-}
-
-/**
- * The commit of records at [first, end) failed in a way that leaves its outcome open (a lost
- * response, a timeout, an error after the coordinator may have logged the commit). The store
- * settles it by reading: the records are either there or never will be.
- */
-export class CommitOutcomeUnknown extends SightlineError {
-  constructor(readonly first: number, readonly end: number, message: string, options?: { cause?: unknown }) {
-    super('SL_REGISTRY_STORE_FAILED', message, { ...options, retryable: true });
-  }
-}
-
 /** Offsets of delivered records kept to settle an open commit: far more than one write appends. */
 const RECENT_OFFSETS = 4096;
 
 /**
- * How a store excludes the other writers of the same topic and appends: in process for the
- * embedded log (one process owns its data folder), a fenced Kafka transaction across nodes.
- */
-export interface SchemaWriter {
-  /**
-   * Runs `body` holding the lock. `append` writes records atomically and resolves with the offset
-   * just past them; they are committed only when `locked` resolves. Rejects with WriteLockLost when
-   * another writer took the lock first: the records are then discarded; with CommitOutcomeUnknown
-   * when they may or may not have been committed. The next `locked` settles an open commit first.
-   */
-  locked<T>(body: (append: (records: LogRecordInput[]) => Promise<number>) => Promise<T>): Promise<T>;
-  /** The offset every record committed so far lies before. */
-  committedEnd(): Promise<number>;
-  close(): Promise<void>;
-}
-
-/**
  * The registry's records as a one-partition topic of the platform's log, keyed so that a
  * compacted topic keeps each key's latest record: the embedded log in `sightline up`, Kafka in a
- * distributed deployment (KafkaSchemaStore, which locks across nodes). One partition keeps every
+ * distributed deployment (openShared: the log's writer locks across nodes). One partition keeps every
  * record in the order it was written. One consumer follows the topic and delivers what it reads,
  * whoever wrote it; a write waits until that consumer reached the end before computing its change,
  * and until it read the change back before resolving.
@@ -77,16 +48,26 @@ export class LogSchemaStore implements SchemaStore {
   private closed = false;
   private readonly counts = { commits: 0, lostLocks: 0 };
 
-  protected constructor(
+  private constructor(
     private readonly log: Log,
-    protected readonly topic: string,
+    private readonly topic: string,
     private readonly writer: SchemaWriter,
+    private readonly openReader: () => Promise<TopicReader>,
   ) {}
 
   /** A store whose writes exclude each other within this process: enough for the embedded log. */
   static async open(log: Log, topic = SCHEMAS_TOPIC): Promise<LogSchemaStore> {
     await ensureSchemasTopic(log, topic);
-    return new LogSchemaStore(log, topic, new InProcessWriter(log, topic));
+    return new LogSchemaStore(log, topic, new InProcessWriter(log, topic), () => log.consumer(READER_GROUP, topic));
+  }
+
+  /**
+   * A store shared by every node of a deployment (Kafka): writes lock across nodes, and the
+   * follower reads committed records only.
+   */
+  static async openShared(log: SharedSchemaLog, topic = SCHEMAS_TOPIC): Promise<LogSchemaStore> {
+    await ensureSchemasTopic(log, topic);
+    return new LogSchemaStore(log, topic, log.schemaWriter(topic), () => log.schemaReader(topic));
   }
 
   async follow(onRecords: (records: readonly RegistryRecord[]) => void): Promise<void> {
@@ -97,11 +78,6 @@ export class LogSchemaStore implements SchemaStore {
     this.consumer.seek(0, this.position);
     this.following = this.tail(this.consumer);
     await this.caughtUp(await this.writer.committedEnd());
-  }
-
-  /** The reader that follows the topic: the log's own consumer unless a subclass knows better. */
-  protected openReader(): Promise<TopicReader> {
-    return this.log.consumer(READER_GROUP, this.topic);
   }
 
   exclusive<T>(change: () => StoreChange<T>): Promise<T> {

@@ -2,13 +2,14 @@ import type { FastifyInstance } from 'fastify';
 import type { AggregationConfig } from '../../config/config.js';
 import { parseDuration } from '../../core/duration.js';
 import { SightlineError } from '../../core/errors.js';
-import type { HotStore, WindowRow } from '../../core/ports/hot-store.js';
+import type { EventQueries } from '../../core/ports/event-queries.js';
+import type { WindowRow } from '../../core/ports/event-queries.js';
 import type { QueryCache } from '../query-cache.js';
 import { ERROR_BODY_SCHEMA } from '../errors.js';
 import { parseTimeParam } from '../time-param.js';
 
 export interface AggregateRoutesOptions {
-  hot: HotStore;
+  hot: EventQueries;
   aggregations: AggregationConfig[];
   maxLimit: number;
   /** Hot aggregates are cached until the next processor commit. */

@@ -1,13 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import { DEAD_LETTER_ID_PATTERN, DEAD_LETTER_STAGES } from '../../core/dead-letter.js';
 import { SightlineError } from '../../core/errors.js';
-import type { DeadLetterEntry, DeadLetterQuery, HotStore } from '../../core/ports/hot-store.js';
+import type { DeadLetterEntry, DeadLetterQuery } from '../../core/ports/dead-letter-index.js';
+import type { DeadLetterIndex } from '../../core/ports/dead-letter-index.js';
 import type { DeadLetterReplayer } from '../../dlq/replay.js';
 import { ERROR_BODY_SCHEMA } from '../errors.js';
 import { parseTimeParam } from '../time-param.js';
 
 export interface DlqRoutesOptions {
-  hot: HotStore;
+  hot: DeadLetterIndex;
   /** Absent where ingest, processing and this hot store are not one process (distributed mode): replay is refused. */
   replayer?: DeadLetterReplayer;
   defaultLimit: number;

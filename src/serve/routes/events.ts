@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { HotStore } from '../../core/ports/hot-store.js';
+import type { EventQueries } from '../../core/ports/event-queries.js';
 import { decodeCursor, encodeCursor } from '../cursor.js';
 import { SightlineError } from '../../core/errors.js';
 import { splitLogPosition } from '../../core/log-position.js';
 import { ERROR_BODY_SCHEMA } from '../errors.js';
 
 export interface EventRoutesOptions {
-  hot: HotStore;
+  hot: EventQueries;
   defaultLimit: number;
   maxLimit: number;
   /** Where an event's Parquet file is, once exported. */

@@ -1,12 +1,12 @@
 import type { FastifyInstance } from 'fastify';
-import type { HotStore } from '../../core/ports/hot-store.js';
+import type { EventQueries } from '../../core/ports/event-queries.js';
 import type { QualityRuleConfig } from '../../quality/quality-rules.js';
 import type { QualityStats } from '../../quality/quality-stats.js';
 import { ERROR_BODY_SCHEMA } from '../errors.js';
 import { parseTimeParam } from '../time-param.js';
 
 export interface QualityRoutesOptions {
-  hot: HotStore;
+  hot: EventQueries;
   rules: QualityRuleConfig[];
   stats: QualityStats;
   maxLimit: number;

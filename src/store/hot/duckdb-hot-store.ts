@@ -5,24 +5,11 @@ import { SightlineError } from '../../core/errors.js';
 import { deadLetterId, type ReplayOutcome, type StoredDeadLetter } from '../../core/dead-letter.js';
 import { LOG_POS_PARTITION_SHIFT, logPosition, splitLogPosition } from '../../core/log-position.js';
 import type { PartitionOffsets } from '../../core/ports/log.js';
-import type {
-  AggregateQuery,
-  DeadLetterBatch,
-  DeadLetterEntry,
-  DeadLetterQuery,
-  QualityCount,
-  QualityQuery,
-  EventRowsNdjson,
-  HotStore,
-  HotStoreStats,
-  LocatedEvent,
-  PipelineCheckpoint,
-  ProcessedBatch,
-  RecentEventsQuery,
-  StoredEvent,
-  WindowCount,
-  WindowRow,
-} from '../../core/ports/hot-store.js';
+import type { AggregateQuery, QualityQuery, LocatedEvent, RecentEventsQuery, StoredEvent, WindowRow } from '../../core/ports/event-queries.js';
+import type { DeadLetterBatch, DeadLetterEntry, DeadLetterQuery } from '../../core/ports/dead-letter-index.js';
+import type { QualityCount, EventRowsNdjson, PipelineCheckpoint, ProcessedBatch, WindowCount } from '../../core/ports/processed-batch.js';
+import type { HotStore } from '../../core/ports/hot-store.js';
+import type { HotStoreStats } from '../../core/ports/store-admin.js';
 import { HOT_SCHEMA_SQL } from './schema-sql.js';
 
 /** Rows of a result as objects with JS numbers for BIGINT columns (all ours fit in 2^53). */
@@ -197,6 +184,11 @@ export class DuckDbHotStore implements HotStore {
   }
 
   get lastCommitNo(): number {
+    return this.commitNo;
+  }
+
+  /** The last commit number: every batch committed moves it. */
+  generation(): number {
     return this.commitNo;
   }
 

@@ -10,14 +10,14 @@ import { after, before, describe, it } from 'node:test';
 import { ProduceAcks, Producer } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { encodeEventRows } from '../../../src/core/event-rows.js';
-import type { EventRow, ProcessedBatch, WindowCount } from '../../../src/core/ports/hot-store.js';
+import type { EventRow, ProcessedBatch, WindowCount } from '../../../src/core/ports/processed-batch.js';
 import { DLQ_TOPIC } from '../../../src/core/dead-letter.js';
-import { encodeBatchChunks } from '../../../src/distributed/batch-record.js';
+import { encodeBatchChunks } from '../../../src/core/batch-chunk.js';
 import { partitionForKey } from '../../../src/core/partitioner.js';
-import { KafkaPartitionStore } from '../../../src/distributed/kafka-partition-store.js';
-import { PartitionProcessors } from '../../../src/distributed/partition-processors.js';
-import { RowsSink } from '../../../src/distributed/rows-sink.js';
-import { pipelineTopics, transactionalId } from '../../../src/distributed/topics.js';
+import { KafkaPartitionStore, kafkaPartitionStores } from '../../../src/log/kafka/kafka-partition-store.js';
+import { PartitionProcessors } from '../../../src/process/partition-processors.js';
+import { RowsLoader } from '../../../src/store/hot/rows-loader.js';
+import { pipelineTopics, transactionalId } from '../../../src/core/pipeline-topics.js';
 import { KafkaLog } from '../../../src/log/kafka/kafka-log.js';
 import { DuckDbHotStore } from '../../../src/store/hot/duckdb-hot-store.js';
 import { kafkaSkipReason, useKafka } from '../../helpers/kafka.js';
@@ -60,7 +60,7 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
   let n = 0;
 
   /** A pipeline of its own per test: rows, state topics with `partitions` partitions. */
-  async function pipeline(partitions: number): Promise<{ name: string; store: (p: number, maxRecordBytes?: number) => Promise<KafkaPartitionStore>; sink: () => Promise<{ hot: DuckDbHotStore; sink: RowsSink }> }> {
+  async function pipeline(partitions: number): Promise<{ name: string; store: (p: number, maxRecordBytes?: number) => Promise<KafkaPartitionStore>; sink: () => Promise<{ hot: DuckDbHotStore; sink: RowsLoader }> }> {
     const name = `review${++n}`;
     const topics = pipelineTopics(name);
     await log.ensureTopic(topics.rows, { partitions });
@@ -76,7 +76,7 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
       sink: async () => {
         const { dir, cleanup } = await tempDir('sl-review-');
         const hot = await DuckDbHotStore.open(join(dir, 'hot.duckdb'));
-        const sink = new RowsSink({ log, hot, pipeline: name, logger });
+        const sink = new RowsLoader({ log, hot, pipeline: name, logger });
         await sink.start();
         closers.push(async () => {
           await sink.stop();
@@ -109,8 +109,8 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     const p1 = await p.store(1);
     const { hot, sink } = await p.sink();
     // Both partitions have shares of W; neither is past it yet.
-    await p0.commit(batchOf(p.name, 0, 5, ['a1', 'a2', 'a3', 'a4', 'a5'], { windows: [share(5)], watermark: W + 10_000 }));
-    await p1.commit(batchOf(p.name, 1, 3, ['b1', 'b2', 'b3'], { windows: [share(3)], watermark: W + 70_000, finalizeThrough: W + 60_000 }));
+    await p0.commit(batchOf(p.name, 0, 5, ['a1', 'a2', 'a3', 'a4', 'a5'], { windows: [share(5)], watermark: W + 10_000 }), []);
+    await p1.commit(batchOf(p.name, 1, 3, ['b1', 'b2', 'b3'], { windows: [share(3)], watermark: W + 70_000, finalizeThrough: W + 60_000 }), []);
     await waitUntil('sink loaded both partitions', 20_000, () => sink.counters.records >= 2);
     assert.deepEqual(await windowCount(hot), { count: 8, final: false });
     // One big batch of partition 0 (as when it catches up: rows > maxRecordBytes - 64 KiB, so more
@@ -118,7 +118,7 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     const ids = Array.from({ length: 300 }, (_, i) => `c${i}`);
     const big = batchOf(p.name, 0, 305, ids, { windows: [share(8)], watermark: W + 130_000, finalizeThrough: W + 60_000 }, 1500);
     assert.ok(encodeBatchChunks(big, 2, { offset: 305, watermark: null, finalizedThrough: null, duplicates: 0, late: 0 }, 256 * 1024 - 64 * 1024).length > 1, 'the batch is chunked');
-    await p0.commit(big);
+    await p0.commit(big, []);
     await waitUntil('sink loaded the chunked batch', 20_000, () => sink.counters.rows >= 308);
     // 8 from partition 0, 3 from partition 1.
     assert.deepEqual(await windowCount(hot), { count: 11, final: true });
@@ -131,13 +131,13 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     const { hot, sink } = await p.sink();
     // Partition 0 counted 5 in W and is past it; partition 1 never received an event, so the
     // serving node's bound is partition 0's alone and W is final with 5.
-    await p0.commit(batchOf(p.name, 0, 5, ['a1', 'a2', 'a3', 'a4', 'a5'], { windows: [share(5)], watermark: W + 130_000, finalizeThrough: W + 60_000 }));
+    await p0.commit(batchOf(p.name, 0, 5, ['a1', 'a2', 'a3', 'a4', 'a5'], { windows: [share(5)], watermark: W + 130_000, finalizeThrough: W + 60_000 }), []);
     await waitUntil('sink loaded partition 0', 20_000, () => sink.counters.records >= 1);
     assert.deepEqual(await windowCount(hot), { count: 5, final: true });
     // Partition 1's first event has an event time in W. Its processor has no watermark, so the
     // event is on time there (planBatch: lateBefore is -Infinity without a watermark) and its
     // batch carries partition 1's share of W: 1.
-    await p1.commit(batchOf(p.name, 1, 1, ['b1'], { windows: [share(1)], watermark: W + 1000 - 5000 }));
+    await p1.commit(batchOf(p.name, 1, 1, ['b1'], { windows: [share(1)], watermark: W + 1000 - 5000 }), []);
     await waitUntil('sink loaded partition 1', 20_000, () => sink.counters.records >= 2);
     const w = await windowCount(hot);
     // Either the event is refused as late, or W holds 6; W must not lose partition 0's 5.
@@ -176,7 +176,7 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
   it('restore and sink: two aborted transactions of the partition\'s producer id are both invisible (read_committed)', async () => {
     const p = await pipeline(1);
     const first = await p.store(0);
-    await first.commit(batchOf(p.name, 0, 2, ['ok1', 'ok2'], { windows: [share(2)], watermark: W + 5000 }));
+    await first.commit(batchOf(p.name, 0, 2, ['ok1', 'ok2'], { windows: [share(2)], watermark: W + 5000 }), []);
     await first.close();
     // A processor takes the partition, sends its batch (events 2..101 of the events topic) and dies
     // before committing; the next owner does the same; a third owner takes over. Each
@@ -231,12 +231,12 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
   it('a commit paused longer than the transaction timeout (no other owner) is not reported as a takeover', async () => {
     const p = await pipeline(1);
     const store = await p.store(0);
-    await store.commit(batchOf(p.name, 0, 2, ['t1', 't2'], { watermark: W + 5000 }));
+    await store.commit(batchOf(p.name, 0, 2, ['t1', 't2'], { watermark: W + 5000 }), []);
     // 13 s: longer than the transaction timeout the store sets (the request timeout, 10 s), shorter
     // than a 30 s session: the group would not move the partition.
     await pauseNextCommit(13_000);
     let error: any;
-    await store.commit(batchOf(p.name, 0, 4, ['t3', 't4'], { watermark: W + 6000 })).catch((e) => (error = e));
+    await store.commit(batchOf(p.name, 0, 4, ['t3', 't4'], { watermark: W + 6000 }), []).catch((e) => (error = e));
     assert.equal(error?.code ?? 'committed', 'committed', `commit failed: ${error?.code}: ${error?.message}`);
   });
 
@@ -251,9 +251,8 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
       log,
       topic: events,
       spec: { name, dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5000, aggregations: [] },
+      openStore: kafkaPartitionStores({ log, pipeline: name, dedupWindowMs: 300_000, maxRecordBytes: 1 << 20, maxOriginalBytes: 512 * 1024 }),
       batchSize: 1000,
-      maxRecordBytes: 1 << 20,
-      maxOriginalBytes: 512 * 1024,
       logger,
       group: { sessionTimeoutMs: 30_000 },
     });

@@ -3,11 +3,11 @@ import { after, before, describe, it } from 'node:test';
 import { ProduceAcks, Producer } from '@platformatic/kafka';
 import { pino } from 'pino';
 import { encodeEventRows } from '../../../src/core/event-rows.js';
-import type { EventRow, ProcessedBatch, WindowCount } from '../../../src/core/ports/hot-store.js';
+import type { EventRow, ProcessedBatch, WindowCount } from '../../../src/core/ports/processed-batch.js';
 import { DLQ_TOPIC, readDeadLetterRecord } from '../../../src/core/dead-letter.js';
-import { decodeBatchChunk } from '../../../src/distributed/batch-record.js';
-import { KafkaPartitionStore } from '../../../src/distributed/kafka-partition-store.js';
-import { pipelineTopics } from '../../../src/distributed/topics.js';
+import { decodeBatchChunk } from '../../../src/core/batch-chunk.js';
+import { KafkaPartitionStore } from '../../../src/log/kafka/kafka-partition-store.js';
+import { pipelineTopics } from '../../../src/core/pipeline-topics.js';
 import { KafkaLog } from '../../../src/log/kafka/kafka-log.js';
 import { kafkaSkipReason, useKafka } from '../../helpers/kafka.js';
 
@@ -66,7 +66,7 @@ describe('KafkaPartitionStore: one partition\'s state and output in Kafka transa
   it('restores the checkpoint, open windows and dedup ids a new owner needs, without what expired or became final', async () => {
     const first = await open();
     assert.equal((await first.loadCheckpoint()).offsets.get(0), 0, 'a partition never processed starts at 0');
-    await first.commit(batchOf(3, [['a', T0], ['b', T0 + 1000], ['c', T0 + 61_000]], { windows: [window(T0, 2), window(T0 + 60_000, 1)], watermark: T0 + 10_000, duplicates: 1 }));
+    await first.commit(batchOf(3, [['a', T0], ['b', T0 + 1000], ['c', T0 + 61_000]], { windows: [window(T0, 2), window(T0 + 60_000, 1)], watermark: T0 + 10_000, duplicates: 1 }), []);
     await first.commit(
       batchOf(5, [['d', T0 + 400_000], ['e', T0 + 401_000]], {
         windows: [window(T0 + 360_000, 2)],
@@ -76,9 +76,10 @@ describe('KafkaPartitionStore: one partition\'s state and output in Kafka transa
         duplicates: 2,
         late: 1,
       }),
+      [],
     );
     // The tombstones for a, b, c go with the next commit.
-    await first.commit(batchOf(6, [['f', T0 + 402_000]], { watermark: T0 + 420_000, finalizeThrough: T0 + 120_000, duplicates: 2, late: 1 }));
+    await first.commit(batchOf(6, [['f', T0 + 402_000]], { watermark: T0 + 420_000, finalizeThrough: T0 + 120_000, duplicates: 2, late: 1 }), []);
 
     const next = await open();
     const checkpoint = await next.loadCheckpoint();
@@ -93,13 +94,13 @@ describe('KafkaPartitionStore: one partition\'s state and output in Kafka transa
 
   it('fences the previous owner: its next commit fails with SL_PARTITION_FENCED and leaves nothing behind', async () => {
     const old = await open(1);
-    await old.commit(batchOf(2, [['x1', T0], ['x2', T0 + 1]], { windows: [window(T0, 2)], offsets: new Map([[1, 2]]) }));
+    await old.commit(batchOf(2, [['x1', T0], ['x2', T0 + 1]], { windows: [window(T0, 2)], offsets: new Map([[1, 2]]) }), []);
     const owner = await open(1);
     await assert.rejects(
-      old.commit(batchOf(4, [['zombie1', T0 + 2], ['zombie2', T0 + 3]], { windows: [window(T0, 4)], offsets: new Map([[1, 4]]) })),
+      old.commit(batchOf(4, [['zombie1', T0 + 2], ['zombie2', T0 + 3]], { windows: [window(T0, 4)], offsets: new Map([[1, 4]]) }), []),
       (err: any) => err.code === 'SL_PARTITION_FENCED',
     );
-    await owner.commit(batchOf(3, [['y', T0 + 5]], { windows: [window(T0, 3)], offsets: new Map([[1, 3]]) }));
+    await owner.commit(batchOf(3, [['y', T0 + 5]], { windows: [window(T0, 3)], offsets: new Map([[1, 3]]) }), []);
     const restored = await (await open(1)).loadCheckpoint();
     assert.equal(restored.offsets.get(1), 3, "the zombie's offset 4 never committed");
     assert.deepEqual(restored.openWindows, [window(T0, 3)]);

@@ -5,7 +5,8 @@ import type { LogRecord } from '../../../src/core/ports/log.js';
 import type { ReferenceData } from '../../../src/core/ports/reference-data.js';
 import { assembleBatch, classifyBatch, logPosition, type PipelineSpec, type PipelineState } from '../../../src/process/batch-plan.js';
 import { DedupState } from '../../../src/process/dedup-state.js';
-import { WindowState, windowKey } from '../../../src/process/window-state.js';
+import { windowKey } from '../../../src/core/window-key.js';
+import { WindowState } from '../../../src/process/window-state.js';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 const spec: PipelineSpec = {

@@ -1,7 +1,7 @@
 import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import type { ColdStore } from '../../../core/ports/cold-store.js';
-import { fsyncDir } from '../../../log/embedded/fs-durable.js';
+import { fsyncDir } from '../../../fs/durable-files.js';
 
 /** Parquet files on local disk under one root. Staging lives under the root so rename is atomic. */
 export class LocalColdStore implements ColdStore {

@@ -1,5 +1,5 @@
-import { SightlineError } from '../core/errors.js';
-import type { CommitLineage, ProcessedBatch, QualityCount, TraceRun, WindowCount } from '../core/ports/hot-store.js';
+import { SightlineError } from './errors.js';
+import type { CommitLineage, ProcessedBatch, QualityCount, TraceRun, WindowCount } from './ports/processed-batch.js';
 
 /** One partition's processed state after a batch, repeated in every chunk of it. */
 export interface PartitionProgress {

@@ -1,16 +1,16 @@
 import { ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
-import { type DeadLetter, deadLetterRecord, DLQ_TOPIC } from '../core/dead-letter.js';
-import { SightlineError } from '../core/errors.js';
-import { partitionForKey } from '../core/partitioner.js';
-import type { PipelineCheckpoint, ProcessedBatch, WindowCount } from '../core/ports/hot-store.js';
-import type { Log, LogRecordInput } from '../core/ports/log.js';
-import type { PipelineStore } from '../core/ports/pipeline-store.js';
-import { brokerErrorIds, describeKafkaError, toSightlineError } from '../log/kafka/errors.js';
-import type { KafkaLog } from '../log/kafka/kafka-log.js';
-import { windowKey } from '../process/window-state.js';
-import { encodeBatchChunks, type PartitionProgress } from './batch-record.js';
-import { pipelineTopics, transactionalId } from './topics.js';
+import { type DeadLetter, deadLetterRecord, DLQ_TOPIC } from '../../core/dead-letter.js';
+import { SightlineError } from '../../core/errors.js';
+import { partitionForKey } from '../../core/partitioner.js';
+import type { PipelineCheckpoint, ProcessedBatch, WindowCount } from '../../core/ports/processed-batch.js';
+import type { Log, LogRecordInput } from '../../core/ports/log.js';
+import type { PipelineStore, UniqueRuleRef } from '../../core/ports/pipeline-store.js';
+import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';
+import type { KafkaLog } from './kafka-log.js';
+import { windowKey } from '../../core/window-key.js';
+import { encodeBatchChunks, type PartitionProgress } from '../../core/batch-chunk.js';
+import { pipelineTopics, transactionalId } from '../../core/pipeline-topics.js';
 
 export interface KafkaPartitionStoreOptions {
   log: KafkaLog;
@@ -63,7 +63,6 @@ const RESTORE_STALL_MS = 60_000;
  * owner rebuilds the state by reading its partition of the state topic, read_committed, to the end.
  */
 export class KafkaPartitionStore implements PipelineStore {
-  readonly commitsDeadLetters = true;
   private producer: Producer | undefined;
   private transaction: Transaction | undefined;
   private checkpoint: Checkpoint = { offset: 0, watermark: null, finalizedThrough: null, duplicates: 0, late: 0, commitNo: 0 };
@@ -188,16 +187,12 @@ export class KafkaPartitionStore implements PipelineStore {
     return out;
   }
 
-  /** Unused: unique values are kept by rule name (uniqueValuesSince). */
-  async fieldValuesSince(): Promise<Array<{ value: string; timestamp: number }>> {
-    return [];
-  }
-
-  async uniqueValuesSince(rule: string, since: number): Promise<Array<{ value: string; timestamp: number }>> {
+  /** Values are kept in the state topic by rule name, as each commit added them. */
+  async uniqueValuesSince(rule: UniqueRuleRef, since: number): Promise<Array<{ value: string; timestamp: number }>> {
     const out: Array<{ value: string; timestamp: number }> = [];
     for (const batch of this.idBatches.values()) {
       if (batch.maxTimestamp < since) continue;
-      for (const [r, value, timestamp] of batch.unique) if (r === rule && timestamp >= since) out.push({ value, timestamp });
+      for (const [r, value, timestamp] of batch.unique) if (r === rule.name && timestamp >= since) out.push({ value, timestamp });
     }
     return out;
   }
@@ -220,7 +215,7 @@ export class KafkaPartitionStore implements PipelineStore {
     return this.stale ? 'the last transaction failed; the state is read again before the next batch' : undefined;
   }
 
-  async commit(batch: ProcessedBatch, deadLetters: readonly DeadLetter[] = []): Promise<void> {
+  async commit(batch: ProcessedBatch, deadLetters: readonly DeadLetter[]): Promise<void> {
     if (this.stale) await this.restore();
     const { partition, maxRecordBytes } = this.options;
     const next = batch.offsets.get(partition);
@@ -335,4 +330,16 @@ function dlqMessage(record: LogRecordInput, topic: string, partitions: number): 
   const headers = new Map<Buffer, Buffer>();
   for (const [k, v] of Object.entries(record.headers ?? {})) headers.set(Buffer.from(k), Buffer.from(v));
   return { topic, partition: partitionForKey(record.key, partitions), key: Buffer.from(record.key), value: record.value, headers, timestamp: BigInt(record.timestamp) };
+}
+
+/**
+ * What a processing node's group member calls for each partition it is assigned: the partition's
+ * store, opened (the previous owner fenced, the state restored).
+ */
+export function kafkaPartitionStores(options: Omit<KafkaPartitionStoreOptions, 'partition' | 'logger'>): (partition: number, logger: Logger) => Promise<KafkaPartitionStore> {
+  return async (partition, logger) => {
+    const store = new KafkaPartitionStore({ ...options, partition, logger });
+    await store.open();
+    return store;
+  };
 }

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { encodeEventRows } from '../../../src/core/event-rows.js';
-import type { EventRow, ProcessedBatch } from '../../../src/core/ports/hot-store.js';
-import { decodeBatchChunk, encodeBatchChunks } from '../../../src/distributed/batch-record.js';
+import type { EventRow, ProcessedBatch } from '../../../src/core/ports/processed-batch.js';
+import { decodeBatchChunk, encodeBatchChunks } from '../../../src/core/batch-chunk.js';
 
 const T0 = Date.UTC(2026, 10, 27, 6, 0, 0);
 const progress = { offset: 42, watermark: T0, finalizedThrough: T0 - 60_000, duplicates: 3, late: 1 };

@@ -1,31 +1,32 @@
 import type { Logger } from 'pino';
 import type { SightlineError } from '../core/errors.js';
-import type { CommitLineage } from '../core/ports/hot-store.js';
-import type { GroupListener, GroupMembership, GroupMemberOptions, PartitionOffsets } from '../core/ports/log.js';
+import type { CommitLineage } from '../core/ports/processed-batch.js';
+import type { GroupListener, GroupMembership, GroupMemberOptions, Log, PartitionOffsets } from '../core/ports/log.js';
+import type { PipelineStore } from '../core/ports/pipeline-store.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
-import type { KafkaLog } from '../log/kafka/kafka-log.js';
 import type { ComponentMetrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
-import type { PipelineSpec } from '../process/batch-plan.js';
-import { emptyProcessorCounters, Processor, type ProcessorCounters } from '../process/processor.js';
-import type { DeadLetterQueue } from '../dlq/dead-letter-queue.js';
+import type { PipelineSpec } from './batch-plan.js';
+import { emptyProcessorCounters, Processor, type ProcessorCounters } from './processor.js';
 import type { QualityStats } from '../quality/quality-stats.js';
-import { KafkaPartitionStore } from './kafka-partition-store.js';
-import { processorGroup } from './topics.js';
+import { processorGroup } from '../core/pipeline-topics.js';
+
+/** One partition's own store: it took the partition over (fencing an earlier owner) when it resolved. */
+export interface PartitionStore extends PipelineStore {
+  close(): Promise<void>;
+}
 
 export interface PartitionProcessorsOptions {
-  log: KafkaLog;
+  log: Log;
   topic: string;
   spec: PipelineSpec;
+  /** Opens the store of a partition this member was assigned, restoring its state. */
+  openStore: (partition: number, logger: Logger) => Promise<PartitionStore>;
   reference?: ReferenceData;
   batchSize: number;
-  maxRecordBytes: number;
-  maxOriginalBytes: number;
   logger: Logger;
   metrics?: ComponentMetrics;
   tracing?: Tracing;
-  /** For the poison-event path's bookkeeping; the letters themselves go in the partition's transaction. */
-  deadLetters?: DeadLetterQueue;
   quality?: QualityStats;
   lineage?: () => CommitLineage;
   group?: GroupMemberOptions;
@@ -35,7 +36,7 @@ const START_RETRY_MS = 2000;
 
 interface Running {
   processor: Processor;
-  store: KafkaPartitionStore;
+  store: PartitionStore;
 }
 
 /**
@@ -112,17 +113,8 @@ export class PartitionProcessors implements GroupListener {
     if (this.running.has(partition)) return;
     const o = this.options;
     const logger = o.logger.child({ partition });
-    const store = new KafkaPartitionStore({
-      log: o.log,
-      pipeline: o.spec.name,
-      partition,
-      dedupWindowMs: o.spec.dedupWindowMs,
-      maxRecordBytes: o.maxRecordBytes,
-      maxOriginalBytes: o.maxOriginalBytes,
-      logger,
-    });
     const started = Date.now();
-    await store.open();
+    const store = await o.openStore(partition, logger);
     const processor = new Processor({
       log: o.log,
       topic: o.topic,
@@ -137,7 +129,6 @@ export class PartitionProcessors implements GroupListener {
       logger,
       ...(o.metrics && { metrics: o.metrics }),
       ...(o.tracing && { tracing: o.tracing }),
-      ...(o.deadLetters && { deadLetters: o.deadLetters }),
       ...(o.quality && { quality: o.quality }),
       ...(o.lineage && { lineage: o.lineage }),
       onFenced: (err) => void this.onFenced(partition, err),

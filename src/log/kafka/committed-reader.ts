@@ -1,9 +1,7 @@
 import { Consumer, FetchIsolationLevels, fetchV17 } from '@platformatic/kafka';
-import type { LogConsumer, LogRecord } from '../../core/ports/log.js';
-import { decodeBatches } from '../../log/kafka/fetched-records.js';
-
-/** What LogSchemaStore needs of a reader: one position, read forward. */
-export type TopicReader = Pick<LogConsumer, 'seek' | 'positions' | 'poll' | 'close'>;
+import type { LogRecord } from '../../core/ports/log.js';
+import type { TopicReader } from '../../core/ports/schema-store.js';
+import { decodeBatches } from './fetched-records.js';
 
 /**
  * Reads the one partition of a topic read_committed, sending Fetch itself rather than through

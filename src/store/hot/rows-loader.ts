@@ -1,14 +1,15 @@
 import type { Logger } from 'pino';
-import { SightlineError } from '../core/errors.js';
-import type { HotStore, ProcessedBatch } from '../core/ports/hot-store.js';
-import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../core/ports/log.js';
-import type { ComponentMetrics } from '../observe/metrics.js';
-import { decodeBatchChunk, type PartitionProgress } from './batch-record.js';
-import { pipelineTopics } from './topics.js';
+import { SightlineError } from '../../core/errors.js';
+import type { BatchStore } from '../../core/ports/hot-store.js';
+import type { ProcessedBatch } from '../../core/ports/processed-batch.js';
+import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../../core/ports/log.js';
+import type { ComponentMetrics } from '../../observe/metrics.js';
+import { decodeBatchChunk, type PartitionProgress } from '../../core/batch-chunk.js';
+import { pipelineTopics } from '../../core/pipeline-topics.js';
 
-export interface RowsSinkOptions {
+export interface RowsLoaderOptions {
   log: Log;
-  hot: HotStore;
+  hot: BatchStore;
   pipeline: string;
   logger: Logger;
   metrics?: ComponentMetrics;
@@ -32,7 +33,7 @@ export function sinkPipeline(pipeline: string, partition: number): string {
  * Window counts arrive as each partition's share and are summed into `aggregates`; a window is
  * final once every partition that has processed anything is past it.
  */
-export class RowsSink {
+export class RowsLoader {
   private consumer: LogConsumer | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
@@ -45,7 +46,7 @@ export class RowsSink {
   private lastLoadAt = Date.now();
   readonly counters = { records: 0, rows: 0, failures: 0 };
 
-  constructor(private readonly options: RowsSinkOptions) {
+  constructor(private readonly options: RowsLoaderOptions) {
     this.topic = pipelineTopics(options.pipeline).rows;
   }
 

@@ -1,10 +1,8 @@
 import { Admin, FetchIsolationLevels, Producer } from '@platformatic/kafka';
 import { isSightlineError } from '../../core/errors.js';
 import type { LogRecordInput } from '../../core/ports/log.js';
-import { brokerErrorIds, describeKafkaError, toSightlineError } from '../../log/kafka/errors.js';
-import type { KafkaLog } from '../../log/kafka/kafka-log.js';
-import { CommittedPartitionReader, type TopicReader } from './committed-reader.js';
-import { CommitOutcomeUnknown, ensureSchemasTopic, LogSchemaStore, SCHEMAS_TOPIC, type SchemaWriter, WriteLockLost } from './log-schema-store.js';
+import { CommitOutcomeUnknown, type SchemaWriter, WriteLockLost } from '../../core/ports/schema-store.js';
+import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';
 
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 
@@ -18,50 +16,7 @@ const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_I
 // log): the lock is not to be had yet, and will be.
 const COORDINATOR_BUSY = ['NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'CONCURRENT_TRANSACTIONS'];
 
-/**
- * The registry's store on Kafka, shared by every node of a deployment. Reading is LogSchemaStore's
- * (a read_committed consumer of the KafkaLog); writing takes Kafka's transactional-id fencing as a
- * lock across nodes, without electing a leader: a node's producer initialises the one
- * transactional id, which bumps its epoch, aborts any other node's open transaction and makes that
- * node's next send or commit fail. The node then reads `_schemas` to its last stable offset, computes
- * the change, and commits it in one transaction. A node fenced before its commit computes the
- * change again on the newer state.
- */
-export class KafkaSchemaStore extends LogSchemaStore {
-  private readonly connection: ReturnType<KafkaLog['connection']>;
-
-  private constructor(log: KafkaLog, topic: string, writer: SchemaWriter) {
-    super(log, topic, writer);
-    this.connection = log.connection();
-  }
-
-  static override async open(log: KafkaLog, topic = SCHEMAS_TOPIC): Promise<KafkaSchemaStore> {
-    await ensureSchemasTopic(log, topic);
-    const { bootstrap, clientId, topicPrefix, requestTimeoutMs } = log.connection();
-    const writer = new FencedTransactionWriter({
-      bootstrap,
-      clientId: `${clientId}-registry`,
-      clusterTopic: topicPrefix + topic,
-      transactionalId: topicPrefix + REGISTRY_TRANSACTIONAL_ID,
-      timeoutMs: requestTimeoutMs,
-    });
-    return new KafkaSchemaStore(log, topic, writer);
-  }
-
-  protected override async openReader(): Promise<TopicReader> {
-    const { bootstrap, clientId, topicPrefix, requestTimeoutMs } = this.connection;
-    return new CommittedPartitionReader({
-      bootstrap,
-      clientId: `${clientId}-registry-reader`,
-      clusterTopic: topicPrefix + this.topic,
-      topic: this.topic,
-      timeoutMs: requestTimeoutMs,
-      maxBytes: 1 << 20,
-    });
-  }
-}
-
-interface WriterOptions {
+export interface FencedSchemaWriterOptions {
   bootstrap: string[];
   clientId: string;
   clusterTopic: string;
@@ -70,13 +25,21 @@ interface WriterOptions {
   timeoutMs: number;
 }
 
-class FencedTransactionWriter implements SchemaWriter {
+/**
+ * The registry's write lock on Kafka, shared by every node of a deployment, without electing a
+ * leader: Kafka's transactional-id fencing is the lock. A node's producer initialises the one
+ * transactional id, which bumps its epoch, aborts any other node's open transaction and makes that
+ * node's next send or commit fail. The node then reads `_schemas` to its last stable offset,
+ * computes the change, and commits it in one transaction. A node fenced before its commit computes
+ * the change again on the newer state.
+ */
+export class FencedSchemaWriter implements SchemaWriter {
   private readonly producer: Producer;
   private readonly admin: Admin;
   /** This producer's epoch is known to be stale: initialise again (fencing the newer one) before writing. */
   private fenced = false;
 
-  constructor(private readonly options: WriterOptions) {
+  constructor(private readonly options: FencedSchemaWriterOptions) {
     this.producer = new Producer({
       clientId: options.clientId,
       bootstrapBrokers: options.bootstrap,

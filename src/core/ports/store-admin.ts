@@ -1,0 +1,20 @@
+export interface TableStats {
+  table: string;
+  rows: number;
+}
+
+export interface HotStoreStats {
+  file: string;
+  bytes: number;
+  tables: TableStats[];
+}
+
+/** What operations read of the hot store (status, readiness, lineage facets), and its end. */
+export interface StoreAdmin {
+  stats(): Promise<HotStoreStats>;
+  /** Undefined when the store answers a trivial query within `timeoutMs`, else why not. */
+  ping(timeoutMs: number): Promise<string | undefined>;
+  /** The columns of each user-facing table (not the sl_ bookkeeping), for schema facets. */
+  columns(): Promise<Array<{ table: string; columns: Array<{ name: string; type: string }> }>>;
+  close(): Promise<void>;
+}
