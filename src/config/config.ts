@@ -4,70 +4,39 @@ import { Ajv } from 'ajv';
 import { parse as parseYaml } from 'yaml';
 import { parseDuration } from '../core/duration.js';
 import { SightlineError } from '../core/errors.js';
-import type { CompatibilityLevel } from '../core/ports/schema-store.js';
+import type { AlertsConfig } from '../alerts/alerts-options.js';
+import type { ContractsOptions } from '../contracts/contracts-options.js';
+import type { IngestOptions } from '../ingest/ingest-options.js';
+import type { LineageOptions } from '../lineage/lineage-options.js';
+import type { LogOptions } from '../log/log-options.js';
+import type { ProbeOptions, TracesOptions } from '../observe/observe-options.js';
+import type { AggregationConfig } from '../process/aggregation-options.js';
+import type { EnrichmentOptions } from '../process/enrichment-options.js';
+import type { ProcessOptions } from '../process/process-options.js';
 import type { QualityRuleConfig, QualitySpec } from '../quality/quality-rules.js';
+import type { ApiOptions, ListenOptions } from '../serve/api-options.js';
+import type { ColdStoreOptions, HotStoreOptions } from '../store/store-options.js';
 import { CONFIG_SCHEMA } from './schema.js';
-import { type AlertsConfig, resolveAlertsConfig } from './alerts-config.js';
+import { resolveAlertsConfig } from './alerts-config.js';
 
-export interface AggregationConfig {
-  name: string;
-  match: { source?: string; type?: string };
-  /** Dotted path of the grouping field, e.g. payload.page. */
-  groupBy: string[];
-  /** Name of the grouping field in API rows, the last step of groupBy (`page`). */
-  groupField: string;
-  windows: Array<{ label: string; ms: number }>;
-}
-
+/** The whole configuration, resolved: each section typed by the options of the component that reads it. */
 export interface SightlineConfig {
   dataDir: string;
-  server: { host: string; port: number };
-  log: {
-    partitions: number;
-    segmentBytes: number;
-    maxRecordBytes: number;
-    retentionMs: number;
-    /** Distributed mode when set. */
-    kafka?: { bootstrap: string[]; topicPrefix: string; replicationFactor: number; minInsyncReplicas: number; sessionTimeoutMs: number };
-  };
-  ingest: {
-    maxBodyBytes: number;
-    maxEventsPerBatch: number;
-    maxEventBytes: number;
-    maxDepth: number;
-    maxStringLength: number;
-    maxFutureSkewMs: number;
-    maxBacklogEvents: number;
-    maxInFlightBytes: number;
-    retryAfterSeconds: number;
-  };
-  process: { batchSize: number; dedupWindowMs: number; allowedLatenessMs: number; watermarkDelayMs: number; plannerThread: boolean; lateEvents: 'dead-letter' | 'store' };
-  enrichment: {
-    referenceData?: { path: string; format: 'csv' | 'json'; key: string; joinOn: string[]; reloadIntervalMs: number };
-    onMiss: 'store' | 'dead-letter';
-  };
+  server: ListenOptions;
+  log: LogOptions;
+  ingest: IngestOptions;
+  process: ProcessOptions;
+  enrichment: EnrichmentOptions;
   quality: QualitySpec;
-  contracts: {
-    unknown: 'reject' | 'accept';
-    defaultCompatibility: CompatibilityLevel;
-    register: Array<{ subject: string; path: string; schemaType: 'AVRO' | 'JSON' }>;
-    acceptedVersions: Record<string, number[]>;
-  };
+  contracts: ContractsOptions;
   aggregations: AggregationConfig[];
-  hot: { memoryLimit: string };
-  cold: { rollRows: number; rollIntervalMs: number };
-  api: { defaultLimit: number; maxLimit: number };
-  probe: { intervalMs: number; timeoutMs: number };
-  traces: { enabled: boolean; sampleRatio: number };
+  hot: HotStoreOptions;
+  cold: ColdStoreOptions;
+  api: ApiOptions;
+  probe: ProbeOptions;
+  traces: TracesOptions;
   alerts: AlertsConfig;
-  lineage: {
-    namespace: string;
-    intervalMs: number;
-    maxQueue: number;
-    http?: { url: string; apiKey?: string; timeoutMs: number; retries: number };
-    /** Absolute path of the NDJSON file. */
-    file?: string;
-  };
+  lineage: LineageOptions;
   logLevels: Record<string, string>;
   logLevel: string;
 }
