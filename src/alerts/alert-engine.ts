@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { AlertsConfig } from '../config/alerts-config.js';
+import type { AlertsConfig } from './alerts-options.js';
 import type { Alert, AlertSink, AlertState } from '../core/ports/alert-sink.js';
 import { type AlertView, alertView } from './alert.js';
 import { AlertTable, type AlertTransition } from './alert-table.js';

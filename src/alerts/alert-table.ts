@@ -1,4 +1,4 @@
-import type { AlertRuleConfig } from '../config/alerts-config.js';
+import type { AlertRuleConfig } from './alerts-options.js';
 import type { Alert } from '../core/ports/alert-sink.js';
 import { fingerprint } from './fingerprint.js';
 import type { AlertCondition } from './rules/alert-rule.js';

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import type { WebhookConfig } from '../config/alerts-config.js';
+import type { WebhookConfig } from './alerts-options.js';
 import type { AlertGroup, AlertSink } from '../core/ports/alert-sink.js';
 import { type WebhookMessage, webhookMessage } from './webhook-payload.js';
 

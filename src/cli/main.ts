@@ -31,7 +31,7 @@ program
   .command('up')
   .description('Start the whole platform in this process on embedded defaults (ingest, log, process, hot and cold stores, API)')
   // No commander defaults here: a flag given wins over the config file, and the config file over
-  // the built-in defaults, which live in one place (src/config/schema.ts).
+  // the built-in defaults, which live in one place (the schema in src/config/schema.ts).
   .option('--data <dir>', 'data folder (default: ./sightline-data)')
   .option('--port <n>', 'HTTP port, 0 picks a free one (default: 8080)', positiveInt)
   .option('--host <address>', 'address to listen on (default: 127.0.0.1)')

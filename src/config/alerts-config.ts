@@ -1,59 +1,17 @@
+import type { AlertRuleConfig, AlertsConfig, WebhookConfig } from '../alerts/alerts-options.js';
 import { parseDuration } from '../core/duration.js';
+import type { AlertsDocument } from './alerts-schema.js';
 
-/** What every alert rule has: whether it runs, how long its condition must hold, its severity label. */
-export interface AlertRuleConfig {
-  enabled: boolean;
-  /** Prometheus `for`: how long a condition stays pending before the alert fires (0 fires at once). */
-  forMs: number;
-  severity: string;
-}
-
-export interface WebhookConfig {
-  url: string;
-  /** The payload's `receiver` and the metrics' `receiver` label. */
-  name: string;
-  headers: Record<string, string>;
-  maxAttempts: number;
-  initialBackoffMs: number;
-  maxBackoffMs: number;
-  timeoutMs: number;
-  maxQueue: number;
-}
-
-export interface AlertsConfig {
-  enabled: boolean;
-  evaluationIntervalMs: number;
-  resolvedRetentionMs: number;
-  /** 0: a firing group is sent once, when it changes. */
-  repeatIntervalMs: number;
-  externalUrl?: string;
-  volume: AlertRuleConfig & {
-    bucketMs: number;
-    alpha: number;
-    dropRatio: number;
-    spikeRatio: number;
-    warmupBuckets: number;
-    minBaselineEvents: number;
-    hourOfWeek: boolean;
-    relearnAfterBuckets: number;
-  };
-  freshness: AlertRuleConfig & { slaMs: number; sourcesMs: Record<string, number> };
-  errorRate: AlertRuleConfig & { threshold: number; windowMs: number; minEvents: number };
-  backlog: AlertRuleConfig & { growthEvents: number; windowMs: number };
-  versionDrift: AlertRuleConfig & { windowMs: number };
-  webhooks: WebhookConfig[];
-}
-
-/** The `alerts` section, already validated and defaulted by the config schema, with durations in ms. */
-export function resolveAlertsConfig(raw: any): AlertsConfig {
-  const rule = (r: any): AlertRuleConfig => ({ enabled: r.enabled, forMs: parseDuration(r.for), severity: r.severity });
+/** The `alerts` section, validated and defaulted by the schema, as the alert engine's options. */
+export function resolveAlertsConfig(raw: AlertsDocument): AlertsConfig {
   const { volume, freshness, errorRate, backlog, versionDrift } = raw;
   return {
     enabled: raw.enabled,
     evaluationIntervalMs: parseDuration(raw.evaluationInterval),
     resolvedRetentionMs: parseDuration(raw.resolvedRetention),
     repeatIntervalMs: parseDuration(raw.repeatInterval),
-    ...(raw.externalUrl !== undefined && { externalUrl: String(raw.externalUrl).replace(/\/+$/, '') }),
+    // The payloads append paths to it.
+    ...(raw.externalUrl !== undefined && { externalUrl: raw.externalUrl.replace(/\/+$/, '') }),
     volume: {
       ...rule(volume),
       bucketMs: parseDuration(volume.bucket),
@@ -68,20 +26,28 @@ export function resolveAlertsConfig(raw: any): AlertsConfig {
     freshness: {
       ...rule(freshness),
       slaMs: parseDuration(freshness.sla),
-      sourcesMs: Object.fromEntries(Object.entries(freshness.sources as Record<string, string | number>).map(([source, sla]) => [source, parseDuration(sla)])),
+      sourcesMs: Object.fromEntries(Object.entries(freshness.sources).map(([source, sla]) => [source, parseDuration(sla)])),
     },
     errorRate: { ...rule(errorRate), threshold: errorRate.threshold, windowMs: parseDuration(errorRate.window), minEvents: errorRate.minEvents },
     backlog: { ...rule(backlog), growthEvents: backlog.growthEvents, windowMs: parseDuration(backlog.window) },
     versionDrift: { ...rule(versionDrift), windowMs: parseDuration(versionDrift.window) },
-    webhooks: (raw.webhooks as any[]).map((w, i) => ({
-      url: w.url,
-      name: w.name ?? `webhook-${i + 1}`,
-      headers: w.headers,
-      maxAttempts: w.maxAttempts,
-      initialBackoffMs: parseDuration(w.initialBackoff),
-      maxBackoffMs: parseDuration(w.maxBackoff),
-      timeoutMs: parseDuration(w.timeout),
-      maxQueue: w.maxQueue,
-    })),
+    webhooks: raw.webhooks.map(webhook),
+  };
+}
+
+function rule(raw: Pick<AlertsDocument['volume'], 'enabled' | 'for' | 'severity'>): AlertRuleConfig {
+  return { enabled: raw.enabled, forMs: parseDuration(raw.for), severity: raw.severity };
+}
+
+function webhook(raw: AlertsDocument['webhooks'][number], index: number): WebhookConfig {
+  return {
+    url: raw.url,
+    name: raw.name ?? `webhook-${index + 1}`,
+    headers: raw.headers,
+    maxAttempts: raw.maxAttempts,
+    initialBackoffMs: parseDuration(raw.initialBackoff),
+    maxBackoffMs: parseDuration(raw.maxBackoff),
+    timeoutMs: parseDuration(raw.timeout),
+    maxQueue: raw.maxQueue,
   };
 }

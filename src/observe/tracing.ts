@@ -23,11 +23,9 @@ import {
   TraceIdRatioBasedSampler,
 } from '@opentelemetry/sdk-trace-node';
 import { ATTR_SERVICE_NAME, ATTR_SERVICE_VERSION } from '@opentelemetry/semantic-conventions';
+import type { TracesOptions } from './observe-options.js';
 
-export interface TracingOptions {
-  enabled: boolean;
-  /** Share of new traces recorded (0..1); a sampled parent is always followed. */
-  sampleRatio: number;
+export interface TracingOptions extends TracesOptions {
   version: string;
   /** Spans go here too (tests use an in-memory exporter). */
   exporter?: SpanExporter;

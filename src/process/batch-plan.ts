@@ -1,4 +1,4 @@
-import type { AggregationConfig } from '../config/config.js';
+import type { AggregationConfig } from './aggregation-options.js';
 import { subjectFor } from '../contracts/subject.js';
 import { logPosition } from '../core/log-position.js';
 import { isPlainObject, readPath, type SightlineEvent } from '../core/envelope.js';

@@ -3,7 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { ContractStats } from '../contracts/contract-stats.js';
 import type { SchemaRegistry } from '../registry/schema-registry.js';
-import type { SightlineConfig } from '../config/config.js';
+import type { ServerConfig } from './api-options.js';
 import type { HotStore } from '../core/ports/hot-store.js';
 import { SightlineError } from '../core/errors.js';
 import type { IngestService } from '../ingest/ingest-service.js';
@@ -32,7 +32,7 @@ import type { QualityStats } from '../quality/quality-stats.js';
 import { statusRoutes, type StatusRoutesOptions } from './routes/status.js';
 
 export interface ServerDeps {
-  config: SightlineConfig;
+  config: ServerConfig;
   logger: Logger;
   /** Absent on a node without the ingest role (distributed mode). */
   ingest?: IngestService;

@@ -1,7 +1,7 @@
 import { pino } from 'pino';
 import { AlertEngine } from '../../src/alerts/alert-engine.js';
 import type { AlertSignals } from '../../src/alerts/signals.js';
-import type { AlertsConfig } from '../../src/config/alerts-config.js';
+import type { AlertsConfig } from '../../src/alerts/alerts-options.js';
 import { buildConfig } from '../../src/config/config.js';
 import type { AlertGroup, AlertSink } from '../../src/core/ports/alert-sink.js';
 

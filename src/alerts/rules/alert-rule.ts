@@ -1,4 +1,4 @@
-import type { AlertRuleConfig } from '../../config/alerts-config.js';
+import type { AlertRuleConfig } from '../alerts-options.js';
 import type { AlertLabels } from '../../core/ports/alert-sink.js';
 import type { AlertSignals } from '../signals.js';
 

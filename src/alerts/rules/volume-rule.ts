@@ -1,4 +1,4 @@
-import type { AlertsConfig } from '../../config/alerts-config.js';
+import type { AlertsConfig } from '../alerts-options.js';
 import { EwmaBaseline } from '../ewma-baseline.js';
 import type { AlertSignals } from '../signals.js';
 import type { AlertCondition, AlertRule } from './alert-rule.js';

@@ -1,16 +1,15 @@
 import type { FastifyInstance } from 'fastify';
-import type { AggregationConfig } from '../../config/config.js';
 import { parseDuration } from '../../core/duration.js';
 import { SightlineError } from '../../core/errors.js';
-import type { EventQueries } from '../../core/ports/event-queries.js';
-import type { WindowRow } from '../../core/ports/event-queries.js';
+import type { EventQueries, WindowRow } from '../../core/ports/event-queries.js';
+import type { ServedAggregation } from '../api-options.js';
 import type { QueryCache } from '../query-cache.js';
 import { ERROR_BODY_SCHEMA } from '../errors.js';
 import { parseTimeParam } from '../time-param.js';
 
 export interface AggregateRoutesOptions {
   hot: EventQueries;
-  aggregations: AggregationConfig[];
+  aggregations: ServedAggregation[];
   maxLimit: number;
   /** Hot aggregates are cached until the next processor commit. */
   cache?: QueryCache<WindowRow[]>;
@@ -89,7 +88,7 @@ export async function aggregateRoutes(app: FastifyInstance, opts: AggregateRoute
   );
 }
 
-function pickWindow(agg: AggregationConfig, requested: string | undefined): string {
+function pickWindow(agg: ServedAggregation, requested: string | undefined): string {
   if (requested === undefined) return agg.windows[0]!.label;
   let ms: number;
   try {

@@ -1,0 +1,127 @@
+import { resolve } from 'node:path';
+import type { ContractsOptions } from '../contracts/contracts-options.js';
+import { parseDuration } from '../core/duration.js';
+import { SightlineError } from '../core/errors.js';
+import type { IngestOptions } from '../ingest/ingest-options.js';
+import type { LineageOptions } from '../lineage/lineage-options.js';
+import type { LogOptions } from '../log/log-options.js';
+import type { AggregationConfig } from '../process/aggregation-options.js';
+import type { EnrichmentOptions } from '../process/enrichment-options.js';
+import type { ProcessOptions } from '../process/process-options.js';
+import type { ConfigDocument } from './schema.js';
+
+/*
+ * Each function turns one validated section into the options of the component that reads it:
+ * durations to ms, dotted paths split, file paths made absolute, what a file's extension implies.
+ */
+
+export function resolveLog(raw: ConfigDocument['log']): LogOptions {
+  const { kafka } = raw;
+  return {
+    partitions: raw.partitions,
+    segmentBytes: raw.segmentBytes,
+    maxRecordBytes: raw.maxRecordBytes,
+    retentionMs: parseDuration(raw.retention),
+    ...(kafka && {
+      kafka: {
+        bootstrap: kafka.bootstrap,
+        topicPrefix: kafka.topicPrefix,
+        replicationFactor: kafka.replicationFactor,
+        minInsyncReplicas: kafka.minInsyncReplicas,
+        sessionTimeoutMs: parseDuration(kafka.sessionTimeout),
+      },
+    }),
+  };
+}
+
+export function resolveIngest(raw: ConfigDocument['ingest']): IngestOptions {
+  return {
+    maxBodyBytes: raw.maxBodyBytes,
+    maxEventsPerBatch: raw.maxEventsPerBatch,
+    maxEventBytes: raw.maxEventBytes,
+    maxDepth: raw.maxDepth,
+    maxStringLength: raw.maxStringLength,
+    maxFutureSkewMs: parseDuration(raw.maxFutureSkew),
+    maxBacklogEvents: raw.maxBacklogEvents,
+    maxInFlightBytes: raw.maxInFlightBytes,
+    retryAfterSeconds: raw.retryAfterSeconds,
+  };
+}
+
+export function resolveProcess(raw: ConfigDocument['process']): ProcessOptions {
+  return {
+    batchSize: raw.batchSize,
+    dedupWindowMs: parseDuration(raw.dedupWindow),
+    allowedLatenessMs: parseDuration(raw.allowedLateness),
+    watermarkDelayMs: parseDuration(raw.watermarkDelay),
+    plannerThread: raw.plannerThread,
+    lateEvents: raw.lateEvents,
+  };
+}
+
+/** `baseDir`: the config file's folder, which the reference data path is relative to. */
+export function resolveEnrichment(raw: ConfigDocument['enrichment'], baseDir: string): EnrichmentOptions {
+  const ref = raw.referenceData;
+  return {
+    onMiss: raw.onMiss,
+    ...(ref && {
+      referenceData: {
+        path: resolve(baseDir, ref.path),
+        format: ref.format ?? (ref.path.toLowerCase().endsWith('.csv') ? 'csv' : 'json'),
+        key: ref.key,
+        joinOn: ref.joinOn.split('.'),
+        reloadIntervalMs: parseDuration(ref.reloadInterval),
+      },
+    }),
+  };
+}
+
+/** `baseDir`: the config file's folder, which schema paths are relative to. */
+export function resolveContracts(raw: ConfigDocument['contracts'], baseDir: string): ContractsOptions {
+  return {
+    unknown: raw.unknown,
+    defaultCompatibility: raw.defaultCompatibility,
+    // A schema file's type follows its extension (.avsc is Avro) unless given.
+    register: raw.register.map((r) => ({
+      subject: r.subject,
+      path: resolve(baseDir, r.path),
+      schemaType: r.schemaType ?? (r.path.toLowerCase().endsWith('.avsc') ? 'AVRO' : 'JSON'),
+    })),
+    acceptedVersions: raw.acceptedVersions,
+  };
+}
+
+export function resolveAggregations(raw: ConfigDocument['aggregations']): AggregationConfig[] {
+  const names = new Set<string>();
+  return raw.map((a) => {
+    if (names.has(a.name)) throw new SightlineError('SL_CONFIG_INVALID', `aggregation "${a.name}" is declared twice`);
+    names.add(a.name);
+    return {
+      name: a.name,
+      match: a.match,
+      groupBy: a.groupBy.split('.'),
+      // The schema's pattern puts at least one dot in groupBy.
+      groupField: a.groupBy.slice(a.groupBy.lastIndexOf('.') + 1),
+      windows: a.windows.map((label) => ({ label, ms: parseDuration(label) })),
+    };
+  });
+}
+
+/** `dataDir`: the resolved data folder; lineage output is data the platform writes, so it lives there unless told otherwise. */
+export function resolveLineage(raw: ConfigDocument['lineage'], dataDir: string): LineageOptions {
+  const { http, file } = raw;
+  return {
+    namespace: raw.namespace,
+    intervalMs: parseDuration(raw.interval),
+    maxQueue: raw.maxQueue,
+    ...(http && {
+      http: {
+        url: http.url,
+        ...(http.apiKey !== undefined && { apiKey: http.apiKey }),
+        timeoutMs: parseDuration(http.timeout),
+        retries: http.retries,
+      },
+    }),
+    ...(file !== undefined && { file: resolve(dataDir, file) }),
+  };
+}
