@@ -30,7 +30,8 @@ export const MAX_FILE_LINES = 450;
 export const MAX_FUNCTION_LINES = 80;
 
 export async function checkArchitecture(options: ArchitectureCheckOptions): Promise<Violation[]> {
-  const { root, srcDir = 'src', architectureDoc = 'docs/architecture.md', sizeExceptions = {} } = options;
+  const { srcDir = 'src', architectureDoc = 'docs/architecture.md', sizeExceptions = {} } = options;
+  const root = resolve(options.root);
   const tree = readSourceTree(root, srcDir);
   const graph = await readImportGraph(root, srcDir);
   const byPair = crossFolderImports(graph.imports, srcDir);

@@ -1,5 +1,5 @@
 import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import type { RepoPath } from './violation.js';
 
 export interface SourceTree {
@@ -21,5 +21,5 @@ export function readSourceTree(root: string, srcDir: string): SourceTree {
 }
 
 function toRepoPath(root: string, absolute: string): RepoPath {
-  return absolute.slice(root.length + 1).split('\\').join('/');
+  return relative(root, absolute).split('\\').join('/');
 }
