@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
 import { isSightlineError } from '../core/errors.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { listDeadLetters, replayDeadLetters, showDeadLetter } from './dlq.js';
 import { probe } from './probe.js';
 import { checkSchema, deprecateSchema, listSchemas, registerSchema, schemaConfig, showSchema } from './schema.js';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { loadConfigFile } from '../config/config.js';
 import { SightlineError } from '../core/errors.js';
 import { createLogger } from '../observe/logging.js';
-import { ALL_ROLES, type Role, startPlatform } from '../platform.js';
+import { ALL_ROLES, type Role, startPlatform } from '../platform/start-platform.js';
 
 export interface UpOptions {
   data?: string;

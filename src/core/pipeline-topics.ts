@@ -1,3 +1,9 @@
+/** The topic ingest appends accepted events to and the pipeline reads. */
+export const EVENTS_TOPIC = 'events';
+
+/** The one pipeline a platform runs today; its name keys its checkpoint, topics and groups. */
+export const MAIN_PIPELINE = 'main';
+
 /**
  * The topics distributed mode adds per pipeline (docs/distributed.md). Both have as many
  * partitions as the events topic: partition p of each is written only by the processor that owns

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { LineageSink } from '../core/ports/lineage-sink.js';
-import { VERSION } from '../version.js';
+import { VERSION } from '../core/version.js';
 import { buildLineageModel, type LineageJob, type LineageModel } from './lineage-model.js';
 import type { LineageStats } from './lineage-stats.js';
 import type { RunEvent, RunEventType } from './openlineage-facets.js';

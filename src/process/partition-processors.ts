@@ -7,7 +7,9 @@ import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { ComponentMetrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
 import type { PipelineSpec } from './batch-plan.js';
-import { emptyProcessorCounters, Processor, type ProcessorCounters } from './processor.js';
+import { Processor } from './processor.js';
+import type { ProcessingRuntime } from './processing-view.js';
+import { addCounters, emptyProcessorCounters, type ProcessorCounters } from './processor-counters.js';
 import type { QualityStats } from '../quality/quality-stats.js';
 import { processorGroup } from '../core/pipeline-topics.js';
 
@@ -46,7 +48,7 @@ interface Running {
  * nodes on a rebalance with its state: the new owner fences the old one and restores the state
  * from the state topic before it reads on from the checkpoint's offset.
  */
-export class PartitionProcessors implements GroupListener {
+export class PartitionProcessors implements GroupListener, ProcessingRuntime {
   private readonly running = new Map<number, Running>();
   /** Counters of processors that stopped here (their partitions moved away), so totals never go down. */
   private readonly retired: ProcessorCounters = emptyProcessorCounters();
@@ -63,9 +65,13 @@ export class PartitionProcessors implements GroupListener {
     return this.options.spec.name;
   }
 
+  get group(): string {
+    return processorGroup(this.options.spec.name);
+  }
+
   async start(): Promise<void> {
-    const { log, topic, spec } = this.options;
-    this.membership = await log.joinGroup(processorGroup(spec.name), topic, this, this.options.group);
+    const { log, topic } = this.options;
+    this.membership = await log.joinGroup(this.group, topic, this, this.options.group);
   }
 
   /**
@@ -243,16 +249,5 @@ export class PartitionProcessors implements GroupListener {
     await this.membership?.close();
     await this.changes;
     await Promise.all([...this.running.keys()].map((p) => this.stopPartition(p)));
-  }
-}
-
-function addCounters(into: ProcessorCounters, from: ProcessorCounters): void {
-  for (const key of Object.keys(into) as Array<keyof ProcessorCounters>) {
-    const value = from[key];
-    if (typeof value === 'number') (into[key] as number) += value;
-    else {
-      const target = into[key] as Record<string, number>;
-      for (const [k, n] of Object.entries(value)) target[k] = (target[k] ?? 0) + n;
-    }
   }
 }

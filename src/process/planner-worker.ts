@@ -26,7 +26,7 @@ const { spec, reference: referenceOptions } = workerData as PlannerWorkerData;
 // The main thread opened the file strictly at start; a thread started later (after the last one
 // died) must not stop processing because the file is being edited right then.
 const reference = referenceOptions ? await FileReferenceData.open({ ...referenceOptions, strict: false }) : undefined;
-let state: PipelineState = emptyState();
+let state: PipelineState = emptyState(spec);
 const lookups = new Map<number, { resolve: (ids: Set<string>) => void; reject: (err: Error) => void }>();
 
 port.on('message', (message: ToWorker) => {
@@ -44,7 +44,7 @@ async function handle(message: Exclude<ToWorker, { kind: 'stored' }>): Promise<v
   if (message.kind === 'reset') {
     for (const lookup of lookups.values()) lookup.reject(new Error('reset'));
     lookups.clear();
-    state = stateFromCheckpoint(message.checkpoint, message.ids, message.unique);
+    state = stateFromCheckpoint(spec, message.checkpoint, message.ids, message.unique);
     port.postMessage({ kind: 'done', seq: message.seq });
     return;
   }

@@ -3,8 +3,8 @@ import type { EventRowsNdjson, PipelineCheckpoint, StateChanges } from '../core/
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import { assembleBatch, type BatchPlan, classifyBatch, type PipelineSpec, type PipelineState } from './batch-plan.js';
-import { DedupState } from './dedup-state.js';
-import { WindowState } from './window-state.js';
+import { DedupState } from './stages/dedup.js';
+import { WindowState } from './stages/windows.js';
 
 /**
  * A planned batch: what the processor commits, and what it counts once the commit succeeds. The
@@ -37,14 +37,14 @@ export interface Planner {
   close(): Promise<void>;
 }
 
-export function emptyState(): PipelineState {
-  return { dedup: new DedupState(), windows: new WindowState(), watermark: null, finalizedThrough: null, partitionMaxTimestamp: new Map(), unique: new Map() };
+export function emptyState(spec: PipelineSpec): PipelineState {
+  return { dedup: new DedupState(spec.dedupWindowMs), windows: new WindowState(), watermark: null, finalizedThrough: null, partitionMaxTimestamp: new Map(), unique: new Map() };
 }
 
-export function stateFromCheckpoint(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>, unique: UniqueValuesByRule = {}): PipelineState {
-  const state = emptyState();
+export function stateFromCheckpoint(spec: PipelineSpec, checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>, unique: UniqueValuesByRule = {}): PipelineState {
+  const state = emptyState(spec);
   for (const [rule, values] of Object.entries(unique)) {
-    const seen = new DedupState();
+    const seen = new DedupState(spec.dedupWindowMs);
     for (const { value, timestamp } of values) seen.add(value, timestamp);
     state.unique.set(rule, seen);
   }
@@ -71,7 +71,7 @@ export async function planAndApply(
   for (const { id, timestamp } of plan.newIds) state.dedup.add(id, timestamp);
   for (const { rule, value, timestamp } of plan.newUniqueValues) {
     let seen = state.unique.get(rule);
-    if (!seen) state.unique.set(rule, (seen = new DedupState()));
+    if (!seen) state.unique.set(rule, (seen = new DedupState(spec.dedupWindowMs)));
     seen.add(value, timestamp);
   }
   for (const w of plan.windows) state.windows.set(w);
@@ -79,10 +79,8 @@ export async function planAndApply(
   state.watermark = plan.watermark;
   state.finalizedThrough = plan.finalizeThrough;
   state.partitionMaxTimestamp = plan.partitionMaxTimestamp;
-  if (plan.watermark !== null) {
-    state.dedup.evictBefore(plan.watermark - spec.dedupWindowMs);
-    for (const seen of state.unique.values()) seen.evictBefore(plan.watermark - spec.dedupWindowMs);
-  }
+  state.dedup.moveWith(plan.watermark);
+  for (const seen of state.unique.values()) seen.moveWith(plan.watermark);
   const { rows, newIds, partitionMaxTimestamp: _kept, newUniqueValues, ...counted } = plan;
   return {
     ...counted,
@@ -94,16 +92,18 @@ export async function planAndApply(
 
 /** Plans on the calling thread. */
 export class InlinePlanner implements Planner {
-  private state: PipelineState = emptyState();
+  private state: PipelineState;
 
-  constructor(private readonly spec: PipelineSpec, private readonly reference?: ReferenceData) {}
+  constructor(private readonly spec: PipelineSpec, private readonly reference?: ReferenceData) {
+    this.state = emptyState(spec);
+  }
 
   get watermark(): number | null {
     return this.state.watermark;
   }
 
   async reset(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>, unique?: UniqueValuesByRule): Promise<void> {
-    this.state = stateFromCheckpoint(checkpoint, ids, unique);
+    this.state = stateFromCheckpoint(this.spec, checkpoint, ids, unique);
   }
 
   plan(records: readonly LogRecord[], partitionsWithUnread: readonly number[], base: PartitionOffsets, lookup: StoredIdsLookup): Promise<PlannedBatch> {

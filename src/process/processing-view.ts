@@ -1,5 +1,5 @@
 import type { PartitionOffsets } from '../core/ports/log.js';
-import type { ProcessorCounters } from './processor.js';
+import type { ProcessorCounters } from './processor-counters.js';
 
 /**
  * What the platform reads of its processing, whichever runs it: one Processor over every partition
@@ -16,4 +16,27 @@ export interface ProcessingView {
   health(): { ok: boolean; reason: string | null; lastBatchAt: number };
   /** When the first record was read, and the process's CPU time (µs, all threads) then. */
   readonly firstRecord: { at: number; cpuMicros: number } | undefined;
+  /** The partitions processed here, on a node that holds only its share of them (a group member). */
+  partitions?(): number[];
+}
+
+/**
+ * Where "is this event late now?" and "is everything in the log processed?" have one answer: one
+ * processor here sees every partition (embedded). Replaying dead letters and lineage need it.
+ */
+export interface WholePipelineView {
+  /** Events older than this are late (null before the first watermark). */
+  lateBefore(): number | null;
+  /** Resolves true once everything in the log at the time of the call is committed, false after the timeout. */
+  waitForProcessed(timeoutMs: number): Promise<boolean>;
+}
+
+/** The process role's processing: started and stopped by it, read by status, metrics and alerts. */
+export interface ProcessingRuntime extends ProcessingView {
+  /** The consumer group whose committed offsets mirror this processing's progress (lag, status). */
+  readonly group: string;
+  start(): Promise<void>;
+  /** Stops after the backlog is processed (embedded), or hands the partitions to the group's other members. */
+  stop(): Promise<void>;
+  readonly wholePipeline?: WholePipelineView;
 }

@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { dedupHorizon } from '../core/dedup-window.js';
 import { SightlineError } from '../core/errors.js';
 import type { CommitLineage } from '../core/ports/processed-batch.js';
 import type { PipelineStore } from '../core/ports/pipeline-store.js';
@@ -14,6 +15,8 @@ import type { Tracing } from '../observe/tracing.js';
 import { InlinePlanner, type PlannedBatch, type Planner, type UniqueValuesByRule } from './planner.js';
 import type { QualityStats } from '../quality/quality-stats.js';
 import { compiledRules } from '../quality/quality-tally.js';
+import { emptyProcessorCounters, type ProcessorCounters } from './processor-counters.js';
+import type { ProcessingRuntime, WholePipelineView } from './processing-view.js';
 
 export interface ProcessorOptions {
   log: Log;
@@ -30,7 +33,6 @@ export interface ProcessorOptions {
   logger: Logger;
   /** Where batches are planned; the processor owns it. Default: on this thread. */
   planner?: Planner;
-  onCommitted?: (plan: PlannedBatch) => void;
   metrics?: ComponentMetrics;
   tracing?: Tracing;
   quality?: QualityStats;
@@ -38,46 +40,6 @@ export interface ProcessorOptions {
   lineage?: () => CommitLineage;
   /** Another processor took the partitions over (distributed mode): this one has stopped. */
   onFenced?: (err: SightlineError) => void;
-}
-
-export interface ProcessorCounters {
-  processed: number;
-  stored: number;
-  duplicates: number;
-  late: number;
-  undecodable: number;
-  enrichmentMisses: number;
-  unaggregated: number;
-  /** Events whose contract version is not one the pipeline accepts (contracts.acceptedVersions). */
-  versionMismatches: number;
-  versionMismatchesBySubjectVersion: Record<string, number>;
-  /** Events refused in processing (quality errors, late or unenriched when so configured), by code. */
-  deadLettered: number;
-  deadLetteredByCode: Record<string, number>;
-  /** Events kept with quality warnings in metadata.quality. */
-  qualityWarnings: number;
-  batches: number;
-  commitFailures: number;
-}
-
-/** Every counter at zero: a new processor's, and the base a sum over processors starts from. */
-export function emptyProcessorCounters(): ProcessorCounters {
-  return {
-    processed: 0,
-    stored: 0,
-    duplicates: 0,
-    late: 0,
-    undecodable: 0,
-    enrichmentMisses: 0,
-    unaggregated: 0,
-    versionMismatches: 0,
-    versionMismatchesBySubjectVersion: {},
-    deadLettered: 0,
-    deadLetteredByCode: {},
-    qualityWarnings: 0,
-    batches: 0,
-    commitFailures: 0,
-  };
 }
 
 const LOG_COMMIT_INTERVAL_MS = 1000;
@@ -96,7 +58,7 @@ const MAX_SOURCES = 1000;
  * exactly the batches that did not commit. The planner's state runs ahead of the store by at most
  * the batch being committed; a failed commit rebuilds it from the store.
  */
-export class Processor {
+export class Processor implements ProcessingRuntime, WholePipelineView {
   private consumer!: LogConsumer;
   private readonly planner: Planner;
   /** Offsets the hot store holds: where a replay would start. */
@@ -136,9 +98,18 @@ export class Processor {
     return this.options.spec.name;
   }
 
+  get group(): string {
+    return this.options.group ?? this.options.spec.name;
+  }
+
+  /** Itself, when it reads every partition; a processor of some partitions cannot answer for the rest. */
+  get wholePipeline(): WholePipelineView | undefined {
+    return this.options.partitions ? undefined : this;
+  }
+
   async start(): Promise<void> {
-    const { log, topic, spec } = this.options;
-    this.consumer = await log.consumer(this.options.group ?? spec.name, topic, this.options.partitions && { partitions: this.options.partitions });
+    const { log, topic } = this.options;
+    this.consumer = await log.consumer(this.group, topic, this.options.partitions && { partitions: this.options.partitions });
     await this.restoreFromStore();
     for (const { source, timestamp } of await this.options.store.newestEventTimes()) this.newestBySource.set(source, timestamp);
     this.loop = this.run();
@@ -150,7 +121,7 @@ export class Processor {
     const checkpoint = await store.loadCheckpoint(spec.name, log.partitionCount(topic));
     this.checkOffsetsAgainstLog(checkpoint.offsets);
     // Without a watermark yet (only the first batches ever committed) every stored id is recent.
-    const dedupFrom = checkpoint.watermark === null ? Number.MIN_SAFE_INTEGER : checkpoint.watermark - spec.dedupWindowMs;
+    const dedupFrom = dedupHorizon(checkpoint.watermark, spec.dedupWindowMs);
     const ids = await store.idsSince(dedupFrom);
     await this.planner.reset(checkpoint, ids, await this.uniqueValuesSince(dedupFrom));
     this.counters.duplicates = checkpoint.duplicates;
@@ -488,7 +459,6 @@ export class Processor {
       // From the poll of the batch to its rows, counts and offsets committed.
       batchDone?.();
       this.count(plan);
-      this.options.onCommitted?.(plan);
       void this.maybeCommitToLog(false);
     })();
     commit.then(

@@ -12,7 +12,11 @@ import { Metrics } from '../../src/observe/metrics.js';
 import { Tracing } from '../../src/observe/tracing.js';
 import { SchemaRegistry } from '../../src/registry/schema-registry.js';
 import { LogSchemaStore } from '../../src/registry/store/log-schema-store.js';
-import { buildServer } from '../../src/serve/server.js';
+import { createApiServer, operationsRoutes } from '../../src/serve/server.js';
+import { aggregateRoutes } from '../../src/serve/routes/aggregates.js';
+import { contractRoutes } from '../../src/serve/routes/contracts.js';
+import { eventRoutes } from '../../src/serve/routes/events.js';
+import { ingestRoutes } from '../../src/serve/routes/ingest.js';
 import { DuckDbHotStore } from '../../src/store/hot/duckdb-hot-store.js';
 import { pageView } from '../helpers/events.js';
 import { tempDir } from '../helpers/tmp.js';
@@ -45,20 +49,13 @@ describe('ingest API limits and errors', () => {
     });
     const metrics = new Metrics();
     registry = await SchemaRegistry.open(await LogSchemaStore.open(log));
-    app = await buildServer({
-      config,
-      logger: pino({ level: 'silent' }),
-      ingest: service,
-      hot,
-      status: async () => ({}),
-      ready: async () => ({ ready: true, reasons: [] }),
-      version: 'test',
-      registry,
-      contractStats: new ContractStats(metrics.registry),
-      metrics,
-      storeGeneration: () => 0,
-      tracing: new Tracing({ enabled: false, sampleRatio: 1, version: 'test' }),
-    });
+    // The routes an embedded node serves for ingest and queries, on the platform's API server.
+    app = await createApiServer({ logger: pino({ level: 'silent' }), metrics, tracing: new Tracing({ enabled: false, sampleRatio: 1, version: 'test' }), version: 'test' });
+    await app.register(ingestRoutes, { service, maxBodyBytes: config.ingest.maxBodyBytes, maxEventsPerBatch: config.ingest.maxEventsPerBatch, metrics: metrics.component('ingest') });
+    await app.register(eventRoutes, { hot, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
+    await app.register(aggregateRoutes, { hot, aggregations: config.aggregations, maxLimit: config.api.maxLimit });
+    await app.register(contractRoutes, { registry, stats: new ContractStats(metrics.registry) });
+    await operationsRoutes(app, { status: async () => ({}), ready: async () => ({ ready: true, reasons: [] }), metrics });
   });
   after(async () => {
     await app.close();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { buildConfig } from '../../src/config/config.js';
-import { type RunningPlatform, startPlatform } from '../../src/platform.js';
+import { type RunningPlatform, startPlatform } from '../../src/platform/start-platform.js';
 import { queryDuckDb } from '../helpers/duckdb.js';
 import { getJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
 import { tempDir } from '../helpers/tmp.js';

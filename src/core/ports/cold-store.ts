@@ -4,6 +4,8 @@
  * and then handed over whole with `put`, so a reader never sees part of one.
  */
 export interface ColdStore {
+  /** Where the files live, for status and lineage: a folder, or a bucket and prefix. */
+  readonly root: string;
   /** A local path to write a file to before `put`. */
   stagingPath(name: string): string;
   /** Publishes the staged file under `key` atomically, replacing any file already there. */
@@ -11,6 +13,22 @@ export interface ColdStore {
   list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
   /** A location DuckDB (and other readers) can open, e.g. a local path or s3:// URL. */
   location(key: string): string;
+}
+
+/**
+ * Copies what the hot store committed into the cold store, by day, each row exactly once. Its
+ * adapter belongs to the hot store's (the DuckDB hot store exports Parquet with its own SQL).
+ */
+export interface ColdArchiver {
+  start(): Promise<void>;
+  /** A last export of everything committed; throws when it fails (the rows stay in the hot store). */
+  stop(): Promise<void>;
+  /** Rows written to the cold store by this process, per dataset. */
+  readonly rowsWritten: Readonly<Record<string, number>>;
+  /** Why the last export failed, while it keeps failing. */
+  readonly lastError: string | null;
+  /** The location of the file holding the events of `commitNo` for the day of `timestamp`, once exported. */
+  eventFileFor(commitNo: number, timestamp: number): Promise<string | undefined>;
 }
 
 /** Files and bytes per dataset (the first segment of a key: `events`, `aggregates`). */

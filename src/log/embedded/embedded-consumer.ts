@@ -1,7 +1,15 @@
 import { SightlineError } from '../../core/errors.js';
 import { checkCommitPartitions } from '../../core/group-assignment.js';
 import type { LogConsumer, LogRecord, PartitionOffsets } from '../../core/ports/log.js';
-import type { EmbeddedLog } from './embedded-log.js';
+import type { DecodedRecord } from './record-codec.js';
+
+/** What a consumer reads through: the embedded log, seen from below so the two files do not import each other. */
+export interface ConsumedLog {
+  waitForData(ms: number): Promise<void>;
+  endOffsets(topic: string): PartitionOffsets;
+  readPartition(topic: string, partition: number, offset: number, maxBytes: number, maxRecords: number): Promise<DecodedRecord[]>;
+  commitOffsets(group: string, topic: string, offsets: PartitionOffsets): Promise<void>;
+}
 
 const READ_BYTES_PER_PARTITION = 1 << 20;
 
@@ -12,7 +20,7 @@ export class EmbeddedConsumer implements LogConsumer {
   private nextPartition = 0;
   private closed = false;
 
-  constructor(private readonly log: EmbeddedLog, readonly group: string, readonly topic: string, start: PartitionOffsets) {
+  constructor(private readonly log: ConsumedLog, readonly group: string, readonly topic: string, start: PartitionOffsets) {
     this.position = new Map(start);
     this.partitions = [...start.keys()];
   }

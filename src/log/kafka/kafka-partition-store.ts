@@ -1,6 +1,7 @@
 import { ProduceAcks, Producer } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { type DeadLetter, deadLetterRecord, DLQ_TOPIC } from '../../core/dead-letter.js';
+import { dedupHorizon } from '../../core/dedup-window.js';
 import { SightlineError } from '../../core/errors.js';
 import { partitionForKey } from '../../core/partitioner.js';
 import type { PipelineCheckpoint, ProcessedBatch, WindowCount } from '../../core/ports/processed-batch.js';
@@ -296,7 +297,7 @@ export class KafkaPartitionStore implements PipelineStore {
   private expire(): void {
     const watermark = this.checkpoint.watermark;
     if (watermark === null) return;
-    const before = watermark - this.options.dedupWindowMs;
+    const before = dedupHorizon(watermark, this.options.dedupWindowMs);
     for (const [key, batch] of this.idBatches) {
       if (batch.maxTimestamp < before) {
         this.idBatches.delete(key);

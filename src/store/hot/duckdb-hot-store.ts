@@ -78,6 +78,7 @@ function toWindowCount(r: Record<string, any>): WindowCount {
  */
 export class DuckDbHotStore implements HotStore {
   private commitNo = 0;
+  private readonly commitListeners: Array<(rows: number) => void> = [];
   /** Write transactions share the writer connection, so they run one at a time. */
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -187,6 +188,11 @@ export class DuckDbHotStore implements HotStore {
     return this.commitNo;
   }
 
+  /** Calls `listener` with the rows of every commit, after it committed (the archiver rolls by size). */
+  onCommitted(listener: (rows: number) => void): void {
+    this.commitListeners.push(listener);
+  }
+
   /** The last commit number: every batch committed moves it. */
   generation(): number {
     return this.commitNo;
@@ -226,6 +232,9 @@ export class DuckDbHotStore implements HotStore {
         for (const [i, batch] of batches.entries()) await this.applyBatch(batch, this.commitNo + 1 + i, stageFiles[i]);
         await conn.run('COMMIT');
         this.commitNo += batches.length;
+        let rows = 0;
+        for (const batch of batches) rows += batch.rows.count;
+        for (const listener of this.commitListeners) listener(rows);
       } catch (err) {
         await conn.run('ROLLBACK').catch(() => undefined);
         throw new SightlineError('SL_STORE_WRITE_FAILED', `hot store commit failed: ${(err as Error).message}`, { cause: err });

@@ -13,7 +13,6 @@ export interface RowsLoaderOptions {
   pipeline: string;
   logger: Logger;
   metrics?: ComponentMetrics;
-  onCommitted?: (rows: number) => void;
 }
 
 const RETRY_DELAY_MS = 1000;
@@ -140,7 +139,6 @@ export class RowsLoader {
     this.counters.rows += rowCount;
     this.lastLoadAt = Date.now();
     this.options.metrics?.sent(rowCount, bytes);
-    this.options.onCommitted?.(rowCount);
   }
 
   /**

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { buildConfig } from '../../../src/config/config.js';
-import { type RunningPlatform, startPlatform } from '../../../src/platform.js';
+import { type RunningPlatform, startPlatform } from '../../../src/platform/start-platform.js';
 import { getJson, pageView, postEvents } from '../../helpers/events.js';
 import { buildWebhookReceiver, goSkipReason, type RunningReceiver, startWebhookReceiver } from '../../helpers/go-webhook-receiver.js';
 import { tempDir } from '../../helpers/tmp.js';

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { buildConfig } from '../../../src/config/config.js';
 import { KafkaLog } from '../../../src/log/kafka/kafka-log.js';
-import { type RunningPlatform, startPlatform } from '../../../src/platform.js';
+import { type RunningPlatform, startPlatform } from '../../../src/platform/start-platform.js';
 import { getJson, pageView, postEvents } from '../../helpers/events.js';
 import { kafkaSkipReason, useKafka } from '../../helpers/kafka.js';
 import { tempDir } from '../../helpers/tmp.js';

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { buildConfig } from '../../../src/config/config.js';
 import { EMBEDDED_COMPONENTS } from '../../../src/observe/metrics.js';
-import { type RunningPlatform, startPlatform } from '../../../src/platform.js';
+import { type RunningPlatform, startPlatform } from '../../../src/platform/start-platform.js';
 import { getJson, pageView, postEvents, waitForBacklogZero } from '../../helpers/events.js';
 import { assertComponentBaseSet, metricValue, parseExposition } from '../../helpers/metrics.js';
 import { tempDir } from '../../helpers/tmp.js';

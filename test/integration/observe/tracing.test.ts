@@ -6,7 +6,7 @@ import { InMemorySpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trac
 import { pino } from 'pino';
 import { buildConfig } from '../../../src/config/config.js';
 import { activeTraceFields } from '../../../src/observe/tracing.js';
-import { type RunningPlatform, startPlatform } from '../../../src/platform.js';
+import { type RunningPlatform, startPlatform } from '../../../src/platform/start-platform.js';
 import { getJson, pageView, postEvents, waitForBacklogZero } from '../../helpers/events.js';
 import { tempDir } from '../../helpers/tmp.js';
 

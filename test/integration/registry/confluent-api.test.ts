@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { buildConfig } from '../../../src/config/config.js';
 import { confluentErrorCode } from '../../../src/serve/routes/registry/confluent-errors.js';
-import { type RunningPlatform, startPlatform } from '../../../src/platform.js';
+import { type RunningPlatform, startPlatform } from '../../../src/platform/start-platform.js';
 import { tempDir } from '../../helpers/tmp.js';
 
 const AVRO_V1 = JSON.stringify({ type: 'record', name: 'Click', fields: [{ name: 'x', type: 'int' }] });

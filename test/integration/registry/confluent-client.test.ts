@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import { SchemaRegistry as ConfluentClient, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { pino } from 'pino';
 import { buildConfig } from '../../../src/config/config.js';
-import { type RunningPlatform, startPlatform } from '../../../src/platform.js';
+import { type RunningPlatform, startPlatform } from '../../../src/platform/start-platform.js';
 import { getJson } from '../../helpers/events.js';
 import { tempDir } from '../../helpers/tmp.js';
 

@@ -4,9 +4,9 @@ import { buildConfig } from '../../../src/config/config.js';
 import type { LogRecord } from '../../../src/core/ports/log.js';
 import type { ReferenceData } from '../../../src/core/ports/reference-data.js';
 import { assembleBatch, classifyBatch, logPosition, type PipelineSpec, type PipelineState } from '../../../src/process/batch-plan.js';
-import { DedupState } from '../../../src/process/dedup-state.js';
+import { DedupState } from '../../../src/process/stages/dedup.js';
 import { windowKey } from '../../../src/core/window-key.js';
-import { WindowState } from '../../../src/process/window-state.js';
+import { WindowState } from '../../../src/process/stages/windows.js';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 const spec: PipelineSpec = {
@@ -25,7 +25,7 @@ function record(id: string, timestamp: number, page = '/home', user = 'u1', part
 }
 
 const freshState = (): PipelineState => ({
-  dedup: new DedupState(),
+  dedup: new DedupState(spec.dedupWindowMs),
   windows: new WindowState(),
   watermark: null,
   finalizedThrough: null,
@@ -209,7 +209,7 @@ describe('batch plan, hostile input already in a log', () => {
 
 describe('dedup state', () => {
   it('forgets ids by whole minute buckets once the watermark passes them', () => {
-    const d = new DedupState();
+    const d = new DedupState(300_000);
     d.add('a', T0 + 10);
     d.add('b', T0 + 59_999);
     d.add('c', T0 + 60_000);

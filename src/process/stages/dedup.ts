@@ -1,12 +1,19 @@
+import { dedupHorizon } from '../../core/dedup-window.js';
+
 const BUCKET_MS = 60_000;
 
 /**
- * Ids seen within the dedup window, keyed by event time. Ids are kept in per-minute buckets so
- * eviction as the watermark moves drops whole buckets instead of walking every id.
+ * Dedup: ids seen within the dedup window behind the watermark, keyed by event time. The window is
+ * the state's own: it forgets what falls behind it as the watermark moves, and says how far back it
+ * reaches (older ids only the store can tell). Ids are kept in per-minute buckets so forgetting
+ * drops whole buckets instead of walking every id. A `unique` quality rule's values are kept the
+ * same way.
  */
 export class DedupState {
   private readonly seen = new Set<string>();
   private readonly buckets = new Map<number, string[]>();
+
+  constructor(readonly windowMs: number) {}
 
   get size(): number {
     return this.seen.size;
@@ -23,6 +30,16 @@ export class DedupState {
     const ids = this.buckets.get(bucket);
     if (ids) ids.push(id);
     else this.buckets.set(bucket, [id]);
+  }
+
+  /** Event time before which this state holds nothing, once the watermark is at `watermark`. */
+  reachesBackTo(watermark: number | null): number {
+    return dedupHorizon(watermark, this.windowMs);
+  }
+
+  /** Forgets what the window no longer covers at `watermark`. */
+  moveWith(watermark: number | null): number {
+    return watermark === null ? 0 : this.evictBefore(this.reachesBackTo(watermark));
   }
 
   /** Forgets ids whose whole bucket lies before `before`. */

@@ -3,12 +3,12 @@ import type { StoreAdmin } from '../core/ports/store-admin.js';
 import type { Log } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { IngestCounters } from '../ingest/ingest-service.js';
-import type { ProcessorCounters } from '../process/processor.js';
+import type { ProcessorCounters } from '../process/processor-counters.js';
 import type { QualityRuleConfig } from '../quality/quality-rules.js';
 import type { SchemaRegistry } from '../registry/schema-registry.js';
 import { subjectFor } from '../contracts/subject.js';
-import { contractFields } from './contract-fields.js';
-import type { LineageStats } from './lineage-stats.js';
+import { contractFields } from '../lineage/contract-fields.js';
+import type { LineageStats } from '../lineage/lineage-stats.js';
 
 /** What a platform in one process hands the lineage snapshot. */
 export interface PlatformLineageSources {

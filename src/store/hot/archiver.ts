@@ -2,9 +2,9 @@ import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { isSightlineError } from '../../core/errors.js';
-import type { ColdStore } from '../../core/ports/cold-store.js';
+import type { ColdArchiver, ColdStore } from '../../core/ports/cold-store.js';
 import type { ComponentMetrics } from '../../observe/metrics.js';
-import type { DuckDbHotStore } from '../hot/duckdb-hot-store.js';
+import type { DuckDbHotStore } from './duckdb-hot-store.js';
 
 type Dataset = 'events' | 'aggregates';
 
@@ -53,7 +53,7 @@ const DATASETS: Record<Dataset, { numberColumn: string; dayColumn: string; folde
  * names, and only then marks the intent done; a crash in between re-runs the same intent and
  * overwrites the same files, so every row lands in Parquet exactly once.
  */
-export class Archiver {
+export class Archiver implements ColdArchiver {
   private conn: DuckDBConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
@@ -68,6 +68,7 @@ export class Archiver {
 
   async start(): Promise<void> {
     this.conn = await this.options.hot.connect();
+    this.options.hot.onCommitted((rows) => this.noteCommitted(rows));
     await this.conn.run('INSTALL parquet; LOAD parquet;').catch(() => undefined);
     // Finish whatever a crash interrupted before anything new.
     await this.runPending();
@@ -75,8 +76,8 @@ export class Archiver {
     this.timer.unref();
   }
 
-  /** Told by the processor after each commit, to roll by size without polling the store. */
-  noteCommitted(rows: number): void {
+  /** Told of each commit to the hot store, to roll by size without polling the store. */
+  private noteCommitted(rows: number): void {
     this.pendingRows += rows;
     if (this.pendingRows >= this.options.rollRows) void this.tick();
   }

@@ -6,12 +6,12 @@ declare module 'fastify' {
     releaseIngestReservation: (() => void) | null;
   }
 }
-import { SightlineError } from '../core/errors.js';
-import type { ComponentMetrics } from '../observe/metrics.js';
-import type { Tracing } from '../observe/tracing.js';
-import { ERROR_BODY_SCHEMA, toSightlineError } from '../serve/errors.js';
-import type { IngestService } from './ingest-service.js';
-import { type BodyFormat, parseBody } from './parse-body.js';
+import { SightlineError } from '../../core/errors.js';
+import type { ComponentMetrics } from '../../observe/metrics.js';
+import type { Tracing } from '../../observe/tracing.js';
+import { ERROR_BODY_SCHEMA, toSightlineError } from '../errors.js';
+import type { IngestService } from '../../ingest/ingest-service.js';
+import { type BodyFormat, parseBody } from '../../ingest/parse-body.js';
 
 export interface IngestRoutesOptions {
   service: IngestService;

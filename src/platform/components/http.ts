@@ -1,0 +1,50 @@
+import type { FastifyInstance } from 'fastify';
+import { VERSION } from '../../core/version.js';
+import { createApiServer, operationsRoutes } from '../../serve/server.js';
+import { type Component, notStarted } from '../component.js';
+import type { PlatformContext } from '../context.js';
+
+/**
+ * The API: every component's routes on one server, and what every node answers (status, health,
+ * readiness, metrics). /v1/status is the components' parts together; /readyz their reasons.
+ */
+export class HttpComponent implements Component {
+  readonly name = 'http';
+  private app: FastifyInstance | undefined;
+  private address: string | undefined;
+
+  constructor(
+    private readonly ctx: PlatformContext,
+    /** Every component of the process, in start order. */
+    private readonly components: () => readonly Component[],
+  ) {}
+
+  async start(): Promise<void> {
+    const { ctx } = this;
+    const app = await createApiServer({ logger: ctx.logger, metrics: ctx.metrics, tracing: ctx.tracing, version: VERSION });
+    for (const component of this.components()) await component.routes?.(app);
+    await operationsRoutes(app, { status: () => this.statusDocument(), ready: () => this.readiness(), metrics: ctx.metrics });
+    this.app = app;
+    this.address = await app.listen({ host: ctx.config.server.host, port: ctx.config.server.port });
+  }
+
+  async stop(): Promise<void> {
+    await this.app?.close();
+  }
+
+  get url(): string {
+    if (this.address === undefined) throw notStarted('the API');
+    return this.address;
+  }
+
+  private async statusDocument(): Promise<Record<string, unknown>> {
+    const parts = await Promise.all(this.components().map((c) => c.status?.()));
+    return { version: VERSION, roles: [...this.ctx.roles], data_dir: this.ctx.config.dataDir, ...Object.assign({}, ...parts) };
+  }
+
+  /** Ready = it can take, process and serve events: the log can be written, the stores answer, nothing is stalled. */
+  private async readiness(): Promise<{ ready: boolean; reasons: string[] }> {
+    const reasons = (await Promise.all(this.components().map((c) => c.unready?.() ?? []))).flat();
+    return { ready: reasons.length === 0, reasons };
+  }
+}

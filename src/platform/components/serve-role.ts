@@ -1,0 +1,132 @@
+import type { FastifyInstance } from 'fastify';
+import { totalsByDataset } from '../../core/ports/cold-store.js';
+import type { WindowRow } from '../../core/ports/event-queries.js';
+import { DeadLetterIndexer } from '../../dlq/dead-letter-indexer.js';
+import { DeadLetterReplayer } from '../../dlq/replay.js';
+import type { IngestService } from '../../ingest/ingest-service.js';
+import type { WholePipelineView } from '../../process/processing-view.js';
+import type { QualityStats } from '../../quality/quality-stats.js';
+import { QueryCache } from '../../serve/query-cache.js';
+import { aggregateRoutes } from '../../serve/routes/aggregates.js';
+import { dlqRoutes } from '../../serve/routes/dlq.js';
+import { eventRoutes } from '../../serve/routes/events.js';
+import { qualityRoutes } from '../../serve/routes/quality.js';
+import type { RowsLoader } from '../../store/hot/rows-loader.js';
+import { registerLoaderMetrics, registerStoreMetrics } from '../../store/store-metrics.js';
+import { type Component, notStarted } from '../component.js';
+import type { PlatformContext } from '../context.js';
+import type { LogComponent } from './log.js';
+import type { StoresComponent } from './stores.js';
+
+export interface ServePeers {
+  /** The processing of this process, when one processor here sees every partition (replay needs it). */
+  wholePipeline(): WholePipelineView | undefined;
+  /** This process's ingest, if it runs one (replay re-ingests through it). */
+  ingest(): IngestService | undefined;
+}
+
+/**
+ * The serve role: queries, dead letters and quality over this node's hot store, which it keeps
+ * filled (on Kafka, loading what the processors committed), indexed (the dead-letter table) and
+ * archived (Parquet in the cold store).
+ */
+export class ServeRole implements Component {
+  readonly name = 'serve';
+  private loader: RowsLoader | undefined;
+  private indexer: DeadLetterIndexer | undefined;
+
+  constructor(
+    private readonly ctx: PlatformContext,
+    private readonly stores: StoresComponent,
+    private readonly logs: LogComponent,
+    private readonly qualityStats: QualityStats,
+    private readonly peers: ServePeers,
+  ) {}
+
+  async start(): Promise<void> {
+    const { ctx, stores } = this;
+    await stores.archiver.start();
+    this.loader = this.logs.adaptersOf().loader({ hot: stores.hot, logger: ctx.loggerFor('sink'), metrics: ctx.metrics });
+    await this.loader?.start();
+    this.indexer = new DeadLetterIndexer({ log: this.logs.adaptersOf().log, hot: stores.hot, logger: ctx.loggerFor('dlq') });
+    await this.indexer.start();
+    registerStoreMetrics(ctx.metrics.registry, { hot: stores.hot, cold: stores.cold, coldRowsWritten: () => ({ ...stores.archiver.rowsWritten }) });
+    const loader = this.loader;
+    if (loader) registerLoaderMetrics(ctx.metrics.registry, () => loader.backlog());
+  }
+
+  /** Loads what was committed, indexes the last dead letters, and exports everything to the cold store. */
+  async stop(): Promise<void> {
+    await this.loader?.stop();
+    await this.indexer?.stop();
+    await this.stores.archiver.stop();
+  }
+
+  async routes(app: FastifyInstance): Promise<void> {
+    const { config, metrics } = this.ctx;
+    const { hot, archiver } = this.stores;
+    const api = { defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit };
+    await app.register(eventRoutes, { hot, ...api, coldFileFor: (commitNo, timestamp) => archiver.eventFileFor(commitNo, timestamp) });
+    await app.register(aggregateRoutes, {
+      hot,
+      aggregations: config.aggregations,
+      maxLimit: api.maxLimit,
+      cache: new QueryCache<WindowRow[]>('aggregates', () => hot.generation(), metrics.registry),
+    });
+    const replayer = this.replayer();
+    await app.register(dlqRoutes, { hot, ...(replayer && { replayer }), ...api });
+    await app.register(qualityRoutes, { hot, rules: config.quality.rules, stats: this.qualityStats, maxLimit: api.maxLimit });
+  }
+
+  /** Replay re-runs ingest's checks and waits for the processor: only where both are here and see everything. */
+  private replayer(): DeadLetterReplayer | undefined {
+    const whole = this.peers.wholePipeline();
+    const ingest = this.peers.ingest();
+    if (!whole || !ingest || !this.indexer) return undefined;
+    const { config } = this.ctx;
+    return new DeadLetterReplayer({
+      hot: this.stores.hot,
+      dlq: this.logs.deadLetters,
+      indexer: this.indexer,
+      ingest,
+      quality: config.quality,
+      lateEvents: config.process.lateEvents,
+      lateBefore: () => whole.lateBefore(),
+      processed: (timeoutMs) => whole.waitForProcessed(timeoutMs),
+    });
+  }
+
+  async status(): Promise<Record<string, unknown>> {
+    const { hot, cold, archiver } = this.stores;
+    const coldFiles = await cold.list('');
+    const loader = this.loader;
+    return {
+      ...(loader && { sink: { ...loader.counters, ...loader.totals(), watermark: loader.watermark, backlog: Object.fromEntries(loader.backlog()), ...loader.health() } }),
+      hot_store: await hot.stats(),
+      cold_store: {
+        root: cold.root,
+        files: coldFiles.length,
+        bytes: coldFiles.reduce((s, f) => s + f.bytes, 0),
+        datasets: Object.fromEntries(totalsByDataset(coldFiles)),
+        rows_written: archiver.rowsWritten,
+        last_error: archiver.lastError,
+      },
+    };
+  }
+
+  async unready(): Promise<string[]> {
+    const reasons: string[] = [];
+    const loaderHealth = this.loader?.health();
+    if (loaderHealth && !loaderHealth.ok) reasons.push(`sink: ${loaderHealth.reason}`);
+    const hotError = await this.stores.hot.ping(1000);
+    if (hotError) reasons.push(`hot store: ${hotError}`);
+    if (this.stores.archiver.lastError) reasons.push(`cold store: ${this.stores.archiver.lastError}`);
+    return reasons;
+  }
+
+  /** The dead-letter indexer (replay waits for it). */
+  get deadLetterIndexer(): DeadLetterIndexer {
+    if (!this.indexer) throw notStarted('the dead-letter indexer');
+    return this.indexer;
+  }
+}

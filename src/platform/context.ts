@@ -1,0 +1,31 @@
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import type { SightlineConfig } from '../config/config.js';
+import { componentLogger } from '../observe/logging.js';
+import type { Metrics } from '../observe/metrics.js';
+import type { Tracing } from '../observe/tracing.js';
+import type { Role } from './roles.js';
+
+/** What every component of a process shares: its configuration, roles, logs, metrics and tracer. */
+export interface PlatformContext {
+  readonly config: SightlineConfig;
+  readonly roles: ReadonlySet<Role>;
+  readonly logger: Logger;
+  readonly tracing: Tracing;
+  readonly metrics: Metrics;
+  /** This machine's name, in lineage and commit records. */
+  readonly node: string;
+  /** A component's logger, at its configured level. */
+  loggerFor(component: string): Logger;
+}
+
+export function platformContext(parts: Omit<PlatformContext, 'node' | 'loggerFor'>): PlatformContext {
+  return {
+    ...parts,
+    node: NODE,
+    loggerFor: (component) => componentLogger(parts.logger, component, parts.config.logLevels),
+  };
+}
+
+/** This machine's name. */
+export const NODE = hostname();

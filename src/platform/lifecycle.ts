@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { Component } from './component.js';
+
+/**
+ * The order a process starts its components in; it stops them in the reverse order. Each name
+ * stands where it does for the reason beside it (a component a process does not run is skipped).
+ */
+export const START_ORDER = [
+  // Last to stop: spans of the whole shutdown are exported.
+  'tracing',
+  // The hot store's file lock keeps a second process out of the data folder before anything
+  // (such as log recovery) touches it; the stores close after everything that writes them.
+  'stores',
+  'log',
+  // Follows its topic on the log; contracts from the config are registered before ingest takes events.
+  'registry',
+  // Reports START once the API listens, and COMPLETE after the pipeline drained: outside of it.
+  'lineage',
+  // Loads, indexes and archives what processing commits: stops after processing has drained.
+  'serve',
+  // Stops after ingest took its last event, once everything accepted is committed.
+  'process',
+  // Takes events; stops taking them before processing drains.
+  'ingest',
+  // Listens once every route is registered; closes first, refusing new requests (ingest answers 503 as it closes).
+  'http',
+  // Use the API (the probe posts events, alerts link to it): start after it, stop before it.
+  'probe',
+  'alerts',
+] as const;
+
+export type ComponentName = (typeof START_ORDER)[number];
+
+/** The components of a process in start order. */
+export function inStartOrder(components: Partial<Record<ComponentName, Component>>): Component[] {
+  return START_ORDER.flatMap((name) => components[name] ?? []);
+}
+
+/**
+ * Starts the components in order. If one fails, those already started stop again (in reverse)
+ * before the failure is thrown, so a failed start leaves nothing running or locked.
+ */
+export async function startInOrder(components: readonly Component[], logger: Logger): Promise<void> {
+  const started: Component[] = [];
+  try {
+    for (const component of components) {
+      await component.start();
+      started.push(component);
+    }
+  } catch (err) {
+    await stopInReverse(started, logger);
+    throw err;
+  }
+}
+
+/** Stops the components in reverse order; one that fails to stop is logged and the rest still stop. */
+export async function stopInReverse(components: readonly Component[], logger: Logger): Promise<void> {
+  let failure: unknown;
+  for (const component of [...components].reverse()) {
+    try {
+      await component.stop();
+    } catch (err) {
+      logger.error({ err, component: component.name }, 'stopping a component failed');
+      failure ??= err;
+    }
+  }
+  if (failure) throw failure;
+}

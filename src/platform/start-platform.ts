@@ -1,0 +1,106 @@
+import { mkdir } from 'node:fs/promises';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
+import type { Logger } from 'pino';
+import type { SightlineConfig } from '../config/config.js';
+import { VERSION } from '../core/version.js';
+import { createLogger } from '../observe/logging.js';
+import { Metrics } from '../observe/metrics.js';
+import { SourceTypeCounter } from '../observe/source-type-counter.js';
+import { Tracing } from '../observe/tracing.js';
+import { QualityStats } from '../quality/quality-stats.js';
+import { chooseAdapters, type PlatformAdapters } from './adapters.js';
+import type { Component } from './component.js';
+import { AlertsComponent } from './components/alerts.js';
+import { HttpComponent } from './components/http.js';
+import { IngestRole } from './components/ingest-role.js';
+import { LineageComponent } from './components/lineage.js';
+import { LogComponent } from './components/log.js';
+import { ProbeComponent } from './components/probe.js';
+import { ProcessRole } from './components/process-role.js';
+import { RegistryComponent } from './components/registry.js';
+import { ServeRole } from './components/serve-role.js';
+import { StoresComponent } from './components/stores.js';
+import { tracingComponent } from './components/tracing.js';
+import { NODE, type PlatformContext, platformContext } from './context.js';
+import { type ComponentName, inStartOrder, startInOrder, stopInReverse } from './lifecycle.js';
+import { ALL_ROLES, type Role } from './roles.js';
+
+export { ALL_ROLES, type Role } from './roles.js';
+
+export interface RunningPlatform {
+  url: string;
+  config: SightlineConfig;
+  logger: Logger;
+  /** Stops taking events, processes all accepted ones, flushes both stores. */
+  stop(): Promise<void>;
+}
+
+export interface PlatformOptions {
+  /** Spans also go here (tests read them from an in-memory exporter). */
+  spanExporter?: SpanExporter;
+  /** Default: all three. Fewer need `log.kafka` (distributed mode). */
+  roles?: readonly Role[];
+}
+
+/**
+ * Starts the platform's roles in this process, on the adapters the configuration chooses
+ * (platform/adapters.ts): embedded, everything here on one data folder; on Kafka, any role in any
+ * number of processes. Components start in the order of lifecycle.ts and stop in reverse.
+ */
+export async function startPlatform(config: SightlineConfig, logger: Logger = createLogger(config.logLevel), options: PlatformOptions = {}): Promise<RunningPlatform> {
+  const roles = new Set(options.roles ?? ALL_ROLES);
+  const adapters = chooseAdapters(config, roles, NODE);
+  const ctx = platformContext({
+    config,
+    roles,
+    logger,
+    tracing: new Tracing({ ...config.traces, version: VERSION, ...(options.spanExporter && { exporter: options.spanExporter }) }),
+    metrics: new Metrics(adapters.metricComponents),
+  });
+  await mkdir(config.dataDir, { recursive: true });
+  const parts = assemble(ctx, adapters);
+  const components = inStartOrder(parts);
+  await startInOrder(components, logger);
+  const { http } = parts;
+  for (const component of components) await component.listening?.(http.url);
+
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      logger.info('stopping: no new events; processing what was accepted');
+      await stopInReverse(components, logger);
+      logger.info('stopped cleanly');
+    })();
+    return stopping;
+  };
+  return { url: http.url, config, logger, stop };
+}
+
+/** The components this process runs, wired to each other; which ones depends on its roles. */
+function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Record<ComponentName, Component>> & { http: HttpComponent } {
+  const { roles } = ctx;
+  const qualityStats = new QualityStats(ctx.metrics.registry);
+  const sourceTypes = new SourceTypeCounter(ctx.metrics.registry);
+  const stores = roles.has('serve') ? new StoresComponent(ctx, adapters) : undefined;
+  let process: ProcessRole | undefined;
+  let ingest: IngestRole | undefined;
+  const logs = new LogComponent(ctx, adapters, () => process?.processing);
+  const registry = new RegistryComponent(ctx, logs);
+  if (roles.has('process')) process = new ProcessRole(ctx, logs, stores, qualityStats);
+  if (roles.has('ingest')) ingest = new IngestRole(ctx, logs, registry, sourceTypes);
+  const serve = stores && new ServeRole(ctx, stores, logs, qualityStats, { wholePipeline: () => process?.processing?.wholePipeline, ingest: () => ingest?.service });
+  const parts: Partial<Record<ComponentName, Component>> & { http: HttpComponent } = {
+    tracing: tracingComponent(ctx.tracing),
+    stores,
+    log: logs,
+    registry,
+    lineage: stores && process && ingest && new LineageComponent(ctx, { logs, registry, stores, process, ingest, sourceTypes, qualityStats }),
+    serve,
+    process,
+    ingest,
+    http: new HttpComponent(ctx, () => inStartOrder(parts)),
+    probe: ingest && stores && new ProbeComponent(ctx),
+    alerts: new AlertsComponent(ctx, { logs, ingest, process, sourceTypes }),
+  };
+  return parts;
+}
