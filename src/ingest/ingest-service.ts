@@ -9,7 +9,7 @@ import { isPlainObject } from '../core/envelope.js';
 import type { DeadLetterWriter } from '../core/ports/dead-letter-writer.js';
 import type { ComponentMetrics } from '../observe/metrics.js';
 import type { SourceTypeCounter } from '../observe/source-type-counter.js';
-import type { Tracing } from '../observe/tracing.js';
+import { NO_TRACING, type Tracing } from '../observe/tracing.js';
 import type { Span } from '@opentelemetry/api';
 import { trace, context } from '@opentelemetry/api';
 import type { BatchItem } from './parse-body.js';
@@ -199,8 +199,7 @@ export class IngestService {
     try {
       const append = async (): Promise<void> => {
         if (records.length === 0) return;
-        if (tracing) await tracing.inSpan('sightline.log.append', () => this.options.log.append(this.options.topic, records), { attributes: { 'sightline.records': records.length } });
-        else await this.options.log.append(this.options.topic, records);
+        await (this.options.tracing ?? NO_TRACING).step('sightline.log.append', () => this.options.log.append(this.options.topic, records), { attributes: { 'sightline.records': records.length } });
       };
       // The refused events are safe in the dead-letter topic before the response says so.
       await Promise.all([append(), deadLetters?.write(letters)]);

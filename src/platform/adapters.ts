@@ -23,7 +23,7 @@ import { GroupLag } from '../process/group-lag.js';
 import { PartitionProcessors } from '../process/partition-processors.js';
 import type { ProcessingRuntime } from '../process/processing-view.js';
 import { Processor } from '../process/processor.js';
-import { WorkerPlanner } from '../process/worker-planner.js';
+import { WorkerThreadPlanner } from '../process/worker-thread-planner.js';
 import type { QualityStats } from '../quality/quality-stats.js';
 import { LogSchemaStore } from '../registry/store/log-schema-store.js';
 import { LocalColdStore } from '../store/cold/local/local-cold-store.js';
@@ -145,7 +145,7 @@ function embeddedAdapters(config: SightlineConfig): PlatformAdapters {
             ...processorOptions(config, deps),
             store: new HotPipelineStore(deps.hot, deps.deadLetters),
             ...(config.process.plannerThread && {
-              planner: await WorkerPlanner.start({
+              planner: await WorkerThreadPlanner.start({
                 spec: deps.spec,
                 ...(ref && { reference: { path: ref.path, format: ref.format, key: ref.key, reloadIntervalMs: ref.reloadIntervalMs } }),
               }),

@@ -26,7 +26,8 @@ export type UniqueValuesByRule = Record<string, Array<{ value: string; timestamp
 /**
  * Owns the pipeline's in-memory state (dedup ids, open windows, watermarks) and plans batches
  * against it, applying each plan to the state at once. In the same thread (InlinePlanner) or in
- * a worker thread (WorkerPlanner, so planning runs on another core than ingest and the event loop).
+ * a worker thread (WorkerThreadPlanner, so planning runs on another core than ingest and the event loop).
+ * Both run planAndApply below.
  */
 export interface Planner {
   /** Replaces the state with the store's checkpoint and the ids the dedup state must hold. */
@@ -88,27 +89,4 @@ export async function planAndApply(
     records: records.length,
     ...(spec.changelog && { changelog: { ids: newIds, unique: newUniqueValues } }),
   };
-}
-
-/** Plans on the calling thread. */
-export class InlinePlanner implements Planner {
-  private state: PipelineState;
-
-  constructor(private readonly spec: PipelineSpec, private readonly reference?: ReferenceData) {
-    this.state = emptyState(spec);
-  }
-
-  get watermark(): number | null {
-    return this.state.watermark;
-  }
-
-  async reset(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>, unique?: UniqueValuesByRule): Promise<void> {
-    this.state = stateFromCheckpoint(this.spec, checkpoint, ids, unique);
-  }
-
-  plan(records: readonly LogRecord[], partitionsWithUnread: readonly number[], base: PartitionOffsets, lookup: StoredIdsLookup): Promise<PlannedBatch> {
-    return planAndApply(this.state, this.spec, this.reference, records, partitionsWithUnread, base, lookup);
-  }
-
-  async close(): Promise<void> {}
 }

@@ -1,3 +1,6 @@
+import type { ComponentMetrics } from '../observe/metrics.js';
+import type { PlannedBatch } from './planner.js';
+
 export interface ProcessorCounters {
   processed: number;
   stored: number;
@@ -48,4 +51,38 @@ export function addCounters(into: ProcessorCounters, from: ProcessorCounters): v
       for (const [k, n] of Object.entries(value)) target[k] = (target[k] ?? 0) + n;
     }
   }
+}
+
+/** Adds a committed plan's counts. */
+export function countPlan(c: ProcessorCounters, plan: PlannedBatch): void {
+  c.processed += plan.records;
+  c.stored += plan.rows.count;
+  c.duplicates += plan.duplicates;
+  c.late += plan.late;
+  c.undecodable += plan.undecodable;
+  c.enrichmentMisses += plan.enrichmentMisses;
+  c.unaggregated += plan.unaggregated;
+  for (const [key, n] of Object.entries(plan.versionMismatches)) {
+    c.versionMismatches += n;
+    c.versionMismatchesBySubjectVersion[key] = (c.versionMismatchesBySubjectVersion[key] ?? 0) + n;
+  }
+  for (const letter of plan.deadLetters) countDeadLetter(c, letter.reason.code);
+  c.qualityWarnings += plan.flagged;
+  c.batches++;
+}
+
+export function countDeadLetter(c: ProcessorCounters, code: string): void {
+  c.deadLettered++;
+  c.deadLetteredByCode[code] = (c.deadLetteredByCode[code] ?? 0) + 1;
+}
+
+/** A committed plan in the `process` component's base metrics: records in, rows out, discards by reason. */
+export function reportPlan(m: ComponentMetrics, plan: PlannedBatch): void {
+  m.received(plan.records);
+  m.sent(plan.rows.count, plan.rows.ndjson.length);
+  if (plan.duplicates > 0) m.discarded('duplicate', plan.duplicates);
+  if (plan.undecodable > 0) m.discarded('undecodable', plan.undecodable);
+  const byCode = new Map<string, number>();
+  for (const letter of plan.deadLetters) byCode.set(letter.reason.code, (byCode.get(letter.reason.code) ?? 0) + 1);
+  for (const [code, n] of byCode) m.discarded(code, n);
 }

@@ -4,19 +4,22 @@ import { SightlineError } from '../core/errors.js';
 import type { CommitLineage } from '../core/ports/processed-batch.js';
 import type { PipelineStore } from '../core/ports/pipeline-store.js';
 import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../core/ports/log.js';
-import type { SightlineEvent } from '../core/envelope.js';
 import type { DeadLetter } from '../core/dead-letter.js';
 import { encodeEventRows } from '../core/event-rows.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { PipelineSpec } from './batch-plan.js';
-import { context, type Link, ROOT_CONTEXT, type Span, SpanStatusCode, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ComponentMetrics } from '../observe/metrics.js';
-import type { Tracing } from '../observe/tracing.js';
-import { InlinePlanner, type PlannedBatch, type Planner, type UniqueValuesByRule } from './planner.js';
+import { NO_TRACING, type Tracing } from '../observe/tracing.js';
+import { InlinePlanner } from './inline-planner.js';
+import type { PlannedBatch, Planner, UniqueValuesByRule } from './planner.js';
 import type { QualityStats } from '../quality/quality-stats.js';
 import { compiledRules } from '../quality/quality-tally.js';
-import { emptyProcessorCounters, type ProcessorCounters } from './processor-counters.js';
+import { countDeadLetter, countPlan, emptyProcessorCounters, type ProcessorCounters, reportPlan } from './processor-counters.js';
 import type { ProcessingRuntime, WholePipelineView } from './processing-view.js';
+import { startBatchSpan } from './batch-span.js';
+import { NewestEventTimes } from './newest-event-times.js';
+import { type PieceCommitter, PoisonEvents } from './poison-events.js';
 
 export interface ProcessorOptions {
   log: Log;
@@ -43,13 +46,7 @@ export interface ProcessorOptions {
 }
 
 const LOG_COMMIT_INTERVAL_MS = 1000;
-/** Links on one batch span; a batch of 20,000 events from as many traces would make a span too large to export. */
-const MAX_LINKS = 128;
 const RETRY_DELAY_MS = 1000;
-/** Failures of a batch of one event, with the store taking other writes, before the event is set aside. */
-const POISON_ATTEMPTS = 3;
-const MAX_POISON_IN_A_ROW = 5;
-const MAX_SOURCES = 1000;
 
 /**
  * Consumes the event topic in batches: dedup → late check → enrichment → windowed counts, and
@@ -79,19 +76,20 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
   private lastBatchAt = Date.now();
   /** Consecutive failed batches. */
   private failures = 0;
-  /** Poison events set aside since the last commit that stored rows. */
-  private poisonInARow = 0;
+  private readonly poison = new PoisonEvents();
+  private readonly tracing: Tracing;
   /**
    * When this processor first read a record, and the process's CPU time then (all threads): what
    * a benchmark needs to charge processing, not start-up, to the events.
    */
   firstRecord: { at: number; cpuMicros: number } | undefined;
   /** Newest event time stored per source: read from the store at start, then moved by each commit. */
-  private readonly newestBySource = new Map<string, number>();
+  private readonly newest = new NewestEventTimes();
   readonly counters: ProcessorCounters = emptyProcessorCounters();
 
   constructor(private readonly options: ProcessorOptions) {
     this.planner = options.planner ?? new InlinePlanner(options.spec, options.reference);
+    this.tracing = options.tracing ?? NO_TRACING;
   }
 
   get pipeline(): string {
@@ -111,7 +109,7 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     const { log, topic } = this.options;
     this.consumer = await log.consumer(this.group, topic, this.options.partitions && { partitions: this.options.partitions });
     await this.restoreFromStore();
-    for (const { source, timestamp } of await this.options.store.newestEventTimes()) this.newestBySource.set(source, timestamp);
+    this.newest.restore(await this.options.store.newestEventTimes());
     this.loop = this.run();
   }
 
@@ -161,7 +159,7 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
 
   /** Newest event time stored per source. */
   newestEventTimes(): Array<{ source: string; timestamp: number }> {
-    return [...this.newestBySource].map(([source, timestamp]) => ({ source, timestamp }));
+    return this.newest.list();
   }
 
   /** Events older than this are late (null before the first watermark). */
@@ -289,95 +287,31 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
   }
 
   /**
-   * Commits a batch that keeps failing in pieces, to find an event that fails every attempt: per
-   * partition, a prefix of its records at a time, halved at each failure, down to one record. One
-   * that still fails while the store takes other writes is set aside in the dead-letter queue. A
-   * store that takes no writes at all sends the failure back to the normal retry.
+   * A batch that failed twice is committed in pieces, to find an event that fails every attempt
+   * and set it aside in the dead-letter queue (poison-events.ts).
    */
   private async isolate(records: readonly LogRecord[]): Promise<void> {
-    const byPartition = new Map<number, LogRecord[]>();
-    for (const r of records) {
-      const list = byPartition.get(r.partition) ?? [];
-      list.push(r);
-      byPartition.set(r.partition, list);
-    }
-    for (const list of byPartition.values()) {
-      list.sort((a, b) => a.offset - b.offset);
-      let pending = list;
-      let size = pending.length;
-      let singleFailures = 0;
-      while (pending.length > 0) {
-        const piece = pending.slice(0, size);
-        try {
-          await this.planAndCommit(piece);
-          await this.inflight;
-          pending = pending.slice(piece.length);
-          size = pending.length;
-          singleFailures = 0;
-        } catch (err) {
-          await this.inflight?.catch(() => undefined);
-          this.inflight = undefined;
-          await this.restoreFromStore();
-          if (piece.length > 1) {
-            size = Math.ceil(piece.length / 2);
-            continue;
-          }
-          const unwritable = await this.options.store.writable();
-          if (unwritable) throw err;
-          // Events that each fail alone, one after another, with nothing committed between them:
-          // the commit path is broken (a bug, a bad setting), not the events. Stall and say so
-          // rather than turn the stream into dead letters.
-          if (this.poisonInARow >= MAX_POISON_IN_A_ROW) {
-            throw new SightlineError('SL_STORE_WRITE_FAILED', `${this.poisonInARow} events in a row failed alone with nothing committed between them; not setting more aside: ${(err as Error).message}`, { cause: err });
-          }
-          if (++singleFailures < POISON_ATTEMPTS) {
-            await new Promise((r) => setTimeout(r, RETRY_DELAY_MS / 4));
-            continue;
-          }
-          await this.deadLetterPoison(piece[0]!, err as Error);
-          this.poisonInARow++;
-          // Its offset is committed: the planner starts again from the store.
-          await this.restoreFromStore();
-          pending = pending.slice(1);
-          size = pending.length;
-          singleFailures = 0;
-        }
-      }
-    }
+    const committer: PieceCommitter = {
+      commit: async (piece) => {
+        await this.planAndCommit(piece);
+        await this.inflight;
+      },
+      restore: async () => {
+        await this.inflight?.catch(() => undefined);
+        this.inflight = undefined;
+        await this.restoreFromStore();
+      },
+      setAside: (record, letter, err) => this.setAside(record, letter, err),
+      unwritable: () => this.options.store.writable(),
+    };
+    await this.poison.isolate(records, committer);
     this.failures = 0;
     this.stalledError = null;
   }
 
-  /**
-   * One event alone keeps failing its batch while the store takes other writes: it goes to the
-   * dead-letter queue (stage sink when the store refused it, process when planning failed) and
-   * its offset is committed, so one bad event never stalls the pipeline.
-   */
-  private async deadLetterPoison(record: LogRecord, err: Error): Promise<void> {
-    const { store, logger, spec } = this.options;
-    let event: Partial<SightlineEvent> = {};
-    try {
-      event = JSON.parse(record.value.toString('utf8')) as SightlineEvent;
-    } catch {
-      // undecodable: the letter keeps the bytes and no id
-    }
-    const code = err instanceof SightlineError ? err.code : 'SL_STORE_WRITE_FAILED';
-    const sink = code === 'SL_STORE_WRITE_FAILED';
-    const letters: DeadLetter[] = [
-      {
-        reason: {
-          code,
-          stage: sink ? 'sink' : 'process',
-          message: `${sink ? 'the hot store refused this event' : 'processing failed on this event'} while it takes other writes: ${err.message}`, ...(record.headers.traceparent && { traceparent: record.headers.traceparent }),
-        },
-        original: record.value,
-        at: Date.now(),
-        origin: `${record.topic}/${record.partition}/${record.offset}`,
-        ...(typeof event.id === 'string' && { eventId: event.id }),
-        ...(typeof event.source === 'string' && { source: event.source }),
-        ...(typeof event.type === 'string' && { type: event.type }),
-      },
-    ];
+  /** Commits the store's checkpoint again with the event's offset passed and its dead letter. */
+  private async setAside(record: LogRecord, letter: DeadLetter, err: Error): Promise<void> {
+    const { store, spec } = this.options;
     const checkpoint = await store.loadCheckpoint(spec.name, this.options.log.partitionCount(this.options.topic));
     const offsets = new Map(checkpoint.offsets);
     offsets.set(record.partition, record.offset + 1);
@@ -392,15 +326,14 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
         duplicates: checkpoint.duplicates,
         late: checkpoint.late,
       },
-      letters,
+      [letter],
     );
-    this.counters.deadLettered++;
-    this.counters.deadLetteredByCode[code] = (this.counters.deadLetteredByCode[code] ?? 0) + 1;
-    this.options.metrics?.discarded(code);
-    logger.error({ partition: record.partition, offset: record.offset, eventId: event.id, err }, 'an event the hot store refuses on its own went to the dead-letter queue');
+    countDeadLetter(this.counters, letter.reason.code);
+    this.options.metrics?.discarded(letter.reason.code);
+    this.options.logger.error({ partition: record.partition, offset: record.offset, eventId: letter.eventId, err }, 'an event the hot store refuses on its own went to the dead-letter queue');
   }
 
-  private async planAndCommit(records: Awaited<ReturnType<LogConsumer['poll']>>): Promise<void> {
+  private async planAndCommit(records: readonly LogRecord[]): Promise<void> {
     const { store, spec } = this.options;
     const ends = this.endOffsets();
     const positions = this.consumer.positions();
@@ -413,15 +346,12 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     const metrics = this.options.metrics;
     const planned = metrics?.startTimer('plan');
     const batchDone = metrics?.startTimer('batch');
-    const batchSpan = this.startBatchSpan(records);
-    const inBatch = batchSpan ? trace.setSpan(ROOT_CONTEXT, batchSpan) : undefined;
-    const tracing = this.options.tracing;
+    const tracing = this.tracing;
+    const batchSpan = startBatchSpan(tracing, this.pipeline, records);
+    const inBatch = batchSpan && trace.setSpan(ROOT_CONTEXT, batchSpan);
     let plan: PlannedBatch;
     try {
-      plan =
-        tracing && inBatch
-          ? await context.with(inBatch, () => tracing.inSpan('sightline.process.plan', () => this.planner.plan(records, withUnread, this.planned, lookup)))
-          : await this.planner.plan(records, withUnread, this.planned, lookup);
+      plan = await tracing.step('sightline.process.plan', () => this.planner.plan(records, withUnread, this.planned, lookup), { parent: inBatch });
     } catch (err) {
       batchSpan?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
       batchSpan?.end();
@@ -448,14 +378,10 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     const previous = this.inflight;
     const commit = (async () => {
       await previous;
-      if (tracing && inBatch) {
-        await context.with(inBatch, () => tracing.inSpan('sightline.hot_store.commit', () => store.commit(batch, plan.deadLetters), { attributes: { 'sightline.rows': batch.rows.count } }));
-      } else {
-        await store.commit(batch, plan.deadLetters);
-      }
+      await tracing.step('sightline.hot_store.commit', () => store.commit(batch, plan.deadLetters), { parent: inBatch, attributes: { 'sightline.rows': batch.rows.count } });
       this.committed = plan.offsets;
       this.failures = 0;
-      if (plan.rows.count > 0) this.poisonInARow = 0;
+      if (plan.rows.count > 0) this.poison.noteStoredRows();
       // From the poll of the batch to its rows, counts and offsets committed.
       batchDone?.();
       this.count(plan);
@@ -477,67 +403,12 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     await previous;
   }
 
-  /**
-   * A batch has many producers: its span starts a trace of its own and links to each producer's
-   * span (the `traceparent` header ingest wrote on every record), up to MAX_LINKS of them.
-   */
-  private startBatchSpan(records: Awaited<ReturnType<LogConsumer['poll']>>): Span | undefined {
-    const tracing = this.options.tracing;
-    if (!tracing?.enabled) return undefined;
-    const links: Link[] = [];
-    const seen = new Set<string>();
-    for (const record of records) {
-      const traceparent = record.headers.traceparent;
-      if (traceparent === undefined || seen.has(traceparent)) continue;
-      seen.add(traceparent);
-      const link = tracing.linkTo(traceparent);
-      if (link) links.push(link);
-      if (links.length >= MAX_LINKS) break;
-    }
-    return tracing.startSpan('sightline.process.batch', {
-      parent: ROOT_CONTEXT,
-      links,
-      attributes: { 'sightline.pipeline': this.pipeline, 'sightline.records': records.length, 'sightline.producer_traces': seen.size },
-    });
-  }
-
   private count(plan: PlannedBatch): void {
-    const c = this.counters;
-    c.processed += plan.records;
-    c.stored += plan.rows.count;
-    c.duplicates += plan.duplicates;
-    c.late += plan.late;
-    c.undecodable += plan.undecodable;
-    c.enrichmentMisses += plan.enrichmentMisses;
-    c.unaggregated += plan.unaggregated;
-    for (const [key, n] of Object.entries(plan.versionMismatches)) {
-      c.versionMismatches += n;
-      c.versionMismatchesBySubjectVersion[key] = (c.versionMismatchesBySubjectVersion[key] ?? 0) + n;
-    }
-    for (const letter of plan.deadLetters) {
-      c.deadLettered++;
-      c.deadLetteredByCode[letter.reason.code] = (c.deadLetteredByCode[letter.reason.code] ?? 0) + 1;
-    }
-    c.qualityWarnings += plan.flagged;
-    for (const [source, timestamp] of Object.entries(plan.newestBySource)) {
-      const known = this.newestBySource.get(source);
-      // Producers name sources; past MAX_SOURCES new ones are not tracked (nor alerted on).
-      if (known === undefined && this.newestBySource.size >= MAX_SOURCES) continue;
-      if (known === undefined || timestamp > known) this.newestBySource.set(source, timestamp);
-    }
+    countPlan(this.counters, plan);
+    for (const [source, timestamp] of Object.entries(plan.newestBySource)) this.newest.note(source, timestamp);
     this.options.quality?.count(plan.quality);
-    c.batches++;
     this.lastBatchAt = Date.now();
-    const m = this.options.metrics;
-    if (m) {
-      m.received(plan.records);
-      m.sent(plan.rows.count, plan.rows.ndjson.length);
-      if (plan.duplicates > 0) m.discarded('duplicate', plan.duplicates);
-      if (plan.undecodable > 0) m.discarded('undecodable', plan.undecodable);
-      const byCode = new Map<string, number>();
-      for (const letter of plan.deadLetters) byCode.set(letter.reason.code, (byCode.get(letter.reason.code) ?? 0) + 1);
-      for (const [code, n] of byCode) m.discarded(code, n);
-    }
+    if (this.options.metrics) reportPlan(this.options.metrics, plan);
   }
 
   /** Mirrors the store's offsets into the log's group offsets, for status and log retention. */

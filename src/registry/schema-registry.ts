@@ -1,6 +1,5 @@
 import { SightlineError } from '../core/errors.js';
 import {
-  COMPATIBILITY_LEVELS,
   type CompatibilityLevel,
   type ConfigRecord,
   type RegistryRecord,
@@ -12,6 +11,7 @@ import {
 import { type CompatibilityResult, checkCompatibility } from './compat/levels.js';
 import { formatIncompatibility } from './compat/incompatibility.js';
 import { parseSchema } from './types/parse-schema.js';
+import { checkSubject, MAX_VERSION, parseLevel, type VersionRef } from './registry-input.js';
 import type { ParsedSchema } from './types/schema-type.js';
 
 export interface SchemaInput {
@@ -23,9 +23,6 @@ export interface SchemaInput {
 /** A version as the API shows it: its record without the store's kind tag. */
 export type SubjectVersion = Omit<SchemaVersionRecord, 'kind'>;
 
-export type VersionRef = number | 'latest';
-
-const MAX_VERSION = 2 ** 31 - 1;
 
 /**
  * The schema registry: subjects of numbered versions, global ids shared by identical schemas,
@@ -409,38 +406,6 @@ function parseInput(input: SchemaInput): ParsedSchema {
     throw new SightlineError('SL_SCHEMA_INVALID', 'Schema references are not supported yet: register the schema with the referenced types inlined');
   }
   return parseSchema(input.schema, input.schemaType);
-}
-
-export function parseLevel(level: string): CompatibilityLevel {
-  const normalized = String(level).trim().toUpperCase();
-  if (!(COMPATIBILITY_LEVELS as readonly string[]).includes(normalized)) {
-    throw new SightlineError(
-      'SL_SCHEMA_COMPATIBILITY_INVALID',
-      'Invalid compatibility level. Valid values are none, backward, forward, full, backward_transitive, forward_transitive, and full_transitive',
-    );
-  }
-  return normalized as CompatibilityLevel;
-}
-
-/** A version path segment: an integer from 1 to 2^31-1, or "latest" (-1 means latest too). */
-export function parseVersionRef(raw: string): VersionRef {
-  const trimmed = raw.trim();
-  if (trimmed.toLowerCase() === 'latest' || trimmed === '-1') return 'latest';
-  const n = Number(trimmed);
-  if (!/^\d+$/.test(trimmed) || n < 1 || n > MAX_VERSION) {
-    throw new SightlineError(
-      'SL_SCHEMA_VERSION_INVALID',
-      `The specified version '${raw}' is not a valid version id. Allowed values are between [1, 2^31-1] and the string "latest"`,
-    );
-  }
-  return n;
-}
-
-function checkSubject(subject: string): void {
-  // eslint-disable-next-line no-control-regex
-  if (subject.length === 0 || subject.length > 255 || /[\u0000-\u001f\u007f]/.test(subject)) {
-    throw new SightlineError('SL_SCHEMA_SUBJECT_INVALID', `The specified subject '${subject}' is not valid: 1-255 characters without control characters`);
-  }
 }
 
 function subjectNotFound(subject: string): SightlineError {

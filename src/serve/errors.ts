@@ -12,7 +12,7 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_VALIDATION: 'SL_API_BAD_REQUEST',
 };
 
-export function toSightlineError(err: FastifyError | Error): SightlineError {
+export function toApiError(err: FastifyError | Error): SightlineError {
   if (isSightlineError(err)) return err;
   const fastifyCode = (err as FastifyError).code;
   if ((err as FastifyError).validation) return new SightlineError('SL_API_BAD_REQUEST', err.message);
@@ -28,7 +28,7 @@ export function toSightlineError(err: FastifyError | Error): SightlineError {
 
 /** Every error leaves the API as {code, message} with the code's status (and Retry-After on 429). */
 export function errorHandler(this: unknown, err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const error = toSightlineError(err);
+  const error = toApiError(err);
   if (error.status >= 500) request.log.error({ err, code: error.code }, error.message);
   else request.log.debug({ code: error.code }, error.message);
   if (error.retryAfterSeconds !== undefined) reply.header('retry-after', String(error.retryAfterSeconds));

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { Histogram } from 'prom-client';
 import type { Metrics } from '../observe/metrics.js';
-import { toSightlineError } from './errors.js';
+import { toApiError } from './errors.js';
 
 /**
  * The `serve` component's base metrics for every route, and API latency per route, method and
@@ -23,7 +23,7 @@ export function instrumentHttp(app: FastifyInstance, metrics: Metrics): void {
   // Failures of the platform, not of the caller: a 404 for an id not stored yet (the probe polls
   // for one) or a malformed query is the caller's, and shows as a 4xx in the latency histogram.
   app.addHook('onError', async (_request, _reply, err) => {
-    const error = toSightlineError(err);
+    const error = toApiError(err);
     if (error.status >= 500) serve.error(error.code);
   });
   app.addHook('onResponse', async (request, reply) => {

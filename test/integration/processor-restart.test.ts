@@ -7,7 +7,7 @@ import { encodeEventRows } from '../../src/core/event-rows.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 import { logPosition } from '../../src/process/batch-plan.js';
 import { Processor } from '../../src/process/processor.js';
-import { WorkerPlanner } from '../../src/process/worker-planner.js';
+import { WorkerThreadPlanner } from '../../src/process/worker-thread-planner.js';
 import { DuckDbHotStore } from '../../src/store/hot/duckdb-hot-store.js';
 import { HotPipelineStore } from '../../src/store/hot/hot-pipeline-store.js';
 import { DeadLetterQueue } from '../../src/dlq/dead-letter-queue.js';
@@ -20,7 +20,7 @@ const T0 = Date.UTC(2026, 10, 26, 6, 0, 0);
 const spec = { name: 'main', dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5_000, aggregations: buildConfig({}).aggregations };
 
 /** A log, a hot store and a processor over them in `dir`; planning inline unless a planner is given. */
-async function open(dir: string, planner?: WorkerPlanner) {
+async function open(dir: string, planner?: WorkerThreadPlanner) {
   const log = await EmbeddedLog.open({ dir: join(dir, 'log'), segmentBytes: 1 << 20, maxRecordBytes: 1 << 20 });
   await log.ensureTopic('events', { partitions: 2 });
   const hot = await DuckDbHotStore.open(join(dir, 'hot.duckdb'));
@@ -91,7 +91,7 @@ describe('processor restart', () => {
 
   it('survives the planner thread dying: a new one is started from the store and nothing is lost or doubled', async () => {
     const { dir, cleanup } = await tempDir();
-    const planner = await WorkerPlanner.start({ spec });
+    const planner = await WorkerThreadPlanner.start({ spec });
     const { log, hot, processor } = await open(dir, planner);
     const events = Array.from({ length: 600 }, (_, i) => pageView(`w${i}`, T0 + i * 100, `/p/${i % 3}`));
     await log.append('events', events.slice(0, 300).map((e) => ({ key: String(e.id), value: value(e), timestamp: Number(e.timestamp) })));

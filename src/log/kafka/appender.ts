@@ -2,7 +2,7 @@ import { ProduceAcks, Producer, type ProduceResult } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { SightlineError } from '../../core/errors.js';
 import type { AppendResult, LogRecordInput } from '../../core/ports/log.js';
-import { brokerErrorIds, describeKafkaError, isRetryableKafkaError, toSightlineError } from './errors.js';
+import { brokerErrorIds, describeKafkaError, isRetryableKafkaError, wrapKafkaError } from './errors.js';
 
 export interface AppenderOptions {
   bootstrap: string[];
@@ -132,7 +132,7 @@ export class Appender {
         await this.send(batch);
       } catch (error) {
         // send() handles the client's failures; this is a bug's last resort, so no append waits forever.
-        this.fail(batch, toSightlineError(error, 'SL_LOG_WRITE_FAILED', 'append failed'));
+        this.fail(batch, wrapKafkaError(error, 'SL_LOG_WRITE_FAILED', 'append failed'));
       }
     }
   }
@@ -175,7 +175,7 @@ export class Appender {
       error ??= new Error(`the broker acknowledged no offset for ${pending.map((q) => `${q.topic}/${q.partition}`).join(', ')}`);
       const backoff = Math.min(1000, 100 * 2 ** attempt);
       if (!isRetryableKafkaError(error) || Date.now() + backoff > deadline) {
-        this.fail(pending, toSightlineError(error, 'SL_LOG_WRITE_FAILED', `append of ${countRecords(pending)} records failed`, isRetryableKafkaError(error)));
+        this.fail(pending, wrapKafkaError(error, 'SL_LOG_WRITE_FAILED', `append of ${countRecords(pending)} records failed`, isRetryableKafkaError(error)));
         // Whether the broker has these batches is unknown, so their sequence numbers cannot be
         // reused for other records: a new session starts clean.
         await this.resetSession();

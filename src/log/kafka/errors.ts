@@ -43,7 +43,7 @@ export function isRetryableKafkaError(error: unknown): boolean {
 }
 
 /** Wraps a client failure in the platform's error type; a SightlineError passes through. */
-export function toSightlineError(error: unknown, code: ErrorCode, what: string, retryable?: boolean): SightlineError {
+export function wrapKafkaError(error: unknown, code: ErrorCode, what: string, retryable?: boolean): SightlineError {
   if (isSightlineError(error)) return error;
   const detail = error instanceof Error && GenericError.isGenericError(error) ? describeKafkaError(error) : String((error as Error)?.message ?? error);
   return new SightlineError(code, `${what}: ${detail}`, { cause: error, ...(retryable === undefined ? {} : { retryable }) });

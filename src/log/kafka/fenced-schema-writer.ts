@@ -2,7 +2,7 @@ import { Admin, FetchIsolationLevels, Producer } from '@platformatic/kafka';
 import { isSightlineError } from '../../core/errors.js';
 import type { LogRecordInput } from '../../core/ports/log.js';
 import { CommitOutcomeUnknown, type SchemaWriter, WriteLockLost } from '../../core/ports/schema-store.js';
-import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';
+import { brokerErrorIds, describeKafkaError, wrapKafkaError } from './errors.js';
 
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 
@@ -137,7 +137,7 @@ export class FencedSchemaWriter implements SchemaWriter {
     }
     // The outcome of a commit that timed out is unknown; initialising again settles it either way.
     this.fenced = true;
-    return toSightlineError(error, 'SL_REGISTRY_STORE_FAILED', `${what} failed`, true);
+    return wrapKafkaError(error, 'SL_REGISTRY_STORE_FAILED', `${what} failed`, true);
   }
 
   async committedEnd(): Promise<number> {
@@ -150,7 +150,7 @@ export class FencedSchemaWriter implements SchemaWriter {
       return Number(listed?.partitions[0]?.offset ?? 0n);
     } catch (error) {
       this.admin.clearMetadata();
-      throw toSightlineError(error, 'SL_REGISTRY_STORE_FAILED', `reading the end of ${this.options.clusterTopic} failed`, true);
+      throw wrapKafkaError(error, 'SL_REGISTRY_STORE_FAILED', `reading the end of ${this.options.clusterTopic} failed`, true);
     }
   }
 

@@ -4,7 +4,7 @@ import { SightlineError } from '../../core/errors.js';
 import { rangeAssignment } from '../../core/group-assignment.js';
 import type { GroupListener, GroupMemberOptions, GroupMembership, PartitionOffsets } from '../../core/ports/log.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumer-protocol.js';
-import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';
+import { brokerErrorIds, describeKafkaError, wrapKafkaError } from './errors.js';
 
 export interface GroupMemberDeps {
   bootstrap: string[];
@@ -125,7 +125,7 @@ export class KafkaGroupMember implements GroupMembership {
         const ids = brokerErrorIds(error);
         if (first && ([...ids].some((id) => FATAL_ERRORS.has(id)) || Date.now() > firstDeadline)) {
           const config = [...ids].some((id) => CONFIG_ERRORS.has(id));
-          failed(toSightlineError(error, config ? 'SL_CONFIG_INVALID' : 'SL_LOG_UNAVAILABLE', `joining group "${this.group}" on "${this.topic}" failed`, !config));
+          failed(wrapKafkaError(error, config ? 'SL_CONFIG_INVALID' : 'SL_LOG_UNAVAILABLE', `joining group "${this.group}" on "${this.topic}" failed`, !config));
           break;
         }
         this.dropCoordinator(true);

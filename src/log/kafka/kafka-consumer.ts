@@ -5,7 +5,7 @@ type FetchResponse = fetchV17.FetchResponse;
 import { SightlineError } from '../../core/errors.js';
 import { checkCommitPartitions } from '../../core/group-assignment.js';
 import type { LogConsumer, LogRecord, PartitionOffsets } from '../../core/ports/log.js';
-import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';
+import { brokerErrorIds, describeKafkaError, wrapKafkaError } from './errors.js';
 import { decodeBatches } from './fetched-records.js';
 import type { TopicTable } from './topic-table.js';
 
@@ -217,7 +217,7 @@ export class KafkaLogConsumer implements LogConsumer {
       if (offsets) checkCommitPartitions(this.topic, this.state, offsets);
       await this.deps.commit(offsets ?? this.positions());
     } catch (error) {
-      throw toSightlineError(error, 'SL_LOG_WRITE_FAILED', `committing offsets of group "${this.group}" on "${this.topic}" failed`, true);
+      throw wrapKafkaError(error, 'SL_LOG_WRITE_FAILED', `committing offsets of group "${this.group}" on "${this.topic}" failed`, true);
     }
   }
 

@@ -4,7 +4,7 @@ import { consumerPartitions, resolveGroupMemberOptions } from '../../core/group-
 import type { AppendResult, ConsumerOptions, GroupListener, GroupMemberOptions, GroupMembership, LogConsumer, LogRecordInput, LogStats, PartitionOffsets, TopicSpec } from '../../core/ports/log.js';
 import { Appender } from './appender.js';
 import { KafkaGroupMember } from './group-member.js';
-import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';
+import { brokerErrorIds, describeKafkaError, wrapKafkaError } from './errors.js';
 import { KafkaLogConsumer } from './kafka-consumer.js';
 import { type KafkaLogOptions, type ResolvedKafkaLogOptions, resolveKafkaLogOptions } from './options.js';
 import { TopicAdmin } from './topic-admin.js';
@@ -58,7 +58,7 @@ export class KafkaLog implements SharedSchemaLog {
       await Promise.all(log.table.names().map((topic) => log.refreshOffsets(topic)));
     } catch (error) {
       await log.close().catch(() => undefined);
-      throw toSightlineError(error, 'SL_LOG_UNAVAILABLE', `cannot reach Kafka at ${log.options.bootstrap.join(',')}`, true);
+      throw wrapKafkaError(error, 'SL_LOG_UNAVAILABLE', `cannot reach Kafka at ${log.options.bootstrap.join(',')}`, true);
     }
     log.refreshTimer = setInterval(() => log.refreshAll(), log.options.offsetRefreshMs);
     log.refreshTimer.unref();
@@ -92,8 +92,8 @@ export class KafkaLog implements SharedSchemaLog {
     } catch (error) {
       const ids = brokerErrorIds(error);
       // The cluster refuses these settings however often they are sent: a configuration error.
-      if (REFUSED_TOPIC_SETTINGS.some((id) => ids.has(id))) throw toSightlineError(error, 'SL_CONFIG_INVALID', `the cluster refused topic "${topic}"`);
-      throw toSightlineError(error, 'SL_LOG_UNAVAILABLE', `creating topic "${topic}" failed`);
+      if (REFUSED_TOPIC_SETTINGS.some((id) => ids.has(id))) throw wrapKafkaError(error, 'SL_CONFIG_INVALID', `the cluster refused topic "${topic}"`);
+      throw wrapKafkaError(error, 'SL_LOG_UNAVAILABLE', `creating topic "${topic}" failed`);
     }
     this.ensured.add(topic);
     if (this.table.has(topic)) return;
@@ -174,7 +174,7 @@ export class KafkaLog implements SharedSchemaLog {
     try {
       stored = await this.admin.committed(this.clusterName(group), this.clusterName(topic), count);
     } catch (error) {
-      throw toSightlineError(error, 'SL_LOG_UNAVAILABLE', `reading committed offsets of group "${group}" on "${topic}" failed`, true);
+      throw wrapKafkaError(error, 'SL_LOG_UNAVAILABLE', `reading committed offsets of group "${group}" on "${topic}" failed`, true);
     }
     // A partition the group never committed reads from the beginning, as in the embedded log.
     const offsets: PartitionOffsets = new Map();

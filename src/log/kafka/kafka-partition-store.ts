@@ -7,7 +7,7 @@ import { partitionForKey } from '../../core/partitioner.js';
 import type { PipelineCheckpoint, ProcessedBatch, WindowCount } from '../../core/ports/processed-batch.js';
 import type { Log, LogRecordInput } from '../../core/ports/log.js';
 import type { PipelineStore, UniqueRuleRef } from '../../core/ports/pipeline-store.js';
-import { brokerErrorIds, describeKafkaError, toSightlineError } from './errors.js';
+import { brokerErrorIds, describeKafkaError, wrapKafkaError } from './errors.js';
 import type { KafkaLog } from './kafka-log.js';
 import { windowKey } from '../../core/window-key.js';
 import { encodeBatchChunks, type PartitionProgress } from '../../core/batch-chunk.js';
@@ -312,7 +312,7 @@ export class KafkaPartitionStore implements PipelineStore {
       return new SightlineError('SL_PARTITION_FENCED', `${what}: partition ${this.options.partition} was taken over by another processor (${describeKafkaError(error)})`, { cause: error });
     }
     this.producer?.clearMetadata();
-    return toSightlineError(error, 'SL_LOG_WRITE_FAILED', what, true);
+    return wrapKafkaError(error, 'SL_LOG_WRITE_FAILED', what, true);
   }
 
   private async closeProducer(): Promise<void> {

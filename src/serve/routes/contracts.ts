@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { ContractStats } from '../../contracts/contract-stats.js';
 import { SightlineError } from '../../core/errors.js';
-import { parseVersionRef, type SchemaRegistry, type SubjectVersion } from '../../registry/schema-registry.js';
+import { parseVersionRef } from '../../registry/registry-input.js';
+import type { SchemaRegistry, SubjectVersion } from '../../registry/schema-registry.js';
 import { ERROR_BODY_SCHEMA } from '../errors.js';
 
 export interface ContractRoutesOptions {

@@ -8,8 +8,8 @@ declare module 'fastify' {
 }
 import { SightlineError } from '../../core/errors.js';
 import type { ComponentMetrics } from '../../observe/metrics.js';
-import type { Tracing } from '../../observe/tracing.js';
-import { ERROR_BODY_SCHEMA, toSightlineError } from '../errors.js';
+import { NO_TRACING, type Tracing } from '../../observe/tracing.js';
+import { ERROR_BODY_SCHEMA, toApiError } from '../errors.js';
 import type { IngestService } from '../../ingest/ingest-service.js';
 import { type BodyFormat, parseBody } from '../../ingest/parse-body.js';
 
@@ -71,7 +71,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
   app.addHook('onRequestAbort', release);
   // Whole requests refused (429, 413, 415, 400), by code; refused events are counted as discards.
   app.addHook('onError', async (_request, _reply, err) => {
-    opts.metrics?.error(toSightlineError(err).code);
+    opts.metrics?.error(toApiError(err).code);
   });
 
   // Decompress before the body limit is counted, so the limit bounds what we hold in memory.
@@ -112,13 +112,11 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
       const traceparent = request.headers.traceparent;
       const ingest = () => service.ingest(items, body.length, { body, ...(typeof traceparent === 'string' && { traceparent }) });
       // Under the request's span: the batch span, and in it each event's context and the log append.
-      const result = opts.tracing?.enabled
-        ? await opts.tracing.inSpan('sightline.ingest.batch', async (span) => {
-            const r = await ingest();
-            span.setAttributes({ 'sightline.events': items.length, 'sightline.accepted': r.accepted, 'sightline.rejected': r.rejected.length });
-            return r;
-          })
-        : await ingest();
+      const result = await (opts.tracing ?? NO_TRACING).step('sightline.ingest.batch', async (span) => {
+        const r = await ingest();
+        span?.setAttributes({ 'sightline.events': items.length, 'sightline.accepted': r.accepted, 'sightline.rejected': r.rejected.length });
+        return r;
+      });
       // From the first byte of the request to every accepted event durable in the log.
       opts.metrics?.observe('receipt_to_durable', reply.elapsedTime / 1000);
       return result;

@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorCode } from '../../../core/errors.js';
-import { toSightlineError } from '../../errors.js';
+import { toApiError } from '../../errors.js';
 
 /**
  * Confluent Schema Registry's error_code for each of ours, so its clients (which read the status
@@ -29,7 +29,7 @@ export function confluentErrorCode(code: ErrorCode, status: number): number {
 
 /** Registry errors as Confluent writes them, `{error_code, message}`, plus our own `code`. */
 export function confluentErrorHandler(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
-  const error = toSightlineError(err);
+  const error = toApiError(err);
   if (error.status >= 500) request.log.error({ err, code: error.code }, error.message);
   void reply
     .status(error.status)

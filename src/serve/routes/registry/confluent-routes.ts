@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { SightlineError } from '../../../core/errors.js';
-import { parseVersionRef, type SchemaInput, type SchemaRegistry, type SubjectVersion, type VersionRef } from '../../../registry/schema-registry.js';
+import { parseVersionRef, type VersionRef } from '../../../registry/registry-input.js';
+import type { SchemaInput, SchemaRegistry, SubjectVersion } from '../../../registry/schema-registry.js';
 import { SCHEMA_TYPES } from '../../../registry/types/parse-schema.js';
 import { confluentErrorHandler, REGISTRY_CONTENT_TYPE } from './confluent-errors.js';
 

@@ -1,7 +1,7 @@
 /**
  * The planner's worker thread: holds the pipeline state and plans batches, so that decoding,
  * dedup, windowing and row encoding run on another core than HTTP ingest and the event loop.
- * Speaks the protocol of WorkerPlanner (worker-planner.ts).
+ * Speaks the protocol of WorkerThreadPlanner (worker-thread-planner.ts), which starts it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { PipelineCheckpoint } from '../core/ports/processed-batch.js';
@@ -11,7 +11,7 @@ import { emptyState, planAndApply, stateFromCheckpoint, type UniqueValuesByRule 
 import { FileReferenceData, type FileReferenceDataOptions } from './reference/file-reference-data.js';
 import { unpackRecords, type PackedRecords } from './record-pack.js';
 
-export interface PlannerWorkerData {
+export interface PlannerThreadData {
   spec: PipelineSpec;
   reference?: Omit<FileReferenceDataOptions, 'onReload'>;
 }
@@ -22,7 +22,7 @@ export type ToWorker =
   | { kind: 'stored'; seq: number; ids: string[]; error?: string };
 
 const port = parentPort!;
-const { spec, reference: referenceOptions } = workerData as PlannerWorkerData;
+const { spec, reference: referenceOptions } = workerData as PlannerThreadData;
 // The main thread opened the file strictly at start; a thread started later (after the last one
 // died) must not stop processing because the file is being edited right then.
 const reference = referenceOptions ? await FileReferenceData.open({ ...referenceOptions, strict: false }) : undefined;

@@ -3,7 +3,7 @@ import { SightlineError } from '../core/errors.js';
 import type { PipelineCheckpoint } from '../core/ports/processed-batch.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { PlannedBatch, Planner, StoredIdsLookup, UniqueValuesByRule } from './planner.js';
-import type { PlannerWorkerData, ToWorker } from './planner-worker.js';
+import type { PlannerThreadData, ToWorker } from './worker-thread-planner.worker.js';
 import { packRecords } from './record-pack.js';
 
 type FromWorker =
@@ -13,27 +13,27 @@ type FromWorker =
   | { kind: 'error'; seq: number; message: string };
 
 /**
- * Plans in a worker thread (planner-worker.ts); one request at a time, as the processor sends
+ * Plans in a worker thread (worker-thread-planner.worker.ts); one request at a time, as the processor sends
  * them. If the thread dies, pending requests fail, and the processor's next `reset` (its recovery
  * from the store) starts a new thread.
  */
-export class WorkerPlanner implements Planner {
+export class WorkerThreadPlanner implements Planner {
   private seq = 0;
   private readonly pending = new Map<number, { resolve: (plan: PlannedBatch | undefined) => void; reject: (err: Error) => void; lookup?: StoredIdsLookup }>();
   private lastWatermark: number | null = null;
   private failure: Error | undefined;
   private worker!: Worker;
 
-  private constructor(private readonly data: PlannerWorkerData) {}
+  private constructor(private readonly data: PlannerThreadData) {}
 
-  static async start(data: PlannerWorkerData): Promise<WorkerPlanner> {
-    const planner = new WorkerPlanner(data);
+  static async start(data: PlannerThreadData): Promise<WorkerThreadPlanner> {
+    const planner = new WorkerThreadPlanner(data);
     await planner.spawn();
     return planner;
   }
 
   private async spawn(): Promise<void> {
-    const worker = new Worker(new URL('./planner-worker.js', import.meta.url), { workerData: this.data });
+    const worker = new Worker(new URL('./worker-thread-planner.worker.js', import.meta.url), { workerData: this.data });
     await new Promise<void>((resolve, reject) => {
       worker.once('message', (m: FromWorker) => (m.kind === 'ready' ? resolve() : reject(new Error('planner thread did not start'))));
       worker.once('error', reject);
