@@ -7,6 +7,8 @@ import type { LineageSinkStats } from '../../core/ports/lineage-sink.js';
  */
 export class DeliveryQueue<T> {
   private readonly items: T[] = [];
+  /** The item taken off `items` whose delivery has not ended yet. */
+  private inFlight = false;
   private draining: Promise<void> | null = null;
   private closed = false;
   private readonly abort = new AbortController();
@@ -22,8 +24,12 @@ export class DeliveryQueue<T> {
     },
   ) {}
 
+  /**
+   * Taken and not yet delivered or given up: the waiting items and the one being delivered, so
+   * that delivered + failed + dropped + size is every item pushed, even mid-delivery.
+   */
   get size(): number {
-    return this.items.length;
+    return this.items.length + (this.inFlight ? 1 : 0);
   }
 
   push(item: T): void {
@@ -62,12 +68,15 @@ export class DeliveryQueue<T> {
           this.options.onDropped('closed');
           continue;
         }
+        this.inFlight = true;
         try {
           await this.options.deliver(item, this.abort.signal);
           this.counts.delivered++;
         } catch (err) {
           this.counts.failed++;
           this.options.onFailed(err);
+        } finally {
+          this.inFlight = false;
         }
       }
     } finally {
