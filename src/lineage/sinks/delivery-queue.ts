@@ -47,6 +47,12 @@ export class DeliveryQueue<T> {
     this.draining ??= this.drain();
   }
 
+  /** An item that could not even be made (an event that does not serialise): given up at once and counted with the failures. */
+  giveUp(err: unknown): void {
+    this.counts.failed++;
+    this.options.onFailed(err);
+  }
+
   /**
    * Resolves once every item taken so far is delivered or given up. Items pushed after it are not
    * waited for: under a steady stream, or behind one that hangs, the queue may never be empty.

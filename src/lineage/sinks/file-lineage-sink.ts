@@ -37,7 +37,15 @@ export class FileLineageSink implements LineageSink {
   }
 
   emit(event: object): void {
-    const line = `${JSON.stringify(event)}\n`;
+    let line: string;
+    try {
+      line = `${JSON.stringify(event)}\n`;
+    } catch (err) {
+      // A cycle or a BigInt in the event: emit never throws into the platform.
+      this.options.metrics?.received(1);
+      this.queue.giveUp(new SightlineError('SL_LINEAGE_DELIVERY_FAILED', `the OpenLineage event cannot be serialised: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
     this.options.metrics?.received(1, line.length);
     this.queue.push(line);
   }

@@ -44,7 +44,15 @@ export class HttpLineageSink implements LineageSink {
   }
 
   emit(event: object): void {
-    const body = JSON.stringify(event);
+    let body: string;
+    try {
+      body = JSON.stringify(event);
+    } catch (err) {
+      // A cycle or a BigInt in the event: emit never throws into the platform.
+      this.options.metrics?.received(1);
+      this.queue.giveUp(new SightlineError('SL_LINEAGE_DELIVERY_FAILED', `the OpenLineage event cannot be serialised: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
     this.options.metrics?.received(1, body.length);
     this.queue.push(body);
   }
