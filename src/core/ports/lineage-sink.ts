@@ -20,5 +20,6 @@ export interface LineageSinkStats {
   /** Never attempted: the queue was full or the sink closed. */
   dropped: number;
   retries: number;
+  /** Taken and not yet delivered or given up, the one being delivered included: delivered + failed + dropped + queued = emitted. */
   queued: number;
 }

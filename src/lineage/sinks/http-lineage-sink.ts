@@ -44,7 +44,15 @@ export class HttpLineageSink implements LineageSink {
   }
 
   emit(event: object): void {
-    const body = JSON.stringify(event);
+    let body: string;
+    try {
+      body = JSON.stringify(event);
+    } catch (err) {
+      // A cycle or a BigInt in the event: emit never throws into the platform.
+      this.options.metrics?.received(1);
+      this.queue.giveUp(new SightlineError('SL_LINEAGE_DELIVERY_FAILED', `the OpenLineage event cannot be serialised: ${(err as Error).message}`, { cause: err }));
+      return;
+    }
     this.options.metrics?.received(1, body.length);
     this.queue.push(body);
   }
@@ -68,11 +76,12 @@ export class HttpLineageSink implements LineageSink {
     let lastError = '';
     for (let attempt = 0; attempt <= retries; attempt++) {
       if (attempt > 0) {
-        this.retries++;
         const base = Math.min(this.options.maxBackoffMs ?? 30_000, (this.options.backoffMs ?? 500) * 2 ** (attempt - 1));
         // A closing sink stops waiting: what is left is dropped rather than holding up shutdown.
         const waited = await sleep(base / 2 + Math.random() * (base / 2), true, { signal: closing }).catch(() => false);
         if (!waited) break;
+        // Counted once it is made: a backoff cut short by close is no retry.
+        this.retries++;
       }
       try {
         const response = await fetch(url, { method: 'POST', headers, body, signal: AbortSignal.any([AbortSignal.timeout(timeoutMs), closing]) });
