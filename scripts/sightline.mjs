@@ -23,7 +23,7 @@ const fail = (message) => {
 try {
   const reason = staleReason(root);
   if (reason !== undefined) {
-    process.stderr.write(`sightline: building first, ${reason} (tsc; about a minute on a busy 2-core machine)\n`);
+    process.stderr.write(`sightline: building first, ${reason} (one tsc build)\n`);
     const result = await buildAtomically(root, { ifStale: true, log: (m) => process.stderr.write(`sightline: ${m}\n`) });
     if (result.built) process.stderr.write(`sightline: built in ${(result.ms / 1000).toFixed(1)} s\n`);
   }
