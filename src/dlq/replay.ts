@@ -3,8 +3,7 @@ import type { DeadLetterIndex } from '../core/ports/dead-letter-index.js';
 import type { BatchStore } from '../core/ports/hot-store.js';
 import { REPLAY_OF_HEADER, type ReplayOutcome } from '../core/dead-letter.js';
 import { isPlainObject, type SightlineEvent } from '../core/envelope.js';
-import type { IngestService } from '../ingest/ingest-service.js';
-import type { BatchItem } from '../ingest/parse-body.js';
+import type { BatchItem, EventIntake, IngestResult } from '../core/ports/event-intake.js';
 import type { QualitySpec } from '../quality/quality-rules.js';
 import { compiledRules } from '../quality/quality-tally.js';
 import { ruleApplies } from '../quality/quality-rules.js';
@@ -16,7 +15,7 @@ export interface ReplayDeps {
   hot: DeadLetterIndex & Pick<BatchStore, 'existingIds'>;
   dlq: DeadLetterWriter;
   indexer: DeadLetterIndexer;
-  ingest: IngestService;
+  ingest: EventIntake;
   quality: QualitySpec;
   lateEvents: 'store' | 'dead-letter';
   /** Events older than this would be late now (null: nothing is late yet). */
@@ -122,7 +121,7 @@ export class DeadLetterReplayer {
       // Each record carries the id of the dead letter it replays.
       const items: BatchItem[] = fresh.map(({ event }) => ({ value: event }));
       const bytes = fresh.reduce((n, { entry }) => n + entry.original.length, 0);
-      let result: Awaited<ReturnType<IngestService['ingest']>>;
+      let result: IngestResult;
       try {
         result = await ingest.ingest(items, bytes, { deadLetter: false, recordHeaders: fresh.map(({ entry }) => ({ [REPLAY_OF_HEADER]: entry.id })) });
       } catch (err) {

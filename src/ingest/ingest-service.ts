@@ -12,14 +12,7 @@ import type { SourceTypeCounter } from '../observe/source-type-counter.js';
 import { NO_TRACING, type Tracing } from '../observe/tracing.js';
 import type { Span } from '@opentelemetry/api';
 import { trace, context } from '@opentelemetry/api';
-import type { BatchItem } from './parse-body.js';
-
-export interface IngestResult {
-  accepted: number;
-  rejected: Array<{ index: number; code: ErrorCode; message: string }>;
-  /** Accepted events with something to fix, such as a deprecated schema version; absent when none. */
-  warnings?: Array<{ index: number; code: string; message: string }>;
-}
+import type { BatchItem, EventIntake, IngestCallOptions, IngestResult } from '../core/ports/event-intake.js';
 
 export interface IngestCounters {
   requests: number;
@@ -55,21 +48,11 @@ export interface IngestServiceOptions {
   schemaHeaders?: boolean;
 }
 
-export interface IngestCallOptions {
-  traceparent?: string;
-  /** False for a replay from the dead-letter queue: a refusal is reported, the letter stays where it is. */
-  deadLetter?: boolean;
-  /** The request body the items were parsed from (NDJSON items point into it). */
-  body?: Buffer;
-  /** Headers added to the record of the event at each index (a replay names the dead letter it came from). */
-  recordHeaders?: ReadonlyArray<Record<string, string> | undefined>;
-}
-
 /**
  * Checks each event of a batch and appends the good ones to the log, keyed by event id. The
  * promise resolves only once the log made them durable, so a 200 means "survives kill -9".
  */
-export class IngestService {
+export class IngestService implements EventIntake {
   private inFlightBytes = 0;
   private stopping = false;
   readonly counters: IngestCounters = { requests: 0, accepted: 0, rejected: 0, throttled: 0, bytes: 0 };

@@ -1,11 +1,5 @@
 import { SightlineError } from '../core/errors.js';
-
-/** One element of a batch before the envelope check: the decoded value, or why a line failed. */
-/**
- * `at` is where an NDJSON line lies in the body ([start, end) bytes), so a refused event's dead
- * letter can keep the line exactly as sent (two numbers per event, not a copy of every line).
- */
-export type BatchItem = { value: unknown; at?: [number, number] } | { error: string; raw: string };
+import type { BatchItem } from '../core/ports/event-intake.js';
 
 export type BodyFormat = 'json' | 'ndjson';
 

@@ -99,18 +99,18 @@ describe('a first run from a fresh copy of the project, without dist/', () => {
   });
 
   it('a failed tsc run leaves the previous dist/ in place, and the launcher refuses to run it', async () => {
-    const file = join(project, 'src/version.ts');
+    const file = join(project, 'src/core/version.ts');
     const source = await readFile(file, 'utf8');
     const stamp = await readFile(join(project, 'dist/build-stamp.json'), 'utf8');
-    const compiled = await readFile(join(project, 'dist/src/version.js'), 'utf8');
+    const compiled = await readFile(join(project, 'dist/src/core/version.js'), 'utf8');
     await appendFile(file, "export const broken: number = 'not a number';\n");
 
     const build = await node('scripts/build.mjs');
     assert.equal(build.code, 1);
-    assert.match(build.stdout + build.stderr, /src\/version\.ts.*TS2322/);
+    assert.match(build.stdout + build.stderr, /src\/core\/version\.ts.*TS2322/);
     assert.match(build.stderr, /build: the build failed: tsc exited with code 2 .*; dist\/ still holds the previous build/);
     assert.equal(await readFile(join(project, 'dist/build-stamp.json'), 'utf8'), stamp, 'the stamp of the previous build');
-    assert.equal(await readFile(join(project, 'dist/src/version.js'), 'utf8'), compiled, 'the previous output, not what tsc emitted despite the error');
+    assert.equal(await readFile(join(project, 'dist/src/core/version.js'), 'utf8'), compiled, 'the previous output, not what tsc emitted despite the error');
     assert.deepEqual(leftovers(), []);
 
     const launched = await node('scripts/sightline.mjs', '--version');

@@ -4,8 +4,8 @@ import type { Log, LogConsumer, LogRecordInput } from './log.js';
 /**
  * Where the schema registry keeps its history: an append-only sequence of keyed records, replayed
  * in order at start and followed after. The latest record of a key is its state, so a compacted
- * Kafka topic (as Confluent Schema Registry uses) holds it as well as the embedded log does. Both
- * run the contract suite in test/contract/schema-store.contract.ts.
+ * Kafka topic (as Confluent Schema Registry uses) holds it as well as the embedded log does. Every
+ * store (on either log, and the in-memory one) runs the contract suite in test/contract/schema-store.contract.ts.
  */
 export type SchemaType = 'AVRO' | 'JSON';
 

@@ -3,7 +3,7 @@ import { totalsByDataset } from '../../core/ports/cold-store.js';
 import type { WindowRow } from '../../core/ports/event-queries.js';
 import { DeadLetterIndexer } from '../../dlq/dead-letter-indexer.js';
 import { DeadLetterReplayer } from '../../dlq/replay.js';
-import type { IngestService } from '../../ingest/ingest-service.js';
+import type { EventIntake } from '../../core/ports/event-intake.js';
 import type { WholePipelineView } from '../../process/processing-view.js';
 import type { QualityStats } from '../../quality/quality-stats.js';
 import { QueryCache } from '../../serve/query-cache.js';
@@ -22,7 +22,7 @@ export interface ServePeers {
   /** The processing of this process, when one processor here sees every partition (replay needs it). */
   wholePipeline(): WholePipelineView | undefined;
   /** This process's ingest, if it runs one (replay re-ingests through it). */
-  ingest(): IngestService | undefined;
+  ingest(): EventIntake | undefined;
 }
 
 /**
