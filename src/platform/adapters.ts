@@ -41,7 +41,6 @@ import type { Role } from './roles.js';
  * its own hot store. Both give the rest of the platform the same record of ports.
  */
 export interface PlatformAdapters {
-  readonly mode: 'embedded' | 'kafka';
   /** The components whose base metrics this process emits (their series exist at zero from the start). */
   readonly metricComponents: readonly ComponentName[];
   /** The hot store (whose file lock guards the data folder), the cold store and the archiver between them. */
@@ -121,7 +120,6 @@ async function openLocalStores(config: SightlineConfig, deps: { logger: Logger; 
 
 function embeddedAdapters(config: SightlineConfig): PlatformAdapters {
   return {
-    mode: 'embedded',
     metricComponents: EMBEDDED_COMPONENTS,
     openStores: (deps) => openLocalStores(config, deps),
     async openLog(logger) {
@@ -131,7 +129,12 @@ function embeddedAdapters(config: SightlineConfig): PlatformAdapters {
         maxRecordBytes: config.log.maxRecordBytes,
         onRecovery: (info) => logger.warn(info, 'log recovery cut a torn tail (never-acknowledged bytes)'),
       });
-      await log.ensureTopic(EVENTS_TOPIC, { partitions: config.log.partitions });
+      try {
+        await log.ensureTopic(EVENTS_TOPIC, { partitions: config.log.partitions });
+      } catch (err) {
+        await log.close();
+        throw err;
+      }
       return {
         log,
         // Read only by Sightline's own processor: the headers would cost about 6 µs an event for nobody.
@@ -163,7 +166,6 @@ function embeddedAdapters(config: SightlineConfig): PlatformAdapters {
 function kafkaAdapters(config: SightlineConfig, kafka: KafkaClusterOptions, roles: ReadonlySet<Role>, node: string): PlatformAdapters {
   const serves = roles.has('serve');
   return {
-    mode: 'kafka',
     metricComponents: COMPONENTS.filter((c) => (c !== 'ingest' || roles.has('ingest')) && (c !== 'process' || roles.has('process')) && (!['sink', 'hot_store', 'cold_store'].includes(c) || serves)),
     openStores: (deps) => openLocalStores(config, deps),
     async openLog(logger) {

@@ -8,8 +8,10 @@ import { SightlineError } from '../core/errors.js';
  */
 export interface Component {
   readonly name: string;
+  /** Starts; a start that fails part way undoes what it did before it throws. */
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /** Stops; with `drain` (a clean stop), after finishing the work it accepted. */
+  stop(options: StopOptions): Promise<void>;
   /** Registers its routes on the API before the API listens. */
   routes?(app: FastifyInstance): Promise<void>;
   /** Its keys of the /v1/status document. */
@@ -18,6 +20,37 @@ export interface Component {
   unready?(): Promise<string[]>;
   /** Called once the API listens, with the URL it answers at. */
   listening?(url: string): Promise<void>;
+}
+
+export interface StopOptions {
+  /** Finish accepted work first (a clean stop), or not (after a failed start). */
+  drain: boolean;
+}
+
+/**
+ * Runs every step even when one fails, then throws the first failure: a stop must release what it
+ * can. Steps run in the order given.
+ */
+export async function allSteps(steps: ReadonlyArray<() => Promise<unknown> | unknown>): Promise<void> {
+  let failure: unknown;
+  for (const step of steps) {
+    try {
+      await step();
+    } catch (err) {
+      failure ??= err;
+    }
+  }
+  if (failure) throw failure;
+}
+
+/** Runs a component's start; one that fails part way stops the component again (without draining) before the error is thrown. */
+export async function startOrUndo(component: Component, start: () => Promise<void>): Promise<void> {
+  try {
+    await start();
+  } catch (err) {
+    await component.stop({ drain: false }).catch(() => undefined);
+    throw err;
+  }
 }
 
 /** A component's part was asked for before the component started: a wiring bug. */

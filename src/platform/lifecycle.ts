@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { Component } from './component.js';
+import type { Component, StopOptions } from './component.js';
 
 /**
  * The order a process starts its components in; it stops them in the reverse order. Each name
@@ -37,8 +37,9 @@ export function inStartOrder(components: Partial<Record<ComponentName, Component
 }
 
 /**
- * Starts the components in order. If one fails, those already started stop again (in reverse)
- * before the failure is thrown, so a failed start leaves nothing running or locked.
+ * Starts the components in order. If one fails, those already started stop again (in reverse,
+ * without finishing their work: a start that failed does not wait for a backlog to drain) before
+ * the start's own error is thrown, so a failed start leaves nothing running or locked.
  */
 export async function startInOrder(components: readonly Component[], logger: Logger): Promise<void> {
   const started: Component[] = [];
@@ -48,17 +49,25 @@ export async function startInOrder(components: readonly Component[], logger: Log
       started.push(component);
     }
   } catch (err) {
-    await stopInReverse(started, logger);
+    await abandon(started, logger);
     throw err;
   }
 }
 
-/** Stops the components in reverse order; one that fails to stop is logged and the rest still stop. */
-export async function stopInReverse(components: readonly Component[], logger: Logger): Promise<void> {
+/** After a failed start: stops what started, logging rather than throwing what fails, so the start's error is the one reported. */
+export async function abandon(started: readonly Component[], logger: Logger): Promise<void> {
+  await stopInReverse(started, logger, { drain: false }).catch((err) => logger.error({ err }, 'stopping after a failed start failed'));
+}
+
+/**
+ * Stops the components in reverse order; one that fails to stop is logged and the rest still stop,
+ * then the first failure is thrown. `drain: false` stops without finishing accepted work.
+ */
+export async function stopInReverse(components: readonly Component[], logger: Logger, options: StopOptions = { drain: true }): Promise<void> {
   let failure: unknown;
   for (const component of [...components].reverse()) {
     try {
-      await component.stop();
+      await component.stop(options);
     } catch (err) {
       logger.error({ err, component: component.name }, 'stopping a component failed');
       failure ??= err;

@@ -22,7 +22,7 @@ import { ServeRole } from './components/serve-role.js';
 import { StoresComponent } from './components/stores.js';
 import { tracingComponent } from './components/tracing.js';
 import { NODE, type PlatformContext, platformContext } from './context.js';
-import { type ComponentName, inStartOrder, startInOrder, stopInReverse } from './lifecycle.js';
+import { abandon, type ComponentName, inStartOrder, startInOrder, stopInReverse } from './lifecycle.js';
 import { ALL_ROLES, type Role } from './roles.js';
 
 export { ALL_ROLES, type Role } from './roles.js';
@@ -62,7 +62,12 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
   const components = inStartOrder(parts);
   await startInOrder(components, logger);
   const { http } = parts;
-  for (const component of components) await component.listening?.(http.url);
+  try {
+    for (const component of components) await component.listening?.(http.url);
+  } catch (err) {
+    await abandon(components, logger);
+    throw err;
+  }
 
   let stopping: Promise<void> | undefined;
   const stop = (): Promise<void> => {

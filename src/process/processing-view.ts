@@ -33,10 +33,11 @@ export interface WholePipelineView {
 
 /** The process role's processing: started and stopped by it, read by status, metrics and alerts. */
 export interface ProcessingRuntime extends ProcessingView {
-  /** The consumer group whose committed offsets mirror this processing's progress (lag, status). */
-  readonly group: string;
   start(): Promise<void>;
-  /** Stops after the backlog is processed (embedded), or hands the partitions to the group's other members. */
-  stop(): Promise<void>;
+  /**
+   * Stops: after the backlog is processed (embedded; unless `drain` is false), or handing the
+   * partitions to the group's other members at once (a consumer-group member).
+   */
+  stop(options?: { drain?: boolean }): Promise<void>;
   readonly wholePipeline?: WholePipelineView;
 }

@@ -49,16 +49,17 @@ const LOG_COMMIT_INTERVAL_MS = 1000;
 const RETRY_DELAY_MS = 1000;
 
 /**
- * Consumes the event topic in batches: dedup → late check → enrichment → windowed counts, and
- * commits each batch's rows, window counts and source offsets to the hot store in one
- * transaction. The store, not the log, holds the offsets that count, so a crash anywhere replays
- * exactly the batches that did not commit. The planner's state runs ahead of the store by at most
- * the batch being committed; a failed commit rebuilds it from the store.
+ * Consumes the event topic in batches, plans each through the stages of batch-plan.ts (event
+ * time, dedup, lateness, quality, enrichment, windows), and commits its rows, window counts, dead
+ * letters and source offsets to its PipelineStore as one unit. The store, not the log, holds the
+ * offsets that count, so a crash anywhere replays exactly the batches that did not commit. The
+ * planner's state runs ahead of the store by at most the batch being committed; a failed commit
+ * rebuilds it from the store.
  */
 export class Processor implements ProcessingRuntime, WholePipelineView {
   private consumer!: LogConsumer;
   private readonly planner: Planner;
-  /** Offsets the hot store holds: where a replay would start. */
+  /** Offsets the store holds: where a replay would start. */
   private committed: PartitionOffsets = new Map();
   /** Offsets after the last batch planned (committed or not): the base of the next plan. */
   private planned: PartitionOffsets = new Map();
@@ -113,7 +114,7 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     this.loop = this.run();
   }
 
-  /** (Re)builds all in-memory state from the hot store's checkpoint and rewinds the consumer to it. */
+  /** (Re)builds all in-memory state from the store's checkpoint and rewinds the consumer to it. */
   private async restoreFromStore(): Promise<void> {
     const { log, topic, store, spec } = this.options;
     const checkpoint = await store.loadCheckpoint(spec.name, log.partitionCount(topic));
@@ -189,7 +190,7 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     }
   }
 
-  /** Events in the log not yet committed to the hot store, per partition. */
+  /** Events in the log not yet committed to the store, per partition. */
   backlog(): Map<number, number> {
     const ends = this.endOffsets();
     const out = new Map<number, number>();
@@ -438,7 +439,8 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     this.stopping = true;
     if (options.drain === false) this.abandoning = true;
     await this.loop;
-    await this.consumer.close();
+    // A processor whose start failed may have no consumer yet; its planner (a thread) still goes.
+    await this.consumer?.close();
     await this.planner.close();
   }
 }

@@ -21,8 +21,11 @@ export interface ColdStore {
  */
 export interface ColdArchiver {
   start(): Promise<void>;
-  /** A last export of everything committed; throws when it fails (the rows stay in the hot store). */
-  stop(): Promise<void>;
+  /**
+   * Stops; with `drain`, after a last export of everything committed, which throws when it fails
+   * (the rows stay in the hot store, and the next start exports them).
+   */
+  stop(options?: { drain: boolean }): Promise<void>;
   /** Rows written to the cold store by this process, per dataset. */
   readonly rowsWritten: Readonly<Record<string, number>>;
   /** Why the last export failed, while it keeps failing. */

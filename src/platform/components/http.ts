@@ -25,7 +25,12 @@ export class HttpComponent implements Component {
     for (const component of this.components()) await component.routes?.(app);
     await operationsRoutes(app, { status: () => this.statusDocument(), ready: () => this.readiness(), metrics: ctx.metrics });
     this.app = app;
-    this.address = await app.listen({ host: ctx.config.server.host, port: ctx.config.server.port });
+    try {
+      this.address = await app.listen({ host: ctx.config.server.host, port: ctx.config.server.port });
+    } catch (err) {
+      await app.close();
+      throw err;
+    }
   }
 
   async stop(): Promise<void> {

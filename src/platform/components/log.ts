@@ -30,8 +30,13 @@ export class LogComponent implements Component {
   async start(): Promise<void> {
     const opened = await this.adapters.openLog(this.ctx.loggerFor('log'));
     this.opened = opened;
-    this.observed = new InstrumentedLog(opened.log, this.ctx.metrics.component('log'));
-    this.letters = await DeadLetterQueue.open(opened.log, this.ctx.metrics.registry, maxOriginalBytes(this.ctx.config));
+    try {
+      this.observed = new InstrumentedLog(opened.log, this.ctx.metrics.component('log'));
+      this.letters = await DeadLetterQueue.open(opened.log, this.ctx.metrics.registry, maxOriginalBytes(this.ctx.config));
+    } catch (err) {
+      await opened.log.close().catch(() => undefined);
+      throw err;
+    }
     registerLogMetrics(this.ctx.metrics.registry, opened.log);
     this.lag = opened.backlog(this.processing);
     this.lag.start();

@@ -7,7 +7,7 @@ import { FileReferenceData } from '../../process/reference/file-reference-data.j
 import type { QualityStats } from '../../quality/quality-stats.js';
 import type { SightlineConfig } from '../../config/config.js';
 import { commitLineage } from '../commit-lineage.js';
-import { type Component, notStarted } from '../component.js';
+import { allSteps, type Component, notStarted, startOrUndo, type StopOptions } from '../component.js';
 import type { PlatformContext } from '../context.js';
 import type { LogComponent } from './log.js';
 import type { StoresComponent } from './stores.js';
@@ -15,7 +15,8 @@ import type { StoresComponent } from './stores.js';
 const RETENTION_CHECK_MS = 60_000;
 
 /**
- * The process role: the pipeline over the events topic (quality, dedup, enrichment, windows),
+ * The process role: the pipeline over the events topic (event time, dedup, lateness, quality,
+ * enrichment, windows),
  * committing exactly once to the pipeline store the adapters chose. It stops once everything
  * accepted is committed (embedded), or hands its partitions to the group's other members (Kafka).
  */
@@ -33,7 +34,11 @@ export class ProcessRole implements Component {
     private readonly qualityStats: QualityStats,
   ) {}
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return startOrUndo(this, () => this.startProcessing());
+  }
+
+  private async startProcessing(): Promise<void> {
     const { ctx } = this;
     const ref = ctx.config.enrichment.referenceData;
     const logger = ctx.loggerFor('process');
@@ -76,10 +81,10 @@ export class ProcessRole implements Component {
     this.retentionTimer.unref();
   }
 
-  async stop(): Promise<void> {
+  /** Drains the backlog first on a clean stop; hands over at once otherwise. */
+  async stop(options: StopOptions = { drain: true }): Promise<void> {
     clearInterval(this.retentionTimer);
-    await this.running?.stop();
-    await this.reference?.close();
+    await allSteps([() => this.running?.stop(options), () => this.reference?.close()]);
   }
 
   /** The processing, once started. */

@@ -3,7 +3,7 @@ import { ContractStats } from '../../contracts/contract-stats.js';
 import { SchemaRegistry } from '../../registry/schema-registry.js';
 import { contractRoutes } from '../../serve/routes/contracts.js';
 import { confluentRegistryRoutes } from '../../serve/routes/registry/confluent-routes.js';
-import { type Component, notStarted } from '../component.js';
+import { type Component, notStarted, startOrUndo } from '../component.js';
 import { registerConfiguredContracts } from '../configured-contracts.js';
 import type { PlatformContext } from '../context.js';
 import type { LogComponent } from './log.js';
@@ -25,17 +25,16 @@ export class RegistryComponent implements Component {
     this.contractStats = new ContractStats(ctx.metrics.registry);
   }
 
-  async start(): Promise<void> {
-    const { config } = this.ctx;
-    const store = await this.logs.adaptersOf().openSchemaStore();
-    this.opened = await SchemaRegistry.open(store, { defaultCompatibility: config.contracts.defaultCompatibility });
-    if (!this.ctx.roles.has('ingest')) return;
-    try {
-      await registerConfiguredContracts(this.opened, config.contracts.register, this.ctx.logger);
-    } catch (err) {
-      await this.stop();
-      throw err;
-    }
+  start(): Promise<void> {
+    return startOrUndo(this, async () => {
+      const { config } = this.ctx;
+      const store = await this.logs.adaptersOf().openSchemaStore();
+      this.opened = await SchemaRegistry.open(store, { defaultCompatibility: config.contracts.defaultCompatibility }).catch(async (err: unknown) => {
+        await store.close();
+        throw err;
+      });
+      if (this.ctx.roles.has('ingest')) await registerConfiguredContracts(this.opened, config.contracts.register, this.ctx.logger);
+    });
   }
 
   async stop(): Promise<void> {

@@ -13,7 +13,7 @@ import { eventRoutes } from '../../serve/routes/events.js';
 import { qualityRoutes } from '../../serve/routes/quality.js';
 import type { RowsLoader } from '../../store/hot/rows-loader.js';
 import { registerLoaderMetrics, registerStoreMetrics } from '../../store/store-metrics.js';
-import { type Component, notStarted } from '../component.js';
+import { allSteps, type Component, startOrUndo, type StopOptions } from '../component.js';
 import type { PlatformContext } from '../context.js';
 import type { LogComponent } from './log.js';
 import type { StoresComponent } from './stores.js';
@@ -34,6 +34,7 @@ export class ServeRole implements Component {
   readonly name = 'serve';
   private loader: RowsLoader | undefined;
   private indexer: DeadLetterIndexer | undefined;
+  private archiving = false;
 
   constructor(
     private readonly ctx: PlatformContext,
@@ -43,8 +44,13 @@ export class ServeRole implements Component {
     private readonly peers: ServePeers,
   ) {}
 
-  async start(): Promise<void> {
+  start(): Promise<void> {
+    return startOrUndo(this, () => this.startServing());
+  }
+
+  private async startServing(): Promise<void> {
     const { ctx, stores } = this;
+    this.archiving = true;
     await stores.archiver.start();
     this.loader = this.logs.adaptersOf().loader({ hot: stores.hot, logger: ctx.loggerFor('sink'), metrics: ctx.metrics });
     await this.loader?.start();
@@ -55,11 +61,12 @@ export class ServeRole implements Component {
     if (loader) registerLoaderMetrics(ctx.metrics.registry, () => loader.backlog());
   }
 
-  /** Loads what was committed, indexes the last dead letters, and exports everything to the cold store. */
-  async stop(): Promise<void> {
-    await this.loader?.stop();
-    await this.indexer?.stop();
-    await this.stores.archiver.stop();
+  /**
+   * Loads what was committed, indexes the last dead letters, and exports everything to the cold
+   * store; without `drain` (a failed start) the last export is left to the next start.
+   */
+  async stop(options: StopOptions = { drain: true }): Promise<void> {
+    await allSteps([() => this.loader?.stop(), () => this.indexer?.stop(), () => this.archiving && this.stores.archiver.stop(options)]);
   }
 
   async routes(app: FastifyInstance): Promise<void> {
@@ -122,11 +129,5 @@ export class ServeRole implements Component {
     if (hotError) reasons.push(`hot store: ${hotError}`);
     if (this.stores.archiver.lastError) reasons.push(`cold store: ${this.stores.archiver.lastError}`);
     return reasons;
-  }
-
-  /** The dead-letter indexer (replay waits for it). */
-  get deadLetterIndexer(): DeadLetterIndexer {
-    if (!this.indexer) throw notStarted('the dead-letter indexer');
-    return this.indexer;
   }
 }

@@ -195,10 +195,14 @@ export class Archiver implements ColdArchiver {
    * A last export of everything committed. If it fails the error is thrown (the stop is not
    * clean) but nothing is lost: the rows stay in the hot store and the next start exports them.
    */
-  async stop(): Promise<void> {
+  async stop(options: { drain: boolean } = { drain: true }): Promise<void> {
     clearInterval(this.timer);
     await this.running?.catch(() => undefined);
-    await this.exportNow();
-    this.conn?.closeSync();
+    try {
+      if (options.drain && this.conn) await this.exportNow();
+    } finally {
+      this.conn?.closeSync();
+      this.conn = undefined;
+    }
   }
 }

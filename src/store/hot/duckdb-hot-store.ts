@@ -204,9 +204,6 @@ export class DuckDbHotStore implements HotStore {
     for (const listener of this.commitListeners) listener(rows);
   }
 
-
-
-
   async qualitySummary(q: QualityQuery): Promise<QualityCount[]> {
     const params: unknown[] = [];
     const where: string[] = [];
@@ -259,8 +256,6 @@ export class DuckDbHotStore implements HotStore {
     });
   }
 
-
-
   async deadLetters(q: DeadLetterQuery): Promise<DeadLetterEntry[]> {
     const { sql, params } = deadLettersQuery(q);
     return (await this.query(sql, params)).map(toDeadLetterEntry);
@@ -270,7 +265,6 @@ export class DuckDbHotStore implements HotStore {
     const [r] = await this.query('SELECT * FROM dead_letters WHERE dlq_pos = $1', [BigInt(deadLetterPos(id))]);
     return r && toDeadLetterEntry(r);
   }
-
 
   async recentEvents(q: RecentEventsQuery): Promise<Array<StoredEvent & { logPos: number }>> {
     const where: string[] = [];
