@@ -104,6 +104,7 @@ export class RowsLoader {
   private async load(records: readonly LogRecord[]): Promise<void> {
     const { hot, pipeline } = this.options;
     const progress = new Map(this.progress);
+    const unloaded = this.partitionsWithUnloadedRecords();
     const batches: ProcessedBatch[] = [];
     let rowCount = 0;
     let bytes = 0;
@@ -124,7 +125,7 @@ export class RowsLoader {
         ...(header.quality && { quality: header.quality }),
         ...(header.lineage && { lineage: header.lineage }),
         ...(header.traceRuns && { traceRuns: header.traceRuns }),
-        scope: { partition, finalizeAggregatesThrough: finalizeBound(progress) },
+        scope: { partition, finalizeAggregatesThrough: finalizeBound(progress, unloaded) },
       });
       rowCount += header.rowCount;
       bytes += rows.length;
@@ -139,6 +140,13 @@ export class RowsLoader {
     this.counters.rows += rowCount;
     this.lastLoadAt = Date.now();
     this.options.metrics?.sent(rowCount, bytes);
+  }
+
+  /** Partitions with records read and not loaded yet, or not read yet. */
+  private partitionsWithUnloadedRecords(): Set<number> {
+    const out = new Set<number>();
+    for (const [p, n] of this.backlog()) if (n > 0) out.add(p);
+    return out;
   }
 
   /**
@@ -190,8 +198,14 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Windows ending by this are final: the lowest bound among partitions that processed anything. */
-function finalizeBound(progress: ReadonlyMap<number, PartitionProgress>): number | null {
+/**
+ * Windows ending by this are final: the lowest bound among partitions that processed anything.
+ * A partition with records this node has not loaded yet (in hand, or not read) may hold a share of
+ * any open window, so until one of its records is loaded nothing is final; a partition with no
+ * records at all (nothing processed yet) does not hold windows back.
+ */
+function finalizeBound(progress: ReadonlyMap<number, PartitionProgress>, unloaded: ReadonlySet<number>): number | null {
+  for (const p of unloaded) if (!progress.has(p)) return null;
   let low: number | null = null;
   for (const { finalizedThrough } of progress.values()) {
     if (finalizedThrough === null) return null;
