@@ -118,7 +118,9 @@ export function deadLetterRecord(letter: DeadLetter, maxOriginalBytes = Number.P
   if (letter.type !== undefined) headers[H.type] = bounded(letter.type);
   if (letter.origin !== undefined) headers[H.origin] = letter.origin;
   if (letter.replayOf !== undefined) headers[H.replayOf] = letter.replayOf;
-  return { key: letter.eventId ?? letter.origin ?? '', value: original, timestamp: letter.at, headers };
+  // The key is bounded like the headers: an id refused for its length (say 70,000 characters) must
+  // not make the letter itself unwritable (a record key is at most 64 KiB).
+  return { key: bounded(letter.eventId ?? letter.origin ?? ''), value: original, timestamp: letter.at, headers };
 }
 
 export function replayOutcomeRecord(outcome: ReplayOutcome): LogRecordInput {

@@ -5,6 +5,7 @@ import type { ErrorCode } from '../core/errors.js';
 import { SightlineError } from '../core/errors.js';
 import type { Log, LogRecordInput } from '../core/ports/log.js';
 import type { DeadLetter, DeadLetterReason } from '../core/dead-letter.js';
+import { stringifyAnyDepth } from '../core/deep-json.js';
 import { isPlainObject } from '../core/envelope.js';
 import type { DeadLetterWriter } from '../core/ports/dead-letter-writer.js';
 import type { ComponentMetrics } from '../observe/metrics.js';
@@ -139,8 +140,8 @@ export class IngestService implements EventIntake {
       // keeps the event as it came: the NDJSON line, or the element rebuilt from the parts kept.
       const line = item.at && headers.body ? headers.body.subarray(item.at[0], item.at[1]) : undefined;
       const sent = line === undefined && isPlainObject(item.value) && typeof item.value.payload === 'string' ? { payload: item.value.payload, metadata: item.value.metadata } : undefined;
-      const original = (): string | Buffer =>
-        line ?? (sent && isPlainObject(item.value) ? JSON.stringify({ ...item.value, ...sent }) : (JSON.stringify(item.value) ?? String(item.value)));
+      // An event refused for its depth may nest deeper than JSON.stringify's call stack goes.
+      const original = (): string | Buffer => line ?? stringifyAnyDepth(sent && isPlainObject(item.value) ? { ...item.value, ...sent } : item.value);
       const wire = contracts?.decodeWirePayload(item.value);
       if (wire) {
         refuse(index, wire, original);

@@ -76,7 +76,11 @@ function originalView(entry: DeadLetterEntry, asText: boolean): { original: unkn
   const text = entry.original.toString('utf8');
   if (asText) return { original: text, original_encoding: 'text' };
   try {
-    return { original: JSON.parse(text), original_encoding: 'json' };
+    const parsed: unknown = JSON.parse(text);
+    // JSON.parse takes nesting deeper than the response's serialiser can write (an event refused
+    // for its depth): such an original is given as text.
+    JSON.stringify(parsed);
+    return { original: parsed, original_encoding: 'json' };
   } catch {
     return { original: text, original_encoding: 'text' };
   }
