@@ -41,9 +41,15 @@ export class EmbeddedLog implements Log {
 
   static async open(options: EmbeddedLogOptions): Promise<EmbeddedLog> {
     const log = new EmbeddedLog(options);
-    await mkdir(options.dir, { recursive: true });
-    for (const entry of await readdir(options.dir, { withFileTypes: true })) {
-      if (entry.isDirectory() && TOPIC_NAME.test(entry.name)) await log.loadTopic(entry.name);
+    try {
+      await mkdir(options.dir, { recursive: true });
+      for (const entry of await readdir(options.dir, { withFileTypes: true })) {
+        if (entry.isDirectory() && TOPIC_NAME.test(entry.name)) await log.loadTopic(entry.name);
+      }
+    } catch (err) {
+      // What was opened before the failure (another topic's partitions) is closed again.
+      await log.close().catch(() => undefined);
+      throw err;
     }
     return log;
   }
@@ -57,10 +63,11 @@ export class EmbeddedLog implements Log {
       return;
     }
     const partitions: PartitionLog[] = [];
+    // Registered before they open, so a failure part way closes those already open.
+    this.topics.set(topic, partitions);
     for (let p = 0; p < spec.partitions; p++) {
       partitions.push(await PartitionLog.open(join(this.options.dir, topic, String(p)), this.options));
     }
-    this.topics.set(topic, partitions);
   }
 
   async ensureTopic(topic: string, spec: TopicSpec): Promise<void> {

@@ -33,9 +33,15 @@ export class PartitionLog {
 
   private constructor(private readonly dir: string, private readonly options: PartitionLogOptions) {}
 
+  /** A partition that cannot be opened (a damaged segment) closes the files it had opened before it throws. */
   static async open(dir: string, options: PartitionLogOptions): Promise<PartitionLog> {
     const log = new PartitionLog(dir, options);
-    await log.load();
+    try {
+      await log.load();
+    } catch (err) {
+      await log.close().catch(() => undefined);
+      throw err;
+    }
     return log;
   }
 
@@ -240,7 +246,8 @@ export class PartitionLog {
 
   async close(): Promise<void> {
     if (this.staged.length > 0) await this.flushThrough(this.stagedNextOffset - 1).catch(() => undefined);
-    await this.activeHandle.close();
+    // A partition whose open failed may have no active file yet.
+    await this.activeHandle?.close();
     for (const segment of this.segments) await segment.close();
   }
 }

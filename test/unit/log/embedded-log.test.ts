@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { appendFile, readdir, stat, truncate } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -170,7 +171,10 @@ describe('embedded log', () => {
     const handle = await open(segment, 'r+');
     await handle.write(Buffer.from([0xff]), 0, 1, 30);
     await handle.close();
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
     await assert.rejects(EmbeddedLog.open(options(dir)), (err: any) => err.code === 'SL_LOG_CORRUPT' && /not a torn last write/.test(err.message));
+    assert.equal(openFiles(), before, 'a log that cannot be opened closes the files it had opened');
     await cleanup();
   });
 
