@@ -60,7 +60,9 @@ export const ERROR_CODES = {
   // lineage
   SL_LINEAGE_DELIVERY_FAILED: { status: 502, retryable: true, summary: 'An OpenLineage event could not be delivered to its HTTP endpoint or file after the retries; it is dropped, logged and counted.' },
   // API and config
-  SL_API_BAD_REQUEST: { status: 400, retryable: false, summary: 'A query parameter or path parameter is invalid.' },
+  SL_API_BAD_REQUEST: { status: 400, retryable: false, summary: 'The request is not one the API takes: a query, path or body parameter is invalid (a number must be finite), the path is not a valid URL, or the method needs a body type it lacks.' },
+  SL_API_HEADERS_TOO_LARGE: { status: 431, retryable: false, summary: "The request's headers (or its URL) exceed the server's limit." },
+  SL_API_REQUEST_TIMEOUT: { status: 408, retryable: true, summary: 'The request did not arrive whole within the server\'s request timeout.' },
   SL_API_NOT_FOUND: { status: 404, retryable: false, summary: 'No such route or resource.' },
   SL_DLQ_ENTRY_NOT_FOUND: { status: 404, retryable: false, summary: 'No dead letter with this id.' },
   SL_API_CURSOR_INVALID: { status: 400, retryable: false, summary: 'The paging cursor is not one this API issued.' },

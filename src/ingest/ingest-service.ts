@@ -133,7 +133,8 @@ export class IngestService implements EventIntake {
     for (let index = 0; index < items.length; index++) {
       const item = items[index]!;
       if ('error' in item) {
-        refuse(index, { code: 'SL_EVENT_UNPARSEABLE', message: item.error }, () => item.raw);
+        // The line's bytes as sent (invalid UTF-8 included), not their decoded text.
+        refuse(index, { code: 'SL_EVENT_UNPARSEABLE', message: item.error }, () => (item.at && headers.body ? headers.body.subarray(item.at[0], item.at[1]) : item.raw));
         continue;
       }
       // A wire-format payload is decoded in place (payload and metadata replaced); the dead letter

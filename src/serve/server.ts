@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import { SightlineError } from '../core/errors.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
-import { errorHandler } from './errors.js';
+import { answerClientError, answerFrameworkError, errorHandler, refuseNonFiniteNumbers } from './errors.js';
 import { instrumentHttp } from './http-metrics.js';
 import { instrumentTracing } from './http-tracing.js';
 import { dashboardRoutes } from './routes/dashboard.js';
@@ -31,8 +31,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     // Ingest sets its own, larger limit; everything else takes small bodies.
     bodyLimit: 1024 * 1024,
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+    // What Fastify and Node refuse before a route runs answers in the API's {code, message} too.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   app.setErrorHandler(errorHandler);
+  app.addHook('preHandler', async (request) => refuseNonFiniteNumbers(request));
   instrumentHttp(app, options.metrics);
   instrumentTracing(app, options.tracing);
   app.setNotFoundHandler((request, reply) => {

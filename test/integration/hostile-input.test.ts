@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
@@ -75,5 +76,67 @@ describe('hostile input', () => {
       assert.equal(original.body.original, element, 'the bytes as they came');
     }
     assert.equal((await getJson(`${platform.url}/healthz`)).status, 200);
+  });
+
+  /** A raw HTTP exchange, for what fetch will not send (a method Node's client refuses, bytes that are not UTF-8, oversized headers). */
+  const raw = (request: Buffer | string): Promise<{ status: number; body: any }> =>
+    new Promise((resolve, reject) => {
+      const { hostname, port } = new URL(platform.url);
+      const socket = connect(Number(port), hostname, () => socket.end(request));
+      const chunks: Buffer[] = [];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      socket.on('error', reject);
+      socket.on('close', () => {
+        const text = Buffer.concat(chunks).toString('utf8');
+        const [head, ...rest] = text.split('\r\n\r\n');
+        const body = rest.join('\r\n\r\n');
+        // A chunked body: the JSON is the part between the first size line and the last chunk.
+        const json = body.includes('{') ? body.slice(body.indexOf('{'), body.lastIndexOf('}') + 1) : '';
+        resolve({ status: Number(head!.split(' ')[1]), body: json ? JSON.parse(json) : undefined });
+      });
+    });
+
+  const expectApiError = (r: { status: number; body: any }, status: number, code: string) => {
+    assert.equal(r.status, status, JSON.stringify(r.body));
+    assert.equal(r.body?.code, code);
+    assert.equal(typeof r.body?.message, 'string');
+  };
+
+  it('odd but legal requests are refused with {code, message}, never 500', async () => {
+    expectApiError(await raw(`QUERY /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`), 400, 'SL_API_BAD_REQUEST');
+    for (const path of ['/v1/events/recent?limit=Infinity', '/v1/dlq?limit=1e400', '/v1/aggregates/page-views?window=1m&limit=-Infinity']) {
+      const r = await getJson(`${platform.url}${path}`);
+      expectApiError(r, 400, 'SL_API_BAD_REQUEST');
+    }
+    expectApiError(await raw(`GET /%ff HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`), 400, 'SL_API_BAD_REQUEST');
+    expectApiError(await raw(`GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`), 431, 'SL_API_HEADERS_TOO_LARGE');
+    expectApiError(await raw(`GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`), 431, 'SL_API_HEADERS_TOO_LARGE');
+    expectApiError(await raw('NOT HTTP AT ALL\r\n\r\n'), 400, 'SL_API_BAD_REQUEST');
+    assert.equal((await getJson(`${platform.url}/healthz`)).status, 200);
+  });
+
+  it('a scalar body is not a batch: 400 SL_INGEST_BODY_INVALID', async () => {
+    for (const body of ['null', '42', '"x"', 'true']) {
+      const response = await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      assert.equal(response.status, 400, body);
+      assert.equal(((await response.json()) as { code: string }).code, 'SL_INGEST_BODY_INVALID', body);
+    }
+  });
+
+  it('invalid UTF-8 is refused, never replaced: per line in NDJSON (kept as sent), per body in JSON', async () => {
+    const bad = Buffer.concat([Buffer.from('{"id":"utf-'), Buffer.from([0xff, 0xfe]), Buffer.from(`","source":"web","type":"page_view","timestamp":${T0},"payload":{}}`)]);
+    const good = Buffer.from(JSON.stringify(pageView('utf-good', T0, '/')));
+    const ndjson = await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: Buffer.concat([bad, Buffer.from('\n'), good]) });
+    assert.equal(ndjson.status, 200);
+    const result = (await ndjson.json()) as { accepted: number; rejected: Array<{ index: number; code: string; message: string }> };
+    assert.equal(result.accepted, 1);
+    assert.deepEqual(result.rejected.map((x) => [x.index, x.code]), [[0, 'SL_EVENT_UNPARSEABLE']]);
+    assert.match(result.rejected[0]!.message, /UTF-8/);
+    const [letter] = await letters('SL_EVENT_UNPARSEABLE', 1);
+    const kept = await fetch(`${platform.url}/v1/dlq/${letter!.id}?original=text`);
+    assert.equal(kept.status, 200);
+    const json = await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat([Buffer.from('['), bad, Buffer.from(']')]) });
+    assert.equal(json.status, 400);
+    assert.equal(((await json.json()) as { code: string }).code, 'SL_INGEST_BODY_INVALID');
   });
 });

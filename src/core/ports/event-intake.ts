@@ -5,7 +5,7 @@ import type { ErrorCode } from '../errors.js';
  * `at` is where an NDJSON line lies in the body ([start, end) bytes), so a refused event's dead
  * letter can keep the line exactly as sent (two numbers per event, not a copy of every line).
  */
-export type BatchItem = { value: unknown; at?: [number, number] } | { error: string; raw: string };
+export type BatchItem = { value: unknown; at?: [number, number] } | { error: string; raw: string; at?: [number, number] };
 
 export interface IngestResult {
   accepted: number;
