@@ -2,6 +2,7 @@ import { parseDuration } from '../core/duration.js';
 import { SightlineError } from '../core/errors.js';
 import type { QualityRuleConfig, QualitySpec } from '../quality/quality-rules.js';
 import type { QualityDocument, QualityRuleDocument } from './quality-schema.js';
+import { linearRegExp } from '../core/linear-regexp.js';
 
 /** The `quality` section as quality's spec: rules checked beyond what a schema can say, durations in ms. */
 export function resolveQualitySpec(raw: QualityDocument): QualitySpec {
@@ -23,9 +24,9 @@ function checkRule(rule: QualityRuleDocument): void {
   }
   if (rule.check === 'regex') {
     try {
-      new RegExp(rule.pattern, 'u');
+      linearRegExp(rule.pattern);
     } catch (err) {
-      throw new SightlineError('SL_CONFIG_INVALID', `quality rule "${rule.name}": pattern is not a valid regular expression: ${(err as Error).message}`);
+      throw new SightlineError('SL_CONFIG_INVALID', `quality rule "${rule.name}": ${(err as Error).message}`);
     }
   }
 }

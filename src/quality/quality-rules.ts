@@ -1,4 +1,5 @@
 import { isPlainObject, readPath, type SightlineEvent } from '../core/envelope.js';
+import { linearRegExp } from '../core/linear-regexp.js';
 
 export type QualitySeverity = 'warn' | 'error';
 export type FieldType = 'string' | 'number' | 'integer' | 'boolean' | 'object' | 'array' | 'null';
@@ -145,7 +146,7 @@ export function compileRule(rule: QualityRuleConfig): CompiledRule {
         typeof v === 'number' ? outside(`${rule.field} ${v} is`, v, rule) : `${rule.field} must be a number for a range check, is ${typeOf(v)}`,
       );
     case 'regex': {
-      const regex = new RegExp(rule.pattern, 'u');
+      const regex = linearRegExp(rule.pattern);
       return present(base, rule.field, { nullIsAbsent: true }, (v) => {
         if (typeof v !== 'string') return `${rule.field} must be a string to match ${rule.pattern}, is ${typeOf(v)}`;
         return regex.test(v) ? undefined : `${rule.field} ${show(v)} does not match ${rule.pattern}`;

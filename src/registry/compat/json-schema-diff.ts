@@ -1,4 +1,5 @@
 import type { Incompatibility, RoleLabels } from './incompatibility.js';
+import { linearRegExp } from '../../core/linear-regexp.js';
 
 /**
  * Confluent's JSON Schema compatibility: `diff(original, update)` lists how `update` differs from
@@ -459,7 +460,7 @@ function contentModel(schema: Record<string, unknown>, key: string): ContentMode
   const patterns = objectOf(schema.patternProperties);
   for (const [pattern, s] of Object.entries(patterns)) {
     try {
-      if (new RegExp(pattern, 'u').test(key)) return { kind: 'partial', schema: s };
+      if (linearRegExp(pattern).test(key)) return { kind: 'partial', schema: s };
     } catch {
       // an invalid pattern never matches
     }

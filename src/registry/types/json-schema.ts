@@ -4,6 +4,7 @@ import { Ajv2019 } from 'ajv/dist/2019.js';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormatsModule from 'ajv-formats';
 import { SightlineError } from '../../core/errors.js';
+import { ajvLinearRegExp } from '../../core/linear-regexp.js';
 import type { Incompatibility, RoleLabels } from '../compat/incompatibility.js';
 import { jsonSchemaReadProblems } from '../compat/json-schema-diff.js';
 import { differentType } from './avro-schema.js';
@@ -30,7 +31,9 @@ const compilers = new Map<Draft, { ajv: Ajv; compiles: number }>();
 function compiler(draft: Draft): Ajv {
   let current = compilers.get(draft);
   if (!current || current.compiles >= COMPILES_PER_COMPILER) {
-    const options = { strict: false, allErrors: false, validateFormats: true };
+    // Patterns come from whoever registers a schema: they run on a linear-time engine, and one it
+    // cannot take (a lookaround, a backreference) fails the registration with the reason.
+    const options = { strict: false, allErrors: false, validateFormats: true, code: { regExp: ajvLinearRegExp } };
     const ajv = draft === '2020-12' ? new Ajv2020(options) : draft === '2019-09' ? new Ajv2019(options) : new Ajv(options);
     if (draft === 'draft-07') ajv.addMetaSchema(DRAFT_06);
     addFormats(ajv);

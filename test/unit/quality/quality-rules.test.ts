@@ -95,9 +95,21 @@ describe('quality rules: each kind passes and fails', () => {
     assert.equal(check(exists, event({ coupon: 'X' })), 'payload.discount is missing');
   });
 
+  it('matches a backtracking pattern in linear time: one event cannot hold up the pipeline', () => {
+    // 2^32 steps for a backtracking engine (minutes); linear, well under a millisecond. The bound
+    // only tells the two apart.
+    const r = { check: 'regex', field: 'payload.a', pattern: '^(a+)+$' };
+    const started = Date.now();
+    assert.match(check(r, event({ a: `${'a'.repeat(32)}!` }))!, /does not match/);
+    assert.ok(Date.now() - started < 5000, `one check took ${Date.now() - started} ms`);
+    assert.equal(check(r, event({ a: 'aaa' })), undefined);
+  });
+
   it('the config refuses a rule without the parameters of its check, and a bad pattern', () => {
     assert.throws(() => rule({ check: 'range', field: 'payload.a' }), /SL_CONFIG_INVALID|configuration is invalid/);
     assert.throws(() => rule({ check: 'regex', field: 'payload.a', pattern: '(' }), /not a valid regular expression/);
+    // Lookarounds and backreferences cannot be matched in linear time.
+    assert.throws(() => rule({ check: 'regex', field: 'payload.a', pattern: '^(a)\\1$' }), /linear-time \(RE2\) engine/);
     assert.throws(() => rule({ check: 'type', field: 'nope.a', type: 'string' }), /configuration is invalid/);
     assert.throws(
       () => buildConfig({ quality: { rules: [{ name: 'a', check: 'unique', field: 'payload.x' }, { name: 'a', check: 'unique', field: 'payload.y' }] } }),
