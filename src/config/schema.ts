@@ -17,6 +17,16 @@ export const CONFIG_SCHEMA = objectWithDefaults({
   server: objectWithDefaults({
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    /**
+     * Host names the API answers for besides localhost and IP addresses (`.example.com` matches its
+     * subdomains). Empty: any name, unless bound to loopback, where only localhost is taken, so a
+     * web page cannot reach the local API by DNS rebinding.
+     */
+    allowedHosts: Type.Array(Type.String({ pattern: '^\\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$' }), { default: [] }),
+    /** Web origins whose pages may call the API (`https://app.example.com`, or `*` for any); none by default. */
+    cors: objectWithDefaults({
+      origins: Type.Array(Type.String({ pattern: '^(\\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$' }), { default: [] }),
+    }),
   }),
   log: objectWithDefaults({
     partitions: positive(4, 1024),

@@ -63,6 +63,8 @@ export const ERROR_CODES = {
   SL_API_BAD_REQUEST: { status: 400, retryable: false, summary: 'The request is not one the API takes: a query, path or body parameter is invalid (a number must be finite), the path is not a valid URL, or the method needs a body type it lacks.' },
   SL_API_HEADERS_TOO_LARGE: { status: 431, retryable: false, summary: "The request's headers (or its URL) exceed the server's limit." },
   SL_API_REQUEST_TIMEOUT: { status: 408, retryable: true, summary: 'The request did not arrive whole within the server\'s request timeout.' },
+  SL_API_UNSUPPORTED_MEDIA_TYPE: { status: 415, retryable: false, summary: 'A request with a body must send it as JSON (Content-Type application/json, or the registry\'s own JSON types); form and text bodies, which a web page can send to any site, are refused.' },
+  SL_API_HOST_NOT_ALLOWED: { status: 403, retryable: false, summary: 'The Host header names a host this server does not answer for (server.allowedHosts; a loopback-bound server answers only for localhost and IP addresses), which is how DNS rebinding reaches a local API from a web page.' },
   SL_API_NOT_FOUND: { status: 404, retryable: false, summary: 'No such route or resource.' },
   SL_DLQ_ENTRY_NOT_FOUND: { status: 404, retryable: false, summary: 'No dead letter with this id.' },
   SL_API_CURSOR_INVALID: { status: 400, retryable: false, summary: 'The paging cursor is not one this API issued.' },

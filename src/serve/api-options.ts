@@ -2,6 +2,9 @@
 export interface ListenOptions {
   host: string;
   port: number;
+  /** Host header names answered besides localhost and IP addresses; a leading dot takes subdomains. */
+  allowedHosts: string[];
+  cors: { origins: string[] };
 }
 
 /** Page sizes of the list endpoints: the `api` config section. */

@@ -4,6 +4,8 @@ import type { Logger } from 'pino';
 import { SightlineError } from '../core/errors.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
+import type { ListenOptions } from './api-options.js';
+import { browserGuards } from './browser-guards.js';
 import { answerClientError, answerFrameworkError, errorHandler, refuseNonFiniteNumbers } from './errors.js';
 import { instrumentHttp } from './http-metrics.js';
 import { instrumentTracing } from './http-tracing.js';
@@ -16,11 +18,13 @@ export interface ApiServerOptions {
   metrics: Metrics;
   tracing: Tracing;
   version: string;
+  /** Where it listens, which hosts it answers for and which web origins may call it. */
+  listen: ListenOptions;
 }
 
 /**
  * The platform's HTTP API without its routes: errors as {code, message}, request metrics and
- * spans, 404 with a code, and the OpenAPI document every route registered later joins. Each
+ * spans, 404 with a code, the browser guards, and the OpenAPI document every route registered later joins. Each
  * component registers its own routes on it (platform/components), then operationsRoutes.
  */
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
@@ -39,6 +43,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   app.addHook('preHandler', async (request) => refuseNonFiniteNumbers(request));
   instrumentHttp(app, options.metrics);
   instrumentTracing(app, options.tracing);
+  // After the metrics and spans, so a refused request is counted and traced like any other.
+  await browserGuards(app, options.listen);
   app.setNotFoundHandler((request, reply) => {
     const err = new SightlineError('SL_API_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
     void reply.status(err.status).send(err.toBody());

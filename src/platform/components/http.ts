@@ -21,7 +21,7 @@ export class HttpComponent implements Component {
 
   async start(): Promise<void> {
     const { ctx } = this;
-    const app = await createApiServer({ logger: ctx.logger, metrics: ctx.metrics, tracing: ctx.tracing, version: VERSION });
+    const app = await createApiServer({ logger: ctx.logger, metrics: ctx.metrics, tracing: ctx.tracing, version: VERSION, listen: ctx.config.server });
     for (const component of this.components()) await component.routes?.(app);
     await operationsRoutes(app, { status: () => this.statusDocument(), ready: () => this.readiness(), metrics: ctx.metrics });
     this.app = app;

@@ -9,6 +9,7 @@ declare module 'fastify' {
 import { SightlineError } from '../../core/errors.js';
 import type { ComponentMetrics } from '../../observe/metrics.js';
 import { NO_TRACING, type Tracing } from '../../observe/tracing.js';
+import { mediaType } from '../browser-guards.js';
 import { ERROR_BODY_SCHEMA, toApiError } from '../errors.js';
 import type { IngestService } from '../../ingest/ingest-service.js';
 import { type BodyFormat, parseBody } from '../../ingest/parse-body.js';
@@ -94,6 +95,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
   app.post(
     '/v1/events',
     {
+      config: { bodyTypes: Object.keys(FORMATS), bodyTypeError: 'SL_INGEST_UNSUPPORTED_MEDIA_TYPE' },
       schema: {
         summary: 'Ingest a batch of events',
         description:
@@ -106,8 +108,7 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
     },
     async (request, reply) => {
       const body = request.body as Buffer;
-      const mime = String(request.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
-      const format = FORMATS[mime] ?? 'json';
+      const format = FORMATS[mediaType(request.headers['content-type'])] ?? 'json';
       const items = parseBody(body, format, opts.maxEventsPerBatch);
       const traceparent = request.headers.traceparent;
       const ingest = () => service.ingest(items, body.length, { body, ...(typeof traceparent === 'string' && { traceparent }) });

@@ -14,6 +14,7 @@ type Query = Record<string, string | undefined>;
 
 const flag = (query: Query, name: string): boolean => query[name] === 'true';
 const TAGS = ['schema registry'];
+const BODY_TYPES = ['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/json', 'application/octet-stream'];
 
 /**
  * Confluent Schema Registry's REST API (the 7.x paths, bodies, error codes and content type) at
@@ -23,21 +24,18 @@ const TAGS = ['schema registry'];
 export async function confluentRegistryRoutes(app: FastifyInstance, opts: ConfluentRoutesOptions): Promise<void> {
   const { registry } = opts;
   app.setErrorHandler(confluentErrorHandler);
-  // Confluent takes JSON under its own media types, and as octet-stream or with none at all.
+  // Confluent takes JSON under its own media types and as octet-stream (its clients send one of
+  // these). It also takes a body with no type at all, which Sightline does not: a web page on any
+  // site can send that, or a form, without a CORS preflight, and so register schemas (CSRF).
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser(
-    ['application/vnd.schemaregistry.v1+json', 'application/vnd.schemaregistry+json', 'application/json', 'application/octet-stream'],
-    { parseAs: 'string' },
-    parseJsonBody,
-  );
-  app.addContentTypeParser('*', { parseAs: 'string' }, parseJsonBody);
+  app.addContentTypeParser(BODY_TYPES, { parseAs: 'string' }, parseJsonBody);
   app.addHook('onSend', async (_request, reply, payload) => {
     if (String(reply.getHeader('content-type') ?? '').startsWith('application/json') || reply.getHeader('content-type') === undefined) {
       reply.type(REGISTRY_CONTENT_TYPE);
     }
     return payload;
   });
-  const route = (summary: string) => ({ schema: { summary, tags: TAGS } });
+  const route = (summary: string) => ({ config: { bodyTypes: BODY_TYPES }, schema: { summary, tags: TAGS } });
   const version = (request: FastifyRequest): VersionRef => parseVersionRef((request.params as Params).version);
   const subject = (request: FastifyRequest): string => (request.params as Params).subject;
   const query = (request: FastifyRequest): Query => request.query as Query;
