@@ -128,6 +128,7 @@ function embeddedAdapters(config: SightlineConfig): PlatformAdapters {
         segmentBytes: config.log.segmentBytes,
         maxRecordBytes: config.log.maxRecordBytes,
         onRecovery: (info) => logger.warn(info, 'log recovery cut a torn tail (never-acknowledged bytes)'),
+        onWritable: (info) => logger.warn(info, 'log partition takes writes again'),
       });
       try {
         await log.ensureTopic(EVENTS_TOPIC, { partitions: config.log.partitions });

@@ -18,6 +18,11 @@ export interface Component {
   status?(): Promise<Record<string, unknown>>;
   /** Why it cannot do its job now (readiness); none when it can. */
   unready?(): Promise<string[]>;
+  /**
+   * Why the process can take no more writes until something outside it changes (a full disk):
+   * liveness, which /healthz reports. A subset of `unready`; none when it can.
+   */
+  failing?(): Promise<string[]>;
   /** Called once the API listens, with the URL it answers at. */
   listening?(url: string): Promise<void>;
 }

@@ -46,7 +46,9 @@ export interface ProcessorOptions {
 }
 
 const LOG_COMMIT_INTERVAL_MS = 1000;
+/** The first retry of a failed batch waits this long, each next one twice as long, up to the max. */
 const RETRY_DELAY_MS = 1000;
+const MAX_RETRY_DELAY_MS = 10_000;
 
 /**
  * Consumes the event topic in batches, plans each through the stages of batch-plan.ts (event
@@ -69,6 +71,8 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
   private inflight: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** Ends the wait before a retry: a stop does not sit out the backoff. */
+  private wake: (() => void) | undefined;
   /** Stop without processing the backlog: the partitions go to another processor. */
   private abandoning = false;
   private stalledError: string | null = null;
@@ -273,18 +277,35 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
         this.counters.commitFailures++;
         this.options.metrics?.error(err instanceof SightlineError ? err.code : 'SL_STORE_WRITE_FAILED');
         this.stalledError = (err as Error).message;
-        this.options.logger.error({ err, pipeline: this.pipeline }, 'batch failed; rebuilding state from the last commit and retrying');
         await this.inflight?.catch(() => undefined);
         this.inflight = undefined;
+        if (this.stopping) {
+          // A stop must not wait for a store that may never take the batch (a full disk): what is
+          // not committed stays in the log and is processed after the restart.
+          this.options.logger.error({ err, pipeline: this.pipeline }, 'batch failed while stopping; stopping without it (it stays in the log)');
+          break;
+        }
+        this.options.logger.error({ err, pipeline: this.pipeline }, 'batch failed; rebuilding state from the last commit and retrying');
         // Nothing is polled or planned again until the state matches the store.
         needsRestore = true;
         // The same records failed twice: maybe one event among them fails every attempt.
         if (++this.failures >= 2) isolateNext = true;
-        await new Promise((r) => setTimeout(r, RETRY_DELAY_MS));
+        await this.pause(Math.min(RETRY_DELAY_MS * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS));
       }
     }
     await this.inflight;
     await this.maybeCommitToLog(true);
+  }
+
+  private async pause(ms: number): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+    this.wake = undefined;
   }
 
   /**
@@ -438,6 +459,7 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
   async stop(options: { drain?: boolean } = {}): Promise<void> {
     this.stopping = true;
     if (options.drain === false) this.abandoning = true;
+    this.wake?.();
     await this.loop;
     // A processor whose start failed may have no consumer yet; its planner (a thread) still goes.
     await this.consumer?.close();

@@ -73,7 +73,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
 
 /** What every node answers whatever its roles: status, health, readiness, metrics, the dashboard and the OpenAPI document. */
 export async function operationsRoutes(app: FastifyInstance, options: StatusRoutesOptions & { metrics: Metrics }): Promise<void> {
-  await app.register(statusRoutes, { status: options.status, ready: options.ready });
+  await app.register(statusRoutes, { status: options.status, ready: options.ready, failing: options.failing });
   await app.register(metricsRoutes, { metrics: options.metrics.registry });
   await app.register(dashboardRoutes, { metrics: options.metrics.registry });
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());

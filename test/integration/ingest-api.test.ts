@@ -55,7 +55,7 @@ describe('ingest API limits and errors', () => {
     await app.register(eventRoutes, { hot, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
     await app.register(aggregateRoutes, { hot, aggregations: config.aggregations, maxLimit: config.api.maxLimit });
     await app.register(contractRoutes, { registry, stats: new ContractStats(metrics.registry) });
-    await operationsRoutes(app, { status: async () => ({}), ready: async () => ({ ready: true, reasons: [] }), metrics });
+    await operationsRoutes(app, { status: async () => ({}), ready: async () => ({ ready: true, reasons: [] }), failing: async () => [], metrics });
   });
   after(async () => {
     await app.close();

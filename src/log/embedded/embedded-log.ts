@@ -15,7 +15,12 @@ export interface EmbeddedLogOptions {
   segmentBytes: number;
   maxRecordBytes: number;
   onRecovery?: PartitionLogOptions['onRecovery'];
+  /** Called when a partition stopped by a failed write takes writes again, with why it had stopped. */
+  onWritable?: (info: { topic: string; partition: number; stoppedBy: string }) => void;
 }
+
+/** How often stopped partitions try to take writes again; refused appends ask clients to wait as long. */
+const RECOVERY_INTERVAL_SECONDS = 5;
 
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,200}$/;
 
@@ -34,6 +39,8 @@ export class EmbeddedLog implements Log {
   private readonly commitQueues = new Map<string, Promise<void>>();
   private appendedRecords = 0;
   private closed = false;
+  private recoveryTimer: NodeJS.Timeout | undefined;
+  private recovering = false;
 
   private constructor(private readonly options: EmbeddedLogOptions) {
     this.durable.setMaxListeners(0);
@@ -95,7 +102,18 @@ export class EmbeddedLog implements Log {
 
   async append(topic: string, records: readonly LogRecordInput[]): Promise<AppendResult[]> {
     if (this.closed) throw new SightlineError('SL_LOG_CLOSED', 'the log is closed');
-    const partitions = this.partitions(topic);
+    try {
+      return await this.appendTo(this.partitions(topic), records);
+    } catch (err) {
+      if (!(err instanceof SightlineError) || err.code !== 'SL_LOG_WRITE_FAILED' || this.failures().length === 0) throw err;
+      this.watchForRecovery();
+      // A stopped partition takes nothing until a recovery attempt succeeds: a client retrying
+      // sooner is only refused again.
+      throw new SightlineError('SL_LOG_WRITE_FAILED', err.message, { cause: err.cause, retryAfterSeconds: RECOVERY_INTERVAL_SECONDS });
+    }
+  }
+
+  private async appendTo(partitions: PartitionLog[], records: readonly LogRecordInput[]): Promise<AppendResult[]> {
     const results: AppendResult[] = new Array(records.length);
     const lastOffset = new Map<number, number>();
     for (let i = 0; i < records.length; i++) {
@@ -204,6 +222,37 @@ export class EmbeddedLog implements Log {
     return this.groups.join(group, topic, this.partitionCount(topic), listener);
   }
 
+  /** Tries, every few seconds while any partition is stopped, to make it take writes again. */
+  private watchForRecovery(): void {
+    if (this.recoveryTimer !== undefined || this.closed) return;
+    this.recoveryTimer = setInterval(() => void this.recoverStopped(), RECOVERY_INTERVAL_SECONDS * 1000);
+    this.recoveryTimer.unref();
+  }
+
+  private async recoverStopped(): Promise<void> {
+    if (this.recovering) return;
+    this.recovering = true;
+    try {
+      let stopped = 0;
+      for (const [topic, partitions] of this.topics) {
+        for (const [partition, log] of partitions.entries()) {
+          const stoppedBy = log.failure;
+          if (stoppedBy === null || this.closed) continue;
+          if (await log.recover()) this.options.onWritable?.({ topic, partition, stoppedBy });
+          else stopped++;
+        }
+      }
+      if (stopped === 0) this.stopWatching();
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private stopWatching(): void {
+    clearInterval(this.recoveryTimer);
+    this.recoveryTimer = undefined;
+  }
+
   /** Partitions that stopped after a failed write, for readiness. */
   failures(): string[] {
     const out: string[] = [];
@@ -229,6 +278,7 @@ export class EmbeddedLog implements Log {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopWatching();
     await this.groups.closeAll();
     for (const partitions of this.topics.values()) for (const p of partitions) await p.close();
     this.durable.emit('durable');

@@ -1,4 +1,4 @@
-import { type FileHandle, mkdir, open, readdir, stat } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readdir, stat, statfs } from 'node:fs/promises';
 import { SightlineError } from '../../core/errors.js';
 import { fsyncDir } from '../../fs/durable-files.js';
 import { type DecodedRecord, encodeRecord, FRAME_HEADER_BYTES } from './record-codec.js';
@@ -16,8 +16,10 @@ export interface PartitionLogOptions {
  * in memory and made durable by a flush (write + fdatasync) that many appends share (group
  * commit). Readers see only flushed records.
  *
- * After a failed write or sync the partition stops for good (fail-stop, as PostgreSQL and Kafka
- * do on fsync errors): what reached the disk is unknown, so nothing after it may be acknowledged.
+ * After a failed write or sync the partition stops (fail-stop, as PostgreSQL and Kafka do on fsync
+ * errors): what reached the disk after the last good sync is unknown, so nothing after it may be
+ * acknowledged. `recover()` takes writes again once it can cut the file back to that sync and the
+ * file system has room, as Elasticsearch lifts its disk block: what it cuts was never acknowledged.
  */
 export class PartitionLog {
   private readonly segments: Segment[] = [];
@@ -172,6 +174,34 @@ export class PartitionLog {
       this.staged = [];
       throw new SightlineError('SL_LOG_WRITE_FAILED', `append to ${this.dir} failed: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /**
+   * After a failed write: cuts the active segment back to its last synced byte, syncs the cut,
+   * and takes writes again, if the file system has room for a record of the largest size.
+   * Resolves false, still stopped, when it cannot (the disk is still full, the cut fails).
+   */
+  async recover(): Promise<boolean> {
+    if (this.failed === undefined) return true;
+    if (this.flushing) return false;
+    try {
+      const { bavail, bsize } = await statfs(this.dir);
+      if (bavail * bsize < this.options.maxRecordBytes + FRAME_HEADER_BYTES) return false;
+      await this.activeHandle?.close().catch(() => undefined);
+      // A roll that failed part way may have left the new, empty segment without its file.
+      await this.openActive(false);
+      const segment = this.active;
+      await this.activeHandle.truncate(segment.size);
+      await this.activeHandle.datasync();
+      segment.forgetRecordsFrom(segment.nextOffset);
+    } catch {
+      return false;
+    }
+    this.stagedNextOffset = this.active.nextOffset;
+    this.staged = [];
+    this.readHint = undefined;
+    this.failed = undefined;
+    return true;
   }
 
   /** Why the partition stopped taking writes, or null while it is writable. */

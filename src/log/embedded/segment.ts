@@ -101,6 +101,11 @@ export class Segment {
     if ((offset - this.baseOffset) % INDEX_EVERY_RECORDS === 0) this.index.push({ offset, pos });
   }
 
+  /** Drops what the index knows of records from `offset` on: their write failed and they will be written again. */
+  forgetRecordsFrom(offset: number): void {
+    while (this.index.length > 0 && this.index[this.index.length - 1]!.offset >= offset) this.index.pop();
+  }
+
   /** For a segment found on open whose records have not been scanned yet. */
   setExtent(nextOffset: number, size: number): void {
     this.nextOffset = nextOffset;

@@ -23,7 +23,7 @@ export class HttpComponent implements Component {
     const { ctx } = this;
     const app = await createApiServer({ logger: ctx.logger, metrics: ctx.metrics, tracing: ctx.tracing, version: VERSION, listen: ctx.config.server });
     for (const component of this.components()) await component.routes?.(app);
-    await operationsRoutes(app, { status: () => this.statusDocument(), ready: () => this.readiness(), metrics: ctx.metrics });
+    await operationsRoutes(app, { status: () => this.statusDocument(), ready: () => this.readiness(), failing: () => this.failingReasons(), metrics: ctx.metrics });
     this.app = app;
     try {
       this.address = await app.listen({ host: ctx.config.server.host, port: ctx.config.server.port });
@@ -45,6 +45,10 @@ export class HttpComponent implements Component {
   private async statusDocument(): Promise<Record<string, unknown>> {
     const parts = await Promise.all(this.components().map((c) => c.status?.()));
     return { version: VERSION, roles: [...this.ctx.roles], data_dir: this.ctx.config.dataDir, ...Object.assign({}, ...parts) };
+  }
+
+  private async failingReasons(): Promise<string[]> {
+    return (await Promise.all(this.components().map((c) => c.failing?.() ?? []))).flat();
   }
 
   /** Ready = it can take, process and serve events: the log can be written, the stores answer, nothing is stalled. */

@@ -95,6 +95,10 @@ export class LogComponent implements Component {
   }
 
   async unready(): Promise<string[]> {
+    return this.failing();
+  }
+
+  async failing(): Promise<string[]> {
     return this.adaptersOf().log.failures().map((failure) => `log partition stopped after a failed write: ${failure}`);
   }
 }
