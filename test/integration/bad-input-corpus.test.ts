@@ -1,23 +1,12 @@
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { pino } from 'pino';
-import { buildConfig } from '../../src/config/config.js';
-import { type RunningPlatform, startPlatform } from '../../src/platform/start-platform.js';
 import { pageView, waitForBacklogZero } from '../helpers/events.js';
-import { tempDir } from '../helpers/tmp.js';
+import { useInProcessPlatform } from '../helpers/in-process-platform.js';
+import { type RawRequest as BadRequest, sendRaw as send } from '../helpers/http.js';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 const MiB = 1024 * 1024;
-
-interface BadRequest {
-  method?: string;
-  path: string;
-  headers?: Record<string, string>;
-  body?: Buffer | string;
-}
 
 interface Case {
   name: string;
@@ -29,35 +18,6 @@ interface Case {
   accepted?: number;
   /** What else the answer must show. */
   check?: (body: any) => void;
-}
-
-interface Answer {
-  status: number;
-  body: any;
-  ms: number;
-}
-
-function send(base: string, r: BadRequest): Promise<Answer> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const body = typeof r.body === 'string' ? Buffer.from(r.body) : r.body;
-    const req = httpRequest(new URL(r.path, base), { method: r.method ?? 'GET', headers: { ...(body && { 'content-length': String(body.length) }), ...r.headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // kept as text
-        }
-        resolve({ status: res.statusCode!, body: parsed, ms: performance.now() - started });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
 }
 
 const json = (path: string, body: unknown, method = 'POST'): BadRequest => ({ method, path, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -138,18 +98,7 @@ const CASES: Case[] = [
 ];
 
 describe('bad-input corpus', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let platform: RunningPlatform;
-
-  before(async () => {
-    tmp = await tempDir();
-    const config = buildConfig({ dataDir: join(tmp.dir, 'data'), server: { port: 0 }, contracts: { unknown: 'accept' }, probe: { interval: 0 } }, tmp.dir);
-    platform = await startPlatform(config, pino({ level: 'silent' }));
-  });
-  after(async () => {
-    await platform.stop();
-    await tmp.cleanup();
-  });
+  const platform = useInProcessPlatform();
 
   /** Polls /healthz every 20 ms until stopped; returns the slowest answer and any failure. */
   const watchHealth = () => {
@@ -159,7 +108,7 @@ describe('bad-input corpus', () => {
     const done = (async () => {
       while (!stop) {
         try {
-          const r = await send(platform.url, { path: '/healthz' });
+          const r = await send(platform().url, { path: '/healthz' });
           slowest = Math.max(slowest, r.ms);
           if (r.status !== 200) failure ??= `/healthz answered ${r.status}`;
         } catch (err) {
@@ -179,7 +128,7 @@ describe('bad-input corpus', () => {
     it(c.name, async () => {
       const request = c.request();
       const stopWatching = watchHealth();
-      const answer = await send(platform.url, request);
+      const answer = await send(platform().url, request);
       const health = await stopWatching();
       assert.equal(answer.status, c.status, JSON.stringify(answer.body).slice(0, 500));
       if (c.code) assert.equal(answer.body.code, c.code, JSON.stringify(answer.body).slice(0, 500));
@@ -190,19 +139,19 @@ describe('bad-input corpus', () => {
       assert.equal(health.failure, undefined);
       assert.ok(health.slowest < 1000, `/healthz waited ${Math.round(health.slowest)} ms while the server handled it`);
       // Once: a single slow answer is a scheduling hiccup on a busy machine, three are a server that is stuck.
-      const after = await Promise.all([0, 1, 2].map(() => send(platform.url, { path: '/healthz' })));
+      const after = await Promise.all([0, 1, 2].map(() => send(platform().url, { path: '/healthz' })));
       assert.ok(Math.min(...after.map((a) => a.ms)) < 100, `/healthz after it took ${after.map((a) => Math.round(a.ms)).join(', ')} ms`);
       assert.equal(({} as Record<string, unknown>).polluted, undefined, 'Object.prototype is untouched');
     });
   }
 
   it('after the corpus, what it sent is stored, __proto__ as plain data, and the tables are all there', async () => {
-    await waitForBacklogZero(platform.url);
-    const proto = await send(platform.url, { path: '/v1/events/proto-1' });
+    await waitForBacklogZero(platform().url);
+    const proto = await send(platform().url, { path: '/v1/events/proto-1' });
     assert.equal(proto.status, 200, JSON.stringify(proto.body));
     assert.deepEqual(proto.body.event.payload.__proto__, { polluted: true });
     assert.deepEqual(proto.body.event.payload.constructor, { prototype: { polluted: true } });
-    for (const id of ['nd-1', 'nd-3']) assert.equal((await send(platform.url, { path: `/v1/events/${id}` })).status, 200, id);
-    assert.equal((await send(platform.url, { path: '/v1/aggregates/page-views?window=1m' })).body.windows.length > 0, true);
+    for (const id of ['nd-1', 'nd-3']) assert.equal((await send(platform().url, { path: `/v1/events/${id}` })).status, 200, id);
+    assert.equal((await send(platform().url, { path: '/v1/aggregates/page-views?window=1m' })).body.windows.length > 0, true);
   });
 });

@@ -1,39 +1,14 @@
 import assert from 'node:assert/strict';
-import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { pino } from 'pino';
 import { buildConfig } from '../../src/config/config.js';
 import { type RunningPlatform, startPlatform } from '../../src/platform/start-platform.js';
+import { sendRaw } from '../helpers/http.js';
 import { tempDir } from '../helpers/tmp.js';
 
-interface Answer {
-  status: number;
-  headers: Record<string, string | string[] | undefined>;
-  body: any;
-}
-
-/** A request with headers fetch would not let a test set (Host), answered as parsed JSON where it is JSON. */
-function send(base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Answer> {
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(new URL(path, base), { method, headers: { ...(body !== undefined && { 'content-length': String(Buffer.byteLength(body)) }), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString();
-        let parsed: unknown = text;
-        try {
-          parsed = JSON.parse(text);
-        } catch {
-          // not JSON: kept as text
-        }
-        resolve({ status: res.statusCode!, headers: res.headers, body: parsed });
-      });
-    });
-    req.on('error', reject);
-    req.end(body);
-  });
-}
+const send = (base: string, method: string, path: string, headers: Record<string, string> = {}, body?: string) =>
+  sendRaw(base, { method, path, headers, ...(body !== undefined && { body }) });
 
 const SCHEMA_BODY = JSON.stringify({ schema: JSON.stringify({ type: 'object', properties: { page: { type: 'string' } } }), schemaType: 'JSON' });
 

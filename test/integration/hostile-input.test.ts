@@ -1,12 +1,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
-import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
-import { pino } from 'pino';
-import { buildConfig } from '../../src/config/config.js';
-import { type RunningPlatform, startPlatform } from '../../src/platform/start-platform.js';
+import { describe, it } from 'node:test';
 import { getJson, pageView } from '../helpers/events.js';
-import { tempDir } from '../helpers/tmp.js';
+import { useInProcessPlatform } from '../helpers/in-process-platform.js';
 
 const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
 
@@ -16,21 +12,10 @@ const T0 = Date.UTC(2026, 10, 26, 10, 0, 0);
  * platform goes on answering.
  */
 describe('hostile input', () => {
-  let tmp: Awaited<ReturnType<typeof tempDir>>;
-  let platform: RunningPlatform;
-
-  before(async () => {
-    tmp = await tempDir();
-    const config = buildConfig({ dataDir: join(tmp.dir, 'data'), server: { port: 0 }, contracts: { unknown: 'accept' }, probe: { interval: 0 } }, tmp.dir);
-    platform = await startPlatform(config, pino({ level: 'silent' }));
-  });
-  after(async () => {
-    await platform.stop();
-    await tmp.cleanup();
-  });
+  const platform = useInProcessPlatform();
 
   const post = async (body: string) => {
-    const response = await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    const response = await fetch(`${platform().url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
     return { status: response.status, body: (await response.json()) as { accepted: number; rejected: Array<{ index: number; code: string }> } };
   };
 
@@ -38,7 +23,7 @@ describe('hostile input', () => {
   const letters = async (code: string, count: number): Promise<Array<{ id: string; event_id: string | null; stage: string }>> => {
     const deadline = Date.now() + 10_000;
     for (;;) {
-      const found = (await getJson(`${platform.url}/v1/dlq?code=${code}`)).body.dead_letters;
+      const found = (await getJson(`${platform().url}/v1/dlq?code=${code}`)).body.dead_letters;
       if (found.length >= count) return found;
       assert.ok(Date.now() < deadline, `${count} dead letters ${code} within 10 s; found ${found.length}`);
       await new Promise((r) => setTimeout(r, 50));
@@ -54,10 +39,10 @@ describe('hostile input', () => {
     const [letter] = await letters('SL_EVENT_FIELD_INVALID', 1);
     assert.equal(letter!.stage, 'ingest');
     assert.ok(letter!.event_id?.startsWith('xxxx'), 'the id is kept, cut to a bounded length');
-    const original = await getJson(`${platform.url}/v1/dlq/${letter!.id}?original=text`);
+    const original = await getJson(`${platform().url}/v1/dlq/${letter!.id}?original=text`);
     assert.equal(original.status, 200);
     assert.equal(JSON.parse(original.body.original).id.length, 70_000, 'the event is kept whole');
-    assert.equal((await getJson(`${platform.url}/healthz`)).status, 200);
+    assert.equal((await getJson(`${platform().url}/healthz`)).status, 200);
   });
 
   it('a payload nested 20,000 levels deep: refused, kept as it came, and served back as text', async () => {
@@ -70,18 +55,18 @@ describe('hostile input', () => {
     const [letter] = await letters('SL_EVENT_TOO_DEEP', 1);
     assert.equal(letter!.event_id, 'too-deep');
     for (const as of ['json', 'text']) {
-      const original = await getJson(`${platform.url}/v1/dlq/${letter!.id}?original=${as}`);
+      const original = await getJson(`${platform().url}/v1/dlq/${letter!.id}?original=${as}`);
       assert.equal(original.status, 200, `?original=${as}`);
       assert.equal(original.body.original_encoding, 'text', 'too deep to be written back as JSON');
       assert.equal(original.body.original, element, 'the bytes as they came');
     }
-    assert.equal((await getJson(`${platform.url}/healthz`)).status, 200);
+    assert.equal((await getJson(`${platform().url}/healthz`)).status, 200);
   });
 
   /** A raw HTTP exchange, for what fetch will not send (a method Node's client refuses, bytes that are not UTF-8, oversized headers). */
   const raw = (request: Buffer | string): Promise<{ status: number; body: any }> =>
     new Promise((resolve, reject) => {
-      const { hostname, port } = new URL(platform.url);
+      const { hostname, port } = new URL(platform().url);
       const socket = connect(Number(port), hostname, () => socket.end(request));
       const chunks: Buffer[] = [];
       socket.on('data', (c: Buffer) => chunks.push(c));
@@ -105,19 +90,19 @@ describe('hostile input', () => {
   it('odd but legal requests are refused with {code, message}, never 500', async () => {
     expectApiError(await raw(`QUERY /v1/events HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\nConnection: close\r\n\r\n`), 400, 'SL_API_BAD_REQUEST');
     for (const path of ['/v1/events/recent?limit=Infinity', '/v1/dlq?limit=1e400', '/v1/aggregates/page-views?window=1m&limit=-Infinity']) {
-      const r = await getJson(`${platform.url}${path}`);
+      const r = await getJson(`${platform().url}${path}`);
       expectApiError(r, 400, 'SL_API_BAD_REQUEST');
     }
     expectApiError(await raw(`GET /%ff HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`), 400, 'SL_API_BAD_REQUEST');
     expectApiError(await raw(`GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: ${'a'.repeat(20_000)}\r\nConnection: close\r\n\r\n`), 431, 'SL_API_HEADERS_TOO_LARGE');
     expectApiError(await raw(`GET /${'a'.repeat(20_000)} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n`), 431, 'SL_API_HEADERS_TOO_LARGE');
     expectApiError(await raw('NOT HTTP AT ALL\r\n\r\n'), 400, 'SL_API_BAD_REQUEST');
-    assert.equal((await getJson(`${platform.url}/healthz`)).status, 200);
+    assert.equal((await getJson(`${platform().url}/healthz`)).status, 200);
   });
 
   it('a scalar body is not a batch: 400 SL_INGEST_BODY_INVALID', async () => {
     for (const body of ['null', '42', '"x"', 'true']) {
-      const response = await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      const response = await fetch(`${platform().url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       assert.equal(response.status, 400, body);
       assert.equal(((await response.json()) as { code: string }).code, 'SL_INGEST_BODY_INVALID', body);
     }
@@ -126,22 +111,22 @@ describe('hostile input', () => {
   it('invalid UTF-8 is refused, never replaced: per line in NDJSON (kept as sent), per body in JSON', async () => {
     const bad = Buffer.concat([Buffer.from('{"id":"utf-'), Buffer.from([0xff, 0xfe]), Buffer.from(`","source":"web","type":"page_view","timestamp":${T0},"payload":{}}`)]);
     const good = Buffer.from(JSON.stringify(pageView('utf-good', T0, '/')));
-    const ndjson = await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: Buffer.concat([bad, Buffer.from('\n'), good]) });
+    const ndjson = await fetch(`${platform().url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/x-ndjson' }, body: Buffer.concat([bad, Buffer.from('\n'), good]) });
     assert.equal(ndjson.status, 200);
     const result = (await ndjson.json()) as { accepted: number; rejected: Array<{ index: number; code: string; message: string }> };
     assert.equal(result.accepted, 1);
     assert.deepEqual(result.rejected.map((x) => [x.index, x.code]), [[0, 'SL_EVENT_UNPARSEABLE']]);
     assert.match(result.rejected[0]!.message, /UTF-8/);
     const [letter] = await letters('SL_EVENT_UNPARSEABLE', 1);
-    const kept = await fetch(`${platform.url}/v1/dlq/${letter!.id}?original=text`);
+    const kept = await fetch(`${platform().url}/v1/dlq/${letter!.id}?original=text`);
     assert.equal(kept.status, 200);
-    const json = await fetch(`${platform.url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat([Buffer.from('['), bad, Buffer.from(']')]) });
+    const json = await fetch(`${platform().url}/v1/events`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: Buffer.concat([Buffer.from('['), bad, Buffer.from(']')]) });
     assert.equal(json.status, 400);
     assert.equal(((await json.json()) as { code: string }).code, 'SL_INGEST_BODY_INVALID');
   });
 
   const register = async (subject: string, schema: object) => {
-    const response = await fetch(`${platform.url}/subjects/${subject}/versions`, {
+    const response = await fetch(`${platform().url}/subjects/${subject}/versions`, {
       method: 'POST',
       headers: { 'content-type': 'application/vnd.schemaregistry.v1+json' },
       body: JSON.stringify({ schemaType: 'JSON', schema: JSON.stringify(schema) }),
@@ -161,7 +146,7 @@ describe('hostile input', () => {
     assert.equal(r.status, 200);
     assert.equal(r.body.accepted, 1);
     assert.deepEqual(r.body.rejected.map((x) => [x.index, x.code]), [[0, 'SL_CONTRACT_VIOLATION']]);
-    assert.equal((await getJson(`${platform.url}/healthz`)).status, 200);
+    assert.equal((await getJson(`${platform().url}/healthz`)).status, 200);
   });
 
   it('a pattern the linear-time engine cannot take is refused at registration, with the reason', async () => {
