@@ -8,6 +8,7 @@ import { ajvLinearRegExp } from '../../core/linear-regexp.js';
 import type { Incompatibility, RoleLabels } from '../compat/incompatibility.js';
 import { jsonSchemaReadProblems } from '../compat/json-schema-diff.js';
 import { differentType } from './avro-schema.js';
+import { useLinearUniqueItems } from './linear-unique-items.js';
 import type { ParsedSchema, PayloadViolation } from './schema-type.js';
 
 const DRAFT_06 = createRequire(import.meta.url)('ajv/dist/refs/json-schema-draft-06.json') as object;
@@ -37,6 +38,7 @@ function compiler(draft: Draft): Ajv {
     const ajv = draft === '2020-12' ? new Ajv2020(options) : draft === '2019-09' ? new Ajv2019(options) : new Ajv(options);
     if (draft === 'draft-07') ajv.addMetaSchema(DRAFT_06);
     addFormats(ajv);
+    useLinearUniqueItems(ajv);
     current = { ajv, compiles: 0 };
     compilers.set(draft, current);
   }
