@@ -94,6 +94,12 @@ const CASES: Case[] = [
   { name: 'a schema that $refs a remote URL (no fetch)', request: () => registry('evil.remote-value', JSON.stringify({ $ref: 'http://169.254.169.254/latest/meta-data' })), status: 422, code: 'SL_SCHEMA_INVALID' },
   { name: 'a schema that is not JSON', request: () => registry('evil.text-value', '{"type": '), status: 422, code: 'SL_SCHEMA_INVALID' },
   { name: 'an Avro schema nested 5,000 records deep', request: () => registry('evil.avro-value', `${'{"type":"record","name":"r","fields":[{"name":"f","type":'.repeat(5000)}"string"${'}]}'.repeat(5000)}`, 'AVRO'), status: 422, code: 'SL_SCHEMA_INVALID' },
+  {
+    name: 'an Avro array of nulls (7 bytes would decode to 50 million items)',
+    request: () => registry('evil.bomb-value', JSON.stringify({ type: 'record', name: 'r', fields: [{ name: 'a', type: { type: 'array', items: 'null' } }] }), 'AVRO'),
+    status: 422,
+    code: 'SL_SCHEMA_INVALID',
+  },
   { name: 'a schema type the registry does not know', request: () => registry('evil.type-value', '{}', 'XML'), status: 422, code: 'SL_SCHEMA_INVALID' },
 ];
 

@@ -2,6 +2,7 @@ import avro from 'avsc';
 import { SightlineError } from '../../core/errors.js';
 import { avroReadProblems } from '../compat/avro-compat.js';
 import type { Incompatibility, RoleLabels } from '../compat/incompatibility.js';
+import { zeroByteItemArray } from './avro-zero-byte-arrays.js';
 import type { ParsedSchema, PayloadViolation } from './schema-type.js';
 
 /**
@@ -31,6 +32,13 @@ export class AvroSchema implements ParsedSchema {
       type = avro.Type.forSchema(json as avro.Schema, { wrapUnions: 'auto' });
     } catch (err) {
       throw invalid(`Invalid schema ${text} of type AVRO, details: ${(err as Error).message}`);
+    }
+    const bomb = zeroByteItemArray(type);
+    if (bomb !== null) {
+      throw invalid(
+        `Invalid schema ${text} of type AVRO, details: the array at ${bomb || '/'} has items that take no bytes (null, an empty record, fixed of size 0), ` +
+          'so a payload of a few bytes can claim billions of them; Sightline does not register such arrays',
+      );
     }
     const exported = type.schema({ exportAttrs: true });
     return new AvroSchema(type, JSON.stringify(exported), avro.Type.forSchema(bytesAsStrings(exported, new Set()) as avro.Schema, { wrapUnions: 'auto' }));
