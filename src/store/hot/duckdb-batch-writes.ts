@@ -9,32 +9,57 @@ import type { EventRowsNdjson, ProcessedBatch, QualityCount } from '../../core/p
 
 const STAGE_COLUMNS =
   "{p: 'BIGINT', l: 'BOOLEAN', u: 'VARCHAR', m: 'JSON', e: 'STRUCT(id VARCHAR, source VARCHAR, type VARCHAR, timestamp BIGINT, payload JSON, metadata JSON)'}";
-const MAX_STAGED_LINE_BYTES = 64 * 1024 * 1024;
+/** DuckDB's own default; lines are rarely near it. */
+const MIN_STAGED_OBJECT_BYTES = 1024 * 1024;
+
+/** A batch's rows in a file for read_json, and the largest line it holds. */
+export interface StagedRows {
+  file: string;
+  /**
+   * read_json's maximum_object_size for the file: its longest line, rounded up to a power of two.
+   * read_json allocates buffers of twice this size up front, so a fixed generous bound (it was
+   * 64 MiB) made every commit ask for 128 MiB and fail under a hot.memoryLimit of 256 MiB.
+   */
+  maxObjectBytes: number;
+}
+
+function longestLine(ndjson: Uint8Array): number {
+  const bytes = Buffer.from(ndjson.buffer, ndjson.byteOffset, ndjson.byteLength);
+  let longest = 0;
+  for (let start = 0; start < bytes.length; ) {
+    const end = bytes.indexOf(0x0a, start);
+    const stop = end === -1 ? bytes.length : end;
+    if (stop - start > longest) longest = stop - start;
+    start = stop + 1;
+  }
+  return longest;
+}
 
 /**
  * Writes a batch's rows (NDJSON wrapping each event's stored JSON) for DuckDB's read_json, which
  * then parses and stores them in its own threads; a row-by-row appender would cost several
  * N-API calls a row on the event loop. Not fsynced: it only lives for the transaction that reads it.
  */
-export async function stageRows(stageDir: string, rows: EventRowsNdjson, commitNo: number): Promise<string> {
+export async function stageRows(stageDir: string, rows: EventRowsNdjson, commitNo: number): Promise<StagedRows> {
   const file = join(stageDir, `batch-${commitNo}.ndjson`);
   await mkdir(stageDir, { recursive: true });
   await writeFile(file, rows.ndjson);
-  return file;
+  const maxObjectBytes = Math.max(MIN_STAGED_OBJECT_BYTES, 2 ** Math.ceil(Math.log2(longestLine(rows.ndjson) + 1)));
+  return { file, maxObjectBytes };
 }
 
 /** A batch's writes, inside the caller's transaction. */
-export async function applyBatch(conn: DuckDBConnection, batch: ProcessedBatch, commitNo: number, stageFile: string | undefined): Promise<void> {
-  if (stageFile) {
+export async function applyBatch(conn: DuckDBConnection, batch: ProcessedBatch, commitNo: number, staged: StagedRows | undefined): Promise<void> {
+  if (staged) {
     // In event-time order, so DuckDB's per-row-group min/max let time filters skip data.
     await conn.run(
       `INSERT INTO events (log_pos, id, source, type, timestamp, user_id, payload, metadata, late, commit_no)
        SELECT p, e.id, e.source, e.type, e.timestamp, u, e.payload,
               coalesce(m, e.metadata, '{}'),
               l, $1
-       FROM read_json($2, format = 'newline_delimited', maximum_object_size = ${MAX_STAGED_LINE_BYTES}, columns = ${STAGE_COLUMNS})
+       FROM read_json($2, format = 'newline_delimited', maximum_object_size = ${staged.maxObjectBytes}, columns = ${STAGE_COLUMNS})
        ORDER BY e.timestamp, p`,
-      [BigInt(commitNo), stageFile],
+      [BigInt(commitNo), staged.file],
     );
   }
   if (batch.traceRuns && batch.traceRuns.length > 0) {

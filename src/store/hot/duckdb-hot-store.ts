@@ -10,7 +10,7 @@ import type { QualityCount, PipelineCheckpoint, ProcessedBatch, WindowCount } fr
 import type { HotStore } from '../../core/ports/hot-store.js';
 import type { HotStoreStats } from '../../core/ports/store-admin.js';
 import { HOT_SCHEMA_SQL } from './schema-sql.js';
-import { applyBatch, stageRows, storeOffsets } from './duckdb-batch-writes.js';
+import { applyBatch, type StagedRows, stageRows, storeOffsets } from './duckdb-batch-writes.js';
 import { applyOutcomes, deadLetterPos, deadLettersQuery, insertDeadLetters, lettersAndOutcomes, toDeadLetterEntry } from './duckdb-dead-letters.js';
 
 /** Rows of a result as objects with JS numbers for BIGINT columns (all ours fit in 2^53). */
@@ -184,7 +184,7 @@ export class DuckDbHotStore implements HotStore {
   private async commitBatches(batches: readonly ProcessedBatch[]): Promise<void> {
     if (batches.length === 0) return;
     const conn = this.writer;
-    const stageFiles: Array<string | undefined> = [];
+    const stageFiles: Array<StagedRows | undefined> = [];
     try {
       for (const [i, batch] of batches.entries()) stageFiles.push(batch.rows.count > 0 ? await stageRows(this.stageDir, batch.rows, this.commitNo + 1 + i) : undefined);
       await conn.run('BEGIN TRANSACTION');
@@ -197,7 +197,7 @@ export class DuckDbHotStore implements HotStore {
         throw new SightlineError('SL_STORE_WRITE_FAILED', `hot store commit failed: ${(err as Error).message}`, { cause: err });
       }
     } finally {
-      for (const file of stageFiles) if (file) await rm(file, { force: true });
+      for (const staged of stageFiles) if (staged) await rm(staged.file, { force: true });
     }
     let rows = 0;
     for (const batch of batches) rows += batch.rows.count;
