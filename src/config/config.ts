@@ -65,7 +65,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
   const dataDir = resolve(dataDirBase, c.dataDir);
   return {
     dataDir,
-    server: c.server,
+    server: { host: c.server.host, port: c.server.port, allowedHosts: c.server.allowedHosts, cors: c.server.cors, requestTimeoutMs: parseDuration(c.server.requestTimeout) },
     log: resolveLog(c.log),
     ingest: resolveIngest(c.ingest),
     process: resolveProcess(c.process),

@@ -3,7 +3,7 @@ import { DURATION_PATTERN } from '../core/duration.js';
 import { COMPATIBILITY_LEVELS } from '../core/ports/schema-store.js';
 import { ALERTS_SCHEMA } from './alerts-schema.js';
 import { QUALITY_SCHEMA } from './quality-schema.js';
-import { duration, enumOf, objectWithDefaults, positive, recordOf, strictObject } from './schema-types.js';
+import { duration, enumOf, objectWithDefaults, positive, positiveDuration, recordOf, strictObject } from './schema-types.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -23,6 +23,11 @@ export const CONFIG_SCHEMA = objectWithDefaults({
      * web page cannot reach the local API by DNS rebinding.
      */
     allowedHosts: Type.Array(Type.String({ pattern: '^\\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$' }), { default: [] }),
+    /**
+     * How long a request may take to arrive whole (headers and body): a client that trickles its
+     * bytes (slowloris) holds a socket no longer than this, then gets 408.
+     */
+    requestTimeout: positiveDuration({ default: '60s' }),
     /** Web origins whose pages may call the API (`https://app.example.com`, or `*` for any); none by default. */
     cors: objectWithDefaults({
       origins: Type.Array(Type.String({ pattern: '^(\\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$' }), { default: [] }),

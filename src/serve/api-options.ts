@@ -5,6 +5,8 @@ export interface ListenOptions {
   /** Host header names answered besides localhost and IP addresses; a leading dot takes subdomains. */
   allowedHosts: string[];
   cors: { origins: string[] };
+  /** How long a request may take to arrive whole; then 408. */
+  requestTimeoutMs: number;
 }
 
 /** Page sizes of the list endpoints: the `api` config section. */

@@ -34,6 +34,15 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     logController: new LogController({ disableRequestLogging: true }),
     // Ingest sets its own, larger limit; everything else takes small bodies.
     bodyLimit: 1024 * 1024,
+    requestTimeout: options.listen.requestTimeoutMs,
+    // Node takes the timeouts when the server is made (Fastify's own setting comes too late for a
+    // request whose headers have arrived), and looks for requests past them only this often: 30 s
+    // by default, which would let a trickling client hold a socket that long past its timeout.
+    http: {
+      requestTimeout: options.listen.requestTimeoutMs,
+      headersTimeout: Math.min(60_000, options.listen.requestTimeoutMs),
+      connectionsCheckingInterval: Math.max(250, Math.min(5000, options.listen.requestTimeoutMs / 4)),
+    },
     ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
     // What Fastify and Node refuse before a route runs answers in the API's {code, message} too.
     frameworkErrors: answerFrameworkError,

@@ -50,7 +50,7 @@ describe('ingest API limits and errors', () => {
     const metrics = new Metrics();
     registry = await SchemaRegistry.open(await LogSchemaStore.open(log));
     // The routes an embedded node serves for ingest and queries, on the platform's API server.
-    app = await createApiServer({ logger: pino({ level: 'silent' }), metrics, tracing: new Tracing({ enabled: false, sampleRatio: 1, version: 'test' }), version: 'test', listen: { host: '127.0.0.1', port: 0, allowedHosts: [], cors: { origins: [] } } });
+    app = await createApiServer({ logger: pino({ level: 'silent' }), metrics, tracing: new Tracing({ enabled: false, sampleRatio: 1, version: 'test' }), version: 'test', listen: { host: '127.0.0.1', port: 0, allowedHosts: [], cors: { origins: [] }, requestTimeoutMs: 60_000 } });
     await app.register(ingestRoutes, { service, maxBodyBytes: config.ingest.maxBodyBytes, maxEventsPerBatch: config.ingest.maxEventsPerBatch, metrics: metrics.component('ingest') });
     await app.register(eventRoutes, { hot, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
     await app.register(aggregateRoutes, { hot, aggregations: config.aggregations, maxLimit: config.api.maxLimit });
