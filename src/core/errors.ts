@@ -64,6 +64,7 @@ export const ERROR_CODES = {
   SL_API_HEADERS_TOO_LARGE: { status: 431, retryable: false, summary: "The request's headers (or its URL) exceed the server's limit." },
   SL_API_REQUEST_TIMEOUT: { status: 408, retryable: true, summary: 'The request did not arrive whole within the server\'s request timeout.' },
   SL_API_NOT_FOUND: { status: 404, retryable: false, summary: 'No such route or resource.' },
+  SL_API_METHOD_NOT_ALLOWED: { status: 405, retryable: false, summary: 'The path exists, but not with this method; the Allow header lists the methods it takes.' },
   SL_DLQ_ENTRY_NOT_FOUND: { status: 404, retryable: false, summary: 'No dead letter with this id.' },
   SL_API_CURSOR_INVALID: { status: 400, retryable: false, summary: 'The paging cursor is not one this API issued.' },
   SL_API_INTERNAL: { status: 500, retryable: true, summary: 'An unexpected server error.' },

@@ -1,12 +1,12 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { SightlineError } from '../core/errors.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
 import { answerClientError, answerFrameworkError, errorHandler, refuseNonFiniteNumbers } from './errors.js';
 import { instrumentHttp } from './http-metrics.js';
 import { instrumentTracing } from './http-tracing.js';
+import { answerUnroutedRequests } from './no-route.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes, type StatusRoutesOptions } from './routes/status.js';
@@ -20,7 +20,7 @@ export interface ApiServerOptions {
 
 /**
  * The platform's HTTP API without its routes: errors as {code, message}, request metrics and
- * spans, 404 with a code, and the OpenAPI document every route registered later joins. Each
+ * spans, 404 and 405 with a code, and the OpenAPI document every route registered later joins. Each
  * component registers its own routes on it (platform/components), then operationsRoutes.
  */
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
@@ -39,10 +39,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   app.addHook('preHandler', async (request) => refuseNonFiniteNumbers(request));
   instrumentHttp(app, options.metrics);
   instrumentTracing(app, options.tracing);
-  app.setNotFoundHandler((request, reply) => {
-    const err = new SightlineError('SL_API_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
-    void reply.status(err.status).send(err.toBody());
-  });
+  answerUnroutedRequests(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
