@@ -7,6 +7,7 @@ import { answerClientError, answerFrameworkError, errorHandler, refuseNonFiniteN
 import { instrumentHttp } from './http-metrics.js';
 import { instrumentTracing } from './http-tracing.js';
 import { answerUnroutedRequests } from './no-route.js';
+import { requestValidatorCompiler } from './validation.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes, type StatusRoutesOptions } from './routes/status.js';
@@ -30,11 +31,11 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     logController: new LogController({ disableRequestLogging: true }),
     // Ingest sets its own, larger limit; everything else takes small bodies.
     bodyLimit: 1024 * 1024,
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
     // What Fastify and Node refuse before a route runs answers in the API's {code, message} too.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
+  app.setValidatorCompiler(requestValidatorCompiler());
   app.setErrorHandler(errorHandler);
   app.addHook('preHandler', async (request) => refuseNonFiniteNumbers(request));
   instrumentHttp(app, options.metrics);
