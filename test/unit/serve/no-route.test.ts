@@ -17,6 +17,7 @@ describe('requests no route takes', () => {
     app.post('/v1/things', async () => ({ ok: true }));
     app.get('/v1/things/:id', async () => ({ id: 1 }));
     app.delete('/v1/things/:id', async () => ({ deleted: true }));
+    app.post('/v1/things/sort', async () => ({ sorted: true }));
     // A catch-all route (as a CORS preflight handler registers) does not make every path exist.
     app.options('*', async () => '');
     await app.ready();
@@ -41,6 +42,17 @@ describe('requests no route takes', () => {
     assert.equal(r.json().code, 'SL_API_METHOD_NOT_ALLOWED');
     const query = await app.inject({ method: 'QUERY' as 'GET', url: '/v1/things/1' });
     assert.equal(query.statusCode, 405, 'QUERY, a method that takes a body, without a Content-Type');
+  });
+
+  it('a concrete path is its own resource, as in the OpenAPI document, not an id of a templated one', async () => {
+    for (const method of ['GET', 'HEAD', 'DELETE', 'PUT'] as const) {
+      const r = await app.inject({ method, url: '/v1/things/sort' });
+      assert.equal(r.statusCode, 405, method);
+      assert.equal(r.headers.allow, 'OPTIONS, POST');
+    }
+    assert.equal((await app.inject({ method: 'POST', url: '/v1/things/sort' })).statusCode, 200);
+    assert.deepEqual((await app.inject({ method: 'GET', url: '/v1/things/42' })).json(), { id: 1 });
+    assert.equal((await app.inject({ method: 'PATCH', url: '/v1/things/42' })).headers.allow, 'DELETE, GET, HEAD, OPTIONS');
   });
 
   it('a path no method takes: 404 with {code, message}', async () => {
