@@ -31,6 +31,9 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     logController: new LogController({ disableRequestLogging: true }),
     // Ingest sets its own, larger limit; everything else takes small bodies.
     bodyLimit: 1024 * 1024,
+    // A path parameter of any length reaches its route, whose schema says what it takes (Node's
+    // limit on the request line and headers, 431, is what bounds it).
+    routerOptions: { maxParamLength: 64 * 1024 },
     // What Fastify and Node refuse before a route runs answers in the API's {code, message} too.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,

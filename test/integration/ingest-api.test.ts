@@ -168,5 +168,12 @@ describe('ingest API limits and errors', () => {
     assert.match(unknown.json().message, /configured: page-views/);
     // Any cursor of the documented form pages from where it points.
     for (const cursor of ['0-0', '999999999999999-9999999999999999']) assert.equal(await get(`/v1/events/recent?cursor=${cursor}`), 200, cursor);
+    // A deprecation: the version as the document gives it, the sunset an RFC 3339 date-time.
+    const deprecate = (version: string, body: unknown) => app.inject({ method: 'PUT', url: `/v1/contracts/web.x/versions/${version}/deprecation`, payload: body as object });
+    assert.equal((await deprecate('0', {})).statusCode, 400);
+    assert.equal((await deprecate('1', { sunset: 26993 })).statusCode, 400);
+    assert.equal((await deprecate('1', { sunset: 'next year' })).statusCode, 400);
+    assert.equal((await deprecate('1', { sunset: '2099-01-01T00:00:00Z' })).json().code, 'SL_SCHEMA_SUBJECT_NOT_FOUND');
+    assert.equal((await app.inject({ method: 'DELETE', url: '/v1/contracts/web.x/versions/latest/deprecation' })).statusCode, 404);
   });
 });
