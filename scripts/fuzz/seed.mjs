@@ -107,6 +107,8 @@ const dictionaries = {
   codes: unique(letters.map((l) => l.code)),
   rules: ['user-id-format', 'page-depth'],
   cursors: [cursor],
+  // Schema texts that parse (and one incompatible change), so registry bodies reach the compatibility checks.
+  schemas: [JSON.stringify(clickSchema), JSON.stringify(avroSchema), JSON.stringify(pageView2), JSON.stringify({ ...clickSchema, required: ['user_id', 'x'] })],
   times: [String(T0), String(T0 + 300_000), '2026-11-26T09:00:00Z', '2026-11-26T09:05:00.000Z'],
 };
 for (const [name, values] of Object.entries(dictionaries)) {
