@@ -144,6 +144,13 @@ export function deadLetterId(partition: number, offset: number): string {
 export const DEAD_LETTER_ID_PATTERN = '^[0-9]{1,4}-[0-9]{1,15}$';
 
 const ID = new RegExp(DEAD_LETTER_ID_PATTERN);
+
+/** The id as the store gives it back: the numbers without leading zeros ("0-05" is "0-5"). */
+export function canonicalDeadLetterId(id: string): string {
+  if (!ID.test(id)) return id;
+  const [partition, offset] = id.split('-').map(Number) as [number, number];
+  return deadLetterId(partition, offset);
+}
 const INTEGER = /^-?[0-9]{1,15}$/;
 
 /**

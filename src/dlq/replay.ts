@@ -1,7 +1,7 @@
 import type { DeadLetterEntry } from '../core/ports/dead-letter-index.js';
 import type { DeadLetterIndex } from '../core/ports/dead-letter-index.js';
 import type { BatchStore } from '../core/ports/hot-store.js';
-import { REPLAY_OF_HEADER, type ReplayOutcome } from '../core/dead-letter.js';
+import { canonicalDeadLetterId, REPLAY_OF_HEADER, type ReplayOutcome } from '../core/dead-letter.js';
 import { isPlainObject, type SightlineEvent } from '../core/envelope.js';
 import type { BatchItem, EventIntake, IngestResult } from '../core/ports/event-intake.js';
 import type { QualitySpec } from '../quality/quality-rules.js';
@@ -61,7 +61,9 @@ export class DeadLetterReplayer {
     const results = new Map<string, ReplayResult>();
     const toIngest: Array<{ entry: DeadLetterEntry; event: Record<string, unknown> }> = [];
     const outcomes: ReplayOutcome[] = [];
-    for (const id of new Set(ids)) {
+    // "0-05" names the same letter as "0-5": each letter is answered once, by its own id.
+    const requested = [...new Set(ids.map(canonicalDeadLetterId))];
+    for (const id of requested) {
       const entry = await hot.deadLetter(id);
       if (!entry) {
         results.set(id, { id, outcome: 'not_found', message: 'no dead letter with this id' });
@@ -169,7 +171,7 @@ export class DeadLetterReplayer {
       }
     }
     await dlq.recordOutcomes(dropped);
-    const list = ids.map((id) => results.get(id)!).filter((r, i, all) => all.indexOf(r) === i);
+    const list = requested.map((id) => results.get(id)!);
     const count = (o: ReplayResult['outcome']): number => list.filter((r) => r.outcome === o).length;
     return { results: list, replayed: count('replayed'), duplicates: count('duplicate'), failed: count('failed'), skipped: count('skipped'), notFound: count('not_found'), settled };
   }

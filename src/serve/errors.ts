@@ -17,7 +17,14 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
 export function toApiError(err: FastifyError | Error): SightlineError {
   if (isSightlineError(err)) return err;
   const fastifyCode = (err as FastifyError).code;
-  if ((err as FastifyError).validation) return new SightlineError('SL_API_BAD_REQUEST', err.message);
+  const validation = (err as FastifyError).validation;
+  if (validation) {
+    // A paging cursor that does not match its pattern is not one the API issued.
+    const code = validation.some((v) => v.instancePath === '/cursor') && (err as FastifyError).validationContext === 'querystring' ? 'SL_API_CURSOR_INVALID' : 'SL_API_BAD_REQUEST';
+    // Ajv's "must be equal to one of the allowed values" says which.
+    const allowed = validation.find((v) => v.keyword === 'enum')?.params.allowedValues;
+    return new SightlineError(code, Array.isArray(allowed) ? `${err.message}: ${allowed.join(', ')}` : err.message);
+  }
   const mapped = fastifyCode ? FASTIFY_CODES[fastifyCode] : undefined;
   if (mapped) return new SightlineError(mapped, mapped === 'SL_API_BAD_REQUEST' ? err.message : ERROR_CODES[mapped].summary);
   // Fastify's JSON parser reports a malformed body as a plain SyntaxError with status 400.
@@ -91,3 +98,24 @@ export const ERROR_BODY_SCHEMA = {
   required: ['code', 'message'],
   properties: { code: { type: 'string' }, message: { type: 'string' } },
 } as const;
+
+/**
+ * The responses a route documents for these error statuses: the API's {code, message}, the code
+ * one of those docs/errors.md gives that status (the only codes an error of that status carries).
+ */
+export function errorResponses(...statuses: number[]): Record<number, object> {
+  return Object.fromEntries(statuses.map((status) => [status, errorBodySchema(status)]));
+}
+
+export function errorBodySchema(status: number) {
+  const codes = Object.entries(ERROR_CODES)
+    .filter(([, v]) => v.status === status)
+    .map(([code]) => code);
+  return {
+    description: `${STATUS_CODES[status] ?? status}: {code, message} (docs/errors.md)`,
+    type: 'object',
+    required: ['code', 'message'],
+    additionalProperties: false,
+    properties: { code: { type: 'string', enum: codes }, message: { type: 'string' } },
+  } as const;
+}

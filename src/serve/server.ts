@@ -1,7 +1,6 @@
 import swagger from '@fastify/swagger';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from 'pino';
-import { SightlineError } from '../core/errors.js';
 import type { Metrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
 import type { ListenOptions } from './api-options.js';
@@ -9,6 +8,8 @@ import { browserGuards } from './browser-guards.js';
 import { answerClientError, answerFrameworkError, errorHandler, refuseNonFiniteNumbers } from './errors.js';
 import { instrumentHttp } from './http-metrics.js';
 import { instrumentTracing } from './http-tracing.js';
+import { answerUnroutedRequests } from './no-route.js';
+import { requestValidatorCompiler } from './validation.js';
 import { dashboardRoutes } from './routes/dashboard.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes, type StatusRoutesOptions } from './routes/status.js';
@@ -24,7 +25,8 @@ export interface ApiServerOptions {
 
 /**
  * The platform's HTTP API without its routes: errors as {code, message}, request metrics and
- * spans, 404 with a code, the browser guards, and the OpenAPI document every route registered later joins. Each
+ * spans, 404 and 405 with a code, the browser guards, and the OpenAPI document every route
+ * registered later joins. Each
  * component registers its own routes on it (platform/components), then operationsRoutes.
  */
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
@@ -43,21 +45,21 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       headersTimeout: Math.min(60_000, options.listen.requestTimeoutMs),
       connectionsCheckingInterval: Math.max(250, Math.min(5000, options.listen.requestTimeoutMs / 4)),
     },
-    ajv: { customOptions: { coerceTypes: true, removeAdditional: false, useDefaults: true } },
+    // A path parameter of any length reaches its route, whose schema says what it takes (Node's
+    // limit on the request line and headers, 431, is what bounds it).
+    routerOptions: { maxParamLength: 64 * 1024 },
     // What Fastify and Node refuse before a route runs answers in the API's {code, message} too.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
   });
+  app.setValidatorCompiler(requestValidatorCompiler());
   app.setErrorHandler(errorHandler);
   app.addHook('preHandler', async (request) => refuseNonFiniteNumbers(request));
   instrumentHttp(app, options.metrics);
   instrumentTracing(app, options.tracing);
   // After the metrics and spans, so a refused request is counted and traced like any other.
   await browserGuards(app, options.listen);
-  app.setNotFoundHandler((request, reply) => {
-    const err = new SightlineError('SL_API_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
-    void reply.status(err.status).send(err.toBody());
-  });
+  answerUnroutedRequests(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -3,16 +3,15 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, it } from 'node:test';
 import type { FastifyInstance } from 'fastify';
-import { pino } from 'pino';
 import { buildConfig } from '../../src/config/config.js';
 import { IngestService } from '../../src/ingest/ingest-service.js';
 import { EmbeddedLog } from '../../src/log/embedded/embedded-log.js';
 import { ContractStats } from '../../src/contracts/contract-stats.js';
 import { Metrics } from '../../src/observe/metrics.js';
-import { Tracing } from '../../src/observe/tracing.js';
 import { SchemaRegistry } from '../../src/registry/schema-registry.js';
 import { LogSchemaStore } from '../../src/registry/store/log-schema-store.js';
-import { createApiServer, operationsRoutes } from '../../src/serve/server.js';
+import { operationsRoutes } from '../../src/serve/server.js';
+import { testApiServer } from '../helpers/api-server.js';
 import { aggregateRoutes } from '../../src/serve/routes/aggregates.js';
 import { contractRoutes } from '../../src/serve/routes/contracts.js';
 import { eventRoutes } from '../../src/serve/routes/events.js';
@@ -50,7 +49,7 @@ describe('ingest API limits and errors', () => {
     const metrics = new Metrics();
     registry = await SchemaRegistry.open(await LogSchemaStore.open(log));
     // The routes an embedded node serves for ingest and queries, on the platform's API server.
-    app = await createApiServer({ logger: pino({ level: 'silent' }), metrics, tracing: new Tracing({ enabled: false, sampleRatio: 1, version: 'test' }), version: 'test', listen: { host: '127.0.0.1', port: 0, allowedHosts: [], cors: { origins: [] }, requestTimeoutMs: 60_000 } });
+    app = await testApiServer(metrics);
     await app.register(ingestRoutes, { service, maxBodyBytes: config.ingest.maxBodyBytes, maxEventsPerBatch: config.ingest.maxEventsPerBatch, metrics: metrics.component('ingest') });
     await app.register(eventRoutes, { hot, defaultLimit: config.api.defaultLimit, maxLimit: config.api.maxLimit });
     await app.register(aggregateRoutes, { hot, aggregations: config.aggregations, maxLimit: config.api.maxLimit });
@@ -92,6 +91,7 @@ describe('ingest API limits and errors', () => {
 
   const cases: Array<[string, () => Promise<{ statusCode: number; json: () => any }>, number, string]> = [
     ['unparseable JSON', () => post('[{'), 400, 'SL_INGEST_BODY_INVALID'],
+    ['no body at all', () => app.inject({ method: 'POST', url: '/v1/events' }), 400, 'SL_INGEST_BODY_INVALID'],
     ['body over the limit', () => post(JSON.stringify([{ pad: 'x'.repeat(5000) }])), 413, 'SL_INGEST_BODY_TOO_LARGE'],
     ['gzip bomb over the limit once inflated', () => post(gzipSync(Buffer.alloc(1 << 20, 0x20)), { 'content-type': 'application/json', 'content-encoding': 'gzip' }), 413, 'SL_INGEST_BODY_TOO_LARGE'],
     ['too many events', () => post(JSON.stringify(Array.from({ length: 6 }, (_, i) => pageView(`m${i}`, now, '/')))), 413, 'SL_INGEST_TOO_MANY_EVENTS'],
@@ -138,7 +138,7 @@ describe('ingest API limits and errors', () => {
   it('describes the API in OpenAPI, and answers unknown routes and bad queries with {code, message}', async () => {
     const spec = (await app.inject({ url: '/openapi.json' })).json();
     assert.equal(spec.openapi, '3.1.0');
-    for (const path of ['/v1/events', '/v1/events/recent', '/v1/aggregates/{name}', '/v1/status', '/healthz', '/readyz']) {
+    for (const path of ['/v1/events', '/v1/events/recent', '/v1/aggregates/page-views', '/v1/status', '/healthz', '/readyz']) {
       assert.ok(spec.paths[path], `OpenAPI lists ${path}`);
     }
     const missing = await app.inject({ url: '/v2/nothing' });
@@ -149,5 +149,30 @@ describe('ingest API limits and errors', () => {
     assert.equal(bad.json().code, 'SL_API_BAD_REQUEST');
     const cursor = await app.inject({ url: '/v1/events/recent?cursor=abc' });
     assert.equal(cursor.json().code, 'SL_API_CURSOR_INVALID');
+  });
+
+  it('takes every request its OpenAPI document allows, and refuses the others with a status it documents', async () => {
+    const spec = (await app.inject({ url: '/openapi.json' })).json();
+    const get = async (url: string) => (await app.inject({ url })).statusCode;
+    // One route per aggregation: its own window sizes, its group parameter by its name.
+    const aggregates = spec.paths['/v1/aggregates/page-views'].get;
+    assert.deepEqual(aggregates.parameters.find((p: any) => p.name === 'window').schema.enum, ['1m', '5m']);
+    assert.ok(aggregates.parameters.some((p: any) => p.name === 'page'));
+    assert.deepEqual(Object.keys(aggregates.responses), ['200', '400']);
+    assert.equal(await get('/v1/aggregates/page-views?window=5m&page=/&from=2026-11-26&to=2016-12-31T23:59:60Z'), 200);
+    assert.equal(await get('/v1/aggregates/page-views?window=60s'), 400);
+    assert.equal(await get(`/v1/aggregates/page-views?from=${'9'.repeat(16)}`), 400, 'epoch ms beyond 15 digits');
+    const unknown = await app.inject({ url: '/v1/aggregates/nothing' });
+    assert.equal(unknown.statusCode, 404);
+    assert.match(unknown.json().message, /configured: page-views/);
+    // Any cursor of the documented form pages from where it points.
+    for (const cursor of ['0-0', '999999999999999-9999999999999999']) assert.equal(await get(`/v1/events/recent?cursor=${cursor}`), 200, cursor);
+    // A deprecation: the version as the document gives it, the sunset an RFC 3339 date-time.
+    const deprecate = (version: string, body: unknown) => app.inject({ method: 'PUT', url: `/v1/contracts/web.x/versions/${version}/deprecation`, payload: body as object });
+    assert.equal((await deprecate('0', {})).statusCode, 400);
+    assert.equal((await deprecate('1', { sunset: 26993 })).statusCode, 400);
+    assert.equal((await deprecate('1', { sunset: 'next year' })).statusCode, 400);
+    assert.equal((await deprecate('1', { sunset: '2099-01-01T00:00:00Z' })).json().code, 'SL_SCHEMA_SUBJECT_NOT_FOUND');
+    assert.equal((await app.inject({ method: 'DELETE', url: '/v1/contracts/web.x/versions/latest/deprecation' })).statusCode, 404);
   });
 });

@@ -1,11 +1,10 @@
 import type { FastifyInstance } from 'fastify';
-import { parseDuration } from '../../core/duration.js';
 import { SightlineError } from '../../core/errors.js';
 import type { EventQueries, WindowRow } from '../../core/ports/event-queries.js';
 import type { ServedAggregation } from '../api-options.js';
 import type { QueryCache } from '../query-cache.js';
-import { ERROR_BODY_SCHEMA } from '../errors.js';
-import { parseTimeParam } from '../time-param.js';
+import { errorResponses } from '../errors.js';
+import { parseTimeParam, TIME_PARAM_SCHEMA } from '../time-param.js';
 
 export interface AggregateRoutesOptions {
   hot: EventQueries;
@@ -16,28 +15,37 @@ export interface AggregateRoutesOptions {
 }
 
 /**
- * GET /v1/aggregates/{name}: windows of a configured aggregation, oldest first. Open windows are
- * included with final=false; the group filter is named after the group field (page for page-views).
+ * GET /v1/aggregates/{name}, one route per configured aggregation: its windows, oldest first.
+ * Open windows are included with final=false; the group filter is named after the group field
+ * (page for page-views), and window takes the aggregation's own sizes. Another name is a 404.
  */
 export async function aggregateRoutes(app: FastifyInstance, opts: AggregateRoutesOptions): Promise<void> {
-  const byName = new Map(opts.aggregations.map((a) => [a.name, a]));
+  for (const agg of opts.aggregations) aggregationRoute(app, agg, opts);
+  const names = opts.aggregations.map((a) => a.name).join(', ') || 'none';
+  app.get('/v1/aggregates/:name', { schema: { hide: true } }, async (request) => {
+    throw new SightlineError('SL_API_NOT_FOUND', `no aggregation "${(request.params as { name: string }).name}"; configured: ${names}`);
+  });
+}
+
+function aggregationRoute(app: FastifyInstance, agg: ServedAggregation, opts: AggregateRoutesOptions): void {
+  const labels = agg.windows.map((w) => w.label);
   app.get(
-    '/v1/aggregates/:name',
+    `/v1/aggregates/${agg.name}`,
     {
       schema: {
-        summary: 'Windowed counts of a configured aggregation',
+        summary: `Windowed counts of the ${agg.name} aggregation`,
         description:
-          'window is one of the aggregation\'s window sizes (1m, 5m for page-views); from/to bound window_start (epoch ms or ISO 8601, ' +
-          'from inclusive, to exclusive); a query parameter named after the group field (page for page-views) selects one group.',
+          `window is one of ${labels.join(', ')} (default ${labels[0]}); from/to bound window_start (from inclusive, to exclusive); ` +
+          `${agg.groupField} selects one group.`,
         tags: ['query'],
-        params: { type: 'object', properties: { name: { type: 'string' } }, required: ['name'] },
         querystring: {
           type: 'object',
           additionalProperties: { type: 'string' },
           properties: {
-            window: { type: 'string' },
-            from: { type: 'string' },
-            to: { type: 'string' },
+            window: { type: 'string', enum: labels },
+            from: TIME_PARAM_SCHEMA,
+            to: TIME_PARAM_SCHEMA,
+            [agg.groupField]: { type: 'string' },
             limit: { type: 'integer', minimum: 1, maximum: 100_000, default: 10_000 },
           },
         },
@@ -50,31 +58,31 @@ export async function aggregateRoutes(app: FastifyInstance, opts: AggregateRoute
                 type: 'array',
                 items: {
                   type: 'object',
-                  additionalProperties: true,
-                  properties: { window_start: { type: 'integer' }, window_end: { type: 'integer' }, count: { type: 'integer' }, final: { type: 'boolean' } },
+                  required: ['window_start', 'window_end', agg.groupField, 'count', 'final'],
+                  additionalProperties: false,
+                  properties: {
+                    window_start: { type: 'integer' },
+                    window_end: { type: 'integer' },
+                    [agg.groupField]: { type: 'string' },
+                    count: { type: 'integer' },
+                    final: { type: 'boolean' },
+                  },
                 },
               },
             },
           },
-          400: ERROR_BODY_SCHEMA,
-          404: ERROR_BODY_SCHEMA,
+          ...errorResponses(400),
         },
       },
     },
     async (request) => {
-      const { name } = request.params as { name: string };
       const q = request.query as Record<string, string | number | undefined>;
-      const agg = byName.get(name);
-      if (!agg) {
-        throw new SightlineError('SL_API_NOT_FOUND', `no aggregation "${name}"; configured: ${[...byName.keys()].join(', ') || 'none'}`);
-      }
-      const window = pickWindow(agg, q.window as string | undefined);
       const from = parseTimeParam('from', q.from as string | undefined);
       const to = parseTimeParam('to', q.to as string | undefined);
       const group = q[agg.groupField] as string | undefined;
       const query = {
-        name,
-        window,
+        name: agg.name,
+        window: (q.window as string | undefined) ?? labels[0]!,
         limit: Number(q.limit),
         ...(from !== undefined && { from }),
         ...(to !== undefined && { to }),
@@ -86,19 +94,4 @@ export async function aggregateRoutes(app: FastifyInstance, opts: AggregateRoute
       };
     },
   );
-}
-
-function pickWindow(agg: ServedAggregation, requested: string | undefined): string {
-  if (requested === undefined) return agg.windows[0]!.label;
-  let ms: number;
-  try {
-    ms = parseDuration(requested);
-  } catch {
-    ms = NaN;
-  }
-  const found = agg.windows.find((w) => w.ms === ms);
-  if (!found) {
-    throw new SightlineError('SL_API_BAD_REQUEST', `window must be one of ${agg.windows.map((w) => w.label).join(', ')} for "${agg.name}"`);
-  }
-  return found.label;
 }

@@ -1,8 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AlertEngine } from '../../alerts/alert-engine.js';
-import { SightlineError } from '../../core/errors.js';
 import { ALERT_STATES, type AlertState } from '../../core/ports/alert-sink.js';
-import { ERROR_BODY_SCHEMA } from '../errors.js';
+import { errorResponses } from '../errors.js';
 
 export interface AlertRoutesOptions {
   engine: Pick<AlertEngine, 'list'>;
@@ -36,18 +35,15 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRoutesOptions
         querystring: {
           type: 'object',
           properties: {
-            state: { type: 'string', description: 'pending, firing or resolved' },
+            state: { type: 'string', enum: [...ALERT_STATES] },
             alertname: { type: 'string' },
           },
         },
-        response: { 200: { type: 'object', required: ['alerts'], properties: { alerts: { type: 'array', items: ALERT_SCHEMA } } }, 400: ERROR_BODY_SCHEMA },
+        response: { 200: { type: 'object', required: ['alerts'], properties: { alerts: { type: 'array', items: ALERT_SCHEMA } } }, ...errorResponses(400) },
       },
     },
     async (request) => {
       const { state, alertname } = request.query as { state?: string; alertname?: string };
-      if (state !== undefined && !(ALERT_STATES as readonly string[]).includes(state)) {
-        throw new SightlineError('SL_API_BAD_REQUEST', `state must be one of ${ALERT_STATES.join(', ')}, not "${state}"`);
-      }
       return { alerts: opts.engine.list({ state: state as AlertState | undefined, alertname }) };
     },
   );

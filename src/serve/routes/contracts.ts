@@ -1,9 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import type { ContractStats } from '../../contracts/contract-stats.js';
 import { SightlineError } from '../../core/errors.js';
-import { parseVersionRef } from '../../registry/registry-input.js';
+import { COMPATIBILITY_LEVELS } from '../../core/ports/schema-store.js';
+import { parseVersionRef, VERSION_PATTERN } from '../../registry/registry-input.js';
 import type { SchemaRegistry, SubjectVersion } from '../../registry/schema-registry.js';
-import { ERROR_BODY_SCHEMA } from '../errors.js';
+import { SCHEMA_TYPES } from '../../registry/types/parse-schema.js';
+import { errorResponses } from '../errors.js';
+import { parseDateTime } from '../time-param.js';
 
 export interface ContractRoutesOptions {
   registry: SchemaRegistry;
@@ -19,7 +22,7 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
   const { registry, stats } = opts;
   const tags = ['contracts'];
 
-  app.get('/v1/contracts', { schema: { summary: 'Subjects, versions, deprecations and events per version', tags } }, async () => {
+  app.get('/v1/contracts', { schema: { summary: 'Subjects, versions, deprecations and events per version', tags, response: { 200: CONTRACTS_SCHEMA } } }, async () => {
     const subjects = [...new Set([...registry.listSubjects(), ...stats.subjects()])].sort();
     return {
       subjects: subjects.map((subject) => {
@@ -35,7 +38,10 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
     };
   });
 
-  const versionParams = { type: 'object', properties: { subject: { type: 'string' }, version: { type: 'string' } } } as const;
+  const versionParams = {
+    type: 'object',
+    properties: { subject: { type: 'string' }, version: { type: 'string', pattern: VERSION_PATTERN, description: 'A version number from 1 to 2^31-1, "latest" or -1 (latest)' } },
+  } as const;
   app.put(
     '/v1/contracts/:subject/versions/:version/deprecation',
     {
@@ -46,28 +52,68 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
         body: {
           type: 'object',
           additionalProperties: false,
-          properties: { sunset: { type: 'string', description: 'ISO 8601 date-time after which events naming this version are refused' } },
+          properties: { sunset: { type: 'string', format: 'date-time', description: 'RFC 3339 date-time after which events naming this version are refused' } },
         },
-        response: { 404: ERROR_BODY_SCHEMA, 400: ERROR_BODY_SCHEMA },
+        response: { 200: VERSION_SCHEMA, ...errorResponses(400, 404, 413, 415) },
       },
     },
     async (request) => {
       const { subject, version } = request.params as { subject: string; version: string };
       const { sunset } = (request.body ?? {}) as { sunset?: string };
-      const sunsetAt = sunset === undefined ? undefined : Date.parse(sunset);
-      if (sunsetAt !== undefined && Number.isNaN(sunsetAt)) throw new SightlineError('SL_API_BAD_REQUEST', `sunset "${sunset}" is not an ISO 8601 date-time`);
+      const sunsetAt = sunset === undefined ? undefined : parseDateTime(sunset);
+      if (sunsetAt !== undefined && Number.isNaN(sunsetAt)) throw new SightlineError('SL_API_BAD_REQUEST', `sunset "${sunset}" is not an RFC 3339 date-time`);
       return versionView(await registry.deprecate(subject, parseVersionRef(version), { sunsetAt }));
     },
   );
   app.delete(
     '/v1/contracts/:subject/versions/:version/deprecation',
-    { schema: { summary: 'Lift a deprecation', tags, params: versionParams, response: { 404: ERROR_BODY_SCHEMA } } },
+    { schema: { summary: 'Lift a deprecation', tags, params: versionParams, response: { 200: VERSION_SCHEMA, ...errorResponses(400, 404) } } },
     async (request) => {
       const { subject, version } = request.params as { subject: string; version: string };
       return versionView(await registry.deprecate(subject, parseVersionRef(version), null));
     },
   );
 }
+
+const time = { type: ['string', 'null'], format: 'date-time' };
+const VERSION_SCHEMA = {
+  type: 'object',
+  required: ['version', 'id', 'schema_type', 'registered_at', 'deprecated_at', 'sunset_at'],
+  additionalProperties: false,
+  properties: {
+    version: { type: 'integer', minimum: 1 },
+    id: { type: 'integer', minimum: 1 },
+    schema_type: { type: 'string', enum: [...SCHEMA_TYPES] },
+    registered_at: { type: 'string', format: 'date-time' },
+    deprecated_at: time,
+    sunset_at: time,
+  },
+} as const;
+const counts = { type: 'object', additionalProperties: { type: 'integer' }, description: 'events by outcome (valid, invalid, ...)' };
+const CONTRACTS_SCHEMA = {
+  type: 'object',
+  required: ['subjects'],
+  additionalProperties: false,
+  properties: {
+    subjects: {
+      type: 'array',
+      items: {
+        type: 'object',
+        required: ['subject', 'compatibility', 'versions'],
+        additionalProperties: false,
+        properties: {
+          subject: { type: 'string' },
+          compatibility: { type: 'string', enum: [...COMPATIBILITY_LEVELS] },
+          versions: {
+            type: 'array',
+            items: { ...VERSION_SCHEMA, required: [...VERSION_SCHEMA.required, 'events'], properties: { ...VERSION_SCHEMA.properties, events: counts } },
+          },
+          events_without_version: counts,
+        },
+      },
+    },
+  },
+} as const;
 
 function versionView(v: SubjectVersion) {
   return {

@@ -19,6 +19,14 @@ const ASSETS: Record<string, { file: string; type: string }> = {
 
 type Values = MetricObjectWithValues<MetricValue<string>>;
 
+const group = { type: 'object', additionalProperties: true };
+const DASHBOARD_SCHEMA = {
+  type: 'object',
+  required: ['time', 'throughput', 'ingest', 'errors', 'process', 'freshness', 'stores'],
+  additionalProperties: false,
+  properties: { time: { type: 'integer' }, throughput: { type: 'array', items: group }, ingest: group, errors: group, process: group, freshness: group, stores: group },
+};
+
 /**
  * The live dashboard: the page at /ui (uPlot charts, polling) and the numbers it draws, at
  * GET /v1/dashboard. They come from the same metrics registry Prometheus scrapes, so the page,
@@ -32,7 +40,8 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { metrics: Reg
   }
   app.get('/ui/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui'));
 
-  app.get('/v1/dashboard', { schema: { summary: 'The live numbers behind /ui (totals since start; the page derives rates)', tags: ['operations'] } }, async () => {
+  const schema = { summary: 'The live numbers behind /ui (totals since start; the page derives rates)', tags: ['operations'], response: { 200: DASHBOARD_SCHEMA } };
+  app.get('/v1/dashboard', { schema }, async () => {
     const byName = new Map((await opts.metrics.getMetricsAsJSON()).map((m) => [m.name, m as Values]));
     const values = (name: string) => byName.get(name)?.values ?? [];
     const sum = (name: string, where: Record<string, string> = {}) =>

@@ -4,8 +4,8 @@ import { SightlineError } from '../../core/errors.js';
 import type { DeadLetterEntry, DeadLetterQuery } from '../../core/ports/dead-letter-index.js';
 import type { DeadLetterIndex } from '../../core/ports/dead-letter-index.js';
 import type { DeadLetterReplayer } from '../../dlq/replay.js';
-import { ERROR_BODY_SCHEMA } from '../errors.js';
-import { parseTimeParam } from '../time-param.js';
+import { errorResponses } from '../errors.js';
+import { parseTimeParam, TIME_PARAM_SCHEMA } from '../time-param.js';
 
 export interface DlqRoutesOptions {
   hot: DeadLetterIndex;
@@ -17,6 +17,7 @@ export interface DlqRoutesOptions {
 
 const ENTRY_SCHEMA = {
   type: 'object',
+  required: ['id', 'at', 'stage', 'code', 'rule', 'message', 'event_id', 'source', 'type', 'schema', 'trace_id', 'origin', 'replay_of', 'replay'],
   properties: {
     id: { type: 'string', description: 'partition-offset in the dead-letter topic' },
     at: { type: 'integer' },
@@ -34,7 +35,8 @@ const ENTRY_SCHEMA = {
     original_size: { type: 'integer', description: 'present when only the first bytes of a larger event were kept: its full size' },
     replay: {
       type: ['object', 'null'],
-      properties: { outcome: { type: 'string' }, at: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } },
+      required: ['outcome', 'at'],
+      properties: { outcome: { type: 'string', enum: ['replayed', 'duplicate', 'failed'] }, at: { type: 'integer' }, code: { type: 'string' }, message: { type: 'string' } },
     },
   },
 } as const;
@@ -46,8 +48,8 @@ const FILTER_PROPERTIES = {
   source: { type: 'string' },
   type: { type: 'string' },
   event_id: { type: 'string' },
-  since: { type: 'string', description: 'epoch ms or ISO 8601' },
-  until: { type: 'string', description: 'epoch ms or ISO 8601' },
+  since: TIME_PARAM_SCHEMA,
+  until: TIME_PARAM_SCHEMA,
   replayed: { type: 'boolean', description: 'true: replayed ones only; false: not (successfully) replayed yet' },
 } as const;
 
@@ -128,8 +130,12 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
           },
         },
         response: {
-          200: { type: 'object', properties: { dead_letters: { type: 'array', items: ENTRY_SCHEMA }, next_cursor: { type: ['string', 'null'] } } },
-          400: ERROR_BODY_SCHEMA,
+          200: {
+            type: 'object',
+            required: ['dead_letters', 'next_cursor'],
+            properties: { dead_letters: { type: 'array', items: ENTRY_SCHEMA }, next_cursor: { type: ['string', 'null'], pattern: DEAD_LETTER_ID_PATTERN } },
+          },
+          ...errorResponses(400),
         },
       },
     },
@@ -156,10 +162,10 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
         response: {
           200: {
             type: 'object',
+            required: [...ENTRY_SCHEMA.required, 'original', 'original_encoding'],
             properties: { ...ENTRY_SCHEMA.properties, original: {}, original_encoding: { type: 'string', enum: ['json', 'text'] } },
           },
-          400: ERROR_BODY_SCHEMA,
-          404: ERROR_BODY_SCHEMA,
+          ...errorResponses(400, 404),
         },
       },
     },
@@ -194,6 +200,7 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
         response: {
           200: {
             type: 'object',
+            required: ['replayed', 'duplicates', 'failed', 'skipped', 'not_found', 'settled', 'results'],
             properties: {
               replayed: { type: 'integer' },
               duplicates: { type: 'integer' },
@@ -205,13 +212,19 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
                 type: 'array',
                 items: {
                   type: 'object',
-                  properties: { id: { type: 'string' }, event_id: { type: 'string' }, outcome: { type: 'string' }, code: { type: 'string' }, message: { type: 'string' } },
+                  required: ['id', 'outcome'],
+                  properties: {
+                    id: { type: 'string' },
+                    event_id: { type: 'string' },
+                    outcome: { type: 'string', enum: ['replayed', 'duplicate', 'failed', 'skipped', 'not_found'] },
+                    code: { type: 'string' },
+                    message: { type: 'string' },
+                  },
                 },
               },
             },
           },
-          400: ERROR_BODY_SCHEMA,
-          404: ERROR_BODY_SCHEMA,
+          ...errorResponses(400, 404, 413, 415),
         },
       },
     },

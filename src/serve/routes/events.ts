@@ -1,9 +1,9 @@
 import type { FastifyInstance } from 'fastify';
 import type { EventQueries } from '../../core/ports/event-queries.js';
-import { decodeCursor, encodeCursor } from '../cursor.js';
+import { CURSOR_PATTERN, decodeCursor, encodeCursor } from '../cursor.js';
 import { SightlineError } from '../../core/errors.js';
 import { splitLogPosition } from '../../core/log-position.js';
-import { ERROR_BODY_SCHEMA } from '../errors.js';
+import { errorResponses } from '../errors.js';
 
 export interface EventRoutesOptions {
   hot: EventQueries;
@@ -16,6 +16,7 @@ export interface EventRoutesOptions {
 
 const EVENT_SCHEMA = {
   type: 'object',
+  required: ['id', 'source', 'type', 'timestamp', 'payload', 'metadata'],
   properties: {
     id: { type: 'string' },
     source: { type: 'string' },
@@ -42,16 +43,16 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
             type: { type: 'string' },
             user_id: { type: 'string' },
             limit: { type: 'integer', minimum: 1, maximum: opts.maxLimit, default: opts.defaultLimit },
-            cursor: { type: 'string', description: 'next_cursor of the previous page' },
+            cursor: { type: 'string', pattern: CURSOR_PATTERN, description: 'next_cursor of the previous page' },
           },
         },
         response: {
           200: {
             type: 'object',
             required: ['events', 'next_cursor'],
-            properties: { events: { type: 'array', items: EVENT_SCHEMA }, next_cursor: { type: ['string', 'null'] } },
+            properties: { events: { type: 'array', items: EVENT_SCHEMA }, next_cursor: { type: ['string', 'null'], pattern: CURSOR_PATTERN } },
           },
-          400: ERROR_BODY_SCHEMA,
+          ...errorResponses(400),
         },
       },
     },
@@ -83,6 +84,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
         response: {
           200: {
             type: 'object',
+            required: ['event', 'trace_id', 'path'],
             properties: {
               event: EVENT_SCHEMA,
               trace_id: { type: ['string', 'null'] },
@@ -97,7 +99,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
               },
             },
           },
-          404: ERROR_BODY_SCHEMA,
+          ...errorResponses(404),
         },
       },
     },

@@ -7,10 +7,11 @@ declare module 'fastify' {
   }
 }
 import { SightlineError } from '../../core/errors.js';
+import { JS_SPACE } from '../../core/text-patterns.js';
 import type { ComponentMetrics } from '../../observe/metrics.js';
 import { NO_TRACING, type Tracing } from '../../observe/tracing.js';
 import { mediaType } from '../browser-guards.js';
-import { ERROR_BODY_SCHEMA, toApiError } from '../errors.js';
+import { errorResponses, toApiError } from '../errors.js';
 import type { IngestService } from '../../ingest/ingest-service.js';
 import { type BodyFormat, parseBody } from '../../ingest/parse-body.js';
 
@@ -47,6 +48,23 @@ const INGEST_RESULT_SCHEMA = {
     warnings: { ...EVENT_NOTES, description: 'Accepted events with something to fix (SL_CONTRACT_DEPRECATED); absent when none.' },
   },
 } as const;
+
+/**
+ * The body as the OpenAPI document gives it. Whether each event is valid is not the request's
+ * concern: a batch that parses is answered 200, its refused events listed in `rejected`.
+ */
+const EVENT_DESCRIPTION = 'An event: {id, source, type, timestamp (epoch ms), payload, metadata?}; one that is not valid is listed in rejected';
+const JSON_BATCH = {
+  description: 'A JSON array of events, or one event object',
+  anyOf: [
+    { type: 'array', minItems: 1, items: { description: EVENT_DESCRIPTION } },
+    { type: 'object', description: EVENT_DESCRIPTION },
+  ],
+};
+const NDJSON_BATCH = { type: 'string', pattern: `[^${JS_SPACE}]`, description: 'One event a line (a line that is not JSON is listed in rejected); blank lines are skipped' };
+const INGEST_BODY_SCHEMA = {
+  content: Object.fromEntries(Object.entries(FORMATS).map(([type, format]) => [type, { schema: format === 'json' ? JSON_BATCH : NDJSON_BATCH }])),
+};
 
 /** POST /v1/events: a JSON array or NDJSON body, optionally gzip, checked per event. */
 export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptions): Promise<void> {
@@ -103,11 +121,15 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
           'Content-Encoding gzip is accepted. Each event is checked on its own: the response counts the accepted ones and lists ' +
           'every rejected one with its index, code and message. Accepted events are durable before the response is sent.',
         tags: ['ingest'],
-        response: { 200: INGEST_RESULT_SCHEMA, 400: ERROR_BODY_SCHEMA, 413: ERROR_BODY_SCHEMA, 415: ERROR_BODY_SCHEMA, 429: ERROR_BODY_SCHEMA, 503: ERROR_BODY_SCHEMA },
+        body: INGEST_BODY_SCHEMA,
+        response: { 200: INGEST_RESULT_SCHEMA, ...errorResponses(400, 413, 415, 429, 503) },
       },
+      // parseBody reads the body and checks each event; the body schema documents what it takes.
+      validatorCompiler: () => () => true,
     },
     async (request, reply) => {
-      const body = request.body as Buffer;
+      const body = request.body as Buffer | undefined;
+      if (body === undefined) throw new SightlineError('SL_INGEST_BODY_INVALID', 'the request has no body: send a JSON array of events, or NDJSON');
       const format = FORMATS[mediaType(request.headers['content-type'])] ?? 'json';
       const items = parseBody(body, format, opts.maxEventsPerBatch);
       const traceparent = request.headers.traceparent;

@@ -6,6 +6,14 @@ export interface LineageRoutesOptions {
   graph: () => Promise<LineageGraph>;
 }
 
+const list = { type: 'array', items: { type: 'object', additionalProperties: true } };
+const GRAPH_SCHEMA = {
+  type: 'object',
+  required: ['generatedAt', 'namespace', 'datasets', 'jobs', 'edges'],
+  additionalProperties: false,
+  properties: { generatedAt: { type: 'string' }, namespace: { type: 'string' }, datasets: list, jobs: list, edges: list },
+};
+
 /**
  * The lineage graph Sightline's OpenLineage events describe, with the same dataset and job
  * identities, plus what the events cannot carry on a link: records and freshness per edge.
@@ -13,7 +21,7 @@ export interface LineageRoutesOptions {
 export async function lineageRoutes(app: FastifyInstance, opts: LineageRoutesOptions): Promise<void> {
   app.get(
     '/v1/lineage',
-    { schema: { summary: 'Datasets and streaming jobs, with counts and freshness on each edge (docs/lineage.md)', tags: ['operations'] } },
+    { schema: { summary: 'Datasets and streaming jobs, with counts and freshness on each edge (docs/lineage.md)', tags: ['operations'], response: { 200: GRAPH_SCHEMA } } },
     async () => opts.graph(),
   );
 }

@@ -2,8 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import type { EventQueries } from '../../core/ports/event-queries.js';
 import type { QualityRuleConfig } from '../../quality/quality-rules.js';
 import type { QualityStats } from '../../quality/quality-stats.js';
-import { ERROR_BODY_SCHEMA } from '../errors.js';
-import { parseTimeParam } from '../time-param.js';
+import { errorResponses } from '../errors.js';
+import { parseTimeParam, TIME_PARAM_SCHEMA } from '../time-param.js';
 
 export interface QualityRoutesOptions {
   hot: EventQueries;
@@ -26,14 +26,15 @@ export async function qualityRoutes(app: FastifyInstance, opts: QualityRoutesOpt
           properties: {
             dataset: { type: 'string' },
             rule: { type: 'string' },
-            from: { type: 'string', description: 'bucket start, epoch ms or ISO 8601' },
-            to: { type: 'string' },
+            from: { ...TIME_PARAM_SCHEMA, description: `bucket start: ${TIME_PARAM_SCHEMA.description}` },
+            to: TIME_PARAM_SCHEMA,
             limit: { type: 'integer', minimum: 1, maximum: opts.maxLimit, default: Math.min(500, opts.maxLimit) },
           },
         },
         response: {
           200: {
             type: 'object',
+            required: ['rules', 'totals', 'buckets'],
             properties: {
               rules: { type: 'array', items: { type: 'object', additionalProperties: true } },
               totals: {
@@ -61,7 +62,7 @@ export async function qualityRoutes(app: FastifyInstance, opts: QualityRoutesOpt
               },
             },
           },
-          400: ERROR_BODY_SCHEMA,
+          ...errorResponses(400),
         },
       },
     },

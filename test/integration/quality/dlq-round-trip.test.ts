@@ -202,6 +202,11 @@ describe('dead-letter queue round trip', () => {
     assert.equal((await post(platform.url, '/v1/dlq/replay', { ids: [id('o-2')] })).body.skipped, 1);
     const again = await post(platform.url, '/v1/dlq/replay', { ids: [id('o-2')], include_replayed: true });
     assert.deepEqual(again.body.results.map((x: any) => x.outcome), ['duplicate']);
+    // A leading zero names the same letter: it is answered once, by its own id (this was a 500).
+    const [partition, offset] = id('o-2').split('-');
+    const aliased = await post(platform.url, '/v1/dlq/replay', { ids: [`${partition}-0${offset}`, id('o-2')], include_replayed: true });
+    assert.equal(aliased.status, 200, JSON.stringify(aliased.body));
+    assert.deepEqual(aliased.body.results.map((x: any) => [x.id, x.outcome]), [[id('o-2'), 'duplicate']]);
     const status = (await getJson(`${platform.url}/v1/status`)).body;
     // o-1, o-6, o-7, o-9 and the replayed o-2.
     assert.equal(status.hot_store.tables.find((t: any) => t.table === 'events').rows, 5);

@@ -136,4 +136,17 @@ describe('Confluent Schema Registry API over HTTP', () => {
     await expectError(call('GET', '/schemas/ids/1'), 404, 40403);
     assert.deepEqual((await call('GET', '/subjects?deleted=true')).body, []);
   });
+
+  it('reads a subject of any length in a path, and names as the OpenAPI document does', async () => {
+    // The router refused a path parameter over 100 characters with its own 400, not Confluent's body.
+    await expectError(call('GET', `/subjects/${'s'.repeat(300)}/versions`), 404, 40401);
+    await expectError(call('POST', `/subjects/${'s'.repeat(256)}/versions`, { schema: AVRO_V1 }), 422, 42208);
+    // 255 characters are 255 code points, as JSON Schema's maxLength counts them, not 510 UTF-16 units.
+    const emoji = encodeURIComponent('😀'.repeat(255));
+    const schema = JSON.stringify({ type: 'record', name: 'Smile', fields: [{ name: 's', type: 'string' }] });
+    assert.equal((await call('POST', `/subjects/${emoji}/versions`, { schema })).status, 200);
+    assert.equal((await call('GET', `/subjects/${emoji}/versions/%20LATEST%0A`)).status, 200);
+    assert.deepEqual((await call('PUT', `/config/${emoji}`, { compatibility: ' full_transitive ' })).body, { compatibility: 'FULL_TRANSITIVE' });
+    await expectError(call('POST', `/subjects/${emoji}/versions`, { schema, schemaType: 'jſon' }), 422, 42201);
+  });
 });
