@@ -43,6 +43,7 @@ export function resultSink(outDir: string, mode: string): ResultSink {
         lines.splice(i, 0, line);
         text = lines.join('\n');
       }
+      await mkdir(outDir, { recursive: true });
       await writeFile(file, text);
       const jsonDir = join(outDir, 'bench', 'results');
       await mkdir(jsonDir, { recursive: true });
