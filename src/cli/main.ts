@@ -2,14 +2,37 @@
 import { Command, InvalidArgumentError } from 'commander';
 import { isSightlineError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
-import { listDeadLetters, replayDeadLetters, showDeadLetter } from './dlq.js';
-import { probe } from './probe.js';
-import { checkSchema, deprecateSchema, listSchemas, registerSchema, schemaConfig, showSchema } from './schema.js';
-import { send } from './send.js';
-import { status } from './status.js';
-import { role, up } from './up.js';
+import { apiUrl, DEFAULT_API_URL } from '../client/api-url.js';
 
-const DEFAULT_URL = process.env.SIGHTLINE_URL ?? 'http://127.0.0.1:8080';
+type Action = (...args: any[]) => void | Promise<void>;
+
+/**
+ * A command's module is imported when the command runs, not when the CLI starts: `--help` and the
+ * short commands do not load DuckDB, OpenTelemetry, Fastify or the Kafka client.
+ */
+function lazy<M>(load: () => Promise<M>, pick: (module: M) => Action): Action {
+  return async (...args) => pick(await load())(...args);
+}
+const dlqCommands = () => import('./dlq.js');
+const schemaCommands = () => import('./schema.js');
+const upCommands = () => import('./up.js');
+
+const DEFAULT_URL = ((env) => {
+  try {
+    return apiUrl(env);
+  } catch {
+    // Not refused here, where it would stop --help too: the command that uses it says what is wrong.
+    return env;
+  }
+})(process.env.SIGHTLINE_URL ?? DEFAULT_API_URL);
+
+function urlOption(value: string): string {
+  try {
+    return apiUrl(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
+}
 
 function positiveInt(value: string): string {
   if (!/^\d+$/.test(value) || Number(value) < 0 || Number(value) > 65535) throw new InvalidArgumentError('must be a whole number');
@@ -25,7 +48,11 @@ const program = new Command()
   .name('sightline')
   .description('Observability-first event data platform')
   .version(VERSION)
-  .showHelpAfterError();
+  .showHelpAfterError()
+  .addHelpText(
+    'after',
+    '\nEnvironment:\n  SIGHTLINE_URL  the API the client commands (send, status, probe, schema, dlq) talk to,\n                 when --url is not given (default: http://127.0.0.1:8080)',
+  );
 
 program
   .command('up')
@@ -37,7 +64,7 @@ program
   .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
   .option('--config <file>', 'YAML or JSON configuration file')
   .option('--log <url>', 'kafka://host:port[,host:port...] runs on Kafka (distributed mode); default: the embedded log')
-  .action(up);
+  .action(lazy(upCommands, (m) => m.up));
 
 for (const [name, what] of [
   ['ingest', 'HTTP ingest and contract checks, appending to Kafka'],
@@ -52,35 +79,35 @@ for (const [name, what] of [
     .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
     .option('--config <file>', 'YAML or JSON configuration file')
     .option('--log <url>', 'kafka://host:port[,host:port...] (or log.kafka in the config file)')
-    .action(role(name));
+    .action(lazy(upCommands, (m) => m.role(name)));
 }
 
 program
   .command('send')
   .description('Post an NDJSON file of events in batches, retrying with backoff; exits non-zero if any event was not accepted')
   .argument('<file>', 'NDJSON file, one event per line ("-" for standard input)')
-  .option('--url <url>', 'Sightline API', DEFAULT_URL)
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
   .option('--batch-size <n>', 'events per request', positiveInt, '1000')
   .option('--max-retries <n>', 'attempts per batch before giving up', positiveInt, '8')
   .option('--concurrency <n>', 'requests in flight', positiveInt, '2')
   .option('--gzip', 'gzip request bodies', false)
   .option('--quiet', 'no progress output', false)
-  .action(send);
+  .action(lazy(() => import('./send.js'), (m) => m.send));
 
 program
   .command('status')
   .description('Show backlog per partition, committed offsets, and rows and bytes in each store')
-  .option('--url <url>', 'Sightline API', DEFAULT_URL)
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
   .option('--json', 'print the raw status document', false)
-  .action(status);
+  .action(lazy(() => import('./status.js'), (m) => m.status));
 
 program
   .command('probe')
   .description('Send a canary event and report the time until the query API returns it (end-to-end freshness); exits 1 if it fails')
-  .option('--url <url>', 'Sightline API', DEFAULT_URL)
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
   .option('--timeout <seconds>', 'give up after this long', positiveInt, '30')
   .option('--json', 'print the result as JSON', false)
-  .action(probe);
+  .action(lazy(() => import('./probe.js'), (m) => m.probe));
 
 const schema = program.command('schema').description('Data contracts in the schema registry: register, check (for CI), list, show, deprecate, config');
 const typeOption = '--type <AVRO|JSON>';
@@ -91,8 +118,8 @@ schema
   .argument('<subject>')
   .argument('<file>', 'schema file')
   .option(typeOption, typeHelp)
-  .option('--url <url>', 'Sightline API', DEFAULT_URL)
-  .action(registerSchema);
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(schemaCommands, (m) => m.registerSchema));
 schema
   .command('check')
   .description("Check a schema against the subject's compatibility level without registering it; exits 1 with the reasons when it breaks")
@@ -100,21 +127,21 @@ schema
   .argument('<file>', 'schema file')
   .option(typeOption, typeHelp)
   .option('--version <n|latest>', 'check against this version only (default: the versions the level selects)')
-  .option('--url <url>', 'Sightline API', DEFAULT_URL)
-  .action(checkSchema);
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(schemaCommands, (m) => m.checkSchema));
 schema
   .command('list')
   .description('Subjects with their compatibility level, versions, deprecations and events per version')
   .option('--json', 'print the raw document', false)
-  .option('--url <url>', 'Sightline API', DEFAULT_URL)
-  .action(listSchemas);
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(schemaCommands, (m) => m.listSchemas));
 schema
   .command('show')
   .description('One version of a subject (default: latest) with its schema')
   .argument('<subject>')
   .argument('[version]')
-  .option('--url <url>', 'Sightline API', DEFAULT_URL)
-  .action(showSchema);
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(schemaCommands, (m) => m.showSchema));
 schema
   .command('deprecate')
   .description('Deprecate a version: events naming it are accepted with a warning, and refused after --sunset')
@@ -122,15 +149,15 @@ schema
   .argument('<version>')
   .option('--sunset <date>', 'ISO 8601 date-time after which events naming this version are refused')
   .option('--undo', 'lift the deprecation', false)
-  .option('--url <url>', 'Sightline API', DEFAULT_URL)
-  .action(deprecateSchema);
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(schemaCommands, (m) => m.deprecateSchema));
 schema
   .command('config')
   .description('Show the compatibility level of a subject (or the global one), or set it with --set')
   .argument('[subject]')
   .option('--set <level>', 'NONE, BACKWARD, BACKWARD_TRANSITIVE, FORWARD, FORWARD_TRANSITIVE, FULL or FULL_TRANSITIVE')
-  .option('--url <url>', 'Sightline API', DEFAULT_URL)
-  .action(schemaConfig);
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(schemaCommands, (m) => m.schemaConfig));
 
 const dlq = program.command('dlq').description('The dead-letter queue: events refused at ingest or in processing, with their reasons; list, show, replay');
 const withFilters = (command: Command): Command =>
@@ -143,17 +170,17 @@ const withFilters = (command: Command): Command =>
     .option('--event-id <id>')
     .option('--since <time>', 'epoch ms or ISO 8601')
     .option('--until <time>', 'epoch ms or ISO 8601')
-    .option('--url <url>', 'Sightline API', DEFAULT_URL);
+    .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL);
 withFilters(dlq.command('list').description('Dead letters, newest first'))
   .option('--limit <n>', 'at most this many', positiveCount, '100')
   .option('--json', 'print the raw entries', false)
-  .action(listDeadLetters);
+  .action(lazy(dlqCommands, (m) => m.listDeadLetters));
 dlq
   .command('show')
   .description('One dead letter with its reason and original event')
   .argument('<id>', 'partition-offset, as listed')
-  .option('--url <url>', 'Sightline API', DEFAULT_URL)
-  .action(showDeadLetter);
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(dlqCommands, (m) => m.showDeadLetter));
 withFilters(
   dlq
     .command('replay')
@@ -163,7 +190,7 @@ withFilters(
   .option('--include-replayed', 'replay ones replayed before too (dedup keeps them from counting twice)', false)
   .option('--dry-run', 'only count what would be replayed', false)
   .option('--quiet', 'no progress bar', false)
-  .action(replayDeadLetters);
+  .action(lazy(dlqCommands, (m) => m.replayDeadLetters));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isSightlineError(err)) {

@@ -40,6 +40,12 @@ export async function registerSchema(subject: string, file: string, options: Url
 export async function checkSchema(subject: string, file: string, options: UrlOption & { type?: string; version?: string }): Promise<void> {
   const body = await readSchemaFile(file, options.type);
   const target = options.version === undefined ? `/compatibility/subjects/${path(subject)}/versions` : `/compatibility/subjects/${path(subject)}/versions/${path(options.version)}`;
+  // The registry calls anything compatible with a subject that has no versions; a check in CI
+  // against a misspelt subject must not pass for that reason.
+  await apiRequest(options.url, 'GET', `/subjects/${path(subject)}/versions`).catch((err: unknown) => {
+    if (!(err instanceof SightlineError) || err.code !== 'SL_SCHEMA_SUBJECT_NOT_FOUND') throw err;
+    throw new SightlineError('SL_SCHEMA_SUBJECT_NOT_FOUND', `${subject} has no registered versions, so there is nothing to check ${file} against (\`sightline schema list\` shows the subjects; \`sightline schema register\` creates one)`);
+  });
   const [result, level] = await Promise.all([
     apiRequest<{ is_compatible: boolean; messages?: string[] }>(options.url, 'POST', `${target}?verbose=true`, body),
     apiRequest<{ compatibilityLevel: string }>(options.url, 'GET', `/config/${path(subject)}?defaultToGlobal=true`),

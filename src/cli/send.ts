@@ -26,6 +26,8 @@ export async function send(file: string, options: SendOptions): Promise<void> {
   const started = Date.now();
   const totals = { lines: 0, accepted: 0, rejected: 0, failed: 0, retries: 0 };
   const problems: string[] = [];
+  let unreachable = false;
+  let firstLine: string | undefined;
   const progress = new Progress(options.quiet);
   const inFlight = new Set<Promise<void>>();
 
@@ -46,6 +48,7 @@ export async function send(file: string, options: SendOptions): Promise<void> {
     }
     if (outcome.failure) {
       totals.failed += batch.length;
+      if (outcome.failure.status === undefined) unreachable = true;
       problems.push(`lines ${firstLine}-${firstLine + batch.length - 1} not sent: ${outcome.failure.code} ${outcome.failure.message}`);
     }
     progress.update(totals, started);
@@ -67,6 +70,7 @@ export async function send(file: string, options: SendOptions): Promise<void> {
     for await (const line of lines) {
       lineNo++;
       if (line.trim() === '') continue;
+      firstLine ??= line.trimStart();
       if (batch.length === 0) batchFirstLine = lineNo;
       batch.push(line);
       batchBytes += line.length + 1;
@@ -85,6 +89,10 @@ export async function send(file: string, options: SendOptions): Promise<void> {
     `sent ${totals.lines} events: ${totals.accepted} accepted, ${totals.rejected} rejected, ${totals.failed} not delivered, ${totals.retries} retries ` +
       `(${seconds.toFixed(1)} s, ${Math.round(totals.accepted / Math.max(seconds, 0.001))} events/s)\n`,
   );
+  if (unreachable) process.stderr.write(`hint: is \`sightline up\` running at ${options.url}? Give its address with --url or SIGHTLINE_URL\n`);
+  if (firstLine?.startsWith('[') && totals.accepted !== totals.lines) {
+    process.stderr.write(`hint: ${file} looks like a JSON array; send takes NDJSON, one event per line (jq -c '.[]' ${file} turns one into the other)\n`);
+  }
   if (totals.accepted !== totals.lines) process.exitCode = 1;
 }
 

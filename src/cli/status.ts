@@ -1,4 +1,4 @@
-import { SightlineError } from '../core/errors.js';
+import { apiRequest } from '../client/api-client.js';
 
 interface PartitionStatus {
   partition: number;
@@ -11,14 +11,7 @@ interface PartitionStatus {
 
 /** `sightline status`: asks a running platform for /v1/status and prints it readably. */
 export async function status(options: { url: string; json: boolean }): Promise<void> {
-  let doc: any;
-  try {
-    const response = await fetch(new URL('/v1/status', options.url));
-    if (!response.ok) throw new Error(`HTTP ${response.status}: ${await response.text()}`);
-    doc = await response.json();
-  } catch (err) {
-    throw new SightlineError('SL_CLIENT_REQUEST_FAILED', `cannot reach Sightline at ${options.url}: ${(err as Error).message}`);
-  }
+  const doc = await apiRequest<any>(options.url, 'GET', '/v1/status');
   if (options.json) {
     process.stdout.write(JSON.stringify(doc, null, 2) + '\n');
     return;

@@ -1,4 +1,5 @@
 import { ERROR_CODES, type ErrorCode, SightlineError } from '../core/errors.js';
+import { unreachable } from './api-url.js';
 
 /**
  * One request to a running Sightline's API, for the CLI. A refusal keeps the server's code and
@@ -13,7 +14,7 @@ export async function apiRequest<T = unknown>(baseUrl: string, method: string, p
       ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
     });
   } catch (err) {
-    throw new SightlineError('SL_CLIENT_REQUEST_FAILED', `cannot reach Sightline at ${baseUrl}: ${(err as Error).message}`, { cause: err });
+    throw unreachable(baseUrl, err);
   }
   const text = await response.text();
   let parsed: unknown = text;

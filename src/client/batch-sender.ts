@@ -32,6 +32,8 @@ export async function sendBatch(lines: readonly string[], options: BatchSenderOp
   if (options.gzip) headers['content-encoding'] = 'gzip';
   const endpoint = new URL('/v1/events', options.url).toString();
   let lastReason = '';
+  /** The last answer's status; undefined while the last attempt got none (a connection error). */
+  let lastStatus: number | undefined;
   for (let attempt = 0; attempt <= options.maxRetries; attempt++) {
     let waitAtLeast = 0;
     try {
@@ -54,14 +56,17 @@ export async function sendBatch(lines: readonly string[], options: BatchSenderOp
         return { accepted: 0, rejected: [], failure: { status: response.status, code, message }, attempts: attempt + 1 };
       }
       lastReason = `${response.status} ${code}: ${message}`;
+      lastStatus = response.status;
       waitAtLeast = retryAfterMs(response.headers.get('retry-after')) ?? 0;
     } catch (err) {
       lastReason = `connection: ${(err as Error & { cause?: Error }).cause?.message ?? (err as Error).message}`;
+      lastStatus = undefined;
     }
     if (attempt === options.maxRetries) break;
     const delayMs = Math.max(waitAtLeast, backoffDelayMs(attempt));
     options.onRetry?.({ attempt: attempt + 1, delayMs, reason: lastReason });
     await sleep(delayMs);
   }
-  return { accepted: 0, rejected: [], failure: { code: 'SL_CLIENT_REQUEST_FAILED', message: `gave up after ${options.maxRetries + 1} attempts: ${lastReason}` }, attempts: options.maxRetries + 1 };
+  const failure = { ...(lastStatus !== undefined && { status: lastStatus }), code: 'SL_CLIENT_REQUEST_FAILED', message: `gave up after ${options.maxRetries + 1} attempts: ${lastReason}` };
+  return { accepted: 0, rejected: [], failure, attempts: options.maxRetries + 1 };
 }

@@ -71,6 +71,7 @@ export const ERROR_CODES = {
   SL_API_CURSOR_INVALID: { status: 400, retryable: false, summary: 'The paging cursor is not one this API issued.' },
   SL_API_INTERNAL: { status: 500, retryable: true, summary: 'An unexpected server error.' },
   SL_DATA_DIR_IN_USE: { status: 500, retryable: false, summary: 'Another Sightline process has this data folder open.' },
+  SL_SERVER_ADDRESS_IN_USE: { status: 500, retryable: true, summary: "Another process listens on the API's address (server.host and server.port, or --port)." },
   SL_CONFIG_INVALID: { status: 500, retryable: false, summary: 'The configuration does not match its schema.' },
   SL_CLI_USAGE: { status: 400, retryable: false, summary: 'The command line is not valid.' },
   SL_CLIENT_REQUEST_FAILED: { status: 502, retryable: true, summary: 'A request to the Sightline API failed.' },

@@ -21,6 +21,7 @@ import { RegistryComponent } from './components/registry.js';
 import { ServeRole } from './components/serve-role.js';
 import { StoresComponent } from './components/stores.js';
 import { tracingComponent } from './components/tracing.js';
+import { ensureAddressFree } from './address-check.js';
 import { NODE, type PlatformContext, platformContext } from './context.js';
 import { abandon, type ComponentName, inStartOrder, startInOrder, stopInReverse } from './lifecycle.js';
 import { ALL_ROLES, type Role } from './roles.js';
@@ -48,6 +49,7 @@ export interface PlatformOptions {
  * number of processes. Components start in the order of lifecycle.ts and stop in reverse.
  */
 export async function startPlatform(config: SightlineConfig, logger: Logger = createLogger(config.logLevel), options: PlatformOptions = {}): Promise<RunningPlatform> {
+  await ensureAddressFree(config.server);
   const roles = new Set(options.roles ?? ALL_ROLES);
   const adapters = chooseAdapters(config, roles, NODE);
   const ctx = platformContext({

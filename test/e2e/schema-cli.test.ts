@@ -54,6 +54,11 @@ describe('sightline schema', () => {
     assert.equal(unparseable.code, 1);
     assert.match(unparseable.stderr, /not JSON/);
     assert.deepEqual((await runCli(['schema', 'list', '--url', platform.url, '--json'])).code, 0);
+    // The registry finds anything compatible with a subject that has no versions: a misspelt
+    // subject in CI must fail, not pass.
+    const misspelt = await cli('check', 'web.page_veiw', relaxed);
+    assert.equal(misspelt.code, 1, misspelt.stdout);
+    assert.match(misspelt.stderr, /error SL_SCHEMA_SUBJECT_NOT_FOUND: web.page_veiw has no registered versions/);
   });
 
   it('shows, configures, deprecates and lists', async () => {

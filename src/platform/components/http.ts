@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { VERSION } from '../../core/version.js';
 import { createApiServer, operationsRoutes } from '../../serve/server.js';
+import { addressInUse } from '../address-check.js';
 import { type Component, notStarted } from '../component.js';
 import type { PlatformContext } from '../context.js';
 
@@ -29,7 +30,7 @@ export class HttpComponent implements Component {
       this.address = await app.listen({ host: ctx.config.server.host, port: ctx.config.server.port });
     } catch (err) {
       await app.close();
-      throw err;
+      throw (err as NodeJS.ErrnoException).code === 'EADDRINUSE' ? addressInUse(ctx.config.server, err) : err;
     }
   }
 
