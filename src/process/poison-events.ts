@@ -1,7 +1,9 @@
 import type { DeadLetter } from '../core/dead-letter.js';
 import type { SightlineEvent } from '../core/envelope.js';
 import { SightlineError } from '../core/errors.js';
+import { encodeEventRows } from '../core/event-rows.js';
 import type { LogRecord } from '../core/ports/log.js';
+import type { PipelineStore } from '../core/ports/pipeline-store.js';
 
 const RETRY_DELAY_MS = 250;
 /** Failures of a batch of one event, with the store taking other writes, before the event is set aside. */
@@ -113,4 +115,22 @@ function poisonLetter(record: LogRecord, err: Error): DeadLetter {
     ...(typeof event.source === 'string' && { source: event.source }),
     ...(typeof event.type === 'string' && { type: event.type }),
   };
+}
+
+/** Commits the store's checkpoint again with only the event's offset moved past it, and the event as a dead letter. */
+export async function commitSetAside(store: PipelineStore, pipeline: string, partitions: number, record: LogRecord, letter: DeadLetter): Promise<void> {
+  const checkpoint = await store.loadCheckpoint(pipeline, partitions);
+  const offsets = new Map(checkpoint.offsets);
+  offsets.set(record.partition, record.offset + 1);
+  const batch = {
+    pipeline,
+    rows: encodeEventRows([]),
+    windows: [],
+    finalizeThrough: checkpoint.finalizedThrough,
+    watermark: checkpoint.watermark,
+    offsets,
+    duplicates: checkpoint.duplicates,
+    late: checkpoint.late,
+  };
+  await store.commit(batch, [letter]);
 }

@@ -5,7 +5,6 @@ import type { CommitLineage } from '../core/ports/processed-batch.js';
 import type { PipelineStore } from '../core/ports/pipeline-store.js';
 import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { DeadLetter } from '../core/dead-letter.js';
-import { encodeEventRows } from '../core/event-rows.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { PipelineSpec } from './batch-plan.js';
 import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
@@ -19,7 +18,8 @@ import { countDeadLetter, countPlan, emptyProcessorCounters, type ProcessorCount
 import type { ProcessingRuntime, WholePipelineView } from './processing-view.js';
 import { startBatchSpan } from './batch-span.js';
 import { NewestEventTimes } from './newest-event-times.js';
-import { type PieceCommitter, PoisonEvents } from './poison-events.js';
+import { commitSetAside, type PieceCommitter, PoisonEvents } from './poison-events.js';
+import { WakeableDelay } from './wakeable-delay.js';
 
 export interface ProcessorOptions {
   log: Log;
@@ -71,8 +71,8 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
   private inflight: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
   private stopping = false;
-  /** Ends the wait before a retry: a stop does not sit out the backoff. */
-  private wake: (() => void) | undefined;
+  /** The wait before a retry, which a stop ends: a stop does not sit out the backoff. */
+  private readonly retryDelay = new WakeableDelay();
   /** Stop without processing the backlog: the partitions go to another processor. */
   private abandoning = false;
   private stalledError: string | null = null;
@@ -290,22 +290,11 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
         needsRestore = true;
         // The same records failed twice: maybe one event among them fails every attempt.
         if (++this.failures >= 2) isolateNext = true;
-        await this.pause(Math.min(RETRY_DELAY_MS * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS));
+        await this.retryDelay.wait(Math.min(RETRY_DELAY_MS * 2 ** (this.failures - 1), MAX_RETRY_DELAY_MS));
       }
     }
     await this.inflight;
     await this.maybeCommitToLog(true);
-  }
-
-  private async pause(ms: number): Promise<void> {
-    await new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, ms);
-      this.wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-    this.wake = undefined;
   }
 
   /**
@@ -331,25 +320,9 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     this.stalledError = null;
   }
 
-  /** Commits the store's checkpoint again with the event's offset passed and its dead letter. */
+  /** Sets an event aside: its dead letter committed with the checkpoint moved past it, then counted and logged. */
   private async setAside(record: LogRecord, letter: DeadLetter, err: Error): Promise<void> {
-    const { store, spec } = this.options;
-    const checkpoint = await store.loadCheckpoint(spec.name, this.options.log.partitionCount(this.options.topic));
-    const offsets = new Map(checkpoint.offsets);
-    offsets.set(record.partition, record.offset + 1);
-    await store.commit(
-      {
-        pipeline: spec.name,
-        rows: encodeEventRows([]),
-        windows: [],
-        finalizeThrough: checkpoint.finalizedThrough,
-        watermark: checkpoint.watermark,
-        offsets,
-        duplicates: checkpoint.duplicates,
-        late: checkpoint.late,
-      },
-      [letter],
-    );
+    await commitSetAside(this.options.store, this.options.spec.name, this.options.log.partitionCount(this.options.topic), record, letter);
     countDeadLetter(this.counters, letter.reason.code);
     this.options.metrics?.discarded(letter.reason.code);
     this.options.logger.error({ partition: record.partition, offset: record.offset, eventId: letter.eventId, err }, 'an event the hot store refuses on its own went to the dead-letter queue');
@@ -459,7 +432,7 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
   async stop(options: { drain?: boolean } = {}): Promise<void> {
     this.stopping = true;
     if (options.drain === false) this.abandoning = true;
-    this.wake?.();
+    this.retryDelay.end();
     await this.loop;
     // A processor whose start failed may have no consumer yet; its planner (a thread) still goes.
     await this.consumer?.close();
