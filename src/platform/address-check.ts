@@ -21,7 +21,9 @@ export async function ensureAddressFree(server: Pick<ListenOptions, 'host' | 'po
   if (server.port === 0) return;
   await new Promise<void>((resolve, reject) => {
     const probe = createServer();
-    probe.once('error', (err: NodeJS.ErrnoException) => reject(err.code === 'EADDRINUSE' ? addressInUse(server, err) : err));
+    // Only a taken port is refused here; any other reason the address cannot be had (one this
+    // machine does not have) is left to the API's own listen to report.
+    probe.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? reject(addressInUse(server, err)) : resolve()));
     probe.listen({ host: server.host, port: server.port, exclusive: true }, () => probe.close(() => resolve()));
   });
 }
