@@ -24,7 +24,7 @@ describe('config', () => {
         err.code === 'SL_CONFIG_INVALID' &&
         /\/server\/port/.test(err.message) &&
         /\/process\/dedupWindow/.test(err.message) &&
-        /additional properties/.test(err.message),
+        /\/nope is not a setting \(the settings here: dataDir, server, /.test(err.message),
     );
     assert.throws(() => buildConfig({ ingest: { maxEventBytes: 4_150_000 } }), /must be at least 64 KiB below log.maxRecordBytes/);
     assert.throws(() => buildConfig({ aggregations: [{ name: 'a', groupBy: 'payload.x', windows: ['1m'] }, { name: 'a', groupBy: 'payload.y', windows: ['1m'] }] }), /declared twice/);
