@@ -66,7 +66,12 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
       info: {
         title: 'Sightline API',
         version: options.version,
-        description: 'Ingest events, query recent events and windowed aggregates, and watch the platform. Every error body is {code, message}.',
+        description:
+          'Ingest events, query recent events and windowed aggregates, and watch the platform. Every error body is {code, message}. ' +
+          'Besides what each operation lists, any request can be refused before it reaches one: 400 SL_API_BAD_REQUEST (a path that is ' +
+          'not a valid URL, bytes that are not HTTP), 403 SL_API_HOST_NOT_ALLOWED (a Host header this server does not answer for: ' +
+          'server.allowedHosts), 408 SL_API_REQUEST_TIMEOUT (not arrived whole within server.requestTimeout), 431 ' +
+          'SL_API_HEADERS_TOO_LARGE, and 500 SL_API_INTERNAL.',
       },
       tags: [
         { name: 'ingest' },
