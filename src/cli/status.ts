@@ -1,3 +1,4 @@
+import type { StreamStatus } from '../core/stream-status.js';
 import { apiRequest } from '../client/api-client.js';
 
 interface PartitionStatus {
@@ -30,6 +31,16 @@ export async function status(options: { url: string; json: boolean }): Promise<v
   }
   const pr = doc.processor;
   out.push('', `processor "${pr.pipeline}": watermark ${pr.watermark === null ? '-' : new Date(pr.watermark).toISOString()}, stored ${pr.stored}, duplicates ${pr.duplicates}, late ${pr.late}${pr.ok ? '' : `, STALLED: ${pr.reason}`}`);
+  const streams = (pr.streams ?? []) as StreamStatus[];
+  if (streams.length > 0) {
+    const time = (t: number | null): string => (t === null ? '-' : new Date(t).toISOString());
+    out.push(
+      table(
+        ['stream', 'watermark', 'late before', 'newest event', 'idle'],
+        streams.map((s) => [s.stream, time(s.watermark), time(s.late_before), time(s.newest_event), s.idle ? 'idle' : '-']),
+      ),
+    );
+  }
   out.push('', `hot store ${doc.hot_store.file} (${doc.hot_store.bytes} bytes)`);
   out.push(table(['table', 'rows'], doc.hot_store.tables.map((t: { table: string; rows: number }) => [t.table, t.rows])));
   out.push('', `cold store ${doc.cold_store.root}: ${doc.cold_store.files} Parquet files, ${doc.cold_store.bytes} bytes`);

@@ -1,14 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
-export const PROBE_SOURCE = 'sightline';
-export const PROBE_TYPE = 'probe';
-/** The contract of probe events, registered at start as subject `sightline.probe`. */
-export const PROBE_SCHEMA = JSON.stringify({
-  title: 'Sightline synthetic probe',
-  type: 'object',
-  properties: { sent_at: { type: 'integer' } },
-  required: ['sent_at'],
-});
+import { PROBE_SOURCE, PROBE_TYPE } from '../core/probe-event.js';
 
 export type ProbeResult = { ok: true; id: string; seconds: number } | { ok: false; id: string; seconds: number; error: string };
 

@@ -54,6 +54,17 @@ export function resolveProcess(raw: ConfigDocument['process']): ProcessOptions {
     dedupWindowMs: parseDuration(raw.dedupWindow),
     allowedLatenessMs: parseDuration(raw.allowedLateness),
     watermarkDelayMs: parseDuration(raw.watermarkDelay),
+    idleTimeoutMs: parseDuration(raw.idleTimeout),
+    streamRules: Object.fromEntries(
+      Object.entries(raw.streams).map(([stream, rules]) => [
+        stream,
+        {
+          ...(rules.watermarkDelay !== undefined && { watermarkDelayMs: parseDuration(rules.watermarkDelay) }),
+          ...(rules.allowedLateness !== undefined && { allowedLatenessMs: parseDuration(rules.allowedLateness) }),
+          ...(rules.idleTimeout !== undefined && { idleTimeoutMs: parseDuration(rules.idleTimeout) }),
+        },
+      ]),
+    ),
     plannerThread: raw.plannerThread,
     lateEvents: raw.lateEvents,
   };

@@ -70,6 +70,17 @@ export const CONFIG_SCHEMA = objectWithDefaults({
     dedupWindow: duration({ default: '5m' }),
     allowedLateness: duration({ default: '1m' }),
     watermarkDelay: duration({ default: '5s' }),
+    /** A stream (source/type) with no event for this long, everything read, stops holding windows open: they close on the wall clock. */
+    idleTimeout: positiveDuration({ default: '1m' }),
+    /** Event-time rules per source (`web`) or stream (`web/page_view`), over the ones above. */
+    streams: recordOf(
+      strictObject({
+        watermarkDelay: Type.Optional(duration()),
+        allowedLateness: Type.Optional(duration()),
+        idleTimeout: Type.Optional(positiveDuration()),
+      }),
+      { default: {} },
+    ),
     /** Plan batches on a worker thread (another core than HTTP ingest); false keeps one thread. */
     plannerThread: Type.Boolean({ default: true }),
     /** Events later than the allowed lateness: to the dead-letter queue, or kept in the events table (flagged late, not counted in windows). */

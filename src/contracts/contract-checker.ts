@@ -3,7 +3,7 @@ import type { CheckFailure } from '../core/event-check.js';
 import { isPlainObject } from '../core/envelope.js';
 import type { SchemaRegistry, SubjectVersion } from '../registry/schema-registry.js';
 import type { ContractStats } from './contract-stats.js';
-import { PROBE_SCHEMA, PROBE_SOURCE, PROBE_TYPE } from '../client/probe.js';
+import { PROBE_SCHEMA, PROBE_SOURCE, PROBE_TYPE } from '../core/probe-event.js';
 import { JsonSchema } from '../registry/types/json-schema.js';
 import { subjectFor } from './subject.js';
 

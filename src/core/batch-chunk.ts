@@ -1,12 +1,13 @@
 import { SightlineError } from './errors.js';
-import type { CommitLineage, ProcessedBatch, QualityCount, TraceRun, WindowCount } from './ports/processed-batch.js';
+import type { CommitLineage, FinalBounds, ProcessedBatch, QualityCount, StreamTime, TraceRun, WindowCount } from './ports/processed-batch.js';
 
 /** One partition's processed state after a batch, repeated in every chunk of it. */
 export interface PartitionProgress {
   /** The next offset of the events partition to read. */
   offset: number;
   watermark: number | null;
-  finalizedThrough: number | null;
+  streams: StreamTime[];
+  finalBounds: FinalBounds;
   duplicates: number;
   late: number;
 }

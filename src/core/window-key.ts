@@ -1,7 +1,13 @@
 /**
- * The identity of one group's count in one window: the key of the processor's open-window state
- * and of the Kafka state topic's window records, so both must build it the same way.
+ * The identity of one stream's share of one group's count in one window: the key of the
+ * processor's open-window state and of the Kafka state topic's window records, so both must build
+ * it the same way.
  */
-export function windowKey(name: string, window: string, windowStart: number, group: string): string {
-  return `${name}\u0000${window}\u0000${windowStart}\u0000${group}`;
+export function windowKey(name: string, window: string, windowStart: number, group: string, stream: string): string {
+  return `${name}\u0000${window}\u0000${windowStart}\u0000${group}\u0000${stream}`;
+}
+
+/** The stream an event belongs to: its source and type, the unit contracts use. */
+export function streamOf(source: string, type: string): string {
+  return `${source}/${type}`;
 }

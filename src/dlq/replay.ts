@@ -18,8 +18,8 @@ export interface ReplayDeps {
   ingest: EventIntake;
   quality: QualitySpec;
   lateEvents: 'store' | 'dead-letter';
-  /** Events older than this would be late now (null: nothing is late yet). */
-  lateBefore: () => number | null;
+  /** A stream's events older than this are late (null before its first watermark). */
+  lateBefore: (source: string, type: string) => number | null;
   /** Resolves once everything in the log when called is processed (or the timeout passes). */
   processed: (timeoutMs: number) => Promise<boolean>;
 }
@@ -179,7 +179,7 @@ export class DeadLetterReplayer {
   /** The processing checks that can be made before the event is back in the log. */
   private precheck(value: Record<string, unknown>, now: number): { code: string; message: string } | undefined {
     const event = value as unknown as SightlineEvent;
-    const lateBefore = this.deps.lateBefore();
+    const lateBefore = typeof event.source === 'string' && typeof event.type === 'string' ? this.deps.lateBefore(event.source, event.type) : null;
     if (this.deps.lateEvents === 'dead-letter' && lateBefore !== null && typeof event.timestamp === 'number' && event.timestamp < lateBefore) {
       return { code: 'SL_EVENT_LATE', message: `event time ${new Date(event.timestamp).toISOString()} is still before ${new Date(lateBefore).toISOString()}: its windows are final` };
     }

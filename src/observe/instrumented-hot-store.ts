@@ -89,6 +89,10 @@ export class InstrumentedHotStore implements HotStore {
     return this.inner.generation();
   }
 
+  forgetProbeEvents(id: string, before: number) {
+    return this.inner.forgetProbeEvents(id, before);
+  }
+
   stats() {
     return this.inner.stats();
   }

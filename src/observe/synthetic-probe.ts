@@ -15,7 +15,14 @@ export class SyntheticProbe {
   last: ProbeResult | undefined;
 
   constructor(
-    private readonly options: { url: string; intervalMs: number; timeoutMs: number; logger: Logger },
+    private readonly options: {
+      url: string;
+      intervalMs: number;
+      timeoutMs: number;
+      logger: Logger;
+      /** Told of each probe event read back: its stored row has served its purpose. */
+      onRead?: (id: string) => Promise<void>;
+    },
     registry: Registry,
   ) {
     const registers = [registry];
@@ -39,8 +46,10 @@ export class SyntheticProbe {
       this.last = result;
       this.success.set(result.ok ? 1 : 0);
       this.runs.inc({ result: result.ok ? 'ok' : 'failed' });
-      if (result.ok) this.freshness.set(result.seconds);
-      else this.options.logger.warn({ probe: result.id, error: result.error, seconds: result.seconds }, 'synthetic probe failed');
+      if (result.ok) {
+        this.freshness.set(result.seconds);
+        await this.options.onRead?.(result.id).catch((err: unknown) => this.options.logger.warn({ err, probe: result.id }, 'could not delete the probe event read back'));
+      } else this.options.logger.warn({ probe: result.id, error: result.error, seconds: result.seconds }, 'synthetic probe failed');
     })().finally(() => {
       this.running = undefined;
     });

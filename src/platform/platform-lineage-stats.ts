@@ -1,3 +1,4 @@
+import { isProbeEvent } from '../core/probe-event.js';
 import { totalsByDataset, type ColdStore } from '../core/ports/cold-store.js';
 import type { StoreAdmin } from '../core/ports/store-admin.js';
 import type { Log } from '../core/ports/log.js';
@@ -51,7 +52,8 @@ export function platformLineageStats(s: PlatformLineageSources): () => Promise<L
       ingestEndpoint: s.ingestEndpoint(),
       logNamespace: `file://${s.node}`,
       logDir: s.logDir,
-      sources: s.sources().map(({ source, type, events, lastAcceptedAt }) => {
+      // The probe's stream is the platform's own canary, not a source of the user's data.
+      sources: s.sources().filter(({ source, type }) => !isProbeEvent(source, type)).map(({ source, type, events, lastAcceptedAt }) => {
         const subject = subjectFor(source, type);
         const latest = s.registry.listSubjects().includes(subject) ? s.registry.findVersion(subject, 'latest') : undefined;
         let schema: LineageStats['sources'][number]['schema'];

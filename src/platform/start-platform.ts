@@ -106,7 +106,7 @@ function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Rec
     process,
     ingest,
     http: new HttpComponent(ctx, () => inStartOrder(parts)),
-    probe: ingest && stores && new ProbeComponent(ctx),
+    probe: ingest && stores && new ProbeComponent(ctx, stores),
     alerts: new AlertsComponent(ctx, { logs, ingest, process, sourceTypes }),
   };
   return parts;

@@ -8,3 +8,8 @@ export interface AggregationConfig {
   groupField: string;
   windows: Array<{ label: string; ms: number }>;
 }
+
+/** Whether an aggregation counts the events of a stream (a source and type). */
+export function countsStream(agg: AggregationConfig, source: string, type: string): boolean {
+  return (agg.match.type === undefined || agg.match.type === type) && (agg.match.source === undefined || agg.match.source === source);
+}

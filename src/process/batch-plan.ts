@@ -1,7 +1,7 @@
 import type { DeadLetter } from '../core/dead-letter.js';
 import type { SightlineEvent } from '../core/envelope.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
-import type { EventRow, QualityCount, TraceRun, WindowCount } from '../core/ports/processed-batch.js';
+import type { EventRow, QualityCount, SeenId, TraceRun, WindowCount } from '../core/ports/processed-batch.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { QualitySpec } from '../quality/quality-rules.js';
 import type { RuleFailure } from '../quality/quality-tally.js';
@@ -9,7 +9,12 @@ import type { AggregationConfig } from './aggregation-options.js';
 import { versionMismatch } from './stages/contract-versions.js';
 import type { DedupState } from './stages/dedup.js';
 import { missMessage, profileOf, storedMetadata } from './stages/enrichment.js';
-import { type EventTimeState, finalizeThrough, lateBefore, nextWatermark, observeEventTime } from './stages/event-time.js';
+import { dedupHorizon } from '../core/dedup-window.js';
+import { isProbeEvent } from '../core/probe-event.js';
+import type { FinalBounds, StreamTime } from '../core/ports/processed-batch.js';
+import { streamOf } from '../core/window-key.js';
+import { advanceClock, type EventTimeState, finalBoundsOf, lateBefore, observeEventTime, pipelineWatermark, type StreamClock, type StreamObservations, type StreamRules, streamTimes } from './stages/event-time.js';
+import { type EventTimeSpec, rulesFor } from './stream-rules.js';
 import { failureMessage, firstError, QualityStage } from './stages/quality.js';
 import { processDeadLetter } from './stages/refusal.js';
 import { storedRow } from './stages/stored-row.js';
@@ -18,11 +23,9 @@ import { countIntoWindows, type WindowState } from './stages/windows.js';
 
 export { logPosition } from '../core/log-position.js';
 
-export interface PipelineSpec {
+export interface PipelineSpec extends EventTimeSpec {
   name: string;
   dedupWindowMs: number;
-  allowedLatenessMs: number;
-  watermarkDelayMs: number;
   aggregations: AggregationConfig[];
   /** Path of the join key in the event for reference data (payload.user_id). */
   joinOn?: string[];
@@ -40,7 +43,8 @@ export interface PipelineSpec {
 
 /** The state of each stage: what the pipeline remembers between batches. */
 export interface PipelineState extends EventTimeState {
-  dedup: DedupState;
+  /** Ids seen within the dedup window, per stream (each forgets behind its own watermark). */
+  dedup: Map<string, DedupState>;
   windows: WindowState;
   /** Values of each `unique` quality rule's field within the dedup window, by rule name. */
   unique: Map<string, DedupState>;
@@ -49,29 +53,38 @@ export interface PipelineState extends EventTimeState {
 interface Classified {
   record: LogRecord;
   event: SightlineEvent;
+  stream: string;
   late: boolean;
   /** Late and older than the dedup state reaches: only the store can say if it is a repeat. */
   needsStoreLookup: boolean;
+}
+
+/** A stream as the batch saw it at its start: its rules and where lateness began. */
+interface StreamAtStart {
+  rules: StreamRules;
+  lateFrom: number;
+  lookupBefore: number;
 }
 
 export interface Classification {
   items: Classified[];
   duplicates: number;
   undecodable: number;
-  watermark: number | null;
-  partitionMaxTimestamp: Map<number, number>;
+  /** Every stream's clock after the batch (moved by what it read, or by idleness). */
+  clocks: Map<string, StreamClock>;
   lookupIds: string[];
   /** Next offset per partition after this batch, counting repeats and undecodable records too. */
   nextOffsets: PartitionOffsets;
-  /** Events older than this were marked late. */
-  lateBefore: number;
+  /** The streams the batch read, as they were when it started. */
+  streamsAtStart: Map<string, StreamAtStart>;
+  now: number;
 }
 
 /**
- * First half of a batch, the stages that need no store: decode → event time (each partition's
- * progress, late or not against the watermark at the start of the batch) → dedup against the
- * state and the batch itself (ids older than the state reaches are set aside for the store). The
- * watermark advances once per batch. Nothing in `state` is changed here.
+ * First half of a batch, the stages that need no store: decode → event time (each stream's
+ * progress per partition, late or not against its own watermark at the start of the batch) →
+ * dedup against the state and the batch itself (ids older than their stream's state reaches are
+ * set aside for the store). Watermarks advance once per batch. Nothing in `state` is changed here.
  */
 export function classifyBatch(
   records: readonly LogRecord[],
@@ -84,13 +97,14 @@ export function classifyBatch(
   const batchSeen = new Set<string>();
   let duplicates = 0;
   let undecodable = 0;
-  const lateFrom = lateBefore(state, spec);
-  const lookupBefore = state.dedup.reachesBackTo(state.watermark);
-  const partitionMaxTimestamp = new Map(state.partitionMaxTimestamp);
+  const observed: StreamObservations = new Map();
+  const streamsAtStart = new Map<string, StreamAtStart>();
   const lookupIds: string[] = [];
   const nextOffsets: PartitionOffsets = new Map();
+  const readPartitions = new Set(state.readPartitions);
   for (const record of records) {
     nextOffsets.set(record.partition, Math.max(nextOffsets.get(record.partition) ?? 0, record.offset + 1));
+    readPartitions.add(record.partition);
     let event: SightlineEvent;
     try {
       event = JSON.parse(record.value.toString('utf8')) as SightlineEvent;
@@ -98,35 +112,86 @@ export function classifyBatch(
       undecodable++;
       continue;
     }
-    observeEventTime(partitionMaxTimestamp, record.partition, event.timestamp, now);
-    if (state.dedup.has(event.id) || batchSeen.has(event.id)) {
+    const stream = streamOf(event.source, event.type);
+    let atStart = streamsAtStart.get(stream);
+    if (!atStart) {
+      const clock = state.streams.get(stream);
+      const rules = clock?.rules ?? rulesFor(spec, event.source, event.type);
+      atStart = { rules, lateFrom: lateBefore(clock, rules), lookupBefore: dedupHorizon(clock?.watermark ?? null, spec.dedupWindowMs) };
+      streamsAtStart.set(stream, atStart);
+      observed.set(stream, { source: event.source, type: event.type, maxByPartition: new Map() });
+    }
+    observeEventTime(observed.get(stream)!.maxByPartition, record.partition, event.timestamp, now);
+    if (batchSeen.has(event.id) || seenInState(state.dedup, event.id)) {
       duplicates++;
       continue;
     }
     batchSeen.add(event.id);
-    const needsStoreLookup = event.timestamp < lookupBefore;
+    const needsStoreLookup = event.timestamp < atStart.lookupBefore;
     if (needsStoreLookup) lookupIds.push(event.id);
-    items.push({ record, event, late: event.timestamp < lateFrom, needsStoreLookup });
+    items.push({ record, event, stream, late: event.timestamp < atStart.lateFrom, needsStoreLookup });
   }
   return {
     items,
     duplicates,
     undecodable,
-    watermark: nextWatermark(state.watermark, partitionMaxTimestamp, partitionsWithUnread, spec.watermarkDelayMs),
-    partitionMaxTimestamp,
+    clocks: nextClocks(state, spec, observed, partitionsWithUnread, readPartitions, now),
     lookupIds,
     nextOffsets,
-    lateBefore: lateFrom,
+    streamsAtStart,
+    now,
   };
 }
+
+/** Ids are unique across streams: an id any stream's state holds is a repeat. */
+function seenInState(dedup: ReadonlyMap<string, DedupState>, id: string): boolean {
+  for (const state of dedup.values()) if (state.has(id)) return true;
+  return false;
+}
+
+/** Every stream's clock after a batch: the ones it read moved by what they read, the others by idleness. */
+function nextClocks(
+  state: PipelineState,
+  spec: PipelineSpec,
+  observed: StreamObservations,
+  withUnread: ReadonlySet<number>,
+  readPartitions: ReadonlySet<number>,
+  now: number,
+): Map<string, StreamClock> {
+  let unknownUnread = false;
+  for (const p of withUnread) if (!readPartitions.has(p)) unknownUnread = true;
+  const clocks = new Map<string, StreamClock>();
+  for (const [stream, clock] of state.streams) clocks.set(stream, advanceClock(clock, observed.get(stream)?.maxByPartition, withUnread, unknownUnread, spec.aggregations, now));
+  for (const [stream, seen] of observed) {
+    if (clocks.has(stream)) continue;
+    const fresh: StreamClock = {
+      stream,
+      source: seen.source,
+      type: seen.type,
+      rules: rulesFor(spec, seen.source, seen.type),
+      watermark: null,
+      finalizedThrough: null,
+      maxEventTime: null,
+      lastEventAt: null,
+      maxByPartition: new Map(),
+    };
+    clocks.set(stream, advanceClock(fresh, seen.maxByPartition, withUnread, unknownUnread, spec.aggregations, now));
+  }
+  return clocks;
+}
+
+/** The probe's stream travels the whole path but no user window, dataset or bound counts it. */
+export const notUserStream = (clock: StreamClock): boolean => isProbeEvent(clock.source, clock.type);
 
 export interface BatchPlan {
   rows: EventRow[];
   windows: WindowCount[];
-  newIds: Array<{ id: string; timestamp: number }>;
+  newIds: SeenId[];
+  /** The pipeline's watermark (lowest among user streams not idle), for display. */
   watermark: number | null;
-  partitionMaxTimestamp: Map<number, number>;
-  finalizeThrough: number | null;
+  clocks: Map<string, StreamClock>;
+  streams: StreamTime[];
+  finalBounds: FinalBounds;
   duplicates: number;
   late: number;
   undecodable: number;
@@ -162,7 +227,7 @@ export function assembleBatch(
   startOffsets: PartitionOffsets,
 ): BatchPlan {
   const rows: EventRow[] = [];
-  const newIds: Array<{ id: string; timestamp: number }> = [];
+  const newIds: SeenId[] = [];
   const touched = new Map<string, WindowCount>();
   const offsets = new Map(startOffsets);
   for (const [partition, next] of classification.nextOffsets) offsets.set(partition, next);
@@ -176,20 +241,27 @@ export function assembleBatch(
   const quality = QualityStage.forBatch(spec.quality, state.unique);
   const enrichment = spec.joinOn && reference ? { joinOn: spec.joinOn, reference } : undefined;
   const newestBySource: Record<string, number> = Object.create(null);
-  const now = Date.now();
+  const now = classification.now;
   const refuse = (record: LogRecord, event: SightlineEvent, code: string, message: string, rule?: string): void => {
     deadLetters.push(processDeadLetter(record, event, now, code, message, rule));
   };
-  for (const { record, event, late: isLate, needsStoreLookup } of classification.items) {
+  for (const { record, event, stream, late: isLate, needsStoreLookup } of classification.items) {
     // dedup, for what the state no longer holds
     if (needsStoreLookup && stored.has(event.id)) {
       duplicates++;
       continue;
     }
-    // lateness
+    // lateness, against the event's own stream
     if (isLate && spec.lateEvents === 'dead-letter') {
       late++;
-      refuse(record, event, 'SL_EVENT_LATE', lateMessage(event, classification.lateBefore, spec));
+      refuse(record, event, 'SL_EVENT_LATE', lateMessage(event, stream, classification.streamsAtStart.get(stream)!));
+      continue;
+    }
+    if (isProbeEvent(event.source, event.type)) {
+      // The canary is stored (the probe reads it back) and nothing else: no dataset counts it.
+      newIds.push({ id: event.id, timestamp: event.timestamp, stream });
+      if (isLate) late++;
+      rows.push(storedRow(record, event, isLate, null));
       continue;
     }
     // quality
@@ -217,13 +289,13 @@ export function assembleBatch(
     }
     // kept: remembered for dedup and unique rules
     if (warnings) flagged++;
-    newIds.push({ id: event.id, timestamp: event.timestamp });
+    newIds.push({ id: event.id, timestamp: event.timestamp, stream });
     quality?.keep(event);
     const newest = newestBySource[event.source];
     if (newest === undefined || event.timestamp > newest) newestBySource[event.source] = event.timestamp;
     // windows (a late event is stored, but no window may count it any more)
     if (isLate) late++;
-    else unaggregated += countIntoWindows(event, spec.aggregations, state.windows, touched);
+    else unaggregated += countIntoWindows(event, stream, spec.aggregations, state.windows, touched);
     if (spec.acceptedVersions) {
       const mismatch = versionMismatch(event, spec.acceptedVersions);
       if (mismatch) versionMismatches[mismatch] = (versionMismatches[mismatch] ?? 0) + 1;
@@ -234,9 +306,10 @@ export function assembleBatch(
     rows,
     windows: [...touched.values()],
     newIds,
-    watermark: classification.watermark,
-    partitionMaxTimestamp: classification.partitionMaxTimestamp,
-    finalizeThrough: finalizeThrough(classification.watermark, state, spec),
+    watermark: pipelineWatermark(classification.clocks, now, notUserStream),
+    clocks: classification.clocks,
+    streams: streamTimes(classification.clocks),
+    finalBounds: finalBoundsOf(classification.clocks, spec.aggregations, state.finalBounds, now, notUserStream),
     duplicates,
     late,
     undecodable: classification.undecodable,
@@ -253,6 +326,9 @@ export function assembleBatch(
   };
 }
 
-function lateMessage(event: SightlineEvent, lateFrom: number, spec: PipelineSpec): string {
-  return `event time ${new Date(event.timestamp).toISOString()} is before ${new Date(lateFrom).toISOString()}: its windows are final (watermark minus ${spec.allowedLatenessMs} ms allowed lateness)`;
+function lateMessage(event: SightlineEvent, stream: string, atStart: StreamAtStart): string {
+  return (
+    `event time ${new Date(event.timestamp).toISOString()} is before ${new Date(atStart.lateFrom).toISOString()}: ` +
+    `its windows are final (stream ${stream}: watermark minus ${atStart.rules.allowedLatenessMs} ms allowed lateness)`
+  );
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { SightlineError } from '../core/errors.js';
-import type { CommitLineage } from '../core/ports/processed-batch.js';
+import type { CommitLineage, StreamTime } from '../core/ports/processed-batch.js';
 import type { GroupListener, GroupMembership, GroupMemberOptions, Log, PartitionOffsets } from '../core/ports/log.js';
 import type { PipelineStore } from '../core/ports/pipeline-store.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
@@ -203,6 +203,18 @@ export class PartitionProcessors implements GroupListener, ProcessingRuntime {
     return low;
   }
 
+  /** Each stream over this node's partitions: the lowest watermark and bound, the newest event. */
+  streams(): StreamTime[] {
+    const out = new Map<string, StreamTime>();
+    for (const { processor } of this.running.values()) {
+      for (const s of processor.streams()) {
+        const seen = out.get(s.stream);
+        out.set(s.stream, seen ? combineStreamTimes(seen, s) : s);
+      }
+    }
+    return [...out.values()];
+  }
+
   backlog(): Map<number, number> {
     const out = new Map<number, number>();
     for (const { processor } of this.running.values()) for (const [p, n] of processor.backlog()) out.set(p, n);
@@ -250,4 +262,16 @@ export class PartitionProcessors implements GroupListener, ProcessingRuntime {
     await this.changes;
     await Promise.all([...this.running.keys()].map((p) => this.stopPartition(p)));
   }
+}
+
+function combineStreamTimes(a: StreamTime, b: StreamTime): StreamTime {
+  const low = (x: number | null, y: number | null): number | null => (x === null || y === null ? null : Math.min(x, y));
+  const high = (x: number | null, y: number | null): number | null => (x === null ? y : y === null ? x : Math.max(x, y));
+  return {
+    stream: a.stream,
+    watermark: low(a.watermark, b.watermark),
+    finalizedThrough: low(a.finalizedThrough, b.finalizedThrough),
+    maxEventTime: high(a.maxEventTime, b.maxEventTime),
+    lastEventAt: high(a.lastEventAt, b.lastEventAt),
+  };
 }

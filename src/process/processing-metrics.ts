@@ -2,7 +2,8 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ProcessingView } from './processing-view.js';
 
 /**
- * The pipeline's metrics beside the base set: consumer lag, watermark and event-time lag, last
+ * The pipeline's metrics beside the base set: consumer lag, watermarks (the pipeline's and each
+ * stream's) and event-time lag, last
  * commit, stalls, dedup hits, late events, enrichment misses and version mismatches; on a node that
  * holds a share of the partitions, how many. Read from the processors' state when Prometheus scrapes.
  */
@@ -27,6 +28,16 @@ export function registerProcessingMetrics(registry: Registry, topic: string, pro
     collect() {
       this.reset();
       if (processor.watermark !== null) this.set({ pipeline }, processor.watermark / 1000);
+    },
+  });
+  new Gauge({
+    name: 'sightline_stream_watermark_timestamp_seconds',
+    help: "Each stream's (source/type) event-time watermark, as Unix time: a stream's events older than this minus its allowed lateness are late.",
+    labelNames: ['pipeline', 'stream'],
+    registers,
+    collect() {
+      this.reset();
+      for (const s of processor.streams()) if (s.watermark !== null) this.set({ pipeline, stream: s.stream }, s.watermark / 1000);
     },
   });
   new Gauge({

@@ -1,4 +1,5 @@
 import type { PartitionOffsets } from '../core/ports/log.js';
+import type { StreamTime } from '../core/ports/processed-batch.js';
 import type { ProcessorCounters } from './processor-counters.js';
 
 /**
@@ -9,6 +10,8 @@ export interface ProcessingView {
   readonly pipeline: string;
   readonly counters: ProcessorCounters;
   readonly watermark: number | null;
+  /** Each stream's event time, as the processors here see it. */
+  streams(): StreamTime[];
   backlog(): Map<number, number>;
   totalBacklog(): number;
   committedOffsets(): PartitionOffsets;
@@ -25,8 +28,8 @@ export interface ProcessingView {
  * processor here sees every partition (embedded). Replaying dead letters and lineage need it.
  */
 export interface WholePipelineView {
-  /** Events older than this are late (null before the first watermark). */
-  lateBefore(): number | null;
+  /** A stream's events older than this are late (null before its first watermark). */
+  lateBefore(source: string, type: string): number | null;
   /** Resolves true once everything in the log at the time of the call is committed, false after the timeout. */
   waitForProcessed(timeoutMs: number): Promise<boolean>;
 }

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino';
-import { dedupHorizon } from '../core/dedup-window.js';
 import { SightlineError } from '../core/errors.js';
-import type { CommitLineage } from '../core/ports/processed-batch.js';
+import type { CommitLineage, StreamTime } from '../core/ports/processed-batch.js';
 import type { PipelineStore } from '../core/ports/pipeline-store.js';
 import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { DeadLetter } from '../core/dead-letter.js';
@@ -11,15 +10,18 @@ import { ROOT_CONTEXT, SpanStatusCode, trace } from '@opentelemetry/api';
 import type { ComponentMetrics } from '../observe/metrics.js';
 import { NO_TRACING, type Tracing } from '../observe/tracing.js';
 import { InlinePlanner } from './inline-planner.js';
-import type { PlannedBatch, Planner, UniqueValuesByRule } from './planner.js';
+import type { PlannedBatch, Planner } from './planner.js';
+import { checkOffsetsAgainstLog, stateSince } from './state-restore.js';
 import type { QualityStats } from '../quality/quality-stats.js';
-import { compiledRules } from '../quality/quality-tally.js';
 import { countDeadLetter, countPlan, emptyProcessorCounters, type ProcessorCounters, reportPlan } from './processor-counters.js';
 import type { ProcessingRuntime, WholePipelineView } from './processing-view.js';
 import { startBatchSpan } from './batch-span.js';
 import { NewestEventTimes } from './newest-event-times.js';
 import { commitSetAside, type PieceCommitter, PoisonEvents } from './poison-events.js';
 import { WakeableDelay } from './wakeable-delay.js';
+import { lateBefore } from './stages/event-time.js';
+import { rulesFor } from './stream-rules.js';
+import { streamOf } from '../core/window-key.js';
 
 export interface ProcessorOptions {
   log: Log;
@@ -43,9 +45,13 @@ export interface ProcessorOptions {
   lineage?: () => CommitLineage;
   /** Another processor took the partitions over (distributed mode): this one has stopped. */
   onFenced?: (err: SightlineError) => void;
+  /** Processing time, which idleness is measured on (a test clock in tests). */
+  clock?: () => number;
 }
 
 const LOG_COMMIT_INTERVAL_MS = 1000;
+/** With nothing to read, how often idle streams are checked for windows to close. */
+const IDLE_CHECK_INTERVAL_MS = 1000;
 /** The first retry of a failed batch waits this long, each next one twice as long, up to the max. */
 const RETRY_DELAY_MS = 1000;
 const MAX_RETRY_DELAY_MS = 10_000;
@@ -79,6 +85,8 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
   private lastLogCommit = 0;
   private logCommit: Promise<void> | undefined;
   private lastBatchAt = Date.now();
+  private lastIdleCheck = 0;
+  private readonly now: () => number;
   /** Consecutive failed batches. */
   private failures = 0;
   private readonly poison = new PoisonEvents();
@@ -95,6 +103,7 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
   constructor(private readonly options: ProcessorOptions) {
     this.planner = options.planner ?? new InlinePlanner(options.spec, options.reference);
     this.tracing = options.tracing ?? NO_TRACING;
+    this.now = options.clock ?? Date.now;
   }
 
   get pipeline(): string {
@@ -122,11 +131,9 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
   private async restoreFromStore(): Promise<void> {
     const { log, topic, store, spec } = this.options;
     const checkpoint = await store.loadCheckpoint(spec.name, log.partitionCount(topic));
-    this.checkOffsetsAgainstLog(checkpoint.offsets);
-    // Without a watermark yet (only the first batches ever committed) every stored id is recent.
-    const dedupFrom = dedupHorizon(checkpoint.watermark, spec.dedupWindowMs);
-    const ids = await store.idsSince(dedupFrom);
-    await this.planner.reset(checkpoint, ids, await this.uniqueValuesSince(dedupFrom));
+    checkOffsetsAgainstLog(checkpoint.offsets, topic, this.endOffsets(), log.startOffsets(topic));
+    const { ids, unique } = await stateSince(store, spec, checkpoint, this.now());
+    await this.planner.reset(checkpoint, ids, unique);
     this.counters.duplicates = checkpoint.duplicates;
     this.counters.late = checkpoint.late;
     this.plannedTotals = { duplicates: checkpoint.duplicates, late: checkpoint.late };
@@ -137,18 +144,6 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
       { pipeline: spec.name, offsets: Object.fromEntries(checkpoint.offsets), watermark: checkpoint.watermark, openWindows: checkpoint.openWindows.length, dedupIds: ids.length },
       'processor resumed from its checkpoint',
     );
-  }
-
-  /** The stored values of each `unique` quality rule's field within the dedup window. */
-  private async uniqueValuesSince(since: number): Promise<UniqueValuesByRule> {
-    const quality = this.options.spec.quality;
-    const out: UniqueValuesByRule = {};
-    if (!quality) return out;
-    for (const rule of compiledRules(quality)) {
-      if (!rule.uniqueField) continue;
-      out[rule.name] = await this.options.store.uniqueValuesSince({ name: rule.name, match: rule.match, field: rule.uniqueField }, since);
-    }
-    return out;
   }
 
   /** Resolves true once everything in the log at the time of the call is committed, false after the timeout. */
@@ -167,31 +162,15 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     return this.newest.list();
   }
 
-  /** Events older than this are late (null before the first watermark). */
-  lateBefore(): number | null {
-    const watermark = this.planner.watermark;
-    return watermark === null ? null : watermark - this.options.spec.allowedLatenessMs;
+  /** Each stream's event time after the last planned batch. */
+  streams(): StreamTime[] {
+    return this.planner.streams;
   }
 
-  /**
-   * The store must not be ahead of the log (the log lost acknowledged records, e.g. a data folder
-   * put together from backups of different times) nor behind what retention deleted.
-   */
-  private checkOffsetsAgainstLog(offsets: PartitionOffsets): void {
-    const { log, topic } = this.options;
-    const ends = this.endOffsets();
-    const starts = log.startOffsets(topic);
-    for (const [p, offset] of offsets) {
-      const end = ends.get(p) ?? 0;
-      const start = starts.get(p) ?? 0;
-      if (offset > end || offset < start) {
-        throw new SightlineError(
-          'SL_LOG_CORRUPT',
-          `the hot store has processed partition ${p} of "${topic}" up to offset ${offset}, but the log holds offsets ${start} to ${end}: ` +
-            'the log and the hot store are not from the same history (restored separately?); refusing to start',
-        );
-      }
-    }
+  lateBefore(source: string, type: string): number | null {
+    const time = this.planner.streams.find((s) => s.stream === streamOf(source, type));
+    if (!time || time.watermark === null) return null;
+    return lateBefore(time, rulesFor(this.options.spec, source, type));
   }
 
   /** Events in the log not yet committed to the store, per partition. */
@@ -252,6 +231,7 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
         if (records.length === 0) {
           await this.inflight;
           await this.maybeCommitToLog(false);
+          if (!this.stopping) await this.closeIdleWindows();
           if (this.stopping && this.totalBacklog() > 0) await new Promise((r) => setTimeout(r, 10));
           continue;
         }
@@ -328,7 +308,19 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     this.options.logger.error({ partition: record.partition, offset: record.offset, eventId: letter.eventId, err }, 'an event the hot store refuses on its own went to the dead-letter queue');
   }
 
-  private async planAndCommit(records: readonly LogRecord[]): Promise<void> {
+  /**
+   * With everything read, an empty batch moves the streams' clocks on the processing clock, so
+   * windows of a stream idle past its timeout become final; committed only when one does.
+   */
+  private async closeIdleWindows(): Promise<void> {
+    const now = this.now();
+    if (now - this.lastIdleCheck < IDLE_CHECK_INTERVAL_MS || this.totalBacklog() > 0) return;
+    this.lastIdleCheck = now;
+    await this.planAndCommit([], true);
+    this.stalledError = null;
+  }
+
+  private async planAndCommit(records: readonly LogRecord[], onlyIfFinalizing = false): Promise<void> {
     const { store, spec } = this.options;
     const ends = this.endOffsets();
     const positions = this.consumer.positions();
@@ -338,21 +330,28 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
       await this.inflight;
       return store.existingIds(ids);
     };
-    const metrics = this.options.metrics;
+    // An idle check is not a batch: no span, no timings.
+    const idleCheck = records.length === 0;
+    const metrics = idleCheck ? undefined : this.options.metrics;
     const planned = metrics?.startTimer('plan');
     const batchDone = metrics?.startTimer('batch');
-    const tracing = this.tracing;
+    const tracing = idleCheck ? NO_TRACING : this.tracing;
     const batchSpan = startBatchSpan(tracing, this.pipeline, records);
     const inBatch = batchSpan && trace.setSpan(ROOT_CONTEXT, batchSpan);
     let plan: PlannedBatch;
     try {
-      plan = await tracing.step('sightline.process.plan', () => this.planner.plan(records, withUnread, this.planned, lookup), { parent: inBatch });
+      plan = await tracing.step('sightline.process.plan', () => this.planner.plan(records, withUnread, this.planned, lookup, this.now()), { parent: inBatch });
     } catch (err) {
       batchSpan?.setStatus({ code: SpanStatusCode.ERROR, message: (err as Error).message });
       batchSpan?.end();
       throw err;
     }
     planned?.();
+    if (onlyIfFinalizing && !plan.finalizes) {
+      // The clocks moved in the planner only; the next commit carries them.
+      batchSpan?.end();
+      return;
+    }
     this.planned = plan.offsets;
     this.plannedTotals.duplicates += plan.duplicates;
     this.plannedTotals.late += plan.late;
@@ -361,8 +360,9 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
       rows: plan.rows,
       traceRuns: plan.traceRuns,
       windows: plan.windows,
-      finalizeThrough: plan.finalizeThrough,
+      finalBounds: plan.finalBounds,
       watermark: plan.watermark,
+      streams: plan.streams,
       offsets: plan.offsets,
       duplicates: this.plannedTotals.duplicates,
       late: this.plannedTotals.late,

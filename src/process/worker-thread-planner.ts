@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads';
 import { SightlineError } from '../core/errors.js';
-import type { PipelineCheckpoint } from '../core/ports/processed-batch.js';
+import type { PipelineCheckpoint, SeenId, StreamTime } from '../core/ports/processed-batch.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { PlannedBatch, Planner, StoredIdsLookup, UniqueValuesByRule } from './planner.js';
 import type { PlannerThreadData, ToWorker } from './worker-thread-planner.worker.js';
@@ -21,6 +21,7 @@ export class WorkerThreadPlanner implements Planner {
   private seq = 0;
   private readonly pending = new Map<number, { resolve: (plan: PlannedBatch | undefined) => void; reject: (err: Error) => void; lookup?: StoredIdsLookup }>();
   private lastWatermark: number | null = null;
+  private lastStreams: StreamTime[] = [];
   private failure: Error | undefined;
   private worker!: Worker;
 
@@ -55,6 +56,10 @@ export class WorkerThreadPlanner implements Planner {
     return this.lastWatermark;
   }
 
+  get streams(): StreamTime[] {
+    return this.lastStreams;
+  }
+
   private onMessage(m: FromWorker): void {
     if (m.kind === 'ready') return;
     const pending = this.pending.get(m.seq);
@@ -84,16 +89,18 @@ export class WorkerThreadPlanner implements Planner {
     });
   }
 
-  async reset(checkpoint: PipelineCheckpoint, ids: Array<{ id: string; timestamp: number }>, unique?: UniqueValuesByRule): Promise<void> {
+  async reset(checkpoint: PipelineCheckpoint, ids: SeenId[], unique?: UniqueValuesByRule): Promise<void> {
     if (this.failure) await this.spawn();
     await this.request({ kind: 'reset', seq: ++this.seq, checkpoint, ids, ...(unique && { unique }) });
     this.lastWatermark = checkpoint.watermark;
+    this.lastStreams = checkpoint.streams;
   }
 
-  async plan(records: readonly LogRecord[], partitionsWithUnread: readonly number[], base: PartitionOffsets, lookup: StoredIdsLookup): Promise<PlannedBatch> {
+  async plan(records: readonly LogRecord[], partitionsWithUnread: readonly number[], base: PartitionOffsets, lookup: StoredIdsLookup, now: number): Promise<PlannedBatch> {
     const packed = packRecords(records[0]?.topic ?? '', records);
-    const plan = await this.request({ kind: 'plan', seq: ++this.seq, packed, withUnread: [...partitionsWithUnread], base: new Map(base) }, lookup, [packed.values]);
+    const plan = await this.request({ kind: 'plan', seq: ++this.seq, packed, withUnread: [...partitionsWithUnread], base: new Map(base), now }, lookup, [packed.values]);
     this.lastWatermark = plan!.watermark;
+    this.lastStreams = plan!.streams;
     // Buffers come back from the thread as plain Uint8Arrays.
     for (const letter of plan!.deadLetters) letter.original = Buffer.from(letter.original.buffer, letter.original.byteOffset, letter.original.byteLength);
     return plan!;

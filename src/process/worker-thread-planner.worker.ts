@@ -4,7 +4,7 @@
  * Speaks the protocol of WorkerThreadPlanner (worker-thread-planner.ts), which starts it.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { PipelineCheckpoint } from '../core/ports/processed-batch.js';
+import type { PipelineCheckpoint, SeenId } from '../core/ports/processed-batch.js';
 import type { LogRecord } from '../core/ports/log.js';
 import type { PipelineSpec, PipelineState } from './batch-plan.js';
 import { emptyState, planAndApply, stateFromCheckpoint, type UniqueValuesByRule } from './planner.js';
@@ -17,8 +17,8 @@ export interface PlannerThreadData {
 }
 
 export type ToWorker =
-  | { kind: 'reset'; seq: number; checkpoint: PipelineCheckpoint; ids: Array<{ id: string; timestamp: number }>; unique?: UniqueValuesByRule }
-  | { kind: 'plan'; seq: number; packed: PackedRecords; withUnread: number[]; base: Map<number, number> }
+  | { kind: 'reset'; seq: number; checkpoint: PipelineCheckpoint; ids: SeenId[]; unique?: UniqueValuesByRule }
+  | { kind: 'plan'; seq: number; packed: PackedRecords; withUnread: number[]; base: Map<number, number>; now: number }
   | { kind: 'stored'; seq: number; ids: string[]; error?: string };
 
 const port = parentPort!;
@@ -54,7 +54,7 @@ async function handle(message: Exclude<ToWorker, { kind: 'stored' }>): Promise<v
       lookups.set(message.seq, { resolve, reject });
       port.postMessage({ kind: 'lookup', seq: message.seq, ids });
     });
-  const plan = await planAndApply(state, spec, reference, records, message.withUnread, message.base, lookup);
+  const plan = await planAndApply(state, spec, reference, records, message.withUnread, message.base, lookup, message.now);
   port.postMessage({ kind: 'done', seq: message.seq, plan }, [plan.rows.ndjson.buffer as ArrayBuffer]);
 }
 

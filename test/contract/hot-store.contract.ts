@@ -13,7 +13,7 @@ function row(id: string, timestamp: number, logPos: number, extra: { source?: st
 
 function batch(over: Partial<Omit<ProcessedBatch, 'rows'>> & { rows?: EventRow[] }): ProcessedBatch {
   const { rows = [], ...rest } = over;
-  return { pipeline: 'main', windows: [], finalizeThrough: null, watermark: null, offsets: new Map(), duplicates: 0, late: 0, ...rest, rows: encodeEventRows(rows) };
+  return { pipeline: 'main', windows: [], finalBounds: {}, watermark: null, streams: [], offsets: new Map(), duplicates: 0, late: 0, ...rest, rows: encodeEventRows(rows) };
 }
 
 /** The contract every HotStore adapter passes: atomic batch commits, checkpoints and the queries the API serves. */
@@ -30,7 +30,8 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       const c = await store.loadCheckpoint('main', 3);
       assert.deepEqual([...c.offsets], [[0, 0], [1, 0], [2, 0]]);
       assert.equal(c.watermark, null);
-      assert.equal(c.finalizedThrough, null);
+      assert.deepEqual(c.finalBounds, {});
+      assert.deepEqual(c.streams, []);
       assert.deepEqual(c.openWindows, []);
     });
 
@@ -40,8 +41,8 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
           rows: [row('a', T0 + 1000, 1), row('b', T0 + 2000, 2, { userId: 'u2' }), row('c', T0 + 61_000, 3, { source: 'app' })],
           traceRuns: [{ partition: 0, fromOffset: 2, toOffset: 3, traceId: '4bf92f3577b34da6a3ce929d0e0e4736' }],
           windows: [
-            { name: 'pv', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/', count: 2 },
-            { name: 'pv', window: '1m', windowStart: T0 + 60_000, windowEnd: T0 + 120_000, group: '/', count: 1 },
+            { name: 'pv', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/', stream: 'web/page_view', count: 2 },
+            { name: 'pv', window: '1m', windowStart: T0 + 60_000, windowEnd: T0 + 120_000, group: '/', stream: 'web/page_view', count: 1 },
           ],
           watermark: T0 + 56_000,
           offsets: new Map([[0, 3], [1, 0], [2, 0]]),
@@ -72,19 +73,21 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       assert.equal(await store.eventById('nope'), undefined);
     });
 
-    it('replaces window counts (they are absolute) and finalizes windows that end by finalizeThrough', async () => {
+    it('replaces window shares (they are absolute), finalizes windows by their aggregation\'s bound, and restores only shares open for their stream', async () => {
       await store.commit(
         batch({
-          windows: [{ name: 'pv', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/', count: 5 }],
+          windows: [{ name: 'pv', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/', stream: 'web/page_view', count: 5 }],
           watermark: T0 + 125_000,
-          finalizeThrough: T0 + 60_000,
+          streams: [{ stream: 'web/page_view', watermark: T0 + 125_000, finalizedThrough: T0 + 65_000, maxEventTime: T0 + 130_000, lastEventAt: T0 + 131_000 }],
+          finalBounds: { pv: T0 + 60_000 },
           offsets: new Map([[0, 4]]),
         }),
       );
       const windows = await store.aggregates({ name: 'pv', window: '1m', limit: 10 });
       assert.deepEqual(windows.map((w) => [w.windowStart - T0, w.count, w.final]), [[0, 5, true], [60_000, 1, false]]);
       const c = await store.loadCheckpoint('main', 3);
-      assert.equal(c.finalizedThrough, T0 + 60_000);
+      assert.deepEqual(c.finalBounds, { pv: T0 + 60_000 });
+      assert.deepEqual(c.streams, [{ stream: 'web/page_view', watermark: T0 + 125_000, finalizedThrough: T0 + 65_000, maxEventTime: T0 + 130_000, lastEventAt: T0 + 131_000 }]);
       assert.deepEqual(c.openWindows.map((w) => w.windowStart), [T0 + 60_000], 'only open windows are restored');
       assert.deepEqual((await store.aggregates({ name: 'pv', window: '1m', from: T0 + 1, limit: 10 })).length, 1);
       assert.deepEqual((await store.aggregates({ name: 'pv', window: '1m', to: T0 + 1, limit: 10 })).length, 1);
@@ -124,7 +127,7 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       assert.deepEqual(afterFail.offsets, before.offsets);
       assert.equal(afterFail.watermark, before.watermark);
       assert.deepEqual(await store.existingIds(['good']), new Set());
-      await store.commit(batch({ rows: [row('d', T0 + 3000, 12)], offsets: new Map([[0, 5]]), watermark: T0 + 125_000, finalizeThrough: T0 + 60_000 }));
+      await store.commit(batch({ rows: [row('d', T0 + 3000, 12)], offsets: new Map([[0, 5]]), watermark: T0 + 125_000, finalBounds: { pv: T0 + 60_000 } }));
       assert.deepEqual(await store.existingIds(['d']), new Set(['d']), 'the store works after a failed commit');
     });
 
@@ -133,9 +136,9 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       const share = (partition: number, count: number, over: Partial<Omit<ProcessedBatch, 'rows'>> = {}): ProcessedBatch =>
         batch({
           pipeline: `dist#${partition}`,
-          windows: [{ name: 'dist', window: '1m', windowStart: W, windowEnd: W + 60_000, group: '/x', count }],
+          windows: [{ name: 'dist', window: '1m', windowStart: W, windowEnd: W + 60_000, group: '/x', stream: 'web/page_view', count }],
           offsets: new Map([[partition, count]]),
-          scope: { partition, finalizeAggregatesThrough: null },
+          scope: { partition, finalizeAggregates: {} },
           ...over,
         });
       const count = async (): Promise<Array<{ count: number; final: boolean }>> =>
@@ -150,14 +153,30 @@ export function hotStoreContract(name: string, open: () => Promise<{ store: HotS
       const own = await store.loadCheckpoint('dist#1', 2);
       assert.equal(own.offsets.get(1), 5, 'each partition keeps its own offsets');
       // Partition 1 is past the window on its own, but the pipeline-wide bound is not yet.
-      await store.commit(share(1, 6, { finalizeThrough: W + 60_000, scope: { partition: 1, finalizeAggregatesThrough: null } }));
+      await store.commit(share(1, 6, { finalBounds: { dist: W + 60_000 }, scope: { partition: 1, finalizeAggregates: {} } }));
       assert.deepEqual(await count(), [{ count: 10, final: false }]);
-      await store.commit(share(0, 4, { finalizeThrough: W + 60_000, scope: { partition: 0, finalizeAggregatesThrough: W + 60_000 } }));
+      await store.commit(share(0, 4, { finalBounds: { dist: W + 60_000 }, scope: { partition: 0, finalizeAggregates: { dist: W + 60_000 } } }));
       assert.deepEqual(await count(), [{ count: 10, final: true }]);
       // A partition that had processed nothing when the others passed the window adds its share:
       // the count stays the sum of every share, and the window stays final.
       await store.commit(share(2, 2));
       assert.deepEqual(await count(), [{ count: 12, final: true }]);
+    });
+
+    it('sums each stream\'s share of a window; a stream that starts later corrects a final window, which stays final', async () => {
+      const W = T0 + 7_200_000;
+      const share = (stream: string, count: number, over: Partial<Omit<ProcessedBatch, 'rows'>> = {}): ProcessedBatch =>
+        batch({ pipeline: 'streams', windows: [{ name: 'st', window: '1m', windowStart: W, windowEnd: W + 60_000, group: '/', stream, count }], ...over });
+      const count = async (): Promise<Array<{ count: number; final: boolean }>> =>
+        (await store.aggregates({ name: 'st', window: '1m', limit: 10 })).map((r) => ({ count: r.count, final: r.final }));
+      await store.commit(share('web/page_view', 3));
+      await store.commit(share('app/page_view', 2));
+      await store.commit(share('web/page_view', 4));
+      assert.deepEqual(await count(), [{ count: 6, final: false }]);
+      await store.commit(share('app/page_view', 2, { finalBounds: { st: W + 60_000 } }));
+      assert.deepEqual(await count(), [{ count: 6, final: true }]);
+      await store.commit(share('backfill/page_view', 5));
+      assert.deepEqual(await count(), [{ count: 11, final: true }]);
     });
 
     it('commits several batches in one transaction, in order, each with its own commit number: all of them or none', async () => {

@@ -19,6 +19,7 @@ export interface PipelineStoreSubject {
 const T0 = Date.UTC(2026, 10, 27, 6, 0, 0);
 const UNIQUE_RULE = { name: 'one-visit-per-user', match: { source: 'web', type: 'page_view' }, field: ['payload', 'user_id'] };
 let pipelines = 0;
+const STREAM_AT_130S = { stream: 'web/page_view', watermark: T0 + 130_000, finalizedThrough: T0 + 70_000, maxEventTime: T0 + 135_000, lastEventAt: T0 + 136_000 };
 
 function rowOf(id: string, timestamp: number, offset: number, user: string): EventRow {
   const event = { id, source: 'web', type: 'page_view', timestamp, payload: { page: '/', user_id: user }, metadata: {} };
@@ -26,7 +27,7 @@ function rowOf(id: string, timestamp: number, offset: number, user: string): Eve
 }
 
 function window(start: number, count: number): WindowCount {
-  return { name: 'pv', window: '1m', windowStart: start, windowEnd: start + 60_000, group: '/', count };
+  return { name: 'pv', window: '1m', windowStart: start, windowEnd: start + 60_000, group: '/', stream: 'web/page_view', count };
 }
 
 /**
@@ -38,13 +39,14 @@ function batchOf(pipeline: string, next: number, ids: Array<[string, number, str
     pipeline,
     rows: encodeEventRows(ids.map(([id, t, user], i) => rowOf(id, t, next - ids.length + i, user))),
     windows: [],
-    finalizeThrough: null,
+    finalBounds: {},
     watermark: null,
+    streams: [],
     offsets: new Map([[0, next]]),
     duplicates: 0,
     late: 0,
     changelog: {
-      ids: ids.map(([id, timestamp]) => ({ id, timestamp })),
+      ids: ids.map(([id, timestamp]) => ({ id, timestamp, stream: 'web/page_view' })),
       unique: ids.map(([, timestamp, user]) => ({ rule: UNIQUE_RULE.name, value: user, timestamp })),
     },
     ...over,
@@ -101,7 +103,8 @@ export function pipelineStoreContract(name: string, subject: PipelineStoreSubjec
       const checkpoint = await store.loadCheckpoint(pipeline, 1);
       assert.equal(checkpoint.offsets.get(0), 0);
       assert.equal(checkpoint.watermark, null);
-      assert.equal(checkpoint.finalizedThrough, null);
+      assert.deepEqual(checkpoint.finalBounds, {});
+      assert.deepEqual(checkpoint.streams, []);
       assert.deepEqual(checkpoint.openWindows, []);
       assert.equal(checkpoint.commitNo, 0);
       assert.equal(checkpoint.duplicates, 0);
@@ -126,13 +129,13 @@ export function pipelineStoreContract(name: string, subject: PipelineStoreSubjec
         const checkpoint = await s.loadCheckpoint(pipeline, 1);
         assert.equal(checkpoint.offsets.get(0), 3, `${when}: the next offset to read`);
         assert.equal(checkpoint.watermark, T0 + 56_000, when);
-        assert.equal(checkpoint.finalizedThrough, null, when);
+        assert.deepEqual(checkpoint.finalBounds, {}, when);
         assert.equal(checkpoint.duplicates, 1, when);
         assert.equal(checkpoint.late, 0, when);
         assert.deepEqual(sortByWindow(checkpoint.openWindows), [window(T0, 2), window(T0 + 60_000, 1)], `${when}: open windows`);
         assert.deepEqual(sortById(await s.idsSince(T0 + 1000)), [
-          { id: 'b', timestamp: T0 + 1000 },
-          { id: 'c', timestamp: T0 + 61_000 },
+          { id: 'b', timestamp: T0 + 1000, stream: 'web/page_view' },
+          { id: 'c', timestamp: T0 + 61_000, stream: 'web/page_view' },
         ], `${when}: ids since a time`);
         assert.deepEqual(sortByValue(await s.uniqueValuesSince(UNIQUE_RULE, T0)), [
           { value: 'u1', timestamp: T0 },
@@ -154,7 +157,8 @@ export function pipelineStoreContract(name: string, subject: PipelineStoreSubjec
         batchOf(pipeline, 4, [['c', T0 + 62_000, 'u3'], ['d', T0 + 63_000, 'u4']], {
           windows: [window(T0 + 60_000, 3)],
           watermark: T0 + 130_000,
-          finalizeThrough: T0 + 70_000,
+          streams: [STREAM_AT_130S],
+          finalBounds: { pv: T0 + 70_000 },
           duplicates: 2,
           late: 1,
         }),
@@ -164,7 +168,8 @@ export function pipelineStoreContract(name: string, subject: PipelineStoreSubjec
         const checkpoint = await s.loadCheckpoint(pipeline, 1);
         assert.equal(checkpoint.offsets.get(0), 4, when);
         assert.equal(checkpoint.watermark, T0 + 130_000, when);
-        assert.equal(checkpoint.finalizedThrough, T0 + 70_000, when);
+        assert.deepEqual(checkpoint.finalBounds, { pv: T0 + 70_000 }, when);
+        assert.deepEqual(checkpoint.streams, [STREAM_AT_130S], `${when}: each stream's event time`);
         assert.equal(checkpoint.duplicates, 2, `${when}: totals are absolute, not added up`);
         assert.equal(checkpoint.late, 1, when);
         assert.deepEqual(checkpoint.openWindows, [window(T0 + 60_000, 3)], `${when}: the window ending at ${T0 + 60_000} is final; the other keeps its latest count`);

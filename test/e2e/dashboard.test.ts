@@ -53,7 +53,8 @@ describe('dashboard /ui in Chromium', { skip }, () => {
         const s = (globalThis as any).__sightline;
         if (!s || s.history.length < 3) return false;
         const rows = s.history[s.history.length - 1].stores.hot_rows;
-        return rows >= 258 && s.charts.throughput.u.data[1].some((v: number) => v > 0);
+        // 240 page views and 6 clicks; the probe's events are deleted once read back.
+        return rows >= 246 && s.charts.throughput.u.data[1].some((v: number) => v > 0);
       },
       undefined,
       { timeout: 30_000 },
@@ -68,7 +69,7 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     assert.ok(charts.errors!.series.includes('SL_EVENT_FIELD_MISSING'));
     assert.ok(charts.errors!.max > 0, 'rejections were drawn');
     assert.ok(charts.quality!.max > 0, 'late events were drawn');
-    assert.ok(charts.stores!.max >= 258, 'store growth was drawn');
+    assert.ok(charts.stores!.max >= 246, 'store growth was drawn');
     assert.ok(charts.freshness!.max > 0, 'the probe freshness was drawn');
     assert.equal(await page.locator('canvas').count(), 6, 'six uPlot canvases');
     assert.notEqual(await page.locator('#tile-rows').textContent(), '–');

@@ -17,7 +17,7 @@ import { pageView } from '../helpers/events.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const T0 = Date.UTC(2026, 10, 27, 6, 0, 0);
-const spec = { name: 'main', dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5_000, aggregations: buildConfig({}).aggregations };
+const spec = { name: 'main', dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5_000, idleTimeoutMs: 60_000, aggregations: buildConfig({}).aggregations };
 
 /** A hot store that refuses any batch holding the event `poison`, or, while `down`, every write. */
 function refusing(inner: DuckDbHotStore, state: { down: boolean }): HotStore {

@@ -17,7 +17,7 @@ import { tempDir } from '../helpers/tmp.js';
 
 const T0 = Date.UTC(2026, 10, 26, 6, 0, 0);
 
-const spec = { name: 'main', dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5_000, aggregations: buildConfig({}).aggregations };
+const spec = { name: 'main', dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5_000, idleTimeoutMs: 60_000, aggregations: buildConfig({}).aggregations };
 
 /** A log, a hot store and a processor over them in `dir`; planning inline unless a planner is given. */
 async function open(dir: string, planner?: WorkerThreadPlanner) {
@@ -41,8 +41,9 @@ describe('processor restart', () => {
       pipeline: 'main',
       rows: encodeEventRows([{ logPos: logPosition(placed!.partition, placed!.offset), id: 'a0', timestamp: T0, userId: 'u1', late: false, json: value(a0), metadata: null }]),
       windows: [],
-      finalizeThrough: null,
+      finalBounds: {},
       watermark: null,
+      streams: [],
       offsets: new Map([
         [placed!.partition, placed!.offset + 1],
         [1 - placed!.partition, 0],
@@ -114,7 +115,7 @@ describe('processor restart', () => {
   it('refuses to start when the hot store has processed more than the log holds', async () => {
     const { dir, cleanup } = await tempDir();
     const { log, hot, processor } = await open(dir);
-    await hot.commit({ pipeline: 'main', rows: encodeEventRows([]), windows: [], finalizeThrough: null, watermark: null, offsets: new Map([[0, 5]]), duplicates: 0, late: 0 });
+    await hot.commit({ pipeline: 'main', rows: encodeEventRows([]), windows: [], finalBounds: {}, watermark: null, streams: [], offsets: new Map([[0, 5]]), duplicates: 0, late: 0 });
     await assert.rejects(processor.start(), (err: any) => err.code === 'SL_LOG_CORRUPT' && /not from the same history/.test(err.message));
     await hot.close();
     await log.close();

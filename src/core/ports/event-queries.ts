@@ -33,7 +33,8 @@ export interface AggregateQuery {
   limit: number;
 }
 
-export interface WindowRow extends WindowCount {
+/** One group's count in one window: the sum of its streams' shares. */
+export interface WindowRow extends Omit<WindowCount, 'stream'> {
   final: boolean;
 }
 

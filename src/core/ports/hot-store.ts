@@ -1,6 +1,6 @@
 import type { DeadLetterIndex } from './dead-letter-index.js';
 import type { EventQueries } from './event-queries.js';
-import type { PipelineCheckpoint, ProcessedBatch } from './processed-batch.js';
+import type { PipelineCheckpoint, ProcessedBatch, SeenId } from './processed-batch.js';
 import type { StoreAdmin } from './store-admin.js';
 
 /**
@@ -15,7 +15,7 @@ export interface BatchStore {
   /** Commits the batches in order in one transaction: all of them, or none (a loader taking several at once). */
   commitAll(batches: readonly ProcessedBatch[]): Promise<void>;
   /** Ids with event time at or after `since`, to rebuild the dedup state after a restart. */
-  idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>>;
+  idsSince(since: number): Promise<SeenId[]>;
   /** Values of a field (as quality's uniqueKey keeps them) in stored events since `since`, for `unique` rules after a restart. */
   fieldValuesSince(since: number, match: { source?: string; type?: string }, field: readonly string[]): Promise<Array<{ value: string; timestamp: number }>>;
   /** The newest stored event time per source. */

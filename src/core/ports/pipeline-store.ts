@@ -1,5 +1,5 @@
 import type { DeadLetter } from '../dead-letter.js';
-import type { PipelineCheckpoint, ProcessedBatch } from './processed-batch.js';
+import type { PipelineCheckpoint, ProcessedBatch, SeenId } from './processed-batch.js';
 
 /** A `unique` quality rule as a store looks its values up: by name, or by the field it reads. */
 export interface UniqueRuleRef {
@@ -18,7 +18,7 @@ export interface UniqueRuleRef {
 export interface PipelineStore {
   loadCheckpoint(pipeline: string, partitions: number): Promise<PipelineCheckpoint>;
   /** Ids with event time at or after `since`: the dedup state a restart rebuilds. */
-  idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>>;
+  idsSince(since: number): Promise<SeenId[]>;
   /** A `unique` rule's values with event time at or after `since`. */
   uniqueValuesSince(rule: UniqueRuleRef, since: number): Promise<Array<{ value: string; timestamp: number }>>;
   /** The newest stored event time per source, where the store knows it (else none). */

@@ -41,15 +41,39 @@ export interface EventRowsNdjson {
   ndjson: Uint8Array;
 }
 
-/** The absolute count of one group in one window (not a delta: rewriting it is idempotent). */
+/**
+ * One stream's absolute share of one group's count in one window (not a delta: rewriting it is
+ * idempotent). A window's count is the sum of the shares of the streams it counts.
+ */
 export interface WindowCount {
   name: string;
   window: string;
   windowStart: number;
   windowEnd: number;
   group: string;
+  /** The stream (`source/type`) whose events this share counts. */
+  stream: string;
   count: number;
 }
+
+/**
+ * One stream's event time as a checkpoint keeps it. A stream is a source/type, the unit contracts
+ * use; each has its own watermark, lateness and idleness, so a lagging or backfilling source never
+ * makes another's events late.
+ */
+export interface StreamTime {
+  stream: string;
+  watermark: number | null;
+  /** This stream's shares of windows ending at or before this are final; its events before it are late. */
+  finalizedThrough: number | null;
+  /** Highest event time read (never past the wall clock then). */
+  maxEventTime: number | null;
+  /** Processing time the stream's last event was read: how long it has been idle. */
+  lastEventAt: number | null;
+}
+
+/** Per aggregation: its windows ending at or before the bound are final (never decreases). */
+export type FinalBounds = Record<string, number>;
 
 /**
  * Everything one processed batch changes, committed as one unit together with the offsets that
@@ -60,9 +84,12 @@ export interface ProcessedBatch {
   pipeline: string;
   rows: EventRowsNdjson;
   windows: WindowCount[];
-  /** Windows whose end is at or before this time become final (never decreases). */
-  finalizeThrough: number | null;
+  /** Each aggregation's windows ending at or before its bound become final. */
+  finalBounds: FinalBounds;
+  /** The pipeline's watermark: the lowest among the user streams not idle (for display and metrics). */
   watermark: number | null;
+  /** Each stream's event time after the batch. */
+  streams: StreamTime[];
   offsets: PartitionOffsets;
   duplicates: number;
   late: number;
@@ -80,15 +107,22 @@ export interface ProcessedBatch {
   /**
    * Set when the batch comes from one log partition's own processor (distributed mode): its window
    * counts are that partition's share, summed with the other partitions' into `aggregates`;
-   * `watermark`, `finalizeThrough` and the totals are the partition's; windows become final
-   * through `finalizeAggregatesThrough`, the bound every partition has passed.
+   * `watermark`, `streams`, `finalBounds` and the totals are the partition's; windows become final
+   * through `finalizeAggregates`, the bounds every partition has passed.
    */
-  scope?: { partition: number; finalizeAggregatesThrough: number | null };
+  scope?: { partition: number; finalizeAggregates: FinalBounds };
+}
+
+/** An event id the dedup state holds, with its event time and stream. */
+export interface SeenId {
+  id: string;
+  timestamp: number;
+  stream: string;
 }
 
 /** Dedup ids and `unique` rule values a batch added to the planner's state. */
 export interface StateChanges {
-  ids: Array<{ id: string; timestamp: number }>;
+  ids: SeenId[];
   unique: Array<{ rule: string; value: string; timestamp: number }>;
 }
 
@@ -113,8 +147,9 @@ export interface QualityCount {
 export interface PipelineCheckpoint {
   offsets: PartitionOffsets;
   watermark: number | null;
-  /** Every window ending at or before this is final; no event before it may count again. */
-  finalizedThrough: number | null;
+  streams: StreamTime[];
+  finalBounds: FinalBounds;
+  /** Window shares still open for their stream. */
   openWindows: WindowCount[];
   commitNo: number;
   duplicates: number;

@@ -14,6 +14,11 @@ export interface StoreAdmin {
   stats(): Promise<HotStoreStats>;
   /** Undefined when the store answers a trivial query within `timeoutMs`, else why not. */
   ping(timeoutMs: number): Promise<string | undefined>;
+  /**
+   * Deletes the synthetic probe's stored events once read: the one with `id`, and any older than
+   * `before` (a probe that failed part way). Returns how many.
+   */
+  forgetProbeEvents(id: string, before: number): Promise<number>;
   /** The columns of each user-facing table (not the sl_ bookkeeping), for schema facets. */
   columns(): Promise<Array<{ table: string; columns: Array<{ name: string; type: string }> }>>;
   close(): Promise<void>;

@@ -4,12 +4,13 @@ import { type DeadLetter, deadLetterRecord, DLQ_TOPIC } from '../../core/dead-le
 import { dedupHorizon } from '../../core/dedup-window.js';
 import { SightlineError } from '../../core/errors.js';
 import { partitionForKey } from '../../core/partitioner.js';
-import type { PipelineCheckpoint, ProcessedBatch, WindowCount } from '../../core/ports/processed-batch.js';
+import type { PipelineCheckpoint, ProcessedBatch, SeenId, WindowCount } from '../../core/ports/processed-batch.js';
 import type { Log, LogRecordInput } from '../../core/ports/log.js';
 import type { PipelineStore, UniqueRuleRef } from '../../core/ports/pipeline-store.js';
 import { brokerErrorIds, describeKafkaError, wrapKafkaError } from './errors.js';
 import type { KafkaLog } from './kafka-log.js';
 import { windowKey } from '../../core/window-key.js';
+import { shareFinalThrough } from '../../core/share-bounds.js';
 import { encodeBatchChunks, type PartitionProgress } from '../../core/batch-chunk.js';
 import { pipelineTopics, transactionalId } from '../../core/pipeline-topics.js';
 
@@ -29,7 +30,10 @@ type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 
 interface IdBatch {
   maxTimestamp: number;
-  ids: Array<[string, number]>;
+  /** Newest event time per stream among the ids: the record expires when every stream's window has passed it. */
+  maxByStream?: Record<string, number>;
+  /** Id, event time, stream. */
+  ids: Array<[string, number, string?]>;
   unique: Array<[string, string, number]>;
 }
 
@@ -66,7 +70,7 @@ const RESTORE_STALL_MS = 60_000;
 export class KafkaPartitionStore implements PipelineStore {
   private producer: Producer | undefined;
   private transaction: Transaction | undefined;
-  private checkpoint: Checkpoint = { offset: 0, watermark: null, finalizedThrough: null, duplicates: 0, late: 0, commitNo: 0 };
+  private checkpoint: Checkpoint = emptyCheckpoint();
   private readonly openWindows = new Map<string, WindowCount>();
   private readonly idBatches = new Map<string, IdBatch>();
   /** Tombstones owed for state that expired, sent with the next commit. */
@@ -125,7 +129,7 @@ export class KafkaPartitionStore implements PipelineStore {
     this.openWindows.clear();
     this.idBatches.clear();
     this.expired = [];
-    let checkpoint: Checkpoint = { offset: 0, watermark: null, finalizedThrough: null, duplicates: 0, late: 0, commitNo: 0 };
+    let checkpoint: Checkpoint = emptyCheckpoint();
     const consumer = await (log as Log).consumer(STATE_READER, topic, { partitions: [partition] });
     try {
       consumer.seek(partition, start);
@@ -143,10 +147,14 @@ export class KafkaPartitionStore implements PipelineStore {
           if (record.partition !== partition) continue;
           const tombstone = record.value.length === 0;
           if (record.key === CHECKPOINT_KEY) {
-            if (!tombstone) checkpoint = JSON.parse(record.value.toString('utf8')) as Checkpoint;
+            if (!tombstone) checkpoint = { ...emptyCheckpoint(), ...(JSON.parse(record.value.toString('utf8')) as Partial<Checkpoint>) };
           } else if (record.key.startsWith('w\u0000')) {
             if (tombstone) this.openWindows.delete(record.key);
-            else this.openWindows.set(record.key, JSON.parse(record.value.toString('utf8')) as WindowCount);
+            // A share written before shares per stream belongs to no stream; the sums stay exact.
+            else {
+              const share = JSON.parse(record.value.toString('utf8')) as Omit<WindowCount, 'stream'> & { stream?: string };
+              this.openWindows.set(record.key, { ...share, stream: share.stream ?? '' });
+            }
           } else if (record.key.startsWith('d\u0000')) {
             if (tombstone) this.idBatches.delete(record.key);
             else this.idBatches.set(record.key, JSON.parse(record.value.toString('utf8')) as IdBatch);
@@ -171,7 +179,8 @@ export class KafkaPartitionStore implements PipelineStore {
     return {
       offsets: new Map([[this.options.partition, c.offset]]),
       watermark: c.watermark,
-      finalizedThrough: c.finalizedThrough,
+      streams: c.streams,
+      finalBounds: c.finalBounds,
       openWindows: [...this.openWindows.values()],
       commitNo: c.commitNo,
       duplicates: c.duplicates,
@@ -179,11 +188,11 @@ export class KafkaPartitionStore implements PipelineStore {
     };
   }
 
-  async idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>> {
-    const out: Array<{ id: string; timestamp: number }> = [];
+  async idsSince(since: number): Promise<SeenId[]> {
+    const out: SeenId[] = [];
     for (const batch of this.idBatches.values()) {
       if (batch.maxTimestamp < since) continue;
-      for (const [id, timestamp] of batch.ids) if (timestamp >= since) out.push({ id, timestamp });
+      for (const [id, timestamp, stream] of batch.ids) if (timestamp >= since) out.push({ id, timestamp, stream: stream ?? '' });
     }
     return out;
   }
@@ -224,7 +233,8 @@ export class KafkaPartitionStore implements PipelineStore {
     const checkpoint: Checkpoint = {
       offset: next,
       watermark: batch.watermark,
-      finalizedThrough: batch.finalizeThrough,
+      streams: batch.streams,
+      finalBounds: batch.finalBounds,
       duplicates: batch.duplicates,
       late: batch.late,
       commitNo: this.checkpoint.commitNo + 1,
@@ -235,7 +245,7 @@ export class KafkaPartitionStore implements PipelineStore {
     const state: Array<[string, Buffer | null]> = [];
     const windows = new Map(this.openWindows);
     for (const w of batch.windows) {
-      const key = `w\u0000${windowKey(w.name, w.window, w.windowStart, w.group)}`;
+      const key = `w\u0000${windowKey(w.name, w.window, w.windowStart, w.group, w.stream)}`;
       windows.set(key, w);
       state.push([key, Buffer.from(JSON.stringify(w))]);
     }
@@ -244,24 +254,29 @@ export class KafkaPartitionStore implements PipelineStore {
     if (changes && (changes.ids.length > 0 || changes.unique.length > 0)) {
       const chunks = Math.max(1, Math.ceil(changes.ids.length / IDS_PER_RECORD));
       for (let i = 0; i < chunks; i++) {
-        const ids = changes.ids.slice(i * IDS_PER_RECORD, (i + 1) * IDS_PER_RECORD).map(({ id, timestamp }): [string, number] => [id, timestamp]);
+        const ids = changes.ids.slice(i * IDS_PER_RECORD, (i + 1) * IDS_PER_RECORD).map(({ id, timestamp, stream }): [string, number, string] => [id, timestamp, stream]);
         const unique = i === 0 ? changes.unique.map(({ rule, value, timestamp }): [string, string, number] => [rule, value, timestamp]) : [];
         let maxTimestamp = Number.NEGATIVE_INFINITY;
-        for (const [, t] of ids) if (t > maxTimestamp) maxTimestamp = t;
+        const maxByStream: Record<string, number> = {};
+        for (const [, t, stream] of ids) {
+          if (t > maxTimestamp) maxTimestamp = t;
+          const seen = maxByStream[stream];
+          if (seen === undefined || t > seen) maxByStream[stream] = t;
+        }
         for (const [, , t] of unique) if (t > maxTimestamp) maxTimestamp = t;
         const key = `d\u0000${checkpoint.commitNo}\u0000${i}`;
-        const record: IdBatch = { maxTimestamp, ids, unique };
+        const record: IdBatch = { maxTimestamp, maxByStream, ids, unique };
         newBatches.set(key, record);
         state.push([key, Buffer.from(JSON.stringify(record))]);
       }
     }
     const tombstones = [...this.expired];
-    if (batch.finalizeThrough !== null) {
-      for (const [key, w] of windows) {
-        if (w.windowEnd <= batch.finalizeThrough) {
-          windows.delete(key);
-          tombstones.push(key);
-        }
+    const finalThrough = shareFinalThrough(batch.streams);
+    for (const [key, w] of windows) {
+      const through = finalThrough(w.stream);
+      if (through !== null && w.windowEnd <= through) {
+        windows.delete(key);
+        tombstones.push(key);
       }
     }
     for (const key of tombstones) state.push([key, null]);
@@ -293,13 +308,23 @@ export class KafkaPartitionStore implements PipelineStore {
     this.expire();
   }
 
-  /** Id records wholly older than the dedup window are owed a tombstone. */
+  /**
+   * Id records wholly older than the dedup window of their streams are owed a tombstone. Unique
+   * values ride in the same records and expire with them, behind the lowest watermark.
+   */
   private expire(): void {
-    const watermark = this.checkpoint.watermark;
-    if (watermark === null) return;
-    const before = dedupHorizon(watermark, this.options.dedupWindowMs);
+    const { streams, watermark } = this.checkpoint;
+    if (streams.length === 0 && watermark === null) return;
+    const horizon = new Map(streams.map((t) => [t.stream, dedupHorizon(t.watermark, this.options.dedupWindowMs)]));
+    let lowest = Number.POSITIVE_INFINITY;
+    for (const h of horizon.values()) if (h < lowest) lowest = h;
+    if (streams.length === 0) lowest = dedupHorizon(watermark, this.options.dedupWindowMs);
     for (const [key, batch] of this.idBatches) {
-      if (batch.maxTimestamp < before) {
+      const byStream = batch.maxByStream;
+      const passed = byStream
+        ? batch.unique.every(([, , t]) => t < lowest) && Object.entries(byStream).every(([stream, t]) => t < (horizon.get(stream) ?? lowest))
+        : batch.maxTimestamp < lowest;
+      if (passed) {
         this.idBatches.delete(key);
         this.expired.push(key);
       }
@@ -325,6 +350,10 @@ export class KafkaPartitionStore implements PipelineStore {
   async close(): Promise<void> {
     await this.closeProducer();
   }
+}
+
+function emptyCheckpoint(): Checkpoint {
+  return { offset: 0, watermark: null, streams: [], finalBounds: {}, duplicates: 0, late: 0, commitNo: 0 };
 }
 
 function dlqMessage(record: LogRecordInput, topic: string, partitions: number): Record<string, unknown> {

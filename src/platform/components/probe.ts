@@ -1,6 +1,7 @@
 import { SyntheticProbe } from '../../observe/synthetic-probe.js';
 import type { Component } from '../component.js';
 import type { PlatformContext } from '../context.js';
+import type { StoresComponent } from './stores.js';
 
 /**
  * The synthetic probe: an event through the platform's own API every interval, timed until the
@@ -11,17 +12,29 @@ export class ProbeComponent implements Component {
   readonly name = 'probe';
   private probe: SyntheticProbe | undefined;
 
-  constructor(private readonly ctx: PlatformContext) {}
+  constructor(
+    private readonly ctx: PlatformContext,
+    private readonly stores: StoresComponent,
+  ) {}
 
   async start(): Promise<void> {}
 
   async listening(url: string): Promise<void> {
     const { config, logger, metrics } = this.ctx;
-    this.probe = new SyntheticProbe({ url, intervalMs: config.probe.intervalMs, timeoutMs: config.probe.timeoutMs, logger }, metrics.registry);
+    const { intervalMs, timeoutMs } = config.probe;
+    // A probe event read back is deleted, with any a failed probe left (older than two timeouts):
+    // the canary measures the path and leaves no data behind.
+    const onRead = async (id: string): Promise<void> => {
+      await this.stores.hot.forgetProbeEvents(id, Date.now() - 2 * timeoutMs);
+    };
+    this.probe = new SyntheticProbe({ url, intervalMs, timeoutMs, logger, onRead }, metrics.registry);
     this.probe.start();
   }
 
   async stop(): Promise<void> {
-    await this.probe?.stop();
+    if (!this.probe) return;
+    await this.probe.stop();
+    // No probe is in flight now: whatever it left in the store goes too.
+    await this.stores.hot.forgetProbeEvents('', Date.now() + 1).catch((err: unknown) => this.ctx.logger.warn({ err }, 'could not delete the probe events'));
   }
 }

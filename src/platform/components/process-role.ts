@@ -1,4 +1,5 @@
 import { EVENTS_TOPIC, MAIN_PIPELINE } from '../../core/pipeline-topics.js';
+import { streamStatus } from '../../process/stream-status.js';
 import type { ReferenceData } from '../../core/ports/reference-data.js';
 import type { PipelineSpec } from '../../process/batch-plan.js';
 import { registerProcessingMetrics } from '../../process/processing-metrics.js';
@@ -104,6 +105,7 @@ export class ProcessRole implements Component {
         pipeline: MAIN_PIPELINE,
         ...(processing.partitions && { partitions: processing.partitions() }),
         watermark: processing.watermark,
+        streams: streamStatus(pipelineSpec(this.ctx.config), processing.streams(), Date.now()),
         backlog: processing.totalBacklog(),
         ...(processing.firstRecord && { first_record: { at: processing.firstRecord.at, cpu_micros: processing.firstRecord.cpuMicros } }),
         ...processing.counters,
@@ -127,6 +129,8 @@ function pipelineSpec(config: SightlineConfig): PipelineSpec {
     dedupWindowMs: config.process.dedupWindowMs,
     allowedLatenessMs: config.process.allowedLatenessMs,
     watermarkDelayMs: config.process.watermarkDelayMs,
+    idleTimeoutMs: config.process.idleTimeoutMs,
+    streamRules: config.process.streamRules,
     aggregations: config.aggregations,
     ...(ref && { joinOn: ref.joinOn }),
     ...(Object.keys(config.contracts.acceptedVersions).length > 0 && { acceptedVersions: config.contracts.acceptedVersions }),

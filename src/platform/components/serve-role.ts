@@ -98,7 +98,7 @@ export class ServeRole implements Component {
       ingest,
       quality: config.quality,
       lateEvents: config.process.lateEvents,
-      lateBefore: () => whole.lateBefore(),
+      lateBefore: (source, type) => whole.lateBefore(source, type),
       processed: (timeoutMs) => whole.waitForProcessed(timeoutMs),
     });
   }

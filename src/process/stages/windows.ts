@@ -2,13 +2,13 @@ import type { SightlineEvent } from '../../core/envelope.js';
 import { readPath } from '../../core/envelope.js';
 import type { WindowCount } from '../../core/ports/processed-batch.js';
 import { windowKey } from '../../core/window-key.js';
-import type { AggregationConfig } from '../aggregation-options.js';
+import { type AggregationConfig, countsStream } from '../aggregation-options.js';
 
 export function tumblingStart(timestamp: number, sizeMs: number): number {
   return timestamp - (((timestamp % sizeMs) + sizeMs) % sizeMs);
 }
 
-/** Windows: the counts of the windows that are still open (not final), by window and group. */
+/** Windows: each stream's share of the counts of the windows still open for it, by window and group. */
 export class WindowState {
   private readonly open = new Map<string, WindowCount>();
 
@@ -21,12 +21,20 @@ export class WindowState {
   }
 
   set(window: WindowCount): void {
-    this.open.set(windowKey(window.name, window.window, window.windowStart, window.group), window);
+    this.open.set(windowKey(window.name, window.window, window.windowStart, window.group, window.stream), window);
   }
 
-  /** Drops windows that became final: they take no more events. */
-  closeThrough(finalizeThrough: number): void {
-    for (const [key, window] of this.open) if (window.windowEnd <= finalizeThrough) this.open.delete(key);
+  /** Drops the shares that became final for their stream: they take no more events. Returns how many. */
+  closeFinal(finalizedThrough: (stream: string) => number | null): number {
+    let closed = 0;
+    for (const [key, window] of this.open) {
+      const through = finalizedThrough(window.stream);
+      if (through !== null && window.windowEnd <= through) {
+        this.open.delete(key);
+        closed++;
+      }
+    }
+    return closed;
   }
 }
 
@@ -35,11 +43,10 @@ export class WindowState {
  * holds the batch's new absolute counts (the state's plus the batch's), so the state itself is
  * not changed. Returns how many aggregations matched the event but could not group it.
  */
-export function countIntoWindows(event: SightlineEvent, aggregations: readonly AggregationConfig[], windows: WindowState, touched: Map<string, WindowCount>): number {
+export function countIntoWindows(event: SightlineEvent, stream: string, aggregations: readonly AggregationConfig[], windows: WindowState, touched: Map<string, WindowCount>): number {
   let ungrouped = 0;
   for (const agg of aggregations) {
-    if (agg.match.type !== undefined && agg.match.type !== event.type) continue;
-    if (agg.match.source !== undefined && agg.match.source !== event.source) continue;
+    if (!countsStream(agg, event.source, event.type)) continue;
     const raw = readPath(event, agg.groupBy);
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
       ungrouped++;
@@ -48,10 +55,10 @@ export function countIntoWindows(event: SightlineEvent, aggregations: readonly A
     const group = String(raw);
     for (const w of agg.windows) {
       const windowStart = tumblingStart(event.timestamp, w.ms);
-      const key = windowKey(agg.name, w.label, windowStart, group);
+      const key = windowKey(agg.name, w.label, windowStart, group, stream);
       const current = touched.get(key);
       if (current) current.count++;
-      else touched.set(key, { name: agg.name, window: w.label, windowStart, windowEnd: windowStart + w.ms, group, count: windows.count(key) + 1 });
+      else touched.set(key, { name: agg.name, window: w.label, windowStart, windowEnd: windowStart + w.ms, group, stream, count: windows.count(key) + 1 });
     }
   }
   return ungrouped;

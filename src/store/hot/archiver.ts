@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { NOT_PROBE_SQL } from '../../core/probe-event.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { isSightlineError } from '../../core/errors.js';
@@ -30,8 +31,10 @@ const day = (column: string) => `strftime(make_timestamp(${column} * 1000), '%Y-
  * What each dataset's Parquet files hold, which bookkeeping number selects the rows, and the
  * folder level above the day: aggregates go to aggregates/<name>/dt=YYYY-MM-DD/.
  */
-const DATASETS: Record<Dataset, { numberColumn: string; dayColumn: string; folderColumn: string | null; select: string; orderBy: string }> = {
+const DATASETS: Record<Dataset, { numberColumn: string; dayColumn: string; folderColumn: string | null; select: string; orderBy: string; only: string }> = {
   events: {
+    // The synthetic probe's events are the platform's: never in the user's Parquet.
+    only: NOT_PROBE_SQL,
     folderColumn: null,
     numberColumn: 'commit_no',
     dayColumn: 'timestamp',
@@ -39,6 +42,7 @@ const DATASETS: Record<Dataset, { numberColumn: string; dayColumn: string; folde
     orderBy: 'timestamp, log_pos',
   },
   aggregates: {
+    only: 'true',
     folderColumn: 'name',
     numberColumn: 'final_no',
     dayColumn: 'window_start',
@@ -147,7 +151,7 @@ export class Archiver implements ColdArchiver {
   private async runIntent(intent: ExportIntent): Promise<void> {
     const conn = this.conn!;
     const spec = DATASETS[intent.dataset];
-    const range = `${spec.numberColumn} BETWEEN ${intent.fromNo} AND ${intent.toNo}`;
+    const range = `${spec.numberColumn} BETWEEN ${intent.fromNo} AND ${intent.toNo} AND ${spec.only}`;
     const folder = spec.folderColumn ?? "''";
     const parts = await conn.runAndReadAll(
       `SELECT DISTINCT ${folder} AS folder, ${day(spec.dayColumn)} AS d FROM ${intent.dataset} WHERE ${range} ORDER BY folder, d`,

@@ -74,48 +74,7 @@ export async function applyBatch(conn: DuckDBConnection, batch: ProcessedBatch, 
     traces.flushSync();
     traces.closeSync();
   }
-  if (batch.windows.length > 0) {
-    await conn.run('DELETE FROM sl_agg_stage');
-    const stage = await conn.createAppender('sl_agg_stage');
-    for (const w of batch.windows) {
-      stage.appendVarchar(w.name);
-      stage.appendVarchar(w.window);
-      stage.appendBigInt(BigInt(w.windowStart));
-      stage.appendBigInt(BigInt(w.windowEnd));
-      stage.appendVarchar(w.group);
-      stage.appendBigInt(BigInt(w.count));
-      stage.endRow();
-    }
-    stage.flushSync();
-    stage.closeSync();
-    if (batch.scope) {
-      // One partition's share replaces its previous share; the window's count is the sum of the
-      // shares. A window already final keeps its flag: a partition that had processed nothing
-      // when the others passed the window can still add to it, and its count stays exact.
-      const partition = batch.scope.partition;
-      await conn.run(
-        `DELETE FROM sl_window_parts w USING sl_agg_stage s
-         WHERE w.partition = $1 AND w.name = s.name AND w.window_size = s.window_size AND w.window_start = s.window_start AND w.group_key = s.group_key`,
-        [partition],
-      );
-      await conn.run(`INSERT INTO sl_window_parts SELECT name, window_size, window_start, window_end, group_key, $1, count FROM sl_agg_stage`, [partition]);
-      const totals = `SELECT w.name, w.window_size, w.window_start, any_value(w.window_end) AS window_end, w.group_key, sum(w.count) AS total
-        FROM sl_window_parts w SEMI JOIN sl_agg_stage s
-          ON w.name = s.name AND w.window_size = s.window_size AND w.window_start = s.window_start AND w.group_key = s.group_key
-        GROUP BY w.name, w.window_size, w.window_start, w.group_key`;
-      await conn.run(`UPDATE aggregates a SET count = t.total FROM (${totals}) t
-        WHERE a.name = t.name AND a.window_size = t.window_size AND a.window_start = t.window_start AND a.group_key = t.group_key`);
-      await conn.run(`INSERT INTO aggregates SELECT t.name, t.window_size, t.window_start, t.window_end, t.group_key, t.total, false, NULL FROM (${totals}) t
-        WHERE NOT EXISTS (SELECT 1 FROM aggregates a
-          WHERE a.name = t.name AND a.window_size = t.window_size AND a.window_start = t.window_start AND a.group_key = t.group_key)`);
-    } else {
-      // Counts are absolute, so replacing the row is idempotent; no key constraint, because
-      // DuckDB's index checks reject an update of a key touched earlier in the same transaction.
-      await conn.run(`DELETE FROM aggregates a USING sl_agg_stage s
-        WHERE a.name = s.name AND a.window_size = s.window_size AND a.window_start = s.window_start AND a.group_key = s.group_key`);
-      await conn.run(`INSERT INTO aggregates SELECT name, window_size, window_start, window_end, group_key, count, false, NULL FROM sl_agg_stage`);
-    }
-  }
+  if (batch.windows.length > 0) await addWindowShares(conn, batch, commitNo);
   if (batch.quality && batch.quality.length > 0) await addQualityCounts(conn, batch.quality);
   if (batch.lineage) {
     await conn.run('INSERT INTO sl_commits VALUES ($1, $2, $3, $4, $5, $6)', [
@@ -127,20 +86,59 @@ export async function applyBatch(conn: DuckDBConnection, batch: ProcessedBatch, 
       JSON.stringify(batch.lineage.steps),
     ]);
   }
-  const finalizeThrough = batch.scope ? batch.scope.finalizeAggregatesThrough : batch.finalizeThrough;
-  if (finalizeThrough !== null) {
-    await conn.run('UPDATE aggregates SET final = true, final_no = $1 WHERE NOT final AND window_end <= $2', [BigInt(commitNo), BigInt(finalizeThrough)]);
+  const bounds = batch.scope ? batch.scope.finalizeAggregates : batch.finalBounds;
+  for (const [name, through] of Object.entries(bounds)) {
+    await conn.run('UPDATE aggregates SET final = true, final_no = $1 WHERE NOT final AND name = $2 AND window_end <= $3', [BigInt(commitNo), name, BigInt(through)]);
   }
   await storeOffsets(conn, batch.pipeline, batch.offsets);
   await conn.run('DELETE FROM sl_pipeline WHERE pipeline = $1', [batch.pipeline]);
-  await conn.run('INSERT INTO sl_pipeline VALUES ($1, $2, $3, $4, $5, $6)', [
+  await conn.run('INSERT INTO sl_pipeline VALUES ($1, $2, NULL, $3, $4, $5, $6, $7)', [
     batch.pipeline,
     batch.watermark === null ? null : BigInt(batch.watermark),
-    batch.finalizeThrough === null ? null : BigInt(batch.finalizeThrough),
     BigInt(commitNo),
     BigInt(batch.duplicates),
     BigInt(batch.late),
+    JSON.stringify(batch.streams),
+    JSON.stringify(batch.finalBounds),
   ]);
+}
+
+/**
+ * A batch's window shares replace the stream's (and partition's) previous ones; a window's count
+ * is the sum of its shares. A window already final keeps its flag when a share is added to it (a
+ * stream or partition that started late, a backfill): its count stays exact, and its final_no
+ * moves to this commit so the archiver writes the corrected row to Parquet again.
+ */
+async function addWindowShares(conn: DuckDBConnection, batch: ProcessedBatch, commitNo: number): Promise<void> {
+  await conn.run('DELETE FROM sl_agg_stage');
+  const stage = await conn.createAppender('sl_agg_stage');
+  for (const w of batch.windows) {
+    stage.appendVarchar(w.name);
+    stage.appendVarchar(w.window);
+    stage.appendBigInt(BigInt(w.windowStart));
+    stage.appendBigInt(BigInt(w.windowEnd));
+    stage.appendVarchar(w.group);
+    stage.appendBigInt(BigInt(w.count));
+    stage.appendVarchar(w.stream);
+    stage.endRow();
+  }
+  stage.flushSync();
+  stage.closeSync();
+  const partition = batch.scope?.partition ?? -1;
+  const sameWindow = 'w.name = s.name AND w.window_size = s.window_size AND w.window_start = s.window_start AND w.group_key = s.group_key';
+  await conn.run(`DELETE FROM sl_window_parts w USING sl_agg_stage s WHERE w.partition = $1 AND w.stream = s.stream AND ${sameWindow}`, [partition]);
+  await conn.run(`INSERT INTO sl_window_parts SELECT name, window_size, window_start, window_end, group_key, $1, count, stream FROM sl_agg_stage`, [partition]);
+  const totals = `SELECT w.name, w.window_size, w.window_start, any_value(w.window_end) AS window_end, w.group_key, sum(w.count) AS total
+    FROM sl_window_parts w SEMI JOIN sl_agg_stage s ON ${sameWindow}
+    GROUP BY w.name, w.window_size, w.window_start, w.group_key`;
+  await conn.run(
+    `UPDATE aggregates a SET count = t.total, final_no = CASE WHEN a.final THEN $1 ELSE a.final_no END FROM (${totals}) t
+     WHERE a.name = t.name AND a.window_size = t.window_size AND a.window_start = t.window_start AND a.group_key = t.group_key AND a.count <> t.total`,
+    [BigInt(commitNo)],
+  );
+  await conn.run(`INSERT INTO aggregates SELECT t.name, t.window_size, t.window_start, t.window_end, t.group_key, t.total, false, NULL FROM (${totals}) t
+    WHERE NOT EXISTS (SELECT 1 FROM aggregates a
+      WHERE a.name = t.name AND a.window_size = t.window_size AND a.window_start = t.window_start AND a.group_key = t.group_key)`);
 }
 
 export async function storeOffsets(conn: DuckDBConnection, consumer: string, next: PartitionOffsets): Promise<void> {

@@ -2,11 +2,12 @@ import { mkdir, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { SightlineError } from '../../core/errors.js';
+import { NOT_PROBE_SQL } from '../../core/probe-event.js';
 import { LOG_POS_PARTITION_SHIFT } from '../../core/log-position.js';
 import type { PartitionOffsets } from '../../core/ports/log.js';
 import type { AggregateQuery, QualityQuery, LocatedEvent, RecentEventsQuery, StoredEvent, WindowRow } from '../../core/ports/event-queries.js';
 import type { DeadLetterBatch, DeadLetterEntry, DeadLetterQuery } from '../../core/ports/dead-letter-index.js';
-import type { QualityCount, PipelineCheckpoint, ProcessedBatch, WindowCount } from '../../core/ports/processed-batch.js';
+import type { FinalBounds, QualityCount, PipelineCheckpoint, ProcessedBatch, SeenId, StreamTime, WindowCount } from '../../core/ports/processed-batch.js';
 import type { HotStore } from '../../core/ports/hot-store.js';
 import type { HotStoreStats } from '../../core/ports/store-admin.js';
 import { HOT_SCHEMA_SQL } from './schema-sql.js';
@@ -28,7 +29,7 @@ function toStoredEvent(r: Record<string, any>): StoredEvent & { logPos: number }
 }
 
 function toWindowCount(r: Record<string, any>): WindowCount {
-  return { name: r.name, window: r.window_size, windowStart: r.window_start, windowEnd: r.window_end, group: r.group_key, count: r.count };
+  return { name: r.name, window: r.window_size, windowStart: r.window_start, windowEnd: r.window_end, group: r.group_key, stream: r.stream ?? '', count: r.count };
 }
 
 /**
@@ -87,28 +88,34 @@ export class DuckDbHotStore implements HotStore {
     for (const r of await rows(this.writer, 'SELECT partition, next_offset FROM sl_offsets WHERE pipeline = $1', [pipeline])) {
       offsets.set(r.partition, r.next_offset);
     }
-    const [state] = await rows(this.writer, 'SELECT watermark, finalized_through, commit_no, duplicates, late FROM sl_pipeline WHERE pipeline = $1', [
+    const [state] = await rows(this.writer, 'SELECT watermark, finalized_through, commit_no, duplicates, late, streams, final_bounds FROM sl_pipeline WHERE pipeline = $1', [
       pipeline,
     ]);
-    const open = await rows(
-      this.writer,
-      'SELECT name, window_size, window_start, window_end, group_key, count FROM aggregates WHERE NOT final',
-    );
+    const streams = state?.streams ? (JSON.parse(state.streams as string) as StreamTime[]) : [];
+    // A share is open until its stream's bound passes it; a share of no stream (from before shares
+    // per stream) never changes again.
+    const finalFor = new Map(streams.map((s) => [s.stream, s.finalizedThrough ?? Number.NEGATIVE_INFINITY]));
+    const open = (
+      await rows(this.writer, 'SELECT name, window_size, window_start, window_end, group_key, stream, count FROM sl_window_parts WHERE partition = -1 AND stream <> \'\'')
+    )
+      .map(toWindowCount)
+      .filter((w) => w.windowEnd > (finalFor.get(w.stream) ?? Number.NEGATIVE_INFINITY));
     const [maxCommit] = await rows(this.writer, 'SELECT coalesce(max(commit_no), 0) AS n FROM sl_pipeline');
     this.commitNo = maxCommit?.n ?? 0;
     return {
       offsets,
       watermark: state?.watermark ?? null,
-      finalizedThrough: state?.finalized_through ?? null,
+      streams,
+      finalBounds: state?.final_bounds ? (JSON.parse(state.final_bounds as string) as FinalBounds) : {},
       commitNo: state?.commit_no ?? 0,
       duplicates: state?.duplicates ?? 0,
       late: state?.late ?? 0,
-      openWindows: open.map(toWindowCount),
+      openWindows: open,
     };
   }
 
-  async idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>> {
-    return (await this.readWriter('SELECT id, timestamp FROM events WHERE timestamp >= $1', [since])) as Array<{ id: string; timestamp: number }>;
+  async idsSince(since: number): Promise<SeenId[]> {
+    return (await this.readWriter("SELECT id, timestamp, source || '/' || type AS stream FROM events WHERE timestamp >= $1", [since])) as SeenId[];
   }
 
   async fieldValuesSince(since: number, match: { source?: string; type?: string }, field: readonly string[]): Promise<Array<{ value: string; timestamp: number }>> {
@@ -132,7 +139,14 @@ export class DuckDbHotStore implements HotStore {
   }
 
   async newestEventTimes(): Promise<Array<{ source: string; timestamp: number }>> {
-    return (await this.readWriter('SELECT source, max(timestamp) AS timestamp FROM events GROUP BY source')) as Array<{ source: string; timestamp: number }>;
+    return (await this.readWriter(`SELECT source, max(timestamp) AS timestamp FROM events WHERE ${NOT_PROBE_SQL} GROUP BY source`)) as Array<{ source: string; timestamp: number }>;
+  }
+
+  async forgetProbeEvents(id: string, before: number): Promise<number> {
+    return this.exclusive(async () => {
+      const result = await this.writer.run(`DELETE FROM events WHERE NOT (${NOT_PROBE_SQL}) AND (id = $1 OR timestamp < $2)`, [id, BigInt(before)]);
+      return Number(result.rowsChanged);
+    });
   }
 
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
@@ -276,6 +290,8 @@ export class DuckDbHotStore implements HotStore {
     if (q.source !== undefined) add('source = ?', q.source);
     if (q.type !== undefined) add('type = ?', q.type);
     if (q.userId !== undefined) add('user_id = ?', q.userId);
+    // The probe's events are the platform's, not the user's: listed only when asked for by source.
+    if (q.source === undefined) where.push(NOT_PROBE_SQL);
     if (q.before) {
       params.push(BigInt(q.before.timestamp), BigInt(q.before.logPos));
       where.push(`(timestamp < $${params.length - 1} OR (timestamp = $${params.length - 1} AND log_pos < $${params.length}))`);
@@ -312,7 +328,10 @@ export class DuckDbHotStore implements HotStore {
     if (q.group !== undefined) where.push(`group_key = $${params.push(q.group)}`);
     const sql = `SELECT name, window_size, window_start, window_end, group_key, count, final FROM aggregates
       WHERE ${where.join(' AND ')} ORDER BY window_start, group_key LIMIT $${params.push(q.limit)}`;
-    return (await this.query(sql, params)).map((r) => ({ ...toWindowCount(r), final: r.final as boolean }));
+    return (await this.query(sql, params)).map((r) => {
+      const { stream: _summed, ...count } = toWindowCount(r);
+      return { ...count, final: r.final as boolean };
+    });
   }
 
   private async query(sql: string, params: unknown[]): Promise<Array<Record<string, any>>> {

@@ -2,7 +2,7 @@ import type { DeadLetter } from '../../core/dead-letter.js';
 import type { DeadLetterWriter } from '../../core/ports/dead-letter-writer.js';
 import type { BatchStore } from '../../core/ports/hot-store.js';
 import type { PipelineStore, UniqueRuleRef } from '../../core/ports/pipeline-store.js';
-import type { PipelineCheckpoint, ProcessedBatch } from '../../core/ports/processed-batch.js';
+import type { PipelineCheckpoint, ProcessedBatch, SeenId } from '../../core/ports/processed-batch.js';
 
 /**
  * The embedded processor's PipelineStore: the hot store itself. A batch's dead letters are made
@@ -20,7 +20,7 @@ export class HotPipelineStore implements PipelineStore {
     return this.hot.loadCheckpoint(pipeline, partitions);
   }
 
-  idsSince(since: number): Promise<Array<{ id: string; timestamp: number }>> {
+  idsSince(since: number): Promise<SeenId[]> {
     return this.hot.idsSince(since);
   }
 

@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import { SightlineError } from '../../core/errors.js';
 import type { BatchStore } from '../../core/ports/hot-store.js';
-import type { ProcessedBatch } from '../../core/ports/processed-batch.js';
+import type { FinalBounds, ProcessedBatch } from '../../core/ports/processed-batch.js';
 import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../../core/ports/log.js';
 import type { ComponentMetrics } from '../../observe/metrics.js';
 import { decodeBatchChunk, type PartitionProgress } from '../../core/batch-chunk.js';
@@ -59,7 +59,7 @@ export class RowsLoader {
       this.loaded.set(p, next);
       consumer.seek(p, next);
       if (checkpoint.commitNo > 0) {
-        this.progress.set(p, { offset: 0, watermark: checkpoint.watermark, finalizedThrough: checkpoint.finalizedThrough, duplicates: checkpoint.duplicates, late: checkpoint.late });
+        this.progress.set(p, { offset: 0, watermark: checkpoint.watermark, streams: checkpoint.streams, finalBounds: checkpoint.finalBounds, duplicates: checkpoint.duplicates, late: checkpoint.late });
       }
     }
     this.consumer = consumer;
@@ -111,21 +111,29 @@ export class RowsLoader {
     for (const record of records) {
       const { header, rows } = decodeBatchChunk(record.value, `record ${record.offset} of ${record.topic}/${record.partition}`);
       const partition = record.partition;
-      const next: PartitionProgress = { offset: header.offset, watermark: header.watermark, finalizedThrough: header.finalizedThrough, duplicates: header.duplicates, late: header.late };
+      const next: PartitionProgress = {
+        offset: header.offset,
+        watermark: header.watermark,
+        streams: header.streams ?? [],
+        finalBounds: header.finalBounds ?? {},
+        duplicates: header.duplicates,
+        late: header.late,
+      };
       progress.set(partition, next);
       batches.push({
         pipeline: sinkPipeline(pipeline, partition),
         rows: { count: header.rowCount, ndjson: rows },
         windows: header.windows ?? [],
-        finalizeThrough: header.finalizedThrough,
+        finalBounds: next.finalBounds,
         watermark: header.watermark,
+        streams: next.streams,
         offsets: new Map([[partition, record.offset + 1]]),
         duplicates: header.duplicates,
         late: header.late,
         ...(header.quality && { quality: header.quality }),
         ...(header.lineage && { lineage: header.lineage }),
         ...(header.traceRuns && { traceRuns: header.traceRuns }),
-        scope: { partition, finalizeAggregatesThrough: finalizeBound(progress, unloaded) },
+        scope: { partition, finalizeAggregates: finalizeBounds(progress, unloaded) },
       });
       rowCount += header.rowCount;
       bytes += rows.length;
@@ -199,19 +207,21 @@ function sleep(ms: number): Promise<void> {
 }
 
 /**
- * Windows ending by this are final: the lowest bound among partitions that processed anything.
- * A partition with records this node has not loaded yet (in hand, or not read) may hold a share of
- * any open window, so until one of its records is loaded nothing is final; a partition with no
- * records at all (nothing processed yet) does not hold windows back.
+ * Each aggregation's windows ending by its bound are final: the lowest bound among partitions that
+ * have one for it. A partition with records this node has not loaded yet (in hand, or not read) may
+ * hold a share of any open window, so until one of its records is loaded nothing is final; a
+ * partition that never counted an aggregation's streams does not hold its windows back.
  */
-function finalizeBound(progress: ReadonlyMap<number, PartitionProgress>, unloaded: ReadonlySet<number>): number | null {
-  for (const p of unloaded) if (!progress.has(p)) return null;
-  let low: number | null = null;
-  for (const { finalizedThrough } of progress.values()) {
-    if (finalizedThrough === null) return null;
-    if (low === null || finalizedThrough < low) low = finalizedThrough;
+function finalizeBounds(progress: ReadonlyMap<number, PartitionProgress>, unloaded: ReadonlySet<number>): FinalBounds {
+  for (const p of unloaded) if (!progress.has(p)) return {};
+  const out: FinalBounds = {};
+  for (const { finalBounds } of progress.values()) {
+    for (const [name, through] of Object.entries(finalBounds)) {
+      const low = out[name];
+      if (low === undefined || through < low) out[name] = through;
+    }
   }
-  return low;
+  return out;
 }
 
 /** Consecutive runs of records of at most `maxBytes` together (a larger record is a run of its own). */

@@ -24,13 +24,17 @@ CREATE TABLE IF NOT EXISTS aggregates (
   final BOOLEAN NOT NULL,
   final_no BIGINT
 );
--- Distributed mode: each log partition's share of a window's count (its processor counts only its
--- partition); aggregates holds their sum. Kept for final windows too: a partition that starts late
--- can still add its share to one.
+-- Each stream's share of a window's count (and in distributed mode each log partition's: its
+-- processor counts only its partition; the embedded processor's partition is -1); aggregates holds
+-- their sum. Kept for final windows too: a stream or partition that starts late can still add its
+-- share to one (a backfill), which corrects the final row.
 CREATE TABLE IF NOT EXISTS sl_window_parts (
   name VARCHAR NOT NULL, window_size VARCHAR NOT NULL, window_start BIGINT NOT NULL, window_end BIGINT NOT NULL, group_key VARCHAR NOT NULL,
-  partition INTEGER NOT NULL, count BIGINT NOT NULL
+  partition INTEGER NOT NULL, count BIGINT NOT NULL, stream VARCHAR NOT NULL DEFAULT ''
 );
+-- Data folders from before per-stream shares: the columns are added, and an embedded window
+-- without shares gets its count as one share of no stream, so the sums stay exact.
+ALTER TABLE sl_window_parts ADD COLUMN IF NOT EXISTS stream VARCHAR DEFAULT '';
 CREATE TABLE IF NOT EXISTS sl_offsets (pipeline VARCHAR NOT NULL, partition INTEGER NOT NULL, next_offset BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS sl_pipeline (
   pipeline VARCHAR NOT NULL,
@@ -38,8 +42,13 @@ CREATE TABLE IF NOT EXISTS sl_pipeline (
   finalized_through BIGINT,
   commit_no BIGINT NOT NULL,
   duplicates BIGINT NOT NULL,
-  late BIGINT NOT NULL
+  late BIGINT NOT NULL,
+  -- JSON: each stream's event time (StreamTime[]) and each aggregation's final bound.
+  streams VARCHAR,
+  final_bounds VARCHAR
 );
+ALTER TABLE sl_pipeline ADD COLUMN IF NOT EXISTS streams VARCHAR;
+ALTER TABLE sl_pipeline ADD COLUMN IF NOT EXISTS final_bounds VARCHAR;
 CREATE TABLE IF NOT EXISTS sl_cold_exports (
   export_id BIGINT NOT NULL,
   dataset VARCHAR NOT NULL,
@@ -48,8 +57,8 @@ CREATE TABLE IF NOT EXISTS sl_cold_exports (
   done BOOLEAN NOT NULL,
   files JSON
 );
-CREATE TABLE IF NOT EXISTS sl_agg_stage (
-  name VARCHAR, window_size VARCHAR, window_start BIGINT, window_end BIGINT, group_key VARCHAR, count BIGINT
+CREATE OR REPLACE TABLE sl_agg_stage (
+  name VARCHAR, window_size VARCHAR, window_start BIGINT, window_end BIGINT, group_key VARCHAR, count BIGINT, stream VARCHAR
 );
 -- Quality rule results per dataset, rule and event-time bucket, summed over commits.
 CREATE TABLE IF NOT EXISTS quality_summary (
@@ -90,4 +99,8 @@ CREATE TABLE IF NOT EXISTS sl_dlq_outcome_stage (entry_pos BIGINT, pos INTEGER, 
 -- What ran each commit (node, version, steps with their versions): the lineage of its events.
 CREATE TABLE IF NOT EXISTS sl_commits (pipeline VARCHAR NOT NULL, commit_no BIGINT NOT NULL, committed_at BIGINT NOT NULL, node VARCHAR NOT NULL, sightline_version VARCHAR NOT NULL, steps JSON NOT NULL);
 CREATE OR REPLACE VIEW late_events AS SELECT * FROM events WHERE late;
+INSERT INTO sl_window_parts
+  SELECT name, window_size, window_start, window_end, group_key, -1, count, '' FROM aggregates a
+  WHERE NOT EXISTS (SELECT 1 FROM sl_window_parts w
+    WHERE w.name = a.name AND w.window_size = a.window_size AND w.window_start = a.window_start AND w.group_key = a.group_key);
 `;

@@ -23,6 +23,7 @@ import { DuckDbHotStore } from '../../../src/store/hot/duckdb-hot-store.js';
 import { kafkaSkipReason, useKafka } from '../../helpers/kafka.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
+import { oneStreamAt } from '../../helpers/stream-time.js';
 
 const skip = kafkaSkipReason();
 const T0 = Date.UTC(2026, 10, 27, 6, 0, 0);
@@ -35,7 +36,7 @@ function rowOf(id: string, timestamp: number, offset: number, pad = 0): EventRow
 }
 
 function share(count: number, start = W): WindowCount {
-  return { name: 'pv', window: '1m', windowStart: start, windowEnd: start + 60_000, group: '/', count };
+  return { name: 'pv', window: '1m', windowStart: start, windowEnd: start + 60_000, group: '/', stream: 'web/page_view', count };
 }
 
 function batchOf(pipeline: string, partition: number, offset: number, ids: string[], over: Partial<ProcessedBatch> = {}, pad = 0): ProcessedBatch {
@@ -43,12 +44,13 @@ function batchOf(pipeline: string, partition: number, offset: number, ids: strin
     pipeline,
     rows: encodeEventRows(ids.map((id, i) => rowOf(id, W + 1000 + i, offset - ids.length + i, pad))),
     windows: [],
-    finalizeThrough: null,
+    finalBounds: {},
     watermark: null,
+    streams: [],
     offsets: new Map([[partition, offset]]),
     duplicates: 0,
     late: 0,
-    changelog: { ids: ids.map((id, i) => ({ id, timestamp: W + 1000 + i })), unique: [] },
+    changelog: { ids: ids.map((id, i) => ({ id, timestamp: W + 1000 + i, stream: 'web/page_view' })), unique: [] },
     ...over,
   };
 }
@@ -109,15 +111,15 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     const p1 = await p.store(1);
     const { hot, sink } = await p.sink();
     // Both partitions have shares of W; neither is past it yet.
-    await p0.commit(batchOf(p.name, 0, 5, ['a1', 'a2', 'a3', 'a4', 'a5'], { windows: [share(5)], watermark: W + 10_000 }), []);
-    await p1.commit(batchOf(p.name, 1, 3, ['b1', 'b2', 'b3'], { windows: [share(3)], watermark: W + 70_000, finalizeThrough: W + 60_000 }), []);
+    await p0.commit(batchOf(p.name, 0, 5, ['a1', 'a2', 'a3', 'a4', 'a5'], { windows: [share(5)], ...oneStreamAt(W + 10_000, W - 50_000) }), []);
+    await p1.commit(batchOf(p.name, 1, 3, ['b1', 'b2', 'b3'], { windows: [share(3)], ...oneStreamAt(W + 70_000, W + 60_000) }), []);
     await waitUntil('sink loaded both partitions', 20_000, () => sink.counters.records >= 2);
     assert.deepEqual(await windowCount(hot), { count: 8, final: false });
     // One big batch of partition 0 (as when it catches up: rows > maxRecordBytes - 64 KiB, so more
     // than one chunk): 3 more events of W, and its watermark moves past W in the same batch.
     const ids = Array.from({ length: 300 }, (_, i) => `c${i}`);
-    const big = batchOf(p.name, 0, 305, ids, { windows: [share(8)], watermark: W + 130_000, finalizeThrough: W + 60_000 }, 1500);
-    assert.ok(encodeBatchChunks(big, 2, { offset: 305, watermark: null, finalizedThrough: null, duplicates: 0, late: 0 }, 256 * 1024 - 64 * 1024).length > 1, 'the batch is chunked');
+    const big = batchOf(p.name, 0, 305, ids, { windows: [share(8)], ...oneStreamAt(W + 130_000, W + 60_000) }, 1500);
+    assert.ok(encodeBatchChunks(big, 2, { offset: 305, watermark: null, streams: [], finalBounds: {}, duplicates: 0, late: 0 }, 256 * 1024 - 64 * 1024).length > 1, 'the batch is chunked');
     await p0.commit(big, []);
     await waitUntil('sink loaded the chunked batch', 20_000, () => sink.counters.rows >= 308);
     // 8 from partition 0, 3 from partition 1.
@@ -131,7 +133,7 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     const { hot, sink } = await p.sink();
     // Partition 0 counted 5 in W and is past it; partition 1 never received an event, so the
     // serving node's bound is partition 0's alone and W is final with 5.
-    await p0.commit(batchOf(p.name, 0, 5, ['a1', 'a2', 'a3', 'a4', 'a5'], { windows: [share(5)], watermark: W + 130_000, finalizeThrough: W + 60_000 }), []);
+    await p0.commit(batchOf(p.name, 0, 5, ['a1', 'a2', 'a3', 'a4', 'a5'], { windows: [share(5)], ...oneStreamAt(W + 130_000, W + 60_000) }), []);
     await waitUntil('sink loaded partition 0', 20_000, () => sink.counters.records >= 1);
     assert.deepEqual(await windowCount(hot), { count: 5, final: true });
     // Partition 1's first event has an event time in W. Its processor has no watermark, so the
@@ -162,7 +164,7 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     });
     const tx = await producer.beginTransaction({ producerId: -1n, producerEpoch: -1 });
     const topics = pipelineTopics(name);
-    const progress = { offset: checkpointOffset, watermark: W + 10_000, finalizedThrough: null, duplicates: 0, late: 0 };
+    const progress = { offset: checkpointOffset, watermark: W + 10_000, streams: [], finalBounds: {}, duplicates: 0, late: 0 };
     const rows = encodeBatchChunks(batchOf(name, partition, checkpointOffset, rowIds), 99, progress, 1 << 20);
     await tx.send({
       messages: [
@@ -250,7 +252,7 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     const processors = new PartitionProcessors({
       log,
       topic: events,
-      spec: { name, dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5000, aggregations: [] },
+      spec: { name, dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5000, idleTimeoutMs: 60_000, aggregations: [] },
       openStore: kafkaPartitionStores({ log, pipeline: name, dedupWindowMs: 300_000, maxRecordBytes: 1 << 20, maxOriginalBytes: 512 * 1024 }),
       batchSize: 1000,
       logger,

@@ -10,6 +10,7 @@ import { KafkaPartitionStore } from '../../../src/log/kafka/kafka-partition-stor
 import { pipelineTopics } from '../../../src/core/pipeline-topics.js';
 import { KafkaLog } from '../../../src/log/kafka/kafka-log.js';
 import { kafkaSkipReason, useKafka } from '../../helpers/kafka.js';
+import { oneStreamAt } from '../../helpers/stream-time.js';
 
 const skip = kafkaSkipReason();
 const T0 = Date.UTC(2026, 10, 27, 6, 0, 0);
@@ -23,7 +24,7 @@ function rowOf(id: string, timestamp: number, offset: number): EventRow {
 }
 
 function window(start: number, count: number): WindowCount {
-  return { name: 'pv', window: '1m', windowStart: start, windowEnd: start + 60_000, group: '/', count };
+  return { name: 'pv', window: '1m', windowStart: start, windowEnd: start + 60_000, group: '/', stream: 'web/page_view', count };
 }
 
 function batchOf(offset: number, ids: Array<[string, number]>, over: Partial<ProcessedBatch> = {}): ProcessedBatch {
@@ -31,12 +32,13 @@ function batchOf(offset: number, ids: Array<[string, number]>, over: Partial<Pro
     pipeline: PIPELINE,
     rows: encodeEventRows(ids.map(([id, t], i) => rowOf(id, t, offset - ids.length + i))),
     windows: [],
-    finalizeThrough: null,
+    finalBounds: {},
     watermark: null,
+    streams: [],
     offsets: new Map([[0, offset]]),
     duplicates: 0,
     late: 0,
-    changelog: { ids: ids.map(([id, timestamp]) => ({ id, timestamp })), unique: [] },
+    changelog: { ids: ids.map(([id, timestamp]) => ({ id, timestamp, stream: 'web/page_view' })), unique: [] },
     ...over,
   };
 }
@@ -71,21 +73,20 @@ describe('KafkaPartitionStore: one partition\'s state and output in Kafka transa
       batchOf(5, [['d', T0 + 400_000], ['e', T0 + 401_000]], {
         windows: [window(T0 + 360_000, 2)],
         // The first two windows are final now, and a, b, c are older than the dedup window.
-        watermark: T0 + 420_000,
-        finalizeThrough: T0 + 120_000,
+        ...oneStreamAt(T0 + 420_000, T0 + 120_000),
         duplicates: 2,
         late: 1,
       }),
       [],
     );
     // The tombstones for a, b, c go with the next commit.
-    await first.commit(batchOf(6, [['f', T0 + 402_000]], { watermark: T0 + 420_000, finalizeThrough: T0 + 120_000, duplicates: 2, late: 1 }), []);
+    await first.commit(batchOf(6, [['f', T0 + 402_000]], { ...oneStreamAt(T0 + 420_000, T0 + 120_000), duplicates: 2, late: 1 }), []);
 
     const next = await open();
     const checkpoint = await next.loadCheckpoint();
     assert.equal(checkpoint.offsets.get(0), 6);
     assert.equal(checkpoint.watermark, T0 + 420_000);
-    assert.equal(checkpoint.finalizedThrough, T0 + 120_000);
+    assert.deepEqual(checkpoint.finalBounds, { pv: T0 + 120_000 });
     assert.equal(checkpoint.duplicates, 2);
     assert.equal(checkpoint.late, 1);
     assert.deepEqual(checkpoint.openWindows, [window(T0 + 360_000, 2)]);
@@ -124,7 +125,7 @@ describe('KafkaPartitionStore: one partition\'s state and output in Kafka transa
   it('writes dead letters in the batch\'s transaction', async () => {
     const store = await open(0);
     const before = (await log.committedOffsets('none', DLQ_TOPIC)).get(0) ?? 0;
-    await store.commit(batchOf(7, [['g', T0 + 403_000]], { watermark: T0 + 420_000, finalizeThrough: T0 + 120_000, duplicates: 2, late: 1 }), [
+    await store.commit(batchOf(7, [['g', T0 + 403_000]], { ...oneStreamAt(T0 + 420_000, T0 + 120_000), duplicates: 2, late: 1 }), [
       { reason: { code: 'SL_QUALITY_FAILED', stage: 'process', message: 'bad', rule: 'r1' }, original: Buffer.from('{"id":"bad"}'), at: Date.now(), origin: 'events/0/6', eventId: 'bad' },
     ]);
     const consumer = await log.consumer('pst-dlq', DLQ_TOPIC);

@@ -12,12 +12,13 @@ import { DuckDbHotStore } from '../../../src/store/hot/duckdb-hot-store.js';
 import { RowsLoader } from '../../../src/store/hot/rows-loader.js';
 import { tempDir } from '../../helpers/tmp.js';
 import { waitUntil } from '../../helpers/wait.js';
+import { oneStreamAt } from '../../helpers/stream-time.js';
 
 const W = Date.UTC(2026, 10, 27, 6, 0, 0);
 const PIPELINE = 'loader-test';
 
 function share(count: number): WindowCount {
-  return { name: 'pv', window: '1m', windowStart: W, windowEnd: W + 60_000, group: '/', count };
+  return { name: 'pv', window: '1m', windowStart: W, windowEnd: W + 60_000, group: '/', stream: 'web/page_view', count };
 }
 
 /** One processor commit of `partition` as its rows-topic record: `count` events in W, and its progress. */
@@ -30,8 +31,9 @@ function committed(partition: number, count: number, progress: PartitionProgress
     pipeline: PIPELINE,
     rows: encodeEventRows(rows),
     windows: [share(count)],
-    finalizeThrough: progress.finalizedThrough,
+    finalBounds: progress.finalBounds,
     watermark: progress.watermark,
+    streams: progress.streams,
     offsets: new Map([[partition, progress.offset]]),
     duplicates: 0,
     late: 0,
@@ -57,8 +59,8 @@ describe('rows loader', () => {
       await cleanup();
     });
     // Partition 0 is past W; partition 1 counted 3 in W and is not past it.
-    await appendTo(log, rowsTopic, 0, committed(0, 5, { offset: 5, watermark: W + 130_000, finalizedThrough: W + 60_000, duplicates: 0, late: 0 }));
-    await appendTo(log, rowsTopic, 1, committed(1, 3, { offset: 3, watermark: W + 10_000, finalizedThrough: W - 50_000, duplicates: 0, late: 0 }));
+    await appendTo(log, rowsTopic, 0, committed(0, 5, { offset: 5, ...oneStreamAt(W + 130_000, W + 60_000), duplicates: 0, late: 0 }));
+    await appendTo(log, rowsTopic, 1, committed(1, 3, { offset: 3, ...oneStreamAt(W + 10_000, W - 50_000), duplicates: 0, late: 0 }));
     const loader = new RowsLoader({ log, hot, pipeline: PIPELINE, logger: pino({ level: 'silent' }) });
     await loader.start();
     t.after(() => loader.stop());

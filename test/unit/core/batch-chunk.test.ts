@@ -3,9 +3,17 @@ import { describe, it } from 'node:test';
 import { encodeEventRows } from '../../../src/core/event-rows.js';
 import type { EventRow, ProcessedBatch } from '../../../src/core/ports/processed-batch.js';
 import { decodeBatchChunk, encodeBatchChunks } from '../../../src/core/batch-chunk.js';
+import type { PartitionProgress } from '../../../src/core/batch-chunk.js';
 
 const T0 = Date.UTC(2026, 10, 27, 6, 0, 0);
-const progress = { offset: 42, watermark: T0, finalizedThrough: T0 - 60_000, duplicates: 3, late: 1 };
+const progress: PartitionProgress = {
+  offset: 42,
+  watermark: T0,
+  streams: [{ stream: 'web/page_view', watermark: T0, finalizedThrough: T0 - 60_000, maxEventTime: T0 + 5000, lastEventAt: T0 + 6000 }],
+  finalBounds: { pv: T0 - 60_000 },
+  duplicates: 3,
+  late: 1,
+};
 
 function rowOf(i: number, payloadBytes = 10): EventRow {
   const event = { id: `e${i}`, source: 'web', type: 'page_view', timestamp: T0 + i, payload: { page: 'x'.repeat(payloadBytes) } };
@@ -16,9 +24,10 @@ function batchOf(rows: EventRow[]): ProcessedBatch {
   return {
     pipeline: 'main',
     rows: encodeEventRows(rows),
-    windows: [{ name: 'pv', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/', count: rows.length }],
-    finalizeThrough: progress.finalizedThrough,
+    windows: [{ name: 'pv', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/', stream: 'web/page_view', count: rows.length }],
+    finalBounds: progress.finalBounds,
     watermark: progress.watermark,
+    streams: progress.streams,
     offsets: new Map([[0, progress.offset]]),
     duplicates: 3,
     late: 1,

@@ -6,7 +6,9 @@ import type { ReferenceData } from '../../../src/core/ports/reference-data.js';
 import { assembleBatch, classifyBatch, logPosition, type PipelineSpec, type PipelineState } from '../../../src/process/batch-plan.js';
 import { DedupState } from '../../../src/process/stages/dedup.js';
 import { windowKey } from '../../../src/core/window-key.js';
-import { WindowState } from '../../../src/process/stages/windows.js';
+import { emptyState } from '../../../src/process/planner.js';
+import type { StreamClock, StreamRules } from '../../../src/process/stages/event-time.js';
+import { rulesFor } from '../../../src/process/stream-rules.js';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 const spec: PipelineSpec = {
@@ -14,6 +16,7 @@ const spec: PipelineSpec = {
   dedupWindowMs: 300_000,
   allowedLatenessMs: 60_000,
   watermarkDelayMs: 5_000,
+  idleTimeoutMs: 60_000,
   aggregations: buildConfig({}).aggregations,
   joinOn: ['payload', 'user_id'],
 };
@@ -24,14 +27,13 @@ function record(id: string, timestamp: number, page = '/home', user = 'u1', part
   return { topic: 'events', partition, offset: offset++, key: id, value: Buffer.from(JSON.stringify(event)), timestamp, headers: {} };
 }
 
-const freshState = (): PipelineState => ({
-  dedup: new DedupState(spec.dedupWindowMs),
-  windows: new WindowState(),
-  watermark: null,
-  finalizedThrough: null,
-  partitionMaxTimestamp: new Map(),
-  unique: new Map(),
-});
+const freshState = (): PipelineState => emptyState(spec);
+const STREAM = 'web/page_view';
+
+/** The web/page_view stream's clock at a watermark, as a state restored from a checkpoint holds it. */
+function clockAt(watermark: number, finalizedThrough: number | null = null, rules: StreamRules = rulesFor(spec, 'web', 'page_view')): Map<string, StreamClock> {
+  return new Map([[STREAM, { stream: STREAM, source: 'web', type: 'page_view', rules, watermark, finalizedThrough, maxEventTime: watermark + 5_000, lastEventAt: Date.now(), maxByPartition: new Map() }]]);
+}
 const reference: ReferenceData = {
   lookup: (k) => (k === 'u1' ? { plan: 'pro', country: 'DE' } : undefined),
   info: () => ({ rows: 1, loadedAt: 0, source: 'test', lastError: null }),
@@ -46,17 +48,19 @@ function run(records: LogRecord[], state: PipelineState, stored = new Set<string
 describe('batch plan', () => {
   it('drops repeats within the batch and those the dedup state knows', () => {
     const state = freshState();
-    state.dedup.add('seen-before', T0);
+    const seen = new DedupState(spec.dedupWindowMs);
+    seen.add('seen-before', T0);
+    state.dedup.set('app/click', seen);
     const { plan } = run([record('a', T0), record('a', T0), record('seen-before', T0), record('b', T0 + 1)], state);
     assert.deepEqual(plan.rows.map((r) => r.id), ['a', 'b']);
     assert.equal(plan.duplicates, 2);
-    assert.deepEqual(plan.newIds.map((x) => x.id), ['a', 'b']);
+    assert.deepEqual(plan.newIds.map((x) => x.id), ['a', 'b'], 'an id is a repeat whichever stream held it');
   });
 
   it('counts page views per page into 1m and 5m tumbling windows with absolute counts', () => {
     const state = freshState();
-    const k = windowKey('page-views', '1m', T0, '/home');
-    state.windows.set({ name: 'page-views', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/home', count: 10 });
+    const k = windowKey('page-views', '1m', T0, '/home', STREAM);
+    state.windows.set({ name: 'page-views', window: '1m', windowStart: T0, windowEnd: T0 + 60_000, group: '/home', stream: STREAM, count: 10 });
     const { plan } = run([record('a', T0 + 1000), record('b', T0 + 2000), record('c', T0 + 61_000), record('d', T0 + 3000, '/about')], state);
     const find = (w: string, start: number, page: string) => plan.windows.find((x) => x.window === w && x.windowStart === start && x.group === page)?.count;
     assert.equal(find('1m', T0, '/home'), 12, 'adds to the count the state holds');
@@ -70,31 +74,30 @@ describe('batch plan', () => {
     const state = freshState();
     const first = run([record('new', T0 + 600_000)], state);
     assert.equal(first.plan.watermark, T0 + 600_000 - 5_000);
-    assert.equal(first.plan.finalizeThrough, T0 + 600_000 - 5_000 - 60_000);
-    state.watermark = first.plan.watermark;
+    assert.equal(first.plan.finalBounds['page-views'], T0 + 600_000 - 5_000 - 60_000);
+    state.streams = first.plan.clocks;
     const { plan } = run([record('on-time', T0 + 600_000 - 65_000), record('late', T0 + 600_000 - 65_001)], state);
     assert.deepEqual(plan.rows.map((r) => [r.id, r.late]), [['on-time', false], ['late', true]]);
     assert.equal(plan.late, 1);
     const window = plan.windows.find((w) => w.windowStart === T0 + 480_000 && w.window === '1m');
     assert.equal(window?.count, 1, 'only the on-time event counts in its window; the late one is left out');
-    assert.equal(plan.watermark, state.watermark, 'older events do not move the watermark back');
+    assert.equal(plan.watermark, first.plan.watermark, 'older events do not move the watermark back');
   });
 
   it('treats events before what was already finalized as late, even if the allowed lateness grew since', () => {
     const state = freshState();
-    state.watermark = T0 + 600_000;
-    state.finalizedThrough = T0 + 590_000;
     const wider = { ...spec, allowedLatenessMs: 3_600_000 };
+    state.streams = clockAt(T0 + 600_000, T0 + 590_000, rulesFor(wider, 'web', 'page_view'));
     const c = classifyBatch([record('in-final-window', T0 + 589_999), record('open', T0 + 590_000)], state, wider);
     const plan = assembleBatch(c, new Set(), state, wider, reference, new Map());
     assert.deepEqual(plan.rows.map((r) => [r.id, r.late]), [['in-final-window', true], ['open', false]]);
-    assert.equal(plan.finalizeThrough, T0 + 590_000, 'what is final stays final');
+    assert.equal(plan.streams[0]!.finalizedThrough, T0 + 590_000, 'what is final stays final');
   });
 
   it('does not let an event stamped in the future move the watermark past the present', () => {
     const now = T0 + 1_000_000;
     const c = classifyBatch([record('from-a-bad-clock', now + 3_600_000)], freshState(), spec, new Set(), now);
-    assert.equal(c.watermark, now - 5_000);
+    assert.equal(c.clocks.get(STREAM)!.watermark, now - 5_000);
   });
 
   it('holds the watermark at the slowest partition that still has unread records', () => {
@@ -107,7 +110,7 @@ describe('batch plan', () => {
 
   it('asks the store about late events older than the dedup state and drops the ones it has', () => {
     const state = freshState();
-    state.watermark = T0 + 3_600_000;
+    state.streams = clockAt(T0 + 3_600_000);
     const { classification, plan } = run([record('old-known', T0), record('old-new', T0)], state, new Set(['old-known']));
     assert.deepEqual(classification.lookupIds, ['old-known', 'old-new']);
     assert.deepEqual(plan.rows.map((r) => r.id), ['old-new']);
