@@ -92,6 +92,7 @@ program
   .option('--concurrency <n>', 'requests in flight', positiveInt, '2')
   .option('--gzip', 'gzip request bodies', false)
   .option('--quiet', 'no progress output', false)
+  .option('--wait <seconds>', 'then wait up to this long for processing and say how many accepted events it dead-lettered (0: do not)', positiveInt, '10')
   .action(lazy(() => import('./send.js'), (m) => m.send));
 
 program

@@ -2,6 +2,7 @@ import { ProgressLine } from './progress.js';
 import { createReadStream } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { sendBatch } from '../client/batch-sender.js';
+import { processingOutcome } from '../client/processing-outcome.js';
 import { SightlineError } from '../core/errors.js';
 
 export interface SendOptions {
@@ -11,6 +12,8 @@ export interface SendOptions {
   concurrency: string;
   gzip: boolean;
   quiet: boolean;
+  /** Seconds to wait for processing before saying what it dead-lettered (0: do not wait). */
+  wait: string;
 }
 
 const MAX_BATCH_BYTES = 4 * 1024 * 1024;
@@ -89,11 +92,33 @@ export async function send(file: string, options: SendOptions): Promise<void> {
     `sent ${totals.lines} events: ${totals.accepted} accepted, ${totals.rejected} rejected, ${totals.failed} not delivered, ${totals.retries} retries ` +
       `(${seconds.toFixed(1)} s, ${Math.round(totals.accepted / Math.max(seconds, 0.001))} events/s)\n`,
   );
+  if (totals.accepted > 0 && !unreachable) await reportProcessing(options.url, started, Number(options.wait) * 1000);
   if (unreachable) process.stderr.write(`hint: is \`sightline up\` running at ${options.url}? Give its address with --url or SIGHTLINE_URL\n`);
   if (firstLine?.startsWith('[') && totals.accepted !== totals.lines) {
     process.stderr.write(`hint: ${file} looks like a JSON array; send takes NDJSON, one event per line (jq -c '.[]' ${file} turns one into the other)\n`);
   }
   if (totals.accepted !== totals.lines) process.exitCode = 1;
+}
+
+/**
+ * Accepted is durable, not stored: processing may still refuse an event (a quality rule, lateness,
+ * enrichment). Says how many it dead-lettered, and where to look.
+ */
+async function reportProcessing(url: string, started: number, waitMs: number): Promise<void> {
+  if (!(waitMs > 0)) return;
+  const outcome = await processingOutcome(url, started, waitMs).catch(() => undefined);
+  if (!outcome) return;
+  const codes = Object.entries(outcome.deadLettered).sort(([a], [b]) => a.localeCompare(b));
+  const total = codes.reduce((n, [, c]) => n + c, 0);
+  if (total > 0) {
+    const byCode = codes.map(([code, n]) => `${code} ${n}`).join(', ');
+    process.stdout.write(`processing dead-lettered ${total} event${total === 1 ? '' : 's'} since the send began (${byCode}): see \`sightline dlq list --since ${started}\`\n`);
+  } else if (outcome.settled) {
+    process.stdout.write('processing dead-lettered none of them\n');
+  }
+  if (!outcome.settled) {
+    process.stdout.write(`processing is still catching up (${outcome.backlog} events in the log): events it refuses later appear in \`sightline dlq list\`\n`);
+  }
 }
 
 /** Counts of a send as one progress line. */

@@ -133,12 +133,11 @@ export class ContractChecker {
    * registry so that users' subjects and ids are theirs alone.
    */
   private checkProbe(event: SightlineEvent): ContractCheck {
+    // Not counted in the per-subject stats: `schema list` shows the user's subjects alone.
     const violation = PROBE_CONTRACT.validate(event.payload);
     if (violation) {
-      this.stats.count(PROBE_SUBJECT, null, 'invalid');
       return { ok: false, code: 'SL_CONTRACT_VIOLATION', message: `payload${violation.path === '/' ? '' : violation.path} ${violation.message} (built-in subject "${PROBE_SUBJECT}")` };
     }
-    this.stats.count(PROBE_SUBJECT, null, 'valid');
     return { ok: true };
   }
 

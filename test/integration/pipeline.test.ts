@@ -97,10 +97,15 @@ describe('embedded pipeline, in process', () => {
     assert.equal(unknown.body.code, 'SL_API_NOT_FOUND');
   });
 
-  it('finalizes windows as the watermark passes them, and keeps late events out of the counts', async () => {
+  it('finalizes windows as the watermarks of the streams they count pass them, and keeps late events out of the counts', async () => {
+    // page-views counts web and app page views: a window is final once both streams passed it.
     await postEvents(url, [pageView('b1', T0 + 10 * MIN, '/home')]);
     await waitForBacklogZero(url);
-    // watermark = T0+10m-5s; windows ending at or before watermark-1m are final.
+    const held = (await getJson(`${url}/v1/aggregates/page-views?window=1m&page=/home`)).body.windows;
+    assert.deepEqual(held.map((w: any) => w.final), [false, false, false], 'app/page_view, still sending, holds the windows it shares');
+    await postEvents(url, [pageView('b2', T0 + 10 * MIN, '/x', 'u1', 'app')]);
+    await waitForBacklogZero(url);
+    // Each watermark = T0+10m-5s; windows ending at or before watermark-1m are final.
     const windows = (await getJson(`${url}/v1/aggregates/page-views?window=1m&page=/home`)).body.windows;
     assert.deepEqual(windows.map((w: any) => [w.window_start - T0, w.count, w.final]), [
       [0, 2, true],

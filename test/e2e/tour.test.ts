@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { getJson, postEvents, waitForBacklogZero } from '../helpers/events.js';
+import { type PlatformProcess, runCli, startPlatformProcess } from '../helpers/platform-process.js';
+import { tempDir } from '../helpers/tmp.js';
+
+const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+/** Longer than the probe's default interval (30 s): the canary has run before the tour's first event. */
+const PAUSE_MS = 35_000;
+
+/** An ISO date-time or epoch-ms time of the processing clock, masked: it differs between two runs. */
+const masked = (text: string): string =>
+  text
+    .replace(/2026-12-\d\dT[\d:.]+Z|20\d\d-\d\d-\d\dT(?!09:|08:)[\d:.]+Z/g, '<now>')
+    .replace(/--since \d+/g, '--since <start>')
+    .replace(/\(\d+\.\d s, \d+ events\/s\)/g, '(<timing>)')
+    .replace(/· \d+ events\/s/g, '· <rate>');
+
+/**
+ * The README's tour, step by step, as a new user runs it against `up --config
+ * examples/sightline.yaml`: what each command printed, with the processing clock masked.
+ */
+async function runTour(url: string, dir: string): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = {};
+  const post = async (events: unknown[]) => (await postEvents(url, events)).body;
+  out.first = await post([
+    { id: 'pv-1', source: 'web', type: 'page_view', timestamp: 1795683600000, payload: { user_id: 'u42', page: '/home' } },
+    { id: 'pv-1', source: 'web', type: 'page_view', timestamp: 1795683600000, payload: { user_id: 'u42', page: '/home' } },
+    { id: 'pv-2', source: 'web', type: 'page_view', payload: { user_id: 'u1', page: '/home' } },
+  ]);
+  const send = await runCli(['send', join(EXAMPLES, 'page_views.ndjson'), '--url', url]);
+  out.send = { code: send.code, stdout: masked(send.stdout), stderr: masked(send.stderr) };
+  out.contract = await post([
+    { id: 'pv-x', source: 'web', type: 'page_view', timestamp: 1795683600000, payload: { user_id: 'u1', page: 'home' } },
+    { id: 'ck-1', source: 'web', type: 'click', timestamp: 1795684200000, payload: { x: 1 } },
+  ]);
+  await waitForBacklogZero(url);
+  out.schemaList = (await runCli(['schema', 'list', '--url', url])).stdout;
+  assert.doesNotMatch(out.schemaList as string, /sightline/, 'the probe\'s built-in contract is not a subject');
+  const contract = JSON.parse(await readFile(join(EXAMPLES, 'contracts', 'web.page_view.json'), 'utf8')) as { properties: Record<string, unknown> };
+  await writeFile(join(dir, 'page_view.json'), JSON.stringify({ ...contract, properties: { ...contract.properties, page: { type: 'integer' } } }));
+  out.schemaCheck = (await runCli(['schema', 'check', 'web.page_view', join(dir, 'page_view.json'), '--url', url])).code;
+  out.recent = ((await getJson(`${url}/v1/events/recent?user_id=u42&limit=2`)).body.events as Array<{ id: string; metadata: unknown }>).map((e) => [e.id, e.metadata]);
+  const windows = async (query: string) => ((await getJson(`${url}/v1/aggregates/page-views?${query}`)).body.windows as Array<Record<string, unknown>>).map((w) => [w.window_start, w.page, w.count]);
+  out.fiveMinute = await windows('window=5m');
+  out.home = (await getJson(`${url}/v1/aggregates/page-views?window=1m&page=/home&from=2026-11-26T09:00:00Z&to=2026-11-26T09:05:00Z`)).body.windows;
+  out.lateAndBob = await post([
+    { id: 'pv-late', source: 'web', type: 'page_view', timestamp: 1795680000000, payload: { user_id: 'u1', page: '/home' } },
+    { id: 'pv-bob', source: 'web', type: 'page_view', timestamp: 1795684200000, payload: { user_id: 'bob', page: '/home' } },
+  ]);
+  await waitForBacklogZero(url);
+  await new Promise((r) => setTimeout(r, 500));
+  out.dlq = masked((await runCli(['dlq', 'list', '--url', url])).stdout);
+  await writeFile(join(dir, 'click.json'), '{"type":"object"}');
+  out.register = (await runCli(['schema', 'register', 'web.click', join(dir, 'click.json'), '--url', url])).code;
+  out.replay = masked((await runCli(['dlq', 'replay', '--code', 'SL_CONTRACT_UNKNOWN', '--url', url])).stdout.split('\n').filter((l) => l.startsWith('replayed')).join('\n'));
+  const pv239 = (await getJson(`${url}/v1/events/pv-0239`)).body;
+  out.lookup = [pv239.event?.id, pv239.event?.metadata?.enrichment];
+  return out;
+}
+
+describe('the README tour, at any pace', () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let right: PlatformProcess;
+  let later: PlatformProcess;
+  let laterStarted = 0;
+
+  before(async () => {
+    tmp = await tempDir();
+    const start = (name: string) => startPlatformProcess(['--config', join(EXAMPLES, 'sightline.yaml'), '--data', join(tmp.dir, name)]);
+    [right, later] = await Promise.all([start('right-away'), start('later')]);
+    laterStarted = Date.now();
+  });
+  after(async () => {
+    await Promise.all([right, later].map((p) => p && p.child.exitCode === null && p.stop()));
+    await tmp.cleanup();
+  });
+
+  it('gives the documented outputs run right after start and run after the probe has run', { timeout: 180_000 }, async () => {
+    const first = await runTour(right.url, tmp.dir);
+    await new Promise((r) => setTimeout(r, Math.max(0, laterStarted + PAUSE_MS - Date.now())));
+    const metrics = await (await fetch(`${later.url}/metrics`)).text();
+    assert.match(metrics, /sightline_probe_runs_total\{result="ok"\} [1-9]/, 'the probe ran before the late tour');
+    const second = await runTour(later.url, tmp.dir);
+    assert.deepEqual(second, first, 'the same tour, 35 s later, prints the same');
+
+    // What the README documents.
+    assert.deepEqual(first.first, { accepted: 2, rejected: [{ index: 2, code: 'SL_EVENT_FIELD_MISSING', message: 'timestamp is required' }] });
+    const send = first.send as { code: number; stdout: string; stderr: string };
+    assert.equal(send.code, 1);
+    assert.match(send.stdout, /^sent 253 events: 252 accepted, 1 rejected, 0 not delivered, 0 retries \(<timing>\)\n/);
+    assert.match(send.stdout, /processing dead-lettered none of them\n/, 'accepted events are said to be processed, not just accepted');
+    assert.match(send.stderr, /line 253: SL_EVENT_FIELD_MISSING timestamp is required/);
+    assert.match(first.schemaList as string, /web\.page_view \(BACKWARD\)\n\s+v1\s+id 1\s+JSON\s+events: valid 254, invalid 1/);
+    assert.equal(first.schemaCheck, 1);
+    assert.equal((first.recent as unknown[]).length, 2);
+    const fiveMinute = first.fiveMinute as Array<[number, string, number]>;
+    assert.equal(fiveMinute.reduce((n, [, , c]) => n + c, 0), 241, '240 distinct page views of the file and pv-1, none late');
+    assert.deepEqual((first.home as Array<Record<string, unknown>>)[0], { window_start: 1795683600000, window_end: 1795683660000, count: 7, final: true, page: '/home' });
+    const dlq = first.dlq as string;
+    assert.match(dlq, /process SL_QUALITY_FAILED \(user-id-format\)\s+web\.page_view\s+pv-bob\n\s+user-id-format \(error\): payload\.user_id "bob" does not match \^u\[0-9\]\+\$/);
+    assert.match(dlq, /process SL_EVENT_LATE\s+web\.page_view\s+pv-late\n\s+event time 2026-11-26T08:00:00\.000Z is before 2026-11-26T09:08:52\.500Z: its windows are final \(stream web\/page_view: watermark minus 60000 ms allowed lateness\)/);
+    assert.match(dlq, /ingest\s+SL_CONTRACT_UNKNOWN\s+web\.click\s+ck-1/);
+    assert.equal(first.register, 0);
+    assert.match(first.replay as string, /^replayed 1, duplicates 0 \(stored already\), failed again 0, skipped 0 \(replayed before\), not found 0$/);
+    assert.equal((first.lookup as unknown[])[0], 'pv-0239');
+  });
+});
