@@ -29,6 +29,12 @@ export interface AlertEngineOptions {
   sinks?: AlertSink[];
 }
 
+export interface KeptAlerts {
+  alerts: Alert[];
+  lastNotified: Record<string, number>;
+  rules: Record<string, unknown>;
+}
+
 export interface AlertFilter {
   state?: AlertState;
   alertname?: string;
@@ -123,6 +129,20 @@ export class AlertEngine {
       }
     });
     return this.queue;
+  }
+
+  /** Alert states, when each group was last notified, and what the rules learned: kept across restarts. */
+  snapshot(): KeptAlerts {
+    const rules: Record<string, unknown> = {};
+    for (const rule of this.rules) if (rule.snapshot) rules[rule.alertname] = rule.snapshot();
+    return { alerts: this.table.all(), lastNotified: Object.fromEntries(this.lastNotified), rules };
+  }
+
+  restore(kept: Partial<KeptAlerts>): void {
+    if (Array.isArray(kept.alerts)) this.table.restore(kept.alerts);
+    for (const [name, at] of Object.entries(kept.lastNotified ?? {})) this.lastNotified.set(name, at);
+    for (const rule of this.rules) if (kept.rules?.[rule.alertname] !== undefined) rule.restore?.(kept.rules[rule.alertname]);
+    this.updateGauge();
   }
 
   /** Alerts for GET /v1/alerts: firing first, then pending, then resolved; newest first within a state. */

@@ -60,6 +60,11 @@ export class AlertTable {
     }
   }
 
+  /** Takes back the alerts of a snapshot (`all()`) after a restart: a firing alert goes on firing, not notified again. */
+  restore(alerts: readonly Alert[]): void {
+    for (const alert of alerts) this.alerts.set(alert.fingerprint, { ...alert });
+  }
+
   all(): Alert[] {
     return [...this.alerts.values()];
   }

@@ -3,7 +3,7 @@ const HOURS_PER_WEEK = 168;
 // 1970-01-01 was a Thursday: shifting by three days puts Monday 00:00 UTC at slot 0.
 const EPOCH_WEEKDAY_OFFSET_HOURS = 72;
 
-interface Ewma {
+export interface Ewma {
   value: number;
   samples: number;
 }
@@ -47,6 +47,16 @@ export class EwmaBaseline {
       const slot = (this.slots[index] ??= { value: 0, samples: 0 });
       this.update(slot, count);
     }
+  }
+
+  /** What was learned, for a restart to take back with `restore`. */
+  snapshot(): { global: Ewma; slots: Array<Ewma | null> } {
+    return { global: { ...this.global }, slots: Array.from(this.slots, (slot) => (slot ? { ...slot } : null)) };
+  }
+
+  restore(kept: { global: Ewma; slots: Array<Ewma | null> }): void {
+    Object.assign(this.global, kept.global);
+    this.slots = kept.slots.map((slot) => slot ?? undefined);
   }
 
   /** Takes `level` as the new normal: the global average restarts there and the slots learn again. */

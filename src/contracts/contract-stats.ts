@@ -52,6 +52,20 @@ export class ContractStats {
     return out;
   }
 
+  /** Every count, by subject, version and outcome: what a restart takes back with `restore`. */
+  snapshot(): Record<string, Record<string, Partial<Record<ContractOutcome, number>>>> {
+    return Object.fromEntries(this.subjects().map((subject) => [subject, this.forSubject(subject)]));
+  }
+
+  restore(kept: Record<string, Record<string, Partial<Record<ContractOutcome, number>>>>): void {
+    for (const [subject, byVersion] of Object.entries(kept)) {
+      if (this.counts.size >= MAX_SUBJECTS && !this.counts.has(subject)) break;
+      const versions = new Map<string, Map<ContractOutcome, number>>();
+      for (const [version, outcomes] of Object.entries(byVersion)) versions.set(version, new Map(Object.entries(outcomes) as Array<[ContractOutcome, number]>));
+      this.counts.set(subject, versions);
+    }
+  }
+
   subjects(): string[] {
     return [...this.counts.keys()].sort();
   }

@@ -1,4 +1,5 @@
 import { SightlineError } from './errors.js';
+import type { ProcessorCounters } from './processor-counters.js';
 import type { CommitLineage, FinalBounds, ProcessedBatch, QualityCount, StreamTime, TraceRun, WindowCount } from './ports/processed-batch.js';
 
 /** One partition's processed state after a batch, repeated in every chunk of it. */
@@ -10,6 +11,7 @@ export interface PartitionProgress {
   finalBounds: FinalBounds;
   duplicates: number;
   late: number;
+  counters?: ProcessorCounters;
 }
 
 /**

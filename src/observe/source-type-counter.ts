@@ -45,6 +45,16 @@ export class SourceTypeCounter {
     }
   }
 
+  /** Takes back what `snapshot` gave before a restart: totals go on from there. */
+  restore(kept: ReadonlyArray<{ source: string; type: string; events: number; lastAcceptedAt: number | null }>): void {
+    for (const { source, type, events, lastAcceptedAt } of kept) {
+      if (this.totals.size >= MAX_PAIRS) break;
+      const key = `${source}\n${type}`;
+      this.totals.set(key, events);
+      if (lastAcceptedAt !== null) this.lastAt.set(key, lastAcceptedAt);
+    }
+  }
+
   /** Accepted events so far per source and type, and when the last of them was accepted. */
   snapshot(): Array<{ source: string; type: string; events: number; lastAcceptedAt: number | null }> {
     return [...this.totals].map(([key, events]) => {

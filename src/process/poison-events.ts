@@ -1,3 +1,4 @@
+import { countDeadLetter, countersOf } from './processor-counters.js';
 import type { DeadLetter } from '../core/dead-letter.js';
 import type { SightlineEvent } from '../core/envelope.js';
 import { SightlineError } from '../core/errors.js';
@@ -120,6 +121,8 @@ function poisonLetter(record: LogRecord, err: Error): DeadLetter {
 /** Commits the store's checkpoint again with only the event's offset moved past it, and the event as a dead letter. */
 export async function commitSetAside(store: PipelineStore, pipeline: string, partitions: number, record: LogRecord, letter: DeadLetter): Promise<void> {
   const checkpoint = await store.loadCheckpoint(pipeline, partitions);
+  const counters = countersOf(checkpoint);
+  countDeadLetter(counters, letter.reason.code);
   const offsets = new Map(checkpoint.offsets);
   offsets.set(record.partition, record.offset + 1);
   const batch = {
@@ -132,6 +135,7 @@ export async function commitSetAside(store: PipelineStore, pipeline: string, par
     offsets,
     duplicates: checkpoint.duplicates,
     late: checkpoint.late,
+    counters,
   };
   await store.commit(batch, [letter]);
 }

@@ -1,25 +1,9 @@
 import type { ComponentMetrics } from '../observe/metrics.js';
 import type { PlannedBatch } from './planner.js';
 
-export interface ProcessorCounters {
-  processed: number;
-  stored: number;
-  duplicates: number;
-  late: number;
-  undecodable: number;
-  enrichmentMisses: number;
-  unaggregated: number;
-  /** Events whose contract version is not one the pipeline accepts (contracts.acceptedVersions). */
-  versionMismatches: number;
-  versionMismatchesBySubjectVersion: Record<string, number>;
-  /** Events refused in processing (quality errors, late or unenriched when so configured), by code. */
-  deadLettered: number;
-  deadLetteredByCode: Record<string, number>;
-  /** Events kept with quality warnings in metadata.quality. */
-  qualityWarnings: number;
-  batches: number;
-  commitFailures: number;
-}
+export type { ProcessorCounters } from '../core/processor-counters.js';
+import type { ProcessorCounters } from '../core/processor-counters.js';
+import type { PipelineCheckpoint } from '../core/ports/processed-batch.js';
 
 /** Every counter at zero: a new processor's, and the base a sum over processors starts from. */
 export function emptyProcessorCounters(): ProcessorCounters {
@@ -85,4 +69,20 @@ export function reportPlan(m: ComponentMetrics, plan: PlannedBatch): void {
   const byCode = new Map<string, number>();
   for (const letter of plan.deadLetters) byCode.set(letter.reason.code, (byCode.get(letter.reason.code) ?? 0) + 1);
   for (const [code, n] of byCode) m.discarded(code, n);
+}
+
+/** A deep copy, for totals handed out with a batch while the processor counts on. */
+export function cloneCounters(c: ProcessorCounters): ProcessorCounters {
+  return { ...c, versionMismatchesBySubjectVersion: { ...c.versionMismatchesBySubjectVersion }, deadLetteredByCode: { ...c.deadLetteredByCode } };
+}
+
+/**
+ * The totals a checkpoint kept: they survive restarts exactly, committed with each batch. A
+ * checkpoint from before it kept them has duplicates and late only. Commit failures are this
+ * process's own and start at zero.
+ */
+export function countersOf(checkpoint: PipelineCheckpoint): ProcessorCounters {
+  const base = emptyProcessorCounters();
+  const kept = checkpoint.counters ? cloneCounters({ ...base, ...checkpoint.counters }) : { ...base, duplicates: checkpoint.duplicates, late: checkpoint.late };
+  return { ...kept, commitFailures: 0 };
 }

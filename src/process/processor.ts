@@ -13,7 +13,7 @@ import { InlinePlanner } from './inline-planner.js';
 import type { PlannedBatch, Planner } from './planner.js';
 import { checkOffsetsAgainstLog, stateSince } from './state-restore.js';
 import type { QualityStats } from '../quality/quality-stats.js';
-import { countDeadLetter, countPlan, emptyProcessorCounters, type ProcessorCounters, reportPlan } from './processor-counters.js';
+import { cloneCounters, countDeadLetter, countersOf, countPlan, emptyProcessorCounters, type ProcessorCounters, reportPlan } from './processor-counters.js';
 import type { ProcessingRuntime, WholePipelineView } from './processing-view.js';
 import { startBatchSpan } from './batch-span.js';
 import { NewestEventTimes } from './newest-event-times.js';
@@ -72,7 +72,7 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
   /** Offsets after the last batch planned (committed or not): the base of the next plan. */
   private planned: PartitionOffsets = new Map();
   /** Running totals the store keeps, including batches planned but not yet committed. */
-  private plannedTotals = { duplicates: 0, late: 0 };
+  private plannedCounters = emptyProcessorCounters();
   /** The commit in progress, if any; commits run one after the other, in batch order. */
   private inflight: Promise<void> | undefined;
   private loop: Promise<void> | undefined;
@@ -134,9 +134,10 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     checkOffsetsAgainstLog(checkpoint.offsets, topic, this.endOffsets(), log.startOffsets(topic));
     const { ids, unique } = await stateSince(store, spec, checkpoint, this.now());
     await this.planner.reset(checkpoint, ids, unique);
-    this.counters.duplicates = checkpoint.duplicates;
-    this.counters.late = checkpoint.late;
-    this.plannedTotals = { duplicates: checkpoint.duplicates, late: checkpoint.late };
+    // The counters are the checkpoint's: they survive a restart, and a failed batch counts nothing.
+    const kept = countersOf(checkpoint);
+    Object.assign(this.counters, kept, { commitFailures: this.counters.commitFailures });
+    this.plannedCounters = kept;
     this.committed = new Map(checkpoint.offsets);
     this.planned = new Map(checkpoint.offsets);
     for (const [partition, offset] of checkpoint.offsets) this.consumer.seek(partition, offset);
@@ -353,8 +354,8 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
       return;
     }
     this.planned = plan.offsets;
-    this.plannedTotals.duplicates += plan.duplicates;
-    this.plannedTotals.late += plan.late;
+    countPlan(this.plannedCounters, plan);
+    const totals = cloneCounters(this.plannedCounters);
     const batch = {
       pipeline: spec.name,
       rows: plan.rows,
@@ -364,8 +365,9 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
       watermark: plan.watermark,
       streams: plan.streams,
       offsets: plan.offsets,
-      duplicates: this.plannedTotals.duplicates,
-      late: this.plannedTotals.late,
+      duplicates: totals.duplicates,
+      late: totals.late,
+      counters: totals,
       quality: plan.quality,
       ...(this.options.lineage && { lineage: this.options.lineage() }),
       ...(plan.changelog && { changelog: plan.changelog }),
@@ -379,7 +381,7 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
       if (plan.rows.count > 0) this.poison.noteStoredRows();
       // From the poll of the batch to its rows, counts and offsets committed.
       batchDone?.();
-      this.count(plan);
+      this.count(plan, totals);
       void this.maybeCommitToLog(false);
     })();
     commit.then(
@@ -398,8 +400,8 @@ export class Processor implements ProcessingRuntime, WholePipelineView {
     await previous;
   }
 
-  private count(plan: PlannedBatch): void {
-    countPlan(this.counters, plan);
+  private count(plan: PlannedBatch, totals: ProcessorCounters): void {
+    Object.assign(this.counters, cloneCounters(totals), { commitFailures: this.counters.commitFailures });
     for (const [source, timestamp] of Object.entries(plan.newestBySource)) this.newest.note(source, timestamp);
     this.options.quality?.count(plan.quality);
     this.lastBatchAt = Date.now();

@@ -20,4 +20,7 @@ export interface AlertRule {
   readonly alertname: string;
   readonly config: AlertRuleConfig;
   evaluate(signals: AlertSignals): AlertCondition[];
+  /** What the rule learned (a baseline), for a restart to take back; rules over short windows keep nothing. */
+  snapshot?(): unknown;
+  restore?(kept: unknown): void;
 }

@@ -20,6 +20,15 @@ interface SeriesState {
   condition: AlertCondition | undefined;
 }
 
+interface KeptSeries {
+  source: string;
+  type: string;
+  baseline: ReturnType<EwmaBaseline['snapshot']>;
+  anomalousRun: number;
+  anomalousSum: number;
+  condition?: AlertCondition;
+}
+
 /**
  * Events per source/type per closed bucket against a learned EWMA baseline.
  *
@@ -57,6 +66,34 @@ export class VolumeRule implements AlertRule {
     return [...this.series.values()].flatMap((state) => (state.condition ? [state.condition] : []));
   }
 
+  /**
+   * The learned baselines and anomaly runs per series. After a restart the buckets start afresh
+   * (the first reading only sets where counting begins), but nothing learned is relearned.
+   */
+  snapshot(): KeptSeries[] {
+    return [...this.series.values()].map(({ source, type, baseline, anomalousRun, anomalousSum, condition }) => ({
+      source,
+      type,
+      baseline: baseline.snapshot(),
+      anomalousRun,
+      anomalousSum,
+      ...(condition && { condition }),
+    }));
+  }
+
+  restore(kept: unknown): void {
+    if (!Array.isArray(kept)) return;
+    for (const k of kept as KeptSeries[]) {
+      const baseline = this.newBaseline();
+      baseline.restore(k.baseline);
+      this.series.set(`${k.source}\u0000${k.type}`, { source: k.source, type: k.type, cumulative: 0, open: 0, baseline, anomalousRun: k.anomalousRun, anomalousSum: k.anomalousSum, condition: k.condition });
+    }
+  }
+
+  private newBaseline(): EwmaBaseline {
+    return new EwmaBaseline({ alpha: this.config.alpha, hourOfWeek: this.config.hourOfWeek, slotWarmup: this.config.warmupBuckets });
+  }
+
   /** Increase of each series since the last reading; a series new since then counts from zero. */
   private readDeltas(signals: AlertSignals): Map<SeriesState, number> {
     const deltas = new Map<SeriesState, number>();
@@ -70,7 +107,7 @@ export class VolumeRule implements AlertRule {
           type,
           cumulative: known ? 0 : events,
           open: 0,
-          baseline: new EwmaBaseline({ alpha: this.config.alpha, hourOfWeek: this.config.hourOfWeek, slotWarmup: this.config.warmupBuckets }),
+          baseline: this.newBaseline(),
           anomalousRun: 0,
           anomalousSum: 0,
           condition: undefined,

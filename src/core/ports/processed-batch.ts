@@ -1,4 +1,5 @@
 import type { PartitionOffsets } from './log.js';
+import type { ProcessorCounters } from '../processor-counters.js';
 
 // What one processed batch is made of (rows, window counts, quality counts, offsets: committed as
 // one unit) and the checkpoint a processor resumes from. Shared by the processor's PipelineStore,
@@ -93,6 +94,8 @@ export interface ProcessedBatch {
   offsets: PartitionOffsets;
   duplicates: number;
   late: number;
+  /** Every processing counter after this batch (running totals), kept with the checkpoint. */
+  counters?: ProcessorCounters;
   /** Trace ids of the batch's records, by runs of offsets. */
   traceRuns?: TraceRun[];
   /** Quality rule results of the batch, added to the summary's running counts. */
@@ -154,4 +157,6 @@ export interface PipelineCheckpoint {
   commitNo: number;
   duplicates: number;
   late: number;
+  /** Every processing counter as of the checkpoint; absent in checkpoints from before they were kept. */
+  counters?: ProcessorCounters;
 }

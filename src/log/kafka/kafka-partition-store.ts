@@ -183,6 +183,7 @@ export class KafkaPartitionStore implements PipelineStore {
       finalBounds: c.finalBounds,
       openWindows: [...this.openWindows.values()],
       commitNo: c.commitNo,
+      ...(c.counters && { counters: c.counters }),
       duplicates: c.duplicates,
       late: c.late,
     };
@@ -237,6 +238,7 @@ export class KafkaPartitionStore implements PipelineStore {
       finalBounds: batch.finalBounds,
       duplicates: batch.duplicates,
       late: batch.late,
+      ...(batch.counters && { counters: batch.counters }),
       commitNo: this.checkpoint.commitNo + 1,
     };
     const { commitNo, ...progress } = checkpoint;

@@ -92,7 +92,7 @@ export async function applyBatch(conn: DuckDBConnection, batch: ProcessedBatch, 
   }
   await storeOffsets(conn, batch.pipeline, batch.offsets);
   await conn.run('DELETE FROM sl_pipeline WHERE pipeline = $1', [batch.pipeline]);
-  await conn.run('INSERT INTO sl_pipeline VALUES ($1, $2, NULL, $3, $4, $5, $6, $7)', [
+  await conn.run('INSERT INTO sl_pipeline VALUES ($1, $2, NULL, $3, $4, $5, $6, $7, $8)', [
     batch.pipeline,
     batch.watermark === null ? null : BigInt(batch.watermark),
     BigInt(commitNo),
@@ -100,6 +100,7 @@ export async function applyBatch(conn: DuckDBConnection, batch: ProcessedBatch, 
     BigInt(batch.late),
     JSON.stringify(batch.streams),
     JSON.stringify(batch.finalBounds),
+    batch.counters ? JSON.stringify(batch.counters) : null,
   ]);
 }
 

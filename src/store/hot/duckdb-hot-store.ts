@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path';
 import { type DuckDBConnection, DuckDBInstance, LIST, listValue, VARCHAR } from '@duckdb/node-api';
 import { SightlineError } from '../../core/errors.js';
 import { NOT_PROBE_SQL } from '../../core/probe-event.js';
+import type { ProcessorCounters } from '../../core/processor-counters.js';
 import { LOG_POS_PARTITION_SHIFT } from '../../core/log-position.js';
 import type { PartitionOffsets } from '../../core/ports/log.js';
 import type { AggregateQuery, QualityQuery, LocatedEvent, RecentEventsQuery, StoredEvent, WindowRow } from '../../core/ports/event-queries.js';
@@ -88,7 +89,7 @@ export class DuckDbHotStore implements HotStore {
     for (const r of await rows(this.writer, 'SELECT partition, next_offset FROM sl_offsets WHERE pipeline = $1', [pipeline])) {
       offsets.set(r.partition, r.next_offset);
     }
-    const [state] = await rows(this.writer, 'SELECT watermark, finalized_through, commit_no, duplicates, late, streams, final_bounds FROM sl_pipeline WHERE pipeline = $1', [
+    const [state] = await rows(this.writer, 'SELECT watermark, finalized_through, commit_no, duplicates, late, streams, final_bounds, counters FROM sl_pipeline WHERE pipeline = $1', [
       pipeline,
     ]);
     const streams = state?.streams ? (JSON.parse(state.streams as string) as StreamTime[]) : [];
@@ -110,6 +111,7 @@ export class DuckDbHotStore implements HotStore {
       commitNo: state?.commit_no ?? 0,
       duplicates: state?.duplicates ?? 0,
       late: state?.late ?? 0,
+      ...(state?.counters && { counters: JSON.parse(state.counters as string) as ProcessorCounters }),
       openWindows: open,
     };
   }

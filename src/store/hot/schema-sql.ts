@@ -45,10 +45,13 @@ CREATE TABLE IF NOT EXISTS sl_pipeline (
   late BIGINT NOT NULL,
   -- JSON: each stream's event time (StreamTime[]) and each aggregation's final bound.
   streams VARCHAR,
-  final_bounds VARCHAR
+  final_bounds VARCHAR,
+  -- JSON: every processing counter (ProcessorCounters), so status survives a restart.
+  counters VARCHAR
 );
 ALTER TABLE sl_pipeline ADD COLUMN IF NOT EXISTS streams VARCHAR;
 ALTER TABLE sl_pipeline ADD COLUMN IF NOT EXISTS final_bounds VARCHAR;
+ALTER TABLE sl_pipeline ADD COLUMN IF NOT EXISTS counters VARCHAR;
 CREATE TABLE IF NOT EXISTS sl_cold_exports (
   export_id BIGINT NOT NULL,
   dataset VARCHAR NOT NULL,
