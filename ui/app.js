@@ -1,35 +1,46 @@
-// The live dashboard: polls /v1/dashboard (the same registry Prometheus scrapes), turns totals
-// into rates, and keeps the last WINDOW seconds in uPlot charts. No build step, no framework.
+// The live dashboard: loads the last hour the server kept (/v1/dashboard/history), then polls
+// /v1/dashboard (the same registry Prometheus scrapes), turns totals into rates, and keeps the last
+// WINDOW seconds in uPlot charts. No build step, no framework.
 'use strict';
 (function () {
   const POLL_MS = 2000;
-  const WINDOW_S = 300;
+  const WINDOW_S = 3600;
   const COLORS = ['#4fb3ff', '#ffb84f', '#7ddc7d', '#ff6b6b', '#c792ea', '#5ad1c6', '#f78c6c', '#c3e88d'];
   const history = []; // snapshots, oldest first
   const charts = {};
 
   const fmt = (n, digits = 1) => (n === null || n === undefined || Number.isNaN(n) ? '–' : n >= 1e6 ? (n / 1e6).toFixed(digits) + 'M' : n >= 1e4 ? (n / 1e3).toFixed(digits) + 'k' : (Math.round(n * 10 ** digits) / 10 ** digits).toString());
 
-  function chart(name, seriesNames, opts = {}) {
+  /**
+   * A chart; the series named in `right` are of another scale (seconds of lag beside
+   * milliseconds of freshness, megabytes beside rows) and get their own axis on the right.
+   */
+  function chart(name, seriesNames, right = []) {
     const el = document.querySelector(`[data-chart="${name}"]`);
     const width = Math.max(320, el.clientWidth - 12);
-    const series = [{}].concat(seriesNames.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, points: { show: false } })));
-    const data = [[]].concat(seriesNames.map(() => []));
-    const u = new uPlot(
-      { width, height: 200, series, axes: [{ stroke: '#8a96a3', grid: { stroke: '#232b34' } }, { stroke: '#8a96a3', grid: { stroke: '#232b34' }, size: 60, ...(opts.yAxis || {}) }], scales: { x: { time: true } }, legend: { live: true } },
-      data,
-      el,
+    const series = [{}].concat(
+      seriesNames.map((label, i) => ({ label, stroke: COLORS[i % COLORS.length], width: 2, points: { show: false }, scale: right.includes(label) ? 'right' : 'y', value: (_u, v) => fmt(v, 2) })),
     );
+    const data = [[]].concat(seriesNames.map(() => []));
+    const axis = { stroke: '#8a96a3', grid: { stroke: '#232b34' }, size: 60 };
+    const axes = [{ stroke: '#8a96a3', grid: { stroke: '#232b34' } }, axis].concat(right.length ? [{ ...axis, scale: 'right', side: 1, grid: { show: false } }] : []);
+    const u = new uPlot({ width, height: 200, series, axes, scales: { x: { time: true } }, legend: { live: true } }, data, el);
     charts[name] = { u, seriesNames };
     return u;
   }
 
   /** Rebuilds a chart when its set of series changes (a new source appears). */
-  function ensureChart(name, seriesNames) {
+  function ensureChart(name, seriesNames, right = []) {
     const existing = charts[name];
     if (existing && existing.seriesNames.join('\n') === seriesNames.join('\n')) return existing.u;
     if (existing) existing.u.destroy();
-    return chart(name, seriesNames);
+    return chart(name, seriesNames, right);
+  }
+
+  /** New data, with the legend showing the latest values without hovering. */
+  function draw(u, data) {
+    u.setData(data);
+    if (data[0].length > 0) u.setLegend({ idx: data[0].length - 1 });
   }
 
   function rate(a, b, pick) {
@@ -48,24 +59,24 @@
     const sourceKeys = [...new Set(history.flatMap((s) => s.throughput.map((t) => `${t.source}/${t.type}`)))].sort();
     const events = (s, key) => (s.throughput.find((t) => `${t.source}/${t.type}` === key) || { events: 0 }).events;
     const throughput = ensureChart('throughput', sourceKeys.length ? sourceKeys : ['(no events yet)']);
-    throughput.setData([xs].concat((sourceKeys.length ? sourceKeys : ['']).map((k) => pairs.map(([a, b]) => (k ? rate(a, b, (s) => events(s, k)) : 0)))));
+    draw(throughput, [xs].concat((sourceKeys.length ? sourceKeys : ['']).map((k) => pairs.map(([a, b]) => (k ? rate(a, b, (s) => events(s, k)) : 0)))));
 
-    const freshness = ensureChart('freshness', ['probe (accepted → queryable)', 'event-time lag']);
-    freshness.setData([xs, pairs.map(([, b]) => b.freshness.probe_seconds), pairs.map(([, b]) => b.process.event_time_lag_seconds)]);
+    const freshness = ensureChart('freshness', ['probe (accepted → queryable)', 'event-time lag'], ['event-time lag']);
+    draw(freshness, [xs, pairs.map(([, b]) => b.freshness.probe_seconds), pairs.map(([, b]) => b.process.event_time_lag_seconds)]);
 
     const backlog = ensureChart('backlog', ['backlog']);
-    backlog.setData([xs, pairs.map(([, b]) => b.process.backlog)]);
+    draw(backlog, [xs, pairs.map(([, b]) => b.process.backlog)]);
 
     const codes = [...new Set(history.flatMap((s) => Object.keys(s.ingest.rejected)))].sort();
     const errorSeries = codes.concat(['errors (all stages)']);
     const errors = ensureChart('errors', errorSeries);
-    errors.setData([xs].concat(codes.map((c) => pairs.map(([a, b]) => rate(a, b, (s) => s.ingest.rejected[c] || 0)))).concat([pairs.map(([a, b]) => rate(a, b, (s) => Object.values(s.errors).reduce((x, y) => x + y, 0)))]));
+    draw(errors, [xs].concat(codes.map((c) => pairs.map(([a, b]) => rate(a, b, (s) => s.ingest.rejected[c] || 0)))).concat([pairs.map(([a, b]) => rate(a, b, (s) => Object.values(s.errors).reduce((x, y) => x + y, 0)))]));
 
     const quality = ensureChart('quality', ['late', 'dedup hits']);
-    quality.setData([xs, pairs.map(([a, b]) => rate(a, b, (s) => s.process.late)), pairs.map(([a, b]) => rate(a, b, (s) => s.process.duplicates))]);
+    draw(quality, [xs, pairs.map(([a, b]) => rate(a, b, (s) => s.process.late)), pairs.map(([a, b]) => rate(a, b, (s) => s.process.duplicates))]);
 
-    const stores = ensureChart('stores', ['hot store rows', 'cold store MB']);
-    stores.setData([xs, pairs.map(([, b]) => b.stores.hot_rows), pairs.map(([, b]) => b.stores.cold_bytes / 1e6)]);
+    const stores = ensureChart('stores', ['hot store rows', 'cold store MB'], ['cold store MB']);
+    draw(stores, [xs, pairs.map(([, b]) => b.stores.hot_rows), pairs.map(([, b]) => b.stores.cold_bytes / 1e6)]);
 
     document.getElementById('tile-rate').textContent = fmt(rate(prev, latest, (s) => s.ingest.accepted));
     document.getElementById('tile-fresh').textContent = latest.freshness.probe_seconds === null ? '–' : fmt(latest.freshness.probe_seconds, 2) + ' s';
@@ -170,7 +181,23 @@
   }
 
   async function pollPanels() {
-    const [alerts, dlq, quality, lineage] = await Promise.allSettled([getJson('/v1/alerts'), getJson('/v1/dlq?limit=10'), getJson('/v1/quality?limit=1'), getJson('/v1/lineage')]);
+    const [alerts, dlq, quality, lineage, status] = await Promise.allSettled([
+      getJson('/v1/alerts'),
+      getJson('/v1/dlq?limit=10'),
+      getJson('/v1/quality?limit=1'),
+      getJson('/v1/lineage'),
+      getJson('/v1/status'),
+    ]);
+    if (status.status === 'fulfilled' && status.value.processor) {
+      // The number that explains a late event: where lateness begins for its own stream.
+      const time = (t) => (t === null || t === undefined ? '–' : new Date(t).toISOString().replace('T', ' ').replace('.000Z', 'Z'));
+      fillTable(
+        'streams',
+        status.value.processor.streams || [],
+        (s) => [s.stream, time(s.watermark), time(s.late_before), time(s.final_through), time(s.newest_event), time(s.last_event_at), [s.idle ? `idle (after ${s.idle_timeout_ms / 1000}s)` : 'active', s.idle ? 'state-resolved' : '']],
+        'no events processed yet',
+      );
+    }
     if (alerts.status === 'fulfilled') {
       const list = alerts.value.alerts;
       document.getElementById('alerts-count').textContent = `${list.filter((a) => a.state === 'firing').length} firing`;
@@ -267,9 +294,21 @@
     document.getElementById('lineage').replaceChildren(root);
   }
 
+  /** The last hour the server kept, drawn before the first poll: the page opens on history. */
+  async function loadHistory() {
+    try {
+      const response = await fetch('/v1/dashboard/history', { cache: 'no-store' });
+      if (response.ok) history.push(...(await response.json()).samples);
+    } catch {
+      // The live polls fill the charts anyway.
+    }
+  }
+
   document.getElementById('lookup-form').addEventListener('submit', (e) => void lookup(e));
-  void poll();
-  setInterval(() => void poll(), POLL_MS);
+  void loadHistory().then(() => {
+    void poll();
+    setInterval(() => void poll(), POLL_MS);
+  });
   void pollPanels();
   setInterval(() => void pollPanels(), POLL_MS);
 })();

@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { loadConfigFile } from '../config/config.js';
 import { SightlineError } from '../core/errors.js';
 import { createLogger } from '../observe/logging.js';
@@ -36,6 +36,12 @@ export function role(name: Role): (options: UpOptions) => Promise<void> {
   return (options) => runRoles([name], options);
 }
 
+/** A folder as a person would write it: relative (./sightline-data) when under the working folder. */
+function shownPath(path: string): string {
+  const rel = relative(process.cwd(), path);
+  return rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? path : `./${rel}`;
+}
+
 async function runRoles(roles: readonly Role[], options: UpOptions): Promise<void> {
   const overrides: Record<string, unknown> = {};
   if (options.data !== undefined) overrides.dataDir = resolve(options.data);
@@ -50,7 +56,7 @@ async function runRoles(roles: readonly Role[], options: UpOptions): Promise<voi
   const config = await loadConfigFile(options.config, overrides);
   const platform = await startPlatform(config, createLogger(config.logLevel), { roles });
   const what = roles.length === ALL_ROLES.length ? 'sightline is up' : `sightline ${roles.join('+')} is up`;
-  const on = config.log.kafka ? `kafka ${config.log.kafka.bootstrap.join(',')}` : `data: ${config.dataDir}`;
+  const on = config.log.kafka ? `kafka ${config.log.kafka.bootstrap.join(',')}` : `data: ${options.data ?? shownPath(config.dataDir)}`;
   platform.logger.info({ url: platform.url, roles, dataDir: config.dataDir, kafka: config.log.kafka?.bootstrap }, what);
   const roleNote = roles.length === ALL_ROLES.length ? '' : `roles: ${roles.join(', ')}; `;
   process.stdout.write(`Sightline API at ${platform.url}  (${roleNote}${on}; OpenAPI: ${platform.url}/openapi.json)\n`);

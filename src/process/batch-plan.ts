@@ -101,10 +101,28 @@ export function classifyBatch(
   const streamsAtStart = new Map<string, StreamAtStart>();
   const lookupIds: string[] = [];
   const nextOffsets: PartitionOffsets = new Map();
-  const readPartitions = new Set(state.readPartitions);
+  // Ids are unique across streams: an id any stream's state holds is a repeat.
+  const dedups = [...state.dedup.values()];
+  const seenBefore = (id: string): boolean => {
+    for (const d of dedups) if (d.has(id)) return true;
+    return false;
+  };
+  // Events come in runs of one stream: its entry is looked up once per run, not per event.
+  let current: { source: string; type: string; stream: string; atStart: StreamAtStart; maxByPartition: Map<number, number> } | undefined;
+  const entryFor = (source: string, type: string): NonNullable<typeof current> => {
+    const stream = streamOf(source, type);
+    let atStart = streamsAtStart.get(stream);
+    if (!atStart) {
+      const clock = state.streams.get(stream);
+      const rules = clock?.rules ?? rulesFor(spec, source, type);
+      atStart = { rules, lateFrom: lateBefore(clock, rules), lookupBefore: dedupHorizon(clock?.watermark ?? null, spec.dedupWindowMs) };
+      streamsAtStart.set(stream, atStart);
+      observed.set(stream, { source, type, maxByPartition: new Map() });
+    }
+    return { source, type, stream, atStart, maxByPartition: observed.get(stream)!.maxByPartition };
+  };
   for (const record of records) {
     nextOffsets.set(record.partition, Math.max(nextOffsets.get(record.partition) ?? 0, record.offset + 1));
-    readPartitions.add(record.partition);
     let event: SightlineEvent;
     try {
       event = JSON.parse(record.value.toString('utf8')) as SightlineEvent;
@@ -112,17 +130,10 @@ export function classifyBatch(
       undecodable++;
       continue;
     }
-    const stream = streamOf(event.source, event.type);
-    let atStart = streamsAtStart.get(stream);
-    if (!atStart) {
-      const clock = state.streams.get(stream);
-      const rules = clock?.rules ?? rulesFor(spec, event.source, event.type);
-      atStart = { rules, lateFrom: lateBefore(clock, rules), lookupBefore: dedupHorizon(clock?.watermark ?? null, spec.dedupWindowMs) };
-      streamsAtStart.set(stream, atStart);
-      observed.set(stream, { source: event.source, type: event.type, maxByPartition: new Map() });
-    }
-    observeEventTime(observed.get(stream)!.maxByPartition, record.partition, event.timestamp, now);
-    if (batchSeen.has(event.id) || seenInState(state.dedup, event.id)) {
+    if (current === undefined || current.source !== event.source || current.type !== event.type) current = entryFor(event.source, event.type);
+    const { stream, atStart } = current;
+    observeEventTime(current.maxByPartition, record.partition, event.timestamp, now);
+    if (batchSeen.has(event.id) || seenBefore(event.id)) {
       duplicates++;
       continue;
     }
@@ -131,6 +142,8 @@ export function classifyBatch(
     if (needsStoreLookup) lookupIds.push(event.id);
     items.push({ record, event, stream, late: event.timestamp < atStart.lateFrom, needsStoreLookup });
   }
+  const readPartitions = new Set(state.readPartitions);
+  for (const p of nextOffsets.keys()) readPartitions.add(p);
   return {
     items,
     duplicates,
@@ -141,12 +154,6 @@ export function classifyBatch(
     streamsAtStart,
     now,
   };
-}
-
-/** Ids are unique across streams: an id any stream's state holds is a repeat. */
-function seenInState(dedup: ReadonlyMap<string, DedupState>, id: string): boolean {
-  for (const state of dedup.values()) if (state.has(id)) return true;
-  return false;
 }
 
 /** Every stream's clock after a batch: the ones it read moved by what they read, the others by idleness. */

@@ -127,7 +127,13 @@ export async function planAndApply(
   const classification = classifyBatch(records, state, spec, new Set(partitionsWithUnread), now);
   const stored = classification.lookupIds.length > 0 ? await lookup(classification.lookupIds) : new Set<string>();
   const plan = assembleBatch(classification, stored, state, spec, reference, base);
-  for (const { id, timestamp, stream } of plan.newIds) dedupOf(state, spec, stream).add(id, timestamp);
+  let seen: DedupState | undefined;
+  let seenStream: string | undefined;
+  for (const { id, timestamp, stream } of plan.newIds) {
+    // Ids come in runs of one stream: its state is looked up once per run.
+    if (stream !== seenStream) [seen, seenStream] = [dedupOf(state, spec, stream), stream];
+    seen!.add(id, timestamp);
+  }
   for (const { rule, value, timestamp } of plan.newUniqueValues) {
     let seen = state.unique.get(rule);
     if (!seen) state.unique.set(rule, (seen = new DedupState(spec.dedupWindowMs)));

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { runCli } from '../helpers/platform-process.js';
+import { CLI, runCli } from '../helpers/platform-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 /** A port nothing listens on: bound, then closed. */
@@ -69,5 +70,21 @@ describe('CLI messages', () => {
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
     assert.match(r.stderr, new RegExp(`^error SL_SERVER_ADDRESS_IN_USE: 127\\.0\\.0\\.1:${takenPort} is already taken by another process`));
     assert.equal(existsSync(data), false, 'the data folder was created');
+  });
+
+  it('up says one line on stdout, with the data folder as given, and logs JSON on stderr', async () => {
+    await writeFile(join(tmp.dir, 'quiet.json'), JSON.stringify({ probe: { interval: 0 } }));
+    const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data', 'relative-data', '--config', join(tmp.dir, 'quiet.json')], { cwd: tmp.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const deadline = Date.now() + 30_000;
+    while (!stdout.includes('Sightline API at') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
+    assert.match(stdout, /^Sightline API at http:\/\/127\.0\.0\.1:\d+ {2}\(data: relative-data; OpenAPI: http:\/\/127\.0\.0\.1:\d+\/openapi\.json\)\n$/, stdout + stderr);
+    const logs = stderr.trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
+    assert.ok(logs.some((l) => l.msg === 'sightline is up'), 'the JSON logs are on stderr');
   });
 });

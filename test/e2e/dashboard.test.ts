@@ -80,6 +80,11 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     assert.match(dlqText, /SL_EVENT_FIELD_MISSING/);
     assert.match(dlqText, /web\.page_view late-\d/);
     assert.ok((await page.locator('#alerts tbody tr').count()) >= 1);
+    // Event time per stream: each stream's watermark and where lateness begins for it.
+    await page.waitForFunction(() => ((globalThis as any).document.querySelector('#streams tbody')?.textContent ?? '').includes('web/page_view'), undefined, { timeout: 15_000 });
+    const streamRows = await page.locator('#streams tbody tr').allTextContents();
+    assert.deepEqual(streamRows.map((r) => r.split(/\d{4}-/)[0]), ['sightline/probe', 'web/click', 'web/page_view']);
+    assert.match(streamRows[2]!, /^web\/page_view\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
     assert.match((await page.locator('#quality tbody').textContent()) ?? '', /no quality rules configured/);
     await page.waitForSelector('#lineage svg');
     const nodes = Number(await page.locator('#lineage svg').getAttribute('data-nodes'));
@@ -106,5 +111,14 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     await page.waitForSelector('#lookup-path');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     assert.deepEqual(problems, ['Failed to load resource: the server responded with a status of 404 (Not Found)'], 'only the deliberate 404');
+
+    // A page opened now draws what the server kept, not only what it polls from now on.
+    const fresh = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
+    const openedAt = Date.now();
+    await fresh.goto(`${platform.url}/ui`);
+    await fresh.waitForFunction(() => ((globalThis as any).__sightline?.history.length ?? 0) >= 2, undefined, { timeout: 5_000 });
+    const firstSample = await fresh.evaluate(() => (globalThis as any).__sightline.history[0].time as number);
+    assert.ok(firstSample < openedAt - 5_000, `the first point (${openedAt - firstSample} ms before the page opened) is history kept on the server`);
+    await fresh.close();
   });
 });
