@@ -67,14 +67,25 @@ export function registerStoreMetrics(registry: Registry, sources: StoreMetricSou
   });
 }
 
-/** `read` at most once a second: the gauges of one scrape share one store query or listing. */
+/**
+ * The gauges of one scrape share one store query or listing: `read` again once the last reading
+ * has finished more than SCRAPE_MS ago. Short, because readers other than Prometheus (the
+ * dashboard's history sampler) collect too, and a reading from before their collection must not
+ * stand in for a scrape a moment later.
+ */
 function oncePerScrape<T>(read: () => Promise<T>): () => Promise<T> {
-  let last: { at: number; value: Promise<T> } | undefined;
+  let last: { done: number | undefined; value: Promise<T> } | undefined;
   return () => {
-    if (!last || Date.now() - last.at > 1000) last = { at: Date.now(), value: read() };
+    if (!last || (last.done !== undefined && Date.now() - last.done > SCRAPE_MS)) {
+      const reading: { done: number | undefined; value: Promise<T> } = { done: undefined, value: read() };
+      reading.value.finally(() => (reading.done = Date.now())).catch(() => undefined);
+      last = reading;
+    }
     return last.value;
   };
 }
+
+const SCRAPE_MS = 50;
 
 /** A serving node's loader of processed batches: what it has not loaded yet, per rows-topic partition. */
 export function registerLoaderMetrics(registry: Registry, backlog: () => Map<number, number>): void {
