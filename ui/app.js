@@ -40,7 +40,8 @@
   /** New data, with the legend showing the latest values without hovering. */
   function draw(u, data) {
     u.setData(data);
-    if (data[0].length > 0) u.setLegend({ idx: data[0].length - 1 });
+    // uPlot redraws (and resets the legend to the cursor) in a microtask queued by setData: after it.
+    if (data[0].length > 0) queueMicrotask(() => u.cursor.idx == null && u.setLegend({ idx: data[0].length - 1 }));
   }
 
   function rate(a, b, pick) {
@@ -111,6 +112,20 @@
     const body = await response.json();
     out.replaceChildren();
     if (!response.ok) {
+      // Not stored: perhaps refused. The dead-letter queue says at which stage, and why.
+      const letters = response.status === 404 ? await getJson(`/v1/dlq?event_id=${encodeURIComponent(id)}&limit=5`).catch(() => undefined) : undefined;
+      if (letters && letters.dead_letters.length > 0) {
+        describe(
+          out,
+          'lookup-letters',
+          letters.dead_letters.flatMap((d) => [
+            ['refused', `${d.stage} · ${d.code}${d.rule ? ` (${d.rule})` : ''} · ${new Date(d.at).toISOString()}`],
+            ['why', d.message],
+            ['dead letter', `${d.id}${d.replay ? ` · replay: ${d.replay.outcome}` : ''}`],
+          ]),
+        );
+        return;
+      }
       const p = document.createElement('p');
       p.className = 'error';
       p.textContent = `${body.code}: ${body.message}`;
@@ -125,10 +140,16 @@
       ['cold store', body.path.cold_store ? body.path.cold_store.file : 'not exported yet'],
       ['lineage', body.event.metadata.lineage ? body.event.metadata.lineage.steps.map((s) => s.step + (s.version ? ` v${s.version}` : '')).join(' → ') : '(none)'],
       ['contract', body.event.metadata.contract ? `${body.event.metadata.contract.subject} v${body.event.metadata.contract.version} (id ${body.event.metadata.contract.id})` : 'none'],
+      ['enrichment', body.event.metadata.enrichment ? JSON.stringify(body.event.metadata.enrichment) : '(none)'],
       ['payload', JSON.stringify(body.event.payload)],
     ];
+    describe(out, 'lookup-path', rows);
+  }
+
+  /** A definition list of [label, text] rows, each text in a code element named after its label. */
+  function describe(out, id, rows) {
     const dl = document.createElement('dl');
-    dl.id = 'lookup-path';
+    dl.id = id;
     for (const [k, v] of rows) {
       const dt = document.createElement('dt');
       dt.textContent = k;
@@ -217,7 +238,7 @@
       fillTable(
         'dlq',
         list,
-        (d) => [d.id, new Date(d.at).toLocaleTimeString(), d.stage, d.code + (d.rule ? ` (${d.rule})` : ''), [d.source, d.type].filter(Boolean).join('.') + (d.event_id ? ` ${d.event_id}` : ''), d.message],
+        (d) => [d.id, new Date(d.at).toISOString().replace('T', ' ').slice(0, 19), d.stage, d.code + (d.rule ? ` (${d.rule})` : ''), [d.source, d.type].filter(Boolean).join('.') + (d.event_id ? ` ${d.event_id}` : ''), d.message],
         'no dead letters',
       );
     }

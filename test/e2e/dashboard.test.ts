@@ -99,6 +99,13 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     assert.match((await page.locator('[data-field="lineage"]').textContent()) ?? '', /^envelope → contract → dedup → late_check → aggregation$/);
     assert.match((await page.locator('[data-field="log"]').textContent()) ?? '', /^topic events, partition \d, offset \d+$/);
     assert.deepEqual(problems, [], 'no console errors');
+    // An event refused in processing: the lookup finds its dead letter, with the stage and why.
+    await page.fill('#lookup-id', 'late-3');
+    await page.click('#lookup-form button');
+    await page.waitForSelector('#lookup-letters');
+    assert.match((await page.locator('#lookup-letters [data-field="refused"]').textContent()) ?? '', /^process · SL_EVENT_LATE · \d{4}-/);
+    assert.match((await page.locator('#lookup-letters [data-field="why"]').textContent()) ?? '', /its windows are final \(stream web\/page_view/);
+    problems.splice(0);
     // A lookup of an unknown id: the API's 404 (which the browser logs) shown as the error it is.
     await page.fill('#lookup-id', 'no-such-event');
     await page.click('#lookup-form button');

@@ -1,13 +1,16 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { chromium } from 'playwright-core';
+import { CHROMIUM, CHROMIUM_ARGS, chromiumSkipReason } from '../helpers/chromium.js';
 import { getJson, postEvents, waitForBacklogZero } from '../helpers/events.js';
 import { type PlatformProcess, runCli, startPlatformProcess } from '../helpers/platform-process.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/', import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL('../../../test-artifacts/', import.meta.url));
 /** Longer than the probe's default interval (30 s): the canary has run before the tour's first event. */
 const PAUSE_MS = 35_000;
 
@@ -107,5 +110,25 @@ describe('the README tour, at any pace', () => {
     assert.equal(first.register, 0);
     assert.match(first.replay as string, /^replayed 1, duplicates 0 \(stored already\), failed again 0, skipped 0 \(replayed before\), not found 0$/);
     assert.equal((first.lookup as unknown[])[0], 'pv-0239');
+  });
+
+  it('shows the tour on /ui in a real browser: history on first load, event time per stream, the lineage graph', { skip: chromiumSkipReason(), timeout: 60_000 }, async () => {
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1280, height: 1600 } });
+      await page.goto(`${later.url}/ui`);
+      await page.waitForFunction(() => ((globalThis as any).document.querySelector('#streams tbody')?.textContent ?? '').includes('web/page_view'), undefined, { timeout: 15_000 });
+      await page.waitForSelector('#lineage svg');
+      const points = await page.evaluate(() => (globalThis as any).__sightline.history.length as number);
+      assert.ok(points >= 3, `the page opened on ${points} points of history`);
+      const streams = await page.locator('#streams tbody').textContent();
+      assert.match(streams ?? '', /web\/page_view2026-11-26 09:09:55Z/, "the tour's stream at its own watermark (pv-bob moved it), not the probe's");
+      const legend = await page.locator('[data-chart="throughput"] .u-legend .u-value').allTextContents();
+      assert.ok(legend.some((v) => /^\d/.test(v)), `the legend shows the latest values without hovering: ${legend.join(' | ')}`);
+      await mkdir(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'ui-after-tour.png'), fullPage: true });
+    } finally {
+      await browser.close();
+    }
   });
 });
