@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { PROBE_SOURCE, PROBE_TYPE } from '../core/probe-event.js';
 
-export type ProbeResult = { ok: true; id: string; seconds: number } | { ok: false; id: string; seconds: number; error: string };
+export type ProbeResult = { ok: true; id: string; seconds: number; sentAt: number } | { ok: false; id: string; seconds: number; error: string };
 
 /**
  * The synthetic probe: sends one canary event through the public API and times until the query
@@ -29,7 +29,7 @@ export async function runProbe(url: string, options: { timeoutMs: number; pollMs
     while (performance.now() < deadline) {
       const found = await fetch(new URL(`/v1/events/${encodeURIComponent(id)}`, url), { signal: AbortSignal.timeout(options.timeoutMs) });
       await found.arrayBuffer();
-      if (found.status === 200) return { ok: true, id, seconds: seconds() };
+      if (found.status === 200) return { ok: true, id, seconds: seconds(), sentAt };
       await new Promise((r) => setTimeout(r, options.pollMs ?? 20));
     }
     return { ok: false, id, seconds: seconds(), error: `not queryable after ${options.timeoutMs} ms` };

@@ -89,8 +89,8 @@ export class InstrumentedHotStore implements HotStore {
     return this.inner.generation();
   }
 
-  forgetProbeEvents(id: string, before: number) {
-    return this.inner.forgetProbeEvents(id, before);
+  forgetProbeEvents(which: { from: number; to: number; id?: string; othersBefore: number }) {
+    return this.inner.forgetProbeEvents(which);
   }
 
   stats() {

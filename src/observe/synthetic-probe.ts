@@ -21,7 +21,7 @@ export class SyntheticProbe {
       timeoutMs: number;
       logger: Logger;
       /** Told of each probe event read back: its stored row has served its purpose. */
-      onRead?: (id: string) => Promise<void>;
+      onRead?: (id: string, sentAt: number) => Promise<void>;
     },
     registry: Registry,
   ) {
@@ -48,7 +48,7 @@ export class SyntheticProbe {
       this.runs.inc({ result: result.ok ? 'ok' : 'failed' });
       if (result.ok) {
         this.freshness.set(result.seconds);
-        await this.options.onRead?.(result.id).catch((err: unknown) => this.options.logger.warn({ err, probe: result.id }, 'could not delete the probe event read back'));
+        await this.options.onRead?.(result.id, result.sentAt).catch((err: unknown) => this.options.logger.warn({ err, probe: result.id }, 'could not delete the probe event read back'));
       } else this.options.logger.warn({ probe: result.id, error: result.error, seconds: result.seconds }, 'synthetic probe failed');
     })().finally(() => {
       this.running = undefined;

@@ -11,6 +11,7 @@ import type { StoresComponent } from './stores.js';
 export class ProbeComponent implements Component {
   readonly name = 'probe';
   private probe: SyntheticProbe | undefined;
+  private startedAt = Date.now();
 
   constructor(
     private readonly ctx: PlatformContext,
@@ -22,10 +23,11 @@ export class ProbeComponent implements Component {
   async listening(url: string): Promise<void> {
     const { config, logger, metrics } = this.ctx;
     const { intervalMs, timeoutMs } = config.probe;
-    // A probe event read back is deleted, with any a failed probe left (older than two timeouts):
-    // the canary measures the path and leaves no data behind.
-    const onRead = async (id: string): Promise<void> => {
-      await this.stores.hot.forgetProbeEvents(id, Date.now() - 2 * timeoutMs);
+    // A probe event read back is deleted, with any a failed probe left in the last minutes (older
+    // than two timeouts): the canary measures the path and leaves no data behind.
+    this.startedAt = Date.now();
+    const onRead = async (id: string, sentAt: number): Promise<void> => {
+      await this.stores.hot.forgetProbeEvents({ from: sentAt - 10 * timeoutMs, to: sentAt, id, othersBefore: sentAt - 2 * timeoutMs });
     };
     this.probe = new SyntheticProbe({ url, intervalMs, timeoutMs, logger, onRead }, metrics.registry);
     this.probe.start();
@@ -34,7 +36,9 @@ export class ProbeComponent implements Component {
   async stop(): Promise<void> {
     if (!this.probe) return;
     await this.probe.stop();
-    // No probe is in flight now: whatever it left in the store goes too.
-    await this.stores.hot.forgetProbeEvents('', Date.now() + 1).catch((err: unknown) => this.ctx.logger.warn({ err }, 'could not delete the probe events'));
+    // No probe is in flight now: whatever it left in the store since this start goes too.
+    const now = Date.now();
+    const from = this.startedAt - 2 * this.ctx.config.probe.timeoutMs;
+    await this.stores.hot.forgetProbeEvents({ from, to: now, othersBefore: now + 1 }).catch((err: unknown) => this.ctx.logger.warn({ err }, 'could not delete the probe events'));
   }
 }

@@ -144,9 +144,12 @@ export class DuckDbHotStore implements HotStore {
     return (await this.readWriter(`SELECT source, max(timestamp) AS timestamp FROM events WHERE ${NOT_PROBE_SQL} GROUP BY source`)) as Array<{ source: string; timestamp: number }>;
   }
 
-  async forgetProbeEvents(id: string, before: number): Promise<number> {
+  async forgetProbeEvents(which: { from: number; to: number; id?: string; othersBefore: number }): Promise<number> {
     return this.exclusive(async () => {
-      const result = await this.writer.run(`DELETE FROM events WHERE NOT (${NOT_PROBE_SQL}) AND (id = $1 OR timestamp < $2)`, [id, BigInt(before)]);
+      const result = await this.writer.run(
+        `DELETE FROM events WHERE timestamp BETWEEN $1 AND $2 AND NOT (${NOT_PROBE_SQL}) AND (id = $3 OR timestamp < $4)`,
+        [BigInt(which.from), BigInt(which.to), which.id ?? null, BigInt(which.othersBefore)],
+      );
       return Number(result.rowsChanged);
     });
   }
