@@ -209,6 +209,17 @@
       getJson('/v1/lineage'),
       getJson('/v1/status'),
     ]);
+    if (status.status === 'fulfilled' && status.value.log) {
+      // Where each partition's records are: written, processed, committed, and what waits.
+      const partitions = status.value.log.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.topic, ...p })));
+      const n = (v) => (v === undefined ? '–' : String(v));
+      fillTable(
+        'partitions',
+        partitions,
+        (p) => [p.topic, String(p.partition), String(p.end_offset), n(p.processed_offset), n(p.committed_offset), [n(p.backlog), p.backlog > 0 ? 'state-pending' : ''], fmt(p.bytes, 0)],
+        'no topics',
+      );
+    }
     if (status.status === 'fulfilled' && status.value.processor) {
       // The number that explains a late event: where lateness begins for its own stream.
       const time = (t) => (t === null || t === undefined ? '–' : new Date(t).toISOString().replace('T', ' ').replace('.000Z', 'Z'));

@@ -85,6 +85,9 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     const streamRows = await page.locator('#streams tbody tr').allTextContents();
     assert.deepEqual(streamRows.map((r) => r.split(/\d{4}-/)[0]), ['sightline/probe', 'web/click', 'web/page_view']);
     assert.match(streamRows[2]!, /^web\/page_view\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    // Log offsets and backlog per partition of the events topic.
+    const partitionRows = await page.locator('#partitions tbody tr').allTextContents();
+    assert.equal(partitionRows.filter((r) => r.startsWith('events')).length, 4, partitionRows.join('\n'));
     assert.match((await page.locator('#quality tbody').textContent()) ?? '', /no quality rules configured/);
     await page.waitForSelector('#lineage svg');
     const nodes = Number(await page.locator('#lineage svg').getAttribute('data-nodes'));
