@@ -326,6 +326,37 @@
     document.getElementById('lineage').replaceChildren(root);
   }
 
+  /**
+   * The newest windows of each configured aggregation, found in /openapi.json (a route per
+   * aggregation, its window sizes as an enum), so the page needs no list of its own.
+   */
+  let aggregations;
+  async function pollAggregates() {
+    if (!aggregations) {
+      const doc = await getJson('/openapi.json');
+      aggregations = Object.entries(doc.paths)
+        .filter(([path]) => path.startsWith('/v1/aggregates/') && !path.includes('{'))
+        .map(([path, item]) => {
+          const params = item.get.parameters || [];
+          const window = params.find((p) => p.name === 'window');
+          const group = params.find((p) => p.in === 'query' && !['window', 'from', 'to', 'limit'].includes(p.name));
+          return { path, name: path.slice('/v1/aggregates/'.length), window: window && window.schema.enum ? window.schema.enum[0] : undefined, group: group ? group.name : 'group' };
+        });
+    }
+    const rows = [];
+    for (const agg of aggregations) {
+      const body = await getJson(`${agg.path}?window=${encodeURIComponent(agg.window || '')}`);
+      for (const w of body.windows.slice(-12).reverse()) rows.push({ agg, w });
+    }
+    document.getElementById('aggregates-note').textContent = aggregations.length ? 'newest windows' : '';
+    fillTable(
+      'aggregates',
+      rows,
+      ({ agg, w }) => [agg.name, agg.window, new Date(w.window_start).toISOString().replace('T', ' ').slice(0, 16), String(w[agg.group]), String(w.count), [w.final ? 'final' : 'open', w.final ? '' : 'state-pending']],
+      aggregations.length ? 'no windows yet' : 'no aggregations configured',
+    );
+  }
+
   /** The last hour the server kept, drawn before the first poll: the page opens on history. */
   async function loadHistory() {
     try {
@@ -343,4 +374,6 @@
   });
   void pollPanels();
   setInterval(() => void pollPanels(), POLL_MS);
+  void pollAggregates().catch(() => undefined);
+  setInterval(() => void pollAggregates().catch(() => undefined), 5 * POLL_MS);
 })();

@@ -85,6 +85,10 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     const streamRows = await page.locator('#streams tbody tr').allTextContents();
     assert.deepEqual(streamRows.map((r) => r.split(/\d{4}-/)[0]), ['sightline/probe', 'web/click', 'web/page_view']);
     assert.match(streamRows[2]!, /^web\/page_view\d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+    // The newest windows of page-views, as the API serves them.
+    await page.waitForFunction(() => ((globalThis as any).document.querySelector('#aggregates tbody')?.textContent ?? '').includes('page-views'), undefined, { timeout: 15_000 });
+    const aggregateRows = await page.locator('#aggregates tbody tr').allTextContents();
+    assert.ok(aggregateRows.length >= 5 && aggregateRows.every((r) => /^page-views1m\d{4}-\d\d-\d\d \d\d:\d\d\/p?\S*\d+(final|open)$/.test(r)), aggregateRows.join('\n'));
     // Log offsets and backlog per partition of the events topic.
     const partitionRows = await page.locator('#partitions tbody tr').allTextContents();
     assert.equal(partitionRows.filter((r) => r.startsWith('events')).length, 4, partitionRows.join('\n'));
