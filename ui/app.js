@@ -357,6 +357,19 @@
     );
   }
 
+  /** The newest events, with the filters of GET /v1/events/recent (source, type, user_id). */
+  async function pollRecent() {
+    const params = new URLSearchParams({ limit: '20' });
+    for (const [k, v] of new FormData(document.getElementById('recent-form'))) if (String(v).trim()) params.set(k, String(v).trim());
+    const body = await getJson(`/v1/events/recent?${params}`);
+    fillTable(
+      'recent',
+      body.events,
+      (e) => [new Date(e.timestamp).toISOString().replace('T', ' ').slice(0, 23), e.id, `${e.source}/${e.type}`, e.payload && e.payload.user_id !== undefined ? String(e.payload.user_id) : '–', JSON.stringify(e.payload)],
+      'no events match',
+    );
+  }
+
   /** The last hour the server kept, drawn before the first poll: the page opens on history. */
   async function loadHistory() {
     try {
@@ -374,6 +387,12 @@
   });
   void pollPanels();
   setInterval(() => void pollPanels(), POLL_MS);
+  document.getElementById('recent-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    void pollRecent().catch(() => undefined);
+  });
+  void pollRecent().catch(() => undefined);
+  setInterval(() => void pollRecent().catch(() => undefined), POLL_MS);
   void pollAggregates().catch(() => undefined);
   setInterval(() => void pollAggregates().catch(() => undefined), 5 * POLL_MS);
 })();

@@ -89,6 +89,14 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     await page.waitForFunction(() => ((globalThis as any).document.querySelector('#aggregates tbody')?.textContent ?? '').includes('page-views'), undefined, { timeout: 15_000 });
     const aggregateRows = await page.locator('#aggregates tbody tr').allTextContents();
     assert.ok(aggregateRows.length >= 5 && aggregateRows.every((r) => /^page-views1m\d{4}-\d\d-\d\d \d\d:\d\d\/p?\S*\d+(final|open)$/.test(r)), aggregateRows.join('\n'));
+    // Recent events, filtered as the API filters them.
+    await page.fill('#recent-form [name="type"]', 'click');
+    await page.click('#recent-form button');
+    await page.waitForFunction(() => {
+      const rows = [...(globalThis as any).document.querySelectorAll('#recent tbody tr')].map((r: any) => r.textContent as string);
+      return rows.length > 0 && rows.every((r) => r.includes('web/click'));
+    }, undefined, { timeout: 10_000 });
+    assert.equal(await page.locator('#recent tbody tr').count(), 6, 'the six clicks');
     // Log offsets and backlog per partition of the events topic.
     const partitionRows = await page.locator('#partitions tbody tr').allTextContents();
     assert.equal(partitionRows.filter((r) => r.startsWith('events')).length, 4, partitionRows.join('\n'));
