@@ -295,13 +295,14 @@
     }
     const columns = [];
     for (const [id, l] of layer) (columns[l] = columns[l] || []).push(id);
-    const W = 170, H = 40, GAP_X = 60, GAP_Y = 16;
+    const W = 200, H = 42, GAP_X = 64, GAP_Y = 16;
     const rows = Math.max(...columns.map((c) => (c ? c.length : 0)), 1);
     const width = columns.length * (W + GAP_X);
     const height = rows * (H + GAP_Y) + 10;
     const pos = new Map();
     columns.forEach((ids, x) => (ids || []).forEach((id, y) => pos.set(id, { x: x * (W + GAP_X) + 5, y: y * (H + GAP_Y) + 5 })));
-    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, height, 'data-nodes': nodes.size, 'data-edges': edges.length });
+    // Fitted to the panel, but never below 1000 px wide (then scrolled sideways): never shrunk to unreadable.
+    const root = svg('svg', { viewBox: `0 0 ${width} ${height}`, 'data-nodes': nodes.size, 'data-edges': edges.length });
     const defs = svg('defs', {});
     const marker = svg('marker', { id: 'arrow', viewBox: '0 0 10 10', refX: 10, refY: 5, markerWidth: 6, markerHeight: 6, orient: 'auto' });
     marker.append(svg('path', { d: 'M0,0 L10,5 L0,10 z', fill: '#4a5866' }));
@@ -312,15 +313,16 @@
       const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2;
       root.append(svg('path', { class: 'edge', d: `M${x1},${y1} C${x1 + GAP_X / 2},${y1} ${x2 - GAP_X / 2},${y2} ${x2},${y2}` }));
       const label = [e.events !== null ? fmt(e.events, 1) : '', e.freshnessSeconds !== null ? `${fmt(e.freshnessSeconds, 1)}s` : ''].filter(Boolean).join(' · ');
-      if (label) root.append(svg('text', { class: 'edge-label', x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 3, 'text-anchor': 'middle' }, label));
+      // At the target's end, where each edge has its own height: labels of a fan-out do not overlap.
+      if (label) root.append(svg('text', { class: 'edge-label', x: x2 - 6, y: y2 - 5, 'text-anchor': 'end' }, label));
     }
     for (const [id, n] of nodes) {
       const p = pos.get(id);
       const g = svg('g', { class: `node ${n.kind}`, transform: `translate(${p.x},${p.y})`, 'data-id': id });
       g.append(svg('title', {}, id));
       g.append(svg('rect', { width: W, height: H }));
-      g.append(svg('text', { x: 6, y: 16 }, n.title.length > 26 ? `…${n.title.slice(-25)}` : n.title));
-      g.append(svg('text', { class: 'sub', x: 6, y: 31 }, n.sub));
+      g.append(svg('text', { x: 6, y: 17 }, n.title.length > 30 ? `…${n.title.slice(-29)}` : n.title));
+      g.append(svg('text', { class: 'sub', x: 6, y: 33 }, n.sub));
       root.append(g);
     }
     document.getElementById('lineage').replaceChildren(root);
