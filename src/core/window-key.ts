@@ -11,3 +11,9 @@ export function windowKey(name: string, window: string, windowStart: number, gro
 export function streamOf(source: string, type: string): string {
   return `${source}/${type}`;
 }
+
+/** The source and type of a stream key (`streamOf`'s inverse; a type holds no slash, a source may). */
+export function streamParts(stream: string): { source: string; type: string } {
+  const slash = stream.lastIndexOf('/');
+  return { source: stream.slice(0, slash), type: stream.slice(slash + 1) };
+}

@@ -9,7 +9,7 @@ export interface AggregationConfig {
   windows: Array<{ label: string; ms: number }>;
 }
 
-/** Whether an aggregation counts the events of a stream (a source and type). */
-export function countsStream(agg: AggregationConfig, source: string, type: string): boolean {
-  return (agg.match.type === undefined || agg.match.type === type) && (agg.match.source === undefined || agg.match.source === source);
+/** Whether a match (an aggregation's, a quality rule's) takes the events of a stream (a source and type). */
+export function matchesStream(match: { source?: string; type?: string }, source: string, type: string): boolean {
+  return (match.type === undefined || match.type === type) && (match.source === undefined || match.source === source);
 }

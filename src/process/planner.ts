@@ -1,6 +1,8 @@
 import { encodeEventRows } from '../core/event-rows.js';
 import { dedupHorizon } from '../core/dedup-window.js';
 import { shareFinalThrough } from '../core/share-bounds.js';
+import { streamParts } from '../core/window-key.js';
+import { matchesStream } from './aggregation-options.js';
 import type { EventRowsNdjson, PipelineCheckpoint, SeenId, StateChanges, StreamTime } from '../core/ports/processed-batch.js';
 import type { LogRecord, PartitionOffsets } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
@@ -55,9 +57,7 @@ export function emptyState(spec: PipelineSpec): PipelineState {
 export function clocksOf(spec: PipelineSpec, streams: readonly StreamTime[]): Map<string, StreamClock> {
   const clocks = new Map<string, StreamClock>();
   for (const time of streams) {
-    const slash = time.stream.indexOf('/');
-    const source = time.stream.slice(0, slash);
-    const type = time.stream.slice(slash + 1);
+    const { source, type } = streamParts(time.stream);
     clocks.set(time.stream, { ...time, source, type, rules: rulesFor(spec, source, type), maxByPartition: new Map() });
   }
   return clocks;
@@ -83,8 +83,7 @@ export function dedupStarts(spec: PipelineSpec, checkpoint: PipelineCheckpoint):
  * checks that are not idle (or among all it checks when all are).
  */
 export function uniqueWatermark(match: { source?: string; type?: string }, clocks: ReadonlyMap<string, StreamClock>, now: number): number | null {
-  const include = (c: StreamClock): boolean =>
-    !notUserStream(c) && (match.source === undefined || match.source === c.source) && (match.type === undefined || match.type === c.type);
+  const include = (c: StreamClock): boolean => !notUserStream(c) && matchesStream(match, c.source, c.type);
   return gatingValue(clocks, include, (c) => c.watermark, now) ?? null;
 }
 

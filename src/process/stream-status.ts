@@ -1,13 +1,14 @@
 import type { StreamStatus } from '../core/stream-status.js';
 import type { StreamTime } from '../core/ports/processed-batch.js';
+import { streamParts } from '../core/window-key.js';
 import { isIdle, lateBefore } from './stages/event-time.js';
 import { type EventTimeSpec, rulesFor } from './stream-rules.js';
 
 export function streamStatus(spec: EventTimeSpec, times: readonly StreamTime[], now: number): StreamStatus[] {
   return times
     .map((time) => {
-      const slash = time.stream.indexOf('/');
-      const rules = rulesFor(spec, time.stream.slice(0, slash), time.stream.slice(slash + 1));
+      const { source, type } = streamParts(time.stream);
+      const rules = rulesFor(spec, source, type);
       const before = lateBefore(time, rules);
       return {
         stream: time.stream,

@@ -1,5 +1,5 @@
 import type { FinalBounds, StreamTime } from '../../core/ports/processed-batch.js';
-import { type AggregationConfig, countsStream as counts } from '../aggregation-options.js';
+import { type AggregationConfig, matchesStream } from '../aggregation-options.js';
 import { tumblingStart } from './windows.js';
 
 /** One stream's event-time rules: the `process` defaults, overridden per source or source/type. */
@@ -118,7 +118,7 @@ export function advanceClock(
 function newestWindowEnd(source: string, type: string, maxEventTime: number, aggregations: readonly AggregationConfig[]): number | null {
   let end: number | null = null;
   for (const agg of aggregations) {
-    if (!counts(agg, source, type)) continue;
+    if (!matchesStream(agg.match, source, type)) continue;
     for (const w of agg.windows) {
       const e = tumblingStart(maxEventTime, w.ms) + w.ms;
       if (end === null || e > end) end = e;
@@ -162,7 +162,7 @@ export function finalBoundsOf(
 ): FinalBounds {
   const out: FinalBounds = { ...previous };
   for (const agg of aggregations) {
-    const bound = gatingValue(streams, (c) => !skip(c) && counts(agg, c.source, c.type), (c) => c.finalizedThrough, now);
+    const bound = gatingValue(streams, (c) => !skip(c) && matchesStream(agg.match, c.source, c.type), (c) => c.finalizedThrough, now);
     if (bound === undefined || bound === null) continue;
     const before = out[agg.name];
     if (before === undefined || bound > before) out[agg.name] = bound;

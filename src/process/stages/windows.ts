@@ -2,7 +2,7 @@ import type { SightlineEvent } from '../../core/envelope.js';
 import { readPath } from '../../core/envelope.js';
 import type { WindowCount } from '../../core/ports/processed-batch.js';
 import { windowKey } from '../../core/window-key.js';
-import { type AggregationConfig, countsStream } from '../aggregation-options.js';
+import { type AggregationConfig, matchesStream } from '../aggregation-options.js';
 
 export function tumblingStart(timestamp: number, sizeMs: number): number {
   return timestamp - (((timestamp % sizeMs) + sizeMs) % sizeMs);
@@ -46,7 +46,7 @@ export class WindowState {
 export function countIntoWindows(event: SightlineEvent, stream: string, aggregations: readonly AggregationConfig[], windows: WindowState, touched: Map<string, WindowCount>): number {
   let ungrouped = 0;
   for (const agg of aggregations) {
-    if (!countsStream(agg, event.source, event.type)) continue;
+    if (!matchesStream(agg.match, event.source, event.type)) continue;
     const raw = readPath(event, agg.groupBy);
     if (typeof raw !== 'string' && typeof raw !== 'number' && typeof raw !== 'boolean') {
       ungrouped++;

@@ -96,8 +96,14 @@ export class DuckDbHotStore implements HotStore {
     // A share is open until its stream's bound passes it; a share of no stream (from before shares
     // per stream) never changes again.
     const finalFor = new Map(streams.map((s) => [s.stream, s.finalizedThrough ?? Number.NEGATIVE_INFINITY]));
+    // Only shares ending after the earliest stream's bound can be open: not every window ever kept.
+    let earliest = Number.MAX_SAFE_INTEGER;
+    for (const s of streams) earliest = Math.min(earliest, s.finalizedThrough ?? Number.MIN_SAFE_INTEGER);
+    if (streams.length === 0) earliest = Number.MIN_SAFE_INTEGER;
     const open = (
-      await rows(this.writer, 'SELECT name, window_size, window_start, window_end, group_key, stream, count FROM sl_window_parts WHERE partition = -1 AND stream <> \'\'')
+      await rows(this.writer, "SELECT name, window_size, window_start, window_end, group_key, stream, count FROM sl_window_parts WHERE partition = -1 AND stream <> '' AND window_end > $1", [
+        BigInt(earliest),
+      ])
     )
       .map(toWindowCount)
       .filter((w) => w.windowEnd > (finalFor.get(w.stream) ?? Number.NEGATIVE_INFINITY));
