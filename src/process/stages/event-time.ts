@@ -59,10 +59,11 @@ export type StreamObservations = Map<string, { source: string; type: string; max
 
 /**
  * A stream's clock after a batch. Its watermark is bounded out-of-orderness per partition (highest
- * event time read minus the delay); the stream's is the lowest among the partitions it appears in
- * that still have unread records, so a partition read ahead of the others (round robin over a
- * backlog) cannot make their events late. With nothing left unread, the highest applies. A
- * partition with unread records never read since start holds every stream still.
+ * event time read minus the delay); the stream's is the lowest among the partitions that still have
+ * unread records, so a partition read ahead of the others (round robin over a backlog) cannot make
+ * their events late. With nothing left unread, the highest applies. A partition with unread records
+ * that the stream has not appeared in since start (or never read since start: every stream) holds
+ * the stream still.
  *
  * Idleness: once everything is read and the stream has had no event for its idle timeout, its
  * watermark moves on with the wall clock from where its events left it, until its newest window is
@@ -92,15 +93,20 @@ export function advanceClock(
   let watermark = clock.watermark;
   if (!unknownUnread) {
     let candidate: number | null = null;
-    let anyUnread = false;
+    let held = false;
     for (const p of withUnread) {
       const ts = maxByPartition.get(p);
-      if (ts === undefined) continue;
-      anyUnread = true;
+      // Unread records in a partition this stream has not appeared in yet may be its oldest
+      // events (one send spreads a stream over every partition): it does not move until they
+      // are read. Keys are event ids, so this lasts only until a stream has met each partition.
+      if (ts === undefined) {
+        held = true;
+        break;
+      }
       if (candidate === null || ts < candidate) candidate = ts;
     }
-    if (!anyUnread) for (const ts of maxByPartition.values()) if (candidate === null || ts > candidate) candidate = ts;
-    if (candidate !== null && (watermark === null || candidate - watermarkDelayMs > watermark)) watermark = candidate - watermarkDelayMs;
+    if (withUnread.size === 0) for (const ts of maxByPartition.values()) if (candidate === null || ts > candidate) candidate = ts;
+    if (!held && candidate !== null && (watermark === null || candidate - watermarkDelayMs > watermark)) watermark = candidate - watermarkDelayMs;
   }
   if (withUnread.size === 0 && maxEventTime !== null && lastEventAt !== null && now - lastEventAt >= idleTimeoutMs) {
     const newestEnd = newestWindowEnd(clock.source, clock.type, maxEventTime, aggregations);

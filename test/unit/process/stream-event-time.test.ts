@@ -72,6 +72,25 @@ describe('event time per stream', () => {
     assert.equal(last.watermark, T0 + 4000, "the pipeline's watermark is the lowest stream's");
   });
 
+  it('does not move past unread partitions the stream has not appeared in yet (the tour sent after the probe has run)', async () => {
+    const p = pipeline();
+    const now = T0 + 30 * 60_000;
+    // The probe has been read from every partition: none is unknown any more.
+    await p.batch([0, 1, 2, 3].map((partition) => event(`probe-${partition}`, PROBE_SOURCE, now, '/', PROBE_TYPE, partition)), now);
+    // One send of ten minutes of page views, spread over the partitions: the processor has read
+    // partition 0's share while partition 2's (the oldest events among them) is still unread.
+    const first = await p.batch(
+      Array.from({ length: 10 }, (_, i) => event(`pv-${i}`, 'web', T0 + i * 60_000, '/home', 'page_view', 0)),
+      now + 1000,
+      [2],
+    );
+    assert.equal(stream(first, 'web/page_view')!.watermark, null, 'held by the unread partition');
+    const rest = await p.batch([event('pv-old', 'web', T0 + 10_000, '/home', 'page_view', 2)], now + 2000);
+    assert.equal(rest.late, 0, 'the unread share is on time');
+    assert.equal(p.count(T0), 2);
+    assert.equal(stream(rest, 'web/page_view')!.watermark, T0 + 9 * 60_000 - 5000, 'with nothing unread, the highest applies');
+  });
+
   it('judges lateness by the event\'s own stream only', async () => {
     const p = pipeline();
     const now = T0 + HOUR;
