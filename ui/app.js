@@ -140,8 +140,8 @@
       ['cold store', body.path.cold_store ? body.path.cold_store.file : 'not exported yet'],
       ['lineage', body.event.metadata.lineage ? body.event.metadata.lineage.steps.map((s) => s.step + (s.version ? ` v${s.version}` : '')).join(' → ') : '(none)'],
       ['contract', body.event.metadata.contract ? `${body.event.metadata.contract.subject} v${body.event.metadata.contract.version} (id ${body.event.metadata.contract.id})` : 'none'],
-      ['enrichment', body.event.metadata.enrichment ? JSON.stringify(body.event.metadata.enrichment) : '(none)'],
-      ['payload', JSON.stringify(body.event.payload)],
+      ['enrichment', body.event.metadata.enrichment ? payloadText(body.event.metadata.enrichment) : '(none)'],
+      ['payload', payloadText(body.event.payload)],
     ];
     describe(out, 'lookup-path', rows);
   }
@@ -189,6 +189,9 @@
       body.append(tr);
     }
   }
+
+  /** A cell that never breaks across lines: a code, an id, a stage, a time. */
+  const whole = (text, cls = '') => [text, `whole ${cls}`.trim()];
 
   const since = (iso) => {
     const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
@@ -238,7 +241,7 @@
         list,
         (a) => {
           const { alertname, severity, ...rest } = a.labels;
-          return [[a.state, `state-${a.state}`], `${alertname} (${severity})`, Object.entries(rest).map(([k, v]) => `${k}=${v}`).join(' '), since(a.activeAt), a.annotations.summary || ''];
+          return [whole(a.state, `state-${a.state}`), `${alertname} (${severity})`, Object.entries(rest).map(([k, v]) => `${k}=${v}`).join(' '), whole(since(a.activeAt)), a.annotations.summary || ''];
         },
         'no alerts',
       );
@@ -249,7 +252,7 @@
       fillTable(
         'dlq',
         list,
-        (d) => [d.id, new Date(d.at).toISOString().replace('T', ' ').slice(0, 19), d.stage, d.code + (d.rule ? ` (${d.rule})` : ''), [d.source, d.type].filter(Boolean).join('.') + (d.event_id ? ` ${d.event_id}` : ''), d.message],
+        (d) => [whole(d.id), whole(new Date(d.at).toISOString().replace('T', ' ').slice(0, 19)), whole(d.stage), whole(d.code + (d.rule ? ` (${d.rule})` : '')), [d.source, d.type].filter(Boolean).join('.') + (d.event_id ? ` ${d.event_id}` : ''), d.message],
         'no dead letters',
       );
     }
@@ -257,7 +260,7 @@
       fillTable(
         'quality',
         quality.value.totals,
-        (t) => [t.dataset, t.rule, t.severity, String(t.passed), [String(t.failed), t.failed > 0 ? 'state-firing' : ''], `${((100 * t.passed) / Math.max(1, t.passed + t.failed)).toFixed(1)}%`],
+        (t) => [whole(t.dataset), whole(t.rule), whole(t.severity), String(t.passed), [String(t.failed), t.failed > 0 ? 'state-firing' : ''], `${((100 * t.passed) / Math.max(1, t.passed + t.failed)).toFixed(1)}%`],
         quality.value.rules.length ? 'no events checked yet' : 'no quality rules configured (quality.rules)',
       );
     }
@@ -359,6 +362,9 @@
     );
   }
 
+  /** JSON on one line with a space after each comma and colon, so it wraps between fields. */
+  const payloadText = (payload) => JSON.stringify(payload ?? null, null, 1).replace(/\n\s*/g, ' ');
+
   /** The newest events, with the filters of GET /v1/events/recent (source, type, user_id). */
   async function pollRecent() {
     const params = new URLSearchParams({ limit: '20' });
@@ -367,7 +373,7 @@
     fillTable(
       'recent',
       body.events,
-      (e) => [new Date(e.timestamp).toISOString().replace('T', ' ').slice(0, 23), e.id, `${e.source}/${e.type}`, e.payload && e.payload.user_id !== undefined ? String(e.payload.user_id) : '–', JSON.stringify(e.payload)],
+      (e) => [whole(new Date(e.timestamp).toISOString().replace('T', ' ').slice(0, 23)), whole(e.id), whole(`${e.source}/${e.type}`), whole(e.payload && e.payload.user_id !== undefined ? String(e.payload.user_id) : '–'), payloadText(e.payload)],
       'no events match',
     );
   }

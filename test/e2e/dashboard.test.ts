@@ -131,6 +131,39 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     await page.fill('#lookup-id', 'ui-2-7');
     await page.click('#lookup-form button');
     await page.waitForSelector('#lookup-path');
+    // Readable at 1280 px: no word of any table cell or lookup value is split across two lines,
+    // and every date keeps its time on the same line.
+    await page.fill('#recent-form [name="type"]', '');
+    await page.click('#recent-form button');
+    await page.waitForFunction(() => (globalThis as any).document.querySelectorAll('#recent tbody tr').length > 6, undefined, { timeout: 10_000 });
+    const layout = await page.evaluate(() => {
+      const doc = (globalThis as any).document;
+      const lines = (node: any, from: number, to: number): number => {
+        const range = doc.createRange();
+        range.setStart(node, from);
+        range.setEnd(node, to);
+        return new Set([...range.getClientRects()].filter((r: any) => r.width > 0).map((r: any) => Math.round(r.top))).size;
+      };
+      const broken: string[] = [];
+      const splitDates: string[] = [];
+      let words = 0;
+      for (const cell of doc.querySelectorAll('.panel td, #lookup-result code')) {
+        const walker = doc.createTreeWalker(cell, 4 /* NodeFilter.SHOW_TEXT */);
+        for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+          for (const m of (node.data as string).matchAll(/\S+/g)) {
+            words++;
+            if (lines(node, m.index!, m.index! + m[0].length) > 1) broken.push(m[0]);
+          }
+          for (const m of (node.data as string).matchAll(/\d{4}-\d\d-\d\d[ T]\d\d:\d\d(:\d\d(\.\d+)?)?Z?/g)) {
+            if (lines(node, m.index!, m.index! + m[0].length) > 1) splitDates.push(m[0]);
+          }
+        }
+      }
+      return { broken, splitDates, words };
+    });
+    assert.ok(layout.words > 200, `${layout.words} words checked`);
+    assert.deepEqual(layout.broken, [], 'words broken across lines');
+    assert.deepEqual(layout.splitDates, [], 'dates split from their times');
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard.png'), fullPage: true });
     assert.deepEqual(problems, ['Failed to load resource: the server responded with a status of 404 (Not Found)'], 'only the deliberate 404');
 
