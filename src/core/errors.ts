@@ -41,6 +41,7 @@ export const ERROR_CODES = {
   SL_SCHEMA_SUBJECT_INVALID: { status: 422, retryable: false, summary: 'A subject must be 1-255 characters without control characters.' },
   SL_SCHEMA_REQUEST_INVALID: { status: 400, retryable: false, summary: 'The registry request body is not the JSON the endpoint takes.' },
   SL_REGISTRY_STORE_FAILED: { status: 500, retryable: true, summary: 'The registry could not read or write its store.' },
+  SL_TABLE_STORE_FAILED: { status: 500, retryable: true, summary: "A table on the log (the registry's, the keys') lost its write lock or could not settle a commit; the write is tried again." },
   // log
   SL_LOG_WRITE_FAILED: { status: 503, retryable: true, summary: 'The log could not make the batch durable; nothing of it was acknowledged.' },
   SL_LOG_CORRUPT: { status: 500, retryable: false, summary: 'A log segment failed its checksum outside the recoverable tail.' },

@@ -1,13 +1,13 @@
 import { Consumer, FetchIsolationLevels, fetchV17 } from '@platformatic/kafka';
 import type { LogRecord } from '../../core/ports/log.js';
-import type { TopicReader } from '../../core/ports/schema-store.js';
+import type { TopicReader } from '../../core/ports/table-store.js';
 import { decodeBatches } from './fetched-records.js';
 
 /**
  * Reads the one partition of a topic read_committed, sending Fetch itself rather than through
  * Consumer.fetch: in @platformatic/kafka 1.35 that method filters aborted batches with one range per
  * producer id, from the last listed aborted transaction to the producer's last abort marker in the
- * response. Every registry writer shares one producer id, and a transaction fenced before it sent
+ * response. Every writer of a table shares one producer id, and a transaction fenced before it sent
  * anything leaves an abort marker without records, so that range covered committed records:
  * a node reading `_schemas` from the start missed some. decodeBatches drops aborted transactions
  * as Kafka's Java consumer does.

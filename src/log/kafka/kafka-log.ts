@@ -10,8 +10,8 @@ import { type KafkaLogOptions, type ResolvedKafkaLogOptions, resolveKafkaLogOpti
 import { TopicAdmin } from './topic-admin.js';
 import { TopicTable } from './topic-table.js';
 import { CommittedPartitionReader } from './committed-reader.js';
-import { FencedSchemaWriter, REGISTRY_TRANSACTIONAL_ID } from './fenced-schema-writer.js';
-import type { SchemaWriter, SharedSchemaLog, TopicReader } from '../../core/ports/schema-store.js';
+import { FencedTableWriter, tableTransactionalId } from './fenced-table-writer.js';
+import type { SharedTableLog, TableWriter, TopicReader } from '../../core/ports/table-store.js';
 
 // Kafka's own rule for topic names (249 characters at most, this alphabet).
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
@@ -24,7 +24,7 @@ const REFUSED_TOPIC_SETTINGS = ['INVALID_REPLICATION_FACTOR', 'INVALID_PARTITION
  * from a table kept current by produce acknowledgements, fetch responses and periodic ListOffsets
  * rounds; `refreshOffsets` asks the cluster on demand.
  */
-export class KafkaLog implements SharedSchemaLog {
+export class KafkaLog implements SharedTableLog {
   private readonly table = new TopicTable();
   private readonly admin: TopicAdmin;
   private readonly appender: Appender;
@@ -270,24 +270,25 @@ export class KafkaLog implements SharedSchemaLog {
     return { bootstrap: [...bootstrap], clientId, topicPrefix, requestTimeoutMs };
   }
 
-  /** The registry's writer: Kafka's transactional-id fencing is a lock every node of the deployment shares. */
-  schemaWriter(topic: string): SchemaWriter {
+  /** A table's writer (the registry's, the keys'): Kafka's transactional-id fencing is a lock every node of the deployment shares. */
+  tableWriter(topic: string, label: string): TableWriter {
     const { bootstrap, clientId, topicPrefix, requestTimeoutMs } = this.options;
-    return new FencedSchemaWriter({
+    return new FencedTableWriter({
+      label,
       bootstrap: [...bootstrap],
-      clientId: `${clientId}-registry`,
+      clientId: `${clientId}-${label}`,
       clusterTopic: this.clusterName(topic),
-      transactionalId: topicPrefix + REGISTRY_TRANSACTIONAL_ID,
+      transactionalId: topicPrefix + tableTransactionalId(label),
       timeoutMs: requestTimeoutMs,
     });
   }
 
-  /** The registry's follower: committed records only, with Kafka's own aborted-transaction filter. */
-  async schemaReader(topic: string): Promise<TopicReader> {
+  /** A table's follower: committed records only, with Kafka's own aborted-transaction filter. */
+  async tableReader(topic: string, label: string): Promise<TopicReader> {
     const { bootstrap, clientId, requestTimeoutMs } = this.options;
     return new CommittedPartitionReader({
       bootstrap: [...bootstrap],
-      clientId: `${clientId}-registry-reader`,
+      clientId: `${clientId}-${label}-reader`,
       clusterTopic: this.clusterName(topic),
       topic,
       timeoutMs: requestTimeoutMs,

@@ -1,13 +1,15 @@
 import { Admin, FetchIsolationLevels, Producer } from '@platformatic/kafka';
 import { isSightlineError } from '../../core/errors.js';
 import type { LogRecordInput } from '../../core/ports/log.js';
-import { CommitOutcomeUnknown, type SchemaWriter, WriteLockLost } from '../../core/ports/schema-store.js';
+import { CommitOutcomeUnknown, type TableWriter, WriteLockLost } from '../../core/ports/table-store.js';
 import { brokerErrorIds, describeKafkaError, wrapKafkaError } from './errors.js';
 
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 
-/** Every registry of a deployment writes under this transactional id (after the topic prefix). */
-export const REGISTRY_TRANSACTIONAL_ID = 'sightline-registry';
+/** Every node writes a table under this transactional id (after the topic prefix): `sightline-registry`, `sightline-keys`. */
+export function tableTransactionalId(label: string): string {
+  return `sightline-${label}`;
+}
 
 // Kafka answers a producer whose epoch is no longer the newest with one of these, depending on the
 // request (Produce: INVALID_PRODUCER_EPOCH; AddPartitionsToTxn and EndTxn: PRODUCER_FENCED).
@@ -16,7 +18,9 @@ const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_I
 // log): the lock is not to be had yet, and will be.
 const COORDINATOR_BUSY = ['NOT_COORDINATOR', 'COORDINATOR_LOAD_IN_PROGRESS', 'COORDINATOR_NOT_AVAILABLE', 'CONCURRENT_TRANSACTIONS'];
 
-export interface FencedSchemaWriterOptions {
+export interface FencedTableWriterOptions {
+  /** The table, in messages: "registry", "keys". */
+  label: string;
   bootstrap: string[];
   clientId: string;
   clusterTopic: string;
@@ -26,20 +30,20 @@ export interface FencedSchemaWriterOptions {
 }
 
 /**
- * The registry's write lock on Kafka, shared by every node of a deployment, without electing a
+ * A table's write lock on Kafka (the registry's, the keys'), shared by every node of a deployment, without electing a
  * leader: Kafka's transactional-id fencing is the lock. A node's producer initialises the one
  * transactional id, which bumps its epoch, aborts any other node's open transaction and makes that
- * node's next send or commit fail. The node then reads `_schemas` to its last stable offset,
+ * node's next send or commit fail. The node then reads the table's topic to its last stable offset,
  * computes the change, and commits it in one transaction. A node fenced before its commit computes
  * the change again on the newer state.
  */
-export class FencedSchemaWriter implements SchemaWriter {
+export class FencedTableWriter implements TableWriter {
   private readonly producer: Producer;
   private readonly admin: Admin;
   /** This producer's epoch is known to be stale: initialise again (fencing the newer one) before writing. */
   private fenced = false;
 
-  constructor(private readonly options: FencedSchemaWriterOptions) {
+  constructor(private readonly options: FencedTableWriterOptions) {
     this.producer = new Producer({
       clientId: options.clientId,
       bootstrapBrokers: options.bootstrap,
@@ -78,9 +82,9 @@ export class FencedSchemaWriter implements SchemaWriter {
       // EndTxn after a lost response and another node had initialised meanwhile.
       if (committing && appended && appended.first >= 0) {
         this.fenced = true;
-        throw new CommitOutcomeUnknown(appended.first, appended.end, `committing the registry change failed: ${describeKafkaError(error)}`, { cause: error });
+        throw new CommitOutcomeUnknown(appended.first, appended.end, `committing the ${this.options.label} change failed: ${describeKafkaError(error)}`, { cause: error });
       }
-      throw this.explain(error, 'writing the registry change');
+      throw this.explain(error, `writing the ${this.options.label} change`);
     }
   }
 
@@ -106,9 +110,9 @@ export class FencedSchemaWriter implements SchemaWriter {
       const ids = brokerErrorIds(error);
       if (COORDINATOR_BUSY.some((id) => ids.has(id)) && !FENCED.some((id) => ids.has(id))) {
         this.fenced = true;
-        throw new WriteLockLost(`the registry write lock cannot be taken yet (${[...ids].join(', ')})`, { cause: error });
+        throw new WriteLockLost(`the ${this.options.label} write lock cannot be taken yet (${[...ids].join(', ')})`, { cause: error });
       }
-      throw this.explain(error, 'taking the registry write lock');
+      throw this.explain(error, `taking the ${this.options.label} write lock`);
     }
   }
 
@@ -133,7 +137,7 @@ export class FencedSchemaWriter implements SchemaWriter {
     const ids = brokerErrorIds(error);
     if (FENCED.some((id) => ids.has(id))) {
       this.fenced = true;
-      return new WriteLockLost(`another node took the registry write lock (${[...ids].join(', ')})`, { cause: error });
+      return new WriteLockLost(`another node took the ${this.options.label} write lock (${[...ids].join(', ')})`, { cause: error });
     }
     // The outcome of a commit that timed out is unknown; initialising again settles it either way.
     this.fenced = true;
