@@ -87,10 +87,27 @@
     window.__sightline = { charts, history };
   }
 
+  /**
+   * The API, with the key this tab was given (kept for the tab only, in sessionStorage). A 401
+   * shows the key form: where keys are required, the page asks for one with ops:read, query:read
+   * and dlq:read rather than failing silently.
+   */
+  const KEY = 'sightline.key';
+  async function api(path, init = {}) {
+    const key = sessionStorage.getItem(KEY);
+    const response = await fetch(path, { ...init, headers: { ...(init.headers || {}), ...(key ? { authorization: `Bearer ${key}` } : {}) } });
+    if (response.status === 401) {
+      const form = document.getElementById('key-form');
+      form.hidden = false;
+      document.getElementById('key-note').textContent = key ? 'this key was refused: ' : 'this API needs a key: ';
+    }
+    return response;
+  }
+
   async function poll() {
     const status = document.getElementById('status');
     try {
-      const response = await fetch('/v1/dashboard', { cache: 'no-store' });
+      const response = await api('/v1/dashboard', { cache: 'no-store' });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       history.push(await response.json());
       while (history.length > 2 && (history[history.length - 1].time - history[0].time) / 1000 > WINDOW_S) history.shift();
@@ -108,7 +125,7 @@
     const id = document.getElementById('lookup-id').value.trim();
     const out = document.getElementById('lookup-result');
     out.textContent = 'looking…';
-    const response = await fetch(`/v1/events/${encodeURIComponent(id)}`);
+    const response = await api(`/v1/events/${encodeURIComponent(id)}`);
     const body = await response.json();
     out.replaceChildren();
     if (!response.ok) {
@@ -199,7 +216,7 @@
   };
 
   async function getJson(path) {
-    const response = await fetch(path, { cache: 'no-store' });
+    const response = await api(path, { cache: 'no-store' });
     if (!response.ok) throw new Error(`${path}: HTTP ${response.status}`);
     return response.json();
   }
@@ -381,7 +398,7 @@
   /** The last hour the server kept, drawn before the first poll: the page opens on history. */
   async function loadHistory() {
     try {
-      const response = await fetch('/v1/dashboard/history', { cache: 'no-store' });
+      const response = await api('/v1/dashboard/history', { cache: 'no-store' });
       if (response.ok) history.push(...(await response.json()).samples);
     } catch {
       // The live polls fill the charts anyway.
@@ -389,6 +406,11 @@
   }
 
   document.getElementById('lookup-form').addEventListener('submit', (e) => void lookup(e));
+  document.getElementById('key-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    sessionStorage.setItem(KEY, document.getElementById('key-input').value.trim());
+    location.reload();
+  });
   void loadHistory().then(() => {
     void poll();
     setInterval(() => void poll(), POLL_MS);

@@ -14,6 +14,7 @@ function lazy<M>(load: () => Promise<M>, pick: (module: M) => Action): Action {
   return async (...args) => pick(await load())(...args);
 }
 const dlqCommands = () => import('./dlq.js');
+const keysCommands = () => import('./keys.js');
 const schemaCommands = () => import('./schema.js');
 const upCommands = () => import('./up.js');
 
@@ -51,7 +52,8 @@ const program = new Command()
   .showHelpAfterError()
   .addHelpText(
     'after',
-    '\nEnvironment:\n  SIGHTLINE_URL  the API the client commands (send, status, probe, schema, dlq) talk to,\n                 when --url is not given (default: http://127.0.0.1:8080)',
+    '\nEnvironment:\n  SIGHTLINE_URL  the API the client commands (send, status, probe, schema, dlq, keys) talk to,\n                 when --url is not given (default: http://127.0.0.1:8080)\n' +
+      '  SIGHTLINE_KEY  the API key they send (Authorization: Bearer); none needed on a loopback API\n                 that does not require keys',
   );
 
 program
@@ -64,6 +66,7 @@ program
   .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
   .option('--config <file>', 'YAML or JSON configuration file')
   .option('--log <url>', 'kafka://host:port[,host:port...] runs on Kafka (distributed mode); default: the embedded log')
+  .option('--insecure-open', 'listen beyond loopback without requiring API keys (auth.required: false): anyone who reaches the port may do anything', false)
   .action(lazy(upCommands, (m) => m.up));
 
 for (const [name, what] of [
@@ -79,6 +82,7 @@ for (const [name, what] of [
     .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
     .option('--config <file>', 'YAML or JSON configuration file')
     .option('--log <url>', 'kafka://host:port[,host:port...] (or log.kafka in the config file)')
+    .option('--insecure-open', 'listen beyond loopback without requiring API keys', false)
     .action(lazy(upCommands, (m) => m.role(name)));
 }
 
@@ -192,6 +196,35 @@ withFilters(
   .option('--dry-run', 'only count what would be replayed', false)
   .option('--quiet', 'no progress bar', false)
   .action(lazy(dlqCommands, (m) => m.replayDeadLetters));
+
+const keys = program.command('keys').description('API keys and their scopes (needs an admin key): create, list, rotate, revoke');
+keys
+  .command('create')
+  .description('Create a key; its token is printed once')
+  .requiredOption('--name <name>', 'what it is for, e.g. "web producer"')
+  .requiredOption('--scope <grant...>', 'scope, or scope=pattern,pattern: ingest:write=web.*, query:read, registry:read, registry:write, dlq:read, dlq:replay, ops:read, admin')
+  .option('--expires <when>', 'a duration from now (90d, 12h) or a date-time; default: never')
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(keysCommands, (m) => m.createKey));
+keys
+  .command('list')
+  .description('Keys, with their scopes and state (never their secrets)')
+  .option('--json', 'print the raw list', false)
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(keysCommands, (m) => m.listKeys));
+keys
+  .command('rotate')
+  .description('A new secret for a key, same id and scopes; prints the new token once')
+  .argument('<id>', 'key id, as listed')
+  .option('--grace <duration>', 'how long the old secret keeps working (0s to 7d)', '0s')
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(keysCommands, (m) => m.rotateKey));
+keys
+  .command('revoke')
+  .description('Revoke a key on every node')
+  .argument('<id>', 'key id, as listed')
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(keysCommands, (m) => m.revokeKey));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isSightlineError(err)) {

@@ -1,6 +1,7 @@
 import { isAbsolute, relative, resolve } from 'node:path';
 import { loadConfigFile } from '../config/config.js';
 import { SightlineError } from '../core/errors.js';
+import { isLoopbackBind } from '../core/loopback.js';
 import { createLogger } from '../observe/logging.js';
 import { ALL_ROLES, type Role, startPlatform } from '../platform/start-platform.js';
 
@@ -11,6 +12,7 @@ export interface UpOptions {
   config?: string;
   /** `kafka://host:port,host:port` for distributed mode; the embedded log when absent. */
   log?: string;
+  insecureOpen?: boolean;
 }
 
 const KAFKA_URL = /^kafka:\/\/([^/?#]+)\/?$/;
@@ -49,6 +51,7 @@ async function runRoles(roles: readonly Role[], options: UpOptions): Promise<voi
   if (options.port !== undefined) server.port = Number(options.port);
   if (options.host !== undefined) server.host = options.host;
   if (Object.keys(server).length > 0) overrides.server = server;
+  if (options.insecureOpen) overrides.auth = { insecureOpen: true };
   if (options.log !== undefined) {
     const brokers = parseLogUrl(options.log);
     if (brokers) overrides.log = { kafka: { bootstrap: brokers } };
@@ -59,7 +62,16 @@ async function runRoles(roles: readonly Role[], options: UpOptions): Promise<voi
   const on = config.log.kafka ? `kafka ${config.log.kafka.bootstrap.join(',')}` : `data: ${options.data ?? shownPath(config.dataDir)}`;
   platform.logger.info({ url: platform.url, roles, dataDir: config.dataDir, kafka: config.log.kafka?.bootstrap }, what);
   const roleNote = roles.length === ALL_ROLES.length ? '' : `roles: ${roles.join(', ')}; `;
-  process.stdout.write(`Sightline API at ${platform.url}  (${roleNote}${on}; OpenAPI: ${platform.url}/openapi.json)\n`);
+  const access = config.auth.required
+    ? 'API keys required on every request (Authorization: Bearer <key>; the CLI reads SIGHTLINE_KEY)'
+    : isLoopbackBind(config.server.host)
+      ? 'open on loopback: requests from this machine need no key (auth.required: true requires one; docs/security.md)'
+      : `WARNING: listening on ${config.server.host} with no API keys required (--insecure-open)`;
+  // One write, so that whoever reads the banner's first line has the rest too.
+  process.stdout.write(
+    `Sightline API at ${platform.url}  (${roleNote}${on}; OpenAPI: ${platform.url}/openapi.json)\n${access}\n` +
+      (platform.firstAdminToken ? `first start: an admin key was made; its token is shown this once (stored only as a hash):\n  ${platform.firstAdminToken}\n` : ''),
+  );
 
   let signals = 0;
   const onSignal = (signal: NodeJS.Signals): void => {

@@ -1,5 +1,5 @@
 import { ERROR_CODES, type ErrorCode, SightlineError } from '../core/errors.js';
-import { unreachable } from './api-url.js';
+import { authorization, unreachable } from './api-url.js';
 
 /**
  * One request to a running Sightline's API, for the CLI. A refusal keeps the server's code and
@@ -11,7 +11,8 @@ export async function apiRequest<T = unknown>(baseUrl: string, method: string, p
   try {
     response = await fetch(new URL(path, baseUrl), {
       method,
-      ...(body !== undefined && { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+      headers: { ...authorization(), ...(body !== undefined && { 'content-type': 'application/json' }) },
+      ...(body !== undefined && { body: JSON.stringify(body) }),
     });
   } catch (err) {
     throw unreachable(baseUrl, err);

@@ -21,6 +21,14 @@ export function apiUrl(value: string): string {
   return url.toString().replace(/\/$/, '');
 }
 
+/**
+ * The Authorization header for an API key: the one given, else SIGHTLINE_KEY from the environment
+ * (as the CLI takes it); none when neither is set (a loopback API that requires no key).
+ */
+export function authorization(key: string | undefined = process.env.SIGHTLINE_KEY): Record<string, string> {
+  return key ? { authorization: `Bearer ${key}` } : {};
+}
+
 /** Why a request never got an answer, in words a user can act on. */
 export function unreachable(baseUrl: string, err: unknown): SightlineError {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;

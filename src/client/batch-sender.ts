@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { authorization } from './api-url.js';
 import { backoffDelayMs, retryAfterMs } from './retry.js';
 
 export interface SendOutcome {
@@ -11,6 +12,8 @@ export interface SendOutcome {
 
 export interface BatchSenderOptions {
   url: string;
+  /** The API key; SIGHTLINE_KEY when not given. */
+  key?: string;
   maxRetries: number;
   gzip: boolean;
   onRetry?: (info: { attempt: number; delayMs: number; reason: string }) => void;
@@ -28,7 +31,7 @@ export async function sendBatch(lines: readonly string[], options: BatchSenderOp
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   const raw = Buffer.from(lines.join('\n') + '\n');
   const body = options.gzip ? gzipSync(raw) : raw;
-  const headers: Record<string, string> = { 'content-type': 'application/x-ndjson' };
+  const headers: Record<string, string> = { 'content-type': 'application/x-ndjson', ...authorization(options.key) };
   if (options.gzip) headers['content-encoding'] = 'gzip';
   const endpoint = new URL('/v1/events', options.url).toString();
   let lastReason = '';

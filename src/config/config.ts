@@ -5,6 +5,7 @@ import type { AlertsConfig } from '../alerts/alerts-options.js';
 import type { ContractsOptions } from '../contracts/contracts-options.js';
 import { parseDuration } from '../core/duration.js';
 import { SightlineError } from '../core/errors.js';
+import { isLoopbackBind } from '../core/loopback.js';
 import type { IngestOptions } from '../ingest/ingest-options.js';
 import type { LineageOptions } from '../lineage/lineage-options.js';
 import type { LogOptions } from '../log/log-options.js';
@@ -13,7 +14,7 @@ import type { AggregationConfig } from '../process/aggregation-options.js';
 import type { EnrichmentOptions } from '../process/enrichment-options.js';
 import type { ProcessOptions } from '../process/process-options.js';
 import type { QualitySpec } from '../quality/quality-rules.js';
-import type { ApiOptions, ListenOptions } from '../serve/api-options.js';
+import type { ApiOptions, AuthOptions, ListenOptions } from '../serve/api-options.js';
 import type { ColdStoreOptions, HotStoreOptions } from '../store/store-options.js';
 import { resolveAlertsConfig } from './alerts-config.js';
 import { resolveQualitySpec } from './quality-config.js';
@@ -32,6 +33,7 @@ import { validateDocument } from './validate-document.js';
 export interface SightlineConfig {
   dataDir: string;
   server: ListenOptions;
+  auth: AuthOptions;
   log: LogOptions;
   ingest: IngestOptions;
   process: ProcessOptions;
@@ -66,6 +68,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
   return {
     dataDir,
     server: { host: c.server.host, port: c.server.port, allowedHosts: c.server.allowedHosts, cors: c.server.cors, requestTimeoutMs: parseDuration(c.server.requestTimeout) },
+    auth: { required: c.auth.required ?? !isLoopbackBind(c.server.host), insecureOpen: c.auth.insecureOpen },
     log: resolveLog(c.log),
     ingest: resolveIngest(c.ingest),
     process: resolveProcess(c.process),

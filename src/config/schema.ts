@@ -33,6 +33,17 @@ export const CONFIG_SCHEMA = objectWithDefaults({
       origins: Type.Array(Type.String({ pattern: '^(\\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$' }), { default: [] }),
     }),
   }),
+  /** Who may call the API (docs/security.md). */
+  auth: objectWithDefaults({
+    /**
+     * Whether every request (but health, readiness, the OpenAPI document and the dashboard's page)
+     * needs an API key. Unset: yes, unless the API listens on loopback only, where requests from
+     * this machine need none.
+     */
+    required: Type.Optional(Type.Boolean()),
+    /** Listen on a non-loopback address with `required: false` all the same (`--insecure-open`). */
+    insecureOpen: Type.Boolean({ default: false }),
+  }),
   log: objectWithDefaults({
     partitions: positive(4, 1024),
     segmentBytes: positive(128 * 1024 * 1024),

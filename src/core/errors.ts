@@ -60,6 +60,16 @@ export const ERROR_CODES = {
   SL_REFERENCE_DATA_INVALID: { status: 500, retryable: false, summary: 'The reference data file could not be read or parsed.' },
   // lineage
   SL_LINEAGE_DELIVERY_FAILED: { status: 502, retryable: true, summary: 'An OpenLineage event could not be delivered to its HTTP endpoint or file after the retries; it is dropped, logged and counted.' },
+  // access: API keys and what they may do
+  SL_AUTH_MISSING: { status: 401, retryable: false, summary: 'The route needs an API key: send it as `Authorization: Bearer <key>` (the Confluent registry API also takes HTTP Basic with the key id and secret).' },
+  SL_AUTH_INVALID: { status: 401, retryable: false, summary: 'The Authorization header is malformed, or names no key this platform holds, or its secret is wrong.' },
+  SL_AUTH_EXPIRED: { status: 401, retryable: false, summary: 'The API key is past its expiry; an admin rotates it or creates another.' },
+  SL_AUTH_REVOKED: { status: 401, retryable: false, summary: 'The API key was revoked (or rotated, and its old secret\'s grace period is over).' },
+  SL_AUTH_FORBIDDEN: { status: 403, retryable: false, summary: 'The API key is valid but lacks the scope (or the resource within it) the request needs; the message names both.' },
+  SL_KEY_NOT_FOUND: { status: 404, retryable: false, summary: 'No API key with this id.' },
+  SL_KEY_REQUEST_INVALID: { status: 400, retryable: false, summary: 'A key request is not valid: an unknown scope, a resource on a scope that takes none, a bad pattern, or an expiry in the past.' },
+  SL_KEYS_STORE_FAILED: { status: 500, retryable: true, summary: 'The API keys could not be read or written in their store (the `_keys` topic).' },
+  SL_SERVER_OPEN_TO_NETWORK: { status: 500, retryable: false, summary: 'The API would listen on a non-loopback address without requiring keys (auth.required: false); pass --insecure-open to accept that risk.' },
   // API and config
   SL_API_BAD_REQUEST: { status: 400, retryable: false, summary: 'The request is not one the API takes: a query, path or body parameter is invalid (a number must be finite), the path is not a valid URL, or the method needs a body type it lacks.' },
   SL_API_HEADERS_TOO_LARGE: { status: 431, retryable: false, summary: "The request's headers (or its URL) exceed the server's limit." },

@@ -17,6 +17,8 @@ export class SyntheticProbe {
   constructor(
     private readonly options: {
       url: string;
+      /** Its API key (ingest:write on its own subject, query:read on events). */
+      key?: string;
       intervalMs: number;
       timeoutMs: number;
       logger: Logger;
@@ -42,7 +44,7 @@ export class SyntheticProbe {
   /** One probe now (at most one at a time); the result is also kept in `last`. */
   runOnce(): Promise<void> {
     this.running ??= (async () => {
-      const result = await runProbe(this.options.url, { timeoutMs: this.options.timeoutMs });
+      const result = await runProbe(this.options.url, { timeoutMs: this.options.timeoutMs, ...(this.options.key !== undefined && { key: this.options.key }) });
       this.last = result;
       this.success.set(result.ok ? 1 : 0);
       this.runs.inc({ result: result.ok ? 'ok' : 'failed' });

@@ -14,6 +14,8 @@ export const START_ORDER = [
   'log',
   // Follows its topic on the log; contracts from the config are registered before ingest takes events.
   'registry',
+  // API keys: followed before the API answers its first request.
+  'keys',
   // Reports START once the API listens, and COMPLETE after the pipeline drained: outside of it.
   'lineage',
   // Loads, indexes and archives what processing commits: stops after processing has drained.

@@ -2,6 +2,8 @@ import { mkdir } from 'node:fs/promises';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-node';
 import type { Logger } from 'pino';
 import type { SightlineConfig } from '../config/config.js';
+import { SightlineError } from '../core/errors.js';
+import { isLoopbackBind } from '../core/loopback.js';
 import { VERSION } from '../core/version.js';
 import { createLogger } from '../observe/logging.js';
 import { Metrics } from '../observe/metrics.js';
@@ -12,6 +14,7 @@ import { chooseAdapters, type PlatformAdapters } from './adapters.js';
 import type { Component } from './component.js';
 import { AlertsComponent } from './components/alerts.js';
 import { HttpComponent } from './components/http.js';
+import { KeysComponent } from './components/keys.js';
 import { IngestRole } from './components/ingest-role.js';
 import { LineageComponent } from './components/lineage.js';
 import { LogComponent } from './components/log.js';
@@ -30,6 +33,8 @@ export { ALL_ROLES, type Role } from './roles.js';
 
 export interface RunningPlatform {
   url: string;
+  /** On a platform's first start only: the admin key's token, to show once. */
+  firstAdminToken: string | undefined;
   config: SightlineConfig;
   logger: Logger;
   /** Stops taking events, processes all accepted ones, flushes both stores. */
@@ -49,6 +54,7 @@ export interface PlatformOptions {
  * number of processes. Components start in the order of lifecycle.ts and stop in reverse.
  */
 export async function startPlatform(config: SightlineConfig, logger: Logger = createLogger(config.logLevel), options: PlatformOptions = {}): Promise<RunningPlatform> {
+  refuseOpenNetwork(config);
   await ensureAddressFree(config.server);
   const roles = new Set(options.roles ?? ALL_ROLES);
   const adapters = chooseAdapters(config, roles, NODE);
@@ -80,11 +86,21 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     })();
     return stopping;
   };
-  return { url: http.url, config, logger, stop };
+  if (!config.auth.required && !isLoopbackBind(config.server.host)) logger.warn({ host: config.server.host }, 'the API listens beyond loopback and requires no key (--insecure-open): anyone who reaches it may do anything');
+  return { url: http.url, firstAdminToken: parts.keys.firstAdminToken, config, logger, stop };
+}
+
+/** Keys may go unrequired on loopback only, unless the start says it accepts the risk. */
+function refuseOpenNetwork(config: SightlineConfig): void {
+  if (config.auth.required || isLoopbackBind(config.server.host) || config.auth.insecureOpen) return;
+  throw new SightlineError(
+    'SL_SERVER_OPEN_TO_NETWORK',
+    `refusing to listen on ${config.server.host} with auth.required: false: anyone who reaches the port could send, read and delete data. Require keys (remove auth.required: false), listen on 127.0.0.1, or pass --insecure-open to accept the risk`,
+  );
 }
 
 /** The components this process runs, wired to each other; which ones depends on its roles. */
-function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Record<ComponentName, Component>> & { http: HttpComponent } {
+function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Record<ComponentName, Component>> & { http: HttpComponent; keys: KeysComponent } {
   const { roles } = ctx;
   const qualityStats = new QualityStats(ctx.metrics.registry);
   const sourceTypes = new SourceTypeCounter(ctx.metrics.registry);
@@ -93,20 +109,22 @@ function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Rec
   let ingest: IngestRole | undefined;
   const logs = new LogComponent(ctx, adapters, () => process?.processing);
   const registry = new RegistryComponent(ctx, logs);
+  const keys = new KeysComponent(ctx, logs);
   if (roles.has('process')) process = new ProcessRole(ctx, logs, stores, qualityStats);
   if (roles.has('ingest')) ingest = new IngestRole(ctx, logs, registry, sourceTypes);
   const serve = stores && new ServeRole(ctx, stores, logs, qualityStats, { wholePipeline: () => process?.processing?.wholePipeline, ingest: () => ingest?.service });
-  const parts: Partial<Record<ComponentName, Component>> & { http: HttpComponent } = {
+  const parts: Partial<Record<ComponentName, Component>> & { http: HttpComponent; keys: KeysComponent } = {
     tracing: tracingComponent(ctx.tracing),
     stores,
     log: logs,
     registry,
+    keys,
     lineage: stores && process && ingest && new LineageComponent(ctx, { logs, registry, stores, process, ingest, sourceTypes, qualityStats }),
     serve,
     process,
     ingest,
-    http: new HttpComponent(ctx, () => inStartOrder(parts)),
-    probe: ingest && stores && new ProbeComponent(ctx, stores),
+    http: new HttpComponent(ctx, keys, () => inStartOrder(parts)),
+    probe: ingest && stores && new ProbeComponent(ctx, stores, keys),
     alerts: new AlertsComponent(ctx, { logs, ingest, process, sourceTypes }),
   };
   return parts;

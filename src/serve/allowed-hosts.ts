@@ -1,10 +1,5 @@
 import { isIP } from 'node:net';
-
-const LOOPBACK_BINDS = new Set(['localhost', '::1', '[::1]']);
-
-function isLoopbackBind(host: string): boolean {
-  return LOOPBACK_BINDS.has(host.toLowerCase()) || /^127(\.\d{1,3}){3}$/.test(host);
-}
+import { isLoopbackBind } from '../core/loopback.js';
 
 /** The name in a Host header, lower-cased, without its port or trailing dot; IPv6 literals keep their brackets off. */
 export function hostName(header: string): string {

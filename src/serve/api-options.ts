@@ -9,6 +9,13 @@ export interface ListenOptions {
   requestTimeoutMs: number;
 }
 
+/** Who may call the API: the `auth` config section, resolved. */
+export interface AuthOptions {
+  /** Every request but the public routes needs a key; false only on loopback (or with insecureOpen). */
+  required: boolean;
+  insecureOpen: boolean;
+}
+
 /** Page sizes of the list endpoints: the `api` config section. */
 export interface ApiOptions {
   defaultLimit: number;

@@ -3,6 +3,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from 'pino';
 import type { Metrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
+import { type AccessOptions, accessControl } from './access.js';
 import type { ListenOptions } from './api-options.js';
 import { browserGuards } from './browser-guards.js';
 import { answerClientError, answerFrameworkError, errorHandler, refuseNonFiniteNumbers } from './errors.js';
@@ -21,6 +22,8 @@ export interface ApiServerOptions {
   version: string;
   /** Where it listens, which hosts it answers for and which web origins may call it. */
   listen: ListenOptions;
+  /** Who may call it: every route declares the scope it needs. */
+  access: AccessOptions;
 }
 
 /**
@@ -59,10 +62,18 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   instrumentTracing(app, options.tracing);
   // After the metrics and spans, so a refused request is counted and traced like any other.
   await browserGuards(app, options.listen);
+  // Before any route, so every route registered after is checked (and one that declares no access fails at start).
+  await accessControl(app, options.access);
   answerUnroutedRequests(app);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'an API key, slk_<id>_<secret> (sightline keys create)' },
+          basic: { type: 'http', scheme: 'basic', description: "the key id as user name and its secret as password, as Confluent's registry clients send (registry routes only)" },
+        },
+      },
       info: {
         title: 'Sightline API',
         version: options.version,
@@ -71,7 +82,10 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
           'Besides what each operation lists, any request can be refused before it reaches one: 400 SL_API_BAD_REQUEST (a path that is ' +
           'not a valid URL, bytes that are not HTTP), 403 SL_API_HOST_NOT_ALLOWED (a Host header this server does not answer for: ' +
           'server.allowedHosts), 408 SL_API_REQUEST_TIMEOUT (not arrived whole within server.requestTimeout), 431 ' +
-          'SL_API_HEADERS_TOO_LARGE, and 500 SL_API_INTERNAL.',
+          'SL_API_HEADERS_TOO_LARGE, and 500 SL_API_INTERNAL. Every route but /healthz, /readyz, /openapi.json and the /ui page takes an API key ' +
+          '(Authorization: Bearer <key>; the registry API also HTTP Basic with key id and secret) and answers 401 SL_AUTH_MISSING, ' +
+          'SL_AUTH_INVALID, SL_AUTH_EXPIRED or SL_AUTH_REVOKED without a valid one, and 403 SL_AUTH_FORBIDDEN when the key lacks the scope ' +
+          'the route needs (the message names it). On a server listening on loopback only, requests without a key act as the machine\'s own user.',
       },
       tags: [
         { name: 'ingest' },
@@ -81,6 +95,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         { name: 'dead letters', description: 'Events refused at ingest or in processing, with their reason and original bytes; replayable.' },
         { name: 'schema registry', description: "Confluent Schema Registry's REST API (7.x): errors are {error_code, message, code}." },
         { name: 'operations' },
+        { name: 'keys', description: 'API keys and their scopes (scope admin); docs/security.md.' },
       ],
     },
   });
@@ -92,5 +107,5 @@ export async function operationsRoutes(app: FastifyInstance, options: StatusRout
   await app.register(statusRoutes, { status: options.status, ready: options.ready, failing: options.failing });
   await app.register(metricsRoutes, { metrics: options.metrics.registry });
   await app.register(dashboardRoutes, { metrics: options.metrics.registry });
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 }

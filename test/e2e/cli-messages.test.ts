@@ -72,7 +72,7 @@ describe('CLI messages', () => {
     assert.equal(existsSync(data), false, 'the data folder was created');
   });
 
-  it('up says one line on stdout, with the data folder as given, and logs JSON on stderr', async () => {
+  it('up says on stdout where it listens (the data folder as given), whether keys are required, and the first admin key, and logs JSON on stderr', async () => {
     await writeFile(join(tmp.dir, 'quiet.json'), JSON.stringify({ probe: { interval: 0 } }));
     const child = spawn(process.execPath, [CLI, 'up', '--port', '0', '--data', 'relative-data', '--config', join(tmp.dir, 'quiet.json')], { cwd: tmp.dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -83,7 +83,11 @@ describe('CLI messages', () => {
     while (!stdout.includes('Sightline API at') && child.exitCode === null && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
-    assert.match(stdout, /^Sightline API at http:\/\/127\.0\.0\.1:\d+ {2}\(data: relative-data; OpenAPI: http:\/\/127\.0\.0\.1:\d+\/openapi\.json\)\n$/, stdout + stderr);
+    assert.match(
+      stdout,
+      /^Sightline API at http:\/\/127\.0\.0\.1:\d+ {2}\(data: relative-data; OpenAPI: http:\/\/127\.0\.0\.1:\d+\/openapi\.json\)\nopen on loopback: requests from this machine need no key \(auth\.required: true requires one; docs\/security\.md\)\nfirst start: an admin key was made; its token is shown this once \(stored only as a hash\):\n {2}slk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}\n$/,
+      stdout + stderr,
+    );
     const logs = stderr.trim().split('\n').map((line) => JSON.parse(line) as { msg: string });
     assert.ok(logs.some((l) => l.msg === 'sightline is up'), 'the JSON logs are on stderr');
   });

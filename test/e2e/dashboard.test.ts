@@ -37,6 +37,7 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     page.on('pageerror', (e) => problems.push(e.message));
     await page.goto(`${platform.url}/ui`);
     assert.equal(await page.title(), 'Sightline — live');
+    assert.equal(await page.locator('#key-form').isHidden(), true, 'no key asked for on a loopback API that requires none');
 
     // Traffic while the page watches: page views and clicks, a rejected event, a late one.
     const now = Date.now();
@@ -175,5 +176,29 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     const firstSample = await fresh.evaluate(() => (globalThis as any).__sightline.history[0].time as number);
     assert.ok(firstSample < openedAt - 5_000, `the first point (${openedAt - firstSample} ms before the page opened) is history kept on the server`);
     await fresh.close();
+  });
+
+  it('asks for a key where the API requires one, and works with it', async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir.dir, 'sightline.json'), JSON.stringify({ auth: { required: true }, probe: { interval: '1s' }, logLevel: 'warn' }));
+    const locked = await startPlatformProcess(['--data', join(dir.dir, 'data'), '--config', join(dir.dir, 'sightline.json')]);
+    try {
+      const admin = /slk_[0-9a-f]{16}_[A-Za-z0-9_-]{43}/.exec(locked.output())?.[0];
+      assert.ok(admin, 'the first start printed an admin key');
+      const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+      await page.goto(`${locked.url}/ui`);
+      await page.waitForSelector('#key-form:not([hidden])', { timeout: 10_000 });
+      assert.match((await page.locator('#key-note').textContent()) ?? '', /needs a key/);
+      assert.equal(await page.evaluate(() => (globalThis as any).__sightline?.history.length ?? 0), 0, 'nothing drawn without a key');
+      await page.fill('#key-input', admin);
+      await page.click('#key-form button');
+      await page.waitForFunction(() => ((globalThis as any).__sightline?.history.length ?? 0) >= 2, undefined, { timeout: 15_000 });
+      assert.equal(await page.locator('#key-form').isHidden(), true, 'the form is gone once the key works');
+      await page.waitForFunction(() => ((globalThis as any).document.querySelector('#streams tbody')?.textContent ?? '').includes('sightline/probe'), undefined, { timeout: 15_000 });
+      await page.close();
+    } finally {
+      await locked.stop();
+      await dir.cleanup();
+    }
   });
 });

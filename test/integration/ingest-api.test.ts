@@ -158,7 +158,7 @@ describe('ingest API limits and errors', () => {
     const aggregates = spec.paths['/v1/aggregates/page-views'].get;
     assert.deepEqual(aggregates.parameters.find((p: any) => p.name === 'window').schema.enum, ['1m', '5m']);
     assert.ok(aggregates.parameters.some((p: any) => p.name === 'page'));
-    assert.deepEqual(Object.keys(aggregates.responses), ['200', '400']);
+    assert.deepEqual(Object.keys(aggregates.responses), ['200', '400', '401', '403'], 'its own, and what access control answers');
     assert.equal(await get('/v1/aggregates/page-views?window=5m&page=/&from=2026-11-26&to=2016-12-31T23:59:60Z'), 200);
     assert.equal(await get('/v1/aggregates/page-views?window=60s'), 400);
     assert.equal(await get(`/v1/aggregates/page-views?from=${'9'.repeat(16)}`), 400, 'epoch ms beyond 15 digits');

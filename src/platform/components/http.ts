@@ -4,6 +4,7 @@ import { createApiServer, operationsRoutes } from '../../serve/server.js';
 import { addressInUse } from '../address-check.js';
 import { type Component, notStarted } from '../component.js';
 import type { PlatformContext } from '../context.js';
+import type { KeysComponent } from './keys.js';
 
 /**
  * The API: every component's routes on one server, and what every node answers (status, health,
@@ -16,13 +17,21 @@ export class HttpComponent implements Component {
 
   constructor(
     private readonly ctx: PlatformContext,
+    private readonly keys: KeysComponent,
     /** Every component of the process, in start order. */
     private readonly components: () => readonly Component[],
   ) {}
 
   async start(): Promise<void> {
     const { ctx } = this;
-    const app = await createApiServer({ logger: ctx.logger, metrics: ctx.metrics, tracing: ctx.tracing, version: VERSION, listen: ctx.config.server });
+    const app = await createApiServer({
+      logger: ctx.logger,
+      metrics: ctx.metrics,
+      tracing: ctx.tracing,
+      version: VERSION,
+      listen: ctx.config.server,
+      access: { keys: this.keys.keys, required: ctx.config.auth.required },
+    });
     for (const component of this.components()) await component.routes?.(app);
     await operationsRoutes(app, { status: () => this.statusDocument(), ready: () => this.readiness(), failing: () => this.failingReasons(), metrics: ctx.metrics });
     this.app = app;

@@ -1,6 +1,8 @@
+import { PROBE_SOURCE, PROBE_TYPE } from '../../core/probe-event.js';
 import { SyntheticProbe } from '../../observe/synthetic-probe.js';
 import type { Component } from '../component.js';
 import type { PlatformContext } from '../context.js';
+import type { KeysComponent } from './keys.js';
 import type { StoresComponent } from './stores.js';
 
 /**
@@ -16,6 +18,7 @@ export class ProbeComponent implements Component {
   constructor(
     private readonly ctx: PlatformContext,
     private readonly stores: StoresComponent,
+    private readonly keys: KeysComponent,
   ) {}
 
   async start(): Promise<void> {}
@@ -29,7 +32,12 @@ export class ProbeComponent implements Component {
     const onRead = async (id: string, sentAt: number): Promise<void> => {
       await this.stores.hot.forgetProbeEvents({ from: sentAt - 10 * timeoutMs, to: sentAt, id, othersBefore: sentAt - 2 * timeoutMs });
     };
-    this.probe = new SyntheticProbe({ url, intervalMs, timeoutMs, logger, onRead }, metrics.registry);
+    // A key of this node's only, in memory: the probe goes through access control as any producer does.
+    const key = this.keys.keys.nodeKey('probe (this node)', [
+      { scope: 'ingest:write', resources: [`${PROBE_SOURCE}.${PROBE_TYPE}`] },
+      { scope: 'query:read', resources: ['events'] },
+    ]);
+    this.probe = new SyntheticProbe({ url, key, intervalMs, timeoutMs, logger, onRead }, metrics.registry);
     this.probe.start();
   }
 

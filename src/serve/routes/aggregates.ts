@@ -22,7 +22,7 @@ export interface AggregateRoutesOptions {
 export async function aggregateRoutes(app: FastifyInstance, opts: AggregateRoutesOptions): Promise<void> {
   for (const agg of opts.aggregations) aggregationRoute(app, agg, opts);
   const names = opts.aggregations.map((a) => a.name).join(', ') || 'none';
-  app.get('/v1/aggregates/:name', { schema: { hide: true } }, async (request) => {
+  app.get('/v1/aggregates/:name', { config: { access: { scope: 'query:read', resource: (request) => `aggregates/${(request.params as { name: string }).name}` } }, schema: { hide: true } }, async (request) => {
     throw new SightlineError('SL_API_NOT_FOUND', `no aggregation "${(request.params as { name: string }).name}"; configured: ${names}`);
   });
 }
@@ -32,6 +32,7 @@ function aggregationRoute(app: FastifyInstance, agg: ServedAggregation, opts: Ag
   app.get(
     `/v1/aggregates/${agg.name}`,
     {
+      config: { access: { scope: 'query:read', resource: () => `aggregates/${agg.name}` } },
       schema: {
         summary: `Windowed counts of the ${agg.name} aggregation`,
         description:

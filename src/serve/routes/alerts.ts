@@ -29,6 +29,7 @@ export async function alertRoutes(app: FastifyInstance, opts: AlertRoutesOptions
   app.get(
     '/v1/alerts',
     {
+      config: { access: { scope: 'ops:read' } },
       schema: {
         summary: 'Alerts raised by the alert engine: pending, firing and recently resolved',
         tags: ['operations'],

@@ -1,4 +1,4 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ContractStats } from '../../contracts/contract-stats.js';
 import { SightlineError } from '../../core/errors.js';
 import { COMPATIBILITY_LEVELS } from '../../core/ports/schema-store.js';
@@ -7,6 +7,9 @@ import type { SchemaRegistry, SubjectVersion } from '../../registry/schema-regis
 import { SCHEMA_TYPES } from '../../registry/types/parse-schema.js';
 import { errorResponses } from '../errors.js';
 import { parseDateTime } from '../time-param.js';
+
+/** The subject a route's path names: the resource its access is checked on. */
+const subjectParam = (request: FastifyRequest): string => (request.params as { subject: string }).subject;
 
 export interface ContractRoutesOptions {
   registry: SchemaRegistry;
@@ -22,7 +25,7 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
   const { registry, stats } = opts;
   const tags = ['contracts'];
 
-  app.get('/v1/contracts', { schema: { summary: 'Subjects, versions, deprecations and events per version', tags, response: { 200: CONTRACTS_SCHEMA } } }, async () => {
+  app.get('/v1/contracts', { config: { access: { scope: 'registry:read' } }, schema: { summary: 'Subjects, versions, deprecations and events per version', tags, response: { 200: CONTRACTS_SCHEMA } } }, async () => {
     const subjects = [...new Set([...registry.listSubjects(), ...stats.subjects()])].sort();
     return {
       subjects: subjects.map((subject) => {
@@ -45,6 +48,7 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
   app.put(
     '/v1/contracts/:subject/versions/:version/deprecation',
     {
+      config: { access: { scope: 'registry:write', resource: subjectParam } },
       schema: {
         summary: 'Deprecate a version: events naming it get a warning, and are refused after the sunset',
         tags,
@@ -67,7 +71,7 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
   );
   app.delete(
     '/v1/contracts/:subject/versions/:version/deprecation',
-    { schema: { summary: 'Lift a deprecation', tags, params: versionParams, response: { 200: VERSION_SCHEMA, ...errorResponses(400, 404) } } },
+    { config: { access: { scope: 'registry:write', resource: subjectParam } }, schema: { summary: 'Lift a deprecation', tags, params: versionParams, response: { 200: VERSION_SCHEMA, ...errorResponses(400, 404) } } },
     async (request) => {
       const { subject, version } = request.params as { subject: string; version: string };
       return versionView(await registry.deprecate(subject, parseVersionRef(version), null));

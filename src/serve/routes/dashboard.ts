@@ -37,12 +37,12 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { metrics: Reg
   const files = new Map<string, Buffer>();
   for (const [path, asset] of Object.entries(ASSETS)) files.set(path, await readFile(asset.file));
   for (const [path, asset] of Object.entries(ASSETS)) {
-    app.get(path, { schema: { hide: true } }, async (_request, reply) => reply.type(asset.type).header('cache-control', 'no-cache').send(files.get(path)));
+    app.get(path, { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => reply.type(asset.type).header('cache-control', 'no-cache').send(files.get(path)));
   }
-  app.get('/ui/', { schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui'));
+  app.get('/ui/', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => reply.redirect('/ui'));
 
   const schema = { summary: 'The live numbers behind /ui (totals since start; the page derives rates)', tags: ['operations'], response: { 200: DASHBOARD_SCHEMA } };
-  app.get('/v1/dashboard', { schema }, async () => dashboardSample(opts.metrics));
+  app.get('/v1/dashboard', { config: { access: { scope: 'ops:read' } }, schema }, async () => dashboardSample(opts.metrics));
 
   // Kept on the server, so the page shows the last hour as soon as it opens, not only what it polled.
   const history = new DashboardHistory(() => dashboardSample(opts.metrics), opts.historyIntervalMs ?? HISTORY_INTERVAL_MS, HISTORY_KEEP_MS);
@@ -53,7 +53,7 @@ export async function dashboardRoutes(app: FastifyInstance, opts: { metrics: Reg
     tags: ['operations'],
     response: { 200: { type: 'object', required: ['samples'], additionalProperties: false, properties: { samples: { type: 'array', items: DASHBOARD_SCHEMA } } } },
   };
-  app.get('/v1/dashboard/history', { schema: historySchema }, async () => ({ samples: history.samples() }));
+  app.get('/v1/dashboard/history', { config: { access: { scope: 'ops:read' } }, schema: historySchema }, async () => ({ samples: history.samples() }));
 }
 
 const HISTORY_INTERVAL_MS = 10_000;

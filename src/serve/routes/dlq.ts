@@ -117,6 +117,7 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
   app.get(
     '/v1/dlq',
     {
+      config: { access: { scope: 'dlq:read' } },
       schema: {
         summary: 'Dead letters, newest first, filtered by stage, code, rule, source, type, time and replay state',
         tags,
@@ -150,6 +151,7 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
   app.get(
     '/v1/dlq/:id',
     {
+      config: { access: { scope: 'dlq:read' } },
       schema: {
         summary: 'One dead letter with its original bytes',
         tags,
@@ -180,6 +182,7 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
   app.post(
     '/v1/dlq/replay',
     {
+      config: { access: { scope: 'dlq:replay' } },
       schema: {
         summary: 'Replay dead letters through ingest and processing again',
         description:

@@ -32,6 +32,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
   app.get(
     '/v1/events/recent',
     {
+      config: { access: { scope: 'query:read', resource: () => 'events' } },
       schema: {
         summary: 'Recent events, newest first',
         tags: ['query'],
@@ -77,6 +78,7 @@ export async function eventRoutes(app: FastifyInstance, opts: EventRoutesOptions
   app.get(
     '/v1/events/:id',
     {
+      config: { access: { scope: 'query:read', resource: () => 'events' } },
       schema: {
         summary: 'One stored event by id, with its path through the platform and its trace id',
         tags: ['query'],

@@ -1,5 +1,6 @@
 import { createGunzip } from 'node:zlib';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { BatchItem } from '../../core/ports/event-intake.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -10,6 +11,7 @@ import { SightlineError } from '../../core/errors.js';
 import { JS_SPACE } from '../../core/text-patterns.js';
 import type { ComponentMetrics } from '../../observe/metrics.js';
 import { NO_TRACING, type Tracing } from '../../observe/tracing.js';
+import { limitedTo, requireResource } from '../access.js';
 import { mediaType } from '../browser-guards.js';
 import { errorResponses, toApiError } from '../errors.js';
 import type { IngestService } from '../../ingest/ingest-service.js';
@@ -110,10 +112,17 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
     return payload.pipe(gunzip);
   });
 
+  /** The subject an event names (source.type); undefined for one the envelope check refuses anyway. */
+  const subjectOf = (item: BatchItem): string | undefined => {
+    const value = 'value' in item ? (item.value as { source?: unknown; type?: unknown } | null) : null;
+    if (typeof value !== 'object' || value === null || typeof value.source !== 'string' || typeof value.type !== 'string') return undefined;
+    return `${value.source}.${value.type}`;
+  };
+
   app.post(
     '/v1/events',
     {
-      config: { bodyTypes: Object.keys(FORMATS), bodyTypeError: 'SL_INGEST_UNSUPPORTED_MEDIA_TYPE' },
+      config: { bodyTypes: Object.keys(FORMATS), bodyTypeError: 'SL_INGEST_UNSUPPORTED_MEDIA_TYPE', access: { scope: 'ingest:write', resourcesInBody: true } },
       schema: {
         summary: 'Ingest a batch of events',
         description:
@@ -132,6 +141,14 @@ export async function ingestRoutes(app: FastifyInstance, opts: IngestRoutesOptio
       if (body === undefined) throw new SightlineError('SL_INGEST_BODY_INVALID', 'the request has no body: send a JSON array of events, or NDJSON');
       const format = FORMATS[mediaType(request.headers['content-type'])] ?? 'json';
       const items = parseBody(body, format, opts.maxEventsPerBatch);
+      // A key limited to some subjects sends nothing unless it may write every one the batch names:
+      // no part of the batch is stored, not even as a dead letter.
+      if (limitedTo(request, 'ingest:write')) {
+        for (const item of items) {
+          const subject = subjectOf(item);
+          if (subject !== undefined) requireResource(request, 'ingest:write', subject);
+        }
+      }
       const traceparent = request.headers.traceparent;
       const ingest = () => service.ingest(items, body.length, { body, ...(typeof traceparent === 'string' && { traceparent }) });
       // Under the request's span: the batch span, and in it each event's context and the log append.

@@ -21,7 +21,7 @@ const GRAPH_SCHEMA = {
 export async function lineageRoutes(app: FastifyInstance, opts: LineageRoutesOptions): Promise<void> {
   app.get(
     '/v1/lineage',
-    { schema: { summary: 'Datasets and streaming jobs, with counts and freshness on each edge (docs/lineage.md)', tags: ['operations'], response: { 200: GRAPH_SCHEMA } } },
+    { config: { access: { scope: 'ops:read' } }, schema: { summary: 'Datasets and streaming jobs, with counts and freshness on each edge (docs/lineage.md)', tags: ['operations'], response: { 200: GRAPH_SCHEMA } } },
     async () => opts.graph(),
   );
 }

@@ -17,6 +17,7 @@ export async function qualityRoutes(app: FastifyInstance, opts: QualityRoutesOpt
   app.get(
     '/v1/quality',
     {
+      config: { access: { scope: 'ops:read' } },
       schema: {
         summary: 'Quality rules and their results per dataset (source.type), rule and event-time bucket',
         tags: ['quality'],

@@ -20,7 +20,7 @@ export async function statusRoutes(app: FastifyInstance, opts: StatusRoutesOptio
     properties: { version: { type: 'string' }, roles: { type: 'array', items: { type: 'string' } }, data_dir: { type: 'string' } },
     description: "The node's version, roles and data folder, and each component's part (backlog, offsets, store sizes)",
   };
-  app.get('/v1/status', { schema: { summary: 'Backlog, offsets and store sizes', tags, response: { 200: status } } }, async () => opts.status());
+  app.get('/v1/status', { config: { access: { scope: 'ops:read' } }, schema: { summary: 'Backlog, offsets and store sizes', tags, response: { 200: status } } }, async () => opts.status());
   const health = (state: 'ok' | 'failing') => ({
     type: 'object',
     required: state === 'ok' ? ['status'] : ['status', 'reasons'],
@@ -30,6 +30,7 @@ export async function statusRoutes(app: FastifyInstance, opts: StatusRoutesOptio
   app.get(
     '/healthz',
     {
+      config: { access: 'public' },
       schema: {
         summary: 'Liveness',
         description:
@@ -51,7 +52,7 @@ export async function statusRoutes(app: FastifyInstance, opts: StatusRoutesOptio
     properties: { ready: { type: 'boolean', enum: [ready] }, reasons: { type: 'array', items: { type: 'string' } } },
   });
   const readyz = { summary: 'Readiness, with reasons when not ready', tags, response: { 200: readiness(true), 503: { ...readiness(false), description: 'Not ready: why' } } };
-  app.get('/readyz', { schema: readyz }, async (_request, reply) => {
+  app.get('/readyz', { config: { access: 'public' }, schema: readyz }, async (_request, reply) => {
     const { ready, reasons } = await opts.ready();
     return reply.status(ready ? 200 : 503).send({ ready, reasons });
   });

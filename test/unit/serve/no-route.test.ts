@@ -11,13 +11,14 @@ describe('requests no route takes', () => {
   before(async () => {
     metrics = new Metrics();
     app = await testApiServer(metrics);
-    app.get('/v1/things', async () => ({ things: [] }));
-    app.post('/v1/things', async () => ({ ok: true }));
-    app.get('/v1/things/:id', async () => ({ id: 1 }));
-    app.delete('/v1/things/:id', async () => ({ deleted: true }));
-    app.post('/v1/things/sort', async () => ({ sorted: true }));
+    const open = { config: { access: 'public' as const } };
+    app.get('/v1/things', open, async () => ({ things: [] }));
+    app.post('/v1/things', open, async () => ({ ok: true }));
+    app.get('/v1/things/:id', open, async () => ({ id: 1 }));
+    app.delete('/v1/things/:id', open, async () => ({ deleted: true }));
+    app.post('/v1/things/sort', open, async () => ({ sorted: true }));
     // A catch-all route (as a CORS preflight handler registers) does not make every path exist.
-    app.options('*', async () => '');
+    app.options('*', open, async () => '');
     await app.ready();
   });
   after(() => app.close());

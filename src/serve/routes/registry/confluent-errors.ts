@@ -21,6 +21,11 @@ const CONFLUENT_ERROR_CODES: Partial<Record<ErrorCode, number>> = {
   SL_SCHEMA_COMPATIBILITY_INVALID: 42203,
   SL_SCHEMA_SUBJECT_INVALID: 42208,
   SL_REGISTRY_STORE_FAILED: 50001,
+  SL_AUTH_MISSING: 40101,
+  SL_AUTH_INVALID: 40101,
+  SL_AUTH_EXPIRED: 40101,
+  SL_AUTH_REVOKED: 40101,
+  SL_AUTH_FORBIDDEN: 40301,
 };
 
 export function confluentErrorCode(code: ErrorCode, status: number): number {
