@@ -19,9 +19,12 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
 const T0 = 1795683600000; // the example file's first event time (2026-11-26T09:00:00Z)
 
 async function call(method, path, body, contentType = 'application/json') {
+  // The platform requires keys: run.sh passes the admin key its first start printed.
+  const auth = process.env.SIGHTLINE_KEY ? { authorization: `Bearer ${process.env.SIGHTLINE_KEY}` } : {};
   const response = await fetch(`${url}${path}`, {
     method,
-    ...(body !== undefined && { headers: { 'content-type': contentType }, body: typeof body === 'string' ? body : JSON.stringify(body) }),
+    headers: { ...auth, ...(body !== undefined && { 'content-type': contentType }) },
+    ...(body !== undefined && { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
   const text = await response.text();
   let parsed;

@@ -17,7 +17,9 @@ const maxMs = Number(maxArg);
 
 /** Requests the server has received since it started (sightline_events_received_total of the serve component). */
 async function received() {
-  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(10_000) })).text();
+  // /metrics needs ops:read: run.sh passes the admin key in SIGHTLINE_KEY.
+  const headers = process.env.SIGHTLINE_KEY ? { authorization: `Bearer ${process.env.SIGHTLINE_KEY}` } : {};
+  const text = await (await fetch(`${url}/metrics`, { headers, signal: AbortSignal.timeout(10_000) })).text();
   const line = text.split('\n').find((l) => l.startsWith('sightline_events_received_total{component="serve"}'));
   if (!line) throw new Error('no sightline_events_received_total{component="serve"} in /metrics');
   return Number(line.split(' ').pop());

@@ -22,7 +22,7 @@ export interface NewKey {
   expiresAt: number | null;
 }
 
-const NAME = /^[\p{L}\p{N} _.:@/-]{1,100}$/u;
+const NAME = /^[A-Za-z0-9 _.:@/-]{1,100}$/;
 /** The longest grace a rotation gives the old secret. */
 export const MAX_ROTATION_GRACE_MS = 7 * 24 * 3_600_000;
 
@@ -80,7 +80,7 @@ export class KeyStore {
   async create(request: NewKey, actor: string): Promise<{ key: ApiKeyView; token: string }> {
     const now = this.clock();
     const name = request.name.trim();
-    if (!NAME.test(name)) throw new SightlineError('SL_KEY_REQUEST_INVALID', 'a key name is 1 to 100 letters, digits, spaces and _ . : @ / -');
+    if (!NAME.test(name)) throw new SightlineError('SL_KEY_REQUEST_INVALID', 'a key name is 1 to 100 ASCII letters, digits, spaces and _ . : @ / -');
     if (request.grants.length === 0 || request.grants.length > 20) throw new SightlineError('SL_KEY_REQUEST_INVALID', 'a key needs 1 to 20 grants (scopes)');
     const grants = request.grants.map(checkGrant);
     if (request.expiresAt !== null && !(request.expiresAt > now)) throw new SightlineError('SL_KEY_REQUEST_INVALID', 'the expiry is not in the future');

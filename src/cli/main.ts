@@ -66,6 +66,7 @@ program
   .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
   .option('--config <file>', 'YAML or JSON configuration file')
   .option('--log <url>', 'kafka://host:port[,host:port...] runs on Kafka (distributed mode); default: the embedded log')
+  .option('--require-keys', 'require an API key on every request, on loopback too (auth.required: true)', false)
   .option('--insecure-open', 'listen beyond loopback without requiring API keys (auth.required: false): anyone who reaches the port may do anything', false)
   .action(lazy(upCommands, (m) => m.up));
 
@@ -82,6 +83,7 @@ for (const [name, what] of [
     .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
     .option('--config <file>', 'YAML or JSON configuration file')
     .option('--log <url>', 'kafka://host:port[,host:port...] (or log.kafka in the config file)')
+    .option('--require-keys', 'require an API key on every request, on loopback too (auth.required: true)', false)
     .option('--insecure-open', 'listen beyond loopback without requiring API keys', false)
     .action(lazy(upCommands, (m) => m.role(name)));
 }

@@ -13,6 +13,7 @@ export interface UpOptions {
   /** `kafka://host:port,host:port` for distributed mode; the embedded log when absent. */
   log?: string;
   insecureOpen?: boolean;
+  requireKeys?: boolean;
 }
 
 const KAFKA_URL = /^kafka:\/\/([^/?#]+)\/?$/;
@@ -51,7 +52,7 @@ async function runRoles(roles: readonly Role[], options: UpOptions): Promise<voi
   if (options.port !== undefined) server.port = Number(options.port);
   if (options.host !== undefined) server.host = options.host;
   if (Object.keys(server).length > 0) overrides.server = server;
-  if (options.insecureOpen) overrides.auth = { insecureOpen: true };
+  if (options.insecureOpen || options.requireKeys) overrides.auth = { ...(options.insecureOpen && { insecureOpen: true }), ...(options.requireKeys && { required: true }) };
   if (options.log !== undefined) {
     const brokers = parseLogUrl(options.log);
     if (brokers) overrides.log = { kafka: { bootstrap: brokers } };

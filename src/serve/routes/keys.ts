@@ -13,14 +13,26 @@ const tags = ['keys'];
 const admin = { access: { scope: 'admin' as const } };
 const KEY_ID = '^[0-9a-f]{16}$';
 
+const scopesWith = (withResources: boolean) => Object.keys(SCOPES).filter((s) => (SCOPES[s as keyof typeof SCOPES].resource !== null) === withResources);
+/** A scope on every resource, or (for the scopes that have resources) on those its patterns match. */
 const GRANT = {
-  type: 'object',
-  additionalProperties: false,
-  required: ['scope'],
-  properties: {
-    scope: { type: 'string', enum: Object.keys(SCOPES), description: Object.entries(SCOPES).map(([s, d]) => `${s}: ${d.summary}`).join('; ') },
-    resources: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', pattern: '^[A-Za-z0-9_.*/-]{1,200}$' }, description: 'glob patterns (* matches any run of characters); absent: every resource' },
-  },
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['scope'],
+      properties: { scope: { type: 'string', enum: scopesWith(false), description: Object.entries(SCOPES).map(([s, d]) => `${s}: ${d.summary}`).join('; ') } },
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['scope'],
+      properties: {
+        scope: { type: 'string', enum: scopesWith(true) },
+        resources: { type: 'array', minItems: 1, maxItems: 100, items: { type: 'string', pattern: '^[A-Za-z0-9_.*/-]{1,200}$' }, description: 'glob patterns (* matches any run of characters); absent: every resource' },
+      },
+    },
+  ],
 } as const;
 
 const KEY_VIEW = {
@@ -73,9 +85,9 @@ export async function keysRoutes(app: FastifyInstance, opts: KeysRoutesOptions):
           additionalProperties: false,
           required: ['name', 'grants'],
           properties: {
-            name: { type: 'string', minLength: 1, maxLength: 100 },
+            name: { type: 'string', pattern: '^[A-Za-z0-9 _.:@/-]{1,100}$' },
             grants: { type: 'array', minItems: 1, maxItems: 20, items: GRANT },
-            expires_at: { type: 'string', format: 'date-time', description: 'when it stops working; absent: never' },
+            expires_at: { type: 'string', format: 'date-time', description: 'when it stops working, in the future (400 otherwise); absent: never' },
           },
         },
         response: { 201: WITH_TOKEN, ...errorResponses(400, 413, 415) },
