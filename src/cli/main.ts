@@ -15,6 +15,7 @@ function lazy<M>(load: () => Promise<M>, pick: (module: M) => Action): Action {
 }
 const dlqCommands = () => import('./dlq.js');
 const keysCommands = () => import('./keys.js');
+const auditCommands = () => import('./audit.js');
 const schemaCommands = () => import('./schema.js');
 const upCommands = () => import('./up.js');
 
@@ -52,7 +53,7 @@ const program = new Command()
   .showHelpAfterError()
   .addHelpText(
     'after',
-    '\nEnvironment:\n  SIGHTLINE_URL  the API the client commands (send, status, probe, schema, dlq, keys) talk to,\n                 when --url is not given (default: http://127.0.0.1:8080)\n' +
+    '\nEnvironment:\n  SIGHTLINE_URL  the API the client commands (send, status, probe, schema, dlq, keys, audit) talk to,\n                 when --url is not given (default: http://127.0.0.1:8080)\n' +
       '  SIGHTLINE_KEY  the API key they send (Authorization: Bearer); none needed on a loopback API\n                 that does not require keys',
   );
 
@@ -227,6 +228,25 @@ keys
   .argument('<id>', 'key id, as listed')
   .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
   .action(lazy(keysCommands, (m) => m.revokeKey));
+
+const audit = program.command('audit').description('The audit log of sensitive actions and refused credentials (needs an admin key): list, verify');
+audit
+  .command('list')
+  .description('Audit entries, newest first')
+  .option('--actor <key-id>', 'only this key')
+  .option('--action <action>', 'an action (key.create) or its kind (key, schema, auth, dlq)')
+  .option('--outcome <outcome>', 'ok, failed or refused')
+  .option('--since <time>', 'epoch ms or ISO 8601')
+  .option('--until <time>', 'epoch ms or ISO 8601')
+  .option('--limit <n>', 'at most this many', positiveCount, '100')
+  .option('--json', 'print the raw entries', false)
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(auditCommands, (m) => m.listAudit));
+audit
+  .command('verify')
+  .description('Check the hash chain of the audit log from its first entry; exits 1 if it does not hold')
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(auditCommands, (m) => m.verifyAudit));
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (isSightlineError(err)) {

@@ -68,6 +68,7 @@ export const ERROR_CODES = {
   SL_AUTH_FORBIDDEN: { status: 403, retryable: false, summary: 'The API key is valid but lacks the scope (or the resource within it) the request needs; the message names both.' },
   SL_KEY_NOT_FOUND: { status: 404, retryable: false, summary: 'No API key with this id.' },
   SL_KEY_REQUEST_INVALID: { status: 400, retryable: false, summary: 'A key request is not valid: an unknown scope, a resource on a scope that takes none, a bad pattern, or an expiry in the past.' },
+  SL_AUDIT_WRITE_FAILED: { status: 500, retryable: true, summary: 'An audit entry could not be made durable (the `_audit` topic); the action it records was done, and is logged.' },
   SL_KEYS_STORE_FAILED: { status: 500, retryable: true, summary: 'The API keys could not be read or written in their store (the `_keys` topic).' },
   SL_SERVER_OPEN_TO_NETWORK: { status: 500, retryable: false, summary: 'The API would listen on a non-loopback address without requiring keys (auth.required: false); pass --insecure-open to accept that risk.' },
   // API and config

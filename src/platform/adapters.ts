@@ -26,9 +26,6 @@ import { Processor } from '../process/processor.js';
 import { WorkerThreadPlanner } from '../process/worker-thread-planner.js';
 import type { QualityStats } from '../quality/quality-stats.js';
 import { LogSchemaStore } from '../registry/store/log-schema-store.js';
-import type { ApiKeyRecord } from '../auth/api-key.js';
-import { openKeyTable } from '../auth/key-table.js';
-import type { TableStore } from '../core/ports/table-store.js';
 import { LocalColdStore } from '../store/cold/local/local-cold-store.js';
 import { Archiver } from '../store/hot/archiver.js';
 import { DuckDbHotStore } from '../store/hot/duckdb-hot-store.js';
@@ -68,8 +65,8 @@ export interface LogAdapters {
   /** The consumer group whose committed offsets mirror processing progress, wherever processing runs. */
   readonly processingGroup: string;
   openSchemaStore(): Promise<SchemaStore>;
-  /** The API keys' table (`_keys`), followed by every node. */
-  openKeyTable(): Promise<TableStore<ApiKeyRecord>>;
+  /** Whether tables on the log (`_keys`, `_audit`) are shared by the nodes of a deployment (Kafka) or this process's own. */
+  readonly sharedTables: boolean;
   /** The process role's processing of the events topic. */
   processing(deps: ProcessingDeps): Promise<ProcessingRuntime>;
   /** What loads processed batches into a serving node's hot store; none where the processor commits there itself. */
@@ -147,7 +144,7 @@ function embeddedAdapters(config: SightlineConfig): PlatformAdapters {
         schemaHeaders: false,
         processingGroup: MAIN_PIPELINE,
         openSchemaStore: () => LogSchemaStore.open(log),
-        openKeyTable: () => openKeyTable(log, false),
+        sharedTables: false,
         processing: async (deps) => {
           if (!deps.hot) throw new SightlineError('SL_API_INTERNAL', 'embedded processing needs the hot store of the serve role in the same process');
           const ref = config.enrichment.referenceData;
@@ -210,7 +207,7 @@ function kafkaAdapters(config: SightlineConfig, kafka: KafkaClusterOptions, role
         processingGroup: processorGroup(MAIN_PIPELINE),
         // Every node follows the one `_schemas` topic and writes under a fenced transactional id.
         openSchemaStore: () => LogSchemaStore.openShared(log),
-        openKeyTable: () => openKeyTable(log, true),
+        sharedTables: true,
         processing: async (deps) =>
           new PartitionProcessors({
             ...processorOptions(config, deps),

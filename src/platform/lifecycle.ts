@@ -14,8 +14,9 @@ export const START_ORDER = [
   'log',
   // Follows its topic on the log; contracts from the config are registered before ingest takes events.
   'registry',
-  // API keys: followed before the API answers its first request.
+  // API keys and the audit log: followed before the API answers its first request.
   'keys',
+  'audit',
   // Reports START once the API listens, and COMPLETE after the pipeline drained: outside of it.
   'lineage',
   // Loads, indexes and archives what processing commits: stops after processing has drained.

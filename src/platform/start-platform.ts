@@ -13,6 +13,7 @@ import { QualityStats } from '../quality/quality-stats.js';
 import { chooseAdapters, type PlatformAdapters } from './adapters.js';
 import type { Component } from './component.js';
 import { AlertsComponent } from './components/alerts.js';
+import { AuditComponent } from './components/audit.js';
 import { HttpComponent } from './components/http.js';
 import { KeysComponent } from './components/keys.js';
 import { IngestRole } from './components/ingest-role.js';
@@ -110,6 +111,7 @@ function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Rec
   const logs = new LogComponent(ctx, adapters, () => process?.processing);
   const registry = new RegistryComponent(ctx, logs);
   const keys = new KeysComponent(ctx, logs);
+  const audit = new AuditComponent(ctx, logs);
   if (roles.has('process')) process = new ProcessRole(ctx, logs, stores, qualityStats);
   if (roles.has('ingest')) ingest = new IngestRole(ctx, logs, registry, sourceTypes);
   const serve = stores && new ServeRole(ctx, stores, logs, qualityStats, { wholePipeline: () => process?.processing?.wholePipeline, ingest: () => ingest?.service });
@@ -119,11 +121,12 @@ function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Rec
     log: logs,
     registry,
     keys,
+    audit,
     lineage: stores && process && ingest && new LineageComponent(ctx, { logs, registry, stores, process, ingest, sourceTypes, qualityStats }),
     serve,
     process,
     ingest,
-    http: new HttpComponent(ctx, keys, () => inStartOrder(parts)),
+    http: new HttpComponent(ctx, keys, audit, () => inStartOrder(parts)),
     probe: ingest && stores && new ProbeComponent(ctx, stores, keys),
     alerts: new AlertsComponent(ctx, { logs, ingest, process, sourceTypes }),
   };

@@ -5,6 +5,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { type Authentication, LOCAL_PRINCIPAL, type Principal } from '../auth/key-store.js';
 import { allows, holdsScope, type Scope, SCOPES } from '../auth/scopes.js';
 import { type ErrorCode, SightlineError } from '../core/errors.js';
+import { type AuditSink, traceIdOf } from './audit-trail.js';
 import { errorResponses } from './errors.js';
 
 /**
@@ -28,6 +29,10 @@ declare module 'fastify' {
   interface FastifyContextConfig {
     access?: RouteAccess;
   }
+  interface FastifyInstance {
+    /** Where access control records refusals, for requireResource too. */
+    accessAudit: AuditSink | undefined;
+  }
   interface FastifyRequest {
     /** Who the request acts as, once access control let it through. */
     principal?: Principal;
@@ -44,6 +49,8 @@ export interface Authenticator {
 
 export interface AccessOptions {
   keys: Authenticator;
+  /** Refused credentials and scopes are recorded here (rate-limited per address and code). */
+  audit?: AuditSink;
   /** False only where the API listens on loopback only: a request without credentials acts as LOCAL_PRINCIPAL. */
   required: boolean;
 }
@@ -57,6 +64,7 @@ const HOW = 'send an API key as "Authorization: Bearer <key>" (sightline keys cr
  * key id (never the secret) and the caller's address.
  */
 export async function accessControl(app: FastifyInstance, options: AccessOptions): Promise<void> {
+  app.decorate('accessAudit', options.audit);
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
     if (access === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no access (config.access)`);
@@ -94,15 +102,16 @@ export async function accessControl(app: FastifyInstance, options: AccessOptions
     if (access === undefined || access === 'public') return;
     if (request.headers.authorization === undefined) {
       if (!options.required) request.principal = LOCAL_PRINCIPAL;
-      else throw refused(request, reply, 'SL_AUTH_MISSING', access.basic === true);
+      else throw refused(request, reply, 'SL_AUTH_MISSING', access.basic === true, options.audit);
     } else {
       const verify = access.basic ? bearerOrBasic : bearerOnly;
       const failed = await new Promise<unknown>((resolve) => verify.call(app, request, reply, resolve));
-      if (failed || !request.principal) throw refused(request, reply, request.authFailure ?? 'SL_AUTH_INVALID', access.basic === true);
+      if (failed || !request.principal) throw refused(request, reply, request.authFailure ?? 'SL_AUTH_INVALID', access.basic === true, options.audit);
     }
     const resource = access.resource?.(request);
     if (access.resourcesInBody ? !holdsScope(request.principal!.grants, access.scope) : !allows(request.principal!.grants, access.scope, resource)) {
       request.log.warn({ key: request.principal!.keyId, scope: access.scope, resource, remote: request.ip, route: request.routeOptions.url }, 'request refused: key lacks scope');
+      recordForbidden(request, access.scope, resource, options.audit);
       const on = resource === undefined ? (SCOPES[access.scope].resource ? ` on every ${SCOPES[access.scope].resource}` : '') : ` on "${resource}"`;
       throw new SightlineError('SL_AUTH_FORBIDDEN', `key ${request.principal!.keyId} lacks scope ${access.scope}${on}`);
     }
@@ -123,17 +132,45 @@ export function requireResource(request: FastifyRequest, scope: Scope, resource:
   const principal = request.principal;
   if (principal && allows(principal.grants, scope, resource)) return;
   request.log.warn({ key: principal?.keyId, scope, resource, remote: request.ip, route: request.routeOptions.url }, 'request refused: key lacks scope');
+  recordForbidden(request, scope, resource, request.server.accessAudit);
   throw new SightlineError('SL_AUTH_FORBIDDEN', `key ${principal?.keyId ?? '(none)'} lacks scope ${scope} on "${resource}"`);
 }
 
-function refused(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, basic: boolean): SightlineError {
+/** A valid key refused for its scope: on the audit log, without waiting for it (refusals are rate-limited there). */
+function recordForbidden(request: FastifyRequest, scope: Scope, resource: string | undefined, audit: AuditSink | undefined): void {
+  void audit
+    ?.recordRefusal({
+      actor: request.principal?.keyId ?? 'unknown',
+      action: 'auth.forbidden',
+      target: `${request.method} ${request.routeOptions.url ?? request.url}`,
+      outcome: 'refused',
+      source: request.ip,
+      trace_id: traceIdOf(request),
+      detail: { code: 'SL_AUTH_FORBIDDEN', scope, ...(resource !== undefined && { resource }) },
+    })
+    .catch((err: unknown) => request.log.error({ err }, 'a refusal could not be written to the audit log'));
+}
+
+function refused(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, basic: boolean, audit: AuditSink | undefined): SightlineError {
   const messages: Partial<Record<ErrorCode, string>> = {
     SL_AUTH_MISSING: `this route needs an API key: ${HOW}`,
     SL_AUTH_INVALID: `the credentials are not a valid API key (malformed, unknown, or a wrong secret): ${HOW}`,
     SL_AUTH_EXPIRED: 'the API key has expired: rotate it (sightline keys rotate) or create another',
     SL_AUTH_REVOKED: 'the API key was revoked (or rotated, and its old secret is no longer accepted)',
   };
-  request.log.warn({ code, key: keyIdOf(request.headers.authorization), remote: request.ip, route: request.routeOptions.url }, 'authentication failed');
+  const key = keyIdOf(request.headers.authorization);
+  request.log.warn({ code, key, remote: request.ip, route: request.routeOptions.url }, 'authentication failed');
+  void audit
+    ?.recordRefusal({
+      actor: key ?? 'unknown',
+      action: 'auth.failed',
+      target: `${request.method} ${request.routeOptions.url ?? request.url}`,
+      outcome: 'refused',
+      source: request.ip,
+      trace_id: traceIdOf(request),
+      detail: { code },
+    })
+    .catch((err: unknown) => request.log.error({ err }, 'a refusal could not be written to the audit log'));
   void reply.header('www-authenticate', basic ? 'Bearer realm="sightline", Basic realm="sightline"' : 'Bearer realm="sightline"');
   return new SightlineError(code, messages[code] ?? code);
 }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
 import { type AccessOptions, accessControl } from './access.js';
+import { auditTrail } from './audit-trail.js';
 import type { ListenOptions } from './api-options.js';
 import { browserGuards } from './browser-guards.js';
 import { answerClientError, answerFrameworkError, errorHandler, refuseNonFiniteNumbers } from './errors.js';
@@ -64,6 +65,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   await browserGuards(app, options.listen);
   // Before any route, so every route registered after is checked (and one that declares no access fails at start).
   await accessControl(app, options.access);
+  if (options.access.audit) auditTrail(app, options.access.audit);
   answerUnroutedRequests(app);
   await app.register(swagger, {
     openapi: {

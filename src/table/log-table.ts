@@ -275,3 +275,13 @@ function decodeRecord<R>(codec: TableCodec<R>, value: Buffer, offset: number): R
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/** Opens what reads a table (a registry, a key store, an audit log) over it, closing the table if that fails. */
+export async function openOver<R, T>(table: TableStore<R>, open: (table: TableStore<R>) => Promise<T>): Promise<T> {
+  try {
+    return await open(table);
+  } catch (err) {
+    await table.close();
+    throw err;
+  }
+}

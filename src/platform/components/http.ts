@@ -4,6 +4,7 @@ import { createApiServer, operationsRoutes } from '../../serve/server.js';
 import { addressInUse } from '../address-check.js';
 import { type Component, notStarted } from '../component.js';
 import type { PlatformContext } from '../context.js';
+import type { AuditComponent } from './audit.js';
 import type { KeysComponent } from './keys.js';
 
 /**
@@ -18,6 +19,7 @@ export class HttpComponent implements Component {
   constructor(
     private readonly ctx: PlatformContext,
     private readonly keys: KeysComponent,
+    private readonly audit: AuditComponent,
     /** Every component of the process, in start order. */
     private readonly components: () => readonly Component[],
   ) {}
@@ -30,7 +32,7 @@ export class HttpComponent implements Component {
       tracing: ctx.tracing,
       version: VERSION,
       listen: ctx.config.server,
-      access: { keys: this.keys.keys, required: ctx.config.auth.required },
+      access: { keys: this.keys.keys, required: ctx.config.auth.required, audit: this.audit.audit },
     });
     for (const component of this.components()) await component.routes?.(app);
     await operationsRoutes(app, { status: () => this.statusDocument(), ready: () => this.readiness(), failing: () => this.failingReasons(), metrics: ctx.metrics });

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import { KeyStore } from '../../auth/key-store.js';
+import { openKeyTable } from '../../auth/key-table.js';
 import { keysRoutes } from '../../serve/routes/keys.js';
+import { openOver } from '../../table/log-table.js';
 import { type Component, notStarted, startOrUndo } from '../component.js';
 import type { PlatformContext } from '../context.js';
 import type { LogComponent } from './log.js';
@@ -22,11 +24,8 @@ export class KeysComponent implements Component {
 
   start(): Promise<void> {
     return startOrUndo(this, async () => {
-      const table = await this.logs.adaptersOf().openKeyTable();
-      this.opened = await KeyStore.open(table).catch(async (err: unknown) => {
-        await table.close();
-        throw err;
-      });
+      const { log, sharedTables } = this.logs.adaptersOf();
+      this.opened = await openOver(await openKeyTable(log, sharedTables), (table) => KeyStore.open(table));
       this.firstAdminToken = await this.opened.bootstrapAdmin();
       if (this.firstAdminToken) this.ctx.logger.info({ key: this.firstAdminToken.slice(4, 20) }, 'first start: an admin key was created (its token is shown once, on the console)');
     });

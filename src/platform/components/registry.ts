@@ -3,6 +3,7 @@ import { ContractStats } from '../../contracts/contract-stats.js';
 import { SchemaRegistry } from '../../registry/schema-registry.js';
 import { contractRoutes } from '../../serve/routes/contracts.js';
 import { confluentRegistryRoutes } from '../../serve/routes/registry/confluent-routes.js';
+import { openOver } from '../../table/log-table.js';
 import { type Component, notStarted, startOrUndo } from '../component.js';
 import { registerConfiguredContracts } from '../configured-contracts.js';
 import type { PlatformContext } from '../context.js';
@@ -28,11 +29,7 @@ export class RegistryComponent implements Component {
   start(): Promise<void> {
     return startOrUndo(this, async () => {
       const { config } = this.ctx;
-      const store = await this.logs.adaptersOf().openSchemaStore();
-      this.opened = await SchemaRegistry.open(store, { defaultCompatibility: config.contracts.defaultCompatibility }).catch(async (err: unknown) => {
-        await store.close();
-        throw err;
-      });
+      this.opened = await openOver(await this.logs.adaptersOf().openSchemaStore(), (store) => SchemaRegistry.open(store, { defaultCompatibility: config.contracts.defaultCompatibility }));
       if (this.ctx.roles.has('ingest')) await registerConfiguredContracts(this.opened, config.contracts.register, this.ctx.logger);
     });
   }

@@ -10,6 +10,8 @@ import { parseDateTime } from '../time-param.js';
 
 /** The subject a route's path names: the resource its access is checked on. */
 const subjectParam = (request: FastifyRequest): string => (request.params as { subject: string }).subject;
+/** A version, as the audit log names it: subject/version. */
+const versionTarget = (request: FastifyRequest): string => `${subjectParam(request)}/${(request.params as { version: string }).version}`;
 
 export interface ContractRoutesOptions {
   registry: SchemaRegistry;
@@ -48,7 +50,7 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
   app.put(
     '/v1/contracts/:subject/versions/:version/deprecation',
     {
-      config: { access: { scope: 'registry:write', resource: subjectParam } },
+      config: { access: { scope: 'registry:write', resource: subjectParam }, audit: { action: 'contract.deprecate', target: versionTarget } },
       schema: {
         summary: 'Deprecate a version: events naming it get a warning, and are refused after the sunset',
         tags,
@@ -71,7 +73,7 @@ export async function contractRoutes(app: FastifyInstance, opts: ContractRoutesO
   );
   app.delete(
     '/v1/contracts/:subject/versions/:version/deprecation',
-    { config: { access: { scope: 'registry:write', resource: subjectParam } }, schema: { summary: 'Lift a deprecation', tags, params: versionParams, response: { 200: VERSION_SCHEMA, ...errorResponses(400, 404) } } },
+    { config: { access: { scope: 'registry:write', resource: subjectParam }, audit: { action: 'contract.undeprecate', target: versionTarget } }, schema: { summary: 'Lift a deprecation', tags, params: versionParams, response: { 200: VERSION_SCHEMA, ...errorResponses(400, 404) } } },
     async (request) => {
       const { subject, version } = request.params as { subject: string; version: string };
       return versionView(await registry.deprecate(subject, parseVersionRef(version), null));

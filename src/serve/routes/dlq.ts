@@ -182,7 +182,7 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
   app.post(
     '/v1/dlq/replay',
     {
-      config: { access: { scope: 'dlq:replay' } },
+      config: { access: { scope: 'dlq:replay' }, audit: { action: 'dlq.replay', target: (request) => `${((request.body as { ids?: unknown[] } | undefined)?.ids ?? []).length} dead letters` } },
       schema: {
         summary: 'Replay dead letters through ingest and processing again',
         description:

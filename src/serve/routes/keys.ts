@@ -11,6 +11,11 @@ export interface KeysRoutesOptions {
 
 const tags = ['keys'];
 const admin = { access: { scope: 'admin' as const } };
+const audited = (action: 'key.create' | 'key.rotate' | 'key.revoke') => ({
+  ...admin,
+  // A new key's id is in the answer; a rotated or revoked one's in the path.
+  audit: { action, ...(action === 'key.create' && { target: (_request: unknown, answer: unknown) => (answer as { key?: { id?: string } } | undefined)?.key?.id ?? '(none)' }) },
+});
 const KEY_ID = '^[0-9a-f]{16}$';
 
 const scopesWith = (withResources: boolean) => Object.keys(SCOPES).filter((s) => (SCOPES[s as keyof typeof SCOPES].resource !== null) === withResources);
@@ -76,7 +81,7 @@ export async function keysRoutes(app: FastifyInstance, opts: KeysRoutesOptions):
   app.post(
     '/v1/keys',
     {
-      config: admin,
+      config: audited('key.create'),
       schema: {
         summary: 'Create an API key; its token is in this answer only',
         tags,
@@ -108,7 +113,7 @@ export async function keysRoutes(app: FastifyInstance, opts: KeysRoutesOptions):
   app.post(
     '/v1/keys/:id/rotate',
     {
-      config: admin,
+      config: audited('key.rotate'),
       schema: {
         summary: 'A new secret for a key (same id and grants); the old one works for the grace period',
         tags,
@@ -126,7 +131,7 @@ export async function keysRoutes(app: FastifyInstance, opts: KeysRoutesOptions):
     },
   );
 
-  app.delete('/v1/keys/:id', { config: admin, schema: { summary: 'Revoke an API key, on every node', tags, params: byId, response: { 200: KEY_VIEW, ...errorResponses(400, 404) } } }, async (request) => {
+  app.delete('/v1/keys/:id', { config: audited('key.revoke'), schema: { summary: 'Revoke an API key, on every node', tags, params: byId, response: { 200: KEY_VIEW, ...errorResponses(400, 404) } } }, async (request) => {
     const { id } = request.params as { id: string };
     const revoked = await keys.revoke(id);
     logged(request, 'revoked', id);

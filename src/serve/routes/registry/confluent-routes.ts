@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { RouteAudit } from '../../audit-trail.js';
 import { SightlineError } from '../../../core/errors.js';
 import { parseVersionRef, type VersionRef } from '../../../registry/registry-input.js';
 import type { SchemaInput, SchemaRegistry, SubjectVersion } from '../../../registry/schema-registry.js';
@@ -39,8 +40,18 @@ export async function confluentRegistryRoutes(app: FastifyInstance, opts: Conflu
   app.setValidatorCompiler(() => () => true);
   // Reads need registry:read, changes registry:write, on the subject the path names (on every
   // subject where it names none). HTTP Basic is taken too: Confluent's clients send key id and secret.
-  const route = (summary: string, schema: { params?: object; querystring?: object; body?: object; response: Record<number, object> }, scope: 'registry:read' | 'registry:write' = 'registry:read') => ({
-    config: { bodyTypes: BODY_TYPES, access: { scope, basic: true, resource: (request: FastifyRequest) => (request.params as Partial<Params>).subject } },
+  const route = (
+    summary: string,
+    schema: { params?: object; querystring?: object; body?: object; response: Record<number, object> },
+    scope: 'registry:read' | 'registry:write' = 'registry:read',
+    audit?: RouteAudit['action'],
+  ) => ({
+    config: {
+      bodyTypes: BODY_TYPES,
+      access: { scope, basic: true, resource: (request: FastifyRequest) => (request.params as Partial<Params>).subject },
+      // Changes are on the audit log, named by subject (and version), or "global" for the registry's own level.
+      ...(audit && { audit: { action: audit, target: (request: FastifyRequest) => { const p = request.params as Partial<Params>; return p.subject === undefined ? 'global' : p.version === undefined ? p.subject : `${p.subject}/${p.version}`; } } }),
+    },
     schema: { summary, tags: TAGS, ...schema, response: { ...registryErrors(401, 403), ...schema.response } },
   });
   const version = (request: FastifyRequest): VersionRef => parseVersionRef((request.params as Params).version);
@@ -82,7 +93,7 @@ export async function confluentRegistryRoutes(app: FastifyInstance, opts: Conflu
   );
   app.post(
     '/subjects/:subject/versions',
-    route('Register a schema under a subject', { params: params({ subject: newSubjectParam }), body: schemaBody, response: { 200: OK.id, ...registryErrors(400, 409, 413, 415, 422) } }, 'registry:write'),
+    route('Register a schema under a subject', { params: params({ subject: newSubjectParam }), body: schemaBody, response: { 200: OK.id, ...registryErrors(400, 409, 413, 415, 422) } }, 'registry:write', 'schema.register'),
     async (request) => {
       const { id } = await registry.register(subject(request), schemaInput(request.body));
       return { id };
@@ -96,12 +107,12 @@ export async function confluentRegistryRoutes(app: FastifyInstance, opts: Conflu
   const permanent = { type: 'object', properties: { permanent: flagParam('delete for good (after a soft delete)') } };
   app.delete(
     '/subjects/:subject',
-    route('Delete a subject (soft, or permanent=true after a soft delete)', { params: bySubject, querystring: permanent, response: { 200: OK.versions, ...registryErrors(404) } }, 'registry:write'),
+    route('Delete a subject (soft, or permanent=true after a soft delete)', { params: bySubject, querystring: permanent, response: { 200: OK.versions, ...registryErrors(404) } }, 'registry:write', 'schema.delete'),
     async (request) => registry.deleteSubject(subject(request), flag(query(request), 'permanent')),
   );
   app.delete(
     '/subjects/:subject/versions/:version',
-    route('Delete a version (soft, or permanent=true after a soft delete)', { params: byVersion, querystring: permanent, response: { 200: OK.version, ...registryErrors(404, 422) } }, 'registry:write'),
+    route('Delete a version (soft, or permanent=true after a soft delete)', { params: byVersion, querystring: permanent, response: { 200: OK.version, ...registryErrors(404, 422) } }, 'registry:write', 'schema.delete'),
     async (request) => registry.deleteVersion(subject(request), version(request), flag(query(request), 'permanent')),
   );
 
@@ -150,10 +161,10 @@ export async function confluentRegistryRoutes(app: FastifyInstance, opts: Conflu
   );
 
   app.get('/config', route('The global compatibility level', { response: { 200: OK.levelIs } }), async () => ({ compatibilityLevel: registry.getLevel(null) }));
-  app.put('/config', route('Set the global compatibility level', { body: levelBody, response: { 200: OK.levelSet, ...registryErrors(400, 413, 415, 422) } }, 'registry:write'), async (request) => ({
+  app.put('/config', route('Set the global compatibility level', { body: levelBody, response: { 200: OK.levelSet, ...registryErrors(400, 413, 415, 422) } }, 'registry:write', 'compatibility.set'), async (request) => ({
     compatibility: await registry.setLevel(null, levelInput(request.body)),
   }));
-  app.delete('/config', route('Reset the global compatibility level', { response: { 200: OK.levelIs } }, 'registry:write'), async () => ({ compatibilityLevel: await registry.deleteLevel(null) }));
+  app.delete('/config', route('Reset the global compatibility level', { response: { 200: OK.levelIs } }, 'registry:write', 'compatibility.reset'), async () => ({ compatibilityLevel: await registry.deleteLevel(null) }));
   const defaultToGlobal = { type: 'object', properties: { defaultToGlobal: flagParam("the global level when the subject has none of its own") } };
   app.get(
     '/config/:subject',
@@ -162,10 +173,10 @@ export async function confluentRegistryRoutes(app: FastifyInstance, opts: Conflu
   );
   app.put(
     '/config/:subject',
-    route("Set a subject's compatibility level", { params: params({ subject: newSubjectParam }), body: levelBody, response: { 200: OK.levelSet, ...registryErrors(400, 413, 415, 422) } }, 'registry:write'),
+    route("Set a subject's compatibility level", { params: params({ subject: newSubjectParam }), body: levelBody, response: { 200: OK.levelSet, ...registryErrors(400, 413, 415, 422) } }, 'registry:write', 'compatibility.set'),
     async (request) => ({ compatibility: await registry.setLevel(subject(request), levelInput(request.body)) }),
   );
-  app.delete("/config/:subject", route("Remove a subject's own level", { params: bySubject, response: { 200: OK.levelIs, ...registryErrors(404) } }, 'registry:write'), async (request) => ({
+  app.delete("/config/:subject", route("Remove a subject's own level", { params: bySubject, response: { 200: OK.levelIs, ...registryErrors(404) } }, 'registry:write', 'compatibility.reset'), async (request) => ({
     compatibilityLevel: await registry.deleteLevel(subject(request)),
   }));
 }
