@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { Command, InvalidArgumentError } from 'commander';
-import { isSightlineError } from '../core/errors.js';
+import { isSightlineError, SightlineError } from '../core/errors.js';
 import { VERSION } from '../core/version.js';
 import { apiUrl, DEFAULT_API_URL } from '../client/api-url.js';
 
@@ -41,6 +41,15 @@ function positiveInt(value: string): string {
   return value;
 }
 
+async function readCaFile(path: string): Promise<Buffer> {
+  const { readFile } = await import('node:fs/promises');
+  try {
+    return await readFile(path);
+  } catch (err) {
+    throw new SightlineError('SL_CLI_USAGE', `cannot read the CA file ${path}: ${(err as Error).message}`);
+  }
+}
+
 function positiveCount(value: string): string {
   if (!/^[1-9]\d{0,8}$/.test(value)) throw new InvalidArgumentError('must be a positive whole number');
   return value;
@@ -50,11 +59,18 @@ const program = new Command()
   .name('sightline')
   .description('Observability-first event data platform')
   .version(VERSION)
+  .option('--ca-file <file>', 'trust this CA (PEM) for an HTTPS API, besides the system roots (or SIGHTLINE_CA_FILE)')
+  .hook('preAction', async (command) => {
+    // Certificates are always verified; a CA file adds a root to trust (a self-signed API's own certificate).
+    const caFile = (command.opts() as { caFile?: string }).caFile ?? process.env.SIGHTLINE_CA_FILE;
+    if (caFile) (await import('../client/tls-trust.js')).trustCa(await readCaFile(caFile));
+  })
   .showHelpAfterError()
   .addHelpText(
     'after',
     '\nEnvironment:\n  SIGHTLINE_URL  the API the client commands (send, status, probe, schema, dlq, keys, audit) talk to,\n                 when --url is not given (default: http://127.0.0.1:8080)\n' +
-      '  SIGHTLINE_KEY  the API key they send (Authorization: Bearer); none needed on a loopback API\n                 that does not require keys',
+      '  SIGHTLINE_KEY  the API key they send (Authorization: Bearer); none needed on a loopback API\n                 that does not require keys\n' +
+      '  SIGHTLINE_CA_FILE  a CA (PEM) to trust for an HTTPS API, as --ca-file',
   );
 
 program
@@ -69,6 +85,7 @@ program
   .option('--log <url>', 'kafka://host:port[,host:port...] runs on Kafka (distributed mode); default: the embedded log')
   .option('--require-keys', 'require an API key on every request, on loopback too (auth.required: true)', false)
   .option('--insecure-open', 'listen beyond loopback without requiring API keys (auth.required: false): anyone who reaches the port may do anything', false)
+  .option('--tls-self-signed', 'serve HTTPS with a self-signed certificate kept in the data folder (for local testing; server.tls for a real one)', false)
   .action(lazy(upCommands, (m) => m.up));
 
 for (const [name, what] of [
@@ -86,6 +103,7 @@ for (const [name, what] of [
     .option('--log <url>', 'kafka://host:port[,host:port...] (or log.kafka in the config file)')
     .option('--require-keys', 'require an API key on every request, on loopback too (auth.required: true)', false)
     .option('--insecure-open', 'listen beyond loopback without requiring API keys', false)
+    .option('--tls-self-signed', 'serve HTTPS with a self-signed certificate kept in the data folder (for local testing)', false)
     .action(lazy(upCommands, (m) => m.role(name)));
 }
 

@@ -3,7 +3,9 @@ import { loadConfigFile } from '../config/config.js';
 import { SightlineError } from '../core/errors.js';
 import { isLoopbackBind } from '../core/loopback.js';
 import { createLogger } from '../observe/logging.js';
+import { ensureAddressFree } from '../platform/address-check.js';
 import { ALL_ROLES, type Role, startPlatform } from '../platform/start-platform.js';
+import { selfSignedFiles } from './self-signed.js';
 
 export interface UpOptions {
   data?: string;
@@ -14,6 +16,7 @@ export interface UpOptions {
   log?: string;
   insecureOpen?: boolean;
   requireKeys?: boolean;
+  tlsSelfSigned?: boolean;
 }
 
 const KAFKA_URL = /^kafka:\/\/([^/?#]+)\/?$/;
@@ -58,6 +61,14 @@ async function runRoles(roles: readonly Role[], options: UpOptions): Promise<voi
     if (brokers) overrides.log = { kafka: { bootstrap: brokers } };
   }
   const config = await loadConfigFile(options.config, overrides);
+  let tlsNote = '';
+  if (options.tlsSelfSigned) {
+    // The port is checked first, so a start that cannot listen creates nothing in the data folder.
+    await ensureAddressFree(config.server);
+    const { certPath, keyPath, created } = await selfSignedFiles(config.dataDir);
+    config.server.tls = { certPath, keyPath, reloadIntervalMs: config.server.tls?.reloadIntervalMs ?? 10_000 };
+    tlsNote = `TLS with a self-signed certificate${created ? ' (made now)' : ''}: clients trust it with --ca-file ${certPath} (or SIGHTLINE_CA_FILE)\n`;
+  }
   const platform = await startPlatform(config, createLogger(config.logLevel), { roles });
   const what = roles.length === ALL_ROLES.length ? 'sightline is up' : `sightline ${roles.join('+')} is up`;
   const on = config.log.kafka ? `kafka ${config.log.kafka.bootstrap.join(',')}` : `data: ${options.data ?? shownPath(config.dataDir)}`;
@@ -70,7 +81,7 @@ async function runRoles(roles: readonly Role[], options: UpOptions): Promise<voi
       : `WARNING: listening on ${config.server.host} with no API keys required (--insecure-open)`;
   // One write, so that whoever reads the banner's first line has the rest too.
   process.stdout.write(
-    `Sightline API at ${platform.url}  (${roleNote}${on}; OpenAPI: ${platform.url}/openapi.json)\n${access}\n` +
+    `Sightline API at ${platform.url}  (${roleNote}${on}; OpenAPI: ${platform.url}/openapi.json)\n${access}\n${tlsNote}` +
       (platform.firstAdminToken ? `first start: an admin key was made; its token is shown this once (stored only as a hash):\n  ${platform.firstAdminToken}\n` : ''),
   );
 

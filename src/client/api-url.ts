@@ -29,10 +29,28 @@ export function authorization(key: string | undefined = process.env.SIGHTLINE_KE
   return key ? { authorization: `Bearer ${key}` } : {};
 }
 
+/** TLS verification failures: the server answered, but its certificate is not one this client trusts. */
+const CERTIFICATE_ERRORS = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** Why a request never got an answer, in words a user can act on. */
 export function unreachable(baseUrl: string, err: unknown): SightlineError {
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
   const why = cause?.code ?? cause?.message ?? (err as Error).message;
+  if (cause?.code && CERTIFICATE_ERRORS.has(cause.code)) {
+    return new SightlineError(
+      'SL_CLIENT_REQUEST_FAILED',
+      `the certificate of ${baseUrl} is not trusted (${cause.code}): give its CA (for --tls-self-signed, the certificate the server printed) with --ca-file or SIGHTLINE_CA_FILE`,
+      { cause: err },
+    );
+  }
   return new SightlineError(
     'SL_CLIENT_REQUEST_FAILED',
     `cannot reach Sightline at ${baseUrl} (${why}): is \`sightline up\` running there? Give its address with --url or SIGHTLINE_URL`,

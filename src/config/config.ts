@@ -67,7 +67,14 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
   const dataDir = resolve(dataDirBase, c.dataDir);
   return {
     dataDir,
-    server: { host: c.server.host, port: c.server.port, allowedHosts: c.server.allowedHosts, cors: c.server.cors, requestTimeoutMs: parseDuration(c.server.requestTimeout) },
+    server: {
+      host: c.server.host,
+      port: c.server.port,
+      allowedHosts: c.server.allowedHosts,
+      cors: c.server.cors,
+      requestTimeoutMs: parseDuration(c.server.requestTimeout),
+      ...(c.server.tls && { tls: { certPath: resolve(baseDir, c.server.tls.cert), keyPath: resolve(baseDir, c.server.tls.key), reloadIntervalMs: parseDuration(c.server.tls.reloadInterval) } }),
+    },
     auth: { required: c.auth.required ?? !isLoopbackBind(c.server.host), insecureOpen: c.auth.insecureOpen },
     log: resolveLog(c.log),
     ingest: resolveIngest(c.ingest),

@@ -28,6 +28,17 @@ export const CONFIG_SCHEMA = objectWithDefaults({
      * bytes (slowloris) holds a socket no longer than this, then gets 408.
      */
     requestTimeout: positiveDuration({ default: '60s' }),
+    /**
+     * HTTPS: PEM certificate (chain) and private key files, read again when either changes (checked
+     * every `reloadInterval`), so a renewed certificate is served without a restart.
+     */
+    tls: Type.Optional(
+      strictObject({
+        cert: Type.String({ minLength: 1 }),
+        key: Type.String({ minLength: 1 }),
+        reloadInterval: positiveDuration({ default: '10s' }),
+      }),
+    ),
     /** Web origins whose pages may call the API (`https://app.example.com`, or `*` for any); none by default. */
     cors: objectWithDefaults({
       origins: Type.Array(Type.String({ pattern: '^(\\*|https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?)$' }), { default: [] }),

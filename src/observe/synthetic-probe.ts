@@ -1,6 +1,7 @@
 import { Counter, Gauge, type Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import { type ProbeResult, runProbe } from '../client/probe.js';
+import { ownServerDispatcher } from '../client/tls-trust.js';
 
 /**
  * Runs the synthetic probe against the platform's own API every `intervalMs` and exposes the
@@ -12,6 +13,7 @@ export class SyntheticProbe {
   private readonly freshness: Gauge;
   private readonly success: Gauge;
   private readonly runs: Counter<'result'>;
+  private readonly dispatcher: ReturnType<typeof ownServerDispatcher> | undefined;
   last: ProbeResult | undefined;
 
   constructor(
@@ -19,6 +21,8 @@ export class SyntheticProbe {
       url: string;
       /** Its API key (ingest:write on its own subject, query:read on events). */
       key?: string;
+      /** An HTTPS API's own certificate, which the probe trusts (besides the system's roots). */
+      serverCert?: Buffer;
       intervalMs: number;
       timeoutMs: number;
       logger: Logger;
@@ -27,6 +31,7 @@ export class SyntheticProbe {
     },
     registry: Registry,
   ) {
+    this.dispatcher = options.serverCert ? ownServerDispatcher(options.serverCert) : undefined;
     const registers = [registry];
     this.freshness = new Gauge({ name: 'sightline_probe_freshness_seconds', help: 'Seconds the last successful probe event took from its POST until the query API returned it.', registers });
     this.success = new Gauge({ name: 'sightline_probe_success', help: '1 if the last probe event became queryable within its timeout, else 0.', registers });
@@ -44,7 +49,7 @@ export class SyntheticProbe {
   /** One probe now (at most one at a time); the result is also kept in `last`. */
   runOnce(): Promise<void> {
     this.running ??= (async () => {
-      const result = await runProbe(this.options.url, { timeoutMs: this.options.timeoutMs, ...(this.options.key !== undefined && { key: this.options.key }) });
+      const result = await runProbe(this.options.url, { timeoutMs: this.options.timeoutMs, ...(this.options.key !== undefined && { key: this.options.key }), ...(this.dispatcher && { dispatcher: this.dispatcher }) });
       this.last = result;
       this.success.set(result.ok ? 1 : 0);
       this.runs.inc({ result: result.ok ? 'ok' : 'failed' });

@@ -7,6 +7,8 @@ export interface ListenOptions {
   cors: { origins: string[] };
   /** How long a request may take to arrive whole; then 408. */
   requestTimeoutMs: number;
+  /** HTTPS from these PEM files, re-read when they change; plain HTTP without. */
+  tls?: { certPath: string; keyPath: string; reloadIntervalMs: number };
 }
 
 /** Who may call the API: the `auth` config section, resolved. */

@@ -5,6 +5,7 @@ import type { Metrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
 import { type AccessOptions, accessControl } from './access.js';
 import { auditTrail } from './audit-trail.js';
+import { readTlsFiles, reloadTlsOnChange } from './tls-files.js';
 import type { ListenOptions } from './api-options.js';
 import { browserGuards } from './browser-guards.js';
 import { answerClientError, answerFrameworkError, errorHandler, refuseNonFiniteNumbers } from './errors.js';
@@ -34,7 +35,10 @@ export interface ApiServerOptions {
  * component registers its own routes on it (platform/components), then operationsRoutes.
  */
 export async function createApiServer(options: ApiServerOptions): Promise<FastifyInstance> {
+  // HTTPS where server.tls names a certificate: the same server otherwise (Fastify types it apart).
+  const https = options.listen.tls ? readTlsFiles(options.listen.tls) : undefined;
   const app = Fastify({
+    ...(https && { https }),
     loggerInstance: options.logger.child({ component: 'serve' }) as unknown as FastifyBaseLogger,
     // A log line per request would be a line per batch on the ingest hot path.
     logController: new LogController({ disableRequestLogging: true }),
@@ -55,7 +59,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
     // What Fastify and Node refuse before a route runs answers in the API's {code, message} too.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
-  });
+  }) as unknown as FastifyInstance;
+  if (options.listen.tls) reloadTlsOnChange(app, options.listen.tls);
   app.setValidatorCompiler(requestValidatorCompiler());
   app.setErrorHandler(errorHandler);
   app.addHook('preHandler', async (request) => refuseNonFiniteNumbers(request));

@@ -21,7 +21,7 @@ export async function startPlatformProcess(args: string[], timeoutMs = 30_000, e
     const timer = setTimeout(() => reject(new Error(`sightline ${command} did not start in ${timeoutMs} ms:\n${out}`)), timeoutMs);
     const onData = (chunk: Buffer): void => {
       out += chunk.toString();
-      const match = /Sightline API at (http:\/\/\S+)/.exec(out);
+      const match = /Sightline API at (https?:\/\/\S+)/.exec(out);
       if (match) {
         clearTimeout(timer);
         resolve(match[1]!);

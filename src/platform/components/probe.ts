@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { PROBE_SOURCE, PROBE_TYPE } from '../../core/probe-event.js';
 import { SyntheticProbe } from '../../observe/synthetic-probe.js';
 import type { Component } from '../component.js';
@@ -37,7 +38,8 @@ export class ProbeComponent implements Component {
       { scope: 'ingest:write', resources: [`${PROBE_SOURCE}.${PROBE_TYPE}`] },
       { scope: 'query:read', resources: ['events'] },
     ]);
-    this.probe = new SyntheticProbe({ url, key, intervalMs, timeoutMs, logger, onRead }, metrics.registry);
+    const tls = config.server.tls;
+    this.probe = new SyntheticProbe({ url, key, intervalMs, timeoutMs, logger, onRead, ...(tls && { serverCert: readFileSync(tls.certPath) }) }, metrics.registry);
     this.probe.start();
   }
 
