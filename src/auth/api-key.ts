@@ -49,6 +49,13 @@ export function hashSecret(secret: string): string {
   return createHash('sha256').update(secret).digest('hex');
 }
 
+/** A new key with a fresh id and secret: its record (the secret's hash only) and its token, to show once. */
+export function newKey(fields: Pick<ApiKeyRecord, 'name' | 'grants' | 'createdAt' | 'createdBy' | 'expiresAt'>): { record: ApiKeyRecord; token: string } {
+  const secret = newSecret();
+  const record: ApiKeyRecord = { kind: 'key', id: newKeyId(), ...fields, hash: hashSecret(secret), revokedAt: null, rotatedAt: null, previous: null };
+  return { record, token: tokenOf(record.id, secret) };
+}
+
 /** A hash no secret has: compared against when the id is unknown, so that costs the same as a wrong secret. */
 const NO_KEY_HASH = hashSecret(newSecret());
 

@@ -1,6 +1,6 @@
 import { type ErrorCode, SightlineError } from '../core/errors.js';
 import type { TableStore } from '../core/ports/table-store.js';
-import { type ApiKeyRecord, type ApiKeyView, checkSecret, hashSecret, newKeyId, newSecret, parseToken, tokenOf, viewOf } from './api-key.js';
+import { type ApiKeyRecord, type ApiKeyView, checkSecret, hashSecret, newKey, newSecret, parseToken, tokenOf, viewOf } from './api-key.js';
 import { checkGrant, type Grant } from './scopes.js';
 
 /** Who a request acts as: a key, or "local" where keys are not required on loopback. */
@@ -84,22 +84,9 @@ export class KeyStore {
     if (request.grants.length === 0 || request.grants.length > 20) throw new SightlineError('SL_KEY_REQUEST_INVALID', 'a key needs 1 to 20 grants (scopes)');
     const grants = request.grants.map(checkGrant);
     if (request.expiresAt !== null && !(request.expiresAt > now)) throw new SightlineError('SL_KEY_REQUEST_INVALID', 'the expiry is not in the future');
-    const secret = newSecret();
-    const record: ApiKeyRecord = {
-      kind: 'key',
-      id: newKeyId(),
-      name,
-      grants,
-      hash: hashSecret(secret),
-      createdAt: now,
-      createdBy: actor,
-      expiresAt: request.expiresAt,
-      revokedAt: null,
-      rotatedAt: null,
-      previous: null,
-    };
+    const { record, token } = newKey({ name, grants, createdAt: now, createdBy: actor, expiresAt: request.expiresAt });
     await this.table.exclusive(() => ({ records: [record], result: undefined }));
-    return { key: viewOf(record, now), token: tokenOf(record.id, secret) };
+    return { key: viewOf(record, now), token };
   }
 
   /**
@@ -135,23 +122,10 @@ export class KeyStore {
    * returned to be shown once. Undefined when a key exists already.
    */
   async bootstrapAdmin(): Promise<string | undefined> {
-    const secret = newSecret();
     return this.table.exclusive(() => {
       if (this.keys.size > 0) return { records: [], result: undefined };
-      const record: ApiKeyRecord = {
-        kind: 'key',
-        id: newKeyId(),
-        name: 'admin (first start)',
-        grants: [{ scope: 'admin' }],
-        hash: hashSecret(secret),
-        createdAt: this.clock(),
-        createdBy: 'bootstrap',
-        expiresAt: null,
-        revokedAt: null,
-        rotatedAt: null,
-        previous: null,
-      };
-      return { records: [record], result: tokenOf(record.id, secret) };
+      const { record, token } = newKey({ name: 'admin (first start)', grants: [{ scope: 'admin' }], createdAt: this.clock(), createdBy: 'bootstrap', expiresAt: null });
+      return { records: [record], result: token };
     });
   }
 
@@ -160,22 +134,9 @@ export class KeyStore {
    * probe): never stored, never listed, gone at stop, valid on this node alone.
    */
   nodeKey(name: string, grants: Grant[]): string {
-    const secret = newSecret();
-    const record: ApiKeyRecord = {
-      kind: 'key',
-      id: newKeyId(),
-      name,
-      grants: grants.map(checkGrant),
-      hash: hashSecret(secret),
-      createdAt: this.clock(),
-      createdBy: 'node',
-      expiresAt: null,
-      revokedAt: null,
-      rotatedAt: null,
-      previous: null,
-    };
+    const { record, token } = newKey({ name, grants: grants.map(checkGrant), createdAt: this.clock(), createdBy: 'node', expiresAt: null });
     this.nodeKeys.set(record.id, record);
-    return tokenOf(record.id, secret);
+    return token;
   }
 
   async close(): Promise<void> {

@@ -136,17 +136,22 @@ export function requireResource(request: FastifyRequest, scope: Scope, resource:
   throw new SightlineError('SL_AUTH_FORBIDDEN', `key ${principal?.keyId ?? '(none)'} lacks scope ${scope} on "${resource}"`);
 }
 
-/** A valid key refused for its scope: on the audit log, without waiting for it (refusals are rate-limited there). */
+/** A valid key refused for its scope: on the audit log. */
 function recordForbidden(request: FastifyRequest, scope: Scope, resource: string | undefined, audit: AuditSink | undefined): void {
+  recordRefusal(request, audit, 'auth.forbidden', request.principal?.keyId, { code: 'SL_AUTH_FORBIDDEN', scope, ...(resource !== undefined && { resource }) });
+}
+
+/** A refusal on the audit log, without waiting for it (refusals are rate-limited there). */
+function recordRefusal(request: FastifyRequest, audit: AuditSink | undefined, action: 'auth.failed' | 'auth.forbidden', actor: string | undefined, detail: Record<string, string>): void {
   void audit
     ?.recordRefusal({
-      actor: request.principal?.keyId ?? 'unknown',
-      action: 'auth.forbidden',
+      actor: actor ?? 'unknown',
+      action,
       target: `${request.method} ${request.routeOptions.url ?? request.url}`,
       outcome: 'refused',
       source: request.ip,
       trace_id: traceIdOf(request),
-      detail: { code: 'SL_AUTH_FORBIDDEN', scope, ...(resource !== undefined && { resource }) },
+      detail,
     })
     .catch((err: unknown) => request.log.error({ err }, 'a refusal could not be written to the audit log'));
 }
@@ -160,17 +165,7 @@ function refused(request: FastifyRequest, reply: FastifyReply, code: ErrorCode, 
   };
   const key = keyIdOf(request.headers.authorization);
   request.log.warn({ code, key, remote: request.ip, route: request.routeOptions.url }, 'authentication failed');
-  void audit
-    ?.recordRefusal({
-      actor: key ?? 'unknown',
-      action: 'auth.failed',
-      target: `${request.method} ${request.routeOptions.url ?? request.url}`,
-      outcome: 'refused',
-      source: request.ip,
-      trace_id: traceIdOf(request),
-      detail: { code },
-    })
-    .catch((err: unknown) => request.log.error({ err }, 'a refusal could not be written to the audit log'));
+  recordRefusal(request, audit, 'auth.failed', key, { code });
   void reply.header('www-authenticate', basic ? 'Bearer realm="sightline", Basic realm="sightline"' : 'Bearer realm="sightline"');
   return new SightlineError(code, messages[code] ?? code);
 }
