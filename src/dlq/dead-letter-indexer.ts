@@ -41,14 +41,15 @@ export class DeadLetterIndexer {
     return true;
   }
 
-  /** Resolves once the table holds every dead letter written before the call. */
-  async waitUntilCaughtUp(timeoutMs = 5000): Promise<void> {
+  /** Resolves true once the table holds every dead letter written before the call; false after the timeout. */
+  async waitUntilCaughtUp(timeoutMs = 5000): Promise<boolean> {
     const ends = this.options.log.endOffsets(DLQ_TOPIC);
     const deadline = Date.now() + timeoutMs;
     while ([...ends].some(([p, end]) => (this.indexedTo.get(p) ?? 0) < end)) {
-      if (Date.now() > deadline) return;
+      if (Date.now() > deadline) return false;
       await new Promise((r) => setTimeout(r, 10));
     }
+    return true;
   }
 
   private async run(): Promise<void> {

@@ -61,6 +61,14 @@ describe('embedded pipeline, in process', () => {
     assert.equal(status.processor.stored, 4);
   });
 
+  it('lists a dead letter as soon as the request that was refused has its answer', async () => {
+    const r = await postEvents(url, [{ id: 'refused-now', source: 'web', type: 'page_view', payload: {} }]);
+    assert.equal(r.body.rejected.length, 1);
+    // No wait: the list reads the index only once it holds every letter written before the call.
+    const letters = (await getJson(`${url}/v1/dlq?event_id=refused-now`)).body.dead_letters as Array<{ code: string }>;
+    assert.deepEqual(letters.map((l) => l.code), ['SL_EVENT_FIELD_MISSING']);
+  });
+
   it('serves recent events newest first, filtered, with stable cursor paging and enrichment', async () => {
     const all = (await getJson(`${url}/v1/events/recent`)).body;
     assert.deepEqual(all.events.map((e: any) => e.id), ['a4', 'a3', 'a2', 'a1']);

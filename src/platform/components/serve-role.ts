@@ -81,7 +81,8 @@ export class ServeRole implements Component {
       cache: new QueryCache<WindowRow[]>('aggregates', () => hot.generation(), metrics.registry),
     });
     const replayer = this.replayer();
-    await app.register(dlqRoutes, { hot, ...(replayer && { replayer }), ...api });
+    const indexer = this.indexer;
+    await app.register(dlqRoutes, { hot, ...(replayer && { replayer }), ...(indexer && { indexed: (ms: number) => indexer.waitUntilCaughtUp(ms) }), ...api });
     await app.register(qualityRoutes, { hot, rules: config.quality.rules, stats: this.qualityStats, maxLimit: api.maxLimit });
   }
 

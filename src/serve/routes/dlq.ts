@@ -13,7 +13,15 @@ export interface DlqRoutesOptions {
   replayer?: DeadLetterReplayer;
   defaultLimit: number;
   maxLimit: number;
+  /**
+   * Resolves once the table holds every dead letter written before the call, or after the bound:
+   * a list asked for right after a send shows what the send was refused for.
+   */
+  indexed?: (timeoutMs: number) => Promise<boolean>;
 }
+
+/** How long a first page waits for the index to catch up before answering with what it has. */
+const INDEX_WAIT_MS = 5000;
 
 const ENTRY_SCHEMA = {
   type: 'object',
@@ -120,6 +128,7 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
       config: { access: { scope: 'dlq:read' } },
       schema: {
         summary: 'Dead letters, newest first, filtered by stage, code, rule, source, type, time and replay state',
+        description: 'A first page (no cursor) waits up to 5 s for the index to hold every dead letter written before the request, so a refusal just answered is listed.',
         tags,
         querystring: {
           type: 'object',
@@ -142,6 +151,7 @@ export async function dlqRoutes(app: FastifyInstance, opts: DlqRoutesOptions): P
     },
     async (request) => {
       const q = request.query as FilterQuery & { limit: number; cursor?: string };
+      if (q.cursor === undefined) await opts.indexed?.(INDEX_WAIT_MS);
       const rows = await opts.hot.deadLetters(toQuery(q, q.limit + 1, q.cursor));
       const page = rows.slice(0, q.limit);
       return { dead_letters: page.map(entryView), next_cursor: rows.length > q.limit ? page[page.length - 1]!.id : null };
