@@ -6,6 +6,13 @@ import { apiUrl, DEFAULT_API_URL } from '../client/api-url.js';
 
 type Action = (...args: any[]) => void | Promise<void>;
 
+// A reader that stops early (`| head`) closes the pipe: the command's output is simply cut, as for
+// any Unix tool, rather than ending in an unhandled EPIPE.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 /**
  * A command's module is imported when the command runs, not when the CLI starts: `--help` and the
  * short commands do not load DuckDB, OpenTelemetry, Fastify or the Kafka client.
@@ -15,6 +22,7 @@ function lazy<M>(load: () => Promise<M>, pick: (module: M) => Action): Action {
 }
 const dlqCommands = () => import('./dlq.js');
 const keysCommands = () => import('./keys.js');
+const kafkaCommands = () => import('./kafka.js');
 const auditCommands = () => import('./audit.js');
 const schemaCommands = () => import('./schema.js');
 const upCommands = () => import('./up.js');
@@ -217,6 +225,26 @@ withFilters(
   .option('--dry-run', 'only count what would be replayed', false)
   .option('--quiet', 'no progress bar', false)
   .action(lazy(dlqCommands, (m) => m.replayDeadLetters));
+
+const kafka = program.command('kafka').description('Distributed mode on a secured cluster: each role runs as its own principal with only the ACLs it needs');
+kafka
+  .command('acls')
+  .description('Print the ACLs each role needs, with why, as kafka-acls.sh commands (reaches no cluster)')
+  .option('--ingest <principal>', 'the ingest nodes\' principal (default: User:sightline-ingest)')
+  .option('--process <principal>', 'the processing nodes\' principal (default: User:sightline-process)')
+  .option('--serve <principal>', 'the serving nodes\' principal (default: User:sightline-serve)')
+  .option('--topic-prefix <prefix>', 'log.kafka.topicPrefix (default: the config file\'s)')
+  .option('--config <file>', 'YAML or JSON configuration file')
+  .action(lazy(kafkaCommands, (m) => m.printAcls));
+kafka
+  .command('setup')
+  .description('As a Kafka administrator: create the deployment\'s topics and grant each role\'s principal its ACLs (safe to run again)')
+  .option('--ingest <principal>', 'grant the ingest ACLs to this principal, e.g. User:sightline-ingest')
+  .option('--process <principal>', 'grant the processing ACLs to this principal')
+  .option('--serve <principal>', 'grant the serving ACLs to this principal')
+  .option('--config <file>', 'configuration with log.kafka (tls, and sasl as the administrator)')
+  .option('--log <url>', 'kafka://host:port[,host:port...] (or log.kafka in the config file)')
+  .action(lazy(kafkaCommands, (m) => m.setUp));
 
 const keys = program.command('keys').description('API keys and their scopes (needs an admin key): create, list, rotate, revoke');
 keys

@@ -76,7 +76,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
       ...(c.server.tls && { tls: { certPath: resolve(baseDir, c.server.tls.cert), keyPath: resolve(baseDir, c.server.tls.key), reloadIntervalMs: parseDuration(c.server.tls.reloadInterval) } }),
     },
     auth: { required: c.auth.required ?? !isLoopbackBind(c.server.host), insecureOpen: c.auth.insecureOpen },
-    log: resolveLog(c.log),
+    log: resolveLog(c.log, baseDir),
     ingest: resolveIngest(c.ingest),
     process: resolveProcess(c.process),
     enrichment: resolveEnrichment(c.enrichment, baseDir),

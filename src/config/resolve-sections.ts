@@ -15,7 +15,7 @@ import type { ConfigDocument } from './schema.js';
  * durations to ms, dotted paths split, file paths made absolute, what a file's extension implies.
  */
 
-export function resolveLog(raw: ConfigDocument['log']): LogOptions {
+export function resolveLog(raw: ConfigDocument['log'], baseDir: string): LogOptions {
   const { kafka } = raw;
   return {
     partitions: raw.partitions,
@@ -29,6 +29,24 @@ export function resolveLog(raw: ConfigDocument['log']): LogOptions {
         replicationFactor: kafka.replicationFactor,
         minInsyncReplicas: kafka.minInsyncReplicas,
         sessionTimeoutMs: parseDuration(kafka.sessionTimeout),
+        security: {
+          ...(kafka.tls && {
+            tls: {
+              ...(kafka.tls.caFile !== undefined && { caPath: resolve(baseDir, kafka.tls.caFile) }),
+              ...(kafka.tls.certFile !== undefined && { certPath: resolve(baseDir, kafka.tls.certFile) }),
+              ...(kafka.tls.keyFile !== undefined && { keyPath: resolve(baseDir, kafka.tls.keyFile) }),
+              ...(kafka.tls.serverName !== undefined && { serverName: kafka.tls.serverName }),
+            },
+          }),
+          ...(kafka.sasl && {
+            sasl: {
+              mechanism: kafka.sasl.mechanism,
+              username: kafka.sasl.username,
+              ...(kafka.sasl.password !== undefined && { password: kafka.sasl.password }),
+              ...(kafka.sasl.passwordFile !== undefined && { passwordPath: resolve(baseDir, kafka.sasl.passwordFile) }),
+            },
+          }),
+        },
       },
     }),
   };

@@ -4,6 +4,7 @@ import { COMPATIBILITY_LEVELS } from '../core/ports/schema-store.js';
 import { ALERTS_SCHEMA } from './alerts-schema.js';
 import { QUALITY_SCHEMA } from './quality-schema.js';
 import { duration, enumOf, objectWithDefaults, positive, positiveDuration, recordOf, strictObject } from './schema-types.js';
+import { KAFKA_SASL_MECHANISMS } from '../log/kafka/security.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -71,6 +72,25 @@ export const CONFIG_SCHEMA = objectWithDefaults({
         minInsyncReplicas: positive(2, 16),
         /** A dead processor's partitions move to the others after this long without heartbeats. */
         sessionTimeout: duration({ default: '10s' }),
+        /** TLS to the brokers (docs/security.md): the CA to trust, and a client certificate where the listener asks for one. */
+        tls: Type.Optional(
+          strictObject({
+            caFile: Type.Optional(Type.String({ minLength: 1 })),
+            certFile: Type.Optional(Type.String({ minLength: 1 })),
+            keyFile: Type.Optional(Type.String({ minLength: 1 })),
+            serverName: Type.Optional(Type.String({ minLength: 1 })),
+          }),
+        ),
+        /** This node's own Kafka principal: each role runs with its own user and only its ACLs (`sightline kafka acls`). */
+        sasl: Type.Optional(
+          strictObject({
+            mechanism: Type.Union(KAFKA_SASL_MECHANISMS.map((m) => Type.Literal(m)), { default: 'SCRAM-SHA-512' }),
+            username: Type.String({ minLength: 1 }),
+            /** Better kept out of the file: `passwordFile`, or the SIGHTLINE_KAFKA_PASSWORD variable. */
+            password: Type.Optional(Type.String({ minLength: 1 })),
+            passwordFile: Type.Optional(Type.String({ minLength: 1 })),
+          }),
+        ),
       }),
     ),
   }),

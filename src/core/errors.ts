@@ -49,6 +49,11 @@ export const ERROR_CODES = {
   SL_LOG_CLOSED: { status: 503, retryable: true, summary: 'The log is closed.' },
   SL_LOG_OFFSET_OUT_OF_RANGE: { status: 500, retryable: false, summary: 'The offset lies outside the partition.' },
   SL_PARTITION_FENCED: { status: 409, retryable: false, summary: "Another processor took this partition over (Kafka fenced this one's transactional id); this one stops working on it." },
+  SL_LOG_ACCESS_DENIED: {
+    status: 500,
+    retryable: false,
+    summary: "The Kafka cluster refused this node's principal: its SASL login failed, or an ACL its role needs is missing (`sightline kafka acls` lists them); nothing was changed.",
+  },
   SL_LOG_UNAVAILABLE: { status: 503, retryable: true, summary: "The log's brokers did not answer (Kafka: no bootstrap broker reachable, or a metadata, admin or offset request failed); nothing was changed." },
   // stores and processing
   SL_STORE_WRITE_FAILED: { status: 503, retryable: true, summary: 'A store write failed; the batch was rolled back and will be retried.' },

@@ -18,6 +18,17 @@ export function transactionalId(pipeline: string, partition: number): string {
   return `sightline-${pipeline}-p${partition}`;
 }
 
+/** The group a serving node's rows loader commits its offsets in. */
+export function sinkGroup(pipeline: string): string {
+  return `sightline-${pipeline}-sink`;
+}
+
+/** The group a processor restores its partition's state under: read from offsets it seeks, never joined or committed. */
+export const STATE_READER_GROUP = 'state-reader';
+
+/** The group the dead-letter index commits its offsets in. */
+export const DLQ_INDEX_GROUP = 'dlq-index';
+
 /** The consumer group whose members share the events topic's partitions. */
 export function processorGroup(pipeline: string): string {
   return `sightline-${pipeline}`;

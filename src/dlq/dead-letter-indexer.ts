@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
+import { DLQ_INDEX_GROUP } from '../core/pipeline-topics.js';
 import { type DeadLetterTopicRecord, DLQ_TOPIC, readDeadLetterRecord } from '../core/dead-letter.js';
 import type { DeadLetterIndex } from '../core/ports/dead-letter-index.js';
 import type { Log, LogConsumer, LogRecord } from '../core/ports/log.js';
 
-export const DLQ_INDEX_CONSUMER = 'dlq-index';
+export const DLQ_INDEX_CONSUMER = DLQ_INDEX_GROUP;
 const BATCH = 1000;
 const RETRY_DELAY_MS = 1000;
 

@@ -1,3 +1,4 @@
+import type { KafkaSecurityOptions } from './kafka/security.js';
 /** The events log: the `log` config section, durations in ms. */
 export interface LogOptions {
   partitions: number;
@@ -15,4 +16,6 @@ export interface KafkaClusterOptions {
   replicationFactor: number;
   minInsyncReplicas: number;
   sessionTimeoutMs: number;
+  /** TLS and SASL of this node's connections (files not read yet). */
+  security: KafkaSecurityOptions;
 }

@@ -32,6 +32,7 @@ import { DuckDbHotStore } from '../store/hot/duckdb-hot-store.js';
 import { HotPipelineStore } from '../store/hot/hot-pipeline-store.js';
 import { RowsLoader } from '../store/hot/rows-loader.js';
 import type { Role } from './roles.js';
+import { loadKafkaSecurity } from '../log/kafka/security.js';
 
 /**
  * The one place that knows which adapters a process runs on. Embedded (no `log.kafka`): the segment
@@ -167,39 +168,49 @@ function embeddedAdapters(config: SightlineConfig): PlatformAdapters {
   };
 }
 
+/**
+ * The Kafka log of a deployment with its pipeline topics: made where missing (an administrator's
+ * `sightline kafka setup`, or a node whose principal may create topics), checked where they exist.
+ */
+export async function openKafkaLog(config: SightlineConfig, kafka: KafkaClusterOptions, clientId: string, logger: Logger): Promise<KafkaLog> {
+  // Every topic takes records as large as the embedded log does (Kafka's default is 1 MB).
+  const recordLimit = { configs: { 'max.message.bytes': String(config.log.maxRecordBytes) } };
+  const topics = pipelineTopics(MAIN_PIPELINE);
+  const log = await KafkaLog.open({
+    bootstrap: kafka.bootstrap,
+    security: await loadKafkaSecurity(kafka.security),
+    clientId,
+    topicPrefix: kafka.topicPrefix,
+    topicDefaults: { replicationFactor: kafka.replicationFactor, minInsyncReplicas: kafka.minInsyncReplicas },
+    topics: {
+      [EVENTS_TOPIC]: { retentionMs: config.log.retentionMs, ...recordLimit },
+      [DLQ_TOPIC]: recordLimit,
+      [topics.rows]: { retentionMs: config.log.retentionMs, ...recordLimit },
+      [topics.state]: { compact: true, ...recordLimit },
+      _schemas: { compact: true },
+    },
+    logger,
+  });
+  try {
+    await log.ensureTopic(EVENTS_TOPIC, { partitions: config.log.partitions });
+    // Partition p of the rows and state topics is written only by the processor of events partition p.
+    const partitions = log.partitionCount(EVENTS_TOPIC);
+    await log.ensureTopic(topics.rows, { partitions });
+    await log.ensureTopic(topics.state, { partitions, compact: true });
+  } catch (err) {
+    await log.close();
+    throw err;
+  }
+  return log;
+}
+
 function kafkaAdapters(config: SightlineConfig, kafka: KafkaClusterOptions, roles: ReadonlySet<Role>, node: string): PlatformAdapters {
   const serves = roles.has('serve');
   return {
     metricComponents: COMPONENTS.filter((c) => (c !== 'ingest' || roles.has('ingest')) && (c !== 'process' || roles.has('process')) && (!['sink', 'hot_store', 'cold_store'].includes(c) || serves)),
     openStores: (deps) => openLocalStores(config, deps),
     async openLog(logger) {
-      // Every topic takes records as large as the embedded log does (Kafka's default is 1 MB).
-      const recordLimit = { configs: { 'max.message.bytes': String(config.log.maxRecordBytes) } };
-      const topics = pipelineTopics(MAIN_PIPELINE);
-      const log = await KafkaLog.open({
-        bootstrap: kafka.bootstrap,
-        clientId: `sightline-${node}-${process.pid}`,
-        topicPrefix: kafka.topicPrefix,
-        topicDefaults: { replicationFactor: kafka.replicationFactor, minInsyncReplicas: kafka.minInsyncReplicas },
-        topics: {
-          [EVENTS_TOPIC]: { retentionMs: config.log.retentionMs, ...recordLimit },
-          [DLQ_TOPIC]: recordLimit,
-          [topics.rows]: { retentionMs: config.log.retentionMs, ...recordLimit },
-          [topics.state]: { compact: true, ...recordLimit },
-          _schemas: { compact: true },
-        },
-        logger,
-      });
-      try {
-        await log.ensureTopic(EVENTS_TOPIC, { partitions: config.log.partitions });
-        // Partition p of the rows and state topics is written only by the processor of events partition p.
-        const partitions = log.partitionCount(EVENTS_TOPIC);
-        await log.ensureTopic(topics.rows, { partitions });
-        await log.ensureTopic(topics.state, { partitions, compact: true });
-      } catch (err) {
-        await log.close();
-        throw err;
-      }
+      const log = await openKafkaLog(config, kafka, `sightline-${node}-${process.pid}`, logger);
       return {
         log,
         reachedAt: { bootstrap: kafka.bootstrap, topic_prefix: kafka.topicPrefix },

@@ -215,7 +215,7 @@ export class LogTable<R> implements TableStore<R> {
 }
 
 /** A table's topic: one partition, compacted where the log compacts. */
-async function ensureTableTopic<R>(log: Log, topic: string, codec: TableCodec<R>): Promise<void> {
+export async function ensureTableTopic<R>(log: Log, topic: string, codec: TableCodec<R>): Promise<void> {
   await log.ensureTopic(topic, { partitions: 1, compact: true });
   if (log.partitionCount(topic) !== 1) {
     throw new SightlineError(codec.errorCode, `the ${codec.label} topic "${topic}" must have exactly one partition, it has ${log.partitionCount(topic)}`);

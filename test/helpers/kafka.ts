@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { after, before } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { Admin } from '@platformatic/kafka';
+import { selfSignedPems } from '../../src/cli/self-signed.js';
 
 // Paths are resolved from the compiled file (dist/test/helpers) back to the repository root.
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -71,6 +72,17 @@ export interface StartKafkaOptions {
   startTimeoutMs?: number;
   /** Extra broker settings (server.properties keys), applied to every node. */
   config?: Record<string, string | number | boolean>;
+  /**
+   * Clients connect with SASL/SCRAM over TLS to an ACL authorizer, as these users (name → password);
+   * `admin` is added as the one super user. Brokers and controllers talk over mutual TLS.
+   */
+  secure?: { users: Record<string, string> };
+}
+
+/** What a client of a secure cluster connects with: the CA file, and a SASL user's settings. */
+export interface KafkaClientSecurity {
+  tls: { ca: string };
+  sasl: { mechanism: 'SCRAM-SHA-512'; username: string; password: string };
 }
 
 export interface KafkaCluster {
@@ -80,6 +92,10 @@ export interface KafkaCluster {
   brokers: string[];
   /** The node ids (1..n); each node is a broker and a controller. */
   nodeIds: number[];
+  /** A secure cluster's CA certificate file (PEM); clients trust it. */
+  caFile?: string;
+  /** A secure cluster's client settings for one of its users (admin: the super user). */
+  clientSecurity(user: string): KafkaClientSecurity | undefined;
   /** host:port of one node's broker listener. */
   address(id: number): string;
   /** The JVM's PID while the node runs. */
@@ -101,6 +117,8 @@ interface Node {
   id: number;
   port: number;
   controllerPort: number;
+  /** Secure clusters: brokers replicate over their own mutual-TLS listener. */
+  internalPort?: number;
   dir: string;
   child?: ChildProcess;
   exited?: Promise<void>;
@@ -180,7 +198,47 @@ const LOG4J = [
   '',
 ].join('\n');
 
-function serverProperties(node: Node, nodes: Node[], extra: Record<string, string | number | boolean>): string {
+interface SecureFiles {
+  /** The one certificate (and its key) every node presents; it is also the CA everyone trusts. */
+  keystore: string;
+  ca: string;
+}
+
+/** The listeners, TLS and SASL settings and authorizer of a secure cluster (docs/security.md). */
+function secureSettings(node: Node, files: SecureFiles): Record<string, string> {
+  const scram = 'org.apache.kafka.common.security.scram.ScramLoginModule required;';
+  return {
+    listeners: `CLIENT://127.0.0.1:${node.port},INTERNAL://127.0.0.1:${node.internalPort},CONTROLLER://127.0.0.1:${node.controllerPort}`,
+    'advertised.listeners': `CLIENT://127.0.0.1:${node.port},INTERNAL://127.0.0.1:${node.internalPort}`,
+    'listener.security.protocol.map': 'CLIENT:SASL_SSL,INTERNAL:SSL,CONTROLLER:SSL',
+    'inter.broker.listener.name': 'INTERNAL',
+    'ssl.keystore.type': 'PEM',
+    'ssl.keystore.location': files.keystore,
+    'ssl.truststore.type': 'PEM',
+    'ssl.truststore.location': files.ca,
+    // Nodes prove themselves with the certificate (principal "broker"); clients with SCRAM.
+    'listener.name.internal.ssl.client.auth': 'required',
+    'listener.name.controller.ssl.client.auth': 'required',
+    'listener.name.client.ssl.client.auth': 'none',
+    'ssl.principal.mapping.rules': 'RULE:^CN=([a-z]+)$/$1/,DEFAULT',
+    'listener.name.client.sasl.enabled.mechanisms': 'SCRAM-SHA-512',
+    'listener.name.client.scram-sha-512.sasl.jaas.config': scram,
+    'authorizer.class.name': 'org.apache.kafka.metadata.authorizer.StandardAuthorizer',
+    'super.users': 'User:admin;User:broker',
+    'allow.everyone.if.no.acl.found': 'false',
+  };
+}
+
+/** A certificate for CN=broker on 127.0.0.1, for server and client use, self-signed so it is its own CA. */
+async function writeSecureFiles(root: string): Promise<SecureFiles> {
+  const pems = await selfSignedPems({ commonName: 'broker', days: 7, altNames: ['localhost', '127.0.0.1'], clientAuth: true });
+  const files = { keystore: join(root, 'broker.pem'), ca: join(root, 'ca.pem') };
+  await writeFile(files.keystore, `${pems.private.trim()}\n${pems.cert.trim()}\n`, { mode: 0o600 });
+  await writeFile(files.ca, pems.cert);
+  return files;
+}
+
+function serverProperties(node: Node, nodes: Node[], extra: Record<string, string | number | boolean>, secure?: SecureFiles): string {
   const n = nodes.length;
   const settings: Record<string, string | number | boolean> = {
     'process.roles': 'broker,controller',
@@ -211,6 +269,7 @@ function serverProperties(node: Node, nodes: Node[], extra: Record<string, strin
     'num.recovery.threads.per.data.dir': 1,
     'log.cleaner.threads': 1,
     'log.cleaner.dedupe.buffer.size': 8 * 1024 * 1024,
+    ...(secure && secureSettings(node, secure)),
     ...extra,
   };
   return Object.entries(settings).map(([k, v]) => `${k}=${v}`).join('\n') + '\n';
@@ -236,8 +295,8 @@ async function tail(file: string, lines = 40): Promise<string> {
 }
 
 /** The brokers that one node's metadata lists: registered and not fenced. */
-async function listedBrokers(address: string): Promise<number[]> {
-  const admin = new Admin({ clientId: 'sightline-test-kafka-ready', bootstrapBrokers: [address], timeout: 5000, retries: 0 });
+async function listedBrokers(address: string, security?: KafkaClientSecurity): Promise<number[]> {
+  const admin = new Admin({ clientId: 'sightline-test-kafka-ready', bootstrapBrokers: [address], ...security, timeout: 5000, retries: 0 });
   try {
     const metadata = await admin.metadata({ topics: [], forceUpdate: true });
     return metadata.controllerId >= 0 ? [...metadata.brokers.keys()].sort((a, b) => a - b) : [];
@@ -259,13 +318,23 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   installExitHooks();
 
   const root = await mkdtemp(join(tmpdir(), 'sightline-kafka-'));
-  const ports = await freePorts(count * 2);
+  const perNode = options.secure ? 3 : 2;
+  const ports = await freePorts(count * perNode);
   const nodes: Node[] = Array.from({ length: count }, (_, i) => ({
     id: i + 1,
-    port: ports[i * 2]!,
-    controllerPort: ports[i * 2 + 1]!,
+    port: ports[i * perNode]!,
+    controllerPort: ports[i * perNode + 1]!,
+    ...(options.secure && { internalPort: ports[i * perNode + 2]! }),
     dir: join(root, `node-${i + 1}`),
   }));
+  const secure = options.secure && (await writeSecureFiles(root));
+  const users: Record<string, string> = options.secure ? { ...options.secure.users, admin: `admin-${randomBytes(8).toString('hex')}` } : {};
+  const clientSecurity = (user: string): KafkaClientSecurity | undefined => {
+    if (!secure) return undefined;
+    const password = users[user];
+    if (password === undefined) throw new Error(`no Kafka user "${user}" in this cluster`);
+    return { tls: { ca: readFileSync(secure.ca, 'utf8') }, sasl: { mechanism: 'SCRAM-SHA-512', username: user, password } };
+  };
   const clusterId = randomClusterId();
 
   const byId = (id: number): Node => {
@@ -305,7 +374,7 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
       }
       if (await portOpen(node.port)) {
         try {
-          const listed = await listedBrokers(address(node));
+          const listed = await listedBrokers(address(node), clientSecurity('admin'));
           if (expected.every((id) => listed.includes(id))) return;
           last = `metadata lists brokers [${listed.join(', ')}], waiting for [${expected.join(', ')}]`;
         } catch (error) {
@@ -333,11 +402,13 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
   try {
     for (const node of nodes) {
       mkdirSync(node.dir, { recursive: true });
-      await writeFile(join(node.dir, 'server.properties'), serverProperties(node, nodes, options.config ?? {}));
+      await writeFile(join(node.dir, 'server.properties'), serverProperties(node, nodes, options.config ?? {}, secure || undefined));
       await writeFile(join(node.dir, 'log4j2.properties'), LOG4J);
     }
     // Formatting is a JVM start each; run them side by side.
-    await Promise.all(nodes.map((node) => formatStorage(libs, node, heap, clusterId)));
+    // SCRAM credentials live in the metadata log: added when it is formatted, before any broker runs.
+    const scram = Object.entries(users).flatMap(([name, password]) => ['--add-scram', `SCRAM-SHA-512=[name=${name},password=${password}]`]);
+    await Promise.all(nodes.map((node) => formatStorage(libs, node, heap, clusterId, scram)));
     for (const node of nodes) launch(node);
     // A quorum needs a majority up, so all nodes start together and are waited for together.
     const all = nodes.map((n) => n.id);
@@ -352,6 +423,8 @@ export async function startKafka(options: StartKafkaOptions = {}): Promise<Kafka
     bootstrap: nodes.map(address).join(','),
     brokers: nodes.map(address),
     nodeIds: nodes.map((n) => n.id),
+    ...(secure && { caFile: secure.ca }),
+    clientSecurity,
     address: (id) => address(byId(id)),
     pid: (id) => byId(id).child?.pid,
     logFile: (id) => logFile(byId(id)),
@@ -407,8 +480,8 @@ function randomClusterId(): string {
   }
 }
 
-async function formatStorage(libs: string, node: Node, heap: string, clusterId: string): Promise<void> {
-  const args = javaArgs(libs, node, heap, ['kafka.tools.StorageTool', 'format', '--config', join(node.dir, 'server.properties'), '--cluster-id', clusterId]);
+async function formatStorage(libs: string, node: Node, heap: string, clusterId: string, extraArgs: string[] = []): Promise<void> {
+  const args = javaArgs(libs, node, heap, ['kafka.tools.StorageTool', 'format', '--config', join(node.dir, 'server.properties'), '--cluster-id', clusterId, ...extraArgs]);
   const child = spawn('java', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let output = '';

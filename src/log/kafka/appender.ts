@@ -3,9 +3,11 @@ import type { Logger } from 'pino';
 import { SightlineError } from '../../core/errors.js';
 import type { AppendResult, LogRecordInput } from '../../core/ports/log.js';
 import { brokerErrorIds, describeKafkaError, isRetryableKafkaError, wrapKafkaError } from './errors.js';
+import type { KafkaSecurity } from './security.js';
 
 export interface AppenderOptions {
   bootstrap: string[];
+  security: KafkaSecurity;
   clientId: string;
   logger: Logger;
   appendTimeoutMs: number;
@@ -77,6 +79,7 @@ export class Appender {
     return new Producer({
       clientId: `${this.options.clientId}-producer`,
       bootstrapBrokers: this.options.bootstrap,
+      ...this.options.security,
       idempotent: true,
       acks: ProduceAcks.ALL,
       timeout: this.options.requestTimeoutMs,

@@ -2,6 +2,7 @@ import { Consumer, FetchIsolationLevels, fetchV17 } from '@platformatic/kafka';
 import type { LogRecord } from '../../core/ports/log.js';
 import type { TopicReader } from '../../core/ports/table-store.js';
 import { decodeBatches } from './fetched-records.js';
+import type { KafkaSecurity } from './security.js';
 
 /**
  * Reads the one partition of a topic read_committed, sending Fetch itself rather than through
@@ -20,9 +21,9 @@ export class CommittedPartitionReader implements TopicReader {
   private closed = false;
 
   constructor(
-    private readonly options: { bootstrap: string[]; clientId: string; clusterTopic: string; topic: string; timeoutMs: number; maxBytes: number },
+    private readonly options: { bootstrap: string[]; security: KafkaSecurity; clientId: string; clusterTopic: string; topic: string; timeoutMs: number; maxBytes: number },
   ) {
-    this.client = new Consumer({ clientId: options.clientId, groupId: `${options.clientId}-unused`, bootstrapBrokers: options.bootstrap, timeout: options.timeoutMs, retries: 1, retryDelay: 100 });
+    this.client = new Consumer({ clientId: options.clientId, groupId: `${options.clientId}-unused`, bootstrapBrokers: options.bootstrap, ...options.security, timeout: options.timeoutMs, retries: 1, retryDelay: 100 });
   }
 
   seek(_partition: number, offset: number): void {

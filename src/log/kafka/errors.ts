@@ -33,8 +33,25 @@ export function describeKafkaError(error: unknown): string {
   return [...parts].join('; ');
 }
 
+/** The broker refused this principal: a missing ACL or a failed login, the same however often it is sent. */
+const ACCESS_DENIED = new Set([
+  'TOPIC_AUTHORIZATION_FAILED',
+  'GROUP_AUTHORIZATION_FAILED',
+  'CLUSTER_AUTHORIZATION_FAILED',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'SASL_AUTHENTICATION_FAILED',
+  'UNSUPPORTED_SASL_MECHANISM',
+  'ILLEGAL_SASL_STATE',
+]);
+
 // A record the broker refuses for its size or format fails the same way however often it is sent.
-const NOT_RETRYABLE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'TOPIC_AUTHORIZATION_FAILED', 'INVALID_TOPIC_EXCEPTION']);
+const NOT_RETRYABLE = new Set(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE', 'INVALID_RECORD', 'CORRUPT_MESSAGE', 'INVALID_TOPIC_EXCEPTION', ...ACCESS_DENIED]);
+
+/** Whether the cluster refused this node's principal (an ACL or its login). */
+export function isAccessDenied(error: unknown): boolean {
+  for (const id of brokerErrorIds(error)) if (ACCESS_DENIED.has(id)) return true;
+  return false;
+}
 
 /** Whether sending the same records again can succeed. */
 export function isRetryableKafkaError(error: unknown): boolean {
@@ -46,5 +63,7 @@ export function isRetryableKafkaError(error: unknown): boolean {
 export function wrapKafkaError(error: unknown, code: ErrorCode, what: string, retryable?: boolean): SightlineError {
   if (isSightlineError(error)) return error;
   const detail = error instanceof Error && GenericError.isGenericError(error) ? describeKafkaError(error) : String((error as Error)?.message ?? error);
+  // Whatever the operation, a refused principal is an operator's fix, never a retry.
+  if (isAccessDenied(error)) return new SightlineError('SL_LOG_ACCESS_DENIED', `${what}: ${detail} (the ACLs each role needs: \`sightline kafka acls\`)`, { cause: error });
   return new SightlineError(code, `${what}: ${detail}`, { cause: error, ...(retryable === undefined ? {} : { retryable }) });
 }

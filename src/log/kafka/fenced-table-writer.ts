@@ -1,8 +1,10 @@
 import { Admin, FetchIsolationLevels, Producer } from '@platformatic/kafka';
+import { TransactionalProducer } from './transactional-producer.js';
 import { isSightlineError } from '../../core/errors.js';
 import type { LogRecordInput } from '../../core/ports/log.js';
 import { CommitOutcomeUnknown, type TableWriter, WriteLockLost } from '../../core/ports/table-store.js';
 import { brokerErrorIds, describeKafkaError, wrapKafkaError } from './errors.js';
+import type { KafkaSecurity } from './security.js';
 
 type Transaction = Awaited<ReturnType<Producer['beginTransaction']>>;
 
@@ -22,6 +24,7 @@ export interface FencedTableWriterOptions {
   /** The table, in messages: "registry", "keys". */
   label: string;
   bootstrap: string[];
+  security: KafkaSecurity;
   clientId: string;
   clusterTopic: string;
   transactionalId: string;
@@ -44,16 +47,17 @@ export class FencedTableWriter implements TableWriter {
   private fenced = false;
 
   constructor(private readonly options: FencedTableWriterOptions) {
-    this.producer = new Producer({
+    this.producer = new TransactionalProducer({
       clientId: options.clientId,
       bootstrapBrokers: options.bootstrap,
+      ...options.security,
       transactionalId: options.transactionalId,
       idempotent: true,
       timeout: options.timeoutMs,
       retries: 5,
       retryDelay: 50,
     });
-    this.admin = new Admin({ clientId: `${options.clientId}-admin`, bootstrapBrokers: options.bootstrap, timeout: options.timeoutMs, retries: 5, retryDelay: 100 });
+    this.admin = new Admin({ clientId: `${options.clientId}-admin`, bootstrapBrokers: options.bootstrap, ...options.security, timeout: options.timeoutMs, retries: 5, retryDelay: 100 });
   }
 
   async locked<T>(body: (append: (records: LogRecordInput[]) => Promise<number>) => Promise<T>): Promise<T> {

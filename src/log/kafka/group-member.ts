@@ -5,9 +5,11 @@ import { rangeAssignment } from '../../core/group-assignment.js';
 import type { GroupListener, GroupMemberOptions, GroupMembership, PartitionOffsets } from '../../core/ports/log.js';
 import { decodeAssignment, decodeSubscription, encodeAssignment, encodeSubscription } from './consumer-protocol.js';
 import { brokerErrorIds, describeKafkaError, wrapKafkaError } from './errors.js';
+import type { KafkaSecurity } from './security.js';
 
 export interface GroupMemberDeps {
   bootstrap: string[];
+  security: KafkaSecurity;
   clientId: string;
   logger: Logger;
   requestTimeoutMs: number;
@@ -351,7 +353,7 @@ export class KafkaGroupMember implements GroupMembership {
   }
 
   private newConnection(requestTimeout: number): Connection {
-    const connection = new Connection(`${this.deps.clientId}-group`, { connectTimeout: this.deps.requestTimeoutMs, requestTimeout });
+    const connection = new Connection(`${this.deps.clientId}-group`, { connectTimeout: this.deps.requestTimeoutMs, requestTimeout, ...this.deps.security });
     // Failures reach the pending requests; without a listener an 'error' event would throw.
     connection.on('error', () => undefined);
     return connection;

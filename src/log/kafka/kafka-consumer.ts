@@ -8,9 +8,11 @@ import type { LogConsumer, LogRecord, PartitionOffsets } from '../../core/ports/
 import { brokerErrorIds, describeKafkaError, wrapKafkaError } from './errors.js';
 import { decodeBatches } from './fetched-records.js';
 import type { TopicTable } from './topic-table.js';
+import type { KafkaSecurity } from './security.js';
 
 export interface KafkaConsumerDeps {
   bootstrap: string[];
+  security: KafkaSecurity;
   clientId: string;
   /** The group and topic as the cluster names them (with the prefix). */
   clusterGroup: string;
@@ -62,6 +64,7 @@ export class KafkaLogConsumer implements LogConsumer {
       clientId: `${deps.clientId}-consumer`,
       groupId: deps.clusterGroup,
       bootstrapBrokers: deps.bootstrap,
+      ...deps.security,
       timeout: deps.requestTimeoutMs,
       retries: 1,
       retryDelay: 100,

@@ -8,10 +8,12 @@ import { brokerErrorIds, describeKafkaError, wrapKafkaError } from './errors.js'
 import { KafkaLogConsumer } from './kafka-consumer.js';
 import { type KafkaLogOptions, type ResolvedKafkaLogOptions, resolveKafkaLogOptions } from './options.js';
 import { TopicAdmin } from './topic-admin.js';
+import type { RoleAcl } from './role-acls.js';
 import { TopicTable } from './topic-table.js';
 import { CommittedPartitionReader } from './committed-reader.js';
 import { FencedTableWriter, tableTransactionalId } from './fenced-table-writer.js';
 import type { SharedTableLog, TableWriter, TopicReader } from '../../core/ports/table-store.js';
+import type { KafkaSecurity } from './security.js';
 
 // Kafka's own rule for topic names (249 characters at most, this alphabet).
 const TOPIC_NAME = /^[A-Za-z0-9._-]{1,249}$/;
@@ -38,9 +40,10 @@ export class KafkaLog implements SharedTableLog {
   private closed = false;
 
   private constructor(private readonly options: ResolvedKafkaLogOptions) {
-    this.admin = new TopicAdmin({ bootstrap: options.bootstrap, clientId: options.clientId, timeoutMs: options.requestTimeoutMs });
+    this.admin = new TopicAdmin({ bootstrap: options.bootstrap, security: options.security, clientId: options.clientId, timeoutMs: options.requestTimeoutMs });
     this.appender = new Appender({
       bootstrap: options.bootstrap,
+      security: options.security,
       clientId: options.clientId,
       logger: options.logger,
       appendTimeoutMs: options.appendTimeoutMs,
@@ -191,6 +194,7 @@ export class KafkaLog implements SharedTableLog {
     const consumer: KafkaLogConsumer = new KafkaLogConsumer(
       {
         bootstrap: this.options.bootstrap,
+        security: this.options.security,
         clientId: this.options.clientId,
         clusterGroup: this.clusterName(group),
         clusterTopic,
@@ -229,6 +233,7 @@ export class KafkaLog implements SharedTableLog {
     return KafkaGroupMember.join(
       {
         bootstrap: this.options.bootstrap,
+        security: this.options.security,
         clientId: this.options.clientId,
         logger: this.options.logger,
         requestTimeoutMs: this.options.requestTimeoutMs,
@@ -265,17 +270,18 @@ export class KafkaLog implements SharedTableLog {
   }
 
   /** How this log reaches its cluster, for a client of its own beside it (a partition's transactional producer). */
-  connection(): { bootstrap: string[]; clientId: string; topicPrefix: string; requestTimeoutMs: number } {
-    const { bootstrap, clientId, topicPrefix, requestTimeoutMs } = this.options;
-    return { bootstrap: [...bootstrap], clientId, topicPrefix, requestTimeoutMs };
+  connection(): { bootstrap: string[]; security: KafkaSecurity; clientId: string; topicPrefix: string; requestTimeoutMs: number } {
+    const { bootstrap, security, clientId, topicPrefix, requestTimeoutMs } = this.options;
+    return { bootstrap: [...bootstrap], security, clientId, topicPrefix, requestTimeoutMs };
   }
 
   /** A table's writer (the registry's, the keys'): Kafka's transactional-id fencing is a lock every node of the deployment shares. */
   tableWriter(topic: string, label: string): TableWriter {
-    const { bootstrap, clientId, topicPrefix, requestTimeoutMs } = this.options;
+    const { bootstrap, security, clientId, topicPrefix, requestTimeoutMs } = this.options;
     return new FencedTableWriter({
       label,
       bootstrap: [...bootstrap],
+      security,
       clientId: `${clientId}-${label}`,
       clusterTopic: this.clusterName(topic),
       transactionalId: topicPrefix + tableTransactionalId(label),
@@ -285,15 +291,25 @@ export class KafkaLog implements SharedTableLog {
 
   /** A table's follower: committed records only, with Kafka's own aborted-transaction filter. */
   async tableReader(topic: string, label: string): Promise<TopicReader> {
-    const { bootstrap, clientId, requestTimeoutMs } = this.options;
+    const { bootstrap, security, clientId, requestTimeoutMs } = this.options;
     return new CommittedPartitionReader({
       bootstrap: [...bootstrap],
+      security,
       clientId: `${clientId}-${label}-reader`,
       clusterTopic: this.clusterName(topic),
       topic,
       timeoutMs: requestTimeoutMs,
       maxBytes: 1 << 20,
     });
+  }
+
+  /** Grants a principal the ACLs of its role (`sightline kafka setup`); needs an administrator's credentials. */
+  async allow(principal: string, acls: readonly RoleAcl[]): Promise<number> {
+    try {
+      return await this.admin.allow(principal, acls);
+    } catch (error) {
+      throw wrapKafkaError(error, 'SL_LOG_ACCESS_DENIED', `adding the ACLs of ${principal} failed`);
+    }
   }
 
   /** The brokers enforce retention.ms themselves. */

@@ -1,4 +1,5 @@
 import { ProduceAcks, Producer } from '@platformatic/kafka';
+import { TransactionalProducer } from './transactional-producer.js';
 import type { Logger } from 'pino';
 import { type DeadLetter, deadLetterRecord, DLQ_TOPIC } from '../../core/dead-letter.js';
 import { dedupHorizon } from '../../core/dedup-window.js';
@@ -12,7 +13,7 @@ import type { KafkaLog } from './kafka-log.js';
 import { windowKey } from '../../core/window-key.js';
 import { shareFinalThrough } from '../../core/share-bounds.js';
 import { encodeBatchChunks, type PartitionProgress } from '../../core/batch-chunk.js';
-import { pipelineTopics, transactionalId } from '../../core/pipeline-topics.js';
+import { pipelineTopics, STATE_READER_GROUP, transactionalId } from '../../core/pipeline-topics.js';
 
 export interface KafkaPartitionStoreOptions {
   log: KafkaLog;
@@ -43,7 +44,6 @@ interface Checkpoint extends PartitionProgress {
 
 // Ids per state record: about 60 bytes each, so a record stays far below the topic's limit.
 const IDS_PER_RECORD = 5000;
-const STATE_READER = 'state-reader';
 const CHECKPOINT_KEY = 'cp';
 const FENCED = ['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH'];
 /**
@@ -96,9 +96,10 @@ export class KafkaPartitionStore implements PipelineStore {
     await this.closeProducer();
     const { log, partition } = this.options;
     const cluster = log.connection();
-    const producer = new Producer({
+    const producer = new TransactionalProducer({
       clientId: `${cluster.clientId}-p${partition}`,
       bootstrapBrokers: cluster.bootstrap,
+      ...cluster.security,
       idempotent: true,
       transactionalId: cluster.topicPrefix + transactionalId(this.options.pipeline, partition),
       acks: ProduceAcks.ALL,
@@ -130,7 +131,7 @@ export class KafkaPartitionStore implements PipelineStore {
     this.idBatches.clear();
     this.expired = [];
     let checkpoint: Checkpoint = emptyCheckpoint();
-    const consumer = await (log as Log).consumer(STATE_READER, topic, { partitions: [partition] });
+    const consumer = await (log as Log).consumer(STATE_READER_GROUP, topic, { partitions: [partition] });
     try {
       consumer.seek(partition, start);
       let lastProgress = Date.now();

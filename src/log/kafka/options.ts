@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { SightlineError } from '../../core/errors.js';
+import type { KafkaSecurity } from './security.js';
 
 /** Topic settings applied when the adapter creates a topic; existing topics are left as they are. */
 export interface KafkaTopicDefaults {
@@ -22,6 +23,8 @@ export interface KafkaTopicOverride {
 
 export interface KafkaLogOptions {
   bootstrap: string[];
+  /** TLS and SASL of every connection; none (plaintext, anonymous) when absent. */
+  security?: KafkaSecurity;
   clientId: string;
   topicDefaults: KafkaTopicDefaults;
   /** Overrides by topic name; e.g. `_schemas: { compact: true }` for the registry's topic. */
@@ -46,6 +49,7 @@ export type ResolvedKafkaLogOptions = Required<Omit<KafkaLogOptions, 'topics'>> 
 
 export const KAFKA_LOG_DEFAULTS = {
   topicPrefix: '',
+  security: {},
   appendTimeoutMs: 30_000,
   requestTimeoutMs: 10_000,
   offsetRefreshMs: 5_000,

@@ -1,5 +1,7 @@
-import { Admin, ConfigResourceTypes } from '@platformatic/kafka';
+import { type Acl, AclOperations, AclPermissionTypes, Admin, ConfigResourceTypes, ResourcePatternTypes, ResourceTypes } from '@platformatic/kafka';
+import type { AclOperation, AclResource, RoleAcl } from './role-acls.js';
 import { brokerErrorIds } from './errors.js';
+import type { KafkaSecurity } from './security.js';
 
 export interface TopicCreation {
   partitions: number;
@@ -19,14 +21,39 @@ const EARLIEST = -2n;
 export class TopicAdmin {
   private readonly admin: Admin;
 
-  constructor(options: { bootstrap: string[]; clientId: string; timeoutMs: number }) {
+  constructor(options: { bootstrap: string[]; security: KafkaSecurity; clientId: string; timeoutMs: number }) {
     this.admin = new Admin({
       clientId: `${options.clientId}-admin`,
       bootstrapBrokers: options.bootstrap,
+      ...options.security,
       timeout: options.timeoutMs,
       retries: 5,
       retryDelay: 250,
     });
+  }
+
+  /** Adds ALLOW bindings for one principal; a binding that exists already is left as it is. */
+  async allow(principal: string, acls: readonly RoleAcl[]): Promise<number> {
+    const resource: Record<AclResource, Acl['resourceType']> = { topic: ResourceTypes.TOPIC, group: ResourceTypes.GROUP, 'transactional-id': ResourceTypes.TRANSACTIONAL_ID };
+    const operation: Record<AclOperation, Acl['operation']> = {
+      read: AclOperations.READ,
+      write: AclOperations.WRITE,
+      describe: AclOperations.DESCRIBE,
+      'describe-configs': AclOperations.DESCRIBE_CONFIGS,
+    };
+    const creations: Acl[] = acls.flatMap((acl) =>
+      acl.operations.map((op) => ({
+        resourceType: resource[acl.resource],
+        resourceName: acl.name,
+        resourcePatternType: acl.pattern === 'prefixed' ? ResourcePatternTypes.PREFIXED : ResourcePatternTypes.LITERAL,
+        principal,
+        host: '*',
+        operation: operation[op],
+        permissionType: AclPermissionTypes.ALLOW,
+      })),
+    );
+    await this.admin.createAcls({ creations });
+    return creations.length;
   }
 
   /** Every topic whose cluster name starts with `prefix`, with its partition count. */

@@ -5,7 +5,7 @@ import type { FinalBounds, ProcessedBatch } from '../../core/ports/processed-bat
 import type { Log, LogConsumer, LogRecord, PartitionOffsets } from '../../core/ports/log.js';
 import type { ComponentMetrics } from '../../observe/metrics.js';
 import { decodeBatchChunk, type PartitionProgress } from '../../core/batch-chunk.js';
-import { pipelineTopics } from '../../core/pipeline-topics.js';
+import { pipelineTopics, sinkGroup } from '../../core/pipeline-topics.js';
 
 export interface RowsLoaderOptions {
   log: Log;
@@ -52,7 +52,7 @@ export class RowsLoader {
   async start(): Promise<void> {
     const { log, hot, pipeline } = this.options;
     const partitions = log.partitionCount(this.topic);
-    const consumer = await log.consumer(`sightline-${pipeline}-sink`, this.topic);
+    const consumer = await log.consumer(sinkGroup(pipeline), this.topic);
     for (let p = 0; p < partitions; p++) {
       const checkpoint = await hot.loadCheckpoint(sinkPipeline(pipeline, p), partitions);
       const next = checkpoint.offsets.get(p) ?? 0;
