@@ -12,6 +12,8 @@ export const AUDIT_ACTIONS = [
   'contract.deprecate',
   'contract.undeprecate',
   'dlq.replay',
+  'data.erase',
+  'data.erased',
   'auth.failed',
   'auth.forbidden',
 ] as const;

@@ -23,6 +23,7 @@ function lazy<M>(load: () => Promise<M>, pick: (module: M) => Action): Action {
 const dlqCommands = () => import('./dlq.js');
 const keysCommands = () => import('./keys.js');
 const kafkaCommands = () => import('./kafka.js');
+const eraseCommands = () => import('./erase.js');
 const auditCommands = () => import('./audit.js');
 const schemaCommands = () => import('./schema.js');
 const upCommands = () => import('./up.js');
@@ -274,6 +275,19 @@ keys
   .argument('<id>', 'key id, as listed')
   .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
   .action(lazy(keysCommands, (m) => m.revokeKey));
+
+program
+  .command('erase')
+  .description("Delete a user's events (by payload.user_id) from the hot store, the cold files and the log, and report what went (needs an admin key); aggregates keep their counts")
+  .option('--user-id <id>', 'the user whose events go')
+  .option('--from <time>', 'only events from this event time (epoch ms or ISO 8601)')
+  .option('--to <time>', 'only events up to this event time (default: now)')
+  .option('--no-wait', 'answer once the request is recorded, without waiting for the outcome')
+  .option('--timeout <seconds>', 'how long to wait for the outcome', positiveInt, '120')
+  .option('--status <id>', 'show one request and what each node removed')
+  .option('--list', 'show every request', false)
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(eraseCommands, (m) => m.eraseCommand));
 
 const audit = program.command('audit').description('The audit log of sensitive actions and refused credentials (needs an admin key): list, verify');
 audit

@@ -36,6 +36,11 @@ export class DeadLetterIndexer {
     this.indexedTo = offsets;
   }
 
+  /** The offsets below which every dead letter is in the table. */
+  indexedOffsets(): Map<number, number> {
+    return new Map(this.indexedTo);
+  }
+
   /** True once every dead letter written so far is in the table. */
   caughtUp(): boolean {
     for (const [partition, end] of this.options.log.endOffsets(DLQ_TOPIC)) if ((this.indexedTo.get(partition) ?? 0) < end) return false;

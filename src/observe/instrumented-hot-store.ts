@@ -1,3 +1,4 @@
+import type { ErasureScope } from '../core/erasure.js';
 import { isSightlineError } from '../core/errors.js';
 import type { AggregateQuery, QualityQuery, RecentEventsQuery } from '../core/ports/event-queries.js';
 import type { DeadLetterBatch, DeadLetterQuery } from '../core/ports/dead-letter-index.js';
@@ -91,6 +92,10 @@ export class InstrumentedHotStore implements HotStore {
 
   forgetProbeEvents(which: { from: number; to: number; id?: string; othersBefore: number }) {
     return this.inner.forgetProbeEvents(which);
+  }
+
+  eraseSubject(scope: ErasureScope) {
+    return this.inner.eraseSubject(scope);
   }
 
   stats() {

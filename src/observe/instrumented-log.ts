@@ -75,6 +75,10 @@ export class InstrumentedLog implements Log {
     return this.inner.enforceRetention(topic, consumed, retentionMs);
   }
 
+  get eraseRecords(): Log['eraseRecords'] {
+    return this.inner.eraseRecords?.bind(this.inner);
+  }
+
   failures(): string[] {
     return this.inner.failures();
   }

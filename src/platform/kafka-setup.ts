@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import { AUDIT_TOPIC, auditCodec } from '../audit/audit-log.js';
+import { ERASURES_TOPIC, erasuresCodec } from '../erasure/erasure-table.js';
 import { KEYS_TOPIC, keysCodec } from '../auth/key-table.js';
 import type { SightlineConfig } from '../config/config.js';
 import { SightlineError } from '../core/errors.js';
@@ -38,6 +39,7 @@ export async function setUpKafka(config: SightlineConfig, principals: Partial<Re
     await ensureTableTopic(log, SCHEMAS_TOPIC, registryCodec);
     await ensureTableTopic(log, KEYS_TOPIC, keysCodec);
     await ensureTableTopic(log, AUDIT_TOPIC, auditCodec);
+    await ensureTableTopic(log, ERASURES_TOPIC, erasuresCodec);
     const grants: KafkaSetupReport['grants'] = [];
     for (const [role, principal] of Object.entries(principals) as Array<[KafkaRole, string]>) {
       const bindings = await log.allow(principal, roleAcls(role, { topicPrefix: kafka.topicPrefix, pipeline: MAIN_PIPELINE }));

@@ -25,6 +25,9 @@ export const START_ORDER = [
   'process',
   // Takes events; stops taking them before processing drains.
   'ingest',
+  // Deletion requests: applied once the stores, processing and ingest run; stops first, after
+  // finishing the request it is applying.
+  'erasures',
   // Listens once every route is registered; closes first, refusing new requests (ingest answers 503 as it closes).
   'http',
   // Use the API (the probe posts events, alerts link to it): start after it, stop before it.

@@ -29,6 +29,7 @@ import { ensureAddressFree } from './address-check.js';
 import { NODE, type PlatformContext, platformContext } from './context.js';
 import { abandon, type ComponentName, inStartOrder, startInOrder, stopInReverse } from './lifecycle.js';
 import { ALL_ROLES, type Role } from './roles.js';
+import { ErasuresComponent } from './components/erasures.js';
 
 export { ALL_ROLES, type Role } from './roles.js';
 
@@ -114,7 +115,11 @@ function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Rec
   const audit = new AuditComponent(ctx, logs);
   if (roles.has('process')) process = new ProcessRole(ctx, logs, stores, qualityStats);
   if (roles.has('ingest')) ingest = new IngestRole(ctx, logs, registry, sourceTypes);
-  const serve = stores && new ServeRole(ctx, stores, logs, qualityStats, { wholePipeline: () => process?.processing?.wholePipeline, ingest: () => ingest?.service });
+  const serve = stores && new ServeRole(ctx, stores, logs, qualityStats, {
+    wholePipeline: () => process?.processing?.wholePipeline,
+    ingest: () => ingest?.service,
+    committedOffsets: () => process?.processing?.committedOffsets(),
+  });
   const parts: Partial<Record<ComponentName, Component>> & { http: HttpComponent; keys: KeysComponent } = {
     tracing: tracingComponent(ctx.tracing),
     stores,
@@ -126,6 +131,7 @@ function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Rec
     serve,
     process,
     ingest,
+    erasures: new ErasuresComponent(ctx, logs, audit, serve),
     http: new HttpComponent(ctx, keys, audit, () => inStartOrder(parts)),
     probe: ingest && stores && new ProbeComponent(ctx, stores, keys),
     alerts: new AlertsComponent(ctx, { logs, ingest, process, sourceTypes }),

@@ -21,6 +21,11 @@ def main(root: str) -> None:
         if name == "events":
             entry["distinct_ids"] = len(set(table.column("id").to_pylist()))
             entry["days"] = sorted({str(d) for d in table.column("dt").to_pylist()})
+            # Rows per user id, to check what a deletion request left.
+            users = {}
+            for user in table.column("user_id").to_pylist():
+                users[str(user)] = users.get(str(user), 0) + 1
+            entry["user_ids"] = users
         else:
             entry["count_sum"] = sum(table.column("count").to_pylist())
         out[name] = entry

@@ -1,3 +1,5 @@
+import type { ErasureScope } from '../erasure.js';
+
 /**
  * Long-term storage of Parquet files under keys such as
  * `events/dt=2026-11-26/part-c000000000001-c000000000042.parquet`. A file is written locally first
@@ -32,6 +34,11 @@ export interface ColdArchiver {
   readonly lastError: string | null;
   /** The location of the file holding the events of `commitNo` for the day of `timestamp`, once exported. */
   eventFileFor(commitNo: number, timestamp: number): Promise<string | undefined>;
+  /**
+   * Rewrites every events file holding rows of the user in scope without them (a deletion request),
+   * never while an export runs; call it after the hot store dropped the rows, so no export brings them back.
+   */
+  eraseSubject(scope: ErasureScope): Promise<{ files: number; rows: number }>;
 }
 
 /** Files and bytes per dataset (the first segment of a key: `events`, `aggregates`). */

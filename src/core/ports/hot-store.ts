@@ -1,3 +1,4 @@
+import type { ErasureScope } from '../erasure.js';
 import type { DeadLetterIndex } from './dead-letter-index.js';
 import type { EventQueries } from './event-queries.js';
 import type { PipelineCheckpoint, ProcessedBatch, SeenId } from './processed-batch.js';
@@ -32,4 +33,7 @@ export interface BatchStore {
  * (StoreAdmin). An adapter (DuckDB) implements all four and runs test/contract/hot-store.contract.ts;
  * each user depends on the role it needs.
  */
-export interface HotStore extends BatchStore, EventQueries, DeadLetterIndex, StoreAdmin {}
+export interface HotStore extends BatchStore, EventQueries, DeadLetterIndex, StoreAdmin {
+  /** Deletes a user's events and dead letters (a deletion request); aggregates keep their counts. */
+  eraseSubject(scope: ErasureScope): Promise<{ events: number; deadLetters: number }>;
+}

@@ -129,6 +129,12 @@ export interface Log {
    * log whose brokers enforce retention themselves (Kafka's retention.ms) deletes nothing here.
    */
   enforceRetention(topic: string, consumed: PartitionOffsets, retentionMs: number): Promise<number>;
+  /**
+   * Deletion of a user's data: overwrites matching records where the log can (closed segments below
+   * `safeOffsets`) and counts the matches it leaves. Absent where records cannot be rewritten
+   * (Kafka): they go with the topic's retention.
+   */
+  eraseRecords?(topic: string, safeOffsets: PartitionOffsets, matches: (value: Buffer, timestamp: number) => boolean, erased: (length: number) => Buffer): Promise<{ records: number; segments: number; left: number }>;
   /** Partitions that stopped taking writes after a failed one, for readiness; none where a failure fails only its call. */
   failures(): string[];
   stats(): LogStats;

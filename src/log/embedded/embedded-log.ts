@@ -9,6 +9,7 @@ import { EmbeddedConsumer } from './embedded-consumer.js';
 import { EmbeddedGroups } from './embedded-group.js';
 import { fsyncDir, writeFileAtomic, writeFileIfAbsent } from '../../fs/durable-files.js';
 import { PartitionLog, type PartitionLogOptions } from './partition-log.js';
+import { eraseInSegmentFile } from './segment-eraser.js';
 
 export interface EmbeddedLogOptions {
   dir: string;
@@ -136,6 +137,24 @@ export class EmbeddedLog implements Log {
    * Log retention: deletes closed segments older than `retentionMs` whose records are all below
    * `safeOffsets` (what every consumer that matters has committed). Returns segments deleted.
    */
+  /**
+   * Overwrites the values of matching records in the closed segments of `topic` whose records all
+   * lie before `safeOffsets` (processed and committed); matches elsewhere are counted as left.
+   */
+  async eraseRecords(topic: string, safeOffsets: PartitionOffsets, matches: (value: Buffer, timestamp: number) => boolean, erased: (length: number) => Buffer): Promise<{ records: number; segments: number; left: number }> {
+    const result = { records: 0, segments: 0, left: 0 };
+    for (const [p, partition] of this.partitions(topic).entries()) {
+      const { closed, open } = partition.segmentFiles(safeOffsets.get(p) ?? 0);
+      for (const path of closed) {
+        const n = await eraseInSegmentFile(path, matches, erased, true);
+        result.records += n;
+        if (n > 0) result.segments++;
+      }
+      for (const path of open) result.left += await eraseInSegmentFile(path, matches, erased, false);
+    }
+    return result;
+  }
+
   async enforceRetention(topic: string, safeOffsets: PartitionOffsets, retentionMs: number, now = Date.now()): Promise<number> {
     let deleted = 0;
     const partitions = this.partitions(topic);

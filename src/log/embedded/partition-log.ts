@@ -267,6 +267,16 @@ export class PartitionLog {
     return deleted;
   }
 
+  /**
+   * The segment files an erasure may rewrite (closed, every record before `safeOffset`) and the
+   * ones it may only read (the open segment, and records not yet safely processed).
+   */
+  segmentFiles(safeOffset: number): { closed: string[]; open: string[] } {
+    const last = this.segments.length - 1;
+    const closed = this.segments.filter((s, i) => i < last && s.nextOffset <= safeOffset);
+    return { closed: closed.map((s) => s.path), open: this.segments.filter((s) => !closed.includes(s)).map((s) => s.path) };
+  }
+
   private segmentFor(offset: number): Segment {
     for (let i = this.segments.length - 1; i > 0; i--) {
       if (this.segments[i]!.baseOffset <= offset) return this.segments[i]!;

@@ -22,6 +22,7 @@ const TABLES = [
   { topic: '_schemas', label: 'registry' },
   { topic: '_keys', label: 'keys' },
   { topic: '_audit', label: 'audit' },
+  { topic: '_erasures', label: 'erasures' },
 ] as const;
 
 /**

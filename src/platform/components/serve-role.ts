@@ -17,12 +17,18 @@ import { allSteps, type Component, startOrUndo, type StopOptions } from '../comp
 import type { PlatformContext } from '../context.js';
 import type { LogComponent } from './log.js';
 import type { StoresComponent } from './stores.js';
+import { DLQ_TOPIC } from '../../core/dead-letter.js';
+import type { PartitionOffsets } from '../../core/ports/log.js';
+import type { ErasureApplier } from '../../erasure/erasures.js';
+import { StoreEraser } from '../../erasure/store-eraser.js';
 
 export interface ServePeers {
   /** The processing of this process, when one processor here sees every partition (replay needs it). */
   wholePipeline(): WholePipelineView | undefined;
   /** This process's ingest, if it runs one (replay re-ingests through it). */
   ingest(): EventIntake | undefined;
+  /** The events offsets this process's processing committed, if it runs the processing. */
+  committedOffsets(): PartitionOffsets | undefined;
 }
 
 /**
@@ -84,6 +90,31 @@ export class ServeRole implements Component {
     const indexer = this.indexer;
     await app.register(dlqRoutes, { hot, ...(replayer && { replayer }), ...(indexer && { indexed: (ms: number) => indexer.waitUntilCaughtUp(ms) }), ...api });
     await app.register(qualityRoutes, { hot, rules: config.quality.rules, stats: this.qualityStats, maxLimit: api.maxLimit });
+  }
+
+  /**
+   * Deletion requests applied to this node's stores, and to the log's segments where the log can
+   * rewrite them (embedded), once what was accepted before the request is stored.
+   */
+  eraser(): ErasureApplier {
+    const { log } = this.logs.adaptersOf();
+    return new StoreEraser({
+      hot: this.stores.hot,
+      archiver: this.stores.archiver,
+      log,
+      settled: async (timeoutMs) => {
+        await this.peers.wholePipeline()?.waitForProcessed(timeoutMs);
+        await this.loaderCaughtUp(timeoutMs);
+        await this.indexer?.waitUntilCaughtUp(timeoutMs);
+      },
+      safeOffsets: (topic) => (topic === DLQ_TOPIC ? this.indexer?.indexedOffsets() : this.peers.committedOffsets()),
+      logNote: 'Kafka cannot rewrite single records: the events, rows and dead-letter topics keep them until their retention (log.retention)',
+    });
+  }
+
+  private async loaderCaughtUp(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.loader && [...this.loader.backlog().values()].some((n) => n > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 
   /** Replay re-runs ingest's checks and waits for the processor: only where both are here and see everything. */

@@ -6,6 +6,8 @@ import { isSightlineError } from '../../core/errors.js';
 import type { ColdArchiver, ColdStore } from '../../core/ports/cold-store.js';
 import type { ComponentMetrics } from '../../observe/metrics.js';
 import type { DuckDbHotStore } from './duckdb-hot-store.js';
+import type { ErasureScope } from '../../core/erasure.js';
+import { eraseFromFiles } from './cold-erasure.js';
 
 type Dataset = 'events' | 'aggregates';
 
@@ -178,6 +180,22 @@ export class Archiver implements ColdArchiver {
     }
     await conn.run('UPDATE sl_cold_exports SET done = true, files = $1 WHERE export_id = $2', [JSON.stringify(files), BigInt(intent.exportId)]);
     if (files.length > 0) this.options.logger.info({ dataset: intent.dataset, files, range: [intent.fromNo, intent.toNo] }, 'archived to the cold store');
+  }
+
+  async eraseSubject(scope: ErasureScope): Promise<{ files: number; rows: number }> {
+    // Exports and erasures take turns: a file is never rewritten while an export writes it.
+    while (this.running) await this.running.catch(() => undefined);
+    let result = { files: 0, rows: 0 };
+    this.running = eraseFromFiles(this.conn!, this.options.cold, scope)
+      .then((erased) => {
+        result = erased;
+        if (erased.files > 0) this.options.logger.info(erased, 'rewrote cold events files without the rows of a deletion request');
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+    await this.running;
+    return result;
   }
 
   /** The Parquet file holding the events of `commitNo` for the day of `timestamp`, once exported. */

@@ -14,6 +14,8 @@ import type { HotStoreStats } from '../../core/ports/store-admin.js';
 import { HOT_SCHEMA_SQL } from './schema-sql.js';
 import { applyBatch, type StagedRows, stageRows, storeOffsets } from './duckdb-batch-writes.js';
 import { applyOutcomes, deadLetterPos, deadLettersQuery, insertDeadLetters, lettersAndOutcomes, toDeadLetterEntry } from './duckdb-dead-letters.js';
+import type { ErasureScope } from '../../core/erasure.js';
+import { eraseSubjectRows } from './duckdb-erasure.js';
 
 /** Rows of a result as objects with JS numbers for BIGINT columns (all ours fit in 2^53). */
 async function rows(conn: DuckDBConnection, sql: string, values?: Record<string, unknown> | unknown[]): Promise<Array<Record<string, any>>> {
@@ -158,6 +160,11 @@ export class DuckDbHotStore implements HotStore {
       );
       return Number(result.rowsChanged);
     });
+  }
+
+  /** Deletes a user's events and dead letters (a deletion request); aggregates keep their counts. */
+  eraseSubject(scope: ErasureScope): Promise<{ events: number; deadLetters: number }> {
+    return this.exclusive(() => eraseSubjectRows(this.writer, scope));
   }
 
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
