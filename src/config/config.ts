@@ -34,6 +34,8 @@ export interface SightlineConfig {
   dataDir: string;
   server: ListenOptions;
   auth: AuthOptions;
+  /** Encryption at rest: where the master keys are (read at start); none configured means off. */
+  encryption: { keyPath?: string };
   log: LogOptions;
   ingest: IngestOptions;
   process: ProcessOptions;
@@ -76,6 +78,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
       ...(c.server.tls && { tls: { certPath: resolve(baseDir, c.server.tls.cert), keyPath: resolve(baseDir, c.server.tls.key), reloadIntervalMs: parseDuration(c.server.tls.reloadInterval) } }),
     },
     auth: { required: c.auth.required ?? !isLoopbackBind(c.server.host), insecureOpen: c.auth.insecureOpen },
+    encryption: { ...(c.encryption.keyFile !== undefined && { keyPath: resolve(baseDir, c.encryption.keyFile) }) },
     log: resolveLog(c.log, baseDir),
     ingest: resolveIngest(c.ingest),
     process: resolveProcess(c.process),

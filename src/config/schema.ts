@@ -56,6 +56,11 @@ export const CONFIG_SCHEMA = objectWithDefaults({
     /** Listen on a non-loopback address with `required: false` all the same (`--insecure-open`). */
     insecureOpen: Type.Boolean({ default: false }),
   }),
+  /** Encryption at rest (docs/security.md): master keys, one `id:base64` per line, the first current. */
+  encryption: objectWithDefaults({
+    /** The key file; SIGHTLINE_ENCRYPTION_KEY (one `id:base64`) when not set. Neither: no encryption. */
+    keyFile: Type.Optional(Type.String({ minLength: 1 })),
+  }),
   log: objectWithDefaults({
     partitions: positive(4, 1024),
     segmentBytes: positive(128 * 1024 * 1024),

@@ -49,6 +49,11 @@ export const ERROR_CODES = {
   SL_LOG_CLOSED: { status: 503, retryable: true, summary: 'The log is closed.' },
   SL_LOG_OFFSET_OUT_OF_RANGE: { status: 500, retryable: false, summary: 'The offset lies outside the partition.' },
   SL_PARTITION_FENCED: { status: 409, retryable: false, summary: "Another processor took this partition over (Kafka fenced this one's transactional id); this one stops working on it." },
+  SL_ENCRYPTION_KEY_MISSING: {
+    status: 500,
+    retryable: false,
+    summary: 'A file encrypted at rest names a master key the configured key file does not hold (or one that does not unwrap its data key); nothing is read or changed.',
+  },
   SL_LOG_ACCESS_DENIED: {
     status: 500,
     retryable: false,

@@ -33,6 +33,7 @@ import { HotPipelineStore } from '../store/hot/hot-pipeline-store.js';
 import { RowsLoader } from '../store/hot/rows-loader.js';
 import type { Role } from './roles.js';
 import { loadKafkaSecurity } from '../log/kafka/security.js';
+import { loadKeyRing } from './key-file.js';
 
 /**
  * The one place that knows which adapters a process runs on. Embedded (no `log.kafka`): the segment
@@ -126,10 +127,12 @@ function embeddedAdapters(config: SightlineConfig): PlatformAdapters {
     metricComponents: EMBEDDED_COMPONENTS,
     openStores: (deps) => openLocalStores(config, deps),
     async openLog(logger) {
+      const keyRing = await loadKeyRing(config.encryption);
       const log = await EmbeddedLog.open({
         dir: join(config.dataDir, 'log'),
         segmentBytes: config.log.segmentBytes,
         maxRecordBytes: config.log.maxRecordBytes,
+        ...(keyRing && { keyRing }),
         onRecovery: (info) => logger.warn(info, 'log recovery cut a torn tail (never-acknowledged bytes)'),
         onWritable: (info) => logger.warn(info, 'log partition takes writes again'),
       });

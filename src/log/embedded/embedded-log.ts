@@ -15,6 +15,8 @@ export interface EmbeddedLogOptions {
   dir: string;
   segmentBytes: number;
   maxRecordBytes: number;
+  /** Encryption at rest of record values (docs/security.md); plaintext segments stay readable. */
+  keyRing?: PartitionLogOptions['keyRing'];
   onRecovery?: PartitionLogOptions['onRecovery'];
   /** Called when a partition stopped by a failed write takes writes again, with why it had stopped. */
   onWritable?: (info: { topic: string; partition: number; stoppedBy: string }) => void;
@@ -145,12 +147,12 @@ export class EmbeddedLog implements Log {
     const result = { records: 0, segments: 0, left: 0 };
     for (const [p, partition] of this.partitions(topic).entries()) {
       const { closed, open } = partition.segmentFiles(safeOffsets.get(p) ?? 0);
-      for (const path of closed) {
-        const n = await eraseInSegmentFile(path, matches, erased, true);
+      for (const file of closed) {
+        const n = await eraseInSegmentFile(file, matches, erased, true);
         result.records += n;
         if (n > 0) result.segments++;
       }
-      for (const path of open) result.left += await eraseInSegmentFile(path, matches, erased, false);
+      for (const file of open) result.left += await eraseInSegmentFile(file, matches, erased, false);
     }
     return result;
   }

@@ -1,12 +1,17 @@
 import { type FileHandle, mkdir, open, readdir, stat, statfs } from 'node:fs/promises';
 import { SightlineError } from '../../core/errors.js';
 import { fsyncDir } from '../../fs/durable-files.js';
-import { type DecodedRecord, encodeRecord, FRAME_HEADER_BYTES } from './record-codec.js';
+import type { KeyRing } from '../../core/key-ring.js';
+import { type DecodedRecord, encodeRecord, FRAME_HEADER_BYTES, resealFrameChecksum } from './record-codec.js';
+import { removeKeyFile, SEALED_OVERHEAD, SegmentCipher } from './segment-cipher.js';
+import type { SegmentFile } from './segment-eraser.js';
 import { parseSegmentFileName, Segment } from './segment.js';
 
 export interface PartitionLogOptions {
   segmentBytes: number;
   maxRecordBytes: number;
+  /** Encryption at rest: each new segment gets a data key wrapped by the ring's current master key. */
+  keyRing?: KeyRing;
   /** Called with what recovery cut from a torn tail, for the log's owner to report. */
   onRecovery?: (info: { path: string; truncatedBytes: number; reason: string }) => void;
 }
@@ -27,6 +32,10 @@ export class PartitionLog {
   /** Offset the next staged record gets. */
   private stagedNextOffset = 0;
   private staged: Buffer[] = [];
+  /** With encryption at rest: the sealed value length of each staged frame (its value ends the frame). */
+  private stagedSealed: number[] = [];
+  /** A plaintext active segment found at start with encryption on: records go to a new one. */
+  private rollBeforeNextFlush = false;
   private flushing: Promise<void> | undefined;
   private readHint: { offset: number; segment: Segment; pos: number } | undefined;
   private failed: unknown;
@@ -58,9 +67,14 @@ export class PartitionLog {
       const segment = new Segment(this.dir, bases[i]!);
       const next = bases[i + 1];
       if (next !== undefined) segment.setExtent(next, (await stat(segment.path)).size);
+      segment.cipher = await SegmentCipher.load(segment.path, this.options.keyRing);
       this.segments.push(segment);
     }
     await this.openActive(true);
+    if (this.options.keyRing && !this.active.cipher) {
+      if (this.active.size === 0) this.active.cipher = await SegmentCipher.create(this.active.path, this.options.keyRing);
+      else this.rollBeforeNextFlush = true;
+    }
   }
 
   private get active(): Segment {
@@ -119,11 +133,13 @@ export class PartitionLog {
   /** Assigns the next offset and stages the frame; durable only once `flushThrough` passes it. */
   stage(key: string, value: Buffer, timestamp: number, headers: Record<string, string> | undefined): number {
     this.checkWritable();
-    const frame = encodeRecord(this.stagedNextOffset, key, value, timestamp, headers);
+    const reserve = this.options.keyRing ? SEALED_OVERHEAD : 0;
+    const frame = encodeRecord(this.stagedNextOffset, key, value, timestamp, headers, reserve);
     if (frame.length - FRAME_HEADER_BYTES > this.options.maxRecordBytes) {
       throw new SightlineError('SL_LOG_WRITE_FAILED', `record of ${frame.length} bytes exceeds log.maxRecordBytes`, { retryable: false });
     }
     this.staged.push(frame);
+    if (reserve > 0) this.stagedSealed.push(value.length + reserve);
     return this.stagedNextOffset++;
   }
 
@@ -148,15 +164,22 @@ export class PartitionLog {
 
   private async flushStaged(): Promise<void> {
     const frames = this.staged;
+    const sealed = this.stagedSealed;
     this.staged = [];
+    this.stagedSealed = [];
     if (frames.length === 0) return;
     try {
       this.checkWritable();
-      if (this.active.size >= this.options.segmentBytes) await this.roll();
+      if (this.active.size >= this.options.segmentBytes || this.rollBeforeNextFlush) await this.roll();
       const segment = this.active;
       let pos = segment.size;
       let offset = segment.nextOffset;
-      for (const frame of frames) {
+      for (const [i, frame] of frames.entries()) {
+        // Sealed here, not when staged: only now is the segment, and so the data key, known.
+        if (segment.cipher) {
+          segment.cipher.sealInPlace(frame.subarray(frame.length - sealed[i]!), offset);
+          resealFrameChecksum(frame);
+        }
         segment.noteRecord(offset++, pos);
         pos += frame.length;
       }
@@ -172,6 +195,7 @@ export class PartitionLog {
       this.failed ??= err;
       // The staged frames carried offsets after the lost ones: they can never be written.
       this.staged = [];
+      this.stagedSealed = [];
       throw new SightlineError('SL_LOG_WRITE_FAILED', `append to ${this.dir} failed: ${(err as Error).message}`, { cause: err });
     }
   }
@@ -199,6 +223,7 @@ export class PartitionLog {
     }
     this.stagedNextOffset = this.active.nextOffset;
     this.staged = [];
+    this.stagedSealed = [];
     this.readHint = undefined;
     this.failed = undefined;
     return true;
@@ -221,7 +246,10 @@ export class PartitionLog {
     await this.activeHandle.close();
     const segment = new Segment(this.dir, this.active.nextOffset);
     segment.noteAppended(segment.baseOffset, 0);
+    // The wrapped data key is durable before the segment's first record.
+    if (this.options.keyRing) segment.cipher = await SegmentCipher.create(segment.path, this.options.keyRing);
     this.segments.push(segment);
+    this.rollBeforeNextFlush = false;
     await this.openActive(false);
   }
 
@@ -242,6 +270,8 @@ export class PartitionLog {
       pos = await segment.positionOf(offset);
     }
     const { records, endPos } = await segment.readFrom(pos, offset, maxBytes, maxRecords);
+    const cipher = segment.cipher;
+    if (cipher) for (const record of records) record.value = cipher.open(record.value, record.offset, segment.path);
     const last = records[records.length - 1];
     if (last) this.readHint = { offset: last.offset + 1, segment, pos: endPos };
     return records;
@@ -261,6 +291,7 @@ export class PartitionLog {
       this.segments.shift();
       if (this.readHint?.segment === oldest) this.readHint = undefined;
       await oldest.remove();
+      await removeKeyFile(oldest.path);
       deleted++;
     }
     if (deleted > 0) await fsyncDir(this.dir);
@@ -271,11 +302,14 @@ export class PartitionLog {
    * The segment files an erasure may rewrite (closed, every record before `safeOffset`) and the
    * ones it may only read (the open segment, and records not yet safely processed).
    */
-  segmentFiles(safeOffset: number): { closed: string[]; open: string[] } {
+  segmentFiles(safeOffset: number): { closed: SegmentFile[]; open: SegmentFile[] } {
     const last = this.segments.length - 1;
     const closed = this.segments.filter((s, i) => i < last && s.nextOffset <= safeOffset);
-    return { closed: closed.map((s) => s.path), open: this.segments.filter((s) => !closed.includes(s)).map((s) => s.path) };
+    const file = (s: Segment): SegmentFile => ({ path: s.path, ...(s.cipher && { cipher: s.cipher }) });
+    return { closed: closed.map(file), open: this.segments.filter((s) => !closed.includes(s)).map(file) };
   }
+
+
 
   private segmentFor(offset: number): Segment {
     for (let i = this.segments.length - 1; i > 0; i--) {

@@ -24,7 +24,12 @@ export interface DecodedRecord {
   value: Buffer;
 }
 
-export function encodeRecord(offset: number, key: string, value: Buffer, timestamp: number, headers: Record<string, string> | undefined): Buffer {
+/**
+ * One record's frame. With `sealedReserve` (encryption at rest), the value field is that much
+ * longer, the plaintext sits after the nonce's room, and the checksum is left for whoever seals
+ * the value once its segment (and so its key) is known.
+ */
+export function encodeRecord(offset: number, key: string, value: Buffer, timestamp: number, headers: Record<string, string> | undefined, sealedReserve = 0): Buffer {
   const keyLength = Buffer.byteLength(key);
   // Most records have one header or none: no arrays of entries per record.
   let headerBytes = 0;
@@ -35,7 +40,7 @@ export function encodeRecord(offset: number, key: string, value: Buffer, timesta
       headerCount++;
     }
   }
-  const bodyLength = 1 + 8 + 8 + 2 + keyLength + 2 + headerBytes + 4 + value.length;
+  const bodyLength = 1 + 8 + 8 + 2 + keyLength + 2 + headerBytes + 4 + value.length + sealedReserve;
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyLength);
   let pos = FRAME_HEADER_BYTES;
   pos = frame.writeUInt8(MAGIC, pos);
@@ -56,11 +61,23 @@ export function encodeRecord(offset: number, key: string, value: Buffer, timesta
       pos += v.copy(frame, pos);
     }
   }
-  pos = frame.writeUInt32BE(value.length, pos);
-  value.copy(frame, pos);
+  pos = frame.writeUInt32BE(value.length + sealedReserve, pos);
   frame.writeUInt32BE(bodyLength, 0);
+  if (sealedReserve > 0) {
+    value.copy(frame, pos + SEALED_NONCE_ROOM);
+    return frame;
+  }
+  value.copy(frame, pos);
   frame.writeUInt32BE(crc32(frame.subarray(FRAME_HEADER_BYTES)), 4);
   return frame;
+}
+
+/** Where a sealed value's plaintext starts: after the nonce (src/log/embedded/segment-cipher.ts). */
+export const SEALED_NONCE_ROOM = 12;
+
+/** Sets a frame's checksum after its body changed (a value sealed or erased in place). */
+export function resealFrameChecksum(frame: Buffer): void {
+  frame.writeUInt32BE(crc32(frame.subarray(FRAME_HEADER_BYTES)), 4);
 }
 
 /**

@@ -1,20 +1,28 @@
 import { open } from 'node:fs/promises';
-import { crc32 } from 'node:zlib';
-import { decodeFrame, FRAME_HEADER_BYTES } from './record-codec.js';
+import { decodeFrame, resealFrameChecksum, SEALED_NONCE_ROOM } from './record-codec.js';
+import type { SegmentCipher } from './segment-cipher.js';
+
+/** A segment's file, with its cipher when it is encrypted at rest. */
+export interface SegmentFile {
+  path: string;
+  cipher?: SegmentCipher;
+}
 
 /**
  * Overwrites, in place, the value of every record of one segment file that `matches`, with a
- * value of the same length `erased` gives, and fixes each frame's checksum: offsets and positions
- * stay as they are, so the segment's index and its readers' positions stay valid. Only `write`
- * changes the file (fsynced before this resolves); without it the matches are only counted.
- * A file that is gone (retention deleted it meanwhile) has none.
+ * value of the same length `erased` gives (sealed again under a fresh nonce when the segment is
+ * encrypted), and fixes each frame's checksum: offsets and positions stay as they are, so the
+ * segment's index and its readers' positions stay valid. Only `write` changes the file (fsynced
+ * before this resolves); without it the matches are only counted. A file that is gone (retention
+ * deleted it meanwhile) has none.
  */
 export async function eraseInSegmentFile(
-  path: string,
+  file: SegmentFile,
   matches: (value: Buffer, timestamp: number) => boolean,
   erased: (length: number) => Buffer,
   write: boolean,
 ): Promise<number> {
+  const { path, cipher } = file;
   const handle = await open(path, write ? 'r+' : 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
@@ -31,13 +39,19 @@ export async function eraseInSegmentFile(
       const frame = decodeFrame(buf.subarray(0, bytesRead), pos);
       // A torn tail is recovery's to judge; nothing after it is a record.
       if (frame.kind !== 'record') break;
-      const { value, timestamp } = frame.record;
-      if (value.length > 0 && matches(value, timestamp)) {
+      const { value, timestamp, offset } = frame.record;
+      const plain = cipher ? cipher.open(value, offset, path) : value;
+      if (plain.length > 0 && matches(plain, timestamp)) {
         count++;
         if (write) {
-          erased(value.length).copy(value);
-          const body = buf.subarray(pos + FRAME_HEADER_BYTES, pos + frame.frameLength);
-          buf.writeUInt32BE(crc32(body), pos + 4);
+          if (cipher) {
+            erased(plain.length).copy(value, SEALED_NONCE_ROOM);
+            cipher.sealInPlace(value, offset);
+          } else {
+            erased(value.length).copy(value);
+          }
+          const frameBytes = buf.subarray(pos, pos + frame.frameLength);
+          resealFrameChecksum(frameBytes);
           await handle.write(buf, pos, frame.frameLength, pos);
         }
       }
@@ -53,3 +67,4 @@ export async function eraseInSegmentFile(
     await handle.close();
   }
 }
+

@@ -2,6 +2,7 @@ import { type FileHandle, open, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SightlineError } from '../../core/errors.js';
 import { type DecodedRecord, decodeFrame, FRAME_HEADER_BYTES } from './record-codec.js';
+import type { SegmentCipher } from './segment-cipher.js';
 
 const INDEX_EVERY_RECORDS = 512;
 const SCAN_CHUNK_BYTES = 1 << 20;
@@ -26,6 +27,8 @@ export class Segment {
   size = 0;
   /** Offset the next record appended to this segment will get. */
   nextOffset: number;
+  /** Seals and opens its record values when it is encrypted at rest; absent for a plaintext segment. */
+  cipher: SegmentCipher | undefined;
   private readonly index: Array<{ offset: number; pos: number }> = [];
   private indexedUpTo = { offset: 0, pos: 0 };
   private indexComplete = false;
