@@ -33,7 +33,8 @@ import { HotPipelineStore } from '../store/hot/hot-pipeline-store.js';
 import { RowsLoader } from '../store/hot/rows-loader.js';
 import type { Role } from './roles.js';
 import { loadKafkaSecurity } from '../log/kafka/security.js';
-import { loadKeyRing } from './key-file.js';
+import { dataKeyBeside } from '../store/hot/duckdb-encryption.js';
+import { duckdbExtensionDir, loadKeyRing } from './key-file.js';
 
 /**
  * The one place that knows which adapters a process runs on. Embedded (no `log.kafka`): the segment
@@ -111,7 +112,10 @@ export function chooseAdapters(config: SightlineConfig, roles: ReadonlySet<Role>
 /** DuckDB and local Parquet: the same on both logs. */
 async function openLocalStores(config: SightlineConfig, deps: { logger: Logger; metrics: ComponentMetrics }): Promise<OpenedStores> {
   await mkdir(join(config.dataDir, 'hot'), { recursive: true });
-  const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'), { memoryLimit: config.hot.memoryLimit });
+  const ring = await loadKeyRing(config.encryption);
+  // With a master key: the DuckDB file and the Parquet files are encrypted, each store its data key.
+  const encryption = ring && { ring, extensionDir: duckdbExtensionDir(), parquetKey: (await dataKeyBeside(join(config.dataDir, 'cold'), ring)).key };
+  const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'), { memoryLimit: config.hot.memoryLimit, ...(encryption && { encryption }) });
   try {
     const cold = await LocalColdStore.open(join(config.dataDir, 'cold'));
     const archiver = new Archiver({ hot, cold, rollRows: config.cold.rollRows, rollIntervalMs: config.cold.rollIntervalMs, logger: deps.logger, metrics: deps.metrics });

@@ -1,8 +1,17 @@
 import { readFile, stat } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
 import { SightlineError } from '../core/errors.js';
 import { KeyRing } from '../core/key-ring.js';
 
 export const ENCRYPTION_KEY_ENV = 'SIGHTLINE_ENCRYPTION_KEY';
+
+/**
+ * Where DuckDB's httpfs extension is (scripts/duckdb-extensions/fetch.sh puts it in the project's
+ * node_modules/.cache); SIGHTLINE_DUCKDB_EXTENSIONS names another extension_directory.
+ */
+export function duckdbExtensionDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env.SIGHTLINE_DUCKDB_EXTENSIONS ?? fileURLToPath(new URL('../../../node_modules/.cache/sightline-duckdb-extensions', import.meta.url));
+}
 
 /**
  * The master keys of encryption at rest: from the key file (which must not be readable by others),

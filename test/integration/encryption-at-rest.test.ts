@@ -4,12 +4,16 @@ import { readdir, readFile, writeFile, chmod } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { pino } from 'pino';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { buildConfig } from '../../src/config/config.js';
+import { KeyRing } from '../../src/core/key-ring.js';
 import { startPlatform } from '../../src/platform/start-platform.js';
 import { getJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
 import { tempDir } from '../helpers/tmp.js';
 
 const MARK = 'plaintext-canary-7f3a';
+const READER = fileURLToPath(new URL('../../../test/tools/read_encrypted_duckdb.py', import.meta.url));
 
 async function filesUnder(dir: string): Promise<string[]> {
   const out: string[] = [];
@@ -21,8 +25,8 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-describe('encryption at rest of the embedded log', () => {
-  it('leaves no plaintext event in the log folder, serves the events, and refuses a world-readable key file', async () => {
+describe('encryption at rest', () => {
+  it('leaves no plaintext event in the log, the hot store or the Parquet files, serves the events, and refuses a world-readable key file', async () => {
     const tmp = await tempDir();
     try {
       const keyFile = join(tmp.dir, 'master.keys');
@@ -41,9 +45,41 @@ describe('encryption at rest of the embedded log', () => {
       } finally {
         await platform.stop();
       }
-      const logFiles = await filesUnder(join(tmp.dir, 'data', 'log'));
-      assert.ok(logFiles.some((f) => f.endsWith('.key')), 'each segment has its wrapped data key');
-      for (const file of logFiles) assert.ok(!(await readFile(file)).includes(MARK), `${file} holds no plaintext`);
+      const files = await filesUnder(join(tmp.dir, 'data'));
+      assert.ok(files.some((f) => f.endsWith('.log.key') || /\d{20}\.key$/.test(f)), 'each segment has its wrapped data key');
+      assert.ok(files.some((f) => f.endsWith('.parquet')), 'the events reached the cold store');
+      for (const file of files) assert.ok(!(await readFile(file)).includes(MARK), `${file} holds no plaintext`);
+
+      // DuckDB's Python package reads the database and the Parquet files with the data keys.
+      const ring = KeyRing.parse(await readFile(keyFile, 'utf8'), keyFile);
+      const dataKey = async (path: string) => ring.unwrap(JSON.parse(await readFile(`${path}.key`, 'utf8')), path).toString('base64');
+      const database = join(tmp.dir, 'data', 'hot', 'sightline.duckdb');
+      const read = spawnSync('python3', [READER, database, await dataKey(database), join(tmp.dir, 'data', 'cold', 'events', '**', '*.parquet'), await dataKey(join(tmp.dir, 'data', 'cold')), MARK], { encoding: 'utf8' });
+      assert.equal(read.status, 0, read.stderr);
+      assert.deepEqual(JSON.parse(read.stdout), { hot: 50, cold: 50 });
+    } finally {
+      await tmp.cleanup();
+    }
+  });
+
+  it('encrypts a hot store written before encryption was turned on, keeping its events', async () => {
+    const tmp = await tempDir();
+    try {
+      const dataDir = join(tmp.dir, 'data');
+      const base = { dataDir, server: { port: 0 }, contracts: { unknown: 'accept' }, probe: { interval: '0s' } };
+      const before = await startPlatform(buildConfig(base), pino({ level: 'silent' }));
+      await postEvents(before.url, [pageView('old-1', Date.UTC(2026, 10, 26, 9), `/${MARK}-old`, 'u1')]);
+      await waitForBacklogZero(before.url);
+      await before.stop();
+      const keyFile = join(tmp.dir, 'master.keys');
+      await writeFile(keyFile, `k1:${randomBytes(32).toString('base64')}\n`, { mode: 0o600 });
+      const after = await startPlatform(buildConfig({ ...base, encryption: { keyFile } }), pino({ level: 'silent' }));
+      try {
+        assert.equal((await getJson(`${after.url}/v1/events/old-1`)).body.event.payload.page, `/${MARK}-old`);
+      } finally {
+        await after.stop();
+      }
+      for (const file of await filesUnder(join(dataDir, 'hot'))) assert.ok(!(await readFile(file)).includes(`${MARK}-old`), `${file} holds no plaintext`);
     } finally {
       await tmp.cleanup();
     }

@@ -8,6 +8,7 @@ import type { ComponentMetrics } from '../../observe/metrics.js';
 import type { DuckDbHotStore } from './duckdb-hot-store.js';
 import type { ErasureScope } from '../../core/erasure.js';
 import { eraseFromFiles } from './cold-erasure.js';
+import { parquetEncryption } from './duckdb-encryption.js';
 
 type Dataset = 'events' | 'aggregates';
 
@@ -166,7 +167,7 @@ export class Archiver implements ColdArchiver {
       const staged = this.options.cold.stagingPath(key.replaceAll('/', '__'));
       const count = await conn.runAndReadAll(
         `COPY (SELECT ${spec.select} FROM ${intent.dataset} WHERE ${range} AND ${folder} = $1 AND ${day(spec.dayColumn)} = $2 ORDER BY ${spec.orderBy})
-         TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+         TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880${parquetEncryption(this.options.hot.encryptsParquet).copy})`,
         [String(folderValue), String(d)],
       );
       const rows = Number(count.getRows()[0]?.[0] ?? 0);
@@ -186,7 +187,7 @@ export class Archiver implements ColdArchiver {
     // Exports and erasures take turns: a file is never rewritten while an export writes it.
     while (this.running) await this.running.catch(() => undefined);
     let result = { files: 0, rows: 0 };
-    this.running = eraseFromFiles(this.conn!, this.options.cold, scope)
+    this.running = eraseFromFiles(this.conn!, this.options.cold, scope, parquetEncryption(this.options.hot.encryptsParquet))
       .then((erased) => {
         result = erased;
         if (erased.files > 0) this.options.logger.info(erased, 'rewrote cold events files without the rows of a deletion request');

@@ -10,7 +10,7 @@ const quoted = (path: string): string => `'${path.replaceAll("'", "''")}'`;
  * same columns, order and compression, staged and then published whole over the old file, so a
  * reader sees the old file or the new one. A file of that user's rows alone stays, empty.
  */
-export async function eraseFromFiles(conn: DuckDBConnection, cold: ColdStore, scope: ErasureScope): Promise<{ files: number; rows: number }> {
+export async function eraseFromFiles(conn: DuckDBConnection, cold: ColdStore, scope: ErasureScope, encryption: { copy: string; read: string }): Promise<{ files: number; rows: number }> {
   const firstDay = scope.from === null ? '' : new Date(Math.floor(scope.from / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
   const lastDay = new Date(scope.to).toISOString().slice(0, 10);
   const match = 'user_id IS NOT NULL AND sha256(user_id) = $1 AND timestamp BETWEEN $2 AND $3';
@@ -21,12 +21,12 @@ export async function eraseFromFiles(conn: DuckDBConnection, cold: ColdStore, sc
     const day = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
     if (!day || day < firstDay || day > lastDay || !key.endsWith('.parquet')) continue;
     const source = quoted(cold.location(key));
-    const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false) WHERE ${match}`, params)).getRows()[0]![0]);
+    const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false${encryption.read}) WHERE ${match}`, params)).getRows()[0]![0]);
     if (found === 0) continue;
     const staged = cold.stagingPath(`erase__${key.replaceAll('/', '__')}`);
     await conn.run(
-      `COPY (SELECT * FROM read_parquet(${source}, hive_partitioning = false) WHERE NOT coalesce(${match}, false) ORDER BY timestamp, log_pos)
-       TO ${quoted(staged)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880)`,
+      `COPY (SELECT * FROM read_parquet(${source}, hive_partitioning = false${encryption.read}) WHERE NOT coalesce(${match}, false) ORDER BY timestamp, log_pos)
+       TO ${quoted(staged)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880${encryption.copy})`,
       params,
     );
     await cold.put(key, staged);

@@ -16,6 +16,7 @@ import { applyBatch, type StagedRows, stageRows, storeOffsets } from './duckdb-b
 import { applyOutcomes, deadLetterPos, deadLettersQuery, insertDeadLetters, lettersAndOutcomes, toDeadLetterEntry } from './duckdb-dead-letters.js';
 import type { ErasureScope } from '../../core/erasure.js';
 import { eraseSubjectRows } from './duckdb-erasure.js';
+import { type DuckDbEncryption, openInstance } from './duckdb-encryption.js';
 
 /** Rows of a result as objects with JS numbers for BIGINT columns (all ours fit in 2^53). */
 async function rows(conn: DuckDBConnection, sql: string, values?: Record<string, unknown> | unknown[]): Promise<Array<Record<string, any>>> {
@@ -52,13 +53,18 @@ export class DuckDbHotStore implements HotStore {
     private readonly instance: DuckDBInstance,
     private readonly writer: DuckDBConnection,
     private readonly reader: DuckDBConnection,
+    private readonly prepare: (conn: DuckDBConnection) => Promise<void>,
+    /** Whether the cold files this store's connections write and read are encrypted. */
+    readonly encryptsParquet: boolean,
   ) {}
 
   /** Takes DuckDB's exclusive file lock, which also guards the rest of the data folder. */
-  static async open(file: string, options: { memoryLimit?: string } = {}): Promise<DuckDbHotStore> {
+  static async open(file: string, options: { memoryLimit?: string; encryption?: DuckDbEncryption & { parquetKey: Buffer } } = {}): Promise<DuckDbHotStore> {
     let instance: DuckDBInstance;
+    let prepare: (conn: DuckDBConnection) => Promise<void>;
+    const { encryption } = options;
     try {
-      instance = await DuckDBInstance.create(file, options.memoryLimit ? { memory_limit: options.memoryLimit } : {});
+      ({ instance, prepare } = await openInstance(file, options.memoryLimit ? { memory_limit: options.memoryLimit } : {}, encryption));
     } catch (err) {
       const message = (err as Error).message;
       if (/Could not set lock/i.test(message)) {
@@ -71,14 +77,18 @@ export class DuckDbHotStore implements HotStore {
     await rm(stageDir, { recursive: true, force: true });
     await mkdir(stageDir, { recursive: true });
     const writer = await instance.connect();
+    await prepare(writer);
     await writer.run(HOT_SCHEMA_SQL);
     const reader = await instance.connect();
-    return new DuckDbHotStore(file, stageDir, instance, writer, reader);
+    await prepare(reader);
+    return new DuckDbHotStore(file, stageDir, instance, writer, reader, prepare, encryption !== undefined);
   }
 
   /** A connection for work outside the processor's transactions (cold exports, ad hoc SQL). */
-  connect(): Promise<DuckDBConnection> {
-    return this.instance.connect();
+  async connect(): Promise<DuckDBConnection> {
+    const conn = await this.instance.connect();
+    await this.prepare(conn);
+    return conn;
   }
 
   loadCheckpoint(pipeline: string, partitions: number): Promise<PipelineCheckpoint> {
@@ -409,7 +419,7 @@ export class DuckDbHotStore implements HotStore {
     if (!this.columnCache) {
       const found = await this.query(
         `SELECT table_name, column_name, data_type FROM information_schema.columns
-         WHERE table_schema = 'main' AND table_name NOT LIKE 'sl\\_%' ESCAPE '\\' ORDER BY table_name, ordinal_position`,
+         WHERE table_catalog = current_database() AND table_schema = 'main' AND table_name NOT LIKE 'sl\\_%' ESCAPE '\\' ORDER BY table_name, ordinal_position`,
         [],
       );
       const byTable = new Map<string, Array<{ name: string; type: string }>>();
