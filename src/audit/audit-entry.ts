@@ -68,8 +68,23 @@ export interface ChainCheck {
   ok: boolean;
   entries: number;
   head: { seq: number; hash: string } | null;
-  /** The first entry that does not follow from the one before it, and why. */
+  /** The newest entry this node had seen before (its anchor), which the log must still hold. */
+  anchor?: { seq: number; hash: string } | null;
+  /** The first entry that does not follow from the one before it (or the anchored one it lost), and why. */
   problem?: { seq: number; reason: string };
+}
+
+/**
+ * The chain against an anchor, the head a node saw before: the chain alone cannot tell that its
+ * last entries were cut off, but an entry that was seen and is gone (or another in its place) can.
+ */
+export function verifyAnchored(entries: readonly AuditEntry[], anchor: { seq: number; hash: string } | null): ChainCheck {
+  const check = { ...verifyChain(entries), anchor };
+  if (!check.ok || !anchor) return check;
+  const held = entries[anchor.seq - 1];
+  if (!held) return { ...check, ok: false, problem: { seq: anchor.seq, reason: `the log ends at entry ${check.head?.seq ?? 0}, but entry ${anchor.seq} was seen before: entries were cut off its end` } };
+  if (held.hash !== anchor.hash) return { ...check, ok: false, problem: { seq: anchor.seq, reason: `entry ${anchor.seq} is not the entry seen before (another hash): the end of the log was replaced` } };
+  return check;
 }
 
 /** Checks a chain from its first entry: sequence without gaps, each `prev` the hash before, each hash its fields'. */

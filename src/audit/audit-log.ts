@@ -1,7 +1,16 @@
 import type { Log } from '../core/ports/log.js';
 import type { SharedTableLog, TableStore } from '../core/ports/table-store.js';
 import { LogTable, type TableCodec } from '../table/log-table.js';
-import { type AuditEntry, type AuditFacts, type ChainCheck, chained, verifyChain } from './audit-entry.js';
+import { type AuditEntry, type AuditFacts, type ChainCheck, chained, verifyAnchored } from './audit-entry.js';
+
+/**
+ * Where a node keeps the newest head it has seen, outside the log (a file of its own; the metric
+ * and the log line a deployment ships elsewhere are further copies), so a cut-off end is caught.
+ */
+export interface AuditAnchor {
+  read(): Promise<{ seq: number; hash: string } | undefined>;
+  write(head: { seq: number; hash: string }): Promise<void>;
+}
 
 export const AUDIT_TOPIC = '_audit';
 
@@ -39,20 +48,53 @@ export class AuditLog {
   private readonly entries: AuditEntry[] = [];
   private readonly refusals = new Map<string, { lastAt: number; suppressed: number }>();
 
-  private constructor(private readonly table: TableStore<AuditEntry>, private readonly clock: () => number) {}
+  private anchored: { seq: number; hash: string } | null = null;
+  private anchoring: Promise<void> = Promise.resolve();
 
-  static async open(table: TableStore<AuditEntry>, clock: () => number = Date.now): Promise<AuditLog> {
-    const audit = new AuditLog(table, clock);
-    await table.follow((records) => audit.entries.push(...records));
+  private constructor(
+    private readonly table: TableStore<AuditEntry>,
+    private readonly clock: () => number,
+    private readonly anchor: AuditAnchor | undefined,
+  ) {}
+
+  static async open(table: TableStore<AuditEntry>, clock: () => number = Date.now, anchor?: AuditAnchor): Promise<AuditLog> {
+    const audit = new AuditLog(table, clock, anchor);
+    audit.anchored = (await anchor?.read()) ?? null;
+    await table.follow((records) => {
+      audit.entries.push(...records);
+      audit.moveAnchor();
+    });
     return audit;
   }
 
+  /**
+   * Anchors the newest entry once the chain up to the old anchor still holds: an anchor never
+   * moves past a cut, so a restart after one still reports it.
+   */
+  private moveAnchor(): void {
+    const head = this.entries.at(-1);
+    if (!this.anchor || !head || (this.anchored && head.seq <= this.anchored.seq)) return;
+    if (!verifyAnchored(this.entries, this.anchored).ok) return;
+    const next = { seq: head.seq, hash: head.hash };
+    this.anchored = next;
+    const anchor = this.anchor;
+    this.anchoring = this.anchoring.then(() => anchor.write(next)).catch(() => undefined);
+  }
+
+  /** The newest entry this node anchored, for a monitor outside it. */
+  get head(): { seq: number; hash: string } | null {
+    return this.anchored;
+  }
+
   /** Appends an entry, chained to the newest; resolves once it is durable. */
-  record(facts: AuditFacts): Promise<AuditEntry> {
-    return this.table.exclusive(() => {
-      const entry = chained(this.entries.at(-1), facts, this.clock());
-      return { records: [entry], result: entry };
+  async record(facts: AuditFacts): Promise<AuditEntry> {
+    const entry = await this.table.exclusive(() => {
+      const next = chained(this.entries.at(-1), facts, this.clock());
+      return { records: [next], result: next };
     });
+    // The anchor is written before the action's answer, as the entry is.
+    await this.anchoring;
+    return entry;
   }
 
   /**
@@ -90,10 +132,11 @@ export class AuditLog {
 
   /** The chain as this node read it from the log, checked from its first entry. */
   verify(): ChainCheck {
-    return verifyChain(this.entries);
+    return verifyAnchored(this.entries, this.anchored);
   }
 
   async close(): Promise<void> {
+    await this.anchoring;
     await this.table.close();
   }
 }

@@ -105,7 +105,8 @@ describe('the audit log', () => {
     // Filters, and the chain.
     assert.deepEqual((await entries('&action=key')).map((e) => e.action), ['key.create', 'key.rotate', 'key.revoke', 'key.revoke', 'key.create']);
     assert.equal((await entries(`&actor=${ops.body.key.id}`)).length, 1);
-    assert.deepEqual((await call('GET', '/v1/audit/verify')).body, { ok: true, entries: log.length, head: { seq: log.length, hash: (await call('GET', '/v1/audit?limit=1')).body.entries[0].hash } });
+    const head = { seq: log.length, hash: (await call('GET', '/v1/audit?limit=1')).body.entries[0].hash };
+    assert.deepEqual((await call('GET', '/v1/audit/verify')).body, { ok: true, entries: log.length, head, anchor: head });
     // No secret anywhere: not in the answers, not in the topic's files.
     const files = await segmentFiles();
     for (const secret of secrets) {
@@ -114,6 +115,24 @@ describe('the audit log', () => {
     }
     // Only an admin reads it.
     assert.equal((await call('GET', '/v1/audit', undefined, ops.body.token)).status, 403);
+  });
+
+  it('fails to verify after entries were cut off the end of the log, against the head this node saw', async () => {
+    const before = (await call('GET', '/v1/audit/verify')).body;
+    assert.equal(before.ok, true, JSON.stringify(before));
+    assert.deepEqual(before.anchor, before.head, 'the newest entry is anchored');
+    await platform.stop();
+    // Whole frames cut off the end: the log reads a shorter, valid file; only the anchor knows.
+    const [file] = await segmentFiles();
+    const bytes = await readFile(file!);
+    const frames: number[] = [];
+    for (let pos = 0; pos < bytes.length; pos += 8 + bytes.readUInt32BE(pos)) frames.push(pos);
+    await writeFile(file!, bytes.subarray(0, frames[frames.length - 2]));
+    platform = await startPlatform(config, pino({ level: 'silent' }));
+    const check = (await call('GET', '/v1/audit/verify')).body;
+    assert.equal(check.ok, false);
+    assert.equal(check.problem.seq, before.head.seq);
+    assert.match(check.problem.reason, /cut off its end|replaced/);
   });
 
   it('fails to verify after a byte of an entry was changed: the log refuses it, and with its checksum made right the chain does', async () => {

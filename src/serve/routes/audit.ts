@@ -82,6 +82,7 @@ export async function auditRoutes(app: FastifyInstance, opts: AuditRoutesOptions
               ok: { type: 'boolean' },
               entries: { type: 'integer' },
               head: { type: ['object', 'null'], properties: { seq: { type: 'integer' }, hash: { type: 'string' } } },
+              anchor: { type: ['object', 'null'], description: 'the newest entry this node saw before, which the log must still hold', properties: { seq: { type: 'integer' }, hash: { type: 'string' } } },
               problem: { type: 'object', properties: { seq: { type: 'integer' }, reason: { type: 'string' } } },
             },
           },
