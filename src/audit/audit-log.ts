@@ -115,6 +115,11 @@ export class AuditLog {
     await this.record({ ...facts, detail: { ...facts.detail, ...(seen?.suppressed ? { folded: seen.suppressed } : {}) } });
   }
 
+  /** The entries after sequence number `seq`, oldest first (entries are delivered in order, 1, 2, …). */
+  after(seq: number): AuditEntry[] {
+    return this.entries.slice(Math.max(0, seq));
+  }
+
   /** Newest first. */
   list(filter: AuditFilter): AuditEntry[] {
     const out: AuditEntry[] = [];

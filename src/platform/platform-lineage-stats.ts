@@ -102,7 +102,8 @@ export function platformLineageStats(s: PlatformLineageSources): () => Promise<L
       },
       cold: {
         root: s.cold.root,
-        datasets: [...totalsByDataset(coldFiles)].map(([dataset, totals]) => ({ dataset, files: totals.files, rows: archived.rows[dataset] ?? 0, bytes: totals.bytes, lastFileAt: null })),
+        // The audit log's export is the platform's record, not an output of the pipeline's.
+        datasets: [...totalsByDataset(coldFiles)].filter(([dataset]) => dataset !== 'audit').map(([dataset, totals]) => ({ dataset, files: totals.files, rows: archived.rows[dataset] ?? 0, bytes: totals.bytes, lastFileAt: null })),
         lastError: archived.lastError,
       },
     };

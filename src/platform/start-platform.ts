@@ -119,6 +119,7 @@ function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Rec
     wholePipeline: () => process?.processing?.wholePipeline,
     ingest: () => ingest?.service,
     committedOffsets: () => process?.processing?.committedOffsets(),
+    audit: () => audit.audit,
   });
   const parts: Partial<Record<ComponentName, Component>> & { http: HttpComponent; keys: KeysComponent } = {
     tracing: tracingComponent(ctx.tracing),

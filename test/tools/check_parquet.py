@@ -12,6 +12,8 @@ def main(root: str) -> None:
     if os.path.isdir(f"{root}/aggregates"):
         for agg in sorted(os.listdir(f"{root}/aggregates")):
             datasets[f"aggregates/{agg}"] = f"{root}/aggregates/{agg}"
+    if os.path.isdir(f"{root}/audit"):
+        datasets["audit"] = f"{root}/audit"
     for name, path in datasets.items():
         if not os.path.isdir(path):
             continue
@@ -26,6 +28,11 @@ def main(root: str) -> None:
             for user in table.column("user_id").to_pylist():
                 users[str(user)] = users.get(str(user), 0) + 1
             entry["user_ids"] = users
+        elif name == "audit":
+            # The chain from the files alone: consecutive sequence numbers, each prev the hash before.
+            rows = sorted(table.select(["seq", "prev", "hash"]).to_pylist(), key=lambda r: r["seq"])
+            entry["seqs"] = [r["seq"] for r in rows]
+            entry["chained"] = all(b["prev"] == a["hash"] for a, b in zip(rows, rows[1:]))
         else:
             entry["count_sum"] = sum(table.column("count").to_pylist())
         out[name] = entry

@@ -39,6 +39,12 @@ export interface ColdArchiver {
    * never while an export runs; call it after the hot store dropped the rows, so no export brings them back.
    */
   eraseSubject(scope: ErasureScope): Promise<{ files: number; rows: number }>;
+  /**
+   * Writes rows kept outside the hot store (the audit log's entries) as one Parquet file under
+   * `key`, with these column types: published whole, encrypted as the other files, never while an
+   * export runs.
+   */
+  writeRows(key: string, rows: readonly object[], columns: Record<string, string>): Promise<void>;
 }
 
 /** Files and bytes per dataset (the first segment of a key: `events`, `aggregates`). */

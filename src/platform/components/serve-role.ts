@@ -21,6 +21,8 @@ import { DLQ_TOPIC } from '../../core/dead-letter.js';
 import type { PartitionOffsets } from '../../core/ports/log.js';
 import type { ErasureApplier } from '../../erasure/erasures.js';
 import { StoreEraser } from '../../erasure/store-eraser.js';
+import type { AuditLog } from '../../audit/audit-log.js';
+import { exportAudit } from '../audit-export.js';
 
 export interface ServePeers {
   /** The processing of this process, when one processor here sees every partition (replay needs it). */
@@ -29,6 +31,8 @@ export interface ServePeers {
   ingest(): EventIntake | undefined;
   /** The events offsets this process's processing committed, if it runs the processing. */
   committedOffsets(): PartitionOffsets | undefined;
+  /** The audit log, exported with the cold data. */
+  audit(): AuditLog;
 }
 
 /**
@@ -40,6 +44,8 @@ export class ServeRole implements Component {
   readonly name = 'serve';
   private loader: RowsLoader | undefined;
   private indexer: DeadLetterIndexer | undefined;
+  private auditTimer: NodeJS.Timeout | undefined;
+  private auditExport: Promise<void> | undefined;
   private archiving = false;
 
   constructor(
@@ -62,6 +68,8 @@ export class ServeRole implements Component {
     await this.loader?.start();
     this.indexer = new DeadLetterIndexer({ log: this.logs.adaptersOf().log, hot: stores.hot, logger: ctx.loggerFor('dlq') });
     await this.indexer.start();
+    this.auditTimer = setInterval(() => void this.exportAudit(), ctx.config.cold.rollIntervalMs);
+    this.auditTimer.unref();
     registerStoreMetrics(ctx.metrics.registry, { hot: stores.hot, cold: stores.cold, coldRowsWritten: () => ({ ...stores.archiver.rowsWritten }) });
     const loader = this.loader;
     if (loader) registerLoaderMetrics(ctx.metrics.registry, () => loader.backlog());
@@ -72,7 +80,27 @@ export class ServeRole implements Component {
    * store; without `drain` (a failed start) the last export is left to the next start.
    */
   async stop(options: StopOptions = { drain: true }): Promise<void> {
-    await allSteps([() => this.loader?.stop(), () => this.indexer?.stop(), () => this.archiving && this.stores.archiver.stop(options)]);
+    clearInterval(this.auditTimer);
+    await allSteps([
+      () => this.loader?.stop(),
+      () => this.indexer?.stop(),
+      async () => {
+        await this.auditExport;
+        if (options.drain && this.archiving) await this.exportAudit();
+      },
+      () => this.archiving && this.stores.archiver.stop(options),
+    ]);
+  }
+
+  /** Audit entries not in the cold store yet, to it; one export at a time. */
+  private exportAudit(): Promise<void> {
+    this.auditExport ??= exportAudit(this.peers.audit(), this.stores.cold, (key, rows, columns) => this.stores.archiver.writeRows(key, rows, columns))
+      .then(() => undefined)
+      .catch((err: unknown) => this.ctx.loggerFor('cold').error({ err }, 'exporting the audit log to the cold store failed; it is tried again'))
+      .finally(() => {
+        this.auditExport = undefined;
+      });
+    return this.auditExport;
   }
 
   async routes(app: FastifyInstance): Promise<void> {

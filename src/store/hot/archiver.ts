@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { rm, stat, writeFile } from 'node:fs/promises';
 import { NOT_PROBE_SQL } from '../../core/probe-event.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
@@ -197,6 +197,36 @@ export class Archiver implements ColdArchiver {
       });
     await this.running;
     return result;
+  }
+
+  /**
+   * Writes rows kept outside the hot store (the audit log's entries) as one Parquet file under
+   * `key`: staged, published whole, encrypted as the other cold files are; never while an export runs.
+   */
+  async writeRows(key: string, rows: readonly object[], columns: Record<string, string>): Promise<void> {
+    while (this.running) await this.running.catch(() => undefined);
+    this.running = this.writeRowsNow(key, rows, columns).finally(() => {
+      this.running = undefined;
+    });
+    await this.running;
+  }
+
+  private async writeRowsNow(key: string, rows: readonly object[], columns: Record<string, string>): Promise<void> {
+    const { cold } = this.options;
+    const name = key.replaceAll('/', '__');
+    const json = cold.stagingPath(`${name}.ndjson`);
+    const staged = cold.stagingPath(name);
+    await writeFile(json, rows.map((r) => JSON.stringify(r)).join('\n'));
+    try {
+      const types = Object.entries(columns).map(([column, type]) => `'${column}': '${type}'`).join(', ');
+      await this.conn!.run(
+        `COPY (SELECT * FROM read_json('${json.replaceAll("'", "''")}', format = 'newline_delimited', columns = {${types}}))
+         TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd${parquetEncryption(this.options.hot.encryptsParquet).copy})`,
+      );
+      await cold.put(key, staged);
+    } finally {
+      await rm(json, { force: true });
+    }
   }
 
   /** The Parquet file holding the events of `commitNo` for the day of `timestamp`, once exported. */
