@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { type AuditEntry, type AuditFacts, chained, GENESIS, verifyChain } from '../../../src/audit/audit-entry.js';
+import { type AuditEntry, type AuditFacts, chained, GENESIS, verifyAnchored, verifyChain } from '../../../src/audit/audit-entry.js';
 
 const facts = (i: number): AuditFacts => ({ actor: `k${i}`, action: 'key.create', target: `t${i}`, outcome: 'ok', source: '127.0.0.1', trace_id: null, detail: { status: 201 } });
 
@@ -37,5 +37,23 @@ describe('the audit hash chain', () => {
     assert.equal(check.ok, false);
     assert.equal(check.problem?.seq, 3);
     assert.match(check.problem!.reason, /prev is not/);
+  });
+
+  it('against an anchor, fails when the anchored entry was cut off or replaced, and holds when the log grew past it', () => {
+    const entries = chain(6);
+    const anchor = { seq: 4, hash: entries[3]!.hash };
+    assert.equal(verifyAnchored(entries, anchor).ok, true);
+    assert.equal(verifyAnchored(entries.slice(0, 4), anchor).ok, true);
+    const cut = verifyAnchored(entries.slice(0, 3), anchor);
+    assert.equal(cut.ok, false);
+    assert.equal(cut.problem?.seq, 4);
+    assert.match(cut.problem!.reason, /cut off its end/);
+    // Cut back to 3 and written on: entry 4 exists again, chained, but it is not the one seen.
+    const rewritten = [...entries.slice(0, 3)];
+    rewritten.push(chained(rewritten.at(-1), facts(99), 5_000));
+    const replaced = verifyAnchored(rewritten, anchor);
+    assert.equal(replaced.ok, false);
+    assert.match(replaced.problem!.reason, /replaced/);
+    assert.equal(verifyAnchored(entries, null).ok, true, 'no anchor yet: the chain alone');
   });
 });
