@@ -87,16 +87,22 @@ export function verifyAnchored(entries: readonly AuditEntry[], anchor: { seq: nu
   return check;
 }
 
+/** Why `entry` does not follow `previous` in a chain (undefined when it does): its sequence, its prev, its own hash. */
+export function whyNotNext(previous: AuditEntry | undefined, entry: AuditEntry): string | undefined {
+  const expectedSeq = (previous?.seq ?? 0) + 1;
+  if (entry.seq !== expectedSeq) return `sequence ${entry.seq} where ${expectedSeq} was expected (an entry is missing or out of order)`;
+  if (entry.prev !== (previous?.hash ?? GENESIS)) return "its prev is not the previous entry's hash";
+  const { hash, ...rest } = entry;
+  if (entryHash(rest) !== hash) return 'its hash does not match its fields (the entry was changed)';
+  return undefined;
+}
+
 /** Checks a chain from its first entry: sequence without gaps, each `prev` the hash before, each hash its fields'. */
 export function verifyChain(entries: readonly AuditEntry[]): ChainCheck {
   let previous: AuditEntry | undefined;
   for (const entry of entries) {
-    const expectedSeq = (previous?.seq ?? 0) + 1;
-    const fail = (reason: string): ChainCheck => ({ ok: false, entries: entries.length, head: previous ? { seq: previous.seq, hash: previous.hash } : null, problem: { seq: entry.seq, reason } });
-    if (entry.seq !== expectedSeq) return fail(`sequence ${entry.seq} where ${expectedSeq} was expected (an entry is missing or out of order)`);
-    if (entry.prev !== (previous?.hash ?? GENESIS)) return fail("its prev is not the previous entry's hash");
-    const { hash, ...rest } = entry;
-    if (entryHash(rest) !== hash) return fail('its hash does not match its fields (the entry was changed)');
+    const reason = whyNotNext(previous, entry);
+    if (reason) return { ok: false, entries: entries.length, head: previous ? { seq: previous.seq, hash: previous.hash } : null, problem: { seq: entry.seq, reason } };
     previous = entry;
   }
   return { ok: true, entries: entries.length, head: previous ? { seq: previous.seq, hash: previous.hash } : null };

@@ -1,7 +1,7 @@
 import type { Log } from '../core/ports/log.js';
 import type { SharedTableLog, TableStore } from '../core/ports/table-store.js';
 import { LogTable, type TableCodec } from '../table/log-table.js';
-import { type AuditEntry, type AuditFacts, type ChainCheck, chained, verifyAnchored } from './audit-entry.js';
+import { type AuditEntry, type AuditFacts, type ChainCheck, chained, verifyAnchored, whyNotNext } from './audit-entry.js';
 
 /**
  * Where a node keeps the newest head it has seen, outside the log (a file of its own; the metric
@@ -49,6 +49,9 @@ export class AuditLog {
   private readonly refusals = new Map<string, { lastAt: number; suppressed: number }>();
 
   private anchored: { seq: number; hash: string } | null = null;
+  /** Entries checked so far (each against the one before, as they arrive), and whether all held. */
+  private checked = 0;
+  private chainHolds = true;
   private anchoring: Promise<void> = Promise.resolve();
 
   private constructor(
@@ -72,9 +75,13 @@ export class AuditLog {
    * moves past a cut, so a restart after one still reports it.
    */
   private moveAnchor(): void {
+    // Each entry is checked once, as it arrives: a flood of entries costs each its own hash, not the chain's.
+    for (; this.chainHolds && this.checked < this.entries.length; this.checked++) {
+      if (whyNotNext(this.entries[this.checked - 1], this.entries[this.checked]!)) this.chainHolds = false;
+    }
     const head = this.entries.at(-1);
-    if (!this.anchor || !head || (this.anchored && head.seq <= this.anchored.seq)) return;
-    if (!verifyAnchored(this.entries, this.anchored).ok) return;
+    if (!this.anchor || !head || !this.chainHolds || (this.anchored && head.seq <= this.anchored.seq)) return;
+    if (this.anchored && this.entries[this.anchored.seq - 1]?.hash !== this.anchored.hash) return;
     const next = { seq: head.seq, hash: head.hash };
     this.anchored = next;
     const anchor = this.anchor;

@@ -44,7 +44,7 @@ export async function erase(options: { url: string; userId: string; from?: strin
     view = await apiRequest(options.url, 'GET', `/v1/erasures/${view.id}`);
   }
   report(view);
-  if (view.state === 'failed') throw new SightlineError('SL_ERASURE_FAILED', `deletion request ${view.id} failed on a node; it is tried again at that node's next start`);
+  if (view.state === 'failed') throw new SightlineError('SL_ERASURE_FAILED', `deletion request ${view.id} failed on a node; that node tries again a minute later and at its next start`);
   if (options.wait && view.state === 'pending') print(`still pending after ${options.timeout} s: follow it with \`sightline erase --status ${view.id}\``);
 }
 

@@ -90,7 +90,7 @@ export const ERROR_CODES = {
   SL_API_NOT_FOUND: { status: 404, retryable: false, summary: 'No such route or resource.' },
   SL_API_METHOD_NOT_ALLOWED: { status: 405, retryable: false, summary: 'The path exists, but not with this method; the Allow header lists the methods it takes.' },
   SL_ERASURE_NOT_FOUND: { status: 404, retryable: false, summary: 'No deletion request with this id.' },
-  SL_ERASURE_FAILED: { status: 500, retryable: true, summary: "A node could not remove a deletion request's data; it tries again at its next start, and the request's results say what failed." },
+  SL_ERASURE_FAILED: { status: 500, retryable: true, summary: "A node could not remove a deletion request's data (processing did not catch up, a store failed); it tries again a minute later and at its next start, and the request's results say what failed." },
   SL_DLQ_ENTRY_NOT_FOUND: { status: 404, retryable: false, summary: 'No dead letter with this id.' },
   SL_API_CURSOR_INVALID: { status: 400, retryable: false, summary: 'The paging cursor is not one this API issued.' },
   SL_API_INTERNAL: { status: 500, retryable: true, summary: 'An unexpected server error.' },

@@ -11,6 +11,11 @@ export interface ErasureApplier {
   apply(scope: ErasureScope): Promise<ErasureCounts>;
 }
 
+/** How long a node waits before it tries a failed request again. */
+const RETRY_MS = 60_000;
+/** Event times as JavaScript dates hold them: ±8.64e15 ms. */
+const MAX_TIME = 8.64e15;
+
 export interface ErasureView {
   id: string;
   /** SHA-256 of the user id: the request never keeps the id itself. */
@@ -74,8 +79,12 @@ export class Erasures {
       try {
         result.counts = await this.applier!.apply({ subject: request.subject, from: request.from, to: request.to });
       } catch (error) {
-        this.logger.error({ err: error, erasure: request.id }, 'a deletion request failed on this node; it is tried again at the next start');
+        this.logger.error({ err: error, erasure: request.id }, 'a deletion request failed on this node; it is tried again in a minute and at the next start');
         result.error = { code: isSightlineError(error) ? error.code : 'SL_ERASURE_FAILED', message: (error as Error).message };
+        setTimeout(() => {
+          this.queued.delete(request.id);
+          this.schedule(request);
+        }, RETRY_MS).unref();
       }
       result.at = this.clock();
       await this.table.exclusive(() => ({ records: [result], result: undefined })).catch((error: unknown) => {
@@ -90,6 +99,9 @@ export class Erasures {
   async request(userId: string, range: { from: number | null; to: number | null }, actor: string): Promise<ErasureView> {
     const now = this.clock();
     const to = range.to ?? now;
+    for (const [name, value] of [['from', range.from], ['to', to]] as const) {
+      if (value !== null && !(Number.isFinite(value) && Math.abs(value) <= MAX_TIME)) throw new SightlineError('SL_API_BAD_REQUEST', `"${name}" is not a time a date can hold`);
+    }
     if (range.from !== null && range.from > to) throw new SightlineError('SL_API_BAD_REQUEST', '"from" is after "to"');
     const request: ErasureRequest = { kind: 'erasure', id: `er_${randomBytes(8).toString('hex')}`, subject: subjectOf(userId), from: range.from, to, requestedAt: now, requestedBy: actor };
     await this.table.exclusive(() => ({ records: [request], result: undefined }));
@@ -113,7 +125,8 @@ export class Erasures {
 
   private view(request: ErasureRequest): ErasureView {
     const results = (this.results.get(request.id) ?? []).map(({ node, at, counts, error }) => ({ node, at, ...(counts && { counts }), ...(error && { error }) }));
-    const state = results.some((r) => r.counts) ? 'done' : results.some((r) => r.error) ? 'failed' : 'pending';
+    // One node's failure outweighs another's success: the user's data is still there.
+    const state = results.some((r) => r.error) ? 'failed' : results.some((r) => r.counts) ? 'done' : 'pending';
     return { id: request.id, subject: request.subject, from: request.from, to: request.to, requested_at: request.requestedAt, requested_by: request.requestedBy, state, results };
   }
 

@@ -183,6 +183,7 @@ export async function openKafkaLog(config: SightlineConfig, kafka: KafkaClusterO
   // Every topic takes records as large as the embedded log does (Kafka's default is 1 MB).
   const recordLimit = { configs: { 'max.message.bytes': String(config.log.maxRecordBytes) } };
   const topics = pipelineTopics(MAIN_PIPELINE);
+  if (kafka.security.sasl && !kafka.security.tls) logger.warn('log.kafka.sasl without log.kafka.tls: events, keys and audit entries cross the network unencrypted');
   const log = await KafkaLog.open({
     bootstrap: kafka.bootstrap,
     security: await loadKafkaSecurity(kafka.security),

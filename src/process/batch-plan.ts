@@ -130,6 +130,8 @@ export function classifyBatch(
       undecodable++;
       continue;
     }
+    // A record a deletion request overwrote (src/core/erasure.ts): read again, it is nobody's event.
+    if ((event as { sightline_erased?: unknown }).sightline_erased === true) continue;
     if (current === undefined || current.source !== event.source || current.type !== event.type) current = entryFor(event.source, event.type);
     const { stream, atStart } = current;
     observeEventTime(current.maxByPartition, record.partition, event.timestamp, now);

@@ -271,7 +271,13 @@ export class PartitionLog {
     }
     const { records, endPos } = await segment.readFrom(pos, offset, maxBytes, maxRecords);
     const cipher = segment.cipher;
-    if (cipher) for (const record of records) record.value = cipher.open(record.value, record.offset, segment.path);
+    for (let i = 0; i < records.length; i++) {
+      const record = records[i]!;
+      if (!record.sealed) continue;
+      if (!cipher) throw new SightlineError('SL_ENCRYPTION_KEY_MISSING', `${segment.path}: record ${record.offset} is sealed, and the segment's data key file is missing`);
+      const { offset, timestamp, key, headers } = record;
+      records[i] = { offset, timestamp, key, headers, value: cipher.open(record.value, offset, segment.path) };
+    }
     const last = records[records.length - 1];
     if (last) this.readHint = { offset: last.offset + 1, segment, pos: endPos };
     return records;
@@ -305,7 +311,7 @@ export class PartitionLog {
   segmentFiles(safeOffset: number): { closed: SegmentFile[]; open: SegmentFile[] } {
     const last = this.segments.length - 1;
     const closed = this.segments.filter((s, i) => i < last && s.nextOffset <= safeOffset);
-    const file = (s: Segment): SegmentFile => ({ path: s.path, ...(s.cipher && { cipher: s.cipher }) });
+    const file = (s: Segment): SegmentFile => ({ path: s.path, ...(s.cipher && { cipher: s.cipher }), replaced: () => s.retireReadHandle() });
     return { closed: closed.map(file), open: this.segments.filter((s) => !closed.includes(s)).map(file) };
   }
 

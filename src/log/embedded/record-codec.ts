@@ -10,6 +10,8 @@ import { crc32 } from 'node:zlib';
  */
 export const FRAME_HEADER_BYTES = 8;
 const MAGIC = 1;
+/** A frame whose value is sealed (encryption at rest): never read as plaintext, even if its key file went missing. */
+const MAGIC_SEALED = 2;
 /**
  * Frames longer than this are taken as corruption when reading. A fixed cap, not the configured
  * log.maxRecordBytes, so lowering that setting can never make stored records unreadable.
@@ -22,6 +24,8 @@ export interface DecodedRecord {
   key: string;
   headers: Record<string, string>;
   value: Buffer;
+  /** The value is sealed: nonce, ciphertext, tag (src/log/embedded/segment-cipher.ts). */
+  sealed?: true;
 }
 
 /**
@@ -43,7 +47,7 @@ export function encodeRecord(offset: number, key: string, value: Buffer, timesta
   const bodyLength = 1 + 8 + 8 + 2 + keyLength + 2 + headerBytes + 4 + value.length + sealedReserve;
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + bodyLength);
   let pos = FRAME_HEADER_BYTES;
-  pos = frame.writeUInt8(MAGIC, pos);
+  pos = frame.writeUInt8(sealedReserve > 0 ? MAGIC_SEALED : MAGIC, pos);
   // u64 as two u32 halves: offsets stay below 2^53, and this avoids a BigInt per record.
   pos = frame.writeUInt32BE(Math.floor(offset / 2 ** 32), pos);
   pos = frame.writeUInt32BE(offset >>> 0, pos);
@@ -108,7 +112,7 @@ export function decodeFrame(buf: Buffer, pos: number, maxBodyLength = MAX_FRAME_
   if (buf.length - pos < FRAME_HEADER_BYTES + bodyLength) return { kind: 'incomplete', needs: FRAME_HEADER_BYTES + bodyLength };
   const body = buf.subarray(pos + FRAME_HEADER_BYTES, pos + FRAME_HEADER_BYTES + bodyLength);
   if (crc32(body) !== buf.readUInt32BE(pos + 4)) return { kind: 'corrupt', reason: 'checksum mismatch' };
-  if (body[0] !== MAGIC) return { kind: 'corrupt', reason: `unknown magic ${body[0]}` };
+  if (body[0] !== MAGIC && body[0] !== MAGIC_SEALED) return { kind: 'corrupt', reason: `unknown magic ${body[0]}` };
   let p = 1;
   const offset = body.readUInt32BE(p) * 2 ** 32 + body.readUInt32BE(p + 4);
   p += 8;
@@ -134,5 +138,7 @@ export function decodeFrame(buf: Buffer, pos: number, maxBodyLength = MAX_FRAME_
   const valueLength = body.readUInt32BE(p);
   p += 4;
   const value = body.subarray(p, p + valueLength);
-  return { kind: 'record', record: { offset, timestamp, key, headers, value }, frameLength: FRAME_HEADER_BYTES + bodyLength };
+  const record: DecodedRecord = { offset, timestamp, key, headers, value };
+  if (body[0] === MAGIC_SEALED) record.sealed = true;
+  return { kind: 'record', record, frameLength: FRAME_HEADER_BYTES + bodyLength };
 }

@@ -1,4 +1,7 @@
-import { open } from 'node:fs/promises';
+import { access, open, rename, rm, utimes } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { SightlineError } from '../../core/errors.js';
+import { fsyncDir, writeFileAtomic } from '../../fs/durable-files.js';
 import { decodeFrame, resealFrameChecksum, SEALED_NONCE_ROOM } from './record-codec.js';
 import type { SegmentCipher } from './segment-cipher.js';
 
@@ -6,15 +9,18 @@ import type { SegmentCipher } from './segment-cipher.js';
 export interface SegmentFile {
   path: string;
   cipher?: SegmentCipher;
+  /** Told when the file was replaced by its rewritten copy. */
+  replaced?: () => void;
 }
 
 /**
- * Overwrites, in place, the value of every record of one segment file that `matches`, with a
- * value of the same length `erased` gives (sealed again under a fresh nonce when the segment is
- * encrypted), and fixes each frame's checksum: offsets and positions stay as they are, so the
- * segment's index and its readers' positions stay valid. Only `write` changes the file (fsynced
- * before this resolves); without it the matches are only counted. A file that is gone (retention
- * deleted it meanwhile) has none.
+ * Overwrites the value of every record of one segment file that `matches` with a value of the same
+ * length `erased` gives (sealed again under a fresh nonce when the segment is encrypted), and fixes
+ * each frame's checksum: offsets and positions stay as they are, so the segment's index stays
+ * valid. With `write`, the changed file is written beside the old one, synced and renamed over it,
+ * so a crash leaves one or the other whole; without it the matches are only counted. A file that is
+ * gone (retention deleted it meanwhile) has none. In a closed segment every byte is a record: any
+ * other frame is corruption, and the rewrite refuses it rather than skip what follows.
  */
 export async function eraseInSegmentFile(
   file: SegmentFile,
@@ -23,7 +29,7 @@ export async function eraseInSegmentFile(
   write: boolean,
 ): Promise<number> {
   const { path, cipher } = file;
-  const handle = await open(path, write ? 'r+' : 'r').catch((error: NodeJS.ErrnoException) => {
+  const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
     throw error;
   });
@@ -37,9 +43,13 @@ export async function eraseInSegmentFile(
     let pos = 0;
     while (pos < bytesRead) {
       const frame = decodeFrame(buf.subarray(0, bytesRead), pos);
-      // A torn tail is recovery's to judge; nothing after it is a record.
-      if (frame.kind !== 'record') break;
+      if (frame.kind !== 'record') {
+        if (write) throw new SightlineError('SL_LOG_CORRUPT', `${path}: not a whole record at byte ${pos} of a closed segment; nothing was erased in it`);
+        // The open segment's tail may be a write under way: nothing after it is a record yet.
+        break;
+      }
       const { value, timestamp, offset } = frame.record;
+      if (frame.record.sealed && !cipher) throw new SightlineError('SL_ENCRYPTION_KEY_MISSING', `${path}: record ${offset} is sealed, and the segment's data key file is missing`);
       const plain = cipher ? cipher.open(value, offset, path) : value;
       if (plain.length > 0 && matches(plain, timestamp)) {
         count++;
@@ -50,21 +60,29 @@ export async function eraseInSegmentFile(
           } else {
             erased(value.length).copy(value);
           }
-          const frameBytes = buf.subarray(pos, pos + frame.frameLength);
-          resealFrameChecksum(frameBytes);
-          await handle.write(buf, pos, frame.frameLength, pos);
+          resealFrameChecksum(buf.subarray(pos, pos + frame.frameLength));
         }
       }
       pos += frame.frameLength;
     }
+    await handle.close();
     if (write && count > 0) {
-      await handle.sync();
+      const next = `${path}.erasing`;
+      await writeFileAtomic(next, buf.subarray(0, bytesRead));
       // Retention goes by when a segment was last appended to: an erasure does not keep it longer.
-      await handle.utimes(atime, mtime);
+      await utimes(next, atime, mtime);
+      // Retention may have deleted the segment meanwhile: it must not come back.
+      if (!(await access(path).then(() => true, () => false))) {
+        await rm(next, { force: true });
+        return 0;
+      }
+      await rename(next, path);
+      await fsyncDir(dirname(path));
+      file.replaced?.();
     }
     return count;
   } finally {
-    await handle.close();
+    await handle.close().catch(() => undefined);
   }
 }
 

@@ -193,6 +193,16 @@ export class Segment {
     await unlink(this.path);
   }
 
+  /**
+   * After the file was replaced (an erasure's rewrite, same positions): later reads open the new
+   * file; the old handle is closed once reads already under way on it had time to finish.
+   */
+  retireReadHandle(): void {
+    const handle = this.readHandle;
+    this.readHandle = undefined;
+    if (handle) setTimeout(() => void handle.close().catch(() => undefined), 5000).unref();
+  }
+
   async close(): Promise<void> {
     const handle = this.readHandle;
     this.readHandle = undefined;

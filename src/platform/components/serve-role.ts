@@ -23,6 +23,7 @@ import type { ErasureApplier } from '../../erasure/erasures.js';
 import { StoreEraser } from '../../erasure/store-eraser.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { exportAudit } from '../audit-export.js';
+import { SightlineError } from '../../core/errors.js';
 
 export interface ServePeers {
   /** The processing of this process, when one processor here sees every partition (replay needs it). */
@@ -131,18 +132,17 @@ export class ServeRole implements Component {
       archiver: this.stores.archiver,
       log,
       settled: async (timeoutMs) => {
-        await this.peers.wholePipeline()?.waitForProcessed(timeoutMs);
-        await this.loaderCaughtUp(timeoutMs);
-        await this.indexer?.waitUntilCaughtUp(timeoutMs);
+        const behind = (what: string) => new SightlineError('SL_ERASURE_FAILED', `${what} did not catch up within ${timeoutMs / 1000} s; the request is tried again`, { retryable: true });
+        const whole = this.peers.wholePipeline();
+        if (whole && !(await whole.waitForProcessed(timeoutMs))) throw behind('processing');
+        // Elsewhere (Kafka), the processors' group: nothing appended before the call left unprocessed.
+        if (!whole && !(await until(() => this.logs.backlog.total() === 0, timeoutMs))) throw behind("the processors' group");
+        if (!(await until(() => [...(this.loader?.backlog().values() ?? [])].every((n) => n === 0), timeoutMs))) throw behind('loading the rows topic');
+        if (this.indexer && !(await this.indexer.waitUntilCaughtUp(timeoutMs))) throw behind('the dead-letter index');
       },
       safeOffsets: (topic) => (topic === DLQ_TOPIC ? this.indexer?.indexedOffsets() : this.peers.committedOffsets()),
       logNote: 'Kafka cannot rewrite single records: the events, rows and dead-letter topics keep them until their retention (log.retention)',
     });
-  }
-
-  private async loaderCaughtUp(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.loader && [...this.loader.backlog().values()].some((n) => n > 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   }
 
   /** Replay re-runs ingest's checks and waits for the processor: only where both are here and see everything. */
@@ -190,4 +190,14 @@ export class ServeRole implements Component {
     if (this.stores.archiver.lastError) reasons.push(`cold store: ${this.stores.archiver.lastError}`);
     return reasons;
   }
+}
+
+/** Polls `done` every 50 ms: true once it holds, false after `timeoutMs`. */
+async function until(done: () => boolean, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!done()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return true;
 }

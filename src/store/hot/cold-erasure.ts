@@ -1,8 +1,22 @@
+import { open } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ErasureScope } from '../../core/erasure.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
 
 const DAY_MS = 86_400_000;
+
+/** Whether a Parquet file is encrypted: it ends with the magic `PARE` (Parquet modular encryption), not `PAR1`. */
+async function sealedParquet(path: string): Promise<boolean> {
+  const handle = await open(path, 'r');
+  try {
+    const { size } = await handle.stat();
+    const tail = Buffer.alloc(4);
+    await handle.read(tail, 0, 4, Math.max(0, size - 4));
+    return tail.toString('latin1') === 'PARE';
+  } finally {
+    await handle.close();
+  }
+}
 const quoted = (path: string): string => `'${path.replaceAll("'", "''")}'`;
 
 /**
@@ -21,11 +35,13 @@ export async function eraseFromFiles(conn: DuckDBConnection, cold: ColdStore, sc
     const day = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
     if (!day || day < firstDay || day > lastDay || !key.endsWith('.parquet')) continue;
     const source = quoted(cold.location(key));
-    const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false${encryption.read}) WHERE ${match}`, params)).getRows()[0]![0]);
+    // A file written before encryption was turned on is read as it is (and written back encrypted).
+    const read = (await sealedParquet(cold.location(key))) ? encryption.read : '';
+    const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE ${match}`, params)).getRows()[0]![0]);
     if (found === 0) continue;
     const staged = cold.stagingPath(`erase__${key.replaceAll('/', '__')}`);
     await conn.run(
-      `COPY (SELECT * FROM read_parquet(${source}, hive_partitioning = false${encryption.read}) WHERE NOT coalesce(${match}, false) ORDER BY timestamp, log_pos)
+      `COPY (SELECT * FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE NOT coalesce(${match}, false) ORDER BY timestamp, log_pos)
        TO ${quoted(staged)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880${encryption.copy})`,
       params,
     );

@@ -75,12 +75,20 @@ export async function attachEncrypted(instance: DuckDBInstance, file: string, en
   const next = `${file}.encrypting`;
   try {
     await loadCrypto(conn, encryption);
-    // The key took its place after the copy was complete: only the file's rename was left.
-    if ((await exists(next)) && (await exists(`${file}.key`))) await rename(next, file);
+    // The key took its place after the copy was complete: only the file's rename was left. The
+    // plaintext file's WAL goes with it (its changes are in the copy: it was checkpointed first).
+    if ((await exists(next)) && (await exists(`${file}.key`))) {
+      await rename(next, file);
+      await rm(`${file}.wal`, { force: true });
+      await fsyncDir(dirname(file));
+    }
     if ((await exists(file)) && !(await exists(`${file}.key`))) {
       await rm(next, { force: true });
+      await rm(`${next}.wal`, { force: true });
       const { key } = await dataKeyBeside(next, encryption.ring);
-      await conn.run(`ATTACH ${sql(file)} AS plain (READ_ONLY)`);
+      // Checkpointed first: everything is in the file, and no plaintext WAL is left behind.
+      await conn.run(`ATTACH ${sql(file)} AS plain`);
+      await conn.run('CHECKPOINT plain');
       await conn.run(`ATTACH ${sql(next)} AS sealed (ENCRYPTION_KEY ${sql(key.toString('base64'))})`);
       await conn.run('COPY FROM DATABASE plain TO sealed');
       await conn.run('DETACH plain');

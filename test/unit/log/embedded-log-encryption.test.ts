@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -152,6 +152,28 @@ describe('embedded log: encryption at rest', () => {
       assert.equal(values.length, 40);
       assert.equal(values.filter((v) => v.includes(`${SECRET}-3"`)).length, erased.left);
       await log.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('never reads a sealed record as plaintext, even when its key file went missing', async () => {
+    const { dir, cleanup } = await tempDir();
+    try {
+      const ring = KeyRing.parse(keyLine('k1'), 'test');
+      const log = await EmbeddedLog.open(options(dir, ring));
+      await log.ensureTopic('t', { partitions: 1 });
+      await log.append('t', [rec(1)]);
+      await log.close();
+      const [segment] = await segmentFiles(dir);
+      await rm(segment!.replace(/\.log$/, '.key'));
+      const reopened = await EmbeddedLog.open(options(dir, ring));
+      try {
+        await reopened.ensureTopic('t', { partitions: 1 });
+        await assert.rejects(readAll(reopened), (err: Error & { code?: string }) => err.code === 'SL_ENCRYPTION_KEY_MISSING');
+      } finally {
+        await reopened.close();
+      }
     } finally {
       await cleanup();
     }
