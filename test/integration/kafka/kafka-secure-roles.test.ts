@@ -114,6 +114,29 @@ describe('distributed mode with TLS, SCRAM and ACLs: each role as its own princi
     for (const node of nodes) assert.doesNotMatch(node.output(), /AUTHORIZATION_FAILED|ACCESS_DENIED/, node.output().slice(-3000));
   });
 
+  it("deletes a user's events on the serving node when any node takes the request, and says Kafka keeps its records", async () => {
+    const [serve, , ingest] = nodes as [PlatformProcess, PlatformProcess, PlatformProcess];
+    const t0 = Date.now() - 300_000;
+    const gone = Array.from({ length: 10 }, (_, i) => pageView(`gone-${i}`, t0 + i * 1000, '/p0', 'leaver'));
+    assert.equal((await postEvents(ingest.url, gone)).body.accepted, 10);
+    // Filed on the ingest node: the table is shared, and the serving node applies it.
+    const filed = await fetch(`${ingest.url}/v1/erasures`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_id: 'leaver' }) });
+    assert.equal(filed.status, 202);
+    const { id } = (await filed.json()) as { id: string };
+    let view: any;
+    const deadline = Date.now() + 90_000;
+    do {
+      await new Promise((r) => setTimeout(r, 500));
+      view = (await getJson(`${serve.url}/v1/erasures/${id}`)).body;
+    } while (view.state === 'pending' && Date.now() < deadline);
+    assert.equal(view.state, 'done', JSON.stringify(view));
+    assert.equal(view.results[0].counts.hot.events, 10, 'everything accepted before the request was loaded, then deleted');
+    assert.match(view.results[0].counts.log.note, /Kafka/);
+    assert.equal((await getJson(`${serve.url}/v1/events/recent?user_id=leaver&limit=100`)).body.events.length, 0);
+    assert.equal((await getJson(`${serve.url}/v1/events/recent?user_id=u1&limit=100`)).body.events.length, 50);
+    for (const node of nodes) assert.doesNotMatch(node.output(), /AUTHORIZATION_FAILED|ACCESS_DENIED/, node.output().slice(-3000));
+  });
+
   it('refuses each principal outside its ACLs', async () => {
     const c = cluster();
     const clientOf = (user: RoleName) => ({ clientId: `probe-${user}`, bootstrapBrokers: c.brokers, ...c.clientSecurity(user)!, retries: 0, timeout: 10_000 });
