@@ -23,7 +23,7 @@ export const auditCodec: TableCodec<AuditEntry> = {
 };
 
 export function openAuditTable(log: Log | SharedTableLog, shared: boolean): Promise<LogTable<AuditEntry>> {
-  return shared ? LogTable.openShared(log as SharedTableLog, AUDIT_TOPIC, auditCodec) : LogTable.open(log, AUDIT_TOPIC, auditCodec);
+  return LogTable.openOn(log, shared, AUDIT_TOPIC, auditCodec);
 }
 
 export interface AuditFilter {

@@ -15,5 +15,5 @@ export const keysCodec: TableCodec<ApiKeyRecord> = {
 
 /** The `_keys` table: within one process (the embedded log), or shared by every node (Kafka). */
 export function openKeyTable(log: Log | SharedTableLog, shared: boolean): Promise<LogTable<ApiKeyRecord>> {
-  return shared ? LogTable.openShared(log as SharedTableLog, KEYS_TOPIC, keysCodec) : LogTable.open(log, KEYS_TOPIC, keysCodec);
+  return LogTable.openOn(log, shared, KEYS_TOPIC, keysCodec);
 }

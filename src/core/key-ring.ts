@@ -9,6 +9,9 @@ export interface WrappedKey {
   key: string;
 }
 
+/** A data key file's text: the wrapped key, with the format's version. */
+export const wrappedKeyText = (wrapped: WrappedKey): string => JSON.stringify({ v: 1, ...wrapped });
+
 const KEY_LINE = /^([A-Za-z0-9._-]{1,64}):([A-Za-z0-9+/]{43}=)$/;
 
 /**
@@ -52,6 +55,16 @@ export class KeyRing {
     cipher.setAAD(Buffer.from(id));
     const sealed = Buffer.concat([cipher.update(dataKey), cipher.final()]);
     return { kek: id, iv: iv.toString('base64'), tag: cipher.getAuthTag().toString('base64'), key: sealed.toString('base64') };
+  }
+
+  /**
+   * The data key a key file holds, and (when an older master key wrapped it) the file's new text
+   * under the current one: a rotation re-wraps each data key as its file is opened.
+   */
+  openKeyFile(text: string, where: string): { key: Buffer; rewrapped?: string } {
+    const wrapped = JSON.parse(text) as WrappedKey;
+    const key = this.unwrap(wrapped, where);
+    return wrapped.kek === this.currentId ? { key } : { key, rewrapped: wrappedKeyText(this.wrap(key)) };
   }
 
   unwrap(wrapped: WrappedKey, where: string): Buffer {

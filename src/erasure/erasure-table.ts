@@ -40,5 +40,5 @@ export const erasuresCodec: TableCodec<ErasureRecord> = {
 
 /** The `_erasures` table: within one process (the embedded log), or shared by every node (Kafka). */
 export function openErasureTable(log: Log | SharedTableLog, shared: boolean): Promise<LogTable<ErasureRecord>> {
-  return shared ? LogTable.openShared(log as SharedTableLog, ERASURES_TOPIC, erasuresCodec) : LogTable.open(log, ERASURES_TOPIC, erasuresCodec);
+  return LogTable.openOn(log, shared, ERASURES_TOPIC, erasuresCodec);
 }

@@ -109,12 +109,27 @@ export function chooseAdapters(config: SightlineConfig, roles: ReadonlySet<Role>
   return embeddedAdapters(config);
 }
 
+/** The master keys, read once per platform: the log and the stores both need them at start. */
+const keyRings = new WeakMap<SightlineConfig, ReturnType<typeof loadKeyRing>>();
+function keyRingOf(config: SightlineConfig): ReturnType<typeof loadKeyRing> {
+  let ring = keyRings.get(config);
+  if (!ring) {
+    // A refused key file is read again at the next start, not remembered as refused.
+    ring = loadKeyRing(config.encryption).catch((err: unknown) => {
+      keyRings.delete(config);
+      throw err;
+    });
+    keyRings.set(config, ring);
+  }
+  return ring;
+}
+
 /** DuckDB and local Parquet: the same on both logs. */
 async function openLocalStores(config: SightlineConfig, deps: { logger: Logger; metrics: ComponentMetrics }): Promise<OpenedStores> {
   await mkdir(join(config.dataDir, 'hot'), { recursive: true });
-  const ring = await loadKeyRing(config.encryption);
+  const ring = await keyRingOf(config);
   // With a master key: the DuckDB file and the Parquet files are encrypted, each store its data key.
-  const encryption = ring && { ring, extensionDir: duckdbExtensionDir(), parquetKey: (await dataKeyBeside(join(config.dataDir, 'cold'), ring)).key };
+  const encryption = ring && { ring, extensionDir: duckdbExtensionDir(), parquetKey: await dataKeyBeside(join(config.dataDir, 'cold'), ring) };
   const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'), { memoryLimit: config.hot.memoryLimit, ...(encryption && { encryption }) });
   try {
     const cold = await LocalColdStore.open(join(config.dataDir, 'cold'));
@@ -131,7 +146,7 @@ function embeddedAdapters(config: SightlineConfig): PlatformAdapters {
     metricComponents: EMBEDDED_COMPONENTS,
     openStores: (deps) => openLocalStores(config, deps),
     async openLog(logger) {
-      const keyRing = await loadKeyRing(config.encryption);
+      const keyRing = await keyRingOf(config);
       const log = await EmbeddedLog.open({
         dir: join(config.dataDir, 'log'),
         segmentBytes: config.log.segmentBytes,

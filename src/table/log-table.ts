@@ -69,6 +69,11 @@ export class LogTable<R> implements TableStore<R> {
     return new LogTable(log, topic, codec, new InProcessWriter(log, topic, codec), () => log.consumer(`sightline-${codec.label}`, topic));
   }
 
+  /** A table shared by every node (`shared`: Kafka) or only within this process (the embedded log). */
+  static openOn<R>(log: Log | SharedTableLog, shared: boolean, topic: string, codec: TableCodec<R>): Promise<LogTable<R>> {
+    return shared ? LogTable.openShared(log as SharedTableLog, topic, codec) : LogTable.open(log, topic, codec);
+  }
+
   /**
    * A table shared by every node of a deployment (Kafka): writes lock across nodes, and the
    * follower reads committed records only.

@@ -1,7 +1,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { readFile, unlink } from 'node:fs/promises';
 import { SightlineError } from '../../core/errors.js';
-import type { KeyRing, WrappedKey } from '../../core/key-ring.js';
+import { type KeyRing, wrappedKeyText } from '../../core/key-ring.js';
 import { writeFileAtomic } from '../../fs/durable-files.js';
 import { SEALED_NONCE_ROOM } from './record-codec.js';
 
@@ -42,7 +42,7 @@ export class SegmentCipher {
   /** A new data key for a new segment, its wrapped form written and synced before any record. */
   static async create(segmentPath: string, ring: KeyRing): Promise<SegmentCipher> {
     const { key, wrapped } = ring.newDataKey();
-    await writeKeyFile(keyFileOf(segmentPath), wrapped);
+    await writeFileAtomic(keyFileOf(segmentPath), wrappedKeyText(wrapped));
     return new SegmentCipher(key);
   }
 
@@ -59,9 +59,8 @@ export class SegmentCipher {
     });
     if (text === undefined) return undefined;
     if (!ring) throw new SightlineError('SL_ENCRYPTION_KEY_MISSING', `${segmentPath} is encrypted at rest, and no key is configured (encryption.keyFile or SIGHTLINE_ENCRYPTION_KEY)`);
-    const wrapped = JSON.parse(text) as WrappedKey;
-    const key = ring.unwrap(wrapped, segmentPath);
-    if (wrapped.kek !== ring.currentId) await writeKeyFile(path, ring.wrap(key));
+    const { key, rewrapped } = ring.openKeyFile(text, segmentPath);
+    if (rewrapped) await writeFileAtomic(path, rewrapped);
     return new SegmentCipher(key);
   }
 
@@ -98,8 +97,6 @@ function offsetBytes(offset: number): Buffer {
   buf.writeUInt32BE(offset >>> 0, 4);
   return buf;
 }
-
-const writeKeyFile = (path: string, wrapped: WrappedKey): Promise<void> => writeFileAtomic(path, JSON.stringify({ v: 1, ...wrapped }));
 
 export async function removeKeyFile(segmentPath: string): Promise<void> {
   await unlink(keyFileOf(segmentPath)).catch(() => undefined);

@@ -1,7 +1,7 @@
 import { access, readFile, rename, rm } from 'node:fs/promises';
 import { type DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { SightlineError } from '../../core/errors.js';
-import type { KeyRing, WrappedKey } from '../../core/key-ring.js';
+import { type KeyRing, wrappedKeyText } from '../../core/key-ring.js';
 import { dirname } from 'node:path';
 import { fsyncDir, writeFileAtomic } from '../../fs/durable-files.js';
 
@@ -34,7 +34,7 @@ const sql = (text: string): string => `'${text.replaceAll("'", "''")}'`;
  * The data key of one file, kept beside it wrapped by the current master key (re-wrapped when an
  * older one wrapped it: a rotation needs no rewrite); made on first use.
  */
-export async function dataKeyBeside(file: string, ring: KeyRing): Promise<{ key: Buffer; created: boolean }> {
+export async function dataKeyBeside(file: string, ring: KeyRing): Promise<Buffer> {
   const path = `${file}.key`;
   const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
     if (error.code === 'ENOENT') return undefined;
@@ -42,13 +42,12 @@ export async function dataKeyBeside(file: string, ring: KeyRing): Promise<{ key:
   });
   if (text === undefined) {
     const { key, wrapped } = ring.newDataKey();
-    await writeFileAtomic(path, JSON.stringify({ v: 1, ...wrapped }));
-    return { key, created: true };
+    await writeFileAtomic(path, wrappedKeyText(wrapped));
+    return key;
   }
-  const wrapped = JSON.parse(text) as WrappedKey;
-  const key = ring.unwrap(wrapped, file);
-  if (wrapped.kek !== ring.currentId) await writeFileAtomic(path, JSON.stringify({ v: 1, ...ring.wrap(key) }));
-  return { key, created: false };
+  const { key, rewrapped } = ring.openKeyFile(text, file);
+  if (rewrapped) await writeFileAtomic(path, rewrapped);
+  return key;
 }
 
 /** Loads httpfs (its OpenSSL encrypts; DuckDB's own crypto only decrypts), with a clear error when it is not there. */
@@ -85,7 +84,7 @@ export async function attachEncrypted(instance: DuckDBInstance, file: string, en
     if ((await exists(file)) && !(await exists(`${file}.key`))) {
       await rm(next, { force: true });
       await rm(`${next}.wal`, { force: true });
-      const { key } = await dataKeyBeside(next, encryption.ring);
+      const key = await dataKeyBeside(next, encryption.ring);
       // Checkpointed first: everything is in the file, and no plaintext WAL is left behind.
       await conn.run(`ATTACH ${sql(file)} AS plain`);
       await conn.run('CHECKPOINT plain');
@@ -99,7 +98,7 @@ export async function attachEncrypted(instance: DuckDBInstance, file: string, en
       await rm(`${file}.wal`, { force: true });
       await fsyncDir(dirname(file));
     }
-    const { key } = await dataKeyBeside(file, encryption.ring);
+    const key = await dataKeyBeside(file, encryption.ring);
     await conn.run(`ATTACH ${sql(file)} AS hot (ENCRYPTION_KEY ${sql(key.toString('base64'))})`);
     return key;
   } finally {
