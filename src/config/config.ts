@@ -20,6 +20,7 @@ import { resolveAlertsConfig } from './alerts-config.js';
 import { resolveQualitySpec } from './quality-config.js';
 import {
   resolveAggregations,
+  resolveCold,
   resolveContracts,
   resolveEnrichment,
   resolveIngest,
@@ -87,7 +88,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     contracts: resolveContracts(c.contracts, baseDir),
     aggregations,
     hot: c.hot,
-    cold: { rollRows: c.cold.rollRows, rollIntervalMs: parseDuration(c.cold.rollInterval) },
+    cold: resolveCold(c.cold, baseDir),
     api: c.api,
     probe: { intervalMs: parseDuration(c.probe.interval), timeoutMs: parseDuration(c.probe.timeout) },
     traces: c.traces,

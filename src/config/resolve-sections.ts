@@ -8,6 +8,7 @@ import type { LogOptions } from '../log/log-options.js';
 import type { AggregationConfig } from '../process/aggregation-options.js';
 import type { EnrichmentOptions } from '../process/enrichment-options.js';
 import type { ProcessOptions } from '../process/process-options.js';
+import type { ColdStoreOptions } from '../store/store-options.js';
 import type { ConfigDocument } from './schema.js';
 
 /*
@@ -152,5 +153,26 @@ export function resolveLineage(raw: ConfigDocument['lineage'], dataDir: string):
       },
     }),
     ...(file !== undefined && { file: resolve(dataDir, file) }),
+  };
+}
+
+export function resolveCold(raw: ConfigDocument['cold'], baseDir: string): ColdStoreOptions {
+  const store = raw.objectStore;
+  return {
+    rollRows: raw.rollRows,
+    rollIntervalMs: parseDuration(raw.rollInterval),
+    ...(store && {
+      objectStore: {
+        bucket: store.bucket,
+        prefix: store.prefix === '' || store.prefix.endsWith('/') ? store.prefix : `${store.prefix}/`,
+        ...(store.endpoint !== undefined && { endpoint: store.endpoint.replace(/\/$/, '') }),
+        ...(store.region !== undefined && { region: store.region }),
+        ...(store.pathStyle !== undefined && { pathStyle: store.pathStyle }),
+        ...(store.accessKeyId !== undefined && { accessKeyId: store.accessKeyId }),
+        ...(store.secretAccessKey !== undefined && { secretAccessKey: store.secretAccessKey }),
+        ...(store.secretAccessKeyFile !== undefined && { secretAccessKeyPath: resolve(baseDir, store.secretAccessKeyFile) }),
+        ...(store.caFile !== undefined && { caPath: resolve(baseDir, store.caFile) }),
+      },
+    }),
   };
 }

@@ -180,6 +180,28 @@ export const CONFIG_SCHEMA = objectWithDefaults({
   cold: objectWithDefaults({
     rollRows: positive(500_000),
     rollInterval: duration({ default: '1m' }),
+    /**
+     * The cold tier on an S3-compatible object store (docs/lakehouse.md) instead of `<dataDir>/cold`.
+     * What is left out comes from the standard AWS variables (AWS_ENDPOINT_URL_S3, AWS_REGION,
+     * AWS_ACCESS_KEY_ID, …); each role of a distributed deployment gives its own credentials.
+     */
+    objectStore: Type.Optional(
+      strictObject({
+        bucket: Type.String({ pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$' }),
+        /** A folder inside the bucket. */
+        prefix: Type.String({ default: '', pattern: '^([A-Za-z0-9!_.*\'()=-]+/)*([A-Za-z0-9!_.*\'()=-]+/?)?$' }),
+        endpoint: Type.Optional(Type.String({ pattern: '^https?://[^\\s/]+/?$' })),
+        region: Type.Optional(Type.String({ pattern: '^[a-z0-9-]+$' })),
+        /** Path-style addressing, which local servers need; on by default when an endpoint is given. */
+        pathStyle: Type.Optional(Type.Boolean()),
+        accessKeyId: Type.Optional(Type.String({ minLength: 1 })),
+        /** Better kept out of the file: `secretAccessKeyFile`, or AWS_SECRET_ACCESS_KEY. */
+        secretAccessKey: Type.Optional(Type.String({ minLength: 1 })),
+        secretAccessKeyFile: Type.Optional(Type.String({ minLength: 1 })),
+        /** The CAs to trust for the endpoint's certificate (a private CA), instead of the system's. */
+        caFile: Type.Optional(Type.String({ minLength: 1 })),
+      }),
+    ),
   }),
   api: objectWithDefaults({
     defaultLimit: positive(100),

@@ -63,6 +63,12 @@ export const ERROR_CODES = {
   // stores and processing
   SL_STORE_WRITE_FAILED: { status: 503, retryable: true, summary: 'A store write failed; the batch was rolled back and will be retried.' },
   SL_STORE_QUERY_FAILED: { status: 500, retryable: true, summary: 'A store query failed.' },
+  SL_COLD_ACCESS_DENIED: {
+    status: 500,
+    retryable: false,
+    summary: "The object store refused this node's credentials (unknown key, bad signature) or its policy does not allow the operation; the message names the operation and the key; nothing was changed.",
+  },
+  SL_COLD_UNAVAILABLE: { status: 503, retryable: true, summary: 'The object store did not answer, or kept answering 5xx or throttling after the retries; nothing half-written is visible.' },
   SL_COLD_EXPORT_FAILED: { status: 503, retryable: true, summary: 'A Parquet export failed; the rows stay in the hot store and the export is retried.' },
   SL_EVENT_LATE: { status: 400, retryable: false, summary: 'The event is older than the watermark minus process.allowedLateness; its windows are final (dead-lettered when process.lateEvents is dead-letter).' },
   SL_QUALITY_FAILED: { status: 400, retryable: false, summary: 'The event fails a quality rule of severity error; the message names the rule and why.' },

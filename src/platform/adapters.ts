@@ -124,7 +124,18 @@ function keyRingOf(config: SightlineConfig): ReturnType<typeof loadKeyRing> {
   return ring;
 }
 
-/** DuckDB and local Parquet: the same on both logs. */
+/**
+ * The cold tier: a folder in the data folder, or an object store. The S3 client is loaded only
+ * when one is configured: it is a large module tree that an embedded start does not need.
+ */
+async function openColdStore(config: SightlineConfig): Promise<ColdStore> {
+  const objectStore = config.cold.objectStore;
+  if (!objectStore) return LocalColdStore.open(join(config.dataDir, 'cold'));
+  const { S3ColdStore } = await import('../store/cold/s3/s3-cold-store.js');
+  return S3ColdStore.open({ objectStore, stagingDir: join(config.dataDir, 'cold-staging') });
+}
+
+/** DuckDB and the cold store: the same on both logs. */
 async function openLocalStores(config: SightlineConfig, deps: { logger: Logger; metrics: ComponentMetrics }): Promise<OpenedStores> {
   await mkdir(join(config.dataDir, 'hot'), { recursive: true });
   const ring = await keyRingOf(config);
@@ -132,7 +143,7 @@ async function openLocalStores(config: SightlineConfig, deps: { logger: Logger; 
   const encryption = ring && { ring, extensionDir: duckdbExtensionDir(), parquetKey: await dataKeyBeside(join(config.dataDir, 'cold'), ring) };
   const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'), { memoryLimit: config.hot.memoryLimit, ...(encryption && { encryption }) });
   try {
-    const cold = await LocalColdStore.open(join(config.dataDir, 'cold'));
+    const cold = await openColdStore(config);
     const archiver = new Archiver({ hot, cold, rollRows: config.cold.rollRows, rollIntervalMs: config.cold.rollIntervalMs, logger: deps.logger, metrics: deps.metrics });
     return { hot, cold, archiver };
   } catch (err) {

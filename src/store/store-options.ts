@@ -7,4 +7,26 @@ export interface HotStoreOptions {
 export interface ColdStoreOptions {
   rollRows: number;
   rollIntervalMs: number;
+  /** Where the files go: absent, a folder in the data folder (`cold/`). */
+  objectStore?: ObjectStoreOptions;
+}
+
+/**
+ * An S3-compatible object store for the cold tier (`cold.objectStore`). What the config leaves out
+ * comes from the standard AWS variables (AWS_ENDPOINT_URL_S3 or AWS_ENDPOINT_URL, AWS_REGION,
+ * AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY) or the SDK's other usual sources, as for any AWS tool.
+ */
+export interface ObjectStoreOptions {
+  bucket: string;
+  /** Folder inside the bucket: '' or ending with '/'. */
+  prefix: string;
+  endpoint?: string;
+  region?: string;
+  /** Path-style addressing (http://host/bucket/key), which local servers need; on by default with an endpoint. */
+  pathStyle?: boolean;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+  secretAccessKeyPath?: string;
+  /** PEM file of the CAs to trust for the endpoint's TLS certificate, instead of the system's. */
+  caPath?: string;
 }

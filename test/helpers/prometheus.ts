@@ -14,7 +14,8 @@ export function prometheusSkipReason(): string | false {
   return 'prometheus is not installed (apt-get install prometheus)';
 }
 
-async function freePort(): Promise<number> {
+/** A port on loopback that nothing listens on right now. */
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.once('error', reject);

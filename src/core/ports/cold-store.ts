@@ -1,21 +1,47 @@
 import type { ErasureScope } from '../erasure.js';
 
+/** One published object of a cold store. */
+export interface ColdObject {
+  key: string;
+  bytes: number;
+  /** When it was last written, in ms since the epoch (the store's clock). */
+  modifiedAt: number;
+}
+
 /**
- * Long-term storage of Parquet files under keys such as
- * `events/dt=2026-11-26/part-c000000000001-c000000000042.parquet`. A file is written locally first
- * and then handed over whole with `put`, so a reader never sees part of one.
+ * Long-term storage of files (Parquet data, table metadata) under keys such as
+ * `events/dt=2026-11-26/part-c000000000001-c000000000042.parquet`: a folder on local disk or a
+ * bucket and prefix of an S3-compatible object store. A file is written locally first and then
+ * handed over whole with `put`, so a reader never sees part of one.
  */
 export interface ColdStore {
-  /** Where the files live, for status and lineage: a folder, or a bucket and prefix. */
+  /** Where the files live, for status and lineage: a folder, or an s3:// bucket and prefix. */
   readonly root: string;
   /** A local path to write a file to before `put`. */
   stagingPath(name: string): string;
-  /** Publishes the staged file under `key` atomically, replacing any file already there. */
+  /** Publishes the staged file under `key` atomically, replacing any file already there; the staged file is gone after. */
   put(key: string, stagedPath: string): Promise<void>;
-  list(prefix: string): Promise<Array<{ key: string; bytes: number }>>;
-  /** A location DuckDB (and other readers) can open, e.g. a local path or s3:// URL. */
+  /**
+   * Writes a small object (table metadata) whole. With `ifAbsent`, only when nothing is published
+   * under `key` yet, as one atomic step: of writers racing for one key exactly one gets `true`.
+   */
+  write(key: string, body: Uint8Array, options?: { ifAbsent?: boolean }): Promise<boolean>;
+  /** The bytes under `key`, or undefined when nothing is published there. */
+  read(key: string): Promise<Buffer | undefined>;
+  /** Copies the object under `key` to a local file; false when nothing is published there. */
+  download(key: string, path: string): Promise<boolean>;
+  /** Every published object whose key starts with `prefix`, sorted by key; never a staged one. */
+  list(prefix: string): Promise<ColdObject[]>;
+  /** Removes objects; keys that are already gone are not an error. */
+  remove(keys: readonly string[]): Promise<void>;
+  /** A location readers outside Sightline can open: a local path or an s3:// URL. */
   location(key: string): string;
+  /** Lets go of connections; nothing is written after. */
+  close(): void;
 }
+
+/** The Parquet files among listed objects. */
+export const parquetObjects = (objects: readonly ColdObject[]): ColdObject[] => objects.filter((o) => o.key.endsWith('.parquet'));
 
 /**
  * Copies what the hot store committed into the cold store, by day, each row exactly once. Its
@@ -47,10 +73,10 @@ export interface ColdArchiver {
   writeRows(key: string, rows: readonly object[], columns: Record<string, string>): Promise<void>;
 }
 
-/** Files and bytes per dataset (the first segment of a key: `events`, `aggregates`). */
-export function totalsByDataset(files: ReadonlyArray<{ key: string; bytes: number }>): Map<string, { files: number; bytes: number }> {
+/** Parquet files and their bytes per dataset (the first segment of a key: `events`, `aggregates`). */
+export function totalsByDataset(files: readonly ColdObject[]): Map<string, { files: number; bytes: number }> {
   const by = new Map<string, { files: number; bytes: number }>();
-  for (const f of files) {
+  for (const f of parquetObjects(files)) {
     const dataset = f.key.split('/')[0]!;
     const d = by.get(dataset) ?? { files: 0, bytes: 0 };
     d.files++;

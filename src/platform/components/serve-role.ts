@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import { totalsByDataset } from '../../core/ports/cold-store.js';
+import { parquetObjects, totalsByDataset } from '../../core/ports/cold-store.js';
 import type { WindowRow } from '../../core/ports/event-queries.js';
 import { DeadLetterIndexer } from '../../dlq/dead-letter-indexer.js';
 import { DeadLetterReplayer } from '../../dlq/replay.js';
@@ -165,7 +165,7 @@ export class ServeRole implements Component {
 
   async status(): Promise<Record<string, unknown>> {
     const { hot, cold, archiver } = this.stores;
-    const coldFiles = await cold.list('');
+    const coldFiles = parquetObjects(await cold.list(''));
     const loader = this.loader;
     return {
       ...(loader && { sink: { ...loader.counters, ...loader.totals(), watermark: loader.watermark, backlog: Object.fromEntries(loader.backlog()), ...loader.health() } }),

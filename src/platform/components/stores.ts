@@ -26,7 +26,11 @@ export class StoresComponent implements Component {
   }
 
   async stop(): Promise<void> {
-    await this.opened?.hot.close();
+    try {
+      await this.opened?.hot.close();
+    } finally {
+      this.opened?.cold.close();
+    }
   }
 
   get hot(): HotStore {

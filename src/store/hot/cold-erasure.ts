@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ErasureScope } from '../../core/erasure.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
@@ -34,20 +34,27 @@ export async function eraseFromFiles(conn: DuckDBConnection, cold: ColdStore, sc
   for (const { key } of await cold.list('events/')) {
     const day = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
     if (!day || day < firstDay || day > lastDay || !key.endsWith('.parquet')) continue;
-    const source = quoted(cold.location(key));
-    // A file written before encryption was turned on is read as it is (and written back encrypted).
-    const read = (await sealedParquet(cold.location(key))) ? encryption.read : '';
-    const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE ${match}`, params)).getRows()[0]![0]);
-    if (found === 0) continue;
-    const staged = cold.stagingPath(`erase__${key.replaceAll('/', '__')}`);
-    await conn.run(
-      `COPY (SELECT * FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE NOT coalesce(${match}, false) ORDER BY timestamp, log_pos)
-       TO ${quoted(staged)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880${encryption.copy})`,
-      params,
-    );
-    await cold.put(key, staged);
-    files++;
-    rows += found;
+    // A local copy: the store may be an object store, and DuckDB then reads a plain file.
+    const copy = cold.stagingPath(`erase-read__${key.replaceAll('/', '__')}`);
+    if (!(await cold.download(key, copy))) continue;
+    try {
+      const source = quoted(copy);
+      // A file written before encryption was turned on is read as it is (and written back encrypted).
+      const read = (await sealedParquet(copy)) ? encryption.read : '';
+      const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE ${match}`, params)).getRows()[0]![0]);
+      if (found === 0) continue;
+      const staged = cold.stagingPath(`erase__${key.replaceAll('/', '__')}`);
+      await conn.run(
+        `COPY (SELECT * FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE NOT coalesce(${match}, false) ORDER BY timestamp, log_pos)
+         TO ${quoted(staged)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880${encryption.copy})`,
+        params,
+      );
+      await cold.put(key, staged);
+      files++;
+      rows += found;
+    } finally {
+      await rm(copy, { force: true });
+    }
   }
   return { files, rows };
 }
