@@ -79,9 +79,11 @@ async function runRoles(roles: readonly Role[], options: UpOptions): Promise<voi
     : isLoopbackBind(config.server.host)
       ? 'open on loopback: requests from this machine need no key (auth.required: true requires one; docs/security.md)'
       : `WARNING: listening on ${config.server.host} with no API keys required (--insecure-open)`;
+  const store = config.cold.objectStore;
+  const coldNote = store ? `cold tier on the object store s3://${store.bucket}/${store.prefix}${store.endpoint ? ` at ${store.endpoint}` : ''}\n` : '';
   // One write, so that whoever reads the banner's first line has the rest too.
   process.stdout.write(
-    `Sightline API at ${platform.url}  (${roleNote}${on}; OpenAPI: ${platform.url}/openapi.json)\n${access}\n${tlsNote}` +
+    `Sightline API at ${platform.url}  (${roleNote}${on}; OpenAPI: ${platform.url}/openapi.json)\n${access}\n${tlsNote}${coldNote}` +
       (platform.firstAdminToken ? `first start: an admin key was made; its token is shown this once (stored only as a hash):\n  ${platform.firstAdminToken}\n` : ''),
   );
 
