@@ -23,6 +23,8 @@ export type RouteAccess =
       basic?: boolean;
       /** The body names the resources (an ingest batch's subjects): the handler checks each with requireResource. */
       resourcesInBody?: boolean;
+      /** The answer holds only the resources the key may read (a catalog's listing): the scope on any resource lets it in. */
+      filtersResources?: boolean;
     };
 
 declare module 'fastify' {
@@ -72,7 +74,7 @@ export async function accessControl(app: FastifyInstance, options: AccessOptions
     // The OpenAPI document says which credentials each route takes and documents its 401 and 403.
     const response = (route.schema.response ?? {}) as Record<number, unknown>;
     const kind = SCOPES[access.scope].resource;
-    const needs = `Needs scope \`${access.scope}\`${kind && !access.resourcesInBody ? ` on the ${kind} it names (a key limited to some ${kind}s may not ask for all)` : kind ? ` on the ${kind} of every event it sends` : ''}.`;
+    const needs = `Needs scope \`${access.scope}\`${access.filtersResources ? ` on any ${kind}; the answer holds only the ${kind}s the key may read` : kind && !access.resourcesInBody ? ` on the ${kind} it names (a key limited to some ${kind}s may not ask for all)` : kind ? ` on the ${kind} of every event it sends` : ''}.`;
     route.schema = {
       ...route.schema,
       description: route.schema.description ? `${route.schema.description} ${needs}` : needs,
@@ -109,7 +111,7 @@ export async function accessControl(app: FastifyInstance, options: AccessOptions
       if (failed || !request.principal) throw refused(request, reply, request.authFailure ?? 'SL_AUTH_INVALID', access.basic === true, options.audit);
     }
     const resource = access.resource?.(request);
-    if (access.resourcesInBody ? !holdsScope(request.principal!.grants, access.scope) : !allows(request.principal!.grants, access.scope, resource)) {
+    if (access.resourcesInBody || access.filtersResources ? !holdsScope(request.principal!.grants, access.scope) : !allows(request.principal!.grants, access.scope, resource)) {
       request.log.warn({ key: request.principal!.keyId, scope: access.scope, resource, remote: request.ip, route: request.routeOptions.url }, 'request refused: key lacks scope');
       recordForbidden(request, access.scope, resource, options.audit);
       const on = resource === undefined ? (SCOPES[access.scope].resource ? ` on every ${SCOPES[access.scope].resource}` : '') : ` on "${resource}"`;

@@ -103,6 +103,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         { name: 'schema registry', description: "Confluent Schema Registry's REST API (7.x): errors are {error_code, message, code}." },
         { name: 'operations' },
         { name: 'keys', description: 'API keys and their scopes (scope admin); docs/security.md.' },
+        { name: 'lakehouse', description: 'The Apache Iceberg REST catalog of the cold tables (read only; errors are the REST spec\'s ErrorModel); docs/lakehouse.md.' },
       ],
     },
   });

@@ -12,3 +12,12 @@ export async function waitUntil(what: string, ms: number, check: () => boolean, 
   }
   return Date.now() - started;
 }
+
+/** Polls an async check every 200 ms until it holds, failing with `what` after `timeoutMs`. */
+export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    assert.ok(Date.now() < deadline, `${what} within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

@@ -9,19 +9,11 @@ import { type RunningPlatform, startPlatform } from '../../src/platform/start-pl
 import { getJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
 import { pyarrowSkipReason, readColdStoreWithPyarrow } from '../helpers/pyarrow.js';
 import { tempDir } from '../helpers/tmp.js';
+import { eventually } from '../helpers/wait.js';
 
 const DAY1 = Date.UTC(2026, 10, 20, 10, 0, 0);
 const DAY2 = Date.UTC(2026, 10, 21, 10, 0, 0);
 const USERS = ['u1', 'u2', 'u3'];
-
-/** Polls an async check every 200 ms until it holds, failing with `what` after `timeoutMs`. */
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });

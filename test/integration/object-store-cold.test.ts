@@ -10,19 +10,12 @@ import { getJson, pageView, postEvents, waitForBacklogZero } from '../helpers/ev
 import { pyarrowSkipReason, readColdStoreWithPyarrow } from '../helpers/pyarrow.js';
 import { type Credentials, type RunningS3, s3SkipReason, startVersityGw } from '../helpers/s3.js';
 import { tempDir } from '../helpers/tmp.js';
+import { eventually } from '../helpers/wait.js';
 
 const DAY1 = Date.UTC(2026, 10, 20, 10, 0, 0);
 const DAY2 = Date.UTC(2026, 10, 21, 10, 0, 0);
 const WRITER: Credentials = { accessKeyId: 'sightline-serve', secretAccessKey: 'serve-secret-0123456789' };
 const READER: Credentials = { accessKeyId: 'sightline-reader', secretAccessKey: 'reader-secret-0123456789' };
-
-async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `${what} within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /**
  * A bucket policy that grants each principal what its role needs under `lake/`: the serving node

@@ -17,7 +17,8 @@ def main(root: str) -> None:
     for name, path in datasets.items():
         if not os.path.isdir(path):
             continue
-        dataset = ds.dataset(path, format="parquet", partitioning="hive")
+        # The Iceberg tables' own files (metadata/: JSON and Avro) sit beside the Parquet folders.
+        dataset = ds.dataset(path, format="parquet", partitioning="hive", ignore_prefixes=[".", "_", "metadata"])
         table = dataset.to_table()
         entry = {"rows": table.num_rows, "columns": table.column_names, "files": len(dataset.files)}
         if name == "events":

@@ -11,6 +11,10 @@ import { aggregateRoutes } from '../../serve/routes/aggregates.js';
 import { dlqRoutes } from '../../serve/routes/dlq.js';
 import { eventRoutes } from '../../serve/routes/events.js';
 import { qualityRoutes } from '../../serve/routes/quality.js';
+import { icebergCatalogRoutes } from '../../serve/routes/iceberg-catalog.js';
+import { ColdTableCatalog } from '../../lakehouse/catalog.js';
+import { ColdTables } from '../../lakehouse/cold-tables.js';
+import { fileIoProperties } from '../../store/cold/s3/file-io-properties.js';
 import type { RowsLoader } from '../../store/hot/rows-loader.js';
 import { registerLoaderMetrics, registerStoreMetrics } from '../../store/store-metrics.js';
 import { allSteps, type Component, startOrUndo, type StopOptions } from '../component.js';
@@ -119,6 +123,7 @@ export class ServeRole implements Component {
     const indexer = this.indexer;
     await app.register(dlqRoutes, { hot, ...(replayer && { replayer }), ...(indexer && { indexed: (ms: number) => indexer.waitUntilCaughtUp(ms) }), ...api });
     await app.register(qualityRoutes, { hot, rules: config.quality.rules, stats: this.qualityStats, maxLimit: api.maxLimit });
+    await app.register(icebergCatalogRoutes, { catalog: new ColdTableCatalog(new ColdTables(this.stores.cold), fileIoProperties(config.cold.objectStore)) });
   }
 
   /**

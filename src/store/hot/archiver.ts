@@ -9,8 +9,17 @@ import type { DuckDbHotStore } from './duckdb-hot-store.js';
 import type { ErasureScope } from '../../core/erasure.js';
 import { eraseFromFiles } from './cold-erasure.js';
 import { parquetEncryption } from './duckdb-encryption.js';
+import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
+import { dayOf } from '../../lakehouse/iceberg/bounds.js';
+import { parquetFieldIds } from '../../lakehouse/iceberg/table-spec.js';
+import { columnStats } from './column-stats.js';
+import { adoptExportedFiles } from './legacy-files.js';
+import { ColdTables, exportedThrough, exportedThroughKey } from '../../lakehouse/cold-tables.js';
 
 type Dataset = 'events' | 'aggregates';
+
+/** A file no snapshot names is an orphan once this old: younger, it may be a commit in flight. */
+const ORPHAN_AGE_MS = 60 * 60_000;
 
 interface ExportIntent {
   exportId: number;
@@ -41,7 +50,8 @@ const DATASETS: Record<Dataset, { numberColumn: string; dayColumn: string; folde
     folderColumn: null,
     numberColumn: 'commit_no',
     dayColumn: 'timestamp',
-    select: `id, source, type, timestamp, make_timestamp(timestamp * 1000) AS event_time, user_id, payload, metadata, late, log_pos`,
+    // JSON as plain UTF-8 text: Iceberg's `string`, which every reader takes.
+    select: `id, source, type, timestamp, make_timestamp(timestamp * 1000) AS event_time, user_id, payload::VARCHAR AS payload, metadata::VARCHAR AS metadata, late, log_pos`,
     orderBy: 'timestamp, log_pos',
   },
   aggregates: {
@@ -70,17 +80,41 @@ export class Archiver implements ColdArchiver {
   /** Rows written to Parquet by this process, per dataset. */
   readonly rowsWritten: Record<Dataset, number> = { events: 0, aggregates: 0 };
   lastError: string | null = null;
+  /** The Iceberg tables the exports commit to. */
+  readonly tables: ColdTables;
+  /** This hot store's name as a writer of the tables. */
+  private writer = '';
 
-  constructor(private readonly options: ArchiverOptions) {}
+  constructor(private readonly options: ArchiverOptions) {
+    this.tables = new ColdTables(options.cold);
+  }
 
   async start(): Promise<void> {
     this.conn = await this.options.hot.connect();
     this.options.hot.onCommitted((rows) => this.noteCommitted(rows));
     await this.conn.run('INSTALL parquet; LOAD parquet;').catch(() => undefined);
+    this.writer = String((await this.conn.runAndReadAll('SELECT id FROM sl_cold_writer')).getRows()[0]![0]);
     // Finish whatever a crash interrupted before anything new.
     await this.runPending();
+    const adopted = await adoptExportedFiles(this.conn, this.options.cold, this.tables, parquetEncryption(this.options.hot.encryptsParquet).read);
+    if (adopted > 0) this.options.logger.info({ files: adopted }, 'added the Parquet files exported before the cold tier had Iceberg tables to the tables');
+    await this.removeOrphans();
     this.timer = setInterval(() => void this.tick(), 500);
     this.timer.unref();
+  }
+
+  /**
+   * Deletes what a crash between writing files and committing left in the tables: files that no
+   * snapshot names, older than an hour (so that another writer's commit in flight keeps its files).
+   */
+  private async removeOrphans(): Promise<void> {
+    for (const table of (await this.tables.list()).values()) {
+      const removed = await table.removeOrphans(ORPHAN_AGE_MS).catch((err: unknown) => {
+        this.options.logger.warn({ err, table: table.base }, 'removing orphan files failed; tried again at the next start');
+        return [];
+      });
+      if (removed.length > 0) this.options.logger.info({ table: table.base, files: removed }, 'removed files no snapshot names (left by an interrupted commit)');
+    }
   }
 
   /** Told of each commit to the hot store, to roll by size without polling the store. */
@@ -159,25 +193,42 @@ export class Archiver implements ColdArchiver {
     const parts = await conn.runAndReadAll(
       `SELECT DISTINCT ${folder} AS folder, ${day(spec.dayColumn)} AS d FROM ${intent.dataset} WHERE ${range} ORDER BY folder, d`,
     );
+    const byTable = new Map<string, string[]>();
+    for (const [folderValue, d] of parts.getRows()) byTable.set(String(folderValue), [...(byTable.get(String(folderValue)) ?? []), String(d)]);
     const files: string[] = [];
     const name = `part-c${String(intent.fromNo).padStart(12, '0')}-c${String(intent.toNo).padStart(12, '0')}.parquet`;
-    for (const [folderValue, d] of parts.getRows()) {
-      const prefix = spec.folderColumn ? `${intent.dataset}/${String(folderValue)}` : intent.dataset;
-      const key = `${prefix}/dt=${String(d)}/${name}`;
-      const staged = this.options.cold.stagingPath(key.replaceAll('/', '__'));
-      const count = await conn.runAndReadAll(
-        `COPY (SELECT ${spec.select} FROM ${intent.dataset} WHERE ${range} AND ${folder} = $1 AND ${day(spec.dayColumn)} = $2 ORDER BY ${spec.orderBy})
-         TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880${parquetEncryption(this.options.hot.encryptsParquet).copy})`,
-        [String(folderValue), String(d)],
+    for (const [folderValue, days] of byTable) {
+      const table = this.tables.of(intent.dataset, folderValue);
+      const keys = days.map((d) => `${table.base}/dt=${d}/${name}`);
+      files.push(...keys);
+      // Committed before a crash that came ahead of marking the intent done: its files are the
+      // table's now and are not written again.
+      if (exportedThrough(await table.load(), this.writer) >= intent.toNo) continue;
+      const added: DataFile[] = [];
+      for (const [i, d] of days.entries()) {
+        const filter = `${range} AND ${folder} = $1 AND ${day(spec.dayColumn)} = $2`;
+        const params = [folderValue, d];
+        const staged = this.options.cold.stagingPath(keys[i]!.replaceAll('/', '__'));
+        const count = await conn.runAndReadAll(
+          `COPY (SELECT ${spec.select} FROM ${intent.dataset} WHERE ${filter} ORDER BY ${spec.orderBy})
+           TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, ${parquetFieldIds(table.spec)}${parquetEncryption(this.options.hot.encryptsParquet).copy})`,
+          params,
+        );
+        const rows = Number(count.getRows()[0]?.[0] ?? 0);
+        const bytes = await stat(staged).then((st) => st.size, () => 0);
+        const stats = await columnStats(conn, table.spec, `SELECT ${spec.select} FROM ${intent.dataset} WHERE ${filter}`, params);
+        await this.options.cold.put(keys[i]!, staged);
+        added.push({ path: this.options.cold.location(keys[i]!), recordCount: rows, fileSizeInBytes: bytes, partitionDay: dayOf(Date.parse(`${d}T00:00:00Z`)), ...stats });
+        this.options.metrics?.received(rows);
+        this.options.metrics?.sent(rows, bytes);
+        this.filesWritten++;
+        this.rowsWritten[intent.dataset] += rows;
+      }
+      await table.commit((current) =>
+        exportedThrough(current, this.writer) >= intent.toNo
+          ? null
+          : { operation: 'append', added, removed: new Set(), summary: { [exportedThroughKey(this.writer)]: String(intent.toNo) } },
       );
-      const rows = Number(count.getRows()[0]?.[0] ?? 0);
-      const bytes = await stat(staged).then((st) => st.size, () => 0);
-      await this.options.cold.put(key, staged);
-      this.options.metrics?.received(rows);
-      this.options.metrics?.sent(rows, bytes);
-      files.push(key);
-      this.filesWritten++;
-      this.rowsWritten[intent.dataset] += rows;
     }
     await conn.run('UPDATE sl_cold_exports SET done = true, files = $1 WHERE export_id = $2', [JSON.stringify(files), BigInt(intent.exportId)]);
     if (files.length > 0) this.options.logger.info({ dataset: intent.dataset, files, range: [intent.fromNo, intent.toNo] }, 'archived to the cold store');
@@ -187,7 +238,7 @@ export class Archiver implements ColdArchiver {
     // Exports and erasures take turns: a file is never rewritten while an export writes it.
     while (this.running) await this.running.catch(() => undefined);
     let result = { files: 0, rows: 0 };
-    this.running = eraseFromFiles(this.conn!, this.options.cold, scope, parquetEncryption(this.options.hot.encryptsParquet))
+    this.running = eraseFromFiles({ conn: this.conn!, cold: this.options.cold, table: this.tables.of('events'), scope, encryption: parquetEncryption(this.options.hot.encryptsParquet) })
       .then((erased) => {
         result = erased;
         if (erased.files > 0) this.options.logger.info(erased, 'rewrote cold events files without the rows of a deletion request');

@@ -1,12 +1,17 @@
-import { open, rm } from 'node:fs/promises';
+import { open, rm, stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ErasureScope } from '../../core/erasure.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
+import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
+import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
+import { parquetFieldIds } from '../../lakehouse/iceberg/table-spec.js';
+import { columnStats } from './column-stats.js';
 
 const DAY_MS = 86_400_000;
+const DAY_IN_KEY = /\/dt=(\d{4}-\d{2}-\d{2})\//;
 
 /** Whether a Parquet file is encrypted: it ends with the magic `PARE` (Parquet modular encryption), not `PAR1`. */
-async function sealedParquet(path: string): Promise<boolean> {
+export async function sealedParquet(path: string): Promise<boolean> {
   const handle = await open(path, 'r');
   try {
     const { size } = await handle.stat();
@@ -19,42 +24,86 @@ async function sealedParquet(path: string): Promise<boolean> {
 }
 const quoted = (path: string): string => `'${path.replaceAll("'", "''")}'`;
 
+interface Rewrite {
+  conn: DuckDBConnection;
+  cold: ColdStore;
+  table: IcebergTable;
+  scope: ErasureScope;
+  encryption: { copy: string; read: string };
+}
+
 /**
- * Rewrites each events file of the days in scope that holds the user's rows, without them: the
- * same columns, order and compression, staged and then published whole over the old file, so a
- * reader sees the old file or the new one. A file of that user's rows alone stays, empty.
+ * Removes one user's rows from the events table. Each data file of the days in scope that holds
+ * some is rewritten without them under a new name, and one `overwrite` snapshot swaps the files.
+ * Then every older snapshot is expired and the files only they named are deleted: time travel
+ * must not bring erased rows back. Files outside the table (written before it existed) are
+ * rewritten in place. A file of that user's rows alone becomes an empty file.
  */
-export async function eraseFromFiles(conn: DuckDBConnection, cold: ColdStore, scope: ErasureScope, encryption: { copy: string; read: string }): Promise<{ files: number; rows: number }> {
+export async function eraseFromFiles(r: Rewrite): Promise<{ files: number; rows: number }> {
+  const { scope, table } = r;
   const firstDay = scope.from === null ? '' : new Date(Math.floor(scope.from / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
   const lastDay = new Date(scope.to).toISOString().slice(0, 10);
-  const match = 'user_id IS NOT NULL AND sha256(user_id) = $1 AND timestamp BETWEEN $2 AND $3';
-  const params = [scope.subject, BigInt(scope.from ?? Number.MIN_SAFE_INTEGER), BigInt(scope.to)];
+  const inScope = (key: string): boolean => {
+    const day = DAY_IN_KEY.exec(key)?.[1];
+    return day !== undefined && day >= firstDay && day <= lastDay && key.endsWith('.parquet');
+  };
   let files = 0;
   let rows = 0;
-  for (const { key } of await cold.list('events/')) {
-    const day = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];
-    if (!day || day < firstDay || day > lastDay || !key.endsWith('.parquet')) continue;
-    // A local copy: the store may be an object store, and DuckDB then reads a plain file.
-    const copy = cold.stagingPath(`erase-read__${key.replaceAll('/', '__')}`);
-    if (!(await cold.download(key, copy))) continue;
-    try {
-      const source = quoted(copy);
-      // A file written before encryption was turned on is read as it is (and written back encrypted).
-      const read = (await sealedParquet(copy)) ? encryption.read : '';
-      const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE ${match}`, params)).getRows()[0]![0]);
-      if (found === 0) continue;
-      const staged = cold.stagingPath(`erase__${key.replaceAll('/', '__')}`);
-      await conn.run(
-        `COPY (SELECT * FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE NOT coalesce(${match}, false) ORDER BY timestamp, log_pos)
-         TO ${quoted(staged)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880${encryption.copy})`,
-        params,
-      );
-      await cold.put(key, staged);
-      files++;
-      rows += found;
-    } finally {
-      await rm(copy, { force: true });
-    }
+  const current = await table.load();
+  const live = current ? await table.liveFiles(current.metadata) : [];
+  const replaced = new Set<string>();
+  const added: DataFile[] = [];
+  for (const file of live) {
+    const key = table.keyOf(file.path);
+    if (!inScope(key)) continue;
+    const next = key.replace(/(-e\d+)?\.parquet$/, `-e${Date.now()}.parquet`);
+    const outcome = await rewriteWithout(r, key, next, file.partitionDay);
+    if (!outcome) continue;
+    replaced.add(file.path);
+    added.push(outcome.file);
+    files++;
+    rows += outcome.rows;
+  }
+  if (replaced.size > 0) {
+    await table.commit(() => ({ operation: 'overwrite', added, removed: replaced, summary: { 'sightline.erasure': scope.subject.slice(0, 12) } }));
+    await table.expireSnapshots(() => true);
+  }
+  const named = new Set([...live.map((f) => table.keyOf(f.path)), ...added.map((f) => table.keyOf(f.path))]);
+  for (const { key } of await r.cold.list('events/')) {
+    if (named.has(key) || !inScope(key)) continue;
+    const outcome = await rewriteWithout(r, key, key, null);
+    if (!outcome) continue;
+    files++;
+    rows += outcome.rows;
   }
   return { files, rows };
+}
+
+/** Writes `from` without the user's rows to `to`; undefined when it held none. */
+async function rewriteWithout(r: Rewrite, from: string, to: string, partitionDay: number | null): Promise<{ rows: number; file: DataFile } | undefined> {
+  const { conn, cold, scope, encryption, table } = r;
+  const match = 'user_id IS NOT NULL AND sha256(user_id) = $1 AND timestamp BETWEEN $2 AND $3';
+  const params = [scope.subject, BigInt(scope.from ?? Number.MIN_SAFE_INTEGER), BigInt(scope.to)];
+  // A local copy: the store may be an object store, and DuckDB then reads a plain file.
+  const copy = cold.stagingPath(`erase-read__${from.replaceAll('/', '__')}`);
+  if (!(await cold.download(from, copy))) return undefined;
+  try {
+    const source = quoted(copy);
+    // A file written before encryption was turned on is read as it is (and written back encrypted).
+    const read = (await sealedParquet(copy)) ? encryption.read : '';
+    const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE ${match}`, params)).getRows()[0]![0]);
+    if (found === 0) return undefined;
+    const kept = `SELECT * FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE NOT coalesce(${match}, false)`;
+    const staged = cold.stagingPath(`erase__${to.replaceAll('/', '__')}`);
+    const written = await conn.runAndReadAll(
+      `COPY (${kept} ORDER BY timestamp, log_pos) TO ${quoted(staged)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, ${parquetFieldIds(table.spec)}${encryption.copy})`,
+      params,
+    );
+    const stats = await columnStats(conn, table.spec, kept, params);
+    const bytes = (await stat(staged)).size;
+    await cold.put(to, staged);
+    return { rows: found, file: { path: cold.location(to), recordCount: Number(written.getRows()[0]?.[0] ?? 0), fileSizeInBytes: bytes, partitionDay, ...stats } };
+  } finally {
+    await rm(copy, { force: true });
+  }
 }

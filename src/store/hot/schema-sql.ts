@@ -60,6 +60,10 @@ CREATE TABLE IF NOT EXISTS sl_cold_exports (
   done BOOLEAN NOT NULL,
   files JSON
 );
+-- This hot store's name as a writer of the Iceberg tables: the export numbers above are its own,
+-- so a table records how far each writer's exports reached under that writer's name.
+CREATE TABLE IF NOT EXISTS sl_cold_writer (id VARCHAR NOT NULL);
+INSERT INTO sl_cold_writer SELECT uuid()::VARCHAR WHERE NOT EXISTS (SELECT 1 FROM sl_cold_writer);
 CREATE OR REPLACE TABLE sl_agg_stage (
   name VARCHAR, window_size VARCHAR, window_start BIGINT, window_end BIGINT, group_key VARCHAR, count BIGINT, stream VARCHAR
 );

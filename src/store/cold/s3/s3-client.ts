@@ -3,17 +3,9 @@ import { Agent } from 'node:https';
 import { S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { SightlineError } from '../../../core/errors.js';
 import type { ObjectStoreOptions } from '../../store-options.js';
+import { env, resolveObjectStore, type ResolvedObjectStore } from './object-store-settings.js';
 
-/** What the client was built from, resolved from the config and the standard AWS variables. */
-export interface ResolvedObjectStore {
-  bucket: string;
-  prefix: string;
-  endpoint: string | undefined;
-  region: string;
-  pathStyle: boolean;
-}
-
-const env = (name: string): string | undefined => (process.env[name] === '' ? undefined : process.env[name]);
+export type { ResolvedObjectStore };
 
 async function readSecret(what: string, path: string): Promise<string> {
   try {
@@ -29,9 +21,8 @@ async function readSecret(what: string, path: string): Promise<string> {
  * bounded in time so a stalled server cannot hold an export forever.
  */
 export async function openS3Client(options: ObjectStoreOptions, limits: { maxAttempts: number; requestTimeoutMs: number }): Promise<{ client: S3Client; resolved: ResolvedObjectStore }> {
-  const endpoint = options.endpoint ?? env('AWS_ENDPOINT_URL_S3') ?? env('AWS_ENDPOINT_URL');
-  const region = options.region ?? env('AWS_REGION') ?? env('AWS_DEFAULT_REGION') ?? 'us-east-1';
-  const pathStyle = options.pathStyle ?? endpoint !== undefined;
+  const resolved = resolveObjectStore(options);
+  const { endpoint, region, pathStyle } = resolved;
   let credentials: S3ClientConfig['credentials'];
   if (options.accessKeyId !== undefined) {
     const secretAccessKey =
@@ -56,5 +47,5 @@ export async function openS3Client(options: ObjectStoreOptions, limits: { maxAtt
       ...(ca !== undefined && { httpsAgent: new Agent({ ca, keepAlive: true }) }),
     },
   });
-  return { client, resolved: { bucket: options.bucket, prefix: options.prefix, endpoint, region, pathStyle } };
+  return { client, resolved };
 }

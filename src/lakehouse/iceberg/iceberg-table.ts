@@ -1,0 +1,301 @@
+import { randomUUID } from 'node:crypto';
+import type { ColdStore } from '../../core/ports/cold-store.js';
+import { SightlineError } from '../../core/errors.js';
+import {
+  type DataFile,
+  type ManifestEntry,
+  type ManifestFile,
+  readManifest,
+  readManifestList,
+  STATUS,
+  writeManifest,
+  writeManifestList,
+} from './avro-manifests.js';
+import { intBytes } from './bounds.js';
+import { currentSnapshot, newSnapshotId, newTableMetadata, type Snapshot, type TableMetadata, withSnapshot, withoutSnapshots } from './table-metadata.js';
+import { partitionSpecOf, schemaOf, type TableSpec } from './table-spec.js';
+
+export interface LoadedTable {
+  version: number;
+  /** The location of `v<version>.metadata.json`, as readers open it. */
+  metadataLocation: string;
+  metadata: TableMetadata;
+}
+
+/** What one commit changes: files added, files (by location) removed, and summary entries. */
+export interface TableChange {
+  operation: Snapshot['summary']['operation'];
+  added: DataFile[];
+  removed: ReadonlySet<string>;
+  summary: Record<string, string>;
+}
+
+const VERSION_FILE = /\/metadata\/v(\d+)\.metadata\.json$/;
+const MAX_ATTEMPTS = 20;
+
+/**
+ * One Iceberg table (format version 2) in a cold store: its metadata under `<base>/metadata/`.
+ * A commit writes `v<N+1>.metadata.json` only if no file has that name yet (create-if-absent, an
+ * atomic step on local disk and on S3): of writers that raced from `vN`, one wins and the others
+ * read the new version and try again. A writer that crashes before that step leaves only files no
+ * metadata names (orphans), which `removeOrphans` deletes; the table itself is never half-changed.
+ */
+export class IcebergTable {
+  constructor(
+    private readonly store: ColdStore,
+    /** The table's folder in the store, e.g. `events`. */
+    readonly base: string,
+    readonly spec: TableSpec,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  get location(): string {
+    return this.store.location(this.base);
+  }
+
+  /** The key in the store of a location inside the table. */
+  keyOf(location: string): string {
+    if (!location.startsWith(`${this.location}/`)) throw new Error(`${location} is not inside table ${this.location}`);
+    return `${this.base}${location.slice(this.location.length)}`;
+  }
+
+  private metadataKey(version: number): string {
+    return `${this.base}/metadata/v${version}.metadata.json`;
+  }
+
+  /** The current version, or undefined for a table nothing was committed to yet. */
+  async load(): Promise<LoadedTable | undefined> {
+    const versions = (await this.store.list(`${this.base}/metadata/v`)).map((o) => Number(VERSION_FILE.exec(o.key)?.[1] ?? NaN)).filter((v) => Number.isInteger(v));
+    if (versions.length === 0) return undefined;
+    const version = Math.max(...versions);
+    const bytes = await this.store.read(this.metadataKey(version));
+    if (!bytes) throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${this.base}: v${version}.metadata.json was listed but cannot be read`);
+    return { version, metadataLocation: this.store.location(this.metadataKey(version)), metadata: JSON.parse(bytes.toString('utf8')) as TableMetadata };
+  }
+
+  async manifestsOf(snapshot: Snapshot): Promise<ManifestFile[]> {
+    return readManifestList(await this.mustRead(snapshot['manifest-list']));
+  }
+
+  async entriesOf(manifest: ManifestFile): Promise<ManifestEntry[]> {
+    return readManifest(await this.mustRead(manifest.path), { sequenceNumber: manifest.sequenceNumber, snapshotId: manifest.addedSnapshotId });
+  }
+
+  /** The data files a snapshot (by default the current one) holds. */
+  async liveFiles(metadata: TableMetadata, snapshotId = metadata['current-snapshot-id']): Promise<DataFile[]> {
+    const snapshot = metadata.snapshots.find((s) => s['snapshot-id'] === snapshotId);
+    if (!snapshot) return [];
+    const out: DataFile[] = [];
+    for (const manifest of await this.manifestsOf(snapshot)) {
+      for (const entry of await this.entriesOf(manifest)) if (entry.status !== STATUS.DELETED) out.push(entry.file);
+    }
+    return out;
+  }
+
+  private async mustRead(location: string): Promise<Buffer> {
+    const bytes = await this.store.read(this.keyOf(location));
+    if (!bytes) throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${this.base}: ${location} is named by the metadata but missing`);
+    return bytes;
+  }
+
+  /**
+   * Commits one snapshot. `plan` sees the current version (undefined before the first commit) and
+   * returns the change, or null when there is nothing to do (for example: this export is already
+   * in the table). After a lost race it is asked again on the newer version.
+   */
+  async commit(plan: (current: LoadedTable | undefined) => Promise<TableChange | null> | TableChange | null): Promise<LoadedTable | undefined> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const current = await this.load();
+      const change = await plan(current);
+      if (!change) return current;
+      const now = this.clock();
+      const base = current?.metadata ?? newTableMetadata(this.location, schemaOf(this.spec), partitionSpecOf(this.spec), now);
+      const written: string[] = [];
+      const snapshot = await this.writeSnapshot(base, change, attempt, now, written);
+      const next = withSnapshot(base, current?.metadataLocation ?? null, snapshot, now);
+      const won = await this.publish(current?.version ?? 0, next);
+      if (won) return won;
+      // Another writer committed first: what this attempt wrote is named by nothing.
+      await this.store.remove(written).catch(() => undefined);
+    }
+    throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${this.base}: ${MAX_ATTEMPTS} commits in a row lost to other writers`);
+  }
+
+  /** Writes `next` as the version after `version`; undefined if another writer took that version. */
+  private async publish(version: number, next: TableMetadata): Promise<LoadedTable | undefined> {
+    const key = this.metadataKey(version + 1);
+    if (!(await this.store.write(key, Buffer.from(JSON.stringify(next, null, 1)), { ifAbsent: true }))) return undefined;
+    // For readers that open a table by its folder (DuckDB's iceberg_scan, Hadoop-style catalogs):
+    // a hint, not the commit; a reader that finds it one behind reads the version before.
+    await this.store.write(`${this.base}/metadata/version-hint.text`, Buffer.from(String(version + 1))).catch(() => undefined);
+    return { version: version + 1, metadataLocation: this.store.location(key), metadata: next };
+  }
+
+  private async writeSnapshot(base: TableMetadata, change: TableChange, attempt: number, now: number, written: string[]): Promise<Snapshot> {
+    const parent = currentSnapshot(base);
+    const sequenceNumber = base['last-sequence-number'] + 1;
+    const snapshotId = newSnapshotId(new Set(base.snapshots.map((s) => s['snapshot-id'])));
+    const schema = base.schemas.find((s) => s['schema-id'] === base['current-schema-id'])!;
+    const spec = base['partition-specs'].find((s) => s['spec-id'] === base['default-spec-id'])!;
+    const manifests: ManifestFile[] = [];
+    const writeOne = async (entries: ManifestEntry[]): Promise<void> => {
+      const key = `${this.base}/metadata/${randomUUID()}-m${manifests.length}.avro`;
+      const bytes = await writeManifest(schema, spec, entries);
+      written.push(key);
+      await this.store.write(key, bytes);
+      manifests.push(summarise(this.store.location(key), bytes.length, spec['spec-id'], sequenceNumber, snapshotId, entries));
+    };
+    if (change.added.length > 0) {
+      await writeOne(change.added.map((file) => ({ status: STATUS.ADDED, snapshotId, sequenceNumber: null, fileSequenceNumber: null, file })));
+    }
+    let removedRows = 0;
+    let removedBytes = 0;
+    const found = new Set<string>();
+    for (const manifest of parent ? await this.manifestsOf(parent) : []) {
+      if (change.removed.size === 0) {
+        manifests.push(manifest);
+        continue;
+      }
+      const entries = await this.entriesOf(manifest);
+      const live = entries.filter((e) => e.status !== STATUS.DELETED);
+      if (!live.some((e) => change.removed.has(e.file.path))) {
+        manifests.push(manifest);
+        continue;
+      }
+      const rewritten = live.map((e): ManifestEntry => {
+        if (!change.removed.has(e.file.path)) return { ...e, status: STATUS.EXISTING };
+        found.add(e.file.path);
+        removedRows += e.file.recordCount;
+        removedBytes += e.file.fileSizeInBytes;
+        return { ...e, status: STATUS.DELETED, snapshotId };
+      });
+      await writeOne(rewritten);
+    }
+    const missing = [...change.removed].filter((p) => !found.has(p));
+    if (missing.length > 0) {
+      throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${this.base}: ${missing.length} files to replace are no longer in the table (${missing[0]}); the change is planned again`, { retryable: true });
+    }
+    const listKey = `${this.base}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
+    written.push(listKey);
+    await this.store.write(listKey, await writeManifestList(manifests, { id: snapshotId, parentId: parent?.['snapshot-id'] ?? null, sequenceNumber }));
+    const total = (f: (m: ManifestFile) => number): number => manifests.reduce((sum, m) => sum + f(m), 0);
+    const carried = Object.fromEntries(Object.entries(parent?.summary ?? {}).filter(([k]) => k.startsWith('sightline.')));
+    const addedBytes = change.added.reduce((s, f) => s + f.fileSizeInBytes, 0);
+    const parentBytes = Number(parent?.summary['total-files-size'] ?? 0);
+    return {
+      'snapshot-id': snapshotId,
+      ...(parent && { 'parent-snapshot-id': parent['snapshot-id'] }),
+      'sequence-number': sequenceNumber,
+      'timestamp-ms': now,
+      'manifest-list': this.store.location(listKey),
+      'schema-id': schema['schema-id'],
+      summary: {
+        ...carried,
+        ...change.summary,
+        operation: change.operation,
+        'added-data-files': String(change.added.length),
+        'deleted-data-files': String(found.size),
+        'added-records': String(change.added.reduce((s, f) => s + f.recordCount, 0)),
+        'deleted-records': String(removedRows),
+        'added-files-size': String(addedBytes),
+        'removed-files-size': String(removedBytes),
+        'total-data-files': String(total((m) => m.addedFiles + m.existingFiles)),
+        'total-records': String(total((m) => m.addedRows + m.existingRows)),
+        'total-files-size': String(parentBytes + addedBytes - removedBytes),
+        'total-delete-files': '0',
+        'total-position-deletes': '0',
+        'total-equality-deletes': '0',
+        'engine-name': 'sightline',
+      },
+    };
+  }
+
+  /**
+   * Drops the snapshots `expire` picks (never the current one) in a new version of the metadata,
+   * then deletes the files that only they named: manifest lists, manifests and data files.
+   */
+  async expireSnapshots(expire: (snapshot: Snapshot, metadata: TableMetadata) => boolean): Promise<{ snapshots: number; files: number }> {
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const current = await this.load();
+      if (!current) return { snapshots: 0, files: 0 };
+      const { metadata } = current;
+      const expired = new Set(metadata.snapshots.filter((s) => s['snapshot-id'] !== metadata['current-snapshot-id'] && expire(s, metadata)).map((s) => s['snapshot-id']));
+      if (expired.size === 0) return { snapshots: 0, files: 0 };
+      const next = withoutSnapshots(metadata, expired, this.clock());
+      next['metadata-log'] = [...metadata['metadata-log'], { 'metadata-file': current.metadataLocation, 'timestamp-ms': metadata['last-updated-ms'] }].slice(-100);
+      if (!(await this.publish(current.version, next))) continue;
+      const keep = await this.reachable(next.snapshots, false);
+      const drop = await this.reachable(metadata.snapshots.filter((s) => expired.has(s['snapshot-id'])), true);
+      const gone = [...drop].filter((location) => !keep.has(location));
+      await this.store.remove(gone.map((location) => this.keyOf(location)));
+      return { snapshots: expired.size, files: gone.length };
+    }
+    throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${this.base}: ${MAX_ATTEMPTS} expiries in a row lost to other writers`);
+  }
+
+  /** Every data file any snapshot of `metadata` names, live there or marked deleted. */
+  async namedFiles(metadata: TableMetadata): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const location of await this.reachable(metadata.snapshots, true)) if (location.endsWith('.parquet')) out.add(location);
+    return out;
+  }
+
+  /** Every location the snapshots name: manifest lists, manifests, and data files (with `deleted`, also those they mark deleted). */
+  private async reachable(snapshots: readonly Snapshot[], deleted: boolean): Promise<Set<string>> {
+    const out = new Set<string>();
+    for (const snapshot of snapshots) {
+      out.add(snapshot['manifest-list']);
+      for (const manifest of await this.manifestsOf(snapshot).catch(() => [])) {
+        out.add(manifest.path);
+        for (const entry of await this.entriesOf(manifest).catch(() => [])) if (deleted || entry.status !== STATUS.DELETED) out.add(entry.file.path);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Deletes files under the table that no snapshot of the current metadata names and that are
+   * older than `olderThanMs` (what a crash between writing files and committing left). Call it only
+   * while this node writes nothing to the table: a file written for a commit in flight is not named yet.
+   */
+  async removeOrphans(olderThanMs: number): Promise<string[]> {
+    const current = await this.load();
+    const named = current ? await this.reachable(current.metadata.snapshots, true) : new Set<string>();
+    const cutoff = this.clock() - olderThanMs;
+    const orphans = (await this.store.list(`${this.base}/`))
+      .filter((o) => o.modifiedAt < cutoff)
+      .filter((o) => o.key.endsWith('.parquet') || (o.key.includes('/metadata/') && o.key.endsWith('.avro')))
+      .filter((o) => !named.has(this.store.location(o.key)))
+      .map((o) => o.key);
+    await this.store.remove(orphans);
+    return orphans;
+  }
+}
+
+/** A manifest's line in the manifest list: counts, and the bounds of its day partition values. */
+function summarise(path: string, length: number, specId: number, sequenceNumber: number, snapshotId: number, entries: ManifestEntry[]): ManifestFile {
+  const count = (status: number, f: (e: ManifestEntry) => number): number => entries.filter((e) => e.status === status).reduce((s, e) => s + f(e), 0);
+  const live = entries.filter((e) => e.status !== STATUS.DELETED);
+  const days = live.map((e) => e.file.partitionDay).filter((d): d is number => d !== null);
+  return {
+    path,
+    length,
+    specId,
+    sequenceNumber,
+    minSequenceNumber: Math.min(sequenceNumber, ...live.map((e) => e.sequenceNumber ?? sequenceNumber)),
+    addedSnapshotId: snapshotId,
+    addedFiles: count(STATUS.ADDED, () => 1),
+    existingFiles: count(STATUS.EXISTING, () => 1),
+    deletedFiles: count(STATUS.DELETED, () => 1),
+    addedRows: count(STATUS.ADDED, (e) => e.file.recordCount),
+    existingRows: count(STATUS.EXISTING, (e) => e.file.recordCount),
+    deletedRows: count(STATUS.DELETED, (e) => e.file.recordCount),
+    partitions: [
+      {
+        containsNull: live.some((e) => e.file.partitionDay === null),
+        lower: days.length ? intBytes(Math.min(...days)) : null,
+        upper: days.length ? intBytes(Math.max(...days)) : null,
+      },
+    ],
+  };
+}

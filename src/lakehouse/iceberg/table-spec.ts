@@ -1,0 +1,98 @@
+/**
+ * The Iceberg shape of Sightline's cold tables: columns with their field ids, and the day
+ * partition on event time. Field ids are forever: a column is never renumbered, and a new column
+ * takes the next id (`last-column-id` + 1).
+ */
+
+/** An Iceberg primitive type as it is written in JSON (Appendix C of the spec). */
+export type IcebergPrimitive = 'string' | 'long' | 'int' | 'boolean' | 'timestamp' | 'date' | 'double';
+
+export interface IcebergField {
+  id: number;
+  name: string;
+  required: boolean;
+  type: IcebergPrimitive;
+  doc?: string;
+}
+
+export interface IcebergSchema {
+  type: 'struct';
+  'schema-id': number;
+  fields: IcebergField[];
+}
+
+export interface PartitionField {
+  'source-id': number;
+  'field-id': number;
+  name: string;
+  transform: 'day';
+}
+
+export interface PartitionSpec {
+  'spec-id': number;
+  fields: PartitionField[];
+}
+
+/** One table Sightline writes: its columns, how the archiver selects them, and its partition column. */
+export interface TableSpec {
+  /** The table's name in the catalog (namespace `sightline`). */
+  name: string;
+  fields: IcebergField[];
+  /** The column the `day` partition is taken from (a `timestamp`). */
+  partitionSource: string;
+}
+
+/** The id of the one partition field: 1000 is where the spec starts partition field ids. */
+export const PARTITION_FIELD_ID = 1000;
+
+export const EVENTS_TABLE: TableSpec = {
+  name: 'events',
+  partitionSource: 'event_time',
+  fields: [
+    { id: 1, name: 'id', required: true, type: 'string', doc: "The event's id, unique per source" },
+    { id: 2, name: 'source', required: true, type: 'string' },
+    { id: 3, name: 'type', required: true, type: 'string' },
+    { id: 4, name: 'timestamp', required: true, type: 'long', doc: 'Event time, ms since the epoch' },
+    { id: 5, name: 'event_time', required: true, type: 'timestamp', doc: 'Event time (UTC)' },
+    { id: 6, name: 'user_id', required: false, type: 'string' },
+    { id: 7, name: 'payload', required: false, type: 'string', doc: 'The payload, as JSON text' },
+    { id: 8, name: 'metadata', required: false, type: 'string', doc: 'Enrichment and contract stamp, as JSON text' },
+    { id: 9, name: 'late', required: true, type: 'boolean' },
+    { id: 10, name: 'log_pos', required: true, type: 'long', doc: "The event's position in the log" },
+  ],
+};
+
+/** The closed windows of one aggregation. */
+export function aggregateTable(name: string): TableSpec {
+  return {
+    name,
+    partitionSource: 'window_start_time',
+    fields: [
+      { id: 1, name: 'name', required: true, type: 'string' },
+      { id: 2, name: 'window_size', required: true, type: 'string' },
+      { id: 3, name: 'window_start', required: true, type: 'long', doc: 'ms since the epoch' },
+      { id: 4, name: 'window_end', required: true, type: 'long', doc: 'ms since the epoch' },
+      { id: 5, name: 'window_start_time', required: true, type: 'timestamp' },
+      { id: 6, name: 'group_key', required: true, type: 'string' },
+      { id: 7, name: 'count', required: true, type: 'long' },
+    ],
+  };
+}
+
+/** Catalog names are SQL identifiers for the engines that attach: `page-views` is `page_views`. */
+export const catalogName = (name: string): string => name.replace(/[^A-Za-z0-9_]/g, '_');
+
+export function schemaOf(spec: TableSpec, schemaId = 0): IcebergSchema {
+  return { type: 'struct', 'schema-id': schemaId, fields: spec.fields };
+}
+
+export function partitionSpecOf(spec: TableSpec): PartitionSpec {
+  const source = spec.fields.find((f) => f.name === spec.partitionSource);
+  if (!source) throw new Error(`table ${spec.name}: no partition column ${spec.partitionSource}`);
+  return { 'spec-id': 0, fields: [{ 'source-id': source.id, 'field-id': PARTITION_FIELD_ID, name: `${source.name}_day`, transform: 'day' }] };
+}
+
+/** DuckDB's COPY option giving each Parquet column its Iceberg field id. */
+export function parquetFieldIds(spec: TableSpec): string {
+  return `FIELD_IDS {${spec.fields.map((f) => `${f.name}: ${f.id}`).join(', ')}}`;
+}

@@ -1,0 +1,55 @@
+import { execFile, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const PYTHON = `${ROOT}node_modules/.cache/sightline-lakehouse/venv/bin/python`;
+const SCRIPT = `${ROOT}test/tools/read_iceberg.py`;
+
+/**
+ * pyiceberg in its own venv (scripts/lakehouse/fetch.sh, run by .ci/run; installed on first use
+ * elsewhere). In CI a reader that cannot be had fails the test, never skips it.
+ */
+export function pyicebergSkipReason(): string | false {
+  if (!existsSync(PYTHON)) spawnSync('bash', [`${ROOT}scripts/lakehouse/fetch.sh`], { stdio: 'inherit' });
+  if (existsSync(PYTHON)) return false;
+  const reason = 'pyiceberg could not be installed (scripts/lakehouse/fetch.sh needs python3 with venv and PyPI)';
+  if (process.env.CI) throw new Error(`${reason}; CI must run the lakehouse tests`);
+  return reason;
+}
+
+export interface IcebergTableReport {
+  rows: number;
+  columns: string[];
+  snapshots: number;
+  distinct_keys: number;
+  user_ids?: Record<string, number>;
+  first_snapshot_rows?: number;
+  day_files?: number;
+  day_rows?: number;
+}
+
+/** Runs the reader without blocking: a platform in the test's own process answers its requests meanwhile. */
+async function run(args: string[]): Promise<{ namespaces?: string[][]; tables: Record<string, IcebergTableReport> }> {
+  try {
+    const { stdout } = await promisify(execFile)(PYTHON, [SCRIPT, ...args], { encoding: 'utf8', timeout: 120_000, maxBuffer: 16 * 1024 * 1024 });
+    return JSON.parse(stdout);
+  } catch (err) {
+    throw new Error(`pyiceberg failed (${args.join(' ')}): ${(err as { stderr?: string }).stderr ?? (err as Error).message}`);
+  }
+}
+
+/** One table read by pyiceberg's StaticTable from its metadata file. */
+export async function readStaticTable(metadataLocation: string, options: { day?: string; props?: Record<string, string> } = {}): Promise<IcebergTableReport> {
+  return (await run(['static', metadataLocation, ...dayArgs(options)])).tables.table!;
+}
+
+/** Every table pyiceberg's RestCatalog lists at `uri`, read whole. */
+export function readCatalog(uri: string, token: string | undefined, options: { day?: string; props?: Record<string, string> } = {}): Promise<{ namespaces?: string[][]; tables: Record<string, IcebergTableReport> }> {
+  return run(['rest', uri, token ?? '-', ...dayArgs(options)]);
+}
+
+function dayArgs(options: { day?: string; props?: Record<string, string> }): string[] {
+  return [...(options.day ? ['--day', options.day] : []), ...Object.entries(options.props ?? {}).flatMap(([k, v]) => ['--prop', `${k}=${v}`])];
+}

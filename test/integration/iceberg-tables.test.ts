@@ -1,0 +1,167 @@
+import assert from 'node:assert/strict';
+import { readdir, readFile, utimes, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { pino } from 'pino';
+import { buildConfig } from '../../src/config/config.js';
+import { duckdbExtensionDir } from '../../src/platform/key-file.js';
+import { type RunningPlatform, startPlatform } from '../../src/platform/start-platform.js';
+import { getJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
+import { type IcebergTableReport, pyicebergSkipReason, readCatalog, readStaticTable } from '../helpers/iceberg.js';
+import { pyarrowSkipReason, readColdStoreWithPyarrow } from '../helpers/pyarrow.js';
+import { tempDir } from '../helpers/tmp.js';
+import { eventually } from '../helpers/wait.js';
+
+const DAY1 = Date.UTC(2026, 10, 20, 10, 0, 0);
+const DAY2 = Date.UTC(2026, 10, 21, 10, 0, 0);
+const USERS = ['u1', 'u2', 'u3'];
+
+/** The newest `vN.metadata.json` of a table folder. */
+async function latestMetadata(tableDir: string): Promise<string> {
+  const versions = (await readdir(join(tableDir, 'metadata'))).map((f) => Number(/^v(\d+)\.metadata\.json$/.exec(f)?.[1] ?? NaN)).filter(Number.isInteger);
+  return join(tableDir, 'metadata', `v${Math.max(...versions)}.metadata.json`);
+}
+
+/** Rows DuckDB's own Iceberg reader (the iceberg extension, loaded offline) counts in a table. */
+async function duckdbCount(location: string): Promise<number> {
+  const instance = await DuckDBInstance.create(':memory:', { extension_directory: duckdbExtensionDir(), autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
+  const conn = await instance.connect();
+  try {
+    await conn.run('LOAD iceberg');
+    return Number((await conn.runAndReadAll(`SELECT count(*) FROM iceberg_scan('${location.replaceAll("'", "''")}')`)).getRows()[0]![0]);
+  } finally {
+    conn.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** The final windows the API serves, counted: what the aggregation's table must hold. */
+async function finalWindows(url: string): Promise<number> {
+  let n = 0;
+  for (const window of ['1m', '5m']) {
+    for (const page of ['/a', '/b']) n += ((await getJson(`${url}/v1/aggregates/page-views?window=${window}&page=${page}&limit=10000`)).body.windows as Array<{ final: boolean }>).filter((w) => w.final).length;
+  }
+  return n;
+}
+
+describe('the cold tier as Iceberg tables', { skip: pyicebergSkipReason() || pyarrowSkipReason() }, () => {
+  let tmp: Awaited<ReturnType<typeof tempDir>>;
+  let platform: RunningPlatform | undefined;
+  let admin: string;
+  let cold: string;
+  const events: Array<Record<string, unknown>> = [];
+
+  const start = async (): Promise<RunningPlatform> =>
+    startPlatform(
+      buildConfig({
+        dataDir: join(tmp.dir, 'data'),
+        server: { port: 0 },
+        cold: { rollRows: 30, rollInterval: '1s' },
+        contracts: { unknown: 'accept' },
+        probe: { interval: '0s' },
+        // A short idle timeout: the last windows close soon after the last event.
+        process: { idleTimeout: '2s' },
+      }),
+      pino({ level: 'silent' }),
+    );
+
+  before(async () => {
+    tmp = await tempDir();
+    cold = join(tmp.dir, 'data', 'cold');
+    platform = await start();
+    // Open on loopback: requests without a key act as the local admin, and a key given is checked.
+    admin = platform.firstAdminToken!;
+    const headers = {};
+    for (let i = 0; i < 30; i++) for (const [u, user] of USERS.entries()) events.push(pageView(`${user}-${i}`, (i < 15 ? DAY1 : DAY2) + i * 60_000 + u * 1000, i % 2 ? '/a' : '/b', user));
+    // In batches a second apart, so the table gets several snapshots; the last batch again (duplicates).
+    for (let i = 0; i < events.length; i += 30) {
+      assert.equal((await postEvents(platform.url, events.slice(i, i + 30), headers)).body.accepted, 30);
+      await new Promise((r) => setTimeout(r, 1200));
+    }
+    await postEvents(platform.url, events.slice(60, 90), headers);
+    await waitForBacklogZero(platform.url);
+    await eventually(async () => (await readStaticTable(await latestMetadata(join(cold, 'events')))).rows === 90, 'every event in the events table');
+  });
+  after(async () => {
+    await platform?.stop();
+    await tmp?.cleanup();
+  });
+
+  let eventsTable: IcebergTableReport;
+  it('holds each distinct event once, in snapshots a reader can travel back to, pruned by day', { timeout: 60_000 }, async () => {
+    eventsTable = await readStaticTable(await latestMetadata(join(cold, 'events')), { day: '2026-11-21' });
+    assert.equal(eventsTable.rows, 90);
+    assert.equal(eventsTable.distinct_keys, 90);
+    assert.ok(eventsTable.snapshots >= 2, `snapshots: ${eventsTable.snapshots}`);
+    assert.ok(eventsTable.first_snapshot_rows! < 90, `the first snapshot holds ${eventsTable.first_snapshot_rows}`);
+    assert.equal(eventsTable.day_rows, 45);
+    const day2Files = (await readdir(join(cold, 'events', 'dt=2026-11-21'))).length;
+    assert.equal(eventsTable.day_files, day2Files, 'a filter on one day plans only that day\'s files');
+    assert.deepEqual(eventsTable.columns, ['id', 'source', 'type', 'timestamp', 'event_time', 'user_id', 'payload', 'metadata', 'late', 'log_pos']);
+    // A static reader also opens the table by its folder, through version-hint.text.
+    assert.equal(await duckdbCount(join(cold, 'events')), 90);
+    assert.equal(await duckdbCount(await latestMetadata(join(cold, 'events'))), 90);
+  });
+
+  it('holds each closed window of an aggregation once', { timeout: 60_000 }, async () => {
+    const expected = await finalWindows(platform!.url);
+    assert.ok(expected > 0);
+    await eventually(async () => (await readStaticTable(await latestMetadata(join(cold, 'aggregates', 'page-views')))).rows === expected, 'every final window in the table');
+    const windows = await readStaticTable(await latestMetadata(join(cold, 'aggregates', 'page-views')));
+    assert.equal(windows.distinct_keys, windows.rows);
+    assert.equal(await duckdbCount(await latestMetadata(join(cold, 'aggregates', 'page-views'))), expected);
+  });
+
+  it('serves the tables through the Iceberg REST catalog, each key seeing what it may read', { timeout: 60_000 }, async () => {
+    const uri = `${platform!.url}/iceberg`;
+    const all = await readCatalog(uri, admin);
+    assert.deepEqual(all.namespaces, [['sightline']]);
+    assert.deepEqual(Object.keys(all.tables).sort(), ['events', 'page_views']);
+    assert.equal(all.tables.events!.rows, 90);
+    const created = await fetch(`${platform!.url}/v1/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'events-reader', grants: [{ scope: 'query:read', resources: ['events'] }] }),
+    });
+    const { token } = (await created.json()) as { token: string };
+    assert.deepEqual(Object.keys((await readCatalog(uri, token)).tables), ['events']);
+    const refused = await fetch(`${uri}/v1/namespaces/sightline/tables/page_views`, { headers: { authorization: `Bearer ${token}` } });
+    assert.equal(refused.status, 404);
+    assert.equal(((await refused.json()) as { error: { type: string } }).error.type, 'NoSuchTableException');
+    const forged = await fetch(`${uri}/v1/config`, { headers: { authorization: 'Bearer slk_0000000000000000_nope' } });
+    assert.equal(forged.status, 401);
+    assert.deepEqual(((await forged.json()) as { error: { type: string; code: number } }).error.code, 401);
+  });
+
+  it('an erasure rewrites the files in a new snapshot and expires the history that held the rows', { timeout: 90_000 }, async () => {
+    const requested = await fetch(`${platform!.url}/v1/erasures`, { method: 'POST', headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' }, body: JSON.stringify({ user_id: 'u1' }) });
+    const { id } = (await requested.json()) as { id: string };
+    await eventually(async () => (await getJson(`${platform!.url}/v1/erasures/${id}`)).body.state === 'done', 'the erasure applied', 60_000);
+    const after = await readStaticTable(await latestMetadata(join(cold, 'events')));
+    assert.equal(after.rows, 60);
+    assert.equal(after.user_ids!.u1, undefined);
+    assert.equal(after.snapshots, 1, 'no snapshot from before the erasure is left to travel back to');
+    // No file in the folder holds the user's rows any more, table or not.
+    assert.equal(readColdStoreWithPyarrow(cold).events.user_ids.u1, undefined);
+    const metadata = JSON.parse(await readFile(await latestMetadata(join(cold, 'events')), 'utf8')) as { snapshots: Array<{ summary: Record<string, string> }> };
+    assert.equal(metadata.snapshots[0]!.summary.operation, 'overwrite');
+  });
+
+  it('removes at the next start the files a crash left unnamed, never a table file or a young one', { timeout: 60_000 }, async () => {
+    await platform!.stop();
+    platform = undefined;
+    const dir = join(cold, 'events', 'dt=2026-11-22');
+    await mkdir(dir, { recursive: true });
+    const old = join(dir, 'part-c000000009990-c000000009999.parquet');
+    const young = join(dir, 'part-c000000010000-c000000010001.parquet');
+    await writeFile(old, 'PAR1 left by a crash');
+    await writeFile(young, 'PAR1 a commit in flight');
+    const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
+    await utimes(old, twoHoursAgo, twoHoursAgo);
+    platform = await start();
+    const left = await readdir(dir);
+    assert.deepEqual(left, ['part-c000000010000-c000000010001.parquet']);
+    assert.equal((await readStaticTable(await latestMetadata(join(cold, "events")))).rows, 60);
+  });
+});
