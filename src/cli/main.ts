@@ -24,6 +24,7 @@ const dlqCommands = () => import('./dlq.js');
 const keysCommands = () => import('./keys.js');
 const kafkaCommands = () => import('./kafka.js');
 const eraseCommands = () => import('./erase.js');
+const tablesCommands = () => import('./tables.js');
 const auditCommands = () => import('./audit.js');
 const schemaCommands = () => import('./schema.js');
 const upCommands = () => import('./up.js');
@@ -288,6 +289,19 @@ program
   .option('--list', 'show every request', false)
   .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
   .action(lazy(eraseCommands, (m) => m.eraseCommand));
+
+program
+  .command('tables')
+  .description("The cold tier's Iceberg tables; with a table name, its rows as NDJSON (as of a snapshot: time travel), or its snapshots")
+  .argument('[table]', 'a table: events, or an aggregation (page_views)')
+  .option('--snapshots', "list the table's snapshots instead of its rows", false)
+  .option('--snapshot-id <id>', 'read the table as of this snapshot')
+  .option('--as-of <time>', 'read the table as it was at this time (epoch ms or ISO 8601)')
+  .option('--from <time>', 'only rows from this event time (window start for aggregations)')
+  .option('--to <time>', 'only rows before this event time')
+  .option('--limit <n>', 'rows at most', positiveInt, '100')
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(tablesCommands, (m) => m.tablesCommand));
 
 const audit = program.command('audit').description('The audit log of sensitive actions and refused credentials (needs an admin key): list, verify');
 audit

@@ -50,7 +50,8 @@ export class ColdTables {
       const match = /^(events|aggregates\/[^/]+)\/metadata\/v\d+\.metadata\.json$/.exec(key);
       if (match) bases.add(match[1]!);
     }
-    for (const base of [...bases].sort()) {
+    // events first, then the aggregations by name.
+    for (const base of [...bases].sort((a, b) => (a === 'events' ? -1 : b === 'events' ? 1 : a < b ? -1 : 1))) {
       const table = base === 'events' ? this.of('events') : this.of('aggregates', base.slice('aggregates/'.length));
       out.set(base === 'events' ? 'events' : catalogName(base.slice('aggregates/'.length)), table);
     }

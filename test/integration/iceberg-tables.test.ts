@@ -11,6 +11,7 @@ import { getJson, pageView, postEvents, waitForBacklogZero } from '../helpers/ev
 import { type IcebergTableReport, pyicebergSkipReason, readCatalog, readStaticTable } from '../helpers/iceberg.js';
 import { pyarrowSkipReason, readColdStoreWithPyarrow } from '../helpers/pyarrow.js';
 import { tempDir } from '../helpers/tmp.js';
+import { runCli } from '../helpers/platform-process.js';
 import { eventually } from '../helpers/wait.js';
 
 const DAY1 = Date.UTC(2026, 10, 20, 10, 0, 0);
@@ -23,13 +24,22 @@ async function latestMetadata(tableDir: string): Promise<string> {
   return join(tableDir, 'metadata', `v${Math.max(...versions)}.metadata.json`);
 }
 
-/** Rows DuckDB's own Iceberg reader (the iceberg extension, loaded offline) counts in a table. */
-async function duckdbCount(location: string): Promise<number> {
+/**
+ * Rows DuckDB's own Iceberg reader (the iceberg extension, loaded offline) counts: in a table at a
+ * location, or with `catalog`, in `sightline.<name>` of the REST catalog attached with a key.
+ */
+async function duckdbCount(location: string, catalog?: { uri: string; token: string }): Promise<number> {
   const instance = await DuckDBInstance.create(':memory:', { extension_directory: duckdbExtensionDir(), autoinstall_known_extensions: 'false', autoload_known_extensions: 'false' });
   const conn = await instance.connect();
+  const q = (s: string): string => `'${s.replaceAll("'", "''")}'`;
   try {
     await conn.run('LOAD iceberg');
-    return Number((await conn.runAndReadAll(`SELECT count(*) FROM iceberg_scan('${location.replaceAll("'", "''")}')`)).getRows()[0]![0]);
+    if (catalog) {
+      await conn.run(`CREATE SECRET sightline_key (TYPE iceberg, TOKEN ${q(catalog.token)})`);
+      await conn.run(`ATTACH 'sightline' AS lake (TYPE iceberg, ENDPOINT ${q(catalog.uri)}, SECRET sightline_key)`);
+      return Number((await conn.runAndReadAll(`SELECT count(*) FROM lake.sightline."${location}"`)).getRows()[0]![0]);
+    }
+    return Number((await conn.runAndReadAll(`SELECT count(*) FROM iceberg_scan(${q(location)})`)).getRows()[0]![0]);
   } finally {
     conn.closeSync();
     instance.closeSync();
@@ -126,12 +136,39 @@ describe('the cold tier as Iceberg tables', { skip: pyicebergSkipReason() || pya
     });
     const { token } = (await created.json()) as { token: string };
     assert.deepEqual(Object.keys((await readCatalog(uri, token)).tables), ['events']);
+    assert.equal(await duckdbCount('events', { uri, token }), 90, 'DuckDB attaches the catalog with the key');
     const refused = await fetch(`${uri}/v1/namespaces/sightline/tables/page_views`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal(refused.status, 404);
     assert.equal(((await refused.json()) as { error: { type: string } }).error.type, 'NoSuchTableException');
     const forged = await fetch(`${uri}/v1/config`, { headers: { authorization: 'Bearer slk_0000000000000000_nope' } });
     assert.equal(forged.status, 401);
     assert.deepEqual(((await forged.json()) as { error: { type: string; code: number } }).error.code, 401);
+  });
+
+  it('shows the tables, their snapshots and their rows as of a snapshot (time travel) through the API and the CLI', { timeout: 60_000 }, async () => {
+    const url = platform!.url;
+    const { tables } = (await getJson(`${url}/v1/tables`)).body as { tables: Array<{ name: string; records: number; snapshots: number; metadata_location: string }> };
+    assert.deepEqual(tables.map((t) => t.name), ['events', 'page_views']);
+    assert.equal(tables[0]!.records, 90);
+    const { snapshots } = (await getJson(`${url}/v1/tables/events/snapshots`)).body as { snapshots: Array<{ snapshot_id: number; timestamp: string; summary: Record<string, string> }> };
+    assert.equal(snapshots.length, tables[0]!.snapshots);
+    const first = snapshots[0]!;
+    const asOfFirst = (await getJson(`${url}/v1/tables/events/rows?snapshot_id=${first.snapshot_id}&limit=1000`)).body;
+    assert.equal(asOfFirst.snapshot_id, first.snapshot_id);
+    assert.equal(asOfFirst.rows.length, Number(first.summary['total-records']));
+    assert.equal(asOfFirst.rows.length, eventsTable.first_snapshot_rows, 'Sightline and pyiceberg read the first snapshot alike');
+    const byTime = (await getJson(`${url}/v1/tables/events/rows?as_of=${encodeURIComponent(first.timestamp)}&limit=1000`)).body;
+    assert.equal(byTime.snapshot_id, first.snapshot_id);
+    assert.deepEqual((await getJson(`${url}/v1/tables/events/rows?as_of=2020-01-01`)).body, { snapshot_id: null, rows: [] });
+    const day2 = (await getJson(`${url}/v1/tables/events/rows?from=2026-11-21&to=2026-11-22&limit=1000`)).body.rows as Array<{ event_time: string }>;
+    assert.equal(day2.length, 45);
+    assert.ok(day2.every((r) => r.event_time.startsWith('2026-11-21')));
+    assert.equal((await getJson(`${url}/v1/tables/events/rows?snapshot_id=1`)).status, 404);
+    assert.equal((await getJson(`${url}/v1/tables/nope/snapshots`)).status, 404);
+    const cli = await runCli(['tables', 'events', '--snapshot-id', String(first.snapshot_id), '--limit', '3', '--url', url]);
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.equal(cli.stdout.trim().split('\n').length, 3);
+    assert.match(cli.stderr, new RegExp(`3 rows of snapshot ${first.snapshot_id}`));
   });
 
   it('an erasure rewrites the files in a new snapshot and expires the history that held the rows', { timeout: 90_000 }, async () => {

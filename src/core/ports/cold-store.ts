@@ -43,6 +43,24 @@ export interface ColdStore {
 /** The Parquet files among listed objects. */
 export const parquetObjects = (objects: readonly ColdObject[]): ColdObject[] => objects.filter((o) => o.key.endsWith('.parquet'));
 
+/** A read of one table of the cold tier, as of a snapshot (its id, or the time it was current). */
+export interface TableRead {
+  /** The table's catalog name: `events`, `page_views`, … */
+  table: string;
+  snapshotId?: number;
+  asOf?: number;
+  /** Event time (window start for aggregates) in ms, `to` exclusive. */
+  from?: number;
+  to?: number;
+  limit: number;
+}
+
+export interface TableRows {
+  /** The snapshot read, or null when the table had none then. */
+  snapshotId: number | null;
+  rows: Array<Record<string, unknown>>;
+}
+
 /**
  * Copies what the hot store committed into the cold store, by day, each row exactly once. Its
  * adapter belongs to the hot store's (the DuckDB hot store exports Parquet with its own SQL).
@@ -71,6 +89,8 @@ export interface ColdArchiver {
    * export runs.
    */
   writeRows(key: string, rows: readonly object[], columns: Record<string, string>): Promise<void>;
+  /** Rows of a table of the cold tier as of a snapshot, oldest event time first. */
+  readTable(read: TableRead): Promise<TableRows>;
 }
 
 /** Parquet files and their bytes per dataset (the first segment of a key: `events`, `aggregates`). */

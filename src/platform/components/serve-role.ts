@@ -12,6 +12,7 @@ import { dlqRoutes } from '../../serve/routes/dlq.js';
 import { eventRoutes } from '../../serve/routes/events.js';
 import { qualityRoutes } from '../../serve/routes/quality.js';
 import { icebergCatalogRoutes } from '../../serve/routes/iceberg-catalog.js';
+import { tableRoutes } from '../../serve/routes/tables.js';
 import { ColdTableCatalog } from '../../lakehouse/catalog.js';
 import { ColdTables } from '../../lakehouse/cold-tables.js';
 import { fileIoProperties } from '../../store/cold/s3/file-io-properties.js';
@@ -123,7 +124,9 @@ export class ServeRole implements Component {
     const indexer = this.indexer;
     await app.register(dlqRoutes, { hot, ...(replayer && { replayer }), ...(indexer && { indexed: (ms: number) => indexer.waitUntilCaughtUp(ms) }), ...api });
     await app.register(qualityRoutes, { hot, rules: config.quality.rules, stats: this.qualityStats, maxLimit: api.maxLimit });
-    await app.register(icebergCatalogRoutes, { catalog: new ColdTableCatalog(new ColdTables(this.stores.cold), fileIoProperties(config.cold.objectStore)) });
+    const catalog = new ColdTableCatalog(new ColdTables(this.stores.cold), fileIoProperties(config.cold.objectStore));
+    await app.register(icebergCatalogRoutes, { catalog });
+    await app.register(tableRoutes, { catalog, read: (read) => archiver.readTable(read), maxLimit: api.maxLimit });
   }
 
   /**

@@ -2,8 +2,8 @@ import { rm, stat, writeFile } from 'node:fs/promises';
 import { NOT_PROBE_SQL } from '../../core/probe-event.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
-import { isSightlineError } from '../../core/errors.js';
-import type { ColdArchiver, ColdStore } from '../../core/ports/cold-store.js';
+import { isSightlineError, SightlineError } from '../../core/errors.js';
+import type { ColdArchiver, ColdStore, TableRead, TableRows } from '../../core/ports/cold-store.js';
 import type { ComponentMetrics } from '../../observe/metrics.js';
 import type { DuckDbHotStore } from './duckdb-hot-store.js';
 import type { ErasureScope } from '../../core/erasure.js';
@@ -14,6 +14,7 @@ import { dayOf } from '../../lakehouse/iceberg/bounds.js';
 import { parquetFieldIds } from '../../lakehouse/iceberg/table-spec.js';
 import { columnStats } from './column-stats.js';
 import { adoptExportedFiles } from './legacy-files.js';
+import { readTableRows } from './table-reader.js';
 import { ColdTables, exportedThrough, exportedThroughKey } from '../../lakehouse/cold-tables.js';
 
 type Dataset = 'events' | 'aggregates';
@@ -278,6 +279,11 @@ export class Archiver implements ColdArchiver {
     } finally {
       await rm(json, { force: true });
     }
+  }
+
+  async readTable(read: TableRead): Promise<TableRows> {
+    if (!this.conn) throw new SightlineError('SL_COLD_UNAVAILABLE', 'the archiver is not running');
+    return readTableRows(this.conn, this.options.cold, this.tables, read, parquetEncryption(this.options.hot.encryptsParquet).read);
   }
 
   /** The Parquet file holding the events of `commitNo` for the day of `timestamp`, once exported. */
