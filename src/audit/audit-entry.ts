@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'dlq.replay',
   'data.erase',
   'data.erased',
+  'lifecycle.run',
   'auth.failed',
   'auth.forbidden',
 ] as const;

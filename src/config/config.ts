@@ -15,12 +15,13 @@ import type { EnrichmentOptions } from '../process/enrichment-options.js';
 import type { ProcessOptions } from '../process/process-options.js';
 import type { QualitySpec } from '../quality/quality-rules.js';
 import type { ApiOptions, AuthOptions, ListenOptions } from '../serve/api-options.js';
-import type { ColdStoreOptions, HotStoreOptions } from '../store/store-options.js';
+import type { ColdStoreOptions, HotStoreOptions, LifecycleOptions } from '../store/store-options.js';
 import { resolveAlertsConfig } from './alerts-config.js';
 import { resolveQualitySpec } from './quality-config.js';
 import {
   resolveAggregations,
   resolveCold,
+  resolveLifecycle,
   resolveContracts,
   resolveEnrichment,
   resolveIngest,
@@ -46,6 +47,7 @@ export interface SightlineConfig {
   aggregations: AggregationConfig[];
   hot: HotStoreOptions;
   cold: ColdStoreOptions;
+  lifecycle: LifecycleOptions;
   api: ApiOptions;
   probe: ProbeOptions;
   traces: TracesOptions;
@@ -89,6 +91,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     aggregations,
     hot: c.hot,
     cold: resolveCold(c.cold, baseDir),
+    lifecycle: resolveLifecycle(c.lifecycle),
     api: c.api,
     probe: { intervalMs: parseDuration(c.probe.interval), timeoutMs: parseDuration(c.probe.timeout) },
     traces: c.traces,

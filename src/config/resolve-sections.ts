@@ -8,7 +8,8 @@ import type { LogOptions } from '../log/log-options.js';
 import type { AggregationConfig } from '../process/aggregation-options.js';
 import type { EnrichmentOptions } from '../process/enrichment-options.js';
 import type { ProcessOptions } from '../process/process-options.js';
-import type { ColdStoreOptions } from '../store/store-options.js';
+import type { ColdStoreOptions, LifecycleOptions, TableLifecycle } from '../store/store-options.js';
+import { parseByteSize } from '../core/byte-size.js';
 import type { ConfigDocument } from './schema.js';
 
 /*
@@ -174,5 +175,24 @@ export function resolveCold(raw: ConfigDocument['cold'], baseDir: string): ColdS
         ...(store.caFile !== undefined && { caPath: resolve(baseDir, store.caFile) }),
       },
     }),
+  };
+}
+
+export function resolveLifecycle(raw: ConfigDocument['lifecycle']): LifecycleOptions {
+  const tables: Record<string, TableLifecycle> = {};
+  for (const [name, t] of Object.entries(raw.tables)) {
+    tables[name] = {
+      ...(t.hotRetention !== undefined && { hotRetentionMs: parseDuration(t.hotRetention) }),
+      ...(t.coldRetention !== undefined && { coldRetentionMs: parseDuration(t.coldRetention) }),
+      ...(t.tierAfter !== undefined && { tierAfterMs: parseDuration(t.tierAfter) }),
+      ...(t.compactBelow !== undefined && { compactBelowBytes: parseByteSize(t.compactBelow) }),
+      ...(t.compactMinFiles !== undefined && { compactMinFiles: t.compactMinFiles }),
+    };
+  }
+  return {
+    intervalMs: parseDuration(raw.interval),
+    snapshotRetentionMs: parseDuration(raw.snapshotRetention),
+    tier: { prefix: raw.tier.prefix, ...(raw.tier.storageClass !== undefined && { storageClass: raw.tier.storageClass }) },
+    tables,
   };
 }

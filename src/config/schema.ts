@@ -203,6 +203,34 @@ export const CONFIG_SCHEMA = objectWithDefaults({
       }),
     ),
   }),
+  /**
+   * The cold tables' and the hot store's lifecycle (docs/lakehouse.md#lifecycle): jobs that run every
+   * `interval`, each configured per table (`events`, or an aggregation's name; `*` for the rest).
+   */
+  lifecycle: objectWithDefaults({
+    interval: positiveDuration({ default: '1h' }),
+    /** Snapshots older than this are expired (the current one never), and the files only they named deleted. */
+    snapshotRetention: duration({ default: '7d' }),
+    /** Where tiered files go: a folder (prefix) of the same store, and on S3 a storage class. */
+    tier: objectWithDefaults({
+      prefix: Type.String({ default: 'tier/', pattern: '^([A-Za-z0-9!_.*()=-]+/)+$' }),
+      storageClass: Type.Optional(Type.String({ pattern: '^[A-Z_]+$' })),
+    }),
+    tables: recordOf(
+      strictObject({
+        /** Rows with an event time (window end) older than this leave the hot store, once the table holds them. */
+        hotRetention: Type.Optional(positiveDuration()),
+        /** Days older than this leave the table (a `delete` snapshot); their files go when it expires. */
+        coldRetention: Type.Optional(positiveDuration()),
+        /** Files of days older than this move to the tier folder (a `replace` snapshot). */
+        tierAfter: Type.Optional(positiveDuration()),
+        /** A day's files smaller than this are rewritten into one once there are at least `compactMinFiles`. */
+        compactBelow: Type.Optional(Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?\\s*(B|KB|MB|GB|KiB|MiB|GiB)$' })),
+        compactMinFiles: Type.Optional(Type.Integer({ minimum: 2, maximum: 10_000 })),
+      }),
+      { default: { '*': { compactBelow: '32MiB', compactMinFiles: 8 } } },
+    ),
+  }),
   api: objectWithDefaults({
     defaultLimit: positive(100),
     maxLimit: positive(1000),

@@ -47,7 +47,7 @@ export interface PlatformAdapters {
   /** The components whose base metrics this process emits (their series exist at zero from the start). */
   readonly metricComponents: readonly ComponentName[];
   /** The hot store (whose file lock guards the data folder), the cold store and the archiver between them. */
-  openStores(deps: { logger: Logger; metrics: ComponentMetrics }): Promise<OpenedStores>;
+  openStores(deps: StoreDeps): Promise<OpenedStores>;
   /** The log with the pipeline's topics, and what runs on it. */
   openLog(logger: Logger): Promise<LogAdapters>;
 }
@@ -99,6 +99,14 @@ export interface Backlog {
   stop(): void;
 }
 
+/** What the stores are opened with. */
+export interface StoreDeps {
+  logger: Logger;
+  metrics: ComponentMetrics;
+  /** The lifecycle's "now": the wall clock unless a test gives its own. */
+  clock?: () => number;
+}
+
 /** The adapters the configuration asks for; the roles must be possible on them. */
 export function chooseAdapters(config: SightlineConfig, roles: ReadonlySet<Role>, node: string): PlatformAdapters {
   const kafka = config.log.kafka;
@@ -136,7 +144,7 @@ async function openColdStore(config: SightlineConfig): Promise<ColdStore> {
 }
 
 /** DuckDB and the cold store: the same on both logs. */
-async function openLocalStores(config: SightlineConfig, deps: { logger: Logger; metrics: ComponentMetrics }): Promise<OpenedStores> {
+async function openLocalStores(config: SightlineConfig, deps: StoreDeps): Promise<OpenedStores> {
   await mkdir(join(config.dataDir, 'hot'), { recursive: true });
   const ring = await keyRingOf(config);
   // With a master key: the DuckDB file and the Parquet files are encrypted, each store its data key.
@@ -144,7 +152,7 @@ async function openLocalStores(config: SightlineConfig, deps: { logger: Logger; 
   const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'), { memoryLimit: config.hot.memoryLimit, ...(encryption && { encryption }) });
   try {
     const cold = await openColdStore(config);
-    const archiver = new Archiver({ hot, cold, rollRows: config.cold.rollRows, rollIntervalMs: config.cold.rollIntervalMs, logger: deps.logger, metrics: deps.metrics });
+    const archiver = new Archiver({ hot, cold, lifecycle: config.lifecycle, ...(deps.clock && { clock: deps.clock }), rollRows: config.cold.rollRows, rollIntervalMs: config.cold.rollIntervalMs, logger: deps.logger, metrics: deps.metrics });
     return { hot, cold, archiver };
   } catch (err) {
     await hot.close();

@@ -15,11 +15,13 @@ export interface PlatformContext {
   readonly metrics: Metrics;
   /** This machine's name, in lineage and commit records. */
   readonly node: string;
+  /** The time the lifecycle jobs judge ages by: the wall clock, or a test's. */
+  readonly clock?: () => number;
   /** A component's logger, at its configured level. */
   loggerFor(component: string): Logger;
 }
 
-export function platformContext(parts: Omit<PlatformContext, 'node' | 'loggerFor'>): PlatformContext {
+export function platformContext(parts: Omit<PlatformContext, 'node' | 'loggerFor'> & { clock?: (() => number) | undefined }): PlatformContext {
   return {
     ...parts,
     node: NODE,

@@ -48,6 +48,8 @@ export interface PlatformOptions {
   spanExporter?: SpanExporter;
   /** Default: all three. Fewer need `log.kafka` (distributed mode). */
   roles?: readonly Role[];
+  /** The time lifecycle jobs judge ages by (retention, tiering, snapshot expiry); tests move it. */
+  clock?: () => number;
 }
 
 /**
@@ -66,6 +68,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     logger,
     tracing: new Tracing({ ...config.traces, version: VERSION, ...(options.spanExporter && { exporter: options.spanExporter }) }),
     metrics: new Metrics(adapters.metricComponents),
+    clock: options.clock,
   });
   await mkdir(config.dataDir, { recursive: true });
   const parts = assemble(ctx, adapters);

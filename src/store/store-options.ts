@@ -30,3 +30,26 @@ export interface ObjectStoreOptions {
   /** PEM file of the CAs to trust for the endpoint's TLS certificate, instead of the system's. */
   caPath?: string;
 }
+
+/** What the lifecycle does to one table (and its rows in the hot store); durations in ms. */
+export interface TableLifecycle {
+  hotRetentionMs?: number;
+  coldRetentionMs?: number;
+  tierAfterMs?: number;
+  compactBelowBytes?: number;
+  compactMinFiles?: number;
+}
+
+/** The `lifecycle` config section. */
+export interface LifecycleOptions {
+  intervalMs: number;
+  snapshotRetentionMs: number;
+  tier: { prefix: string; storageClass?: string };
+  /** By dataset name (`events`, an aggregation's name) or `*` for every other. */
+  tables: Record<string, TableLifecycle>;
+}
+
+/** A table's settings: its own over those of `*`. */
+export function lifecycleOf(options: LifecycleOptions, dataset: string): TableLifecycle {
+  return { ...options.tables['*'], ...options.tables[dataset] };
+}

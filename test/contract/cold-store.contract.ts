@@ -72,6 +72,15 @@ export function coldStoreContract(name: string, open: () => Promise<{ store: Col
       assert.equal(await store.read('tables/t/data/a.parquet'), undefined);
     });
 
+    it('copies an object to another key, leaving the original; a missing one is false', async () => {
+      await putText('events/dt=2026-11-01/old.parquet', 'PAR1-to-tier');
+      assert.equal(await store.copy('events/dt=2026-11-01/old.parquet', 'tier/events/dt=2026-11-01/old.parquet'), true);
+      assert.equal((await store.read('tier/events/dt=2026-11-01/old.parquet'))?.toString(), 'PAR1-to-tier');
+      assert.equal((await store.read('events/dt=2026-11-01/old.parquet'))?.toString(), 'PAR1-to-tier');
+      assert.equal(await store.copy('events/dt=2026-11-01/missing.parquet', 'tier/x.parquet'), false);
+      await store.remove(['events/dt=2026-11-01/old.parquet', 'tier/events/dt=2026-11-01/old.parquet']);
+    });
+
     it('writes small objects whole, and replaces them unless asked to write only where nothing is', async () => {
       assert.equal(await store.write('tables/t/metadata/v1.metadata.json', Buffer.from('{"v":1}')), true);
       assert.equal(await store.write('tables/t/metadata/v1.metadata.json', Buffer.from('{"v":1,"again":true}')), true);

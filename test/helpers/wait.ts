@@ -13,11 +13,20 @@ export async function waitUntil(what: string, ms: number, check: () => boolean, 
   return Date.now() - started;
 }
 
-/** Polls an async check every 200 ms until it holds, failing with `what` after `timeoutMs`. */
+/**
+ * Polls an async check every 200 ms until it holds, failing with `what` (and the last error the
+ * check threw, if it threw: a file not written yet reads as "not yet") after `timeoutMs`.
+ */
 export async function eventually(check: () => Promise<boolean>, what: string, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check())) {
-    assert.ok(Date.now() < deadline, `${what} within ${timeoutMs} ms`);
+  let lastError: unknown;
+  for (;;) {
+    const held = await check().catch((err: unknown) => {
+      lastError = err;
+      return false;
+    });
+    if (held) return;
+    assert.ok(Date.now() < deadline, `${what} within ${timeoutMs} ms${lastError ? ` (last error: ${(lastError as Error).message})` : ''}`);
     await new Promise((r) => setTimeout(r, 200));
   }
 }

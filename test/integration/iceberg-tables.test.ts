@@ -91,7 +91,7 @@ describe('the cold tier as Iceberg tables', { skip: pyicebergSkipReason() || pya
     }
     await postEvents(platform.url, events.slice(60, 90), headers);
     await waitForBacklogZero(platform.url);
-    await eventually(async () => (await readStaticTable(await latestMetadata(join(cold, 'events')))).rows === 90, 'every event in the events table');
+    await eventually(async () => (await readStaticTable(await latestMetadata(join(cold, 'events')))).rows === 90, 'every event in the events table', 90_000);
   });
   after(async () => {
     await platform?.stop();
@@ -114,10 +114,10 @@ describe('the cold tier as Iceberg tables', { skip: pyicebergSkipReason() || pya
     assert.equal(await duckdbCount(await latestMetadata(join(cold, 'events'))), 90);
   });
 
-  it('holds each closed window of an aggregation once', { timeout: 60_000 }, async () => {
+  it('holds each closed window of an aggregation once', { timeout: 120_000 }, async () => {
     const expected = await finalWindows(platform!.url);
     assert.ok(expected > 0);
-    await eventually(async () => (await readStaticTable(await latestMetadata(join(cold, 'aggregates', 'page-views')))).rows === expected, 'every final window in the table');
+    await eventually(async () => (await readStaticTable(await latestMetadata(join(cold, 'aggregates', 'page-views')))).rows === expected, 'every final window in the table', 90_000);
     const windows = await readStaticTable(await latestMetadata(join(cold, 'aggregates', 'page-views')));
     assert.equal(windows.distinct_keys, windows.rows);
     assert.equal(await duckdbCount(await latestMetadata(join(cold, 'aggregates', 'page-views'))), expected);

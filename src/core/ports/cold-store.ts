@@ -30,6 +30,11 @@ export interface ColdStore {
   read(key: string): Promise<Buffer | undefined>;
   /** Copies the object under `key` to a local file; false when nothing is published there. */
   download(key: string, path: string): Promise<boolean>;
+  /**
+   * Copies an object to another key, published whole; `storageClass` (S3's, such as STANDARD_IA)
+   * where the store has classes. False when nothing is published under `from`.
+   */
+  copy(from: string, to: string, options?: { storageClass?: string }): Promise<boolean>;
   /** Every published object whose key starts with `prefix`, sorted by key; never a staged one. */
   list(prefix: string): Promise<ColdObject[]>;
   /** Removes objects; keys that are already gone are not an error. */
@@ -59,6 +64,14 @@ export interface TableRows {
   /** The snapshot read, or null when the table had none then. */
   snapshotId: number | null;
   rows: Array<Record<string, unknown>>;
+}
+
+export type LifecycleJob = 'hot-retention' | 'compaction' | 'tiering' | 'cold-retention' | 'snapshot-expiry';
+
+/** One run of the lifecycle jobs: per job, what it did across the tables, and its errors. */
+export interface LifecycleReport {
+  at: number;
+  jobs: Partial<Record<LifecycleJob, { tables: number; files: number; rows: number; snapshots: number; errors: string[] }>>;
 }
 
 /**
@@ -91,6 +104,10 @@ export interface ColdArchiver {
   writeRows(key: string, rows: readonly object[], columns: Record<string, string>): Promise<void>;
   /** Rows of a table of the cold tier as of a snapshot, oldest event time first. */
   readTable(read: TableRead): Promise<TableRows>;
+  /** Runs every lifecycle job now (they also run every `lifecycle.interval`), never while an export runs. */
+  runLifecycle(): Promise<LifecycleReport>;
+  /** The last run of the lifecycle jobs, if any ran since start. */
+  readonly lastLifecycle: LifecycleReport | null;
 }
 
 /** Parquet files and their bytes per dataset (the first segment of a key: `events`, `aggregates`). */

@@ -53,10 +53,12 @@ export class IcebergTable {
     return this.store.location(this.base);
   }
 
-  /** The key in the store of a location inside the table. */
+  /** The key in the store of a location the table names (its own folder, or the tier folder). */
   keyOf(location: string): string {
-    if (!location.startsWith(`${this.location}/`)) throw new Error(`${location} is not inside table ${this.location}`);
-    return `${this.base}${location.slice(this.location.length)}`;
+    // The store's root as locations spell it: the location of a one-character key, less that key.
+    const root = this.store.location('_').slice(0, -1);
+    if (!location.startsWith(root)) throw new Error(`${location} is not in the cold store ${root}`);
+    return location.slice(root.length);
   }
 
   private metadataKey(version: number): string {

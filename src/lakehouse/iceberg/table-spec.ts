@@ -40,6 +40,10 @@ export interface TableSpec {
   fields: IcebergField[];
   /** The column the `day` partition is taken from (a `timestamp`). */
   partitionSource: string;
+  /** The time column in ms that ranges filter on (`timestamp`, `window_start`). */
+  timeColumn: string;
+  /** The order rows are written in. */
+  sortBy: string[];
 }
 
 /** The id of the one partition field: 1000 is where the spec starts partition field ids. */
@@ -48,6 +52,8 @@ export const PARTITION_FIELD_ID = 1000;
 export const EVENTS_TABLE: TableSpec = {
   name: 'events',
   partitionSource: 'event_time',
+  timeColumn: 'timestamp',
+  sortBy: ['timestamp', 'log_pos'],
   fields: [
     { id: 1, name: 'id', required: true, type: 'string', doc: "The event's id, unique per source" },
     { id: 2, name: 'source', required: true, type: 'string' },
@@ -67,6 +73,8 @@ export function aggregateTable(name: string): TableSpec {
   return {
     name,
     partitionSource: 'window_start_time',
+    timeColumn: 'window_start',
+    sortBy: ['window_size', 'window_start', 'group_key'],
     fields: [
       { id: 1, name: 'name', required: true, type: 'string' },
       { id: 2, name: 'window_size', required: true, type: 'string' },
@@ -95,4 +103,11 @@ export function partitionSpecOf(spec: TableSpec): PartitionSpec {
 /** DuckDB's COPY option giving each Parquet column its Iceberg field id. */
 export function parquetFieldIds(spec: TableSpec): string {
   return `FIELD_IDS {${spec.fields.map((f) => `${f.name}: ${f.id}`).join(', ')}}`;
+}
+
+const SQL_TYPES: Record<IcebergPrimitive, string> = { string: 'VARCHAR', long: 'BIGINT', int: 'INTEGER', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', date: 'DATE', double: 'DOUBLE' };
+
+/** A SELECT list giving each column its table type: files written at different times read as one. */
+export function typedColumns(spec: TableSpec): string {
+  return spec.fields.map((f) => `CAST("${f.name}" AS ${SQL_TYPES[f.type]}) AS "${f.name}"`).join(', ');
 }

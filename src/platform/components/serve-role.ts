@@ -126,7 +126,7 @@ export class ServeRole implements Component {
     await app.register(qualityRoutes, { hot, rules: config.quality.rules, stats: this.qualityStats, maxLimit: api.maxLimit });
     const catalog = new ColdTableCatalog(new ColdTables(this.stores.cold), fileIoProperties(config.cold.objectStore));
     await app.register(icebergCatalogRoutes, { catalog });
-    await app.register(tableRoutes, { catalog, read: (read) => archiver.readTable(read), maxLimit: api.maxLimit });
+    await app.register(tableRoutes, { catalog, read: (read) => archiver.readTable(read), runLifecycle: () => archiver.runLifecycle(), lastLifecycle: () => archiver.lastLifecycle, maxLimit: api.maxLimit });
   }
 
   /**
@@ -185,6 +185,7 @@ export class ServeRole implements Component {
         datasets: Object.fromEntries(totalsByDataset(coldFiles)),
         rows_written: archiver.rowsWritten,
         last_error: archiver.lastError,
+        lifecycle: archiver.lastLifecycle && { at: new Date(archiver.lastLifecycle.at).toISOString(), jobs: archiver.lastLifecycle.jobs },
       },
     };
   }

@@ -21,7 +21,7 @@ export class StoresComponent implements Component {
   ) {}
 
   async start(): Promise<void> {
-    this.opened = await this.adapters.openStores({ logger: this.ctx.loggerFor('cold'), metrics: this.ctx.metrics.component('cold_store') });
+    this.opened = await this.adapters.openStores({ logger: this.ctx.loggerFor('cold'), metrics: this.ctx.metrics.component('cold_store'), ...(this.ctx.clock && { clock: this.ctx.clock }) });
     this.observed = new InstrumentedHotStore(this.opened.hot, this.ctx.metrics.component('hot_store'));
   }
 

@@ -63,7 +63,7 @@ export async function icebergCatalogRoutes(app: FastifyInstance, opts: IcebergCa
 
   app.get(
     `${ICEBERG_PREFIX}/v1/config`,
-    { config: readAny, schema: { summary: 'Iceberg REST catalog: configuration', tags: TAGS, querystring: { type: 'object', properties: { warehouse: { type: 'string', maxLength: 1024 } } }, response: { 200: OBJECT, ...errors(401, 403) } } },
+    { config: readAny, schema: { summary: 'Iceberg REST catalog: configuration', tags: TAGS, querystring: { type: 'object', properties: { warehouse: { type: 'string', maxLength: 1024 } } }, response: { 200: OBJECT, ...errors(400, 401, 403) } } },
     async () => ({
       defaults: {},
       overrides: {},
@@ -82,7 +82,7 @@ export async function icebergCatalogRoutes(app: FastifyInstance, opts: IcebergCa
     `${ICEBERG_PREFIX}/v1/namespaces`,
     {
       config: readAny,
-      schema: { summary: 'Iceberg REST catalog: namespaces', tags: TAGS, querystring: { type: 'object', properties: { parent: { type: 'string', maxLength: 256 }, pageToken: { type: 'string', maxLength: 256 }, pageSize: { type: 'integer', minimum: 1 } } }, response: { 200: OBJECT, ...errors(401, 403) } },
+      schema: { summary: 'Iceberg REST catalog: namespaces', tags: TAGS, querystring: { type: 'object', properties: { parent: { type: 'string', maxLength: 256 }, pageToken: { type: 'string', maxLength: 256 }, pageSize: { type: 'integer', minimum: 1 } } }, response: { 200: OBJECT, ...errors(400, 401, 403) } },
     },
     // One level: nothing is under `sightline`.
     async (request) => ({ namespaces: (request.query as { parent?: string }).parent ? [] : [[catalog.namespace]] }),
@@ -90,7 +90,7 @@ export async function icebergCatalogRoutes(app: FastifyInstance, opts: IcebergCa
 
   app.get(
     `${ICEBERG_PREFIX}/v1/namespaces/:namespace`,
-    { config: readAny, schema: { summary: 'Iceberg REST catalog: one namespace', tags: TAGS, params: NAMESPACE_PARAMS, response: { 200: OBJECT, ...errors(401, 403, 404) } } },
+    { config: readAny, schema: { summary: 'Iceberg REST catalog: one namespace', tags: TAGS, params: NAMESPACE_PARAMS, response: { 200: OBJECT, ...errors(400, 401, 403, 404) } } },
     async (request, reply) => {
       if (!knownNamespace(request, reply)) return reply;
       return { namespace: [catalog.namespace], properties: { owner: 'sightline', comment: "Sightline's cold tier: raw events and closed windows" } };
@@ -101,7 +101,7 @@ export async function icebergCatalogRoutes(app: FastifyInstance, opts: IcebergCa
     `${ICEBERG_PREFIX}/v1/namespaces/:namespace/tables`,
     {
       config: readAny,
-      schema: { summary: 'Iceberg REST catalog: tables of a namespace', tags: TAGS, params: NAMESPACE_PARAMS, querystring: { type: 'object', properties: { pageToken: { type: 'string', maxLength: 256 }, pageSize: { type: 'integer', minimum: 1 } } }, response: { 200: OBJECT, ...errors(401, 403, 404) } },
+      schema: { summary: 'Iceberg REST catalog: tables of a namespace', tags: TAGS, params: NAMESPACE_PARAMS, querystring: { type: 'object', properties: { pageToken: { type: 'string', maxLength: 256 }, pageSize: { type: 'integer', minimum: 1 } } }, response: { 200: OBJECT, ...errors(400, 401, 403, 404) } },
     },
     async (request, reply) => {
       if (!knownNamespace(request, reply)) return reply;
@@ -119,7 +119,7 @@ export async function icebergCatalogRoutes(app: FastifyInstance, opts: IcebergCa
         tags: TAGS,
         params: TABLE_PARAMS,
         querystring: { type: 'object', properties: { snapshots: { type: 'string', enum: ['all', 'refs'] } } },
-        response: { 200: OBJECT, ...errors(401, 403, 404) },
+        response: { 200: OBJECT, ...errors(400, 401, 403, 404) },
       },
     },
     async (request, reply) => {

@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { allows } from '../../auth/scopes.js';
 import { SightlineError } from '../../core/errors.js';
-import type { TableRead, TableRows } from '../../core/ports/cold-store.js';
+import type { LifecycleReport, TableRead, TableRows } from '../../core/ports/cold-store.js';
 import type { TableCatalog } from '../../lakehouse/catalog.js';
 import { currentSnapshot, type Snapshot } from '../../lakehouse/iceberg/table-metadata.js';
 import { errorResponses } from '../errors.js';
@@ -10,8 +10,22 @@ import { parseTimeParam, TIME_PARAM_SCHEMA } from '../time-param.js';
 export interface TableRoutesOptions {
   catalog: TableCatalog;
   read: (read: TableRead) => Promise<TableRows>;
+  runLifecycle: () => Promise<LifecycleReport>;
+  lastLifecycle: () => LifecycleReport | null;
   maxLimit: number;
 }
+
+const JOB = {
+  type: 'object',
+  required: ['tables', 'files', 'rows', 'snapshots', 'errors'],
+  properties: { tables: { type: 'integer' }, files: { type: 'integer' }, rows: { type: 'integer' }, snapshots: { type: 'integer' }, errors: { type: 'array', items: { type: 'string' } } },
+} as const;
+const REPORT = {
+  type: 'object',
+  required: ['at', 'jobs'],
+  properties: { at: { type: 'string', format: 'date-time' }, jobs: { type: 'object', additionalProperties: JOB } },
+} as const;
+const reportView = (r: LifecycleReport) => ({ at: new Date(r.at).toISOString(), jobs: r.jobs });
 
 const TAGS = ['lakehouse'];
 const TABLE_PARAMS = { type: 'object', required: ['table'], properties: { table: { type: 'string', pattern: '^[A-Za-z0-9_]{1,128}$' } } } as const;
@@ -118,7 +132,7 @@ export async function tableRoutes(app: FastifyInstance, opts: TableRoutesOptions
         summary: "A table's snapshots, oldest first (what time travel can read)",
         tags: TAGS,
         params: TABLE_PARAMS,
-        response: { 200: { type: 'object', required: ['snapshots'], properties: { current_snapshot_id: { type: ['integer', 'null'] }, snapshots: { type: 'array', items: SNAPSHOT } } }, ...errorResponses(404) },
+        response: { 200: { type: 'object', required: ['snapshots'], properties: { current_snapshot_id: { type: ['integer', 'null'] }, snapshots: { type: 'array', items: SNAPSHOT } } }, ...errorResponses(400, 404) },
       },
     },
     async (request) => {
@@ -168,6 +182,32 @@ export async function tableRoutes(app: FastifyInstance, opts: TableRoutesOptions
         ...(to !== undefined && { to }),
       });
       return { snapshot_id: result.snapshotId, rows: result.rows };
+    },
+  );
+
+  app.post(
+    '/v1/lifecycle/run',
+    {
+      config: { access: { scope: 'admin' }, audit: { action: 'lifecycle.run', target: () => 'cold tables' } },
+      schema: {
+        summary: 'Run the lifecycle jobs now: hot retention, compaction, tiering, cold retention, snapshot expiry',
+        description: 'They also run every lifecycle.interval. Waits for the run (after any export in progress) and answers what each job did.',
+        tags: TAGS,
+        response: { 200: REPORT },
+      },
+    },
+    async () => reportView(await opts.runLifecycle()),
+  );
+
+  app.get(
+    '/v1/lifecycle',
+    {
+      config: { access: { scope: 'ops:read' } },
+      schema: { summary: 'The last run of the lifecycle jobs since start', tags: TAGS, response: { 200: { type: 'object', required: ['last_run'], properties: { last_run: { anyOf: [REPORT, { type: 'null' }] } } } } },
+    },
+    async () => {
+      const last = opts.lastLifecycle();
+      return { last_run: last && reportView(last) };
     },
   );
 }

@@ -3,7 +3,9 @@ import { NOT_PROBE_SQL } from '../../core/probe-event.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
 import { isSightlineError, SightlineError } from '../../core/errors.js';
-import type { ColdArchiver, ColdStore, TableRead, TableRows } from '../../core/ports/cold-store.js';
+import type { ColdArchiver, ColdStore, LifecycleReport, TableRead, TableRows } from '../../core/ports/cold-store.js';
+import type { LifecycleOptions } from '../store-options.js';
+import { runLifecycleJobs } from './lifecycle-runner.js';
 import type { ComponentMetrics } from '../../observe/metrics.js';
 import type { DuckDbHotStore } from './duckdb-hot-store.js';
 import type { ErasureScope } from '../../core/erasure.js';
@@ -32,6 +34,9 @@ interface ExportIntent {
 export interface ArchiverOptions {
   hot: DuckDbHotStore;
   cold: ColdStore;
+  lifecycle: LifecycleOptions;
+  /** The lifecycle's "now" (tests move it instead of waiting days). */
+  clock?: () => number;
   rollRows: number;
   rollIntervalMs: number;
   logger: Logger;
@@ -74,6 +79,7 @@ const DATASETS: Record<Dataset, { numberColumn: string; dayColumn: string; folde
 export class Archiver implements ColdArchiver {
   private conn: DuckDBConnection | undefined;
   private timer: NodeJS.Timeout | undefined;
+  private lifecycleTimer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private pendingRows = 0;
   private lastExportAt = Date.now();
@@ -102,6 +108,8 @@ export class Archiver implements ColdArchiver {
     await this.removeOrphans();
     this.timer = setInterval(() => void this.tick(), 500);
     this.timer.unref();
+    this.lifecycleTimer = setInterval(() => void this.runLifecycle().catch((err: unknown) => this.options.logger.error({ err }, 'the lifecycle run failed')), this.options.lifecycle.intervalMs);
+    this.lifecycleTimer.unref();
   }
 
   /**
@@ -281,6 +289,26 @@ export class Archiver implements ColdArchiver {
     }
   }
 
+  lastLifecycle: LifecycleReport | null = null;
+
+  /** Every lifecycle job now, taking turns with exports and erasures. */
+  async runLifecycle(): Promise<LifecycleReport> {
+    if (!this.conn) throw new SightlineError('SL_COLD_UNAVAILABLE', 'the archiver is not running');
+    while (this.running) await this.running.catch(() => undefined);
+    let report: LifecycleReport | undefined;
+    const ctx = { conn: this.conn, hot: this.options.hot, cold: this.options.cold, tables: this.tables, options: this.options.lifecycle, encryption: parquetEncryption(this.options.hot.encryptsParquet), logger: this.options.logger, ...(this.options.metrics && { metrics: this.options.metrics }) };
+    this.running = runLifecycleJobs(ctx, (this.options.clock ?? Date.now)())
+      .then((r) => {
+        report = r;
+        this.lastLifecycle = r;
+      })
+      .finally(() => {
+        this.running = undefined;
+      });
+    await this.running;
+    return report!;
+  }
+
   async readTable(read: TableRead): Promise<TableRows> {
     if (!this.conn) throw new SightlineError('SL_COLD_UNAVAILABLE', 'the archiver is not running');
     return readTableRows(this.conn, this.options.cold, this.tables, read, parquetEncryption(this.options.hot.encryptsParquet).read);
@@ -307,6 +335,7 @@ export class Archiver implements ColdArchiver {
    */
   async stop(options: { drain: boolean } = { drain: true }): Promise<void> {
     clearInterval(this.timer);
+    clearInterval(this.lifecycleTimer);
     await this.running?.catch(() => undefined);
     try {
       if (options.drain && this.conn) await this.exportNow();

@@ -16,6 +16,7 @@ import { applyBatch, type StagedRows, stageRows, storeOffsets } from './duckdb-b
 import { applyOutcomes, deadLetterPos, deadLettersQuery, insertDeadLetters, lettersAndOutcomes, toDeadLetterEntry } from './duckdb-dead-letters.js';
 import type { ErasureScope } from '../../core/erasure.js';
 import { eraseSubjectRows } from './duckdb-erasure.js';
+import { type ArchivedCutoffs, dropArchivedRows } from './duckdb-retention.js';
 import { type DuckDbEncryption, openInstance } from './duckdb-encryption.js';
 
 /** Rows of a result as objects with JS numbers for BIGINT columns (all ours fit in 2^53). */
@@ -170,6 +171,11 @@ export class DuckDbHotStore implements HotStore {
       );
       return Number(result.rowsChanged);
     });
+  }
+
+  /** Hot retention: deletes the rows `cutoffs` allows, those the cold tables hold (duckdb-retention.ts). */
+  dropArchived(cutoffs: ArchivedCutoffs): Promise<{ events: number; windows: number }> {
+    return this.exclusive(() => dropArchivedRows(this.writer, cutoffs));
   }
 
   /** Deletes a user's events and dead letters (a deletion request); aggregates keep their counts. */

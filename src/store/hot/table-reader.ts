@@ -1,11 +1,10 @@
-import { rm } from 'node:fs/promises';
-import { isAbsolute } from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { SightlineError } from '../../core/errors.js';
 import type { ColdStore, TableRead, TableRows } from '../../core/ports/cold-store.js';
 import type { ColdTables } from '../../lakehouse/cold-tables.js';
 import { planScan } from '../../lakehouse/table-scan.js';
-import { sealedParquet } from './cold-erasure.js';
+import { typedColumns } from '../../lakehouse/iceberg/table-spec.js';
+import { localCopies } from './local-copies.js';
 
 const quoted = (path: string): string => `'${path.replaceAll("'", "''")}'`;
 
@@ -26,30 +25,16 @@ export async function readTableRows(conn: DuckDBConnection, cold: ColdStore, tab
   if (!table) throw new SightlineError('SL_API_NOT_FOUND', `no table ${read.table} in the cold tier (yet)`);
   const { snapshot, files } = await planScan(table, await table.load(), read);
   if (!snapshot || files.length === 0) return { snapshotId: snapshot?.['snapshot-id'] ?? null, rows: [] };
-  const time = table.spec.partitionSource === 'event_time' ? 'timestamp' : 'window_start';
-  const fetched: string[] = [];
+  const time = table.spec.timeColumn;
+  const { paths, sealed, release } = await localCopies(cold, table, files, 'read');
   try {
-    const paths: string[] = [];
-    let sealed = false;
-    for (const file of files) {
-      let path = file.path;
-      if (!isAbsolute(path)) {
-        path = cold.stagingPath(`read-${process.pid}-${fetched.length}-${file.path.split('/').pop()}`);
-        if (!(await cold.download(table.keyOf(file.path), path))) {
-          throw new SightlineError('SL_COLD_UNAVAILABLE', `${file.path} is named by snapshot ${snapshot['snapshot-id']} but gone (expired meanwhile?): read again`);
-        }
-        fetched.push(path);
-      }
-      sealed ||= await sealedParquet(path);
-      paths.push(path);
-    }
     const where = [read.from !== undefined && `${time} >= ${Math.trunc(read.from)}`, read.to !== undefined && `${time} < ${Math.trunc(read.to)}`].filter(Boolean).join(' AND ') || 'true';
     const result = await conn.runAndReadAll(
-      `SELECT * FROM read_parquet([${paths.map(quoted).join(', ')}], hive_partitioning = false, union_by_name = true${sealed ? encryptionRead : ''}) WHERE ${where} ORDER BY ${time} LIMIT ${Math.trunc(read.limit)}`,
+      `SELECT ${typedColumns(table.spec)} FROM read_parquet([${paths.map(quoted).join(', ')}], hive_partitioning = false, union_by_name = true${sealed ? encryptionRead : ''}) WHERE ${where} ORDER BY ${time} LIMIT ${Math.trunc(read.limit)}`,
     );
     const names = result.columnNames();
     return { snapshotId: snapshot['snapshot-id'], rows: result.getRows().map((row) => Object.fromEntries(row.map((v, i) => [names[i]!, plain(v)]))) };
   } finally {
-    for (const path of fetched) await rm(path, { force: true });
+    await release();
   }
 }

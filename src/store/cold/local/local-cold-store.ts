@@ -80,6 +80,13 @@ export class LocalColdStore implements ColdStore {
     }
   }
 
+  async copy(from: string, to: string): Promise<boolean> {
+    const staged = this.stagingPath(`copy-${process.pid}-${++this.staged}`);
+    if (!(await this.download(from, staged))) return false;
+    await this.put(to, staged);
+    return true;
+  }
+
   async list(prefix: string): Promise<ColdObject[]> {
     const out: ColdObject[] = [];
     // The walk starts at the folder holding the prefix, and keys are then matched on the prefix whole.
