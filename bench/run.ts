@@ -15,12 +15,13 @@ import { contractsBench } from './contracts.bench.js';
 import { e2eBench } from './e2e.bench.js';
 import { ingestBench } from './ingest.bench.js';
 import { kafkaPeerBench } from './kafka-peer.bench.js';
+import { lakehouseBench } from './lakehouse.bench.js';
 import type { BenchContext } from './lib/context.js';
 import { resultSink } from './lib/results.js';
 import { queryMemoryBench } from './query-memory.bench.js';
 import { referencesBench } from './references.bench.js';
 
-const BENCHES = { references: referencesBench, ingest: ingestBench, contracts: contractsBench, e2e: e2eBench, query: queryMemoryBench, 'kafka-peer': kafkaPeerBench };
+const BENCHES = { references: referencesBench, ingest: ingestBench, contracts: contractsBench, e2e: e2eBench, query: queryMemoryBench, lakehouse: lakehouseBench, 'kafka-peer': kafkaPeerBench };
 const OPT_IN = new Set(['kafka-peer']);
 
 const { values } = parseArgs({

@@ -15,6 +15,8 @@ export function exportedThrough(table: LoadedTable | undefined, writer: string):
   return Number(snapshot?.summary[exportedThroughKey(writer)] ?? 0);
 }
 
+const LIST_TTL_MS = 5_000;
+
 /** The namespace every Sightline table is in, for catalogs. */
 export const NAMESPACE = 'sightline';
 
@@ -42,8 +44,23 @@ export class ColdTables {
     return table;
   }
 
-  /** Every table committed to so far, by its catalog name (`events`, `page_views`, …). */
-  async list(): Promise<Map<string, IcebergTable>> {
+  private listed: { at: number; tables: Promise<Map<string, IcebergTable>> } | undefined;
+
+  /**
+   * Every table committed to so far, by its catalog name (`events`, `page_views`, …). Finding them
+   * lists the store, so the answer is kept for a few seconds (a table is only ever added).
+   */
+  list(): Promise<Map<string, IcebergTable>> {
+    const now = Date.now();
+    if (!this.listed || now - this.listed.at > LIST_TTL_MS) {
+      const tables = this.find();
+      tables.catch(() => (this.listed = undefined));
+      this.listed = { at: now, tables };
+    }
+    return this.listed.tables;
+  }
+
+  private async find(): Promise<Map<string, IcebergTable>> {
     const out = new Map<string, IcebergTable>();
     const bases = new Set<string>();
     for (const { key } of await this.store.list('')) {

@@ -164,7 +164,7 @@ export function buildLineageModel(stats: LineageStats, jobNamespace: string): Li
   const coldOutputs = stats.cold.datasets.map((c) => {
     const out = add(fileDataset(stats.node, `${stats.cold.root.replace(/\/+$/, '')}/${c.dataset}`), {
       kind: 'files',
-      description: `Parquet files of "${c.dataset}", partitioned by day`,
+      description: `Iceberg table${c.dataset === 'aggregates' ? 's (one per aggregation)' : ''} of "${c.dataset}": Parquet partitioned by day of event time`,
       records: c.rows,
       bytes: c.bytes,
       lastEventAt: c.lastFileAt,

@@ -1,5 +1,8 @@
 import { isProbeEvent } from '../core/probe-event.js';
 import { totalsByDataset, type ColdStore } from '../core/ports/cold-store.js';
+import { ColdTables } from '../lakehouse/cold-tables.js';
+import type { IcebergTable } from '../lakehouse/iceberg/iceberg-table.js';
+import { currentSnapshot } from '../lakehouse/iceberg/table-metadata.js';
 import type { StoreAdmin } from '../core/ports/store-admin.js';
 import type { Log } from '../core/ports/log.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
@@ -34,6 +37,18 @@ export interface PlatformLineageSources {
   archived: () => { rows: Record<string, number>; lastError: string | null };
 }
 
+/** Rows in the current snapshot of the cold tables, by dataset (`events`, `aggregates`: all aggregations). */
+async function rowsInTables(cold: ColdStore): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (const table of (await new ColdTables(cold).list().catch(() => new Map<string, IcebergTable>())).values()) {
+    const loaded = await table.load().catch(() => undefined);
+    const rows = Number((loaded && currentSnapshot(loaded.metadata)?.summary['total-records']) ?? 0);
+    const dataset = table.base.split('/')[0]!;
+    out.set(dataset, (out.get(dataset) ?? 0) + rows);
+  }
+  return out;
+}
+
 /** The plain-data lineage snapshot of an embedded platform, read from its parts. */
 export function platformLineageStats(s: PlatformLineageSources): () => Promise<LineageStats> {
   const kinds = new Map(s.rules.map((r) => [r.name, r.check]));
@@ -41,7 +56,7 @@ export function platformLineageStats(s: PlatformLineageSources): () => Promise<L
     const now = Date.now();
     const processor = s.processor();
     const ingest = s.ingest();
-    const [hotStats, columns, coldFiles] = await Promise.all([s.hot.stats(), s.hot.columns(), s.cold.list('')]);
+    const [hotStats, columns, coldFiles, tableRows] = await Promise.all([s.hot.stats(), s.hot.columns(), s.cold.list(''), rowsInTables(s.cold)]);
     const columnsOf = new Map(columns.map((t) => [t.table, t.columns]));
     const archived = s.archived();
     const ref = s.reference?.info();
@@ -103,7 +118,8 @@ export function platformLineageStats(s: PlatformLineageSources): () => Promise<L
       cold: {
         root: s.cold.root,
         // The audit log's export is the platform's record, not an output of the pipeline's.
-        datasets: [...totalsByDataset(coldFiles)].filter(([dataset]) => dataset !== 'audit').map(([dataset, totals]) => ({ dataset, files: totals.files, rows: archived.rows[dataset] ?? 0, bytes: totals.bytes, lastFileAt: null })),
+        // Rows as the tables' current snapshots count them: right after a restart, and after retention.
+        datasets: [...totalsByDataset(coldFiles)].filter(([dataset]) => dataset !== 'audit').map(([dataset, totals]) => ({ dataset, files: totals.files, rows: tableRows.get(dataset) ?? archived.rows[dataset] ?? 0, bytes: totals.bytes, lastFileAt: null })),
         lastError: archived.lastError,
       },
     };

@@ -47,7 +47,7 @@ describe('sightline up with the cold tier on an object store named by the AWS va
     const client = moto.client();
     const listed = await client.send(new ListObjectsV2Command({ Bucket: 'analytics', Prefix: 'sightline/' }));
     const keys = (listed.Contents ?? []).map((o) => o.Key!);
-    assert.ok(keys.some((k) => /^sightline\/events\/dt=2026-11-26\/part-c\d{12}-c\d{12}\.parquet$/.test(k)), keys.join(', '));
+    assert.ok(keys.some((k) => /^sightline\/events\/dt=2026-11-26\/part-c\d{12}-c\d{12}-w[0-9a-f]{8}\.parquet$/.test(k)), keys.join(', '));
     const copy = join(tmp.dir, 'copy');
     for (const key of keys) {
       const path = join(copy, key.slice('sightline/'.length));

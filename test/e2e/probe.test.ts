@@ -63,7 +63,7 @@ describe('probe, health and event lookup', () => {
     assert.equal(body.path.log.topic, 'events');
     assert.ok(body.path.log.partition >= 0 && body.path.log.partition < 4);
     assert.ok(body.path.hot_store.commit >= 1);
-    assert.match(body.path.cold_store.file, /cold\/events\/dt=\d{4}-\d{2}-\d{2}\/part-c\d+-c\d+\.parquet$/);
+    assert.match(body.path.cold_store.file, /cold\/events\/dt=\d{4}-\d{2}-\d{2}\/part-c\d+-c\d+-w[0-9a-f]{8}\.parquet$/);
     const missing = await getJson(`${platform.url}/v1/events/nope`);
     assert.deepEqual([missing.status, missing.body.code], [404, 'SL_API_NOT_FOUND']);
   });

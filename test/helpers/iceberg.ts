@@ -1,6 +1,10 @@
 import { execFile, spawnSync } from 'node:child_process';
 import { promisify } from 'node:util';
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { readManifest, readManifestList } from '../../src/lakehouse/iceberg/avro-manifests.js';
+import type { TableMetadata } from '../../src/lakehouse/iceberg/table-metadata.js';
+import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
@@ -52,4 +56,24 @@ export function readCatalog(uri: string, token: string | undefined, options: { d
 
 function dayArgs(options: { day?: string; props?: Record<string, string> }): string[] {
   return [...(options.day ? ['--day', options.day] : []), ...Object.entries(options.props ?? {}).flatMap(([k, v]) => ['--prop', `${k}=${v}`])];
+}
+
+/** The newest `vN.metadata.json` of a table folder on local disk. */
+export async function latestMetadata(tableDir: string): Promise<string> {
+  const versions = (await readdir(join(tableDir, 'metadata'))).map((f) => Number(/^v(\d+)\.metadata\.json$/.exec(f)?.[1] ?? NaN)).filter(Number.isInteger);
+  return join(tableDir, 'metadata', `v${Math.max(...versions)}.metadata.json`);
+}
+
+/** The data files the current snapshot of a local table names, read with Sightline's own manifest reader. */
+export async function liveFiles(metadataPath: string): Promise<string[]> {
+  const metadata = JSON.parse(await readFile(metadataPath, 'utf8')) as TableMetadata;
+  const current = metadata.snapshots.find((s) => s['snapshot-id'] === metadata['current-snapshot-id']);
+  if (!current) return [];
+  const out: string[] = [];
+  for (const manifest of await readManifestList(await readFile(current['manifest-list']))) {
+    for (const entry of await readManifest(await readFile(manifest.path), { sequenceNumber: manifest.sequenceNumber, snapshotId: manifest.addedSnapshotId })) {
+      if (entry.status !== 2) out.push(entry.file.path);
+    }
+  }
+  return out;
 }

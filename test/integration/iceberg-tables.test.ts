@@ -8,7 +8,7 @@ import { buildConfig } from '../../src/config/config.js';
 import { duckdbExtensionDir } from '../../src/platform/key-file.js';
 import { type RunningPlatform, startPlatform } from '../../src/platform/start-platform.js';
 import { getJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
-import { type IcebergTableReport, pyicebergSkipReason, readCatalog, readStaticTable } from '../helpers/iceberg.js';
+import { type IcebergTableReport, latestMetadata, pyicebergSkipReason, readCatalog, readStaticTable } from '../helpers/iceberg.js';
 import { pyarrowSkipReason, readColdStoreWithPyarrow } from '../helpers/pyarrow.js';
 import { tempDir } from '../helpers/tmp.js';
 import { runCli } from '../helpers/platform-process.js';
@@ -17,12 +17,6 @@ import { eventually } from '../helpers/wait.js';
 const DAY1 = Date.UTC(2026, 10, 20, 10, 0, 0);
 const DAY2 = Date.UTC(2026, 10, 21, 10, 0, 0);
 const USERS = ['u1', 'u2', 'u3'];
-
-/** The newest `vN.metadata.json` of a table folder. */
-async function latestMetadata(tableDir: string): Promise<string> {
-  const versions = (await readdir(join(tableDir, 'metadata'))).map((f) => Number(/^v(\d+)\.metadata\.json$/.exec(f)?.[1] ?? NaN)).filter(Number.isInteger);
-  return join(tableDir, 'metadata', `v${Math.max(...versions)}.metadata.json`);
-}
 
 /**
  * Rows DuckDB's own Iceberg reader (the iceberg extension, loaded offline) counts: in a table at a
@@ -197,6 +191,10 @@ describe('the cold tier as Iceberg tables', { skip: pyicebergSkipReason() || pya
     const twoHoursAgo = new Date(Date.now() - 2 * 3_600_000);
     await utimes(old, twoHoursAgo, twoHoursAgo);
     platform = await start();
+    // Right after the restart, before any export, the graph shows where the data lands and how much.
+    const graph = (await getJson(`${platform.url}/v1/lineage`)).body as { datasets: Array<{ name: string; records?: number | null }> };
+    const eventsOut = graph.datasets.find((d) => d.name === `${cold}/events`);
+    assert.equal(eventsOut?.records, 60, JSON.stringify(graph.datasets.map((d) => [d.name, d.records])));
     const left = await readdir(dir);
     assert.deepEqual(left, ['part-c000000010000-c000000010001.parquet']);
     assert.equal((await readStaticTable(await latestMetadata(join(cold, "events")))).rows, 60);

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { buildConfig } from '../../src/config/config.js';
 import { type RunningPlatform, startPlatform } from '../../src/platform/start-platform.js';
 import { getJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
-import { type IcebergTableReport, pyicebergSkipReason, readStaticTable } from '../helpers/iceberg.js';
+import { type IcebergTableReport, latestMetadata, pyicebergSkipReason, readStaticTable } from '../helpers/iceberg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -23,10 +23,7 @@ describe('the lakehouse lifecycle on a test clock', { skip: pyicebergSkipReason(
   let platform: RunningPlatform;
   let cold: string;
   let now = Date.now();
-  const table = async (): Promise<IcebergTableReport> => {
-    const versions = (await readdir(join(cold, 'events', 'metadata'))).map((f) => Number(/^v(\d+)\.metadata\.json$/.exec(f)?.[1] ?? NaN)).filter(Number.isInteger);
-    return readStaticTable(join(cold, 'events', 'metadata', `v${Math.max(...versions)}.metadata.json`), { day: day(5) });
-  };
+  const table = async (): Promise<IcebergTableReport> => readStaticTable(await latestMetadata(join(cold, 'events')), { day: day(5) });
   const run = async (): Promise<any> => {
     const res = await fetch(`${platform.url}/v1/lifecycle/run`, { method: 'POST' });
     assert.equal(res.status, 200, await res.clone().text());

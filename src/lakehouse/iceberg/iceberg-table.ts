@@ -32,6 +32,8 @@ export interface TableChange {
 
 const VERSION_FILE = /\/metadata\/v(\d+)\.metadata\.json$/;
 const MAX_ATTEMPTS = 20;
+/** Decoded manifests and manifest lists kept per table. */
+const MAX_CACHED = 512;
 
 /**
  * One Iceberg table (format version 2) in a cold store: its metadata under `<base>/metadata/`.
@@ -41,6 +43,8 @@ const MAX_ATTEMPTS = 20;
  * metadata names (orphans), which `removeOrphans` deletes; the table itself is never half-changed.
  */
 export class IcebergTable {
+  private readonly decoded = new Map<string, unknown>();
+
   constructor(
     private readonly store: ColdStore,
     /** The table's folder in the store, e.g. `events`. */
@@ -76,11 +80,30 @@ export class IcebergTable {
   }
 
   async manifestsOf(snapshot: Snapshot): Promise<ManifestFile[]> {
-    return readManifestList(await this.mustRead(snapshot['manifest-list']));
+    return this.cached(`list:${snapshot['manifest-list']}`, async () => readManifestList(await this.mustRead(snapshot['manifest-list'])));
   }
 
   async entriesOf(manifest: ManifestFile): Promise<ManifestEntry[]> {
-    return readManifest(await this.mustRead(manifest.path), { sequenceNumber: manifest.sequenceNumber, snapshotId: manifest.addedSnapshotId });
+    return this.cached(`manifest:${manifest.path}`, async () =>
+      readManifest(await this.mustRead(manifest.path), { sequenceNumber: manifest.sequenceNumber, snapshotId: manifest.addedSnapshotId }),
+    );
+  }
+
+  /**
+   * Manifests and manifest lists never change once written (a change writes new ones), so what
+   * was read once is kept: a scan plans from memory. The oldest go past MAX_CACHED.
+   */
+  private async cached<T>(key: string, read: () => Promise<T>): Promise<T> {
+    const hit = this.decoded.get(key);
+    if (hit !== undefined) {
+      this.decoded.delete(key);
+      this.decoded.set(key, hit);
+      return hit as T;
+    }
+    const value = await read();
+    this.decoded.set(key, value);
+    if (this.decoded.size > MAX_CACHED) this.decoded.delete(this.decoded.keys().next().value!);
+    return value;
   }
 
   /** The data files a snapshot (by default the current one) holds. */
@@ -126,7 +149,14 @@ export class IcebergTable {
   /** Writes `next` as the version after `version`; undefined if another writer took that version. */
   private async publish(version: number, next: TableMetadata): Promise<LoadedTable | undefined> {
     const key = this.metadataKey(version + 1);
-    if (!(await this.store.write(key, Buffer.from(JSON.stringify(next, null, 1)), { ifAbsent: true }))) return undefined;
+    const bytes = Buffer.from(JSON.stringify(next, null, 1));
+    if (!(await this.store.write(key, bytes, { ifAbsent: true }))) {
+      // A client that retried its own write (the answer to the first attempt was lost) is told the
+      // key exists: if what is there is ours, byte for byte (it holds a fresh snapshot id and
+      // time), the commit won.
+      const there = await this.store.read(key);
+      if (!there?.equals(bytes)) return undefined;
+    }
     // For readers that open a table by its folder (DuckDB's iceberg_scan, Hadoop-style catalogs):
     // a hint, not the commit; a reader that finds it one behind reads the version before.
     await this.store.write(`${this.base}/metadata/version-hint.text`, Buffer.from(String(version + 1))).catch(() => undefined);
@@ -181,7 +211,9 @@ export class IcebergTable {
     written.push(listKey);
     await this.store.write(listKey, await writeManifestList(manifests, { id: snapshotId, parentId: parent?.['snapshot-id'] ?? null, sequenceNumber }));
     const total = (f: (m: ManifestFile) => number): number => manifests.reduce((sum, m) => sum + f(m), 0);
-    const carried = Object.fromEntries(Object.entries(parent?.summary ?? {}).filter(([k]) => k.startsWith('sightline.')));
+    // How far each writer's exports reached is a property of the table's contents, so every
+    // snapshot carries it on; what one operation was (an erasure, a compaction) is not.
+    const carried = Object.fromEntries(Object.entries(parent?.summary ?? {}).filter(([k]) => k.startsWith('sightline.exported-through.')));
     const addedBytes = change.added.reduce((s, f) => s + f.fileSizeInBytes, 0);
     const parentBytes = Number(parent?.summary['total-files-size'] ?? 0);
     return {
@@ -225,9 +257,12 @@ export class IcebergTable {
       if (expired.size === 0) return { snapshots: 0, files: 0 };
       const next = withoutSnapshots(metadata, expired, this.clock());
       next['metadata-log'] = [...metadata['metadata-log'], { 'metadata-file': current.metadataLocation, 'timestamp-ms': metadata['last-updated-ms'] }].slice(-100);
-      if (!(await this.publish(current.version, next))) continue;
+      // Read what stays before anything changes: a read that fails stops the expiry whole.
       const keep = await this.reachable(next.snapshots, false);
-      const drop = await this.reachable(metadata.snapshots.filter((s) => expired.has(s['snapshot-id'])), true);
+      if (!(await this.publish(current.version, next))) continue;
+      if (!this.ownsFiles(metadata)) return { snapshots: expired.size, files: 0 };
+      // What went: a file of an expired snapshot that cannot be read any more names nothing to delete.
+      const drop = await this.reachable(metadata.snapshots.filter((s) => expired.has(s['snapshot-id'])), true, true);
       const gone = [...drop].filter((location) => !keep.has(location));
       await this.store.remove(gone.map((location) => this.keyOf(location)));
       return { snapshots: expired.size, files: gone.length };
@@ -242,17 +277,31 @@ export class IcebergTable {
     return out;
   }
 
-  /** Every location the snapshots name: manifest lists, manifests, and data files (with `deleted`, also those they mark deleted). */
-  private async reachable(snapshots: readonly Snapshot[], deleted: boolean): Promise<Set<string>> {
+  /**
+   * Every location the snapshots name: manifest lists, manifests, and data files (with `deleted`,
+   * also those they mark deleted). A file that cannot be read throws, since a set of files to keep
+   * that misses some would delete live data; only a set of files to delete may skip them (`tolerant`).
+   */
+  private async reachable(snapshots: readonly Snapshot[], deleted: boolean, tolerant = false): Promise<Set<string>> {
     const out = new Set<string>();
+    const skip = <T>(read: Promise<T[]>): Promise<T[]> => (tolerant ? read.catch(() => []) : read);
     for (const snapshot of snapshots) {
       out.add(snapshot['manifest-list']);
-      for (const manifest of await this.manifestsOf(snapshot).catch(() => [])) {
+      for (const manifest of await skip(this.manifestsOf(snapshot))) {
         out.add(manifest.path);
-        for (const entry of await this.entriesOf(manifest).catch(() => [])) if (deleted || entry.status !== STATUS.DELETED) out.add(entry.file.path);
+        for (const entry of await skip(this.entriesOf(manifest))) if (deleted || entry.status !== STATUS.DELETED) out.add(entry.file.path);
       }
     }
     return out;
+  }
+
+  /**
+   * Whether the table's files are where this store puts them. A table copied or moved (another
+   * folder, bucket or prefix) still names its old locations: nothing here matches them, so
+   * deleting "unnamed" files would delete it all. Cleanups are skipped until it is where it says.
+   */
+  private ownsFiles(metadata: TableMetadata): boolean {
+    return metadata.location === this.location;
   }
 
   /**
@@ -262,6 +311,9 @@ export class IcebergTable {
    */
   async removeOrphans(olderThanMs: number): Promise<string[]> {
     const current = await this.load();
+    if (current && !this.ownsFiles(current.metadata)) {
+      throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${this.base} says it lives at ${current.metadata.location}, not ${this.location}: orphan files are not removed`);
+    }
     const named = current ? await this.reachable(current.metadata.snapshots, true) : new Set<string>();
     const cutoff = this.clock() - olderThanMs;
     const orphans = (await this.store.list(`${this.base}/`))

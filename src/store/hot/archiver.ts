@@ -205,7 +205,9 @@ export class Archiver implements ColdArchiver {
     const byTable = new Map<string, string[]>();
     for (const [folderValue, d] of parts.getRows()) byTable.set(String(folderValue), [...(byTable.get(String(folderValue)) ?? []), String(d)]);
     const files: string[] = [];
-    const name = `part-c${String(intent.fromNo).padStart(12, '0')}-c${String(intent.toNo).padStart(12, '0')}.parquet`;
+    // The writer in the name too: another hot store (a new data folder on the same bucket) numbers
+    // its commits from 1 again, and must never overwrite a file a table names.
+    const name = `part-c${String(intent.fromNo).padStart(12, '0')}-c${String(intent.toNo).padStart(12, '0')}-w${this.writer.slice(0, 8)}.parquet`;
     for (const [folderValue, days] of byTable) {
       const table = this.tables.of(intent.dataset, folderValue);
       const keys = days.map((d) => `${table.base}/dt=${d}/${name}`);

@@ -35,9 +35,9 @@ interface Rewrite {
 /**
  * Removes one user's rows from the events table. Each data file of the days in scope that holds
  * some is rewritten without them under a new name, and one `overwrite` snapshot swaps the files.
- * Then every older snapshot is expired and the files only they named are deleted: time travel
- * must not bring erased rows back. Files outside the table (written before it existed) are
- * rewritten in place. A file of that user's rows alone becomes an empty file.
+ * Then every older snapshot is expired, whether or not a live file held the user's rows (a file
+ * only an older snapshot names may), and the files only they named are deleted: time travel must
+ * not bring erased rows back. A file of that user's rows alone becomes an empty file.
  */
 export async function eraseFromFiles(r: Rewrite): Promise<{ files: number; rows: number }> {
   const { scope, table } = r;
@@ -50,10 +50,10 @@ export async function eraseFromFiles(r: Rewrite): Promise<{ files: number; rows:
   let files = 0;
   let rows = 0;
   const current = await table.load();
-  const live = current ? await table.liveFiles(current.metadata) : [];
+  if (!current) return { files, rows };
   const replaced = new Set<string>();
   const added: DataFile[] = [];
-  for (const file of live) {
+  for (const file of await table.liveFiles(current.metadata)) {
     const key = table.keyOf(file.path);
     if (!inScope(key)) continue;
     const next = key.replace(/(-e\d+)?\.parquet$/, `-e${Date.now()}.parquet`);
@@ -64,18 +64,8 @@ export async function eraseFromFiles(r: Rewrite): Promise<{ files: number; rows:
     files++;
     rows += outcome.rows;
   }
-  if (replaced.size > 0) {
-    await table.commit(() => ({ operation: 'overwrite', added, removed: replaced, summary: { 'sightline.erasure': scope.subject.slice(0, 12) } }));
-    await table.expireSnapshots(() => true);
-  }
-  const named = new Set([...live.map((f) => table.keyOf(f.path)), ...added.map((f) => table.keyOf(f.path))]);
-  for (const { key } of await r.cold.list('events/')) {
-    if (named.has(key) || !inScope(key)) continue;
-    const outcome = await rewriteWithout(r, key, key, null);
-    if (!outcome) continue;
-    files++;
-    rows += outcome.rows;
-  }
+  if (replaced.size > 0) await table.commit(() => ({ operation: 'overwrite', added, removed: replaced, summary: { 'sightline.operation': 'erasure' } }));
+  await table.expireSnapshots(() => true);
   return { files, rows };
 }
 

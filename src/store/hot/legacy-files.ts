@@ -11,14 +11,18 @@ import { columnStats } from './column-stats.js';
 const quoted = (path: string): string => `'${path.replaceAll("'", "''")}'`;
 
 /**
- * Adds to the tables the Parquet files this hot store exported before its cold tier was Iceberg
- * tables (a data folder from an earlier version): each file its export record names that no
- * snapshot names yet, in one `append` per table. Without this, those files would be neither in
- * the tables nor safe from the cleanup of orphan files. Their columns have no field ids; the
- * tables' name mapping lets readers find them by name.
+ * Adds to the tables, once, the Parquet files this hot store exported before its cold tier was
+ * Iceberg tables (a data folder from an earlier version): each file its export records up to
+ * `sl_cold_adoption.through_export` name that no snapshot names yet (a crash after the commit
+ * finds them named), in one `append` per table. Without this, those files would be neither in the
+ * tables nor safe from the cleanup of orphan files. Their columns have no field ids; the tables'
+ * name mapping lets readers find them by name.
  */
 export async function adoptExportedFiles(conn: DuckDBConnection, cold: ColdStore, tables: ColdTables, encryptionRead: string): Promise<number> {
-  const exported = await conn.runAndReadAll("SELECT dataset, files FROM sl_cold_exports WHERE done AND files IS NOT NULL AND files <> '[]'");
+  const exported = await conn.runAndReadAll(
+    `SELECT dataset, files FROM sl_cold_exports, sl_cold_adoption
+     WHERE NOT sl_cold_adoption.done AND export_id <= through_export AND sl_cold_exports.done AND files IS NOT NULL AND files <> '[]'`,
+  );
   const byTable = new Map<IcebergTable, string[]>();
   for (const [dataset, files] of exported.getRows()) {
     for (const key of JSON.parse(String(files)) as string[]) {
@@ -40,9 +44,10 @@ export async function adoptExportedFiles(conn: DuckDBConnection, cold: ColdStore
       if (file) added.push(file);
     }
     if (added.length === 0) continue;
-    await table.commit(() => ({ operation: 'append', added, removed: new Set(), summary: { 'sightline.adopted-files': String(added.length) } }));
+    await table.commit(() => ({ operation: 'append', added, removed: new Set(), summary: { 'sightline.operation': 'adoption' } }));
     adopted += added.length;
   }
+  await conn.run('UPDATE sl_cold_adoption SET done = true');
   return adopted;
 }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { SightlineError } from '../../core/errors.js';
@@ -22,7 +23,7 @@ export async function localCopies(cold: ColdStore, table: IcebergTable, files: r
     for (const file of files) {
       let path = file.path;
       if (!isAbsolute(path)) {
-        path = cold.stagingPath(`${purpose}-${process.pid}-${Date.now()}-${fetched.length}.parquet`);
+        path = cold.stagingPath(`${purpose}-${randomUUID()}.parquet`);
         if (!(await cold.download(table.keyOf(file.path), path))) {
           throw new SightlineError('SL_COLD_UNAVAILABLE', `${file.path} is named by the table but gone (expired meanwhile?): try again`);
         }

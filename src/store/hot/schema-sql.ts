@@ -63,6 +63,11 @@ CREATE TABLE IF NOT EXISTS sl_cold_exports (
 -- This hot store's name as a writer of the Iceberg tables: the export numbers above are its own,
 -- so a table records how far each writer's exports reached under that writer's name.
 CREATE TABLE IF NOT EXISTS sl_cold_writer (id VARCHAR NOT NULL);
+-- The exports done before the cold tier was Iceberg tables (the first open by such a version
+-- records how far they went): their files are added to the tables once (legacy-files.ts), and no
+-- later export is ever "adopted" again.
+CREATE TABLE IF NOT EXISTS sl_cold_adoption (through_export BIGINT NOT NULL, done BOOLEAN NOT NULL);
+INSERT INTO sl_cold_adoption SELECT * FROM (SELECT coalesce(max(export_id), 0), false FROM sl_cold_exports WHERE done) WHERE NOT EXISTS (SELECT 1 FROM sl_cold_adoption);
 INSERT INTO sl_cold_writer SELECT uuid()::VARCHAR WHERE NOT EXISTS (SELECT 1 FROM sl_cold_writer);
 CREATE OR REPLACE TABLE sl_agg_stage (
   name VARCHAR, window_size VARCHAR, window_start BIGINT, window_end BIGINT, group_key VARCHAR, count BIGINT, stream VARCHAR

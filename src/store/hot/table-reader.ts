@@ -7,6 +7,8 @@ import { typedColumns } from '../../lakehouse/iceberg/table-spec.js';
 import { localCopies } from './local-copies.js';
 
 const quoted = (path: string): string => `'${path.replaceAll("'", "''")}'`;
+/** Data files one read may open (and fetch, from an object store). */
+const MAX_FILES_PER_READ = 200;
 
 /** A DuckDB value as JSON has it: integers as numbers, timestamps as ISO strings. */
 function plain(value: unknown): unknown {
@@ -25,6 +27,10 @@ export async function readTableRows(conn: DuckDBConnection, cold: ColdStore, tab
   if (!table) throw new SightlineError('SL_API_NOT_FOUND', `no table ${read.table} in the cold tier (yet)`);
   const { snapshot, files } = await planScan(table, await table.load(), read);
   if (!snapshot || files.length === 0) return { snapshotId: snapshot?.['snapshot-id'] ?? null, rows: [] };
+  // One request reads a bounded part of the table: the day files of a narrower range, not all.
+  if (files.length > MAX_FILES_PER_READ) {
+    throw new SightlineError('SL_API_BAD_REQUEST', `the read spans ${files.length} data files of ${read.table} (at most ${MAX_FILES_PER_READ}): narrow it with from and to`);
+  }
   const time = table.spec.timeColumn;
   const { paths, sealed, release } = await localCopies(cold, table, files, 'read');
   try {

@@ -46,6 +46,22 @@ describe('config', () => {
     await cleanup();
   });
 
+  it('resolves the object store and the lifecycle, and refuses a tier folder inside a table', () => {
+    const c = buildConfig(
+      {
+        cold: { objectStore: { bucket: 'lake', prefix: 'sightline', endpoint: 'https://s3.internal:9000/', secretAccessKeyFile: 'secret', caFile: 'ca.pem', accessKeyId: 'serve' } },
+        lifecycle: { interval: '10m', tables: { events: { hotRetention: '7d', compactBelow: '32MiB', compactMinFiles: 4 } } },
+      },
+      '/base',
+    );
+    assert.deepEqual(c.cold.objectStore, { bucket: 'lake', prefix: 'sightline/', endpoint: 'https://s3.internal:9000', accessKeyId: 'serve', secretAccessKeyPath: '/base/secret', caPath: '/base/ca.pem' });
+    assert.equal(c.lifecycle.intervalMs, 600_000);
+    assert.deepEqual(c.lifecycle.tables.events, { hotRetentionMs: 7 * 86_400_000, compactBelowBytes: 32 * 1024 * 1024, compactMinFiles: 4 });
+    assert.deepEqual(buildConfig({}).lifecycle.tables['*'], { compactBelowBytes: 32 * 1024 * 1024, compactMinFiles: 8 });
+    assert.throws(() => buildConfig({ lifecycle: { tier: { prefix: 'events/old/' } } }), /inside the folder of a table/);
+    assert.throws(() => buildConfig({ cold: { objectStore: { bucket: 'Not_A_Bucket' } } }), /objectStore\/bucket/);
+  });
+
   it('parses durations', () => {
     assert.equal(parseDuration('250ms'), 250);
     assert.equal(parseDuration('2h'), 7_200_000);
