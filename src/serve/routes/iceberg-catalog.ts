@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { allows } from '../../auth/scopes.js';
 import { type TableCatalog, withRefSnapshotsOnly } from '../../lakehouse/catalog.js';
-import { toApiError } from '../errors.js';
+import { errorBodySchema, toApiError } from '../errors.js';
 
 export interface IcebergCatalogOptions {
   catalog: TableCatalog;
@@ -12,26 +12,26 @@ export const ICEBERG_PREFIX = '/iceberg';
 
 const TAGS = ['lakehouse'];
 
-/** The Iceberg REST spec's ErrorModel: `{error: {message, type, code}}`, code the HTTP status. */
-const ERROR_MODEL = {
-  type: 'object',
-  required: ['error'],
-  properties: {
-    error: {
-      type: 'object',
-      required: ['message', 'type', 'code'],
-      properties: { message: { type: 'string' }, type: { type: 'string' }, code: { type: 'integer' } },
-    },
-  },
-} as const;
-const errors = (...statuses: number[]): Record<number, object> => Object.fromEntries(statuses.map((s) => [s, { ...ERROR_MODEL, description: 'Iceberg REST ErrorModel' }]));
+/**
+ * The Iceberg REST spec's ErrorModel, `{error: {message, type, code}}` (code the HTTP status), with
+ * Sightline's own `code` and `message` beside it as every other route answers them.
+ */
+function errors(...statuses: number[]): Record<number, object> {
+  return Object.fromEntries(
+    statuses.map((status) => {
+      const ours = errorBodySchema(status);
+      const error = { type: 'object', required: ['message', 'type', 'code'], properties: { message: { type: 'string' }, type: { type: 'string' }, code: { type: 'integer' } } };
+      return [status, { ...ours, description: `${ours.description}, inside the Iceberg REST ErrorModel`, required: ['error', ...ours.required], properties: { error, ...ours.properties } }];
+    }),
+  );
+}
 
 const OBJECT = { type: 'object', additionalProperties: true } as const;
 const NAMESPACE_PARAMS = { type: 'object', required: ['namespace'], properties: { namespace: { type: 'string', maxLength: 256 } } } as const;
 const TABLE_PARAMS = { type: 'object', required: ['namespace', 'table'], properties: { namespace: { type: 'string', maxLength: 256 }, table: { type: 'string', maxLength: 256 } } } as const;
 
-function sendError(reply: FastifyReply, status: number, type: string, message: string): FastifyReply {
-  return reply.status(status).send({ error: { message, type, code: status } });
+function sendError(reply: FastifyReply, status: number, type: string, message: string, code = type): FastifyReply {
+  return reply.status(status).send({ error: { message, type, code: status }, code, message });
 }
 
 /** Errors in the REST spec's shape, the Sightline code as the type. */
@@ -57,7 +57,7 @@ export async function icebergCatalogRoutes(app: FastifyInstance, opts: IcebergCa
   const knownNamespace = (request: FastifyRequest, reply: FastifyReply): boolean => {
     const { namespace } = request.params as { namespace: string };
     if (namespace === catalog.namespace) return true;
-    void sendError(reply, 404, 'NoSuchNamespaceException', `Namespace does not exist: ${namespace} (this catalog has ${catalog.namespace})`);
+    void sendError(reply, 404, 'NoSuchNamespaceException', `Namespace does not exist: ${namespace} (this catalog has ${catalog.namespace})`, 'SL_API_NOT_FOUND');
     return false;
   };
 
@@ -127,7 +127,7 @@ export async function icebergCatalogRoutes(app: FastifyInstance, opts: IcebergCa
       const { table } = request.params as { table: string };
       const loaded = await catalog.load(table);
       // A table the key may not read is answered as one that does not exist: its name is not told.
-      if (!loaded || !mayRead(request, loaded.dataset)) return sendError(reply, 404, 'NoSuchTableException', `Table does not exist: ${catalog.namespace}.${table}`);
+      if (!loaded || !mayRead(request, loaded.dataset)) return sendError(reply, 404, 'NoSuchTableException', `Table does not exist: ${catalog.namespace}.${table}`, 'SL_API_NOT_FOUND');
       const refsOnly = (request.query as { snapshots?: string }).snapshots === 'refs';
       return { 'metadata-location': loaded.metadataLocation, metadata: refsOnly ? withRefSnapshotsOnly(loaded.metadata) : loaded.metadata, config: catalog.fileIoProperties };
     },
