@@ -32,6 +32,10 @@ export interface TableChange {
 
 const VERSION_FILE = /\/metadata\/v(\d+)\.metadata\.json$/;
 const MAX_ATTEMPTS = 20;
+/** More manifests than this in a snapshot are merged into one. */
+const MERGE_ABOVE = 64;
+/** Metadata files kept: the metadata log's length, and the current one. */
+const METADATA_KEPT = 100;
 /** Decoded manifests and manifest lists kept per table. */
 const MAX_CACHED = 512;
 
@@ -160,6 +164,8 @@ export class IcebergTable {
     // For readers that open a table by its folder (DuckDB's iceberg_scan, Hadoop-style catalogs):
     // a hint, not the commit; a reader that finds it one behind reads the version before.
     await this.store.write(`${this.base}/metadata/version-hint.text`, Buffer.from(String(version + 1))).catch(() => undefined);
+    // The metadata log names the last METADATA_KEPT versions; the one that just fell out of it goes.
+    if (version + 1 > METADATA_KEPT) await this.store.remove([this.metadataKey(version + 1 - METADATA_KEPT - 1)]).catch(() => undefined);
     return { version: version + 1, metadataLocation: this.store.location(key), metadata: next };
   }
 
@@ -206,6 +212,17 @@ export class IcebergTable {
     const missing = [...change.removed].filter((p) => !found.has(p));
     if (missing.length > 0) {
       throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${this.base}: ${missing.length} files to replace are no longer in the table (${missing[0]}); the change is planned again`, { retryable: true });
+    }
+    // Each export adds a manifest: past MERGE_ABOVE, the carried ones are merged into one (their
+    // live entries as EXISTING, sequence numbers kept), so planning a scan stays a few reads.
+    if (manifests.length > MERGE_ABOVE) {
+      const fresh = manifests.filter((m) => m.addedSnapshotId === snapshotId);
+      const carried = manifests.filter((m) => m.addedSnapshotId !== snapshotId);
+      const entries: ManifestEntry[] = [];
+      for (const manifest of carried) for (const e of await this.entriesOf(manifest)) if (e.status !== STATUS.DELETED) entries.push({ ...e, status: STATUS.EXISTING });
+      manifests.length = 0;
+      manifests.push(...fresh);
+      await writeOne(entries);
     }
     const listKey = `${this.base}/metadata/snap-${snapshotId}-${attempt}-${randomUUID()}.avro`;
     written.push(listKey);

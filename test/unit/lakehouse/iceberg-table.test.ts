@@ -58,6 +58,23 @@ describe('IcebergTable commits and cleanups', () => {
     assert.equal((await table.liveFiles(loaded!.metadata)).length, 6);
   });
 
+  it('merges manifests past 64 and keeps the last 100 metadata versions, losing no file', async () => {
+    const table = new IcebergTable(store, 'many', EVENTS_TABLE);
+    for (let i = 0; i < 103; i++) await appendFile(table, store, `many/dt=2024-10-04/f${i}.parquet`, 1);
+    const loaded = await table.load();
+    assert.equal(loaded?.version, 103);
+    const current = loaded!.metadata.snapshots.find((s) => s['snapshot-id'] === loaded!.metadata['current-snapshot-id'])!;
+    const manifests = await table.manifestsOf(current);
+    assert.ok(manifests.length <= 64, `${manifests.length} manifests`);
+    const live = await table.liveFiles(loaded!.metadata);
+    assert.equal(live.length, 103);
+    assert.equal(new Set(live.map((f) => f.path)).size, 103);
+    const versions = (await store.list('many/metadata/v')).map((o) => o.key).filter((k) => k.endsWith('.metadata.json'));
+    assert.equal(versions.length, 101, 'the current version and the 100 its log names');
+    assert.ok(!versions.includes('many/metadata/v1.metadata.json'));
+    assert.equal(loaded!.metadata['metadata-log'].length, 100);
+  });
+
   it('removes old unnamed files, never a named one or a young one', async () => {
     const table = new IcebergTable(store, 'orphans', EVENTS_TABLE, () => Date.now() + 2 * HOUR);
     await appendFile(table, store, 'orphans/dt=2024-10-04/named.parquet', 1);
