@@ -32,6 +32,8 @@ export interface TableChange {
 
 const VERSION_FILE = /\/metadata\/v(\d+)\.metadata\.json$/;
 const MAX_ATTEMPTS = 20;
+/** How long a listed version is a starting point for probing the next ones, before listing again. */
+const PROBE_FOR_MS = 10_000;
 /** More manifests than this in a snapshot are merged into one. */
 const MERGE_ABOVE = 64;
 /** Metadata files kept: the metadata log's length, and the current one. */
@@ -48,6 +50,7 @@ const MAX_CACHED = 512;
  */
 export class IcebergTable {
   private readonly decoded = new Map<string, unknown>();
+  private latest: { at: number; table: LoadedTable } | undefined;
 
   constructor(
     private readonly store: ColdStore,
@@ -75,11 +78,30 @@ export class IcebergTable {
 
   /** The current version, or undefined for a table nothing was committed to yet. */
   async load(): Promise<LoadedTable | undefined> {
+    // Known a moment ago: the versions after it are probed one by one (a read each, where a listing
+    // walks the whole metadata folder). A later version is only ever added, never replaced.
+    const known = this.latest;
+    if (known && Date.now() - known.at < PROBE_FOR_MS) {
+      let found: LoadedTable = known.table;
+      for (;;) {
+        const next = await this.store.read(this.metadataKey(found.version + 1));
+        if (!next) break;
+        found = this.parsed(found.version + 1, next);
+      }
+      this.latest = { at: known.at, table: found };
+      return found;
+    }
     const versions = (await this.store.list(`${this.base}/metadata/v`)).map((o) => Number(VERSION_FILE.exec(o.key)?.[1] ?? NaN)).filter((v) => Number.isInteger(v));
     if (versions.length === 0) return undefined;
     const version = Math.max(...versions);
     const bytes = await this.store.read(this.metadataKey(version));
     if (!bytes) throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${this.base}: v${version}.metadata.json was listed but cannot be read`);
+    const table = this.parsed(version, bytes);
+    this.latest = { at: Date.now(), table };
+    return table;
+  }
+
+  private parsed(version: number, bytes: Buffer): LoadedTable {
     return { version, metadataLocation: this.store.location(this.metadataKey(version)), metadata: JSON.parse(bytes.toString('utf8')) as TableMetadata };
   }
 
@@ -166,7 +188,9 @@ export class IcebergTable {
     await this.store.write(`${this.base}/metadata/version-hint.text`, Buffer.from(String(version + 1))).catch(() => undefined);
     // The metadata log names the last METADATA_KEPT versions; the one that just fell out of it goes.
     if (version + 1 > METADATA_KEPT) await this.store.remove([this.metadataKey(version + 1 - METADATA_KEPT - 1)]).catch(() => undefined);
-    return { version: version + 1, metadataLocation: this.store.location(key), metadata: next };
+    const table = { version: version + 1, metadataLocation: this.store.location(key), metadata: next };
+    if (this.latest) this.latest = { at: this.latest.at, table };
+    return table;
   }
 
   private async writeSnapshot(base: TableMetadata, change: TableChange, attempt: number, now: number, written: string[]): Promise<Snapshot> {
