@@ -14,7 +14,7 @@ import { parquetEncryption } from './duckdb-encryption.js';
 import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
 import { dayOf } from '../../lakehouse/iceberg/bounds.js';
 import { parquetFieldIds } from '../../lakehouse/iceberg/table-spec.js';
-import { columnStats } from './column-stats.js';
+import { columnStatsFromCopy } from './column-stats.js';
 import { adoptExportedFiles } from './legacy-files.js';
 import { readTableRows } from './table-reader.js';
 import { ColdTables, exportedThrough, exportedThroughKey } from '../../lakehouse/cold-tables.js';
@@ -220,14 +220,17 @@ export class Archiver implements ColdArchiver {
         const filter = `${range} AND ${folder} = $1 AND ${day(spec.dayColumn)} = $2`;
         const params = [folderValue, d];
         const staged = this.options.cold.stagingPath(keys[i]!.replaceAll('/', '__'));
-        const count = await conn.runAndReadAll(
+        // The writer's own statistics of the file come back with the count: no second pass over the rows.
+        const written = await conn.runAndReadAll(
           `COPY (SELECT ${spec.select} FROM ${intent.dataset} WHERE ${filter} ORDER BY ${spec.orderBy})
-           TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, ${parquetFieldIds(table.spec)}${parquetEncryption(this.options.hot.encryptsParquet).copy})`,
+           TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, RETURN_STATS true, ${parquetFieldIds(table.spec)}${parquetEncryption(this.options.hot.encryptsParquet).copy})`,
           params,
         );
-        const rows = Number(count.getRows()[0]?.[0] ?? 0);
+        const [, count, , , columnStatistics] = written.getRows()[0] ?? [];
+        const rows = Number(count ?? 0);
+        // The manifest's size must be the file's to the byte (readers seek to its footer): measured, not reported.
         const bytes = await stat(staged).then((st) => st.size, () => 0);
-        const stats = await columnStats(conn, table.spec, `SELECT ${spec.select} FROM ${intent.dataset} WHERE ${filter}`, params);
+        const stats = columnStatsFromCopy(table.spec, rows, columnStatistics);
         await this.options.cold.put(keys[i]!, staged);
         added.push({ path: this.options.cold.location(keys[i]!), recordCount: rows, fileSizeInBytes: bytes, partitionDay: dayOf(Date.parse(`${d}T00:00:00Z`)), ...stats });
         this.options.metrics?.received(rows);
