@@ -68,7 +68,7 @@ describe('the lakehouse lifecycle on a test clock', { skip: pyicebergSkipReason(
   it('compacts, tiers and applies retention in new snapshots a reader sees whole, and trims the hot store', { timeout: 120_000 }, async () => {
     const before = await table();
     assert.equal(before.day_files, 3, 'three small files for the day 5 days back');
-    assert.deepEqual(await files(join(cold, 'events', `dt=${day(40)}`)), (await files(join(cold, 'events', `dt=${day(40)}`))).filter((f) => f.endsWith('.parquet')));
+    assert.equal((await files(join(cold, 'events', `dt=${day(40)}`))).length, 1, 'one export wrote the day 40 back');
 
     const report = await run();
     assert.equal(report.jobs.compaction.files, 3);

@@ -1,4 +1,4 @@
-import { rm, stat, writeFile } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { NOT_PROBE_SQL } from '../../core/probe-event.js';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Logger } from 'pino';
@@ -13,8 +13,7 @@ import { eraseFromFiles } from './cold-erasure.js';
 import { parquetEncryption } from './duckdb-encryption.js';
 import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
 import { dayOf } from '../../lakehouse/iceberg/bounds.js';
-import { parquetFieldIds } from '../../lakehouse/iceberg/table-spec.js';
-import { columnStatsFromCopy } from './column-stats.js';
+import { copyDataFile } from './data-file-copy.js';
 import { adoptExportedFiles } from './legacy-files.js';
 import { readTableRows } from './table-reader.js';
 import { ColdTables, exportedThrough, exportedThroughKey } from '../../lakehouse/cold-tables.js';
@@ -220,19 +219,10 @@ export class Archiver implements ColdArchiver {
         const filter = `${range} AND ${folder} = $1 AND ${day(spec.dayColumn)} = $2`;
         const params = [folderValue, d];
         const staged = this.options.cold.stagingPath(keys[i]!.replaceAll('/', '__'));
-        // The writer's own statistics of the file come back with the count: no second pass over the rows.
-        const written = await conn.runAndReadAll(
-          `COPY (SELECT ${spec.select} FROM ${intent.dataset} WHERE ${filter} ORDER BY ${spec.orderBy})
-           TO '${staged.replaceAll("'", "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, RETURN_STATS true, ${parquetFieldIds(table.spec)}${parquetEncryption(this.options.hot.encryptsParquet).copy})`,
-          params,
-        );
-        const [, count, , , columnStatistics] = written.getRows()[0] ?? [];
-        const rows = Number(count ?? 0);
-        // The manifest's size must be the file's to the byte (readers seek to its footer): measured, not reported.
-        const bytes = await stat(staged).then((st) => st.size, () => 0);
-        const stats = columnStatsFromCopy(table.spec, rows, columnStatistics);
+        const file = await copyDataFile(conn, table.spec, `SELECT ${spec.select} FROM ${intent.dataset} WHERE ${filter} ORDER BY ${spec.orderBy}`, staged, parquetEncryption(this.options.hot.encryptsParquet).copy, params);
+        const { recordCount: rows, fileSizeInBytes: bytes } = file;
         await this.options.cold.put(keys[i]!, staged);
-        added.push({ path: this.options.cold.location(keys[i]!), recordCount: rows, fileSizeInBytes: bytes, partitionDay: dayOf(Date.parse(`${d}T00:00:00Z`)), ...stats });
+        added.push({ ...file, path: this.options.cold.location(keys[i]!), partitionDay: dayOf(Date.parse(`${d}T00:00:00Z`)) });
         this.options.metrics?.received(rows);
         this.options.metrics?.sent(rows, bytes);
         this.filesWritten++;

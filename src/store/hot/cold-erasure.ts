@@ -1,11 +1,10 @@
-import { open, rm, stat } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ErasureScope } from '../../core/erasure.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
 import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
-import { parquetFieldIds } from '../../lakehouse/iceberg/table-spec.js';
-import { columnStats } from './column-stats.js';
+import { copyDataFile, sqlText } from './data-file-copy.js';
 
 const DAY_MS = 86_400_000;
 const DAY_IN_KEY = /\/dt=(\d{4}-\d{2}-\d{2})\//;
@@ -22,7 +21,6 @@ export async function sealedParquet(path: string): Promise<boolean> {
     await handle.close();
   }
 }
-const quoted = (path: string): string => `'${path.replaceAll("'", "''")}'`;
 
 interface Rewrite {
   conn: DuckDBConnection;
@@ -78,21 +76,16 @@ async function rewriteWithout(r: Rewrite, from: string, to: string, partitionDay
   const copy = cold.stagingPath(`erase-read__${from.replaceAll('/', '__')}`);
   if (!(await cold.download(from, copy))) return undefined;
   try {
-    const source = quoted(copy);
+    const source = sqlText(copy);
     // A file written before encryption was turned on is read as it is (and written back encrypted).
     const read = (await sealedParquet(copy)) ? encryption.read : '';
     const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE ${match}`, params)).getRows()[0]![0]);
     if (found === 0) return undefined;
     const kept = `SELECT * FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE NOT coalesce(${match}, false)`;
     const staged = cold.stagingPath(`erase__${to.replaceAll('/', '__')}`);
-    const written = await conn.runAndReadAll(
-      `COPY (${kept} ORDER BY timestamp, log_pos) TO ${quoted(staged)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, ${parquetFieldIds(table.spec)}${encryption.copy})`,
-      params,
-    );
-    const stats = await columnStats(conn, table.spec, kept, params);
-    const bytes = (await stat(staged)).size;
+    const file = await copyDataFile(conn, table.spec, `${kept} ORDER BY ${table.spec.sortBy.join(', ')}`, staged, encryption.copy, params);
     await cold.put(to, staged);
-    return { rows: found, file: { path: cold.location(to), recordCount: Number(written.getRows()[0]?.[0] ?? 0), fileSizeInBytes: bytes, partitionDay, ...stats } };
+    return { rows: found, file: { ...file, path: cold.location(to), partitionDay } };
   } finally {
     await rm(copy, { force: true });
   }

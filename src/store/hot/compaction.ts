@@ -1,15 +1,12 @@
-import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColdStore } from '../../core/ports/cold-store.js';
 import { SightlineError } from '../../core/errors.js';
 import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
-import { parquetFieldIds, typedColumns } from '../../lakehouse/iceberg/table-spec.js';
+import { typedColumns } from '../../lakehouse/iceberg/table-spec.js';
 import type { JobOutcome } from '../../lakehouse/table-lifecycle.js';
-import { columnStats } from './column-stats.js';
+import { copyDataFile, sqlText } from './data-file-copy.js';
 import { localCopies } from './local-copies.js';
-
-const quoted = (path: string): string => `'${path.replaceAll("'", "''")}'`;
 
 export interface CompactionSettings {
   /** Files below this size are small. */
@@ -58,20 +55,17 @@ export async function compactTable(
 async function mergeFiles(conn: DuckDBConnection, cold: ColdStore, table: IcebergTable, day: number, files: DataFile[], encryption: { copy: string; read: string }): Promise<DataFile> {
   const { paths, sealed, release } = await localCopies(cold, table, files, 'compact');
   try {
-    const rows = `SELECT ${typedColumns(table.spec)} FROM read_parquet([${paths.map(quoted).join(', ')}], hive_partitioning = false, union_by_name = true${sealed ? encryption.read : ''})`;
+    const rows = `SELECT ${typedColumns(table.spec)} FROM read_parquet([${paths.map(sqlText).join(', ')}], hive_partitioning = false, union_by_name = true${sealed ? encryption.read : ''})`;
     const date = new Date(day * 86_400_000).toISOString().slice(0, 10);
     const key = `${table.base}/dt=${date}/part-k${Date.now()}-${files.length}.parquet`;
     const staged = cold.stagingPath(key.replaceAll('/', '__'));
-    const written = await conn.runAndReadAll(
-      `COPY (${rows} ORDER BY ${table.spec.sortBy.map((c) => `"${c}"`).join(', ')}) TO ${quoted(staged)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 122880, ${parquetFieldIds(table.spec)}${encryption.copy})`,
-    );
-    const count = Number(written.getRows()[0]?.[0] ?? 0);
+    const file = await copyDataFile(conn, table.spec, `${rows} ORDER BY ${table.spec.sortBy.map((c) => `"${c}"`).join(', ')}`, staged, encryption.copy);
     const expected = files.reduce((s, f) => s + f.recordCount, 0);
-    if (count !== expected) throw new SightlineError('SL_COLD_UNAVAILABLE', `compaction of ${table.base} day ${date} read ${count} rows where the manifests count ${expected}: nothing committed`);
-    const stats = await columnStats(conn, table.spec, rows, []);
-    const bytes = (await stat(staged)).size;
+    if (file.recordCount !== expected) {
+      throw new SightlineError('SL_COLD_UNAVAILABLE', `compaction of ${table.base} day ${date} read ${file.recordCount} rows where the manifests count ${expected}: nothing committed`);
+    }
     await cold.put(key, staged);
-    return { path: cold.location(key), recordCount: count, fileSizeInBytes: bytes, partitionDay: day, ...stats };
+    return { ...file, path: cold.location(key), partitionDay: day };
   } finally {
     await release();
   }

@@ -4,6 +4,7 @@ import { SightlineError } from '../../core/errors.js';
 import { type KeyRing, wrappedKeyText } from '../../core/key-ring.js';
 import { dirname } from 'node:path';
 import { fsyncDir, writeFileAtomic } from '../../fs/durable-files.js';
+import { sqlText } from './data-file-copy.js';
 
 /** Encryption at rest of DuckDB's files: the master keys, and where DuckDB's httpfs extension is. */
 export interface DuckDbEncryption {
@@ -28,7 +29,6 @@ export const offlineExtensions = (encryption: DuckDbEncryption): Record<string, 
 });
 
 const exists = (path: string): Promise<boolean> => access(path).then(() => true, () => false);
-const sql = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
 /**
  * The data key of one file, kept beside it wrapped by the current master key (re-wrapped when an
@@ -86,9 +86,9 @@ export async function attachEncrypted(instance: DuckDBInstance, file: string, en
       await rm(`${next}.wal`, { force: true });
       const key = await dataKeyBeside(next, encryption.ring);
       // Checkpointed first: everything is in the file, and no plaintext WAL is left behind.
-      await conn.run(`ATTACH ${sql(file)} AS plain`);
+      await conn.run(`ATTACH ${sqlText(file)} AS plain`);
       await conn.run('CHECKPOINT plain');
-      await conn.run(`ATTACH ${sql(next)} AS sealed (ENCRYPTION_KEY ${sql(key.toString('base64'))})`);
+      await conn.run(`ATTACH ${sqlText(next)} AS sealed (ENCRYPTION_KEY ${sqlText(key.toString('base64'))})`);
       await conn.run('COPY FROM DATABASE plain TO sealed');
       await conn.run('DETACH plain');
       await conn.run('DETACH sealed');
@@ -99,7 +99,7 @@ export async function attachEncrypted(instance: DuckDBInstance, file: string, en
       await fsyncDir(dirname(file));
     }
     const key = await dataKeyBeside(file, encryption.ring);
-    await conn.run(`ATTACH ${sql(file)} AS hot (ENCRYPTION_KEY ${sql(key.toString('base64'))})`);
+    await conn.run(`ATTACH ${sqlText(file)} AS hot (ENCRYPTION_KEY ${sqlText(key.toString('base64'))})`);
     return key;
   } finally {
     conn.closeSync();

@@ -7,8 +7,8 @@ import { dayOf } from '../../lakehouse/iceberg/bounds.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
 import { sealedParquet } from './cold-erasure.js';
 import { columnStats } from './column-stats.js';
+import { sqlText } from './data-file-copy.js';
 
-const quoted = (path: string): string => `'${path.replaceAll("'", "''")}'`;
 
 /**
  * Adds to the tables, once, the Parquet files this hot store exported before its cold tier was
@@ -55,7 +55,7 @@ async function describeFile(conn: DuckDBConnection, cold: ColdStore, table: Iceb
   const copy = cold.stagingPath(`adopt__${key.replaceAll('/', '__')}`);
   if (!(await cold.download(key, copy))) return undefined;
   try {
-    const rows = `SELECT * FROM read_parquet(${quoted(copy)}, hive_partitioning = false${(await sealedParquet(copy)) ? encryptionRead : ''})`;
+    const rows = `SELECT * FROM read_parquet(${sqlText(copy)}, hive_partitioning = false${(await sealedParquet(copy)) ? encryptionRead : ''})`;
     const count = Number((await conn.runAndReadAll(`SELECT count(*) FROM (${rows})`)).getRows()[0]![0]);
     const stats = await columnStats(conn, table.spec, rows, []);
     const day = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(key)?.[1];

@@ -5,8 +5,8 @@ import type { ColdTables } from '../../lakehouse/cold-tables.js';
 import { planScan } from '../../lakehouse/table-scan.js';
 import { typedColumns } from '../../lakehouse/iceberg/table-spec.js';
 import { localCopies } from './local-copies.js';
+import { sqlText } from './data-file-copy.js';
 
-const quoted = (path: string): string => `'${path.replaceAll("'", "''")}'`;
 /** Data files one read may open (and fetch, from an object store). */
 const MAX_FILES_PER_READ = 200;
 
@@ -36,7 +36,7 @@ export async function readTableRows(conn: DuckDBConnection, cold: ColdStore, tab
   try {
     const where = [read.from !== undefined && `${time} >= ${Math.trunc(read.from)}`, read.to !== undefined && `${time} < ${Math.trunc(read.to)}`].filter(Boolean).join(' AND ') || 'true';
     const result = await conn.runAndReadAll(
-      `SELECT ${typedColumns(table.spec)} FROM read_parquet([${paths.map(quoted).join(', ')}], hive_partitioning = false, union_by_name = true${sealed ? encryptionRead : ''}) WHERE ${where} ORDER BY ${time} LIMIT ${Math.trunc(read.limit)}`,
+      `SELECT ${typedColumns(table.spec)} FROM read_parquet([${paths.map(sqlText).join(', ')}], hive_partitioning = false, union_by_name = true${sealed ? encryptionRead : ''}) WHERE ${where} ORDER BY ${time} LIMIT ${Math.trunc(read.limit)}`,
     );
     const names = result.columnNames();
     return { snapshotId: snapshot['snapshot-id'], rows: result.getRows().map((row) => Object.fromEntries(row.map((v, i) => [names[i]!, plain(v)]))) };
