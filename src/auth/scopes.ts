@@ -6,7 +6,7 @@ import { SightlineError } from '../core/errors.js';
  */
 export const SCOPES = {
   'ingest:write': { resource: 'subject', summary: 'send events (POST /v1/events); resources: the source.type subjects it may write, e.g. web.*' },
-  'query:read': { resource: 'dataset', summary: 'read events and aggregates; resources: events, aggregates/<name>' },
+  'query:read': { resource: 'dataset', summary: 'read events and aggregates; resources: events (also the contract tables), aggregates/<name>' },
   'registry:read': { resource: 'subject', summary: 'read subjects, schemas and compatibility (both registry APIs); resources: subjects' },
   'registry:write': { resource: 'subject', summary: 'register, delete and deprecate schemas, set compatibility; resources: subjects' },
   'dlq:read': { resource: null, summary: 'list and read dead letters' },

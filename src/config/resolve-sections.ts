@@ -162,6 +162,7 @@ export function resolveCold(raw: ConfigDocument['cold'], baseDir: string): ColdS
   return {
     rollRows: raw.rollRows,
     rollIntervalMs: parseDuration(raw.rollInterval),
+    contractTables: raw.contractTables,
     ...(store && {
       objectStore: {
         bucket: store.bucket,

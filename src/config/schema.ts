@@ -181,6 +181,12 @@ export const CONFIG_SCHEMA = objectWithDefaults({
     rollRows: positive(500_000),
     rollInterval: duration({ default: '1m' }),
     /**
+     * A table per contract subject beside `events`, the payload's top-level fields as typed
+     * columns that follow the contract's versions (docs/lakehouse.md). Each such event is written
+     * to Parquet twice.
+     */
+    contractTables: Type.Boolean({ default: true }),
+    /**
      * The cold tier on an S3-compatible object store (docs/lakehouse.md) instead of `<dataDir>/cold`.
      * What is left out comes from the standard AWS variables (AWS_ENDPOINT_URL_S3, AWS_REGION,
      * AWS_ACCESS_KEY_ID, …); each role of a distributed deployment gives its own credentials.

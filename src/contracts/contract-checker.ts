@@ -5,7 +5,7 @@ import type { SchemaRegistry, SubjectVersion } from '../registry/schema-registry
 import type { ContractStats } from './contract-stats.js';
 import { PROBE_SCHEMA, PROBE_SOURCE, PROBE_TYPE } from '../core/probe-event.js';
 import { JsonSchema } from '../registry/types/json-schema.js';
-import { subjectFor } from './subject.js';
+import { subjectFor } from '../core/subject.js';
 
 export type UnknownContractPolicy = 'reject' | 'accept';
 

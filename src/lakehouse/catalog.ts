@@ -9,6 +9,9 @@ export interface CatalogEntry {
   dataset: string;
 }
 
+/** The dataset a table is read as: a contract table holds events, so reading it is reading `events`. */
+const datasetOf = (base: string): string => (base.startsWith('contracts/') ? 'events' : base);
+
 /** What the Iceberg REST catalog serves: the namespace, its tables and their current metadata. */
 export interface TableCatalog {
   readonly namespace: string;
@@ -29,13 +32,13 @@ export class ColdTableCatalog implements TableCatalog {
   ) {}
 
   async list(): Promise<CatalogEntry[]> {
-    return [...(await this.tables.list())].map(([name, table]) => ({ name, dataset: table.base }));
+    return [...(await this.tables.list())].map(([name, table]) => ({ name, dataset: datasetOf(table.base) }));
   }
 
   async load(name: string): Promise<(LoadedTable & { dataset: string }) | undefined> {
     const table = (await this.tables.list()).get(name);
     const loaded = await table?.load();
-    return loaded && table ? { ...loaded, dataset: table.base } : undefined;
+    return loaded && table ? { ...loaded, dataset: datasetOf(table.base) } : undefined;
   }
 }
 

@@ -1,7 +1,8 @@
 import type { ColdStore } from '../core/ports/cold-store.js';
 import { IcebergTable, type LoadedTable } from './iceberg/iceberg-table.js';
 import { currentSnapshot } from './iceberg/table-metadata.js';
-import { aggregateTable, catalogName, EVENTS_TABLE } from './iceberg/table-spec.js';
+import { aggregateTable, catalogName, EVENTS_TABLE, type TableSpec } from './iceberg/table-spec.js';
+import { contractCatalogName, contractTable, contractTableFolder } from './contract-table.js';
 
 /**
  * The snapshot summary entry that says through which export number (a commit or final number of
@@ -17,13 +18,16 @@ export function exportedThrough(table: LoadedTable | undefined, writer: string):
 
 const LIST_TTL_MS = 5_000;
 
+export type TableDataset = 'events' | 'aggregates' | 'contracts';
+
 /** The namespace every Sightline table is in, for catalogs. */
 export const NAMESPACE = 'sightline';
 
 /**
- * Sightline's Iceberg tables in a cold store: `events` (folder `events/`) and one per aggregation
- * (folder `aggregates/<name>/`), each with its Parquet files under `dt=YYYY-MM-DD/` and its
- * metadata under `metadata/`.
+ * Sightline's Iceberg tables in a cold store: `events` (folder `events/`), one per aggregation
+ * (folder `aggregates/<name>/`) and one per contract subject (folder `contracts/<subject>/`, the
+ * subject URI-encoded), each with its Parquet files under `dt=YYYY-MM-DD/` and its metadata under
+ * `metadata/`.
  */
 export class ColdTables {
   private readonly opened = new Map<string, IcebergTable>();
@@ -33,12 +37,13 @@ export class ColdTables {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  /** The table of a dataset: `events`, or the aggregation `name`'s. */
-  of(dataset: 'events' | 'aggregates', name = ''): IcebergTable {
-    const base = dataset === 'events' ? 'events' : `aggregates/${name}`;
+  /** The table of a dataset: `events`, the aggregation `name`'s, or the contract subject `name`'s. */
+  of(dataset: TableDataset, name = ''): IcebergTable {
+    const [base, spec]: [string, () => TableSpec] =
+      dataset === 'events' ? ['events', () => EVENTS_TABLE] : dataset === 'aggregates' ? [`aggregates/${name}`, () => aggregateTable(name)] : [contractTableFolder(name), () => contractTable(name)];
     let table = this.opened.get(base);
     if (!table) {
-      table = new IcebergTable(this.store, base, dataset === 'events' ? EVENTS_TABLE : aggregateTable(name), this.clock);
+      table = new IcebergTable(this.store, base, spec(), this.clock);
       this.opened.set(base, table);
     }
     return table;
@@ -48,11 +53,12 @@ export class ColdTables {
 
   /**
    * Every table committed to so far, by its catalog name (`events`, `page_views`, …). Finding them
-   * lists the store, so the answer is kept for a few seconds (a table is only ever added).
+   * lists the store, so the answer is kept for a few seconds (a table is only ever added), unless
+   * the caller must see a table made a moment ago (`fresh`).
    */
-  list(): Promise<Map<string, IcebergTable>> {
+  list(options: { fresh?: boolean } = {}): Promise<Map<string, IcebergTable>> {
     const now = Date.now();
-    if (!this.listed || now - this.listed.at > LIST_TTL_MS) {
+    if (!this.listed || now - this.listed.at > LIST_TTL_MS || options.fresh) {
       const tables = this.find();
       tables.catch(() => (this.listed = undefined));
       this.listed = { at: now, tables };
@@ -64,14 +70,26 @@ export class ColdTables {
     const out = new Map<string, IcebergTable>();
     const bases = new Set<string>();
     for (const { key } of await this.store.list('')) {
-      const match = /^(events|aggregates\/[^/]+)\/metadata\/v\d+\.metadata\.json$/.exec(key);
+      const match = /^(events|aggregates\/[^/]+|contracts\/[^/]+)\/metadata\/v\d+\.metadata\.json$/.exec(key);
       if (match) bases.add(match[1]!);
     }
-    // events first, then the aggregations by name.
+    // events first, then the aggregations and the contracts by name.
     for (const base of [...bases].sort((a, b) => (a === 'events' ? -1 : b === 'events' ? 1 : a < b ? -1 : 1))) {
-      const table = base === 'events' ? this.of('events') : this.of('aggregates', base.slice('aggregates/'.length));
-      out.set(base === 'events' ? 'events' : catalogName(base.slice('aggregates/'.length)), table);
+      const [folder, name = ''] = base.split('/');
+      if (folder === 'contracts') {
+        const subject = decoded(name);
+        if (subject !== undefined) out.set(contractCatalogName(subject), this.of('contracts', subject));
+      } else out.set(base === 'events' ? 'events' : catalogName(name), base === 'events' ? this.of('events') : this.of('aggregates', name));
     }
     return out;
+  }
+}
+
+/** A folder name URI-decoded; undefined for one Sightline did not write (a stray `%`). */
+function decoded(name: string): string | undefined {
+  try {
+    return decodeURIComponent(name);
+  } catch {
+    return undefined;
   }
 }

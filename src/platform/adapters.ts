@@ -1,3 +1,4 @@
+import type { ContractFieldSource } from '../core/contract-field.js';
 import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -105,6 +106,8 @@ export interface StoreDeps {
   metrics: ComponentMetrics;
   /** The lifecycle's "now": the wall clock unless a test gives its own. */
   clock?: () => number;
+  /** The contracts' fields, for the contract tables. */
+  contracts: ContractFieldSource;
 }
 
 /** The adapters the configuration asks for; the roles must be possible on them. */
@@ -152,7 +155,17 @@ async function openLocalStores(config: SightlineConfig, deps: StoreDeps): Promis
   const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'), { memoryLimit: config.hot.memoryLimit, ...(encryption && { encryption }) });
   try {
     const cold = await openColdStore(config);
-    const archiver = new Archiver({ hot, cold, lifecycle: config.lifecycle, ...(deps.clock && { clock: deps.clock }), rollRows: config.cold.rollRows, rollIntervalMs: config.cold.rollIntervalMs, logger: deps.logger, metrics: deps.metrics });
+    const archiver = new Archiver({
+      hot,
+      cold,
+      lifecycle: config.lifecycle,
+      ...(deps.clock && { clock: deps.clock }),
+      ...(config.cold.contractTables && { contracts: deps.contracts }),
+      rollRows: config.cold.rollRows,
+      rollIntervalMs: config.cold.rollIntervalMs,
+      logger: deps.logger,
+      metrics: deps.metrics,
+    });
     return { hot, cold, archiver };
   } catch (err) {
     await hot.close();

@@ -10,7 +10,7 @@ import type { IngestCounters } from '../ingest/ingest-service.js';
 import type { ProcessorCounters } from '../process/processor-counters.js';
 import type { QualityRuleConfig } from '../quality/quality-rules.js';
 import type { SchemaRegistry } from '../registry/schema-registry.js';
-import { subjectFor } from '../contracts/subject.js';
+import { subjectFor } from '../core/subject.js';
 import { contractFields } from '../lineage/contract-fields.js';
 import type { LineageStats } from '../lineage/lineage-stats.js';
 

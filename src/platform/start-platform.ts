@@ -109,11 +109,11 @@ function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Rec
   const { roles } = ctx;
   const qualityStats = new QualityStats(ctx.metrics.registry);
   const sourceTypes = new SourceTypeCounter(ctx.metrics.registry);
-  const stores = roles.has('serve') ? new StoresComponent(ctx, adapters) : undefined;
   let process: ProcessRole | undefined;
   let ingest: IngestRole | undefined;
   const logs = new LogComponent(ctx, adapters, () => process?.processing);
   const registry = new RegistryComponent(ctx, logs);
+  const stores = roles.has('serve') ? new StoresComponent(ctx, adapters, registry.contractFields) : undefined;
   const keys = new KeysComponent(ctx, logs);
   const audit = new AuditComponent(ctx, logs);
   if (roles.has('process')) process = new ProcessRole(ctx, logs, stores, qualityStats);

@@ -1,6 +1,6 @@
 import type { SightlineEvent } from '../core/envelope.js';
 import type { QualityCount } from '../core/ports/processed-batch.js';
-import { subjectFor } from '../contracts/subject.js';
+import { subjectFor } from '../core/subject.js';
 import { type CompiledRule, compileRule, type QualitySpec, ruleApplies, type UniqueValues } from './quality-rules.js';
 
 export interface RuleFailure {

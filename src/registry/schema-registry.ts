@@ -1,3 +1,4 @@
+import type { ContractField } from '../core/contract-field.js';
 import { SightlineError } from '../core/errors.js';
 import {
   type CompatibilityLevel,
@@ -128,6 +129,19 @@ export class SchemaRegistry {
       this.latestCache.set(subject, latest);
     }
     return latest ?? undefined;
+  }
+
+  /**
+   * The columns of a subject's table: the top-level fields of every live version, in the order
+   * they first appeared, each typed as the newest version that has it types it. Undefined when the
+   * subject has no live version (its events have no table).
+   */
+  contractFields(subject: string): ContractField[] | undefined {
+    const versions = this.liveVersions(subject);
+    if (versions.length === 0) return undefined;
+    const fields = new Map<string, ContractField>();
+    for (const v of versions) for (const f of this.parsed.get(v.id)?.fields() ?? []) fields.set(f.name, f);
+    return [...fields.values()];
   }
 
   /** The compiled schema of an id, for validation and decoding. */

@@ -7,6 +7,8 @@ export interface HotStoreOptions {
 export interface ColdStoreOptions {
   rollRows: number;
   rollIntervalMs: number;
+  /** Whether each contract subject's events also go to its own table, with typed columns. */
+  contractTables: boolean;
   /** Where the files go: absent, a folder in the data folder (`cold/`). */
   objectStore?: ObjectStoreOptions;
 }

@@ -32,6 +32,10 @@ export interface IcebergTableReport {
   first_snapshot_rows?: number;
   day_files?: number;
   day_rows?: number;
+  schemas: number;
+  current_schema_id: number;
+  /** Every row, sorted by id (with `rows: true`); timestamps as text. */
+  row_values?: Array<Record<string, unknown>>;
 }
 
 /** Runs the reader without blocking: a platform in the test's own process answers its requests meanwhile. */
@@ -45,17 +49,24 @@ async function run(args: string[]): Promise<{ namespaces?: string[][]; tables: R
 }
 
 /** One table read by pyiceberg's StaticTable from its metadata file. */
-export async function readStaticTable(metadataLocation: string, options: { day?: string; props?: Record<string, string> } = {}): Promise<IcebergTableReport> {
+export async function readStaticTable(metadataLocation: string, options: ReadOptions = {}): Promise<IcebergTableReport> {
   return (await run(['static', metadataLocation, ...dayArgs(options)])).tables.table!;
 }
 
 /** Every table pyiceberg's RestCatalog lists at `uri`, read whole. */
-export function readCatalog(uri: string, token: string | undefined, options: { day?: string; props?: Record<string, string> } = {}): Promise<{ namespaces?: string[][]; tables: Record<string, IcebergTableReport> }> {
+export function readCatalog(uri: string, token: string | undefined, options: ReadOptions = {}): Promise<{ namespaces?: string[][]; tables: Record<string, IcebergTableReport> }> {
   return run(['rest', uri, token ?? '-', ...dayArgs(options)]);
 }
 
-function dayArgs(options: { day?: string; props?: Record<string, string> }): string[] {
-  return [...(options.day ? ['--day', options.day] : []), ...Object.entries(options.props ?? {}).flatMap(([k, v]) => ['--prop', `${k}=${v}`])];
+interface ReadOptions {
+  day?: string;
+  props?: Record<string, string>;
+  /** Every row in the report too. */
+  rows?: boolean;
+}
+
+function dayArgs(options: ReadOptions): string[] {
+  return [...(options.day ? ['--day', options.day] : []), ...(options.rows ? ['--rows'] : []), ...Object.entries(options.props ?? {}).flatMap(([k, v]) => ['--prop', `${k}=${v}`])];
 }
 
 /** The newest `vN.metadata.json` of a table folder on local disk. */

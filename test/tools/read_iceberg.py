@@ -1,11 +1,11 @@
 """Reads Sightline's Iceberg tables with pyiceberg, independently of Sightline, and prints what it found.
 
-  read_iceberg.py static <metadata.json> [--day YYYY-MM-DD]
-  read_iceberg.py rest <catalog uri> <token or -> [--day YYYY-MM-DD] [--prop key=value ...]
+  read_iceberg.py static <metadata.json> [--day YYYY-MM-DD] [--rows]
+  read_iceberg.py rest <catalog uri> <token or -> [--day YYYY-MM-DD] [--prop key=value ...] [--rows]
 
 For each table: rows, distinct keys (ids of events; window, size and group of aggregates), the
-snapshots, the rows of the first snapshot (time travel), the files and rows a filter on one day
-plans and reads (partition pruning), and rows per user_id for events.
+snapshots and schemas, the rows of the first snapshot (time travel), the files and rows a filter on one day
+plans and reads (partition pruning), rows per user_id for events, and with --rows every row.
 """
 import argparse
 import json
@@ -14,10 +14,13 @@ from pyiceberg.catalog import load_catalog
 from pyiceberg.table import StaticTable
 
 
-def describe(table, day):
+def describe(table, day, rows=False):
     arrow = table.scan().to_arrow()
     names = arrow.column_names
-    out = {"rows": arrow.num_rows, "columns": names, "snapshots": len(table.snapshots())}
+    out = {"rows": arrow.num_rows, "columns": names, "snapshots": len(table.snapshots()),
+           "schemas": len(table.metadata.schemas), "current_schema_id": table.metadata.current_schema_id}
+    if rows:
+        out["row_values"] = sorted(arrow.to_pylist(), key=lambda r: str(r.get("id")))
     if "id" in names:
         out["distinct_keys"] = len(set(arrow.column("id").to_pylist()))
         users = {}
@@ -46,18 +49,19 @@ def main():
     parser.add_argument("token", nargs="?")
     parser.add_argument("--day")
     parser.add_argument("--prop", action="append", default=[])
+    parser.add_argument("--rows", action="store_true")
     args = parser.parse_args()
     props = dict(p.split("=", 1) for p in args.prop)
     if args.mode == "static":
-        print(json.dumps({"tables": {"table": describe(StaticTable.from_metadata(args.where, properties=props), args.day)}}))
+        print(json.dumps(default=str, obj={"tables": {"table": describe(StaticTable.from_metadata(args.where, properties=props), args.day, args.rows)}}))
         return
     auth = {"token": args.token} if args.token and args.token != "-" else {"auth": {"type": "noop"}}
     catalog = load_catalog("sightline", **{"type": "rest", "uri": args.where, **auth, **props})
     tables = {}
     for namespace in catalog.list_namespaces():
         for identifier in catalog.list_tables(namespace):
-            tables[identifier[-1]] = describe(catalog.load_table(identifier), args.day)
-    print(json.dumps({"namespaces": [list(n) for n in catalog.list_namespaces()], "tables": tables}))
+            tables[identifier[-1]] = describe(catalog.load_table(identifier), args.day, args.rows)
+    print(json.dumps(default=str, obj={"namespaces": [list(n) for n in catalog.list_namespaces()], "tables": tables}))
 
 
 main()

@@ -304,3 +304,16 @@ export async function readManifestList(bytes: Buffer): Promise<ManifestFile[]> {
     })),
   }));
 }
+
+/**
+ * The field ids some of `files` have a column for, from their value counts; undefined (take every
+ * column as present) when a file with rows has no counts to tell.
+ */
+export function columnsIn(files: readonly DataFile[]): Set<number> | undefined {
+  const out = new Set<number>();
+  for (const file of files) {
+    if (file.valueCounts.size === 0 && file.recordCount > 0) return undefined;
+    for (const id of file.valueCounts.keys()) out.add(id);
+  }
+  return out;
+}

@@ -12,8 +12,8 @@ import {
   writeManifestList,
 } from './avro-manifests.js';
 import { intBytes } from './bounds.js';
-import { currentSnapshot, newSnapshotId, newTableMetadata, type Snapshot, type TableMetadata, withSnapshot, withoutSnapshots } from './table-metadata.js';
-import { partitionSpecOf, schemaOf, type TableSpec } from './table-spec.js';
+import { currentSnapshot, newSnapshotId, newTableMetadata, type Snapshot, type TableMetadata, withSchema, withSnapshot, withoutSnapshots } from './table-metadata.js';
+import { type IcebergField, partitionSpecOf, schemaOf, type TableSpec } from './table-spec.js';
 
 export interface LoadedTable {
   version: number;
@@ -28,6 +28,8 @@ export interface TableChange {
   added: DataFile[];
   removed: ReadonlySet<string>;
   summary: Record<string, string>;
+  /** The table's columns from this commit on, and properties to set (a schema change, if they differ). */
+  schema?: { fields: IcebergField[]; properties: Record<string, string> };
 }
 
 const VERSION_FILE = /\/metadata\/v(\d+)\.metadata\.json$/;
@@ -59,6 +61,12 @@ export class IcebergTable {
     readonly spec: TableSpec,
     private readonly clock: () => number = Date.now,
   ) {}
+
+  /** The table's spec with the columns of the current schema of `metadata` (a schema grows). */
+  specOf(metadata: TableMetadata | undefined): TableSpec {
+    const schema = metadata?.schemas.find((s) => s['schema-id'] === metadata['current-schema-id']);
+    return schema ? { ...this.spec, fields: schema.fields } : this.spec;
+  }
 
   get location(): string {
     return this.store.location(this.base);
@@ -160,7 +168,8 @@ export class IcebergTable {
       const change = await plan(current);
       if (!change) return current;
       const now = this.clock();
-      const base = current?.metadata ?? newTableMetadata(this.location, schemaOf(this.spec), partitionSpecOf(this.spec), now);
+      const created = current?.metadata ?? newTableMetadata(this.location, schemaOf({ ...this.spec, ...(change.schema && { fields: change.schema.fields }) }), partitionSpecOf(this.spec), now);
+      const base = change.schema ? withSchema(created, change.schema.fields, change.schema.properties) : created;
       const written: string[] = [];
       const snapshot = await this.writeSnapshot(base, change, attempt, now, written);
       const next = withSnapshot(base, current?.metadataLocation ?? null, snapshot, now);

@@ -1,5 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { IcebergSchema, PartitionSpec } from './table-spec.js';
+import type { IcebergField, IcebergSchema, PartitionSpec } from './table-spec.js';
+
+/** Files exported before a table existed have no field ids: readers find their columns by name. */
+const NAME_MAPPING = 'schema.name-mapping.default';
+const nameMapping = (fields: IcebergField[]): string => JSON.stringify(fields.map((f) => ({ 'field-id': f.id, names: [f.name] })));
 
 export interface Snapshot {
   'snapshot-id': number;
@@ -63,8 +67,7 @@ export function newTableMetadata(location: string, schema: IcebergSchema, spec: 
     properties: {
       'write.format.default': 'parquet',
       'write.parquet.compression-codec': 'zstd',
-      // Files exported before the table existed have no field ids: readers find their columns by name.
-      'schema.name-mapping.default': JSON.stringify(schema.fields.map((f) => ({ 'field-id': f.id, names: [f.name] }))),
+      [NAME_MAPPING]: nameMapping(schema.fields),
     },
     snapshots: [],
     'snapshot-log': [],
@@ -106,5 +109,24 @@ export function withoutSnapshots(base: TableMetadata, expired: ReadonlySet<numbe
     // As the reference implementation does, a kept snapshot keeps naming an expired parent.
     snapshots: kept,
     'snapshot-log': log.slice(firstKept),
+  };
+}
+
+/**
+ * The metadata with `fields` as its current schema (a new schema id when they differ from the
+ * current one's, `last-column-id` moved on) and `properties` set. The name mapping follows, so
+ * files written without field ids keep being read by name.
+ */
+export function withSchema(base: TableMetadata, fields: IcebergField[], properties: Record<string, string>): TableMetadata {
+  const current = base.schemas.find((s) => s['schema-id'] === base['current-schema-id'])!;
+  const merged = { ...base.properties, ...properties };
+  if (JSON.stringify(current.fields) === JSON.stringify(fields)) return { ...base, properties: merged };
+  const schemaId = Math.max(...base.schemas.map((s) => s['schema-id'])) + 1;
+  return {
+    ...base,
+    'last-column-id': Math.max(base['last-column-id'], ...fields.map((f) => f.id)),
+    'current-schema-id': schemaId,
+    schemas: [...base.schemas, { type: 'struct', 'schema-id': schemaId, fields }],
+    properties: { ...merged, [NAME_MAPPING]: nameMapping(fields) },
   };
 }

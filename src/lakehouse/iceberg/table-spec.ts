@@ -102,12 +102,21 @@ export function partitionSpecOf(spec: TableSpec): PartitionSpec {
 
 /** DuckDB's COPY option giving each Parquet column its Iceberg field id. */
 export function parquetFieldIds(spec: TableSpec): string {
-  return `FIELD_IDS {${spec.fields.map((f) => `${f.name}: ${f.id}`).join(', ')}}`;
+  return `FIELD_IDS {${spec.fields.map((f) => `'${f.name.replaceAll("'", "''")}': ${f.id}`).join(', ')}}`;
 }
 
 const SQL_TYPES: Record<IcebergPrimitive, string> = { string: 'VARCHAR', long: 'BIGINT', int: 'INTEGER', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', date: 'DATE', double: 'DOUBLE' };
 
-/** A SELECT list giving each column its table type: files written at different times read as one. */
-export function typedColumns(spec: TableSpec): string {
-  return spec.fields.map((f) => `CAST("${f.name}" AS ${SQL_TYPES[f.type]}) AS "${f.name}"`).join(', ');
+/**
+ * A SELECT list giving each column its table type: files written at different times read as one.
+ * A column none of the files has (it came with a later schema) reads as null; `present` holds the
+ * field ids the files have, all of them when not given.
+ */
+export function typedColumns(spec: TableSpec, present?: ReadonlySet<number>): string {
+  return spec.fields
+    .map((f) => {
+      const name = `"${f.name.replaceAll('"', '""')}"`;
+      return `CAST(${present && !present.has(f.id) ? 'NULL' : name} AS ${SQL_TYPES[f.type]}) AS ${name}`;
+    })
+    .join(', ');
 }

@@ -1,3 +1,4 @@
+import type { ContractFieldSource } from '../../core/contract-field.js';
 import type { FastifyInstance } from 'fastify';
 import { ContractStats } from '../../contracts/contract-stats.js';
 import { SchemaRegistry } from '../../registry/schema-registry.js';
@@ -35,8 +36,17 @@ export class RegistryComponent implements Component {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.opened?.close();
   }
+
+  private stopped = false;
+
+  /** The contracts' fields for the contract tables of the cold tier, while the registry is open. */
+  readonly contractFields: ContractFieldSource = {
+    ready: () => this.opened !== undefined && !this.stopped,
+    fields: (subject) => this.registry.contractFields(subject),
+  };
 
   get registry(): SchemaRegistry {
     if (!this.opened) throw notStarted('the schema registry');

@@ -1,3 +1,4 @@
+import type { ContractFieldSource } from '../../core/contract-field.js';
 import type { ColdArchiver, ColdStore } from '../../core/ports/cold-store.js';
 import type { HotStore } from '../../core/ports/hot-store.js';
 import { InstrumentedHotStore } from '../../observe/instrumented-hot-store.js';
@@ -18,10 +19,11 @@ export class StoresComponent implements Component {
   constructor(
     private readonly ctx: PlatformContext,
     private readonly adapters: PlatformAdapters,
+    private readonly contracts: ContractFieldSource,
   ) {}
 
   async start(): Promise<void> {
-    this.opened = await this.adapters.openStores({ logger: this.ctx.loggerFor('cold'), metrics: this.ctx.metrics.component('cold_store'), ...(this.ctx.clock && { clock: this.ctx.clock }) });
+    this.opened = await this.adapters.openStores({ logger: this.ctx.loggerFor('cold'), metrics: this.ctx.metrics.component('cold_store'), ...(this.ctx.clock && { clock: this.ctx.clock }), contracts: this.contracts });
     this.observed = new InstrumentedHotStore(this.opened.hot, this.ctx.metrics.component('hot_store'));
   }
 

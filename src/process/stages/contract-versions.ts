@@ -1,5 +1,5 @@
 import { isPlainObject, type SightlineEvent } from '../../core/envelope.js';
-import { subjectFor } from '../../contracts/subject.js';
+import { subjectFor } from '../../core/subject.js';
 
 /**
  * Contract versions: `subject@version` when the pipeline lists accepted versions for the event's

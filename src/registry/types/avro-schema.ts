@@ -4,6 +4,8 @@ import { avroReadProblems } from '../compat/avro-compat.js';
 import type { Incompatibility, RoleLabels } from '../compat/incompatibility.js';
 import { zeroByteItemArray } from './avro-zero-byte-arrays.js';
 import type { ParsedSchema, PayloadViolation } from './schema-type.js';
+import type { ContractField } from '../../core/contract-field.js';
+import { avroFields } from './contract-fields.js';
 
 /**
  * An Avro schema, parsed by avsc. The canonical form is avsc's full schema export in compact JSON:
@@ -66,6 +68,10 @@ export class AvroSchema implements ParsedSchema {
 
   decode(body: Buffer): unknown {
     return toJsonValue(this.avroType.fromBuffer(body));
+  }
+
+  fields(): ContractField[] {
+    return avroFields(this.avroType);
   }
 }
 

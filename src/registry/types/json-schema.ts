@@ -10,6 +10,8 @@ import { jsonSchemaReadProblems } from '../compat/json-schema-diff.js';
 import { differentType } from './avro-schema.js';
 import { useLinearUniqueItems } from './linear-unique-items.js';
 import type { ParsedSchema, PayloadViolation } from './schema-type.js';
+import type { ContractField } from '../../core/contract-field.js';
+import { jsonSchemaFields } from './contract-fields.js';
 
 const DRAFT_06 = createRequire(import.meta.url)('ajv/dist/refs/json-schema-draft-06.json') as object;
 
@@ -47,11 +49,12 @@ function compiler(draft: Draft): Ajv {
 }
 
 /** Compiles, then drops the schema from the instance so that another version may reuse its `$id`. */
-function compileOnce(ajv: Ajv, document: object): ValidateFunction {
+function compileOnce(ajv: Ajv, document: object | boolean): ValidateFunction {
   try {
     return ajv.compile(document);
   } finally {
-    ajv.removeSchema(document);
+    // A boolean schema (`true`, `false`) is not kept by Ajv, and removing one throws.
+    if (typeof document === 'object') ajv.removeSchema(document);
   }
 }
 
@@ -83,7 +86,7 @@ export class JsonSchema implements ParsedSchema {
     }
     let check: ValidateFunction;
     try {
-      check = compileOnce(compiler(draftOf(document)), document as object);
+      check = compileOnce(compiler(draftOf(document)), document as object | boolean);
     } catch (err) {
       if (err instanceof SightlineError) throw err;
       throw invalid(`Invalid schema ${text} of type JSON, details: ${(err as Error).message}`);
@@ -110,6 +113,10 @@ export class JsonSchema implements ParsedSchema {
     } catch (err) {
       throw new SightlineError('SL_CONTRACT_WIRE_INVALID', `the payload after the wire header is not JSON: ${(err as Error).message}`);
     }
+  }
+
+  fields(): ContractField[] {
+    return jsonSchemaFields(this.document);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { SchemaType } from '../../core/ports/schema-store.js';
+import type { ContractField } from '../../core/contract-field.js';
 import type { Incompatibility, RoleLabels } from '../compat/incompatibility.js';
 
 /** A schema's failure on one payload: where (a JSON pointer into the payload) and why. */
@@ -18,4 +19,6 @@ export interface ParsedSchema {
   validate(payload: unknown): PayloadViolation | undefined;
   /** Decodes a body in this schema's binary encoding (after the Confluent wire header) into JSON values. */
   decode(body: Buffer): unknown;
+  /** The top-level fields of the payload, as the columns of the contract's table. */
+  fields(): ContractField[];
 }

@@ -17,8 +17,11 @@ import { copyDataFile } from './data-file-copy.js';
 import { adoptExportedFiles } from './legacy-files.js';
 import { readTableRows } from './table-reader.js';
 import { ColdTables, exportedThrough, exportedThroughKey } from '../../lakehouse/cold-tables.js';
+import type { ContractFieldSource } from '../../core/contract-field.js';
+import { exportContractTables } from './contract-export.js';
 
-type Dataset = 'events' | 'aggregates';
+/** `contracts`: the events again, into the contract tables, planned only while the registry is open. */
+type Dataset = 'events' | 'aggregates' | 'contracts';
 
 /** A file no snapshot names is an orphan once this old: younger, it may be a commit in flight. */
 const ORPHAN_AGE_MS = 60 * 60_000;
@@ -38,6 +41,8 @@ export interface ArchiverOptions {
   clock?: () => number;
   rollRows: number;
   rollIntervalMs: number;
+  /** The contracts' fields: with them, the events of each subject with a contract also go to its contract table. */
+  contracts?: ContractFieldSource;
   logger: Logger;
   metrics?: ComponentMetrics;
 }
@@ -48,7 +53,7 @@ const day = (column: string) => `strftime(make_timestamp(${column} * 1000), '%Y-
  * What each dataset's Parquet files hold, which bookkeeping number selects the rows, and the
  * folder level above the day: aggregates go to aggregates/<name>/dt=YYYY-MM-DD/.
  */
-const DATASETS: Record<Dataset, { numberColumn: string; dayColumn: string; folderColumn: string | null; select: string; orderBy: string; only: string }> = {
+const DATASETS: Record<Exclude<Dataset, 'contracts'>, { numberColumn: string; dayColumn: string; folderColumn: string | null; select: string; orderBy: string; only: string }> = {
   events: {
     // The synthetic probe's events are the platform's: never in the user's Parquet.
     only: NOT_PROBE_SQL,
@@ -84,7 +89,7 @@ export class Archiver implements ColdArchiver {
   private lastExportAt = Date.now();
   filesWritten = 0;
   /** Rows written to Parquet by this process, per dataset. */
-  readonly rowsWritten: Record<Dataset, number> = { events: 0, aggregates: 0 };
+  readonly rowsWritten: Record<Dataset, number> = { events: 0, aggregates: 0, contracts: 0 };
   lastError: string | null = null;
   /** The Iceberg tables the exports commit to. */
   readonly tables: ColdTables;
@@ -155,6 +160,7 @@ export class Archiver implements ColdArchiver {
     const done = this.options.metrics?.startTimer('export');
     await this.plan('events');
     await this.plan('aggregates');
+    if (this.options.contracts?.ready()) await this.plan('contracts');
     await this.runPending();
     done?.();
     this.lastError = null;
@@ -162,12 +168,13 @@ export class Archiver implements ColdArchiver {
 
   private async plan(dataset: Dataset): Promise<void> {
     const conn = this.conn!;
-    const { numberColumn } = DATASETS[dataset];
+    const source = dataset === 'contracts' ? 'events' : dataset;
+    const { numberColumn } = DATASETS[source];
     await conn.run('BEGIN TRANSACTION');
     try {
       const done = await conn.runAndReadAll('SELECT coalesce(max(to_no), 0) FROM sl_cold_exports WHERE dataset = $1', [dataset]);
       const fromNo = Number(done.getRows()[0]![0]) + 1;
-      const top = await conn.runAndReadAll(`SELECT coalesce(max(${numberColumn}), 0) FROM ${dataset}`);
+      const top = await conn.runAndReadAll(`SELECT coalesce(max(${numberColumn}), 0) FROM ${source}`);
       const toNo = Number(top.getRows()[0]![0]);
       if (toNo >= fromNo) {
         const next = await conn.runAndReadAll('SELECT coalesce(max(export_id), 0) + 1 FROM sl_cold_exports');
@@ -189,14 +196,20 @@ export class Archiver implements ColdArchiver {
     const conn = this.conn!;
     const reader = await conn.runAndReadAll('SELECT export_id, dataset, from_no, to_no FROM sl_cold_exports WHERE NOT done ORDER BY export_id');
     for (const [exportId, dataset, fromNo, toNo] of reader.getRows()) {
+      // The contract tables wait for the registry (it opens after the stores, closes before them).
+      if (dataset === 'contracts' && !this.options.contracts?.ready()) continue;
       await this.runIntent({ exportId: Number(exportId), dataset: dataset as Dataset, fromNo: Number(fromNo), toNo: Number(toNo) });
     }
   }
 
   private async runIntent(intent: ExportIntent): Promise<void> {
     const conn = this.conn!;
-    const spec = DATASETS[intent.dataset];
+    const spec = DATASETS[intent.dataset === 'contracts' ? 'events' : intent.dataset];
     const range = `${spec.numberColumn} BETWEEN ${intent.fromNo} AND ${intent.toNo} AND ${spec.only}`;
+    // The writer in the name too: another hot store (a new data folder on the same bucket) numbers
+    // its commits from 1 again, and must never overwrite a file a table names.
+    const name = `part-c${String(intent.fromNo).padStart(12, '0')}-c${String(intent.toNo).padStart(12, '0')}-w${this.writer.slice(0, 8)}.parquet`;
+    if (intent.dataset === 'contracts') return this.runContractIntent(intent, range, name);
     const folder = spec.folderColumn ?? "''";
     const parts = await conn.runAndReadAll(
       `SELECT DISTINCT ${folder} AS folder, ${day(spec.dayColumn)} AS d FROM ${intent.dataset} WHERE ${range} ORDER BY folder, d`,
@@ -204,9 +217,6 @@ export class Archiver implements ColdArchiver {
     const byTable = new Map<string, string[]>();
     for (const [folderValue, d] of parts.getRows()) byTable.set(String(folderValue), [...(byTable.get(String(folderValue)) ?? []), String(d)]);
     const files: string[] = [];
-    // The writer in the name too: another hot store (a new data folder on the same bucket) numbers
-    // its commits from 1 again, and must never overwrite a file a table names.
-    const name = `part-c${String(intent.fromNo).padStart(12, '0')}-c${String(intent.toNo).padStart(12, '0')}-w${this.writer.slice(0, 8)}.parquet`;
     for (const [folderValue, days] of byTable) {
       const table = this.tables.of(intent.dataset, folderValue);
       const keys = days.map((d) => `${table.base}/dt=${d}/${name}`);
@@ -234,7 +244,21 @@ export class Archiver implements ColdArchiver {
           : { operation: 'append', added, removed: new Set(), summary: { [exportedThroughKey(this.writer)]: String(intent.toNo) } },
       );
     }
-    await conn.run('UPDATE sl_cold_exports SET done = true, files = $1 WHERE export_id = $2', [JSON.stringify(files), BigInt(intent.exportId)]);
+    await this.markDone(intent, files);
+  }
+
+  private async runContractIntent(intent: ExportIntent, range: string, fileName: string): Promise<void> {
+    const { cold, hot, metrics } = this.options;
+    const x = { conn: this.conn!, cold, tables: this.tables, contracts: this.options.contracts!, writer: this.writer, encryptionCopy: parquetEncryption(hot.encryptsParquet).copy };
+    const written = await exportContractTables({ ...x, range, toNo: intent.toNo, fileName });
+    metrics?.sent(written.rows, written.bytes);
+    this.filesWritten += written.keys.length;
+    this.rowsWritten.contracts += written.rows;
+    await this.markDone(intent, written.keys);
+  }
+
+  private async markDone(intent: ExportIntent, files: string[]): Promise<void> {
+    await this.conn!.run('UPDATE sl_cold_exports SET done = true, files = $1 WHERE export_id = $2', [JSON.stringify(files), BigInt(intent.exportId)]);
     if (files.length > 0) this.options.logger.info({ dataset: intent.dataset, files, range: [intent.fromNo, intent.toNo] }, 'archived to the cold store');
   }
 
@@ -242,7 +266,7 @@ export class Archiver implements ColdArchiver {
     // Exports and erasures take turns: a file is never rewritten while an export writes it.
     while (this.running) await this.running.catch(() => undefined);
     let result = { files: 0, rows: 0 };
-    this.running = eraseFromFiles({ conn: this.conn!, cold: this.options.cold, table: this.tables.of('events'), scope, encryption: parquetEncryption(this.options.hot.encryptsParquet) })
+    this.running = this.eraseFromTables(scope)
       .then((erased) => {
         result = erased;
         if (erased.files > 0) this.options.logger.info(erased, 'rewrote cold events files without the rows of a deletion request');
@@ -252,6 +276,21 @@ export class Archiver implements ColdArchiver {
       });
     await this.running;
     return result;
+  }
+
+  /**
+   * Erases from `events` and every contract table, each of which holds the user's events; the
+   * rows counted are the events', which the contract tables repeat.
+   */
+  private async eraseFromTables(scope: ErasureScope): Promise<{ files: number; rows: number }> {
+    const tables = [this.tables.of('events'), ...[...(await this.tables.list({ fresh: true })).values()].filter((t) => t.base.startsWith('contracts/'))];
+    const total = { files: 0, rows: 0 };
+    for (const table of tables) {
+      const erased = await eraseFromFiles({ conn: this.conn!, cold: this.options.cold, table, scope, encryption: parquetEncryption(this.options.hot.encryptsParquet) });
+      total.files += erased.files;
+      if (table.base === 'events') total.rows += erased.rows;
+    }
+    return total;
   }
 
   /**
@@ -291,7 +330,7 @@ export class Archiver implements ColdArchiver {
     if (!this.conn) throw new SightlineError('SL_COLD_UNAVAILABLE', 'the archiver is not running');
     while (this.running) await this.running.catch(() => undefined);
     let report: LifecycleReport | undefined;
-    const ctx = { conn: this.conn, hot: this.options.hot, cold: this.options.cold, tables: this.tables, options: this.options.lifecycle, encryption: parquetEncryption(this.options.hot.encryptsParquet), logger: this.options.logger, ...(this.options.metrics && { metrics: this.options.metrics }) };
+    const ctx = { conn: this.conn, hot: this.options.hot, cold: this.options.cold, tables: this.tables, options: this.options.lifecycle, encryption: parquetEncryption(this.options.hot.encryptsParquet), logger: this.options.logger, contractTables: this.options.contracts !== undefined, ...(this.options.metrics && { metrics: this.options.metrics }) };
     this.running = runLifecycleJobs(ctx, (this.options.clock ?? Date.now)())
       .then((r) => {
         report = r;

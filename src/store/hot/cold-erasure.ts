@@ -2,7 +2,8 @@ import { open, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ErasureScope } from '../../core/erasure.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
-import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
+import { columnsIn, type DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
+import { type TableSpec, typedColumns } from '../../lakehouse/iceberg/table-spec.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
 import { copyDataFile, sqlText } from './data-file-copy.js';
 
@@ -31,7 +32,7 @@ interface Rewrite {
 }
 
 /**
- * Removes one user's rows from the events table. Each data file of the days in scope that holds
+ * Removes one user's rows from a table of events (`events`, a contract's). Each data file of the days in scope that holds
  * some is rewritten without them under a new name, and one `overwrite` snapshot swaps the files.
  * Then every older snapshot is expired, whether or not a live file held the user's rows (a file
  * only an older snapshot names may), and the files only they named are deleted: time travel must
@@ -55,7 +56,7 @@ export async function eraseFromFiles(r: Rewrite): Promise<{ files: number; rows:
     const key = table.keyOf(file.path);
     if (!inScope(key)) continue;
     const next = key.replace(/(-e\d+)?\.parquet$/, `-e${Date.now()}.parquet`);
-    const outcome = await rewriteWithout(r, key, next, file.partitionDay);
+    const outcome = await rewriteWithout(r, table.specOf(current.metadata), file, key, next);
     if (!outcome) continue;
     replaced.add(file.path);
     added.push(outcome.file);
@@ -68,8 +69,8 @@ export async function eraseFromFiles(r: Rewrite): Promise<{ files: number; rows:
 }
 
 /** Writes `from` without the user's rows to `to`; undefined when it held none. */
-async function rewriteWithout(r: Rewrite, from: string, to: string, partitionDay: number | null): Promise<{ rows: number; file: DataFile } | undefined> {
-  const { conn, cold, scope, encryption, table } = r;
+async function rewriteWithout(r: Rewrite, spec: TableSpec, dataFile: DataFile, from: string, to: string): Promise<{ rows: number; file: DataFile } | undefined> {
+  const { conn, cold, scope, encryption } = r;
   const match = 'user_id IS NOT NULL AND sha256(user_id) = $1 AND timestamp BETWEEN $2 AND $3';
   const params = [scope.subject, BigInt(scope.from ?? Number.MIN_SAFE_INTEGER), BigInt(scope.to)];
   // A local copy: the store may be an object store, and DuckDB then reads a plain file.
@@ -81,11 +82,12 @@ async function rewriteWithout(r: Rewrite, from: string, to: string, partitionDay
     const read = (await sealedParquet(copy)) ? encryption.read : '';
     const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE ${match}`, params)).getRows()[0]![0]);
     if (found === 0) return undefined;
-    const kept = `SELECT * FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE NOT coalesce(${match}, false)`;
+    // Written back in the table's current schema: a column the file lacks is null.
+    const kept = `SELECT ${typedColumns(spec, columnsIn([dataFile]))} FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE NOT coalesce(${match}, false)`;
     const staged = cold.stagingPath(`erase__${to.replaceAll('/', '__')}`);
-    const file = await copyDataFile(conn, table.spec, `${kept} ORDER BY ${table.spec.sortBy.join(', ')}`, staged, encryption.copy, params);
+    const file = await copyDataFile(conn, spec, `${kept} ORDER BY ${spec.sortBy.join(', ')}`, staged, encryption.copy, params);
     await cold.put(to, staged);
-    return { rows: found, file: { ...file, path: cold.location(to), partitionDay } };
+    return { rows: found, file: { ...file, path: cold.location(to), partitionDay: dataFile.partitionDay } };
   } finally {
     await rm(copy, { force: true });
   }

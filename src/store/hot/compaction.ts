@@ -1,9 +1,9 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColdStore } from '../../core/ports/cold-store.js';
 import { SightlineError } from '../../core/errors.js';
-import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
+import { columnsIn, type DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
-import { typedColumns } from '../../lakehouse/iceberg/table-spec.js';
+import { type TableSpec, typedColumns } from '../../lakehouse/iceberg/table-spec.js';
 import type { JobOutcome } from '../../lakehouse/table-lifecycle.js';
 import { copyDataFile, sqlText } from './data-file-copy.js';
 import { localCopies } from './local-copies.js';
@@ -42,7 +42,7 @@ export async function compactTable(
   let rows = 0;
   for (const [day, files] of byDay) {
     if (files.length < settings.minFiles) continue;
-    const merged = await mergeFiles(conn, cold, table, day, files, encryption);
+    const merged = await mergeFiles(conn, cold, table, table.specOf(current.metadata), day, files, encryption);
     added.push(merged);
     for (const f of files) removed.add(f.path);
     rows += merged.recordCount;
@@ -52,14 +52,15 @@ export async function compactTable(
   return { files: removed.size, rows, snapshots: 1 };
 }
 
-async function mergeFiles(conn: DuckDBConnection, cold: ColdStore, table: IcebergTable, day: number, files: DataFile[], encryption: { copy: string; read: string }): Promise<DataFile> {
+async function mergeFiles(conn: DuckDBConnection, cold: ColdStore, table: IcebergTable, spec: TableSpec, day: number, files: DataFile[], encryption: { copy: string; read: string }): Promise<DataFile> {
   const { paths, sealed, release } = await localCopies(cold, table, files, 'compact');
   try {
-    const rows = `SELECT ${typedColumns(table.spec)} FROM read_parquet([${paths.map(sqlText).join(', ')}], hive_partitioning = false, union_by_name = true${sealed ? encryption.read : ''})`;
+    // Written in the current schema: a column older files lack is null in the merged file.
+    const rows = `SELECT ${typedColumns(spec, columnsIn(files))} FROM read_parquet([${paths.map(sqlText).join(', ')}], hive_partitioning = false, union_by_name = true${sealed ? encryption.read : ''})`;
     const date = new Date(day * 86_400_000).toISOString().slice(0, 10);
     const key = `${table.base}/dt=${date}/part-k${Date.now()}-${files.length}.parquet`;
     const staged = cold.stagingPath(key.replaceAll('/', '__'));
-    const file = await copyDataFile(conn, table.spec, `${rows} ORDER BY ${table.spec.sortBy.map((c) => `"${c}"`).join(', ')}`, staged, encryption.copy);
+    const file = await copyDataFile(conn, spec, `${rows} ORDER BY ${spec.sortBy.map((c) => `"${c}"`).join(', ')}`, staged, encryption.copy);
     const expected = files.reduce((s, f) => s + f.recordCount, 0);
     if (file.recordCount !== expected) {
       throw new SightlineError('SL_COLD_UNAVAILABLE', `compaction of ${table.base} day ${date} read ${file.recordCount} rows where the manifests count ${expected}: nothing committed`);

@@ -18,6 +18,8 @@ export interface LifecycleContext {
   encryption: { copy: string; read: string };
   logger: Logger;
   metrics?: ComponentMetrics;
+  /** Whether events also go to the contract tables: then they leave the hot store only once those hold them too. */
+  contractTables: boolean;
 }
 
 const zero = (): JobOutcome & { tables: number } => ({ files: 0, rows: 0, snapshots: 0, tables: 0 });
@@ -51,7 +53,8 @@ export async function runLifecycleJobs(ctx: LifecycleContext, now: number): Prom
   const tables = await ctx.tables.list();
   await record('hot-retention', () => hotRetention(ctx, now, [...tables.values()].map((t) => t.base)));
   for (const table of tables.values()) {
-    const dataset = table.base === 'events' ? 'events' : table.base.slice('aggregates/'.length);
+    // Settings by the table's name: `events`, an aggregation's, `events_<subject>` for a contract's.
+    const dataset = table.spec.name;
     const settings = lifecycleOf(ctx.options, dataset);
     if (settings.compactBelowBytes !== undefined && settings.compactMinFiles !== undefined) {
       const compaction = { belowBytes: settings.compactBelowBytes, minFiles: settings.compactMinFiles, skipPrefix: ctx.options.tier.prefix };
@@ -80,6 +83,7 @@ async function hotRetention(ctx: LifecycleContext, now: number, bases: string[])
     if (ms !== undefined) windows.push({ name, before: now - ms, throughFinal });
   }
   if (events === undefined && windows.length === 0) return undefined;
-  const dropped = await ctx.hot.dropArchived({ ...(events !== undefined && { events: { before: now - events, throughCommit: await exported('events') } }), windows });
+  const throughCommit = ctx.contractTables ? Math.min(await exported('events'), await exported('contracts')) : await exported('events');
+  const dropped = await ctx.hot.dropArchived({ ...(events !== undefined && { events: { before: now - events, throughCommit } }), windows });
   return { files: 0, rows: dropped.events + dropped.windows, snapshots: 0 };
 }

@@ -4,6 +4,7 @@ import type { ColdStore, TableRead, TableRows } from '../../core/ports/cold-stor
 import type { ColdTables } from '../../lakehouse/cold-tables.js';
 import { planScan } from '../../lakehouse/table-scan.js';
 import { typedColumns } from '../../lakehouse/iceberg/table-spec.js';
+import { columnsIn } from '../../lakehouse/iceberg/avro-manifests.js';
 import { localCopies } from './local-copies.js';
 import { sqlText } from './data-file-copy.js';
 
@@ -25,7 +26,8 @@ function plain(value: unknown): unknown {
 export async function readTableRows(conn: DuckDBConnection, cold: ColdStore, tables: ColdTables, read: TableRead, encryptionRead: string): Promise<TableRows> {
   const table = (await tables.list()).get(read.table);
   if (!table) throw new SightlineError('SL_API_NOT_FOUND', `no table ${read.table} in the cold tier (yet)`);
-  const { snapshot, files } = await planScan(table, await table.load(), read);
+  const loaded = await table.load();
+  const { snapshot, files } = await planScan(table, loaded, read);
   if (!snapshot || files.length === 0) return { snapshotId: snapshot?.['snapshot-id'] ?? null, rows: [] };
   // One request reads a bounded part of the table: the day files of a narrower range, not all.
   if (files.length > MAX_FILES_PER_READ) {
@@ -36,7 +38,7 @@ export async function readTableRows(conn: DuckDBConnection, cold: ColdStore, tab
   try {
     const where = [read.from !== undefined && `${time} >= ${Math.trunc(read.from)}`, read.to !== undefined && `${time} < ${Math.trunc(read.to)}`].filter(Boolean).join(' AND ') || 'true';
     const result = await conn.runAndReadAll(
-      `SELECT ${typedColumns(table.spec)} FROM read_parquet([${paths.map(sqlText).join(', ')}], hive_partitioning = false, union_by_name = true${sealed ? encryptionRead : ''}) WHERE ${where} ORDER BY ${time} LIMIT ${Math.trunc(read.limit)}`,
+      `SELECT ${typedColumns(table.specOf(loaded?.metadata), columnsIn(files))} FROM read_parquet([${paths.map(sqlText).join(', ')}], hive_partitioning = false, union_by_name = true${sealed ? encryptionRead : ''}) WHERE ${where} ORDER BY ${time} LIMIT ${Math.trunc(read.limit)}`,
     );
     const names = result.columnNames();
     return { snapshotId: snapshot['snapshot-id'], rows: result.getRows().map((row) => Object.fromEntries(row.map((v, i) => [names[i]!, plain(v)]))) };
