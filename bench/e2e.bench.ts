@@ -44,7 +44,7 @@ export async function e2eBench(ctx: BenchContext): Promise<void> {
     await waitFor(async () => {
       const c = await platformCounts(platform.url);
       if (hotMs === 0 && c.backlog === 0 && c.hotEvents === events) hotMs = performance.now() - t;
-      return hotMs > 0 && c.coldEventRows === events;
+      return hotMs > 0 && c.coldEventRows === events && c.coldContractRows === events;
       // Every /v1/status counts rows in DuckDB and lists the cold store: polled at 10 Hz it costs
       // the platform little; at 50 Hz it measurably slowed it down.
     }, 30 * 60_000, 100);

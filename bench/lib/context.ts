@@ -46,6 +46,8 @@ export interface PlatformCounts {
   backlog: number;
   hotEvents: number;
   coldEventRows: number;
+  /** Rows written to the contract tables (every page view has a contract): each event twice in Parquet. */
+  coldContractRows: number;
 }
 
 export async function platformCounts(url: string): Promise<PlatformCounts> {
@@ -54,6 +56,7 @@ export async function platformCounts(url: string): Promise<PlatformCounts> {
     backlog: body.processor.backlog,
     hotEvents: body.hot_store.tables.find((t: any) => t.table === 'events').rows,
     coldEventRows: body.cold_store.rows_written.events,
+    coldContractRows: body.cold_store.rows_written.contracts,
   };
 }
 

@@ -161,6 +161,9 @@ async function openLocalStores(config: SightlineConfig, deps: StoreDeps): Promis
       lifecycle: config.lifecycle,
       ...(deps.clock && { clock: deps.clock }),
       ...(config.cold.contractTables && { contracts: deps.contracts }),
+      // Serving nodes on one Kafka deployment load the same events at the same positions: they
+      // share the tables of one object store by those positions.
+      ...(config.log.kafka && { logId: `kafka.${config.log.kafka.topicPrefix}` }),
       rollRows: config.cold.rollRows,
       rollIntervalMs: config.cold.rollIntervalMs,
       logger: deps.logger,

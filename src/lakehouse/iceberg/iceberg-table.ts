@@ -40,6 +40,8 @@ const PROBE_FOR_MS = 10_000;
 const MERGE_ABOVE = 64;
 /** Metadata files kept: the metadata log's length, and the current one. */
 const METADATA_KEPT = 100;
+/** Summary entries that say what the table holds (how far each writer and each log's positions reached). */
+const CARRIED = ['sightline.exported-through.', 'sightline.log-through.'];
 /** Decoded manifests and manifest lists kept per table. */
 const MAX_CACHED = 512;
 
@@ -263,7 +265,7 @@ export class IcebergTable {
     const total = (f: (m: ManifestFile) => number): number => manifests.reduce((sum, m) => sum + f(m), 0);
     // How far each writer's exports reached is a property of the table's contents, so every
     // snapshot carries it on; what one operation was (an erasure, a compaction) is not.
-    const carried = Object.fromEntries(Object.entries(parent?.summary ?? {}).filter(([k]) => k.startsWith('sightline.exported-through.')));
+    const carried = Object.fromEntries(Object.entries(parent?.summary ?? {}).filter(([k]) => CARRIED.some((prefix) => k.startsWith(prefix))));
     const addedBytes = change.added.reduce((s, f) => s + f.fileSizeInBytes, 0);
     const parentBytes = Number(parent?.summary['total-files-size'] ?? 0);
     return {

@@ -11,14 +11,13 @@ import type { DuckDbHotStore } from './duckdb-hot-store.js';
 import type { ErasureScope } from '../../core/erasure.js';
 import { eraseFromFiles } from './cold-erasure.js';
 import { parquetEncryption } from './duckdb-encryption.js';
-import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
-import { dayOf } from '../../lakehouse/iceberg/bounds.js';
-import { copyDataFile } from './data-file-copy.js';
 import { adoptExportedFiles } from './legacy-files.js';
 import { readTableRows } from './table-reader.js';
-import { ColdTables, exportedThrough, exportedThroughKey } from '../../lakehouse/cold-tables.js';
+import { ColdTables } from '../../lakehouse/cold-tables.js';
 import type { ContractFieldSource } from '../../core/contract-field.js';
 import { exportContractTables } from './contract-export.js';
+import { exportByPosition } from './position-export.js';
+import { exportWindows } from './window-export.js';
 
 /** `contracts`: the events again, into the contract tables, planned only while the registry is open. */
 type Dataset = 'events' | 'aggregates' | 'contracts';
@@ -43,32 +42,28 @@ export interface ArchiverOptions {
   rollIntervalMs: number;
   /** The contracts' fields: with them, the events of each subject with a contract also go to its contract table. */
   contracts?: ContractFieldSource;
+  /**
+   * The log the events' positions are of (a Kafka deployment's topic prefix): writers on one log
+   * share the tables by position. Without one, this hot store's own (the embedded log in its folder).
+   */
+  logId?: string;
   logger: Logger;
   metrics?: ComponentMetrics;
 }
 
-const day = (column: string) => `strftime(make_timestamp(${column} * 1000), '%Y-%m-%d')`;
-
-/**
- * What each dataset's Parquet files hold, which bookkeeping number selects the rows, and the
- * folder level above the day: aggregates go to aggregates/<name>/dt=YYYY-MM-DD/.
- */
-const DATASETS: Record<Exclude<Dataset, 'contracts'>, { numberColumn: string; dayColumn: string; folderColumn: string | null; select: string; orderBy: string; only: string }> = {
+/** What each dataset's Parquet files hold, and which bookkeeping number selects the rows. */
+const DATASETS: Record<Exclude<Dataset, 'contracts'>, { numberColumn: string; select: string; orderBy: string; only: string }> = {
   events: {
     // The synthetic probe's events are the platform's: never in the user's Parquet.
     only: NOT_PROBE_SQL,
-    folderColumn: null,
     numberColumn: 'commit_no',
-    dayColumn: 'timestamp',
     // JSON as plain UTF-8 text: Iceberg's `string`, which every reader takes.
     select: `id, source, type, timestamp, make_timestamp(timestamp * 1000) AS event_time, user_id, payload::VARCHAR AS payload, metadata::VARCHAR AS metadata, late, log_pos`,
     orderBy: 'timestamp, log_pos',
   },
   aggregates: {
     only: 'true',
-    folderColumn: 'name',
     numberColumn: 'final_no',
-    dayColumn: 'window_start',
     select: `name, window_size, window_start, window_end, make_timestamp(window_start * 1000) AS window_start_time, group_key, count`,
     orderBy: 'name, window_size, window_start, group_key',
   },
@@ -78,7 +73,9 @@ const DATASETS: Record<Exclude<Dataset, 'contracts'>, { numberColumn: string; da
  * Copies committed rows from the hot store to Parquet in the cold store, by day. Each export
  * first records its intent (dataset and commit range) in the hot store, writes deterministic file
  * names, and only then marks the intent done; a crash in between re-runs the same intent and
- * overwrites the same files, so every row lands in Parquet exactly once.
+ * overwrites the same files, so every row lands in Parquet exactly once. Other hot stores (the
+ * serving nodes of a deployment) may write to the same tables: an export leaves out what the
+ * table already holds, by log position for events and by window for aggregations.
  */
 export class Archiver implements ColdArchiver {
   private conn: DuckDBConnection | undefined;
@@ -208,52 +205,48 @@ export class Archiver implements ColdArchiver {
     const range = `${spec.numberColumn} BETWEEN ${intent.fromNo} AND ${intent.toNo} AND ${spec.only}`;
     // The writer in the name too: another hot store (a new data folder on the same bucket) numbers
     // its commits from 1 again, and must never overwrite a file a table names.
-    const name = `part-c${String(intent.fromNo).padStart(12, '0')}-c${String(intent.toNo).padStart(12, '0')}-w${this.writer.slice(0, 8)}.parquet`;
-    if (intent.dataset === 'contracts') return this.runContractIntent(intent, range, name);
-    const folder = spec.folderColumn ?? "''";
-    const parts = await conn.runAndReadAll(
-      `SELECT DISTINCT ${folder} AS folder, ${day(spec.dayColumn)} AS d FROM ${intent.dataset} WHERE ${range} ORDER BY folder, d`,
-    );
-    const byTable = new Map<string, string[]>();
-    for (const [folderValue, d] of parts.getRows()) byTable.set(String(folderValue), [...(byTable.get(String(folderValue)) ?? []), String(d)]);
+    const fileName = `part-c${String(intent.fromNo).padStart(12, '0')}-c${String(intent.toNo).padStart(12, '0')}-w${this.writer.slice(0, 8)}.parquet`;
+    if (intent.dataset === 'contracts') return this.runContractIntent(intent, range, fileName);
+    if (intent.dataset === 'events') return this.runEventsIntent(intent, range, fileName);
+    const names = await conn.runAndReadAll(`SELECT DISTINCT name FROM aggregates WHERE ${range} ORDER BY name`);
     const files: string[] = [];
-    for (const [folderValue, days] of byTable) {
-      const table = this.tables.of(intent.dataset, folderValue);
-      const keys = days.map((d) => `${table.base}/dt=${d}/${name}`);
-      files.push(...keys);
-      // Committed before a crash that came ahead of marking the intent done: its files are the
-      // table's now and are not written again.
-      if (exportedThrough(await table.load(), this.writer) >= intent.toNo) continue;
-      const added: DataFile[] = [];
-      for (const [i, d] of days.entries()) {
-        const filter = `${range} AND ${folder} = $1 AND ${day(spec.dayColumn)} = $2`;
-        const params = [folderValue, d];
-        const staged = this.options.cold.stagingPath(keys[i]!.replaceAll('/', '__'));
-        const file = await copyDataFile(conn, table.spec, `SELECT ${spec.select} FROM ${intent.dataset} WHERE ${filter} ORDER BY ${spec.orderBy}`, staged, parquetEncryption(this.options.hot.encryptsParquet).copy, params);
-        const { recordCount: rows, fileSizeInBytes: bytes } = file;
-        await this.options.cold.put(keys[i]!, staged);
-        added.push({ ...file, path: this.options.cold.location(keys[i]!), partitionDay: dayOf(Date.parse(`${d}T00:00:00Z`)) });
-        this.options.metrics?.received(rows);
-        this.options.metrics?.sent(rows, bytes);
-        this.filesWritten++;
-        this.rowsWritten[intent.dataset] += rows;
-      }
-      await table.commit((current) =>
-        exportedThrough(current, this.writer) >= intent.toNo
-          ? null
-          : { operation: 'append', added, removed: new Set(), summary: { [exportedThroughKey(this.writer)]: String(intent.toNo) } },
-      );
+    for (const [name] of names.getRows()) {
+      const table = this.tables.of('aggregates', String(name));
+      const encryption = parquetEncryption(this.options.hot.encryptsParquet);
+      const { select, orderBy } = DATASETS.aggregates;
+      const written = await exportWindows({ conn, cold: this.options.cold, table, writer: this.writer, where: `${range} AND name = $1`, name: String(name), toNo: intent.toNo, fileName, encryption, select, orderBy });
+      this.options.metrics?.received(written.rows);
+      this.options.metrics?.sent(written.rows, written.bytes);
+      this.filesWritten += written.keys.length;
+      this.rowsWritten.aggregates += written.rows;
+      files.push(...written.keys);
     }
     await this.markDone(intent, files);
   }
 
+  /** The events of an intent, past the positions the table holds (another node may have exported some). */
+  private async runEventsIntent(intent: ExportIntent, range: string, fileName: string): Promise<void> {
+    const table = this.tables.of('events');
+    const shape = () => ({ spec: table.spec, select: DATASETS.events.select });
+    const written = await exportByPosition({ ...this.exportContext(), table, where: range, toNo: intent.toNo, fileName, shape });
+    this.options.metrics?.received(written.rows);
+    await this.noteWritten(intent, written);
+  }
+
   private async runContractIntent(intent: ExportIntent, range: string, fileName: string): Promise<void> {
-    const { cold, hot, metrics } = this.options;
-    const x = { conn: this.conn!, cold, tables: this.tables, contracts: this.options.contracts!, writer: this.writer, encryptionCopy: parquetEncryption(hot.encryptsParquet).copy };
-    const written = await exportContractTables({ ...x, range, toNo: intent.toNo, fileName });
-    metrics?.sent(written.rows, written.bytes);
+    const written = await exportContractTables({ ...this.exportContext(), tables: this.tables, contracts: this.options.contracts!, range, toNo: intent.toNo, fileName });
+    await this.noteWritten(intent, written);
+  }
+
+  private exportContext() {
+    const { cold, hot } = this.options;
+    return { conn: this.conn!, cold, writer: this.writer, logId: this.options.logId ?? this.writer, encryptionCopy: parquetEncryption(hot.encryptsParquet).copy };
+  }
+
+  private async noteWritten(intent: ExportIntent, written: { keys: string[]; rows: number; bytes: number }): Promise<void> {
+    this.options.metrics?.sent(written.rows, written.bytes);
     this.filesWritten += written.keys.length;
-    this.rowsWritten.contracts += written.rows;
+    this.rowsWritten[intent.dataset] += written.rows;
     await this.markDone(intent, written.keys);
   }
 

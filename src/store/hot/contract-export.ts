@@ -2,13 +2,12 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ContractFieldSource } from '../../core/contract-field.js';
 import { SightlineError } from '../../core/errors.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
-import { subjectFor } from '../../core/subject.js';
-import { type ColdTables, exportedThrough, exportedThroughKey } from '../../lakehouse/cold-tables.js';
+import type { ColdTables } from '../../lakehouse/cold-tables.js';
 import { currentColumns, evolvedColumns, PAYLOAD_FIELDS_PROPERTY, type PayloadColumns, payloadColumnsOf, sameColumns } from '../../lakehouse/contract-table.js';
-import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
-import { dayOf } from '../../lakehouse/iceberg/bounds.js';
+import type { LoadedTable } from '../../lakehouse/iceberg/iceberg-table.js';
 import type { IcebergField, IcebergPrimitive } from '../../lakehouse/iceberg/table-spec.js';
-import { copyDataFile, sqlText } from './data-file-copy.js';
+import { sqlText } from './data-file-copy.js';
+import { exportByPosition, type TableShape } from './position-export.js';
 
 export interface ContractExport {
   conn: DuckDBConnection;
@@ -16,6 +15,7 @@ export interface ContractExport {
   tables: ColdTables;
   contracts: ContractFieldSource;
   writer: string;
+  logId: string;
   encryptionCopy: string;
   /** The WHERE clause of the export's rows in the hot store's `events`. */
   range: string;
@@ -24,7 +24,6 @@ export interface ContractExport {
 }
 
 const SQL_CASTS: Partial<Record<IcebergPrimitive, string>> = { long: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', int: 'INTEGER' };
-const day = "strftime(make_timestamp(timestamp * 1000), '%Y-%m-%d')";
 
 /**
  * Exports one range of events to the contract tables: for each subject with a contract, its rows
@@ -33,50 +32,35 @@ const day = "strftime(make_timestamp(timestamp * 1000), '%Y-%m-%d')";
  * written, by key.
  */
 export async function exportContractTables(x: ContractExport): Promise<{ keys: string[]; rows: number; bytes: number }> {
-  const parts = await x.conn.runAndReadAll(`SELECT DISTINCT source, type, ${day} AS d FROM events WHERE ${x.range} ORDER BY source, type, d`);
-  const daysBySubject = new Map<string, Set<string>>();
-  for (const [source, type, d] of parts.getRows()) {
-    const subject = subjectFor(String(source), String(type));
-    daysBySubject.set(subject, (daysBySubject.get(subject) ?? new Set()).add(String(d)));
-  }
+  const subjects = await x.conn.runAndReadAll(`SELECT DISTINCT source || '.' || type FROM events WHERE ${x.range}`);
   const out = { keys: [] as string[], rows: 0, bytes: 0 };
-  for (const [subject, days] of daysBySubject) {
+  for (const [subjectValue] of subjects.getRows()) {
+    const subject = String(subjectValue);
     const wanted = x.contracts.fields(subject);
     if (!wanted) continue;
     const table = x.tables.of('contracts', subject);
-    const current = await table.load();
-    if (exportedThrough(current, x.writer) >= x.toNo) continue;
-    const before = payloadColumnsOf(current?.metadata);
-    const columns = evolvedColumns(before, wanted) ?? before;
-    const spec = { ...table.spec, fields: columns.fields };
-    const added: DataFile[] = [];
-    for (const d of days) {
-      const key = `${table.base}/dt=${d}/${x.fileName}`;
-      const staged = x.cold.stagingPath(key.replaceAll('/', '__'));
-      const query = `SELECT ${contractRowsSelect(columns)} FROM events WHERE ${x.range} AND source || '.' || type = $1 AND ${day} = $2 ORDER BY timestamp, log_pos`;
-      const file = await copyDataFile(x.conn, spec, query, staged, x.encryptionCopy, [subject, d]);
-      await x.cold.put(key, staged);
-      added.push({ ...file, path: x.cold.location(key), partitionDay: dayOf(Date.parse(`${d}T00:00:00Z`)) });
-      out.keys.push(key);
-      out.rows += file.recordCount;
-      out.bytes += file.fileSizeInBytes;
-    }
-    await table.commit((latest) => {
-      if (exportedThrough(latest, x.writer) >= x.toNo) return null;
-      const now = payloadColumnsOf(latest?.metadata);
-      // Another writer changed the schema since the files were written: their field ids may not
-      // be the table's. Nothing is committed; the export runs again and the files are orphans.
-      if (!sameColumns(evolvedColumns(now, wanted) ?? now, columns)) {
-        throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${table.base}: its schema changed during an export; the export is retried`, { retryable: true });
-      }
+    const shape = (current: LoadedTable | undefined): TableShape => {
+      const before = payloadColumnsOf(current?.metadata);
+      const columns = evolvedColumns(before, wanted) ?? before;
       return {
-        operation: 'append',
-        added,
-        removed: new Set(),
-        summary: { [exportedThroughKey(x.writer)]: String(x.toNo) },
+        spec: { ...table.spec, fields: columns.fields },
+        select: contractRowsSelect(columns),
         schema: { fields: columns.fields, properties: { [PAYLOAD_FIELDS_PROPERTY]: JSON.stringify(columns.payload) } },
+        verify(latest) {
+          const now = payloadColumnsOf(latest?.metadata);
+          // Another writer changed the schema since the files were written: their field ids may
+          // not be the table's. The export runs again.
+          if (!sameColumns(evolvedColumns(now, wanted) ?? now, columns)) {
+            throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${table.base}: its schema changed during an export; the export is retried`, { retryable: true });
+          }
+        },
       };
-    });
+    };
+    const where = `${x.range} AND source || '.' || type = $1`;
+    const written = await exportByPosition({ ...x, table, where, params: [subject], shape });
+    out.keys.push(...written.keys);
+    out.rows += written.rows;
+    out.bytes += written.bytes;
   }
   return out;
 }

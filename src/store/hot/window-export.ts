@@ -1,0 +1,80 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { SightlineError } from '../../core/errors.js';
+import type { ColdStore } from '../../core/ports/cold-store.js';
+import { exportedThrough, exportedThroughKey } from '../../lakehouse/cold-tables.js';
+import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
+import { dayOf } from '../../lakehouse/iceberg/bounds.js';
+import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
+import { copyDataFile, sqlText } from './data-file-copy.js';
+import { localCopies } from './local-copies.js';
+
+export interface WindowExport {
+  conn: DuckDBConnection;
+  cold: ColdStore;
+  table: IcebergTable;
+  writer: string;
+  /** The aggregation's final windows of the export, in the hot store's `aggregates`. */
+  where: string;
+  name: string;
+  toNo: number;
+  fileName: string;
+  encryption: { copy: string; read: string };
+  select: string;
+  orderBy: string;
+}
+
+const day = "strftime(make_timestamp(window_start * 1000), '%Y-%m-%d')";
+
+/**
+ * Exports an aggregation's final windows to its table, one file per day of window start and one
+ * snapshot, leaving out the windows the table already holds (a window is one row: its size, start
+ * and group). Every serving node of a deployment closes the same windows, so any of them may
+ * export them: the files of the days concerned are read first, and a commit that finds another
+ * writer added files to those days meanwhile fails with a retryable error, to be planned again.
+ */
+export async function exportWindows(x: WindowExport): Promise<{ keys: string[]; rows: number; bytes: number }> {
+  const out = { keys: [] as string[], rows: 0, bytes: 0 };
+  const current = await x.table.load();
+  if (exportedThrough(current, x.writer) >= x.toNo) return out;
+  const days = (await x.conn.runAndReadAll(`SELECT DISTINCT ${day} AS d FROM aggregates WHERE ${x.where} ORDER BY d`, [x.name])).getRows().map(([d]) => String(d));
+  const dayNumbers = new Set(days.map((d) => dayOf(Date.parse(`${d}T00:00:00Z`))));
+  const onDays = async (table: typeof current): Promise<DataFile[]> => (table ? (await x.table.liveFiles(table.metadata)).filter((f) => f.partitionDay !== null && dayNumbers.has(f.partitionDay)) : []);
+  const heldFiles = await onDays(current);
+  const copies = await localCopies(x.cold, x.table, heldFiles, 'windows');
+  const keys: string[] = [];
+  try {
+    const held = copies.paths.length === 0
+      ? 'true'
+      : `NOT EXISTS (SELECT 1 FROM read_parquet([${copies.paths.map(sqlText).join(', ')}], hive_partitioning = false, union_by_name = true${copies.sealed ? x.encryption.read : ''}) t
+           WHERE t.window_size = aggregates.window_size AND t.window_start = aggregates.window_start AND t.group_key = aggregates.group_key)`;
+    const where = `${x.where} AND ${held}`;
+    const toWrite = (await x.conn.runAndReadAll(`SELECT DISTINCT ${day} AS d FROM aggregates WHERE ${where} ORDER BY d`, [x.name])).getRows().map(([d]) => String(d));
+    const added: DataFile[] = [];
+    for (const d of toWrite) {
+      const key = `${x.table.base}/dt=${d}/${x.fileName}`;
+      const staged = x.cold.stagingPath(key.replaceAll('/', '__'));
+      const file = await copyDataFile(x.conn, x.table.spec, `SELECT ${x.select} FROM aggregates WHERE ${where} AND ${day} = $2 ORDER BY ${x.orderBy}`, staged, x.encryption.copy, [x.name, d]);
+      keys.push(key);
+      await x.cold.put(key, staged);
+      added.push({ ...file, path: x.cold.location(key), partitionDay: dayOf(Date.parse(`${d}T00:00:00Z`)) });
+      out.rows += file.recordCount;
+      out.bytes += file.fileSizeInBytes;
+    }
+    if (added.length === 0) return out;
+    const before = new Set(heldFiles.map((f) => f.path));
+    await x.table.commit(async (latest) => {
+      if (exportedThrough(latest, x.writer) >= x.toNo) return null;
+      if ((await onDays(latest)).some((f) => !before.has(f.path))) {
+        throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${x.table.base}: another writer added windows of these days meanwhile; the export is planned again`, { retryable: true });
+      }
+      return { operation: 'append', added, removed: new Set(), summary: { [exportedThroughKey(x.writer)]: String(x.toNo) } };
+    });
+    out.keys = keys;
+    return out;
+  } catch (err) {
+    await x.cold.remove(keys).catch(() => undefined);
+    throw err;
+  } finally {
+    await copies.release();
+  }
+}
