@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Erasures } from '../../erasure/erasures.js';
 import { openErasureTable } from '../../erasure/erasure-table.js';
@@ -28,7 +30,9 @@ export class ErasuresComponent implements Component {
   start(): Promise<void> {
     return startOrUndo(this, async () => {
       const { log, sharedTables } = this.logs.adaptersOf();
-      const node = this.ctx.node;
+      // A node is a data folder, not a machine: two serving processes on one host each apply every
+      // request to their own stores, and each records that it did.
+      const node = `${this.ctx.node}/${createHash('sha256').update(resolve(this.ctx.config.dataDir)).digest('hex').slice(0, 8)}`;
       this.opened = await openOver(await openErasureTable(log, sharedTables), (table) =>
         Erasures.open(table, {
           node,

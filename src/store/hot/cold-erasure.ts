@@ -2,6 +2,7 @@ import { open, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ErasureScope } from '../../core/erasure.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
+import { isSightlineError } from '../../core/errors.js';
 import { columnsIn, type DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
 import { type TableSpec, typedColumns } from '../../lakehouse/iceberg/table-spec.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
@@ -36,9 +37,23 @@ interface Rewrite {
  * some is rewritten without them under a new name, and one `overwrite` snapshot swaps the files.
  * Then every older snapshot is expired, whether or not a live file held the user's rows (a file
  * only an older snapshot names may), and the files only they named are deleted: time travel must
- * not bring erased rows back. A file of that user's rows alone becomes an empty file.
+ * not bring erased rows back. A file of that user's rows alone becomes an empty file. Another
+ * writer that changed the files meanwhile (a serving node applying the same request to the shared
+ * table, a compaction) makes the pass start again from the new version.
  */
 export async function eraseFromFiles(r: Rewrite): Promise<{ files: number; rows: number }> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await erasePass(r);
+    } catch (err) {
+      if (!isSightlineError(err) || !err.retryable || attempt >= PASSES) throw err;
+    }
+  }
+}
+
+const PASSES = 5;
+
+async function erasePass(r: Rewrite): Promise<{ files: number; rows: number }> {
   const { scope, table } = r;
   const firstDay = scope.from === null ? '' : new Date(Math.floor(scope.from / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
   const lastDay = new Date(scope.to).toISOString().slice(0, 10);
@@ -63,7 +78,12 @@ export async function eraseFromFiles(r: Rewrite): Promise<{ files: number; rows:
     files++;
     rows += outcome.rows;
   }
-  if (replaced.size > 0) await table.commit(() => ({ operation: 'overwrite', added, removed: replaced, summary: { 'sightline.operation': 'erasure' } }));
+  if (replaced.size > 0) {
+    await table.commit(() => ({ operation: 'overwrite', added, removed: replaced, summary: { 'sightline.operation': 'erasure' } })).catch(async (err: unknown) => {
+      await r.cold.remove(added.map((f) => table.keyOf(f.path))).catch(() => undefined);
+      throw err;
+    });
+  }
   await table.expireSnapshots(() => true);
   return { files, rows };
 }

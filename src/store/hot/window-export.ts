@@ -28,7 +28,8 @@ const day = "strftime(make_timestamp(window_start * 1000), '%Y-%m-%d')";
 /**
  * Exports an aggregation's final windows to its table, one file per day of window start and one
  * snapshot, leaving out the windows the table already holds (a window is one row: its size, start
- * and group). Every serving node of a deployment closes the same windows, so any of them may
+ * and group), and rewriting the files of a window it holds with another count (a correction).
+ * Every serving node of a deployment closes the same windows, so any of them may
  * export them: the files of the days concerned are read first, and a commit that finds another
  * writer added files to those days meanwhile fails with a retryable error, to be planned again.
  */
@@ -43,22 +44,39 @@ export async function exportWindows(x: WindowExport): Promise<{ keys: string[]; 
   const copies = await localCopies(x.cold, x.table, heldFiles, 'windows');
   const keys: string[] = [];
   try {
-    const held = copies.paths.length === 0
-      ? 'true'
-      : `NOT EXISTS (SELECT 1 FROM read_parquet([${copies.paths.map(sqlText).join(', ')}], hive_partitioning = false, union_by_name = true${copies.sealed ? x.encryption.read : ''}) t
-           WHERE t.window_size = aggregates.window_size AND t.window_start = aggregates.window_start AND t.group_key = aggregates.group_key)`;
+    const files = copies.paths.map(sqlText).join(', ');
+    const readHeld = `read_parquet([${files}], hive_partitioning = false, union_by_name = true${copies.sealed ? x.encryption.read : ''})`;
+    const sameWindow = (a: string, b: string): string => ['window_size', 'window_start', 'group_key'].map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
+    const held = copies.paths.length === 0 ? 'true' : `NOT EXISTS (SELECT 1 FROM ${readHeld} t WHERE ${sameWindow('t', 'aggregates')})`;
     const where = `${x.where} AND ${held}`;
     const toWrite = (await x.conn.runAndReadAll(`SELECT DISTINCT ${day} AS d FROM aggregates WHERE ${where} ORDER BY d`, [x.name])).getRows().map(([d]) => String(d));
     const added: DataFile[] = [];
-    for (const d of toWrite) {
-      const key = `${x.table.base}/dt=${d}/${x.fileName}`;
+    const written = async (key: string, query: string, params: unknown[], partitionDay: number): Promise<void> => {
       const staged = x.cold.stagingPath(key.replaceAll('/', '__'));
-      const file = await copyDataFile(x.conn, x.table.spec, `SELECT ${x.select} FROM aggregates WHERE ${where} AND ${day} = $2 ORDER BY ${x.orderBy}`, staged, x.encryption.copy, [x.name, d]);
+      const file = await copyDataFile(x.conn, x.table.spec, query, staged, x.encryption.copy, params as Parameters<DuckDBConnection['runAndReadAll']>[1]);
       keys.push(key);
       await x.cold.put(key, staged);
-      added.push({ ...file, path: x.cold.location(key), partitionDay: dayOf(Date.parse(`${d}T00:00:00Z`)) });
+      added.push({ ...file, path: x.cold.location(key), partitionDay });
       out.rows += file.recordCount;
       out.bytes += file.fileSizeInBytes;
+    };
+    for (const d of toWrite) {
+      const query = `SELECT ${x.select} FROM aggregates WHERE ${where} AND ${day} = $2 ORDER BY ${x.orderBy}`;
+      await written(`${x.table.base}/dt=${d}/${x.fileName}`, query, [x.name, d], dayOf(Date.parse(`${d}T00:00:00Z`)));
+    }
+    // A window the table holds with another count was corrected after it closed (a share came in
+    // late): the files that hold it are written again with the new count, and replace the old.
+    const removed = new Set<string>();
+    const exported = `(SELECT window_size, window_start, group_key, count FROM aggregates WHERE ${x.where})`;
+    for (const [i, file] of heldFiles.entries()) {
+      const one = `read_parquet(${sqlText(copies.paths[i]!)}, hive_partitioning = false${copies.sealed ? x.encryption.read : ''})`;
+      const stale = await x.conn.runAndReadAll(`SELECT count(*) FROM ${one} t JOIN ${exported} c ON ${sameWindow('t', 'c')} WHERE t.count <> c.count`, [x.name]);
+      if (Number(stale.getRows()[0]![0]) === 0) continue;
+      // Named after this export and writer: never the name of a file another writer's rewrite made.
+      const key = x.table.keyOf(file.path).replace(/(-r\d+w[0-9a-f]+)?\.parquet$/, `-r${x.toNo}w${x.writer.slice(0, 8)}.parquet`);
+      const columns = x.table.spec.fields.map((f) => (f.name === 'count' ? 'coalesce(c.count, t.count) AS count' : `t.${f.name}`)).join(', ');
+      await written(key, `SELECT ${columns} FROM ${one} t LEFT JOIN ${exported} c ON ${sameWindow('t', 'c')} ORDER BY ${x.orderBy}`, [x.name], file.partitionDay!);
+      removed.add(file.path);
     }
     if (added.length === 0) return out;
     const before = new Set(heldFiles.map((f) => f.path));
@@ -67,7 +85,8 @@ export async function exportWindows(x: WindowExport): Promise<{ keys: string[]; 
       if ((await onDays(latest)).some((f) => !before.has(f.path))) {
         throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${x.table.base}: another writer added windows of these days meanwhile; the export is planned again`, { retryable: true });
       }
-      return { operation: 'append', added, removed: new Set(), summary: { [exportedThroughKey(x.writer)]: String(x.toNo) } };
+      const summary = { [exportedThroughKey(x.writer)]: String(x.toNo), ...(removed.size > 0 && { 'sightline.operation': 'window-correction' }) };
+      return { operation: removed.size > 0 ? 'overwrite' : 'append', added, removed, summary };
     });
     out.keys = keys;
     return out;

@@ -124,5 +124,25 @@ describe('distributed mode: serving nodes share one lakehouse on an object store
     const listed = await moto.client().send(new ListObjectsV2Command({ Bucket: 'lake', Prefix: 'sl/events/dt=' }));
     const writers = new Set((listed.Contents ?? []).map((o) => /-w([0-9a-f]{8})\.parquet$/.exec(o.Key!)?.[1]).filter(Boolean));
     assert.equal(writers.size, 2, [...writers].join(', '));
+
+    // A deletion request: both nodes apply it to the shared tables, one after the other or at once.
+    const requested = await fetch(`${serveA.url}/v1/erasures`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_id: 'u3' }) });
+    const { id } = (await requested.json()) as { id: string };
+    assert.equal(requested.status, 202, id);
+    // Both serving nodes say what they removed from the cold tier; none failed.
+    let last: unknown;
+    await eventually(async () => {
+      const { body } = await getJson(`${serveB.url}/v1/erasures/${id}`);
+      last = body;
+      assert.notEqual(body.state, 'failed', JSON.stringify(body));
+      return (body.results as Array<{ counts?: { cold?: unknown } }>).filter((r) => r.counts?.cold).length === 2;
+    }, 'both serving nodes applied the erasure', 60_000).catch((err: Error) => {
+      throw new Error(`${err.message}: ${JSON.stringify(last)}`);
+    });
+    const ofU3 = Array.from({ length: 2 * HALF }, (_, i) => i).filter((i) => i % 7 === 3).length;
+    await eventually(async () => {
+      const after = await tables(serveB.url);
+      return after.events?.rows === 2 * HALF - ofU3 && after.events_web_page_view?.rows === 2 * HALF - ofU3 && after.events.user_ids?.u3 === undefined;
+    }, 'the user\'s rows gone from both tables of events', 60_000);
   });
 });
