@@ -16,7 +16,7 @@
 # only checks the pins. Knobs, all optional:
 #   SIGHTLINE_FUZZ_MAX_TIME      the budget, in seconds: Schemathesis runs its coverage phase,
 #                                then repeats fuzzing and stateful passes until it is spent
-#                                (default 150; on a busy 2-core machine 180 s made 11,900 requests);
+#                                (default 120; on a busy 2-core machine 180 s made 11,900 requests);
 #                                empty: one pass of each phase
 #   SIGHTLINE_FUZZ_MAX_EXAMPLES  test cases per operation in a pass (default 100)
 #   SIGHTLINE_FUZZ_MIN_REQUESTS  fail below this many requests (default 5000)
@@ -31,7 +31,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 cd "$root"
 
-max_time="${SIGHTLINE_FUZZ_MAX_TIME-150}"
+max_time="${SIGHTLINE_FUZZ_MAX_TIME-120}"
 max_examples="${SIGHTLINE_FUZZ_MAX_EXAMPLES:-100}"
 min_requests="${SIGHTLINE_FUZZ_MIN_REQUESTS:-5000}"
 health_max_ms="${SIGHTLINE_FUZZ_HEALTH_MAX_MS:-2000}"

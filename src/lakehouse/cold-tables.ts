@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ColdStore } from '../core/ports/cold-store.js';
 import { IcebergTable, type LoadedTable } from './iceberg/iceberg-table.js';
 import { currentSnapshot } from './iceberg/table-metadata.js';
@@ -66,20 +67,34 @@ export class ColdTables {
     return this.listed.tables;
   }
 
+  /** Every table committed to so far, by folder: what the housekeeping jobs and erasures go through. */
+  async all(options: { fresh?: boolean } = {}): Promise<IcebergTable[]> {
+    return [...new Set((await this.list(options)).values())];
+  }
+
   private async find(): Promise<Map<string, IcebergTable>> {
-    const out = new Map<string, IcebergTable>();
     const bases = new Set<string>();
     for (const { key } of await this.store.list('')) {
       const match = /^(events|aggregates\/[^/]+|contracts\/[^/]+)\/metadata\/v\d+\.metadata\.json$/.exec(key);
       if (match) bases.add(match[1]!);
     }
     // events first, then the aggregations and the contracts by name.
+    const named: Array<[string, IcebergTable]> = [];
     for (const base of [...bases].sort((a, b) => (a === 'events' ? -1 : b === 'events' ? 1 : a < b ? -1 : 1))) {
       const [folder, name = ''] = base.split('/');
       if (folder === 'contracts') {
         const subject = decoded(name);
-        if (subject !== undefined) out.set(contractCatalogName(subject), this.of('contracts', subject));
-      } else out.set(base === 'events' ? 'events' : catalogName(name), base === 'events' ? this.of('events') : this.of('aggregates', name));
+        if (subject !== undefined) named.push([contractCatalogName(subject), this.of('contracts', subject)]);
+      } else named.push(base === 'events' ? ['events', this.of('events')] : [catalogName(name), this.of('aggregates', name)]);
+    }
+    // Names that only differ in characters a catalog name cannot hold (`web-app.click`,
+    // `web_app.click`) would hide one table: each of them is told apart by its folder's hash.
+    const count = new Map<string, number>();
+    for (const [name] of named) count.set(name, (count.get(name) ?? 0) + 1);
+    const out = new Map<string, IcebergTable>();
+    for (const [name, table] of named) {
+      const distinct = count.get(name) === 1 || table.base === 'events' ? name : `${name}_${createHash('sha256').update(table.base).digest('hex').slice(0, 8)}`;
+      out.set(distinct, table);
     }
     return out;
   }

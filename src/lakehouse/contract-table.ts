@@ -68,7 +68,8 @@ export function currentColumns(columns: PayloadColumns): Map<string, IcebergFiel
  */
 export function evolvedColumns(columns: PayloadColumns, wanted: readonly ContractField[]): PayloadColumns | undefined {
   const current = currentColumns(columns);
-  const taken = new Set(columns.fields.map((f) => f.name));
+  // Case-insensitively: DuckDB's field-id map and many engines do not tell `ID` from `id`.
+  const taken = new Set(columns.fields.map((f) => f.name.toLowerCase()));
   const fields = [...columns.fields];
   const payload = { ...columns.payload };
   let lastColumnId = columns.lastColumnId;
@@ -77,12 +78,13 @@ export function evolvedColumns(columns: PayloadColumns, wanted: readonly Contrac
     const holder = current.get(field.name);
     if (holder?.type === type) continue;
     const base = holder ? `${identifier(field.name)}_${type}` : identifier(field.name);
-    let name = taken.has(base) ? `payload_${base}` : base;
-    for (let n = 2; taken.has(name); n++) name = `payload_${base}_${n}`;
+    const free = (candidate: string): boolean => !taken.has(candidate.toLowerCase());
+    let name = free(base) ? base : `payload_${base}`;
+    for (let n = 2; !free(name); n++) name = `payload_${base}_${n}`;
     lastColumnId++;
     fields.push({ id: lastColumnId, name, required: false, type });
     payload[String(lastColumnId)] = field.name;
-    taken.add(name);
+    taken.add(name.toLowerCase());
   }
   return fields.length === columns.fields.length ? undefined : { fields, payload, lastColumnId };
 }

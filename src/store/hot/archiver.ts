@@ -118,7 +118,7 @@ export class Archiver implements ColdArchiver {
    * snapshot names, older than an hour (so that another writer's commit in flight keeps its files).
    */
   private async removeOrphans(): Promise<void> {
-    for (const table of (await this.tables.list()).values()) {
+    for (const table of await this.tables.all()) {
       const removed = await table.removeOrphans(ORPHAN_AGE_MS).catch((err: unknown) => {
         this.options.logger.warn({ err, table: table.base }, 'removing orphan files failed; tried again at the next start');
         return [];
@@ -192,11 +192,16 @@ export class Archiver implements ColdArchiver {
   private async runPending(): Promise<void> {
     const conn = this.conn!;
     const reader = await conn.runAndReadAll('SELECT export_id, dataset, from_no, to_no FROM sl_cold_exports WHERE NOT done ORDER BY export_id');
+    // A dataset's intents run in order, each after the one before succeeded; a failing one holds up
+    // only its own dataset (a contract table's trouble must not stop `events`). The first error is
+    // thrown once the others ran.
+    const failed = new Map<string, unknown>();
     for (const [exportId, dataset, fromNo, toNo] of reader.getRows()) {
       // The contract tables wait for the registry (it opens after the stores, closes before them).
-      if (dataset === 'contracts' && !this.options.contracts?.ready()) continue;
-      await this.runIntent({ exportId: Number(exportId), dataset: dataset as Dataset, fromNo: Number(fromNo), toNo: Number(toNo) });
+      if (failed.has(String(dataset)) || (dataset === 'contracts' && !this.options.contracts?.ready())) continue;
+      await this.runIntent({ exportId: Number(exportId), dataset: dataset as Dataset, fromNo: Number(fromNo), toNo: Number(toNo) }).catch((err: unknown) => failed.set(String(dataset), err));
     }
+    if (failed.size > 0) throw failed.values().next().value;
   }
 
   private async runIntent(intent: ExportIntent): Promise<void> {
@@ -276,7 +281,7 @@ export class Archiver implements ColdArchiver {
    * rows counted are the events', which the contract tables repeat.
    */
   private async eraseFromTables(scope: ErasureScope): Promise<{ files: number; rows: number }> {
-    const tables = [this.tables.of('events'), ...[...(await this.tables.list({ fresh: true })).values()].filter((t) => t.base.startsWith('contracts/'))];
+    const tables = [this.tables.of('events'), ...(await this.tables.all({ fresh: true })).filter((t) => t.base.startsWith('contracts/'))];
     const total = { files: 0, rows: 0 };
     for (const table of tables) {
       const erased = await eraseFromFiles({ conn: this.conn!, cold: this.options.cold, table, scope, encryption: parquetEncryption(this.options.hot.encryptsParquet) });

@@ -2,7 +2,8 @@ import { open, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ErasureScope } from '../../core/erasure.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
-import { isSightlineError } from '../../core/errors.js';
+import { isSightlineError, SightlineError } from '../../core/errors.js';
+import { commitWritten } from './table-commit.js';
 import { columnsIn, type DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
 import { type TableSpec, typedColumns } from '../../lakehouse/iceberg/table-spec.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
@@ -79,9 +80,12 @@ async function erasePass(r: Rewrite): Promise<{ files: number; rows: number }> {
     rows += outcome.rows;
   }
   if (replaced.size > 0) {
-    await table.commit(() => ({ operation: 'overwrite', added, removed: replaced, summary: { 'sightline.operation': 'erasure' } })).catch(async (err: unknown) => {
-      await r.cold.remove(added.map((f) => table.keyOf(f.path))).catch(() => undefined);
-      throw err;
+    await commitWritten(table, r.cold, added.map((f) => table.keyOf(f.path)), async (latest) => {
+      const live = new Set(latest ? (await table.liveFiles(latest.metadata)).map((f) => f.path) : []);
+      if ([...replaced].some((path) => !live.has(path))) {
+        throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${table.base}: files of this erasure were replaced meanwhile; the pass starts again`, { retryable: true });
+      }
+      return { operation: 'overwrite', added, removed: replaced, summary: { 'sightline.operation': 'erasure' } };
     });
   }
   await table.expireSnapshots(() => true);

@@ -50,12 +50,12 @@ export async function runLifecycleJobs(ctx: LifecycleContext, now: number): Prom
       done?.();
     }
   };
-  const tables = await ctx.tables.list();
-  await record('hot-retention', () => hotRetention(ctx, now, [...tables.values()].map((t) => t.base)));
-  for (const table of tables.values()) {
-    // Settings by the table's name: `events`, an aggregation's, `events_<subject>` for a contract's.
-    const dataset = table.spec.name;
-    const settings = lifecycleOf(ctx.options, dataset);
+  const tables = await ctx.tables.all();
+  await record('hot-retention', () => hotRetention(ctx, now, tables.map((t) => t.base)));
+  for (const table of tables) {
+    // Settings by the table's name: `events`, an aggregation's; a contract's table holds events, so
+    // it takes the settings of `events`, and those of its own name (`events_<subject>`) over them.
+    const settings = table.base.startsWith('contracts/') ? { ...lifecycleOf(ctx.options, 'events'), ...ctx.options.tables[table.spec.name] } : lifecycleOf(ctx.options, table.spec.name);
     if (settings.compactBelowBytes !== undefined && settings.compactMinFiles !== undefined) {
       const compaction = { belowBytes: settings.compactBelowBytes, minFiles: settings.compactMinFiles, skipPrefix: ctx.options.tier.prefix };
       await record('compaction', () => compactTable(ctx.conn, ctx.cold, table, compaction, ctx.encryption));

@@ -7,6 +7,7 @@ import { dayOf } from '../../lakehouse/iceberg/bounds.js';
 import type { IcebergTable, LoadedTable, TableChange } from '../../lakehouse/iceberg/iceberg-table.js';
 import type { TableSpec } from '../../lakehouse/iceberg/table-spec.js';
 import { copyDataFile } from './data-file-copy.js';
+import { commitWritten } from './table-commit.js';
 import { notHeldSql, positionRanges, positionsAfter, positionsIn, standing } from './table-positions.js';
 
 type Params = Parameters<DuckDBConnection['runAndReadAll']>[1];
@@ -72,31 +73,22 @@ export async function exportByPosition(x: PositionExport): Promise<{ keys: strin
       out.rows += file.recordCount;
       out.bytes += file.fileSizeInBytes;
     }
-    let committed = false;
-    await x.table.commit((latest) => {
-      committed = false;
-      if (exportedThrough(latest, x.writer) >= x.toNo) return null;
-      const now = positionsIn(latest, x.logId);
-      const stands = standing(now, written);
-      if (stands === 'held') return null;
-      if (stands === 'overlap') {
-        throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${x.table.base}: another writer exported some of these events meanwhile; the export is planned again`, { retryable: true });
-      }
-      shape.verify?.(latest);
-      committed = true;
-      const summary = { [exportedThroughKey(x.writer)]: String(x.toNo), ...positionsAfter(now, written, x.logId) };
-      return { operation: 'append', added, removed: new Set(), summary, ...(shape.schema && { schema: shape.schema }) };
-    });
-    if (!committed) throw new Discarded();
-    out.keys = keys;
-    return out;
   } catch (err) {
     // Named by no snapshot: gone now rather than at the next orphan cleanup.
     await x.cold.remove(keys).catch(() => undefined);
-    if (err instanceof Discarded) return { keys: [], rows: 0, bytes: 0 };
     throw err;
   }
+  const committed = await commitWritten(x.table, x.cold, keys, (latest) => {
+    if (exportedThrough(latest, x.writer) >= x.toNo) return null;
+    const now = positionsIn(latest, x.logId);
+    const stands = standing(now, written);
+    if (stands === 'held') return null;
+    if (stands === 'overlap') {
+      throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${x.table.base}: another writer exported some of these events meanwhile; the export is planned again`, { retryable: true });
+    }
+    shape.verify?.(latest);
+    const summary = { [exportedThroughKey(x.writer)]: String(x.toNo), ...positionsAfter(now, written, x.logId) };
+    return { operation: 'append', added, removed: new Set(), summary, ...(shape.schema && { schema: shape.schema }) };
+  });
+  return committed ? { ...out, keys } : { keys: [], rows: 0, bytes: 0 };
 }
-
-/** The rows were exported by another writer first: the files written for them are dropped. */
-class Discarded extends Error {}

@@ -7,6 +7,7 @@ import { dayOf } from '../../lakehouse/iceberg/bounds.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
 import { copyDataFile, sqlText } from './data-file-copy.js';
 import { localCopies } from './local-copies.js';
+import { commitWritten } from './table-commit.js';
 
 export interface WindowExport {
   conn: DuckDBConnection;
@@ -43,6 +44,8 @@ export async function exportWindows(x: WindowExport): Promise<{ keys: string[]; 
   const heldFiles = await onDays(current);
   const copies = await localCopies(x.cold, x.table, heldFiles, 'windows');
   const keys: string[] = [];
+  // Once committing, a failure may follow a write that landed: commitWritten decides what to delete.
+  let committing = false;
   try {
     const files = copies.paths.map(sqlText).join(', ');
     const readHeld = `read_parquet([${files}], hive_partitioning = false, union_by_name = true${copies.sealed ? x.encryption.read : ''})`;
@@ -64,23 +67,27 @@ export async function exportWindows(x: WindowExport): Promise<{ keys: string[]; 
       const query = `SELECT ${x.select} FROM aggregates WHERE ${where} AND ${day} = $2 ORDER BY ${x.orderBy}`;
       await written(`${x.table.base}/dt=${d}/${x.fileName}`, query, [x.name, d], dayOf(Date.parse(`${d}T00:00:00Z`)));
     }
-    // A window the table holds with another count was corrected after it closed (a share came in
+    // A window the table holds with a lower count was corrected after it closed (a share came in
     // late): the files that hold it are written again with the new count, and replace the old.
+    // Counts only grow (a share replaces the same stream's earlier share), so a lower count here is
+    // a node that has not caught up, or lost the window's earlier shares to hot retention: never
+    // written over a higher one.
     const removed = new Set<string>();
     const exported = `(SELECT window_size, window_start, group_key, count FROM aggregates WHERE ${x.where})`;
     for (const [i, file] of heldFiles.entries()) {
       const one = `read_parquet(${sqlText(copies.paths[i]!)}, hive_partitioning = false${copies.sealed ? x.encryption.read : ''})`;
-      const stale = await x.conn.runAndReadAll(`SELECT count(*) FROM ${one} t JOIN ${exported} c ON ${sameWindow('t', 'c')} WHERE t.count <> c.count`, [x.name]);
+      const stale = await x.conn.runAndReadAll(`SELECT count(*) FROM ${one} t JOIN ${exported} c ON ${sameWindow('t', 'c')} WHERE c.count > t.count`, [x.name]);
       if (Number(stale.getRows()[0]![0]) === 0) continue;
       // Named after this export and writer: never the name of a file another writer's rewrite made.
       const key = x.table.keyOf(file.path).replace(/(-r\d+w[0-9a-f]+)?\.parquet$/, `-r${x.toNo}w${x.writer.slice(0, 8)}.parquet`);
-      const columns = x.table.spec.fields.map((f) => (f.name === 'count' ? 'coalesce(c.count, t.count) AS count' : `t.${f.name}`)).join(', ');
+      const columns = x.table.spec.fields.map((f) => (f.name === 'count' ? 'greatest(t.count, coalesce(c.count, t.count)) AS count' : `t.${f.name}`)).join(', ');
       await written(key, `SELECT ${columns} FROM ${one} t LEFT JOIN ${exported} c ON ${sameWindow('t', 'c')} ORDER BY ${x.orderBy}`, [x.name], file.partitionDay!);
       removed.add(file.path);
     }
     if (added.length === 0) return out;
     const before = new Set(heldFiles.map((f) => f.path));
-    await x.table.commit(async (latest) => {
+    committing = true;
+    const committed = await commitWritten(x.table, x.cold, keys, async (latest) => {
       if (exportedThrough(latest, x.writer) >= x.toNo) return null;
       if ((await onDays(latest)).some((f) => !before.has(f.path))) {
         throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${x.table.base}: another writer added windows of these days meanwhile; the export is planned again`, { retryable: true });
@@ -88,10 +95,9 @@ export async function exportWindows(x: WindowExport): Promise<{ keys: string[]; 
       const summary = { [exportedThroughKey(x.writer)]: String(x.toNo), ...(removed.size > 0 && { 'sightline.operation': 'window-correction' }) };
       return { operation: removed.size > 0 ? 'overwrite' : 'append', added, removed, summary };
     });
-    out.keys = keys;
-    return out;
+    return committed ? { ...out, keys } : { keys: [], rows: 0, bytes: 0 };
   } catch (err) {
-    await x.cold.remove(keys).catch(() => undefined);
+    if (!committing) await x.cold.remove(keys).catch(() => undefined);
     throw err;
   } finally {
     await copies.release();

@@ -87,6 +87,15 @@ describe('contract table columns', () => {
     assert.equal(evolvedColumns(evolved, [{ name: 'page url', type: 'string' }]), undefined, 'nothing new, no change');
   });
 
+  it('tells names apart without regard to case, as DuckDB and many engines do', () => {
+    const evolved = evolvedColumns(start, [
+      { name: 'ID', type: 'string' },
+      { name: 'page', type: 'string' },
+      { name: 'Page', type: 'string' },
+    ])!;
+    assert.deepEqual(evolved.fields.slice(start.fields.length).map((f) => f.name), ['payload_ID', 'page', 'payload_Page']);
+  });
+
   it('never removes a column, and gives a field whose type changed a new one', () => {
     const v1 = evolvedColumns(start, [{ name: 'ms', type: 'long' }, { name: 'gone', type: 'string' }])!;
     const v2 = evolvedColumns(v1, [{ name: 'ms', type: 'double' }])!;
