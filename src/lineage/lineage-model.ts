@@ -56,6 +56,7 @@ export interface LineageModel {
 
 export const INGEST_JOB = 'sightline.ingest';
 export const ARCHIVE_JOB = 'sightline.archive';
+export const LIFECYCLE_JOB = 'sightline.lifecycle';
 export const processJobName = (pipeline: string) => `sightline.process.${pipeline}`;
 
 /**
@@ -161,18 +162,19 @@ export function buildLineageModel(stats: LineageStats, jobNamespace: string): Li
   if (dlq) edge(processJob.id, dlq.id, p.deadLettered, null);
 
   const archiveInputs = new Map<string, LineageDataset>();
-  const coldOutputs = stats.cold.datasets.map((c) => {
-    const out = add(fileDataset(stats.node, `${stats.cold.root.replace(/\/+$/, '')}/${c.dataset}`), {
-      kind: 'files',
-      description: `Iceberg table${c.dataset === 'aggregates' ? 's (one per aggregation)' : ''} of "${c.dataset}": Parquet partitioned by day of event time`,
-      records: c.rows,
-      bytes: c.bytes,
-      lastEventAt: c.lastFileAt,
+  const tierFolder = stats.cold.tierFolder;
+  const coldDataset = (c: LineageStats['cold']['datasets'][number], description: string): LineageDataset =>
+    add(fileDataset(stats.node, `${stats.cold.root.replace(/\/+$/, '')}/${c.dataset}`), { kind: 'files', description, records: c.rows, bytes: c.bytes, lastEventAt: c.lastFileAt });
+  const coldOutputs = stats.cold.datasets
+    .filter((c) => c.dataset !== tierFolder)
+    .map((c) => {
+      const what = c.dataset === 'aggregates' ? 'Iceberg tables (one per aggregation)' : c.dataset === 'contracts' ? 'Iceberg tables (one per contract subject, typed columns)' : 'Iceberg table';
+      const out = coldDataset(c, `${what} of "${c.dataset}": Parquet partitioned by day of event time`);
+      // The contract tables hold the events again, with the payload's fields as columns.
+      const table = hotTables.get(c.dataset === 'contracts' ? 'events' : c.dataset);
+      if (table) archiveInputs.set(table.id, table);
+      return { out, table, c };
     });
-    const table = hotTables.get(c.dataset);
-    if (table) archiveInputs.set(table.id, table);
-    return { out, table, c };
-  });
   const archive: LineageJob = {
     id: jobKey(jobNamespace, ARCHIVE_JOB),
     namespace: jobNamespace,
@@ -186,6 +188,43 @@ export function buildLineageModel(stats: LineageStats, jobNamespace: string): Li
     if (table) edge(table.id, archive.id, c.rows, c.lastFileAt);
     edge(archive.id, out.id, c.rows, c.lastFileAt);
   }
+  const jobs = [ingest, processJob, archive];
+  if (stats.cold.lifecycle !== undefined) jobs.push(lifecycleJob(stats, jobNamespace, coldOutputs.map((o) => o.out), coldDataset, edge));
 
-  return { datasets: [...datasets.values()], jobs: [ingest, processJob, archive], edges };
+  return { datasets: [...datasets.values()], jobs, edges };
+}
+
+/**
+ * The lifecycle as a job over the cold tables: it rewrites them (compaction, cold retention,
+ * snapshot expiry) and moves old files to the tier folder, so the graph shows where data goes after
+ * the archiver too. Counts are the last run's.
+ */
+function lifecycleJob(
+  stats: LineageStats,
+  jobNamespace: string,
+  tables: LineageDataset[],
+  coldDataset: (c: LineageStats['cold']['datasets'][number], description: string) => LineageDataset,
+  edge: (from: string, to: string, events: number | null, lastEventAt: number | null) => void,
+): LineageJob {
+  const run = stats.cold.lifecycle ?? null;
+  const tiered = stats.cold.datasets.find((c) => c.dataset === stats.cold.tierFolder);
+  const tier = tiered && coldDataset(tiered, `Data files the lifecycle moved to the tier folder "${tiered.dataset}/" (cheaper storage), still named by their tables`);
+  const errors = Object.entries(run?.jobs ?? {}).flatMap(([job, r]) => (r?.errors ?? []).map((e) => `${job}: ${e}`));
+  const job: LineageJob = {
+    id: jobKey(jobNamespace, LIFECYCLE_JOB),
+    namespace: jobNamespace,
+    name: LIFECYCLE_JOB,
+    description: 'Lifecycle of the cold tables: hot retention, compaction, tiering, cold retention and snapshot expiry, per table as configured',
+    inputs: tables,
+    outputs: tier ? [...tables, tier] : tables,
+    failing: errors[0] ?? null,
+  };
+  const at = run?.at ?? null;
+  const rewritten = run ? (run.jobs.compaction?.rows ?? 0) + (run.jobs['cold-retention']?.rows ?? 0) : null;
+  for (const t of tables) {
+    edge(t.id, job.id, rewritten, at);
+    edge(job.id, t.id, rewritten, at);
+  }
+  if (tier) edge(job.id, tier.id, run ? (run.jobs.tiering?.rows ?? 0) : null, at);
+  return job;
 }

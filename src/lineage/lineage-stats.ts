@@ -51,9 +51,20 @@ export interface LineageStats {
   hot: { file: string; tables: Array<{ table: string; rows: number; columns: Array<{ name: string; type: string }> }> };
   cold: {
     root: string;
-    /** A dataset is a top folder of the cold store (`events`, `aggregates`), archived from the hot table of that name. */
+    /**
+     * A dataset is a top folder of the cold store: `events` and `aggregates`, archived from the hot
+     * table of that name; `contracts`, the contract tables, archived from `events`; the tier folder.
+     */
     datasets: Array<{ dataset: string; files: number; rows: number; bytes: number; lastFileAt: number | null }>;
     lastError: string | null;
+    /**
+     * The lifecycle's last run (hot retention, compaction, tiering, cold retention, snapshot
+     * expiry), by job: what it changed and why it failed. Null before the first run; absent where
+     * no lifecycle runs.
+     */
+    lifecycle?: { at: number; jobs: Partial<Record<string, { files: number; rows: number; snapshots: number; errors: string[] }>> } | null;
+    /** The top folder tiered files move to (`tier`), a dataset of the lifecycle's. */
+    tierFolder?: string;
   };
 }
 

@@ -13,7 +13,7 @@ export interface RunEventInput {
 }
 
 /** Kinds of job by what they do, for JobTypeJobFacet.jobType (integration-specific in the spec). */
-const JOB_TYPES: Record<string, string> = { 'sightline.ingest': 'INGEST', 'sightline.archive': 'ARCHIVE' };
+const JOB_TYPES: Record<string, string> = { 'sightline.ingest': 'INGEST', 'sightline.archive': 'ARCHIVE', 'sightline.lifecycle': 'MAINTENANCE' };
 
 /**
  * One OpenLineage RunEvent (spec 2-0-2) for a streaming job: its inputs and outputs with their

@@ -34,13 +34,13 @@ export interface PlatformLineageSources {
   deadLetteredAtIngest: () => number;
   processor: () => { counters: ProcessorCounters; watermark: number | null; lastBatchAt: number; failing: string | null };
   quality: () => Array<{ dataset: string; rule: string; severity: string; passed: number; failed: number }>;
-  archived: () => { rows: Record<string, number>; lastError: string | null };
+  archived: () => { rows: Record<string, number>; lastError: string | null; lifecycle: LineageStats['cold']['lifecycle']; tierFolder: string };
 }
 
 /** Rows in the current snapshot of the cold tables, by dataset (`events`, `aggregates`: all aggregations). */
 async function rowsInTables(cold: ColdStore): Promise<Map<string, number>> {
   const out = new Map<string, number>();
-  for (const table of (await new ColdTables(cold).list().catch(() => new Map<string, IcebergTable>())).values()) {
+  for (const table of await new ColdTables(cold).all().catch((): IcebergTable[] => [])) {
     const loaded = await table.load().catch(() => undefined);
     const rows = Number((loaded && currentSnapshot(loaded.metadata)?.summary['total-records']) ?? 0);
     const dataset = table.base.split('/')[0]!;
@@ -121,6 +121,8 @@ export function platformLineageStats(s: PlatformLineageSources): () => Promise<L
         // Rows as the tables' current snapshots count them: right after a restart, and after retention.
         datasets: [...totalsByDataset(coldFiles)].filter(([dataset]) => dataset !== 'audit').map(([dataset, totals]) => ({ dataset, files: totals.files, rows: tableRows.get(dataset) ?? archived.rows[dataset] ?? 0, bytes: totals.bytes, lastFileAt: null })),
         lastError: archived.lastError,
+        lifecycle: archived.lifecycle,
+        tierFolder: archived.tierFolder,
       },
     };
   };

@@ -8,7 +8,7 @@ import { startPlatformProcess } from '../helpers/platform-process.js';
 import { latestMetadata, liveFiles, pyicebergSkipReason, readStaticTable } from '../helpers/iceberg.js';
 import { tempDir } from '../helpers/tmp.js';
 
-const KILLS = 6;
+const KILLS = 5;
 
 /**
  * kill -9 the platform again and again while a client streams batches (test/helpers/crash-cycles.ts).

@@ -94,6 +94,13 @@ describe('the lakehouse lifecycle on a test clock', { skip: pyicebergSkipReason(
     assert.deepEqual((await getJson(`${platform.url}/v1/lifecycle`)).body.last_run.jobs.tiering.files, 2);
     const metrics = await (await fetch(`${platform.url}/metrics`)).text();
     assert.match(metrics, /sightline_operation_duration_seconds_count\{component="cold_store",operation="compaction"\} [1-9]/);
+    // The lineage graph shows the lifecycle as a job: from the tables, to them and to the tier folder.
+    const graph = (await getJson(`${platform.url}/v1/lineage`)).body as { jobs: Array<{ id: string; name: string; outputs: string[]; status: string }>; edges: Array<{ from: string; to: string; events: number | null }> };
+    const lifecycle = graph.jobs.find((j) => j.name === 'sightline.lifecycle')!;
+    const tier = lifecycle.outputs.find((o) => o.endsWith(`${cold}/tier`));
+    assert.ok(tier, JSON.stringify(lifecycle.outputs));
+    assert.ok(lifecycle.outputs.some((o) => o.endsWith(`${cold}/events`)));
+    assert.ok(graph.edges.some((e) => e.from === lifecycle.id && e.to === tier && e.events! > 0), JSON.stringify(graph.edges.filter((e) => e.from === lifecycle.id)));
   });
 
   it('two days later, expiry drops the old snapshots and the files only they named; readers see the same rows', { timeout: 120_000 }, async () => {

@@ -71,7 +71,12 @@ export class LineageComponent implements Component {
       deadLetteredAtIngest: () => ingest.service.counters.rejected,
       processor: () => ({ counters: processing.counters, watermark: processing.watermark, lastBatchAt: processing.health().lastBatchAt, failing: processing.health().reason }),
       quality: () => qualityStats.snapshot(),
-      archived: () => ({ rows: { ...stores.archiver.rowsWritten }, lastError: stores.archiver.lastError }),
+      archived: () => ({
+        rows: { ...stores.archiver.rowsWritten },
+        lastError: stores.archiver.lastError,
+        lifecycle: stores.archiver.lastLifecycle,
+        tierFolder: config.lifecycle.tier.prefix.split('/')[0]!,
+      }),
     });
   }
 

@@ -66,7 +66,12 @@ describe('lineage of a running platform', () => {
     await waitForBacklogZero(platform.url);
     const graph = (await getJson(`${platform.url}/v1/lineage`)).body;
     const jobs = graph.jobs.map((j: any) => j.name).sort();
-    assert.deepEqual(jobs, ['sightline.archive', 'sightline.ingest', 'sightline.process.main']);
+    assert.deepEqual(jobs, ['sightline.archive', 'sightline.ingest', 'sightline.lifecycle', 'sightline.process.main']);
+    // The lifecycle works on the archiver's outputs: every cold table is its input and its output.
+    const archive = graph.jobs.find((j: any) => j.name === 'sightline.archive');
+    const lifecycle = graph.jobs.find((j: any) => j.name === 'sightline.lifecycle');
+    assert.deepEqual(lifecycle.inputs.sort(), archive.outputs.sort());
+    assert.ok(archive.outputs.every((o: string) => lifecycle.outputs.includes(o)), JSON.stringify({ archive, lifecycle }));
     const byName = (name: string) => graph.datasets.find((d: any) => d.name.endsWith(name));
     const source = graph.datasets.find((d: any) => d.kind === 'source');
     assert.ok(source, JSON.stringify(graph.datasets.map((d: any) => [d.kind, d.namespace, d.name])));
@@ -95,7 +100,7 @@ describe('lineage of a running platform', () => {
     await platform.stop();
     const { problems } = openLineageValidator();
     for (const event of received) assert.deepEqual(problems(event), [], `${event.eventType} ${event.job.name}`);
-    for (const job of ['sightline.ingest', 'sightline.process.main', 'sightline.archive']) {
+    for (const job of ['sightline.ingest', 'sightline.process.main', 'sightline.archive', 'sightline.lifecycle']) {
       const types = received.filter((e) => e.job.name === job).map((e) => e.eventType);
       assert.equal(types[0], 'START', `${job}: ${types}`);
       assert.ok(types.includes('RUNNING'), `${job}: ${types}`);
