@@ -10,7 +10,7 @@ export interface ContractField {
 
 /** The contracts' fields by subject, for the contract tables: the schema registry, while it is open. */
 export interface ContractFieldSource {
-  /** False before the registry opens and after it closes: the contract tables wait for it. */
+  /** False until the registry has opened (after the stores): the contract tables wait for it. */
   ready(): boolean;
   /** The fields of every live version of the subject; undefined when it has none. */
   fields(subject: string): ContractField[] | undefined;

@@ -221,10 +221,9 @@ function lifecycleJob(
   };
   const at = run?.at ?? null;
   const rewritten = run ? (run.jobs.compaction?.rows ?? 0) + (run.jobs['cold-retention']?.rows ?? 0) : null;
-  for (const t of tables) {
-    edge(t.id, job.id, rewritten, at);
-    edge(job.id, t.id, rewritten, at);
-  }
+  // Edges go one way (the graph is drawn as a DAG): from each table into the job, with the rows
+  // its last run rewrote or retained out; the job's outputs still name the tables it rewrites.
+  for (const t of tables) edge(t.id, job.id, rewritten, at);
   if (tier) edge(job.id, tier.id, run ? (run.jobs.tiering?.rows ?? 0) : null, at);
   return job;
 }

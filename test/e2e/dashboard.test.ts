@@ -106,7 +106,7 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     const nodes = Number(await page.locator('#lineage svg').getAttribute('data-nodes'));
     const edges = Number(await page.locator('#lineage svg').getAttribute('data-edges'));
     assert.ok(nodes >= 8 && edges >= 7, `lineage drawn with ${nodes} nodes and ${edges} edges`);
-    assert.equal(await page.locator('#lineage .node.job').count(), 3, 'ingest, process and archive jobs');
+    assert.equal(await page.locator('#lineage .node.job').count(), 4, 'ingest, process, archive and lifecycle jobs');
 
     await page.fill('#lookup-id', 'ui-2-7');
     await page.click('#lookup-form button');

@@ -131,6 +131,25 @@ describe('contract tables: a table per subject whose columns follow the contract
     assert.equal(after.snapshots, before.snapshots + 1, 'one replace snapshot');
   });
 
+  it('gets the last events at a clean stop, as events does', { timeout: 60_000 }, async () => {
+    // Exports only at the stop: the registry closes before the stores, and the last export still fills the contract table.
+    const dataDir = join(tmp.dir, 'at-stop');
+    const quiet = await startPlatform(buildConfig({ dataDir, server: { port: 0 }, cold: { rollRows: 100_000, rollInterval: '1h' }, probe: { interval: '0s' } }), pino({ level: 'silent' }));
+    let stopped = false;
+    try {
+      const res = await fetch(`${quiet.url}/subjects/${SUBJECT}/versions`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ schema: contract(V1), schemaType: 'JSON' }) });
+      assert.equal(res.status, 200);
+      assert.equal((await postEvents(quiet.url, Array.from({ length: 7 }, (_, i) => event(`s${i}`, i, { page: '/stop' })))).body.accepted, 7);
+      await waitForBacklogZero(quiet.url);
+      await quiet.stop();
+      stopped = true;
+    } finally {
+      if (!stopped) await quiet.stop();
+    }
+    assert.equal((await readStaticTable(await latestMetadata(join(dataDir, 'cold', 'events')))).rows, 7);
+    assert.equal((await readStaticTable(await latestMetadata(join(dataDir, 'cold', 'contracts', SUBJECT)))).rows, 7);
+  });
+
   it('loses the rows of an erased user, as events does', { timeout: 90_000 }, async () => {
     const requested = await fetch(`${platform.url}/v1/erasures`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ user_id: 'u3' }) });
     const { id } = (await requested.json()) as { id: string };

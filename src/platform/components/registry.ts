@@ -36,15 +36,16 @@ export class RegistryComponent implements Component {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
     await this.opened?.close();
   }
 
-  private stopped = false;
-
-  /** The contracts' fields for the contract tables of the cold tier, while the registry is open. */
+  /**
+   * The contracts' fields for the contract tables of the cold tier, once the registry has opened.
+   * After it closes (before the stores: the archiver's last export comes after) it answers from
+   * what it last read, so that export fills the contract tables too.
+   */
   readonly contractFields: ContractFieldSource = {
-    ready: () => this.opened !== undefined && !this.stopped,
+    ready: () => this.opened !== undefined,
     fields: (subject) => this.registry.contractFields(subject),
   };
 

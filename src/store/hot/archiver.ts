@@ -197,7 +197,7 @@ export class Archiver implements ColdArchiver {
     // thrown once the others ran.
     const failed = new Map<string, unknown>();
     for (const [exportId, dataset, fromNo, toNo] of reader.getRows()) {
-      // The contract tables wait for the registry (it opens after the stores, closes before them).
+      // The contract tables wait for the registry (it opens after the stores).
       if (failed.has(String(dataset)) || (dataset === 'contracts' && !this.options.contracts?.ready())) continue;
       await this.runIntent({ exportId: Number(exportId), dataset: dataset as Dataset, fromNo: Number(fromNo), toNo: Number(toNo) }).catch((err: unknown) => failed.set(String(dataset), err));
     }
