@@ -68,7 +68,11 @@ describe('deletion of a user\'s data', { skip: pyarrowSkipReason() }, () => {
     // In small batches: a segment rolls between appends, so these fill several.
     for (let i = 0; i < events.length; i += 10) assert.equal((await postEvents(url, events.slice(i, i + 10))).body.accepted, events.slice(i, i + 10).length);
     await waitForBacklogZero(url);
-    await eventually(async () => (readColdStoreWithPyarrow(join(dataDir, 'cold')).events?.rows ?? 0) === 180, 'every event in the cold store');
+    await eventually(async () => (readColdStoreWithPyarrow(join(dataDir, 'cold')).events?.rows ?? 0) === 180, 'every event in the cold store').catch(async (err: Error) => {
+      // What the archiver says, for a failure seen once in CI and never here.
+      const cold = (await getJson(`${url}/v1/status`)).body.cold_store;
+      throw new Error(`${err.message}: ${readColdStoreWithPyarrow(join(dataDir, 'cold')).events?.rows} rows in the files; cold_store ${JSON.stringify(cold)}`);
+    });
     countedBefore = await pageViewsBefore();
   });
   after(async () => {
