@@ -44,7 +44,8 @@ export interface ArchiverOptions {
   contracts?: ContractFieldSource;
   /**
    * The log the events' positions are of (a Kafka deployment's topic prefix): writers on one log
-   * share the tables by position. Without one, this hot store's own (the embedded log in its folder).
+   * share the tables by position. Without one (the embedded log), this hot store is the tables'
+   * only writer and exports by its commit numbers.
    */
   logId?: string;
   logger: Logger;
@@ -245,7 +246,7 @@ export class Archiver implements ColdArchiver {
 
   private exportContext() {
     const { cold, hot } = this.options;
-    return { conn: this.conn!, cold, writer: this.writer, logId: this.options.logId ?? this.writer, encryptionCopy: parquetEncryption(hot.encryptsParquet).copy };
+    return { conn: this.conn!, cold, writer: this.writer, logId: this.options.logId, encryptionCopy: parquetEncryption(hot.encryptsParquet).copy };
   }
 
   private async noteWritten(intent: ExportIntent, written: { keys: string[]; rows: number; bytes: number }): Promise<void> {

@@ -15,7 +15,7 @@ export interface ContractExport {
   tables: ColdTables;
   contracts: ContractFieldSource;
   writer: string;
-  logId: string;
+  logId: string | undefined;
   encryptionCopy: string;
   /** The WHERE clause of the export's rows in the hot store's `events`. */
   range: string;

@@ -28,7 +28,11 @@ export interface PositionExport {
   table: IcebergTable;
   /** This hot store, as a writer of the tables, and the log its positions are of. */
   writer: string;
-  logId: string;
+  /**
+   * The shared log whose positions the tables are exported by; without one (a hot store that is
+   * the table's only writer), by this hot store's commit numbers alone.
+   */
+  logId: string | undefined;
   /** The export's rows of the hot store's `events`, and the last commit number it covers. */
   where: string;
   params?: unknown[];
@@ -51,7 +55,7 @@ export async function exportByPosition(x: PositionExport): Promise<{ keys: strin
   const current = await x.table.load();
   // Committed before a crash that came ahead of marking the intent done.
   if (exportedThrough(current, x.writer) >= x.toNo) return out;
-  const held = positionsIn(current, x.logId);
+  const held = x.logId === undefined ? new Map<number, number>() : positionsIn(current, x.logId);
   const where = `${x.where} AND ${notHeldSql(held)}`;
   const params = x.params ?? [];
   const written = await positionRanges(x.conn, where, params as Params);
@@ -80,14 +84,18 @@ export async function exportByPosition(x: PositionExport): Promise<{ keys: strin
   }
   const committed = await commitWritten(x.table, x.cold, keys, (latest) => {
     if (exportedThrough(latest, x.writer) >= x.toNo) return null;
-    const now = positionsIn(latest, x.logId);
-    const stands = standing(now, written);
-    if (stands === 'held') return null;
-    if (stands === 'overlap') {
-      throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${x.table.base}: another writer exported some of these events meanwhile; the export is planned again`, { retryable: true });
+    let positions = {};
+    if (x.logId !== undefined) {
+      const now = positionsIn(latest, x.logId);
+      const stands = standing(now, written);
+      if (stands === 'held') return null;
+      if (stands === 'overlap') {
+        throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${x.table.base}: another writer exported some of these events meanwhile; the export is planned again`, { retryable: true });
+      }
+      positions = positionsAfter(now, written, x.logId);
     }
     shape.verify?.(latest);
-    const summary = { [exportedThroughKey(x.writer)]: String(x.toNo), ...positionsAfter(now, written, x.logId) };
+    const summary = { [exportedThroughKey(x.writer)]: String(x.toNo), ...positions };
     return { operation: 'append', added, removed: new Set(), summary, ...(shape.schema && { schema: shape.schema }) };
   });
   return committed ? { ...out, keys } : { keys: [], rows: 0, bytes: 0 };
