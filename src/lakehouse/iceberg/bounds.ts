@@ -19,3 +19,6 @@ export const stringBytes = (value: string): Buffer => Buffer.from(value, 'utf8')
 
 /** Days since 1970-01-01 of a time in ms: the `day` transform. */
 export const dayOf = (ms: number): number => Math.floor(ms / 86_400_000);
+
+/** The day partition value of a date as the data folders name it (`2026-11-26`). */
+export const dayOfDate = (date: string): number => dayOf(Date.parse(`${date}T00:00:00Z`));

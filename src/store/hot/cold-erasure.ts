@@ -7,7 +7,7 @@ import { commitWritten } from './table-commit.js';
 import { columnsIn, type DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
 import { type TableSpec, typedColumns } from '../../lakehouse/iceberg/table-spec.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
-import { copyDataFile, sqlText } from './data-file-copy.js';
+import { publishDataFile, sqlText } from './data-file-copy.js';
 
 const DAY_MS = 86_400_000;
 const DAY_IN_KEY = /\/dt=(\d{4}-\d{2}-\d{2})\//;
@@ -108,10 +108,8 @@ async function rewriteWithout(r: Rewrite, spec: TableSpec, dataFile: DataFile, f
     if (found === 0) return undefined;
     // Written back in the table's current schema: a column the file lacks is null.
     const kept = `SELECT ${typedColumns(spec, columnsIn([dataFile]))} FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE NOT coalesce(${match}, false)`;
-    const staged = cold.stagingPath(`erase__${to.replaceAll('/', '__')}`);
-    const file = await copyDataFile(conn, spec, `${kept} ORDER BY ${spec.sortBy.join(', ')}`, staged, encryption.copy, params);
-    await cold.put(to, staged);
-    return { rows: found, file: { ...file, path: cold.location(to), partitionDay: dataFile.partitionDay } };
+    const file = await publishDataFile(conn, cold, spec, to, dataFile.partitionDay, `${kept} ORDER BY ${spec.sortBy.join(', ')}`, encryption.copy, params);
+    return { rows: found, file };
   } finally {
     await rm(copy, { force: true });
   }

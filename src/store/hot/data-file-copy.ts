@@ -1,8 +1,12 @@
 import { stat } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ColdStore } from '../../core/ports/cold-store.js';
 import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
 import { parquetFieldIds, type TableSpec } from '../../lakehouse/iceberg/table-spec.js';
 import { columnStatsFromCopy } from './column-stats.js';
+
+/** A column of epoch milliseconds as the UTC day it falls on (`YYYY-MM-DD`): a data file's folder. */
+export const dayText = (column: string): string => `strftime(make_timestamp(${column} * 1000), '%Y-%m-%d')`;
 
 /** A text as a SQL string literal (paths in COPY and read_parquet, which take no parameters). */
 export const sqlText = (text: string): string => `'${text.replaceAll("'", "''")}'`;
@@ -28,4 +32,24 @@ export async function copyDataFile(
   const [, count, , , columnStatistics] = written.getRows()[0] ?? [];
   const recordCount = Number(count ?? 0);
   return { recordCount, fileSizeInBytes: (await stat(path)).size, ...columnStatsFromCopy(spec, recordCount, columnStatistics) };
+}
+
+/**
+ * Writes the rows of `query` as a data file of `spec`'s table under `key`: staged, then published
+ * whole. Answers its manifest entry, in the partition of `partitionDay`.
+ */
+export async function publishDataFile(
+  conn: DuckDBConnection,
+  cold: ColdStore,
+  spec: TableSpec,
+  key: string,
+  partitionDay: number | null,
+  query: string,
+  encryptionCopy: string,
+  params?: Parameters<DuckDBConnection['runAndReadAll']>[1],
+): Promise<DataFile> {
+  const staged = cold.stagingPath(key.replaceAll('/', '__'));
+  const file = await copyDataFile(conn, spec, query, staged, encryptionCopy, params);
+  await cold.put(key, staged);
+  return { ...file, path: cold.location(key), partitionDay };
 }

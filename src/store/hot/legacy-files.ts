@@ -3,7 +3,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ColdStore } from '../../core/ports/cold-store.js';
 import type { ColdTables } from '../../lakehouse/cold-tables.js';
 import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
-import { dayOf } from '../../lakehouse/iceberg/bounds.js';
+import { dayOfDate } from '../../lakehouse/iceberg/bounds.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
 import { sealedParquet } from './cold-erasure.js';
 import { columnStats } from './column-stats.js';
@@ -63,7 +63,7 @@ async function describeFile(conn: DuckDBConnection, cold: ColdStore, table: Iceb
       path: cold.location(key),
       recordCount: count,
       fileSizeInBytes: (await stat(copy)).size,
-      partitionDay: day ? dayOf(Date.parse(`${day}T00:00:00Z`)) : null,
+      partitionDay: day ? dayOfDate(day) : null,
       ...stats,
     };
   } finally {

@@ -3,10 +3,10 @@ import { SightlineError } from '../../core/errors.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
 import { exportedThrough, exportedThroughKey } from '../../lakehouse/cold-tables.js';
 import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
-import { dayOf } from '../../lakehouse/iceberg/bounds.js';
+import { dayOfDate } from '../../lakehouse/iceberg/bounds.js';
 import type { IcebergTable, LoadedTable, TableChange } from '../../lakehouse/iceberg/iceberg-table.js';
 import type { TableSpec } from '../../lakehouse/iceberg/table-spec.js';
-import { copyDataFile } from './data-file-copy.js';
+import { dayText, publishDataFile } from './data-file-copy.js';
 import { commitWritten } from './table-commit.js';
 import { notHeldSql, positionRanges, positionsAfter, positionsIn, standing } from './table-positions.js';
 
@@ -42,7 +42,7 @@ export interface PositionExport {
   shape(current: LoadedTable | undefined): TableShape;
 }
 
-const day = "strftime(make_timestamp(timestamp * 1000), '%Y-%m-%d')";
+const day = dayText('timestamp');
 
 /**
  * Exports rows of `events` to a table of events, one file per day and one snapshot, writing only
@@ -67,13 +67,10 @@ export async function exportByPosition(x: PositionExport): Promise<{ keys: strin
   try {
     for (const d of days) {
       const key = `${x.table.base}/dt=${d}/${x.fileName}`;
-      const staged = x.cold.stagingPath(key.replaceAll('/', '__'));
-      const n = params.length;
-      const query = `SELECT ${shape.select} FROM events WHERE ${where} AND ${day} = $${n + 1} ORDER BY timestamp, log_pos`;
-      const file = await copyDataFile(x.conn, shape.spec, query, staged, x.encryptionCopy, [...params, d] as Params);
+      const query = `SELECT ${shape.select} FROM events WHERE ${where} AND ${day} = $${params.length + 1} ORDER BY timestamp, log_pos`;
       keys.push(key);
-      await x.cold.put(key, staged);
-      added.push({ ...file, path: x.cold.location(key), partitionDay: dayOf(Date.parse(`${d}T00:00:00Z`)) });
+      const file = await publishDataFile(x.conn, x.cold, shape.spec, key, dayOfDate(d), query, x.encryptionCopy, [...params, d] as Params);
+      added.push(file);
       out.rows += file.recordCount;
       out.bytes += file.fileSizeInBytes;
     }

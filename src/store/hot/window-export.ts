@@ -3,9 +3,9 @@ import { SightlineError } from '../../core/errors.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
 import { exportedThrough, exportedThroughKey } from '../../lakehouse/cold-tables.js';
 import type { DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
-import { dayOf } from '../../lakehouse/iceberg/bounds.js';
+import { dayOfDate } from '../../lakehouse/iceberg/bounds.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
-import { copyDataFile, sqlText } from './data-file-copy.js';
+import { dayText, publishDataFile, sqlText } from './data-file-copy.js';
 import { localCopies } from './local-copies.js';
 import { commitWritten } from './table-commit.js';
 
@@ -24,7 +24,7 @@ export interface WindowExport {
   orderBy: string;
 }
 
-const day = "strftime(make_timestamp(window_start * 1000), '%Y-%m-%d')";
+const day = dayText('window_start');
 
 /**
  * Exports an aggregation's final windows to its table, one file per day of window start and one
@@ -39,7 +39,7 @@ export async function exportWindows(x: WindowExport): Promise<{ keys: string[]; 
   const current = await x.table.load();
   if (exportedThrough(current, x.writer) >= x.toNo) return out;
   const days = (await x.conn.runAndReadAll(`SELECT DISTINCT ${day} AS d FROM aggregates WHERE ${x.where} ORDER BY d`, [x.name])).getRows().map(([d]) => String(d));
-  const dayNumbers = new Set(days.map((d) => dayOf(Date.parse(`${d}T00:00:00Z`))));
+  const dayNumbers = new Set(days.map(dayOfDate));
   const onDays = async (table: typeof current): Promise<DataFile[]> => (table ? (await x.table.liveFiles(table.metadata)).filter((f) => f.partitionDay !== null && dayNumbers.has(f.partitionDay)) : []);
   const heldFiles = await onDays(current);
   const copies = await localCopies(x.cold, x.table, heldFiles, 'windows');
@@ -55,17 +55,15 @@ export async function exportWindows(x: WindowExport): Promise<{ keys: string[]; 
     const toWrite = (await x.conn.runAndReadAll(`SELECT DISTINCT ${day} AS d FROM aggregates WHERE ${where} ORDER BY d`, [x.name])).getRows().map(([d]) => String(d));
     const added: DataFile[] = [];
     const written = async (key: string, query: string, params: unknown[], partitionDay: number): Promise<void> => {
-      const staged = x.cold.stagingPath(key.replaceAll('/', '__'));
-      const file = await copyDataFile(x.conn, x.table.spec, query, staged, x.encryption.copy, params as Parameters<DuckDBConnection['runAndReadAll']>[1]);
       keys.push(key);
-      await x.cold.put(key, staged);
-      added.push({ ...file, path: x.cold.location(key), partitionDay });
+      const file = await publishDataFile(x.conn, x.cold, x.table.spec, key, partitionDay, query, x.encryption.copy, params as Parameters<DuckDBConnection['runAndReadAll']>[1]);
+      added.push(file);
       out.rows += file.recordCount;
       out.bytes += file.fileSizeInBytes;
     };
     for (const d of toWrite) {
       const query = `SELECT ${x.select} FROM aggregates WHERE ${where} AND ${day} = $2 ORDER BY ${x.orderBy}`;
-      await written(`${x.table.base}/dt=${d}/${x.fileName}`, query, [x.name, d], dayOf(Date.parse(`${d}T00:00:00Z`)));
+      await written(`${x.table.base}/dt=${d}/${x.fileName}`, query, [x.name, d], dayOfDate(d));
     }
     // A window the table holds with a lower count was corrected after it closed (a share came in
     // late): the files that hold it are written again with the new count, and replace the old.
