@@ -14,6 +14,8 @@ export const AUDIT_ACTIONS = [
   'dlq.replay',
   'data.erase',
   'data.erased',
+  'data.backfill',
+  'data.backfilled',
   'lifecycle.run',
   'auth.failed',
   'auth.forbidden',

@@ -24,6 +24,7 @@ const dlqCommands = () => import('./dlq.js');
 const keysCommands = () => import('./keys.js');
 const kafkaCommands = () => import('./kafka.js');
 const eraseCommands = () => import('./erase.js');
+const backfillCommands = () => import('./backfill.js');
 const tablesCommands = () => import('./tables.js');
 const auditCommands = () => import('./audit.js');
 const schemaCommands = () => import('./schema.js');
@@ -289,6 +290,19 @@ program
   .option('--list', 'show every request', false)
   .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
   .action(lazy(eraseCommands, (m) => m.eraseCommand));
+
+program
+  .command('backfill')
+  .description('Run the events of whole days again through processing (quality rules, enrichment as configured now) from the cold tier, replacing the tables, the hot store and the windows; with a progress bar (needs an admin key)')
+  .option('--from <day>', 'first day of event time, YYYY-MM-DD (UTC)')
+  .option('--to <day>', 'last day of event time, YYYY-MM-DD (UTC), included')
+  .option('--no-wait', 'answer once the backfill is recorded, without following it')
+  .option('--timeout <seconds>', 'how long to follow it', positiveInt, '3600')
+  .option('--quiet', 'no progress bar', false)
+  .option('--status <id>', 'show one backfill and its progress')
+  .option('--list', 'show every backfill', false)
+  .option('--url <url>', 'Sightline API (SIGHTLINE_URL when not given)', urlOption, DEFAULT_URL)
+  .action(lazy(backfillCommands, (m) => m.backfillCommand));
 
 program
   .command('tables')

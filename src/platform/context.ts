@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import type { SightlineConfig } from '../config/config.js';
 import { componentLogger } from '../observe/logging.js';
@@ -31,3 +33,11 @@ export function platformContext(parts: Omit<PlatformContext, 'node' | 'loggerFor
 
 /** This machine's name. */
 export const NODE = hostname();
+
+/**
+ * This process as a node that applies requests to its own stores (deletions, backfills): a data
+ * folder, not a machine, since two serving processes on one host each hold their own stores.
+ */
+export function storeNode(ctx: PlatformContext): string {
+  return `${ctx.node}/${createHash('sha256').update(resolve(ctx.config.dataDir)).digest('hex').slice(0, 8)}`;
+}

@@ -28,6 +28,8 @@ export const START_ORDER = [
   // Deletion requests: applied once the stores, processing and ingest run; stops first, after
   // finishing the request it is applying.
   'erasures',
+  // Backfills: run on the stores and processing's configuration; stop before them, after the day in hand.
+  'backfills',
   // Listens once every route is registered; closes first, refusing new requests (ingest answers 503 as it closes).
   'http',
   // Use the API (the probe posts events, alerts link to it): start after it, stop before it.

@@ -30,6 +30,7 @@ import { NODE, type PlatformContext, platformContext } from './context.js';
 import { abandon, type ComponentName, inStartOrder, startInOrder, stopInReverse } from './lifecycle.js';
 import { ALL_ROLES, type Role } from './roles.js';
 import { ErasuresComponent } from './components/erasures.js';
+import { BackfillsComponent } from './components/backfills.js';
 
 export { ALL_ROLES, type Role } from './roles.js';
 
@@ -136,6 +137,7 @@ function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Rec
     process,
     ingest,
     erasures: new ErasuresComponent(ctx, logs, audit, serve),
+    backfills: stores && new BackfillsComponent(ctx, logs, audit, stores, process),
     http: new HttpComponent(ctx, keys, audit, () => inStartOrder(parts)),
     probe: ingest && stores && new ProbeComponent(ctx, stores, keys),
     alerts: new AlertsComponent(ctx, { logs, ingest, process, sourceTypes }),

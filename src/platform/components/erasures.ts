@@ -1,12 +1,10 @@
-import { createHash } from 'node:crypto';
-import { resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { Erasures } from '../../erasure/erasures.js';
 import { openErasureTable } from '../../erasure/erasure-table.js';
 import { erasureRoutes } from '../../serve/routes/erasures.js';
 import { openOver } from '../../table/log-table.js';
 import { type Component, notStarted, startOrUndo } from '../component.js';
-import type { PlatformContext } from '../context.js';
+import { type PlatformContext, storeNode } from '../context.js';
 import type { AuditComponent } from './audit.js';
 import type { LogComponent } from './log.js';
 import type { ServeRole } from './serve-role.js';
@@ -30,9 +28,7 @@ export class ErasuresComponent implements Component {
   start(): Promise<void> {
     return startOrUndo(this, async () => {
       const { log, sharedTables } = this.logs.adaptersOf();
-      // A node is a data folder, not a machine: two serving processes on one host each apply every
-      // request to their own stores, and each records that it did.
-      const node = `${this.ctx.node}/${createHash('sha256').update(resolve(this.ctx.config.dataDir)).digest('hex').slice(0, 8)}`;
+      const node = storeNode(this.ctx);
       this.opened = await openOver(await openErasureTable(log, sharedTables), (table) =>
         Erasures.open(table, {
           node,

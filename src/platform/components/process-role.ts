@@ -122,7 +122,7 @@ export class ProcessRole implements Component {
 }
 
 /** The pipeline the configuration describes. */
-function pipelineSpec(config: SightlineConfig): PipelineSpec {
+export function pipelineSpec(config: SightlineConfig): PipelineSpec {
   const ref = config.enrichment.referenceData;
   return {
     name: MAIN_PIPELINE,

@@ -2,6 +2,7 @@ import type { ContractFieldSource } from '../../core/contract-field.js';
 import type { ColdArchiver, ColdStore } from '../../core/ports/cold-store.js';
 import type { HotStore } from '../../core/ports/hot-store.js';
 import { InstrumentedHotStore } from '../../observe/instrumented-hot-store.js';
+import { Archiver } from '../../store/hot/archiver.js';
 import type { OpenedStores, PlatformAdapters } from '../adapters.js';
 import { type Component, notStarted } from '../component.js';
 import type { PlatformContext } from '../context.js';
@@ -46,6 +47,12 @@ export class StoresComponent implements Component {
 
   get archiver(): ColdArchiver {
     return this.started().archiver;
+  }
+
+  /** What a backfill rewrites, where the cold tier is Sightline's Iceberg tables over its own hot store. */
+  backfillTarget(): ReturnType<Archiver['backfillTarget']> | undefined {
+    const { archiver } = this.started();
+    return archiver instanceof Archiver ? archiver.backfillTarget() : undefined;
   }
 
   private started(): OpenedStores {

@@ -262,19 +262,32 @@ export class Archiver implements ColdArchiver {
   }
 
   async eraseSubject(scope: ErasureScope): Promise<{ files: number; rows: number }> {
-    // Exports and erasures take turns: a file is never rewritten while an export writes it.
+    const erased = await this.inTurn(() => this.eraseFromTables(scope));
+    if (erased.files > 0) this.options.logger.info(erased, 'rewrote cold events files without the rows of a deletion request');
+    return erased;
+  }
+
+  /**
+   * Runs `work` on the archiver's connection in its turn: exports, erasures, lifecycle jobs and
+   * backfills take turns, so a file is never rewritten while another of them writes it.
+   */
+  async inTurn<T>(work: (conn: DuckDBConnection) => Promise<T>): Promise<T> {
+    if (!this.conn) throw new SightlineError('SL_COLD_UNAVAILABLE', 'the archiver is not running');
     while (this.running) await this.running.catch(() => undefined);
-    let result = { files: 0, rows: 0 };
-    this.running = this.eraseFromTables(scope)
-      .then((erased) => {
-        result = erased;
-        if (erased.files > 0) this.options.logger.info(erased, 'rewrote cold events files without the rows of a deletion request');
-      })
-      .finally(() => {
-        this.running = undefined;
-      });
-    await this.running;
-    return result;
+    const conn = this.conn;
+    const run = work(conn);
+    this.running = run.then(
+      () => undefined,
+      () => undefined,
+    ).finally(() => {
+      this.running = undefined;
+    });
+    return run;
+  }
+
+  /** What a backfill of the tables works with: this archiver's connection (in its turn), store and tables. */
+  backfillTarget(): { cold: ColdStore; tables: ColdTables; encryption: { copy: string; read: string }; hot: DuckDbHotStore; inTurn: Archiver['inTurn']; exportNow: () => Promise<void> } {
+    return { cold: this.options.cold, tables: this.tables, encryption: parquetEncryption(this.options.hot.encryptsParquet), hot: this.options.hot, inTurn: (work) => this.inTurn(work), exportNow: () => this.exportNow() };
   }
 
   /**
@@ -297,11 +310,7 @@ export class Archiver implements ColdArchiver {
    * `key`: staged, published whole, encrypted as the other cold files are; never while an export runs.
    */
   async writeRows(key: string, rows: readonly object[], columns: Record<string, string>): Promise<void> {
-    while (this.running) await this.running.catch(() => undefined);
-    this.running = this.writeRowsNow(key, rows, columns).finally(() => {
-      this.running = undefined;
-    });
-    await this.running;
+    await this.inTurn(() => this.writeRowsNow(key, rows, columns));
   }
 
   private async writeRowsNow(key: string, rows: readonly object[], columns: Record<string, string>): Promise<void> {

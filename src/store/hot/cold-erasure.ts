@@ -25,12 +25,23 @@ export async function sealedParquet(path: string): Promise<boolean> {
   }
 }
 
-interface Rewrite {
+/** Which rows to take out of a table's files, and of which days. */
+export interface RowRemoval {
   conn: DuckDBConnection;
   cold: ColdStore;
   table: IcebergTable;
-  scope: ErasureScope;
+  /** The days (`YYYY-MM-DD`, inclusive; `first` '' for all before `last`) whose files may hold them. */
+  days: { first: string; last: string };
+  /** The rows, as a SQL condition on the table's columns, and its parameters. */
+  match: string;
+  params: unknown[];
+  /** Why, in the snapshot summary (`sightline.operation`). */
+  operation: string;
+  /** Expire every older snapshot afterwards, so time travel cannot bring the rows back. */
+  expire: boolean;
   encryption: { copy: string; read: string };
+  /** Names the rewritten file after the file it replaces. */
+  rename(key: string): string;
 }
 
 /**
@@ -38,14 +49,33 @@ interface Rewrite {
  * some is rewritten without them under a new name, and one `overwrite` snapshot swaps the files.
  * Then every older snapshot is expired, whether or not a live file held the user's rows (a file
  * only an older snapshot names may), and the files only they named are deleted: time travel must
- * not bring erased rows back. A file of that user's rows alone becomes an empty file. Another
- * writer that changed the files meanwhile (a serving node applying the same request to the shared
- * table, a compaction) makes the pass start again from the new version.
+ * not bring erased rows back. A file of that user's rows alone becomes an empty file.
  */
-export async function eraseFromFiles(r: Rewrite): Promise<{ files: number; rows: number }> {
+export function eraseFromFiles(r: { conn: DuckDBConnection; cold: ColdStore; table: IcebergTable; scope: ErasureScope; encryption: { copy: string; read: string } }): Promise<{ files: number; rows: number }> {
+  const { scope } = r;
+  const first = scope.from === null ? '' : new Date(Math.floor(scope.from / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
+  const last = new Date(scope.to).toISOString().slice(0, 10);
+  return removeRows({
+    ...r,
+    days: { first, last },
+    match: 'user_id IS NOT NULL AND sha256(user_id) = $1 AND timestamp BETWEEN $2 AND $3',
+    params: [scope.subject, BigInt(scope.from ?? Number.MIN_SAFE_INTEGER), BigInt(scope.to)],
+    operation: 'erasure',
+    expire: true,
+    rename: (key) => key.replace(/(-e\d+)?\.parquet$/, `-e${Date.now()}.parquet`),
+  });
+}
+
+/**
+ * Rewrites each data file of the days that holds rows `match` selects without them, and swaps
+ * the files in one `overwrite` snapshot. Another writer that changed the files meanwhile (a
+ * serving node applying the same request to the shared table, a compaction) makes the pass start
+ * again from the new version.
+ */
+export async function removeRows(r: RowRemoval): Promise<{ files: number; rows: number }> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await erasePass(r);
+      return await removalPass(r);
     } catch (err) {
       if (!isSightlineError(err) || !err.retryable || attempt >= PASSES) throw err;
     }
@@ -54,13 +84,11 @@ export async function eraseFromFiles(r: Rewrite): Promise<{ files: number; rows:
 
 const PASSES = 5;
 
-async function erasePass(r: Rewrite): Promise<{ files: number; rows: number }> {
-  const { scope, table } = r;
-  const firstDay = scope.from === null ? '' : new Date(Math.floor(scope.from / DAY_MS) * DAY_MS).toISOString().slice(0, 10);
-  const lastDay = new Date(scope.to).toISOString().slice(0, 10);
+async function removalPass(r: RowRemoval): Promise<{ files: number; rows: number }> {
+  const { table, days } = r;
   const inScope = (key: string): boolean => {
     const day = DAY_IN_KEY.exec(key)?.[1];
-    return day !== undefined && day >= firstDay && day <= lastDay && key.endsWith('.parquet');
+    return day !== undefined && day >= days.first && day <= days.last && key.endsWith('.parquet');
   };
   let files = 0;
   let rows = 0;
@@ -71,8 +99,7 @@ async function erasePass(r: Rewrite): Promise<{ files: number; rows: number }> {
   for (const file of await table.liveFiles(current.metadata)) {
     const key = table.keyOf(file.path);
     if (!inScope(key)) continue;
-    const next = key.replace(/(-e\d+)?\.parquet$/, `-e${Date.now()}.parquet`);
-    const outcome = await rewriteWithout(r, table.specOf(current.metadata), file, key, next);
+    const outcome = await rewriteWithout(r, table.specOf(current.metadata), file, key, r.rename(key));
     if (!outcome) continue;
     replaced.add(file.path);
     added.push(outcome.file);
@@ -83,22 +110,21 @@ async function erasePass(r: Rewrite): Promise<{ files: number; rows: number }> {
     await commitWritten(table, r.cold, added.map((f) => table.keyOf(f.path)), async (latest) => {
       const live = new Set(latest ? (await table.liveFiles(latest.metadata)).map((f) => f.path) : []);
       if ([...replaced].some((path) => !live.has(path))) {
-        throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${table.base}: files of this erasure were replaced meanwhile; the pass starts again`, { retryable: true });
+        throw new SightlineError('SL_COLD_UNAVAILABLE', `table ${table.base}: files of this ${r.operation} were replaced meanwhile; the pass starts again`, { retryable: true });
       }
-      return { operation: 'overwrite', added, removed: replaced, summary: { 'sightline.operation': 'erasure' } };
+      return { operation: 'overwrite', added, removed: replaced, summary: { 'sightline.operation': r.operation } };
     });
   }
-  await table.expireSnapshots(() => true);
+  if (r.expire) await table.expireSnapshots(() => true);
   return { files, rows };
 }
 
-/** Writes `from` without the user's rows to `to`; undefined when it held none. */
-async function rewriteWithout(r: Rewrite, spec: TableSpec, dataFile: DataFile, from: string, to: string): Promise<{ rows: number; file: DataFile } | undefined> {
-  const { conn, cold, scope, encryption } = r;
-  const match = 'user_id IS NOT NULL AND sha256(user_id) = $1 AND timestamp BETWEEN $2 AND $3';
-  const params = [scope.subject, BigInt(scope.from ?? Number.MIN_SAFE_INTEGER), BigInt(scope.to)];
+/** Writes `from` without the matching rows to `to`; undefined when it held none. */
+async function rewriteWithout(r: RowRemoval, spec: TableSpec, dataFile: DataFile, from: string, to: string): Promise<{ rows: number; file: DataFile } | undefined> {
+  const { conn, cold, match, encryption } = r;
+  const params = r.params as Parameters<DuckDBConnection['runAndReadAll']>[1];
   // A local copy: the store may be an object store, and DuckDB then reads a plain file.
-  const copy = cold.stagingPath(`erase-read__${from.replaceAll('/', '__')}`);
+  const copy = cold.stagingPath(`rewrite-read__${from.replaceAll('/', '__')}`);
   if (!(await cold.download(from, copy))) return undefined;
   try {
     const source = sqlText(copy);

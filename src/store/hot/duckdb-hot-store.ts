@@ -8,34 +8,19 @@ import { LOG_POS_PARTITION_SHIFT } from '../../core/log-position.js';
 import type { PartitionOffsets } from '../../core/ports/log.js';
 import type { AggregateQuery, QualityQuery, LocatedEvent, RecentEventsQuery, StoredEvent, WindowRow } from '../../core/ports/event-queries.js';
 import type { DeadLetterBatch, DeadLetterEntry, DeadLetterQuery } from '../../core/ports/dead-letter-index.js';
-import type { FinalBounds, QualityCount, PipelineCheckpoint, ProcessedBatch, SeenId, StreamTime, WindowCount } from '../../core/ports/processed-batch.js';
+import type { FinalBounds, QualityCount, PipelineCheckpoint, ProcessedBatch, SeenId, StreamTime } from '../../core/ports/processed-batch.js';
 import type { HotStore } from '../../core/ports/hot-store.js';
 import type { HotStoreStats } from '../../core/ports/store-admin.js';
 import { HOT_SCHEMA_SQL } from './schema-sql.js';
+import { applyBackfilledRows, BACKFILL_SCHEMA_SQL, replaceBackfilledWindows } from './duckdb-backfill.js';
+import type { WindowRange } from '../../core/backfill.js';
 import { applyBatch, type StagedRows, stageRows, storeOffsets } from './duckdb-batch-writes.js';
 import { applyOutcomes, deadLetterPos, deadLettersQuery, insertDeadLetters, lettersAndOutcomes, toDeadLetterEntry } from './duckdb-dead-letters.js';
 import type { ErasureScope } from '../../core/erasure.js';
 import { eraseSubjectRows } from './duckdb-erasure.js';
 import { type ArchivedCutoffs, dropArchivedRows } from './duckdb-retention.js';
 import { type DuckDbEncryption, openInstance } from './duckdb-encryption.js';
-
-/** Rows of a result as objects with JS numbers for BIGINT columns (all ours fit in 2^53). */
-async function rows(conn: DuckDBConnection, sql: string, values?: Record<string, unknown> | unknown[]): Promise<Array<Record<string, any>>> {
-  const reader = await conn.runAndReadAll(sql, values as never);
-  return reader.getRowObjects().map((row) => {
-    const out: Record<string, any> = {};
-    for (const [k, v] of Object.entries(row)) out[k] = typeof v === 'bigint' ? Number(v) : v;
-    return out;
-  });
-}
-
-function toStoredEvent(r: Record<string, any>): StoredEvent & { logPos: number } {
-  return { logPos: r.log_pos, id: r.id, source: r.source, type: r.type, timestamp: r.timestamp, payload: JSON.parse(r.payload), metadata: JSON.parse(r.metadata) };
-}
-
-function toWindowCount(r: Record<string, any>): WindowCount {
-  return { name: r.name, window: r.window_size, windowStart: r.window_start, windowEnd: r.window_end, group: r.group_key, stream: r.stream ?? '', count: r.count };
-}
+import { rows, toStoredEvent, toWindowCount } from './duckdb-rows.js';
 
 /**
  * The embedded hot store: one DuckDB file. The processor writes through `writer`, a connection
@@ -44,6 +29,8 @@ function toWindowCount(r: Record<string, any>): WindowCount {
  */
 export class DuckDbHotStore implements HotStore {
   private commitNo = 0;
+  /** Changes to stored rows outside commits (a backfill's): they move the generation too. */
+  private revisions = 0;
   private readonly commitListeners: Array<(rows: number) => void> = [];
   /** Write transactions share the writer connection, so they run one at a time. */
   private writes: Promise<unknown> = Promise.resolve();
@@ -80,6 +67,7 @@ export class DuckDbHotStore implements HotStore {
     const writer = await instance.connect();
     await prepare(writer);
     await writer.run(HOT_SCHEMA_SQL);
+    await writer.run(BACKFILL_SCHEMA_SQL);
     const reader = await instance.connect();
     await prepare(reader);
     return new DuckDbHotStore(file, stageDir, instance, writer, reader, prepare, encryption !== undefined);
@@ -183,6 +171,19 @@ export class DuckDbHotStore implements HotStore {
     return this.exclusive(() => eraseSubjectRows(this.writer, scope));
   }
 
+  /** Applies a backfill's staged events (new metadata, refusals) to `events`. */
+  async applyBackfilledRows(): Promise<{ updated: number; deleted: number }> {
+    const changed = await this.exclusive(() => applyBackfilledRows(this.writer));
+    this.revisions++;
+    return changed;
+  }
+
+  /** Replaces the windows of the ranges with a backfill's recount. */
+  async replaceBackfilledWindows(ranges: readonly WindowRange[]): Promise<void> {
+    await this.exclusive(() => replaceBackfilledWindows(this.writer, ranges));
+    this.revisions++;
+  }
+
   async existingIds(ids: readonly string[]): Promise<Set<string>> {
     if (ids.length === 0) return new Set();
     const reader = await this.exclusive(() =>
@@ -201,9 +202,9 @@ export class DuckDbHotStore implements HotStore {
     this.commitListeners.push(listener);
   }
 
-  /** The last commit number: every batch committed moves it. */
+  /** Moves with every batch committed and every change a backfill makes: cached answers older than it are stale. */
   generation(): number {
-    return this.commitNo;
+    return this.commitNo + this.revisions;
   }
 
   /**

@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildConfig } from '../../../src/config/config.js';
 import type { LogRecord } from '../../../src/core/ports/log.js';
 import type { ReferenceData } from '../../../src/core/ports/reference-data.js';
 import { assembleBatch, classifyBatch, logPosition, type PipelineSpec, type PipelineState } from '../../../src/process/batch-plan.js';
@@ -9,17 +8,10 @@ import { windowKey } from '../../../src/core/window-key.js';
 import { emptyState } from '../../../src/process/planner.js';
 import type { StreamClock, StreamRules } from '../../../src/process/stages/event-time.js';
 import { rulesFor } from '../../../src/process/stream-rules.js';
+import { testSpec } from '../../helpers/pipeline-spec.js';
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
-const spec: PipelineSpec = {
-  name: 'main',
-  dedupWindowMs: 300_000,
-  allowedLatenessMs: 60_000,
-  watermarkDelayMs: 5_000,
-  idleTimeoutMs: 60_000,
-  aggregations: buildConfig({}).aggregations,
-  joinOn: ['payload', 'user_id'],
-};
+const spec: PipelineSpec = testSpec({ joinOn: ['payload', 'user_id'] });
 
 let offset = 0;
 function record(id: string, timestamp: number, page = '/home', user = 'u1', partition = 0): LogRecord {

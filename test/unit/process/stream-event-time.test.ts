@@ -1,26 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { buildConfig } from '../../../src/config/config.js';
 import { PROBE_SOURCE, PROBE_TYPE } from '../../../src/core/probe-event.js';
 import type { LogRecord } from '../../../src/core/ports/log.js';
 import type { PipelineSpec, PipelineState } from '../../../src/process/batch-plan.js';
 import { emptyState, planAndApply, type PlannedBatch, stateFromCheckpoint } from '../../../src/process/planner.js';
+import { testSpec } from '../../helpers/pipeline-spec.js';
 
 // Event time per stream (source/type), driven through the planner with a test clock: `now` is
 // what the processor passes as processing time.
 
 const T0 = Date.UTC(2026, 10, 26, 12, 0, 0);
 const HOUR = 3_600_000;
-const spec: PipelineSpec = {
-  name: 'main',
-  dedupWindowMs: 300_000,
-  allowedLatenessMs: 60_000,
-  watermarkDelayMs: 5_000,
-  idleTimeoutMs: 60_000,
-  // page-views counts every source's page_view, per page, in 1m and 5m windows.
-  aggregations: buildConfig({}).aggregations,
-  lateEvents: 'dead-letter',
-};
+const spec: PipelineSpec = testSpec({ lateEvents: 'dead-letter' });
 
 let offset = 0;
 function event(id: string, source: string, timestamp: number, page = '/home', type = 'page_view', partition = 0): LogRecord {
