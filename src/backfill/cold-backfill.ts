@@ -10,6 +10,7 @@ import { tumblingStart } from '../process/stages/windows.js';
 import type { Archiver } from '../store/hot/archiver.js';
 import { backfillDay } from '../store/hot/backfill-day.js';
 import { recountWindows } from '../store/hot/backfill-windows.js';
+import { applyBackfilledRows, replaceBackfilledWindows } from '../store/hot/duckdb-backfill.js';
 
 export interface ColdBackfillOptions {
   target: ReturnType<Archiver['backfillTarget']>;
@@ -83,7 +84,7 @@ export class ColdBackfill implements BackfillRunner {
           encryption: target.encryption,
           reprocess: (rows) => reprocess(rows, spec, reference(), clock()),
           deadLetters: (letters) => deadLetters.write(letters),
-          applyToHot: async () => void (await target.hot.applyBackfilledRows()),
+          applyToHot: async () => void (await target.hot.applyStaged(applyBackfilledRows)),
         },
         day,
       ),
@@ -102,7 +103,7 @@ export class ColdBackfill implements BackfillRunner {
           tables: target.tables,
           encryption: target.encryption,
           count: (rows, touched) => countStored(rows, spec, touched),
-          replaceInHot: (ranges) => target.hot.replaceBackfilledWindows(ranges),
+          replaceInHot: (ranges) => target.hot.applyStaged((writer) => replaceBackfilledWindows(writer, ranges)),
         },
         this.ranges(fromMs, toMs),
         this.widened(fromMs, toMs),

@@ -192,8 +192,8 @@ export function resolveLifecycle(raw: ConfigDocument['lifecycle']): LifecycleOpt
   }
   // The tier folder is the tables' own: inside a table's folder, that table's cleanup of orphan
   // files would take another table's tiered files for its own leftovers.
-  if (/^(events|aggregates|audit)\//.test(raw.tier.prefix)) {
-    throw new SightlineError('SL_CONFIG_INVALID', `lifecycle.tier.prefix ${raw.tier.prefix} is inside the folder of a table (events/, aggregates/) or of the audit log: name a folder of its own, such as tier/`);
+  if (/^(events|aggregates|contracts|dead_letters|audit)\//.test(raw.tier.prefix)) {
+    throw new SightlineError('SL_CONFIG_INVALID', `lifecycle.tier.prefix ${raw.tier.prefix} is inside the folder of a table (events/, aggregates/, contracts/, dead_letters/) or of the audit log: name a folder of its own, such as tier/`);
   }
   return {
     intervalMs: parseDuration(raw.interval),

@@ -211,7 +211,7 @@ export const CONFIG_SCHEMA = objectWithDefaults({
   }),
   /**
    * The cold tables' and the hot store's lifecycle (docs/lakehouse.md#lifecycle): jobs that run every
-   * `interval`, each configured per table (`events`, or an aggregation's name; `*` for the rest).
+   * `interval`, each configured per table (`events`, `dead_letters`, or an aggregation's name; `*` for the rest).
    */
   lifecycle: objectWithDefaults({
     interval: positiveDuration({ default: '1h' }),

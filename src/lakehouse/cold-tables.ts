@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ColdStore } from '../core/ports/cold-store.js';
 import { IcebergTable, type LoadedTable } from './iceberg/iceberg-table.js';
 import { currentSnapshot } from './iceberg/table-metadata.js';
-import { aggregateTable, catalogName, EVENTS_TABLE, type TableSpec } from './iceberg/table-spec.js';
+import { aggregateTable, catalogName, DEAD_LETTERS_TABLE, EVENTS_TABLE, type TableSpec } from './iceberg/table-spec.js';
 import { contractCatalogName, contractTable, contractTableFolder } from './contract-table.js';
 
 /**
@@ -19,13 +19,13 @@ export function exportedThrough(table: LoadedTable | undefined, writer: string):
 
 const LIST_TTL_MS = 5_000;
 
-export type TableDataset = 'events' | 'aggregates' | 'contracts';
+export type TableDataset = 'events' | 'aggregates' | 'contracts' | 'dead_letters';
 
 /** The namespace every Sightline table is in, for catalogs. */
 export const NAMESPACE = 'sightline';
 
 /**
- * Sightline's Iceberg tables in a cold store: `events` (folder `events/`), one per aggregation
+ * Sightline's Iceberg tables in a cold store: `events` (folder `events/`), `dead_letters`, one per aggregation
  * (folder `aggregates/<name>/`) and one per contract subject (folder `contracts/<subject>/`, the
  * subject URI-encoded), each with its Parquet files under `dt=YYYY-MM-DD/` and its metadata under
  * `metadata/`.
@@ -41,7 +41,13 @@ export class ColdTables {
   /** The table of a dataset: `events`, the aggregation `name`'s, or the contract subject `name`'s. */
   of(dataset: TableDataset, name = ''): IcebergTable {
     const [base, spec]: [string, () => TableSpec] =
-      dataset === 'events' ? ['events', () => EVENTS_TABLE] : dataset === 'aggregates' ? [`aggregates/${name}`, () => aggregateTable(name)] : [contractTableFolder(name), () => contractTable(name)];
+      dataset === 'events'
+        ? ['events', () => EVENTS_TABLE]
+        : dataset === 'dead_letters'
+          ? ['dead_letters', () => DEAD_LETTERS_TABLE]
+          : dataset === 'aggregates'
+            ? [`aggregates/${name}`, () => aggregateTable(name)]
+            : [contractTableFolder(name), () => contractTable(name)];
     let table = this.opened.get(base);
     if (!table) {
       table = new IcebergTable(this.store, base, spec(), this.clock);
@@ -75,7 +81,7 @@ export class ColdTables {
   private async find(): Promise<Map<string, IcebergTable>> {
     const bases = new Set<string>();
     for (const { key } of await this.store.list('')) {
-      const match = /^(events|aggregates\/[^/]+|contracts\/[^/]+)\/metadata\/v\d+\.metadata\.json$/.exec(key);
+      const match = /^(events|dead_letters|aggregates\/[^/]+|contracts\/[^/]+)\/metadata\/v\d+\.metadata\.json$/.exec(key);
       if (match) bases.add(match[1]!);
     }
     // events first, then the aggregations and the contracts by name.
@@ -85,7 +91,8 @@ export class ColdTables {
       if (folder === 'contracts') {
         const subject = decoded(name);
         if (subject !== undefined) named.push([contractCatalogName(subject), this.of('contracts', subject)]);
-      } else named.push(base === 'events' ? ['events', this.of('events')] : [catalogName(name), this.of('aggregates', name)]);
+      } else if (base === 'events' || base === 'dead_letters') named.push([base, this.of(base)]);
+      else named.push([catalogName(name), this.of('aggregates', name)]);
     }
     // Names that only differ in characters a catalog name cannot hold (`web-app.click`,
     // `web_app.click`) would hide one table: each of them is told apart by its folder's hash.
@@ -93,7 +100,7 @@ export class ColdTables {
     for (const [name] of named) count.set(name, (count.get(name) ?? 0) + 1);
     const out = new Map<string, IcebergTable>();
     for (const [name, table] of named) {
-      const distinct = count.get(name) === 1 || table.base === 'events' ? name : `${name}_${createHash('sha256').update(table.base).digest('hex').slice(0, 8)}`;
+      const distinct = count.get(name) === 1 || table.base === 'events' || table.base === 'dead_letters' ? name : `${name}_${createHash('sha256').update(table.base).digest('hex').slice(0, 8)}`;
       out.set(distinct, table);
     }
     return out;

@@ -7,7 +7,7 @@ import { promisify } from 'node:util';
 import { pino } from 'pino';
 import { buildConfig } from '../../src/config/config.js';
 import { type RunningPlatform, startPlatform } from '../../src/platform/start-platform.js';
-import { getJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
+import { getJson, postJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
 import { latestMetadata, pyicebergSkipReason, readStaticTable } from '../helpers/iceberg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { eventually } from '../helpers/wait.js';
@@ -25,11 +25,6 @@ interface View {
   days_done: number;
   counts: { events: number; changed: number; refused: number; windows: number };
   error?: { code: string; message: string };
-}
-
-async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: await res.json() };
 }
 
 describe('backfill from the cold tier', { skip: pyicebergSkipReason() }, () => {

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { buildConfig } from '../../src/config/config.js';
 import { subjectOf } from '../../src/core/erasure.js';
 import { type RunningPlatform, startPlatform } from '../../src/platform/start-platform.js';
-import { getJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
+import { getJson, postJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
 import { pyarrowSkipReason, readColdStoreWithPyarrow } from '../helpers/pyarrow.js';
 import { tempDir } from '../helpers/tmp.js';
 import { eventually } from '../helpers/wait.js';
@@ -14,11 +14,6 @@ import { eventually } from '../helpers/wait.js';
 const DAY1 = Date.UTC(2026, 10, 20, 10, 0, 0);
 const DAY2 = Date.UTC(2026, 10, 21, 10, 0, 0);
 const USERS = ['u1', 'u2', 'u3'];
-
-async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
-  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  return { status: res.status, body: await res.json() };
-}
 
 /** Every events-topic and dead-letter segment file's bytes, with whether it is its partition's last (open) one. */
 async function segments(dataDir: string): Promise<Array<{ path: string; open: boolean; text: string }>> {

@@ -5,7 +5,8 @@
 
 For each table: rows, distinct keys (ids of events; window, size and group of aggregates), the
 snapshots and schemas, the rows of the first snapshot (time travel), the files and rows a filter on one day
-plans and reads (partition pruning), rows per user_id for events, and with --rows every row.
+plans and reads (partition pruning), rows per user_id for events, and with --rows every row (a
+dead letter's original bytes as text).
 """
 import argparse
 import json
@@ -20,8 +21,15 @@ def describe(table, day, rows=False):
     out = {"rows": arrow.num_rows, "columns": names, "snapshots": len(table.snapshots()),
            "schemas": len(table.metadata.schemas), "current_schema_id": table.metadata.current_schema_id}
     if rows:
-        out["row_values"] = sorted(arrow.to_pylist(), key=lambda r: str(r.get("id")))
-    if "id" in names:
+        values = arrow.to_pylist()
+        for r in values:
+            if isinstance(r.get("original"), bytes):
+                r["original"] = r["original"].decode("utf-8", "replace")
+        out["row_values"] = sorted(values, key=lambda r: str(r.get("id", r.get("dlq_pos"))))
+    if "dlq_pos" in names:
+        out["distinct_keys"] = len(set(arrow.column("dlq_pos").to_pylist()))
+        time_column = "failed_at_time"
+    elif "id" in names:
         out["distinct_keys"] = len(set(arrow.column("id").to_pylist()))
         users = {}
         for u in arrow.column("user_id").to_pylist():

@@ -5,7 +5,7 @@
  */
 
 /** An Iceberg primitive type as it is written in JSON (Appendix C of the spec). */
-export type IcebergPrimitive = 'string' | 'long' | 'int' | 'boolean' | 'timestamp' | 'date' | 'double';
+export type IcebergPrimitive = 'string' | 'long' | 'int' | 'boolean' | 'timestamp' | 'date' | 'double' | 'binary';
 
 export interface IcebergField {
   id: number;
@@ -68,6 +68,41 @@ export const EVENTS_TABLE: TableSpec = {
   ],
 };
 
+/**
+ * Dead letters that left the hot store (its retention for `dead_letters`), each with the last
+ * outcome of its replays: once here it is not replayed any more, so the row is final.
+ */
+export const DEAD_LETTERS_TABLE: TableSpec = {
+  name: 'dead_letters',
+  partitionSource: 'failed_at_time',
+  timeColumn: 'failed_at',
+  sortBy: ['failed_at', 'dlq_pos'],
+  fields: [
+    { id: 1, name: 'dlq_pos', required: true, type: 'long', doc: "The letter's position in the dead-letter topic (its id `partition-offset`)" },
+    { id: 2, name: 'failed_at', required: true, type: 'long', doc: 'When the event failed, ms since the epoch' },
+    { id: 3, name: 'failed_at_time', required: true, type: 'timestamp' },
+    { id: 4, name: 'stage', required: true, type: 'string', doc: 'ingest, process or sink' },
+    { id: 5, name: 'code', required: true, type: 'string' },
+    { id: 6, name: 'rule', required: false, type: 'string' },
+    { id: 7, name: 'message', required: true, type: 'string' },
+    { id: 8, name: 'event_id', required: false, type: 'string' },
+    { id: 9, name: 'source', required: false, type: 'string' },
+    { id: 10, name: 'type', required: false, type: 'string' },
+    { id: 11, name: 'schema_subject', required: false, type: 'string' },
+    { id: 12, name: 'schema_version', required: false, type: 'int' },
+    { id: 13, name: 'schema_id', required: false, type: 'int' },
+    { id: 14, name: 'traceparent', required: false, type: 'string' },
+    { id: 15, name: 'origin', required: false, type: 'string' },
+    { id: 16, name: 'replay_of', required: false, type: 'string' },
+    { id: 17, name: 'original', required: true, type: 'binary', doc: 'The event as received (its first bytes when original_size is set)' },
+    { id: 18, name: 'original_size', required: false, type: 'long' },
+    { id: 19, name: 'replay_outcome', required: false, type: 'string', doc: 'The last replay: replayed, duplicate or failed' },
+    { id: 20, name: 'replay_at', required: false, type: 'long' },
+    { id: 21, name: 'replay_code', required: false, type: 'string' },
+    { id: 22, name: 'replay_message', required: false, type: 'string' },
+  ],
+};
+
 /** The closed windows of one aggregation. */
 export function aggregateTable(name: string): TableSpec {
   return {
@@ -105,7 +140,7 @@ export function parquetFieldIds(spec: TableSpec): string {
   return `FIELD_IDS {${spec.fields.map((f) => `'${f.name.replaceAll("'", "''")}': ${f.id}`).join(', ')}}`;
 }
 
-const SQL_TYPES: Record<IcebergPrimitive, string> = { string: 'VARCHAR', long: 'BIGINT', int: 'INTEGER', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', date: 'DATE', double: 'DOUBLE' };
+const SQL_TYPES: Record<IcebergPrimitive, string> = { string: 'VARCHAR', long: 'BIGINT', int: 'INTEGER', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', date: 'DATE', double: 'DOUBLE', binary: 'BLOB' };
 
 /**
  * A SELECT list giving each column its table type: files written at different times read as one.

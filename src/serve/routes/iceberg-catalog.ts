@@ -1,7 +1,7 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { allows } from '../../auth/scopes.js';
 import { type TableCatalog, withRefSnapshotsOnly } from '../../lakehouse/catalog.js';
 import { errorBodySchema, toApiError } from '../errors.js';
+import { mayReadTable } from '../table-access.js';
 
 export interface IcebergCatalogOptions {
   catalog: TableCatalog;
@@ -53,7 +53,7 @@ export async function icebergCatalogRoutes(app: FastifyInstance, opts: IcebergCa
   const { catalog } = opts;
   app.setErrorHandler(icebergErrorHandler);
   const readAny = { access: { scope: 'query:read' as const, filtersResources: true } };
-  const mayRead = (request: FastifyRequest, dataset: string): boolean => !request.principal || allows(request.principal.grants, 'query:read', dataset);
+  const mayRead = mayReadTable;
   const knownNamespace = (request: FastifyRequest, reply: FastifyReply): boolean => {
     const { namespace } = request.params as { namespace: string };
     if (namespace === catalog.namespace) return true;

@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { allows } from '../../auth/scopes.js';
 import { SightlineError } from '../../core/errors.js';
 import type { LifecycleReport, TableRead, TableRows } from '../../core/ports/cold-store.js';
 import type { TableCatalog } from '../../lakehouse/catalog.js';
 import { currentSnapshot, type Snapshot } from '../../lakehouse/iceberg/table-metadata.js';
 import { errorResponses } from '../errors.js';
 import { parseTimeParam, TIME_PARAM_SCHEMA } from '../time-param.js';
+import { mayReadTable } from '../table-access.js';
 
 export interface TableRoutesOptions {
   catalog: TableCatalog;
@@ -56,7 +56,7 @@ const snapshotView = (s: Snapshot) => ({
  */
 export async function tableRoutes(app: FastifyInstance, opts: TableRoutesOptions): Promise<void> {
   const { catalog } = opts;
-  const mayRead = (request: FastifyRequest, dataset: string): boolean => !request.principal || allows(request.principal.grants, 'query:read', dataset);
+  const mayRead = mayReadTable;
   /** A table the key may read; another is answered as one that does not exist. */
   const tableOf = async (request: FastifyRequest) => {
     const { table } = request.params as { table: string };

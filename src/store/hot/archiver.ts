@@ -9,7 +9,7 @@ import { runLifecycleJobs } from './lifecycle-runner.js';
 import type { ComponentMetrics } from '../../observe/metrics.js';
 import type { DuckDbHotStore } from './duckdb-hot-store.js';
 import type { ErasureScope } from '../../core/erasure.js';
-import { eraseFromFiles } from './cold-erasure.js';
+import { eraseFromFiles, eraseLettersFromFiles } from './cold-erasure.js';
 import { parquetEncryption } from './duckdb-encryption.js';
 import { adoptExportedFiles } from './legacy-files.js';
 import { readTableRows } from './table-reader.js';
@@ -291,8 +291,8 @@ export class Archiver implements ColdArchiver {
   }
 
   /**
-   * Erases from `events` and every contract table, each of which holds the user's events; the
-   * rows counted are the events', which the contract tables repeat.
+   * Erases from `events`, every contract table (each holds the user's events) and `dead_letters`;
+   * the rows counted are the events', which the contract tables repeat.
    */
   private async eraseFromTables(scope: ErasureScope): Promise<{ files: number; rows: number }> {
     const tables = [this.tables.of('events'), ...(await this.tables.all({ fresh: true })).filter((t) => t.base.startsWith('contracts/'))];
@@ -302,6 +302,9 @@ export class Archiver implements ColdArchiver {
       total.files += erased.files;
       if (table.base === 'events') total.rows += erased.rows;
     }
+    // Letters that left the hot store: their originals name the user too.
+    const letters = await eraseLettersFromFiles({ conn: this.conn!, cold: this.options.cold, table: this.tables.of('dead_letters'), scope, encryption: parquetEncryption(this.options.hot.encryptsParquet) });
+    total.files += letters.files;
     return total;
   }
 

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { DeadLetter } from '../../core/dead-letter.js';
-import { isSightlineError, SightlineError } from '../../core/errors.js';
+import { SightlineError } from '../../core/errors.js';
+import { inPasses } from './table-passes.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
 import type { ColdTables } from '../../lakehouse/cold-tables.js';
 import { columnsIn, type DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
@@ -37,7 +38,6 @@ export interface DayOutcome {
 }
 
 const CHUNK_ROWS = 20_000;
-const PASSES = 5;
 const ROW_COLUMNS = 'log_pos, id, source, type, timestamp, payload, metadata, late';
 
 /**
@@ -50,14 +50,10 @@ const ROW_COLUMNS = 'log_pos, id, source, type, timestamp, payload, metadata, la
  * is read again.
  */
 export async function backfillDay(x: BackfillContext, day: string): Promise<DayOutcome> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await backfillPass(x, day);
-    } catch (err) {
-      if (!isSightlineError(err) || !err.retryable || attempt >= PASSES) throw err;
-    } finally {
-      await x.conn.run('DROP TABLE IF EXISTS sl_bf_day').catch(() => undefined);
-    }
+  try {
+    return await inPasses(() => backfillPass(x, day));
+  } finally {
+    await x.conn.run('DROP TABLE IF EXISTS sl_bf_day').catch(() => undefined);
   }
 }
 

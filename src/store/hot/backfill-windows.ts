@@ -1,5 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { isSightlineError, SightlineError } from '../../core/errors.js';
+import { SightlineError } from '../../core/errors.js';
+import { inPasses } from './table-passes.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
 import type { StoredEventRow, WindowRange } from '../../core/backfill.js';
 import type { WindowCount } from '../../core/ports/processed-batch.js';
@@ -25,7 +26,6 @@ export interface WindowRecount {
 
 const DAY_MS = 86_400_000;
 const CHUNK_ROWS = 50_000;
-const PASSES = 5;
 
 /**
  * Counts the windows of the ranges again, from the events of `read` (the ranges' whole windows) in
@@ -105,14 +105,8 @@ function inRanges(ranges: readonly WindowRange[], alias: string): string {
  * ones start on: each such day becomes one file of its windows outside the ranges and the counts
  * staged for it, swapped in one `overwrite` snapshot.
  */
-async function replaceInTable(x: WindowRecount, table: IcebergTable, ranges: readonly WindowRange[]): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await replacePass(x, table, ranges);
-    } catch (err) {
-      if (!isSightlineError(err) || !err.retryable || attempt >= PASSES) throw err;
-    }
-  }
+function replaceInTable(x: WindowRecount, table: IcebergTable, ranges: readonly WindowRange[]): Promise<void> {
+  return inPasses(() => replacePass(x, table, ranges));
 }
 
 async function replacePass(x: WindowRecount, table: IcebergTable, ranges: readonly WindowRange[]): Promise<void> {

@@ -2,12 +2,14 @@ import { open, rm } from 'node:fs/promises';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ErasureScope } from '../../core/erasure.js';
 import type { ColdStore } from '../../core/ports/cold-store.js';
-import { isSightlineError, SightlineError } from '../../core/errors.js';
+import { SightlineError } from '../../core/errors.js';
+import { inPasses } from './table-passes.js';
 import { commitWritten } from './table-commit.js';
 import { columnsIn, type DataFile } from '../../lakehouse/iceberg/avro-manifests.js';
 import { type TableSpec, typedColumns } from '../../lakehouse/iceberg/table-spec.js';
 import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
 import { publishDataFile, sqlText } from './data-file-copy.js';
+import { LETTERS_OF_SUBJECT } from './duckdb-erasure.js';
 
 const DAY_MS = 86_400_000;
 const DAY_IN_KEY = /\/dt=(\d{4}-\d{2}-\d{2})\//;
@@ -67,22 +69,31 @@ export function eraseFromFiles(r: { conn: DuckDBConnection; cold: ColdStore; tab
 }
 
 /**
+ * Removes one user's dead letters from the `dead_letters` table, as `eraseFromFiles` removes their
+ * events. Letters are filed by when they failed, not by event time: every day's files are read.
+ */
+export function eraseLettersFromFiles(r: Parameters<typeof eraseFromFiles>[0]): Promise<{ files: number; rows: number }> {
+  const { scope } = r;
+  return removeRows({
+    ...r,
+    days: { first: '', last: '9999-12-31' },
+    match: LETTERS_OF_SUBJECT,
+    params: [scope.subject, BigInt(scope.from ?? Number.MIN_SAFE_INTEGER), BigInt(scope.to)],
+    operation: 'erasure',
+    expire: true,
+    rename: (key) => key.replace(/(-e\d+)?\.parquet$/, `-e${Date.now()}.parquet`),
+  });
+}
+
+/**
  * Rewrites each data file of the days that holds rows `match` selects without them, and swaps
  * the files in one `overwrite` snapshot. Another writer that changed the files meanwhile (a
  * serving node applying the same request to the shared table, a compaction) makes the pass start
  * again from the new version.
  */
-export async function removeRows(r: RowRemoval): Promise<{ files: number; rows: number }> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await removalPass(r);
-    } catch (err) {
-      if (!isSightlineError(err) || !err.retryable || attempt >= PASSES) throw err;
-    }
-  }
+export function removeRows(r: RowRemoval): Promise<{ files: number; rows: number }> {
+  return inPasses(() => removalPass(r));
 }
-
-const PASSES = 5;
 
 async function removalPass(r: RowRemoval): Promise<{ files: number; rows: number }> {
   const { table, days } = r;

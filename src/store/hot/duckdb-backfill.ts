@@ -2,10 +2,11 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { WindowRange } from '../../core/backfill.js';
 import { sqlText } from './data-file-copy.js';
 
-/** Tables a backfill stages its results in, for the writer connection to apply. */
+/** Tables the archiver stages changes in (a backfill's results, dead letters moved), for the writer connection to apply. */
 export const BACKFILL_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS sl_backfill_rows (log_pos BIGINT NOT NULL, metadata VARCHAR, keep BOOLEAN NOT NULL);
 CREATE TABLE IF NOT EXISTS sl_backfill_windows (name VARCHAR, window_size VARCHAR, window_start BIGINT, window_end BIGINT, group_key VARCHAR, stream VARCHAR, count BIGINT);
+CREATE TABLE IF NOT EXISTS sl_dead_letters_moved (dlq_pos BIGINT NOT NULL);
 `;
 
 async function inTransaction<T>(conn: DuckDBConnection, work: () => Promise<T>): Promise<T> {
@@ -48,4 +49,10 @@ export function replaceBackfilledWindows(conn: DuckDBConnection, ranges: readonl
     await conn.run(`INSERT INTO aggregates SELECT name, window_size, window_start, any_value(window_end), group_key, sum(count), true, 0
       FROM sl_backfill_windows GROUP BY name, window_size, window_start, group_key`);
   });
+}
+
+/** Deletes the dead letters staged in `sl_dead_letters_moved`: the `dead_letters` table holds them. */
+export async function dropMovedDeadLetters(conn: DuckDBConnection): Promise<number> {
+  const r = await conn.run('DELETE FROM dead_letters WHERE dlq_pos IN (SELECT dlq_pos FROM sl_dead_letters_moved)');
+  return Number(r.rowsChanged);
 }

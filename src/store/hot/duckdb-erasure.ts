@@ -5,6 +5,13 @@ import type { ErasureScope } from '../../core/erasure.js';
 const ORIGINAL_JSON = 'TRY(decode(original))';
 
 /**
+ * The dead letters of a user (the SHA-256 of `payload.user_id` in the original, $1) in an
+ * event-time range ($2..$3): a letter's time is its event's timestamp, or when it failed.
+ */
+export const LETTERS_OF_SUBJECT = `sha256(TRY(json_extract_string(${ORIGINAL_JSON}, '$.payload.user_id'))) = $1
+         AND coalesce(TRY(CAST(json_extract(${ORIGINAL_JSON}, '$.timestamp') AS DOUBLE)), failed_at) BETWEEN $2 AND $3`;
+
+/**
  * Deletes a user's events and dead letters in one transaction. The user is known by the SHA-256 of
  * the id (`payload.user_id`); a dead letter's time is its event's timestamp, or when it failed.
  */
@@ -15,9 +22,7 @@ export async function eraseSubjectRows(conn: DuckDBConnection, scope: ErasureSco
   try {
     const events = await conn.run('DELETE FROM events WHERE user_id IS NOT NULL AND sha256(user_id) = $1 AND timestamp BETWEEN $2 AND $3', [scope.subject, from, to]);
     const letters = await conn.run(
-      `DELETE FROM dead_letters
-       WHERE sha256(TRY(json_extract_string(${ORIGINAL_JSON}, '$.payload.user_id'))) = $1
-         AND coalesce(TRY(CAST(json_extract(${ORIGINAL_JSON}, '$.timestamp') AS DOUBLE)), failed_at) BETWEEN $2 AND $3`,
+      `DELETE FROM dead_letters WHERE ${LETTERS_OF_SUBJECT}`,
       [scope.subject, from, to],
     );
     await conn.run('COMMIT');

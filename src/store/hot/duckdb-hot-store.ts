@@ -12,8 +12,7 @@ import type { FinalBounds, QualityCount, PipelineCheckpoint, ProcessedBatch, See
 import type { HotStore } from '../../core/ports/hot-store.js';
 import type { HotStoreStats } from '../../core/ports/store-admin.js';
 import { HOT_SCHEMA_SQL } from './schema-sql.js';
-import { applyBackfilledRows, BACKFILL_SCHEMA_SQL, replaceBackfilledWindows } from './duckdb-backfill.js';
-import type { WindowRange } from '../../core/backfill.js';
+import { BACKFILL_SCHEMA_SQL } from './duckdb-backfill.js';
 import { applyBatch, type StagedRows, stageRows, storeOffsets } from './duckdb-batch-writes.js';
 import { applyOutcomes, deadLetterPos, deadLettersQuery, insertDeadLetters, lettersAndOutcomes, toDeadLetterEntry } from './duckdb-dead-letters.js';
 import type { ErasureScope } from '../../core/erasure.js';
@@ -171,17 +170,14 @@ export class DuckDbHotStore implements HotStore {
     return this.exclusive(() => eraseSubjectRows(this.writer, scope));
   }
 
-  /** Applies a backfill's staged events (new metadata, refusals) to `events`. */
-  async applyBackfilledRows(): Promise<{ updated: number; deleted: number }> {
-    const changed = await this.exclusive(() => applyBackfilledRows(this.writer));
+  /**
+   * Runs a change the archiver staged (a backfill's rows and windows, dead letters that moved to
+   * the tables) on the writer connection, between commits; cached answers become stale.
+   */
+  async applyStaged<T>(change: (writer: DuckDBConnection) => Promise<T>): Promise<T> {
+    const out = await this.exclusive(() => change(this.writer));
     this.revisions++;
-    return changed;
-  }
-
-  /** Replaces the windows of the ranges with a backfill's recount. */
-  async replaceBackfilledWindows(ranges: readonly WindowRange[]): Promise<void> {
-    await this.exclusive(() => replaceBackfilledWindows(this.writer, ranges));
-    this.revisions++;
+    return out;
   }
 
   async existingIds(ids: readonly string[]): Promise<Set<string>> {

@@ -7,6 +7,8 @@ import { applyColdRetention, expireOldSnapshots, type JobOutcome, tierOldFiles }
 import type { ComponentMetrics } from '../../observe/metrics.js';
 import { type LifecycleOptions, lifecycleOf } from '../store-options.js';
 import { compactTable } from './compaction.js';
+import { moveDeadLetters } from './dead-letter-move.js';
+import { dropMovedDeadLetters } from './duckdb-backfill.js';
 import type { DuckDbHotStore } from './duckdb-hot-store.js';
 
 export interface LifecycleContext {
@@ -70,7 +72,7 @@ export async function runLifecycleJobs(ctx: LifecycleContext, now: number): Prom
   return report;
 }
 
-/** Rows past their table's hot retention leave DuckDB, only those the tables already hold. */
+/** Rows past their table's hot retention leave DuckDB, only those the tables already hold; dead letters go to their table first. */
 async function hotRetention(ctx: LifecycleContext, now: number, bases: string[]): Promise<JobOutcome | undefined> {
   const exported = async (dataset: string): Promise<number> =>
     Number((await ctx.conn.runAndReadAll('SELECT coalesce(max(to_no), 0) FROM sl_cold_exports WHERE dataset = $1 AND done', [dataset])).getRows()[0]![0]);
@@ -82,8 +84,10 @@ async function hotRetention(ctx: LifecycleContext, now: number, bases: string[])
     const ms = lifecycleOf(ctx.options, name).hotRetentionMs;
     if (ms !== undefined) windows.push({ name, before: now - ms, throughFinal });
   }
-  if (events === undefined && windows.length === 0) return undefined;
+  const letters = lifecycleOf(ctx.options, 'dead_letters').hotRetentionMs;
+  const moved = letters === undefined ? undefined : await moveDeadLetters({ ...ctx, table: ctx.tables.of('dead_letters'), dropMoved: () => ctx.hot.applyStaged(dropMovedDeadLetters) }, now - letters);
+  if (events === undefined && windows.length === 0) return moved;
   const throughCommit = ctx.contractTables ? Math.min(await exported('events'), await exported('contracts')) : await exported('events');
   const dropped = await ctx.hot.dropArchived({ ...(events !== undefined && { events: { before: now - events, throughCommit } }), windows });
-  return { files: 0, rows: dropped.events + dropped.windows, snapshots: 0 };
+  return { files: moved?.files ?? 0, rows: dropped.events + dropped.windows + (moved?.rows ?? 0), snapshots: moved?.snapshots ?? 0 };
 }

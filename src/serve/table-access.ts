@@ -1,0 +1,12 @@
+import type { FastifyRequest } from 'fastify';
+import { allows } from '../auth/scopes.js';
+
+/**
+ * Whether the caller may read a cold table of `dataset`: `query:read` on it, and for the dead
+ * letters also `dlq:read`, which their API asks (their originals are events as producers sent them).
+ */
+export function mayReadTable(request: FastifyRequest, dataset: string): boolean {
+  const grants = request.principal?.grants;
+  if (!grants) return true;
+  return allows(grants, 'query:read', dataset) && (dataset !== 'dead_letters' || allows(grants, 'dlq:read'));
+}
