@@ -11,6 +11,8 @@ export interface BackfillRequest {
   id: string;
   from: string;
   to: string;
+  /** Count what it would change, change nothing. */
+  dryRun?: boolean;
   requestedAt: number;
   requestedBy: string;
 }

@@ -9,7 +9,11 @@ import type { BackfillProgress, BackfillRecord, BackfillRequest } from './backfi
 const DAY_MS = 86_400_000;
 /** A year and a day: a longer range is several jobs, each of which finishes in a bounded time. */
 const MAX_DAYS = 366;
+/** A failed backfill is tried again after a minute, then twice as long each time, up to an hour. */
 const RETRY_MS = 60_000;
+const MAX_RETRY_MS = 3_600_000;
+/** Backfills asked for and not done: more wait for these. */
+const MAX_UNFINISHED = 10;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 function dayStart(name: string, day: string): number {
@@ -38,6 +42,8 @@ export class Backfills implements BackfillService {
   private readonly progress = new Map<string, BackfillProgress>();
   private readonly queue = new SerialQueue();
   private readonly queued = new Set<string>();
+  /** Failures in a row, per backfill, since this process started. */
+  private readonly failures = new Map<string, number>();
   private closed = false;
 
   private constructor(
@@ -75,36 +81,38 @@ export class Backfills implements BackfillService {
   private async run(request: BackfillRequest): Promise<void> {
     if (this.closed) return;
     const days = daysOf(request);
-    const fromMs = dayStart('from', request.from);
-    const toMs = dayStart('to', request.to) + DAY_MS;
     const before = this.progress.get(request.id);
     let progress: BackfillProgress = { kind: 'backfill-progress', id: request.id, node: this.node, at: this.clock(), state: 'running', daysDone: before?.daysDone ?? 0, counts: { ...(before?.counts ?? NO_COUNTS) } };
     try {
-      await this.runner.check(fromMs, toMs);
       await this.record(progress);
       while (progress.daysDone < days.length) {
         if (this.closed) return;
-        const done = await this.runner.day(days[progress.daysDone]!);
-        const counts = { ...progress.counts, events: progress.counts.events + done.events, changed: progress.counts.changed + done.changed, refused: progress.counts.refused + done.refused };
+        const done = await this.runner.day(request.id, days[progress.daysDone]!, { dryRun: request.dryRun === true });
+        const c = progress.counts;
+        const counts = { events: c.events + done.events, changed: c.changed + done.changed, refused: c.refused + done.refused, windows: c.windows + done.windows };
         progress = { ...progress, at: this.clock(), daysDone: progress.daysDone + 1, counts };
         await this.record(progress);
       }
-      if (this.closed) return;
-      const windows = await this.runner.windows(fromMs, toMs);
-      progress = { ...progress, at: this.clock(), state: 'done', counts: { ...progress.counts, windows } };
+      progress = { ...progress, at: this.clock(), state: 'done' };
       await this.record(progress);
-      this.logger.info({ backfill: request.id, from: request.from, to: request.to, ...progress.counts }, 'backfill done');
+      this.failures.delete(request.id);
+      this.logger.info({ backfill: request.id, from: request.from, to: request.to, dryRun: request.dryRun === true, ...progress.counts }, 'backfill done');
     } catch (error) {
       const code = isSightlineError(error) ? error.code : 'SL_BACKFILL_FAILED';
-      this.logger.error({ err: error, backfill: request.id }, 'a backfill failed; it goes on from the first step not done a minute later and at the next start');
+      const failures = (this.failures.get(request.id) ?? 0) + 1;
+      this.failures.set(request.id, failures);
+      const delay = Math.min(RETRY_MS * 2 ** (failures - 1), MAX_RETRY_MS);
+      this.logger.error({ err: error, backfill: request.id, retryInMs: delay }, 'a backfill failed; it goes on from the first step not done later and at the next start');
       progress = { ...progress, at: this.clock(), state: 'failed', error: { code, message: (error as Error).message } };
       await this.record(progress).catch((err: unknown) => this.logger.error({ err, backfill: request.id }, 'recording a backfill failure failed'));
       setTimeout(() => {
         this.queued.delete(request.id);
         this.schedule(request);
-      }, RETRY_MS).unref();
+      }, delay).unref();
+      // The audit log hears of a failure once, not of every retry.
+      if (failures > 1) return;
     }
-    if (progress.state !== 'running') await this.onFinished?.(this.view(request)).catch((err: unknown) => this.logger.error({ err, backfill: request.id }, 'auditing a backfill outcome failed'));
+    await this.onFinished?.(this.view(request)).catch((err: unknown) => this.logger.error({ err, backfill: request.id }, 'auditing a backfill outcome failed'));
   }
 
   private async record(progress: BackfillProgress): Promise<void> {
@@ -113,13 +121,22 @@ export class Backfills implements BackfillService {
   }
 
   /** Records a backfill of the days `from`..`to` (UTC, both included); this node runs it in the background. */
-  async request(range: { from: string; to: string }, actor: string): Promise<BackfillView> {
+  async request(range: { from: string; to: string; dryRun?: boolean }, actor: string): Promise<BackfillView> {
     const days = daysOf(range);
     if (days.length === 0) throw new SightlineError('SL_API_BAD_REQUEST', '"from" is after "to"');
     if (days.length > MAX_DAYS) throw new SightlineError('SL_API_BAD_REQUEST', `a backfill covers at most ${MAX_DAYS} days (asked for ${days.length}): split the range`);
-    const fromMs = dayStart('from', range.from);
-    await this.runner.check(fromMs, dayStart('to', range.to) + DAY_MS);
-    const request: BackfillRequest = { kind: 'backfill', id: `bf_${randomBytes(8).toString('hex')}`, from: range.from, to: range.to, requestedAt: this.clock(), requestedBy: actor };
+    const unfinished = [...this.requests.keys()].filter((id) => this.progress.get(id)?.state !== 'done').length;
+    if (unfinished >= MAX_UNFINISHED) throw new SightlineError('SL_BACKFILL_BUSY', `${unfinished} backfills are not done yet: wait for them (GET /v1/backfills)`);
+    await this.runner.check(dayStart('from', range.from), dayStart('to', range.to) + DAY_MS);
+    const request: BackfillRequest = {
+      kind: 'backfill',
+      id: `bf_${randomBytes(8).toString('hex')}`,
+      from: range.from,
+      to: range.to,
+      ...(range.dryRun && { dryRun: true }),
+      requestedAt: this.clock(),
+      requestedBy: actor,
+    };
     await this.table.exclusive(() => ({ records: [request], result: undefined }));
     return this.view(request);
   }
@@ -148,6 +165,7 @@ export class Backfills implements BackfillService {
       requested_at: request.requestedAt,
       requested_by: request.requestedBy,
       state: p?.state ?? 'pending',
+      dry_run: request.dryRun === true,
       days_total: daysOf(request).length,
       days_done: p?.daysDone ?? 0,
       counts: p?.counts ?? NO_COUNTS,

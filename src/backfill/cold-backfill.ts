@@ -1,16 +1,12 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
-import type { BackfillRunner, WindowRange } from '../core/backfill.js';
+import type { BackfillCounts, BackfillRunner } from '../core/backfill.js';
 import type { DeadLetterWriter } from '../core/ports/dead-letter-writer.js';
 import { SightlineError } from '../core/errors.js';
-import { NOT_PROBE_SQL } from '../core/probe-event.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
 import type { PipelineSpec } from '../process/batch-plan.js';
-import { countStored, reprocess } from '../process/reprocess.js';
+import { backfillSpec, reprocess } from '../process/reprocess.js';
 import { tumblingStart } from '../process/stages/windows.js';
 import type { Archiver } from '../store/hot/archiver.js';
 import { backfillDay } from '../store/hot/backfill-day.js';
-import { recountWindows } from '../store/hot/backfill-windows.js';
-import { applyBackfilledRows, replaceBackfilledWindows } from '../store/hot/duckdb-backfill.js';
 
 export interface ColdBackfillOptions {
   target: ReturnType<Archiver['backfillTarget']>;
@@ -21,18 +17,24 @@ export interface ColdBackfillOptions {
   clock?: () => number;
 }
 
+const DAY_MS = 86_400_000;
+
 /**
- * Backfills from the cold tier of this node: the `events` table re-read day by day through
- * processing's checks as configured now, and the windows counted again, each step in the
- * archiver's turn (never while an export, erasure or lifecycle job rewrites files).
+ * Backfills from the cold tier of this node: each day of the `events` table planned and replaced
+ * in the archiver's turn (never while an export, an erasure or a lifecycle job rewrites files),
+ * with processing's checks as configured now, less the rules judged on arrival (backfillSpec).
  */
 export class ColdBackfill implements BackfillRunner {
-  constructor(private readonly options: ColdBackfillOptions) {}
+  private readonly spec: PipelineSpec;
 
-  /** The event times whose windows a backfill of [fromMs, toMs) counts again: the range widened to whole windows. */
+  constructor(private readonly options: ColdBackfillOptions) {
+    this.spec = backfillSpec(options.spec);
+  }
+
+  /** The event times of the windows that hold events of [fromMs, toMs): the range widened to whole windows. */
   private widened(fromMs: number, toMs: number): { from: number; to: number } {
     let [from, to] = [fromMs, toMs];
-    for (const a of this.options.spec.aggregations) {
+    for (const a of this.spec.aggregations) {
       for (const w of a.windows) {
         from = Math.min(from, tumblingStart(fromMs, w.ms));
         to = Math.max(to, tumblingStart(toMs - 1, w.ms) + w.ms);
@@ -41,40 +43,21 @@ export class ColdBackfill implements BackfillRunner {
     return { from, to };
   }
 
-  /** Every window that overlaps [fromMs, toMs), per aggregation and size. */
-  private ranges(fromMs: number, toMs: number): WindowRange[] {
-    return this.options.spec.aggregations.flatMap((a) => a.windows.map((w) => ({ name: a.name, window: w.label, from: tumblingStart(fromMs, w.ms), to: toMs })));
-  }
-
-  /** Refuses a range with windows still open; what the hot store holds that the tables do not yet is exported as each step starts. */
+  /** Refuses a range whose windows are still open: a refused event's share is taken from a final count. Reads without waiting for the archiver. */
   async check(fromMs: number, toMs: number): Promise<void> {
-    await this.options.target.inTurn((conn) => this.refuseOpen(conn, fromMs, toMs, false));
-  }
-
-  private async refuseOpen(conn: DuckDBConnection, fromMs: number, toMs: number, exported: boolean): Promise<void> {
     const { from, to } = this.widened(fromMs, toMs);
-    const open = Number((await conn.runAndReadAll(`SELECT count(*) FROM aggregates WHERE NOT final AND window_start < ${to} AND window_end > ${from}`)).getRows()[0]![0]);
+    const [row] = await this.options.target.hot.query(`SELECT count(*) AS open FROM aggregates WHERE NOT final AND window_start < ${to} AND window_end > ${from}`);
+    const open = Number(row?.open ?? 0);
     if (open > 0) {
       throw new SightlineError('SL_BACKFILL_RANGE_OPEN', `${open} windows between ${new Date(from).toISOString()} and ${new Date(to).toISOString()} are still open: backfill days whose windows have closed`);
     }
-    if (!exported) return;
-    // The recount reads the table: every event the windows hold must be in it.
-    const unexported = Number(
-      (
-        await conn.runAndReadAll(
-          `SELECT count(*) FROM events WHERE timestamp >= ${from} AND timestamp < ${to} AND ${NOT_PROBE_SQL}
-             AND commit_no > (SELECT coalesce(max(to_no), 0) FROM sl_cold_exports WHERE dataset = 'events' AND done)`,
-        )
-      ).getRows()[0]![0],
-    );
-    if (unexported > 0) throw new SightlineError('SL_BACKFILL_RANGE_OPEN', `${unexported} events of the range are not in the cold tier yet (the archiver exports them shortly)`);
   }
 
-  async day(day: string): Promise<{ events: number; changed: number; refused: number }> {
-    const { target, spec, reference, deadLetters } = this.options;
+  async day(job: string, day: string, options: { dryRun: boolean }): Promise<BackfillCounts> {
+    const { target, reference, deadLetters } = this.options;
     const clock = this.options.clock ?? Date.now;
-    // What the hot store committed before the day is read is in the table.
-    await target.exportNow();
+    const from = Date.parse(`${day}T00:00:00Z`);
+    await this.check(from, from + DAY_MS);
     return target.inTurn((conn) =>
       backfillDay(
         {
@@ -82,33 +65,15 @@ export class ColdBackfill implements BackfillRunner {
           cold: target.cold,
           tables: target.tables,
           encryption: target.encryption,
-          reprocess: (rows) => reprocess(rows, spec, reference(), clock()),
+          reprocess: (rows) => reprocess(rows, this.spec, reference(), clock()),
           deadLetters: (letters) => deadLetters.write(letters),
-          applyToHot: async () => void (await target.hot.applyStaged(applyBackfilledRows)),
+          applyStaged: (change) => target.hot.applyStaged(change),
+          exportPending: target.exportPending,
         },
+        job,
         day,
+        options.dryRun,
       ),
     );
-  }
-
-  async windows(fromMs: number, toMs: number): Promise<number> {
-    const { target, spec } = this.options;
-    await target.exportNow();
-    const { windows } = await target.inTurn(async (conn) => {
-      await this.refuseOpen(conn, fromMs, toMs, true);
-      return recountWindows(
-        {
-          conn,
-          cold: target.cold,
-          tables: target.tables,
-          encryption: target.encryption,
-          count: (rows, touched) => countStored(rows, spec, touched),
-          replaceInHot: (ranges) => target.hot.applyStaged((writer) => replaceBackfilledWindows(writer, ranges)),
-        },
-        this.ranges(fromMs, toMs),
-        this.widened(fromMs, toMs),
-      );
-    });
-    return windows;
   }
 }

@@ -9,11 +9,11 @@ const print = (line: string): void => {
 
 function summary(view: BackfillView): string {
   const c = view.counts;
-  return `${c.events} events · ${c.changed} changed · ${c.refused} refused · ${c.windows} windows`;
+  return `${c.events} events · ${c.changed} changed · ${c.refused} refused · ${c.windows} windows lowered`;
 }
 
 function report(view: BackfillView): void {
-  print(`${view.id}  ${view.state}  days ${view.from}..${view.to} (${view.days_done}/${view.days_total} done)  ${summary(view)}`);
+  print(`${view.id}  ${view.state}${view.dry_run ? ' (dry run: nothing changed)' : ''}  days ${view.from}..${view.to} (${view.days_done}/${view.days_total} done)  ${summary(view)}`);
   if (view.error) print(`  ${view.error.code}: ${view.error.message}`);
 }
 
@@ -21,13 +21,12 @@ function report(view: BackfillView): void {
  * `sightline backfill --from DAY --to DAY`: asks for a backfill and follows it with a progress bar
  * (days done, then the windows) until it is done; exits 1 if it failed.
  */
-export async function backfill(options: { url: string; from: string; to: string; wait: boolean; timeout: string; quiet: boolean }): Promise<void> {
-  let view: BackfillView = await apiRequest(options.url, 'POST', '/v1/backfills', { from: options.from, to: options.to });
+export async function backfill(options: { url: string; from: string; to: string; dryRun: boolean; wait: boolean; timeout: string; quiet: boolean }): Promise<void> {
+  let view: BackfillView = await apiRequest(options.url, 'POST', '/v1/backfills', { from: options.from, to: options.to, dry_run: options.dryRun });
   const progress = new ProgressLine(options.quiet || !options.wait);
   const deadline = Date.now() + Number(options.timeout) * 1000;
   while (options.wait && (view.state === 'pending' || view.state === 'running') && Date.now() < deadline) {
-    const phase = view.days_done < view.days_total ? 'days' : 'windows';
-    progress.show(`backfill ${view.id} ${bar(view.days_done, view.days_total)} ${phase} · ${summary(view)}`);
+    progress.show(`backfill ${view.id} ${bar(view.days_done, view.days_total)} days · ${summary(view)}`);
     await new Promise((r) => setTimeout(r, 250));
     view = await apiRequest(options.url, 'GET', `/v1/backfills/${view.id}`);
   }
@@ -39,7 +38,7 @@ export async function backfill(options: { url: string; from: string; to: string;
 }
 
 /** The `backfill` command: a backfill of --from..--to, or what --status / --list ask for. */
-export async function backfillCommand(options: { url: string; from?: string; to?: string; wait: boolean; timeout: string; quiet: boolean; status?: string; list: boolean }): Promise<void> {
+export async function backfillCommand(options: { url: string; from?: string; to?: string; dryRun: boolean; wait: boolean; timeout: string; quiet: boolean; status?: string; list: boolean }): Promise<void> {
   if (options.status !== undefined) return report(await apiRequest(options.url, 'GET', `/v1/backfills/${encodeURIComponent(options.status)}`));
   if (options.list) {
     const { backfills } = (await apiRequest(options.url, 'GET', '/v1/backfills')) as { backfills: BackfillView[] };

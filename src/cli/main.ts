@@ -296,6 +296,7 @@ program
   .description('Run the events of whole days again through processing (quality rules, enrichment as configured now) from the cold tier, replacing the tables, the hot store and the windows; with a progress bar (needs an admin key)')
   .option('--from <day>', 'first day of event time, YYYY-MM-DD (UTC)')
   .option('--to <day>', 'last day of event time, YYYY-MM-DD (UTC), included')
+  .option('--dry-run', 'count what it would change (events changed, refused, windows lowered), change nothing', false)
   .option('--no-wait', 'answer once the backfill is recorded, without following it')
   .option('--timeout <seconds>', 'how long to follow it', positiveInt, '3600')
   .option('--quiet', 'no progress bar', false)

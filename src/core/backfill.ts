@@ -1,4 +1,5 @@
 import type { DeadLetter } from './dead-letter.js';
+import type { WindowCount } from './ports/processed-batch.js';
 
 /** An event as a table of events holds it: the envelope, the payload and stored metadata as JSON text. */
 export interface StoredEventRow {
@@ -12,18 +13,14 @@ export interface StoredEventRow {
   late: boolean;
 }
 
-/** What processing makes of stored events again: the metadata each kept one is stored with, and the refused ones' dead letters. */
+/**
+ * What processing makes of stored events again: the metadata each kept one is stored with, the
+ * refused ones' dead letters, and what the refused ones had added to each window (per stream).
+ */
 export interface Reprocessed {
-  kept: Array<{ logPos: number; metadata: string }>;
-  refused: Array<{ logPos: number; letter: DeadLetter }>;
-}
-
-/** The windows of one aggregation and size whose starts fall in [from, to): the ones a backfill counts again. */
-export interface WindowRange {
-  name: string;
-  window: string;
-  from: number;
-  to: number;
+  kept: Array<{ logPos: number; id: string; metadata: string }>;
+  refused: Array<{ logPos: number; id: string; letter: DeadLetter }>;
+  windows: WindowCount[];
 }
 
 /** What a backfill did so far. */
@@ -34,7 +31,7 @@ export interface BackfillCounts {
   changed: number;
   /** Refused by processing now: moved to the dead-letter queue. */
   refused: number;
-  /** Windows counted again (written once the days are done). */
+  /** Window counts lowered by the refused events. */
   windows: number;
 }
 
@@ -42,10 +39,12 @@ export interface BackfillCounts {
 export interface BackfillRunner {
   /** Throws a SightlineError saying why [fromMs, toMs) cannot be backfilled now. */
   check(fromMs: number, toMs: number): Promise<void>;
-  /** Processes one day (`YYYY-MM-DD`) of the events table again and replaces it. */
-  day(day: string): Promise<Omit<BackfillCounts, 'windows'>>;
-  /** Counts the windows overlapping [fromMs, toMs) again and replaces them; answers how many. */
-  windows(fromMs: number, toMs: number): Promise<number>;
+  /**
+   * Processes one day (`YYYY-MM-DD`) of the events table again and replaces what it produced
+   * (the tables, the hot store, the windows), going on from the step a crash interrupted; with
+   * `dryRun`, only counts what it would change.
+   */
+  day(job: string, day: string, options: { dryRun: boolean }): Promise<BackfillCounts>;
 }
 
 /** A backfill as the API shows it. */
@@ -56,6 +55,8 @@ export interface BackfillView {
   requested_at: number;
   requested_by: string;
   state: 'pending' | 'running' | 'done' | 'failed';
+  /** Counted only: nothing was changed. */
+  dry_run: boolean;
   days_total: number;
   days_done: number;
   counts: BackfillCounts;
@@ -66,7 +67,7 @@ export interface BackfillView {
 /** Backfills as the API asks for and shows them. */
 export interface BackfillService {
   /** Records a backfill of the days `from`..`to` (UTC, both included), to run in the background. */
-  request(range: { from: string; to: string }, actor: string): Promise<BackfillView>;
+  request(range: { from: string; to: string; dryRun?: boolean }, actor: string): Promise<BackfillView>;
   get(id: string): BackfillView;
   list(): BackfillView[];
 }

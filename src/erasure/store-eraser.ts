@@ -35,6 +35,11 @@ export class StoreEraser implements ErasureApplier {
     await deps.settled(SETTLE_MS);
     const hot = await deps.hot.eraseSubject(scope);
     const cold = await deps.archiver.eraseSubject(scope);
+    // Again: what a step of the archiver wrote meanwhile (a backfill refusing the user's events
+    // writes their dead letters, which the indexer then stores).
+    const again = await deps.hot.eraseSubject(scope);
+    hot.events += again.events;
+    hot.deadLetters += again.deadLetters;
     const log: ErasureCounts['log'] = { records: 0, segments: 0, left: 0 };
     if (!deps.log.eraseRecords) return { hot, cold, log: { ...log, note: deps.logNote } };
     for (const topic of [EVENTS_TOPIC, DLQ_TOPIC]) {

@@ -1,6 +1,6 @@
 import type { Reprocessed, StoredEventRow } from '../core/backfill.js';
 import { isPlainObject, type SightlineEvent } from '../core/envelope.js';
-import { splitLogPosition } from '../core/log-position.js';
+import { logPosition, splitLogPosition } from '../core/log-position.js';
 import type { LogRecord } from '../core/ports/log.js';
 import type { WindowCount } from '../core/ports/processed-batch.js';
 import type { ReferenceData } from '../core/ports/reference-data.js';
@@ -29,15 +29,25 @@ function recordOf(row: StoredEventRow, event: SightlineEvent, now: number): LogR
 }
 
 /**
- * Runs stored events through processing's checks again, with the pipeline as configured now: the
- * quality rules (an event one now fails is refused, with the dead letter processing would write)
- * and enrichment (against the reference data loaded now). Dedup does not run (the table holds each
- * event once) and lateness is kept as it was decided when the event arrived.
+ * The pipeline a backfill judges stored events with: the configured one without the quality rules
+ * that depend on when or after what an event arrived (`timestamp` ages, `unique` values). Those
+ * were judged on arrival; judged again now, an old event would always be too old.
+ */
+export function backfillSpec(spec: PipelineSpec): PipelineSpec {
+  if (!spec.quality) return spec;
+  return { ...spec, quality: { ...spec.quality, rules: spec.quality.rules.filter((r) => r.check !== 'timestamp' && r.check !== 'unique') } };
+}
+
+/**
+ * Runs stored events through processing's checks again, with `spec` (see backfillSpec): the
+ * quality rules (an event one now refuses gets the dead letter processing would write) and
+ * enrichment (against the reference data loaded now). Dedup does not run (the table holds each
+ * event once) and lateness is kept as it was decided when the event arrived. Answers too what each
+ * refused event had added to the windows (a late one added nothing).
  */
 export function reprocess(rows: readonly StoredEventRow[], spec: PipelineSpec, reference: ReferenceData | undefined, now: number): Reprocessed {
   const classification: Classification = { items: [], duplicates: 0, undecodable: 0, clocks: new Map(), lookupIds: [], nextOffsets: new Map(), streamsAtStart: new Map(), now };
-  const byPosition = new Map<number, StoredEventRow>();
-  const positionOf = new Map<string, number>();
+  const byPosition = new Map<number, { row: StoredEventRow; event: SightlineEvent; stream: string }>();
   for (const row of rows) {
     const event = loggedEvent(row);
     const stream = streamOf(event.source, event.type);
@@ -45,25 +55,21 @@ export function reprocess(rows: readonly StoredEventRow[], spec: PipelineSpec, r
       classification.streamsAtStart.set(stream, { rules: rulesFor(spec, event.source, event.type), lateFrom: Number.NEGATIVE_INFINITY, lookupBefore: Number.NEGATIVE_INFINITY });
     }
     classification.items.push({ record: recordOf(row, event, now), event, stream, late: row.late, needsStoreLookup: false });
-    byPosition.set(row.logPos, row);
-    positionOf.set(row.id, row.logPos);
+    byPosition.set(row.logPos, { row, event, stream });
   }
   const plan = assembleBatch(classification, new Set(), emptyState(spec), { ...spec, lateEvents: 'store' }, reference, new Map());
-  const kept = plan.rows.map((r) => ({ logPos: r.logPos, metadata: r.metadata ?? JSON.stringify(loggedEvent(byPosition.get(r.logPos)!).metadata) }));
-  // A table holds each id once, so the id finds the row a letter is of.
-  const refused = plan.deadLetters.map((letter) => ({ logPos: positionOf.get(letter.eventId!)!, letter }));
-  return { kept, refused };
-}
-
-/**
- * Counts stored events into the windows of the configured aggregations, as processing counts them
- * (a late event is in no window). `touched` accumulates over calls: one per chunk of rows.
- */
-export function countStored(rows: readonly StoredEventRow[], spec: PipelineSpec, touched: Map<string, WindowCount>): void {
+  const kept = plan.rows.map((r) => {
+    const { row, event } = byPosition.get(r.logPos)!;
+    return { logPos: r.logPos, id: row.id, metadata: r.metadata ?? JSON.stringify(event.metadata) };
+  });
+  const touched = new Map<string, WindowCount>();
   const windows = new WindowState();
-  for (const row of rows) {
-    if (row.late) continue;
-    const event = loggedEvent(row);
-    countIntoWindows(event, streamOf(event.source, event.type), spec.aggregations, windows, touched);
-  }
+  const refused = plan.deadLetters.map((letter) => {
+    // The origin is the event's place in the log (`events/<partition>/<offset>`): its row.
+    const [, partition, offset] = letter.origin!.split('/');
+    const { row, event, stream } = byPosition.get(logPosition(Number(partition), Number(offset)))!;
+    if (!row.late) countIntoWindows(event, stream, spec.aggregations, windows, touched);
+    return { logPos: row.logPos, id: row.id, letter };
+  });
+  return { kept, refused, windows: [...touched.values()] };
 }

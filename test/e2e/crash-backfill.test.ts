@@ -19,6 +19,7 @@ interface View {
   state: string;
   days_done: number;
   days_total: number;
+  counts: { events: number; changed: number; refused: number; windows: number };
   error?: { code: string; message: string };
 }
 
@@ -99,6 +100,9 @@ describe('a backfill under kill -9', { skip: pyicebergSkipReason() }, () => {
     await eventually(async () => ['done', 'failed'].includes((last = await view()).state), 'the backfill finished after the restarts', 180_000);
     assert.equal(last!.state, 'done', JSON.stringify(last));
     assert.equal(last!.days_done, DAYS);
+    // Each day's counts come from its plan, kept until its steps are done: exact across the kills.
+    assert.deepEqual({ ...last!.counts, windows: 0 }, { events: DAYS * PER_DAY, changed: (DAYS * PER_DAY) / 3, refused: (DAYS * PER_DAY) / 3, windows: 0 });
+    assert.ok(last!.counts.windows > 0);
 
     const kept = (DAYS * PER_DAY * 2) / 3;
     const read = await table('events', true);

@@ -12,7 +12,7 @@ const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'A
 const COUNT = { type: 'integer', minimum: 0 } as const;
 const VIEW = {
   type: 'object',
-  required: ['id', 'from', 'to', 'requested_at', 'requested_by', 'state', 'days_total', 'days_done', 'counts', 'updated_at'],
+  required: ['id', 'from', 'to', 'requested_at', 'requested_by', 'state', 'dry_run', 'days_total', 'days_done', 'counts', 'updated_at'],
   properties: {
     id: { type: 'string' },
     from: DAY,
@@ -20,6 +20,7 @@ const VIEW = {
     requested_at: { type: 'integer' },
     requested_by: { type: 'string' },
     state: { type: 'string', enum: ['pending', 'running', 'done', 'failed'] },
+    dry_run: { type: 'boolean', description: 'Counted only: nothing was changed' },
     days_total: COUNT,
     days_done: COUNT,
     counts: {
@@ -29,7 +30,7 @@ const VIEW = {
         events: { ...COUNT, description: 'Events of the days the events table held' },
         changed: { ...COUNT, description: 'Stored again with other metadata (enrichment, quality warnings)' },
         refused: { ...COUNT, description: 'Refused by processing now: moved to the dead-letter queue' },
-        windows: { ...COUNT, description: 'Windows counted again' },
+        windows: { ...COUNT, description: 'Window counts lowered by the refused events' },
       },
     },
     updated_at: { type: ['integer', 'null'] },
@@ -39,8 +40,8 @@ const VIEW = {
 const BACKFILL_ID = '^bf_[0-9a-f]{16}$';
 
 const auditTarget = (request: FastifyRequest): string => {
-  const body = request.body as { from?: unknown; to?: unknown } | undefined;
-  return `${String(body?.from)}..${String(body?.to)}`;
+  const body = request.body as { from?: unknown; to?: unknown; dry_run?: unknown } | undefined;
+  return `${String(body?.from)}..${String(body?.to)}${body?.dry_run === true ? ' (dry run)' : ''}`;
 };
 
 /**
@@ -57,16 +58,22 @@ export async function backfillRoutes(app: FastifyInstance, opts: BackfillRoutesO
         summary: 'Run the events of some days through processing again, from the cold tier',
         description:
           'Answers 202 with the backfill; GET /v1/backfills/{id} follows it to done. Days whose windows are still open are refused (409 SL_BACKFILL_RANGE_OPEN). ' +
-          'Each day of the events table is read, checked and enriched as processing would now, and replaced in one snapshot; events processing now refuses go to the dead-letter queue; ' +
-          'then the windows overlapping the days are counted again. A backfill goes on from where it stopped after a restart, and running one twice changes nothing the second time.',
+          'Each day of the events table is read, checked and enriched as processing would now (quality rules on arrival time and uniqueness were judged on arrival and are not judged again), and replaced in one snapshot; ' +
+          'events processing now refuses go to the dead-letter queue and leave the windows they were counted in. A backfill goes on from where it stopped after a restart, and running one twice changes nothing the second time. ' +
+          'With dry_run it only counts what it would change.',
         tags,
-        body: { type: 'object', additionalProperties: false, required: ['from', 'to'], properties: { from: DAY, to: DAY } },
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['from', 'to'],
+          properties: { from: DAY, to: DAY, dry_run: { type: 'boolean', default: false, description: 'Count what it would change (events changed, refused, windows lowered) and change nothing' } },
+        },
         response: { 202: VIEW, ...errorResponses(400, 409) },
       },
     },
     async (request, reply) => {
-      const body = request.body as { from: string; to: string };
-      const view = await opts.backfills().request(body, request.principal?.keyId ?? 'local');
+      const body = request.body as { from: string; to: string; dry_run: boolean };
+      const view = await opts.backfills().request({ from: body.from, to: body.to, dryRun: body.dry_run }, request.principal?.keyId ?? 'local');
       return reply.code(202).send(view);
     },
   );

@@ -286,8 +286,16 @@ export class Archiver implements ColdArchiver {
   }
 
   /** What a backfill of the tables works with: this archiver's connection (in its turn), store and tables. */
-  backfillTarget(): { cold: ColdStore; tables: ColdTables; encryption: { copy: string; read: string }; hot: DuckDbHotStore; inTurn: Archiver['inTurn']; exportNow: () => Promise<void> } {
-    return { cold: this.options.cold, tables: this.tables, encryption: parquetEncryption(this.options.hot.encryptsParquet), hot: this.options.hot, inTurn: (work) => this.inTurn(work), exportNow: () => this.exportNow() };
+  backfillTarget() {
+    return {
+      cold: this.options.cold,
+      tables: this.tables,
+      encryption: parquetEncryption(this.options.hot.encryptsParquet),
+      hot: this.options.hot,
+      inTurn: <T>(work: (conn: DuckDBConnection) => Promise<T>) => this.inTurn(work),
+      /** Exports what the hot store committed: only inside a turn (it is the turn's own work). */
+      exportPending: () => this.exportAll(),
+    };
   }
 
   /**

@@ -34,7 +34,7 @@ export interface RowRemoval {
   table: IcebergTable;
   /** The days (`YYYY-MM-DD`, inclusive; `first` '' for all before `last`) whose files may hold them. */
   days: { first: string; last: string };
-  /** The rows, as a SQL condition on the table's columns, and its parameters. */
+  /** The rows, as a SQL condition on the table's columns (the file is `t`), and its parameters. */
   match: string;
   params: unknown[];
   /** Why, in the snapshot summary (`sightline.operation`). */
@@ -141,10 +141,10 @@ async function rewriteWithout(r: RowRemoval, spec: TableSpec, dataFile: DataFile
     const source = sqlText(copy);
     // A file written before encryption was turned on is read as it is (and written back encrypted).
     const read = (await sealedParquet(copy)) ? encryption.read : '';
-    const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE ${match}`, params)).getRows()[0]![0]);
+    const found = Number((await conn.runAndReadAll(`SELECT count(*) FROM read_parquet(${source}, hive_partitioning = false${read}) t WHERE ${match}`, params)).getRows()[0]![0]);
     if (found === 0) return undefined;
     // Written back in the table's current schema: a column the file lacks is null.
-    const kept = `SELECT ${typedColumns(spec, columnsIn([dataFile]))} FROM read_parquet(${source}, hive_partitioning = false${read}) WHERE NOT coalesce(${match}, false)`;
+    const kept = `SELECT ${typedColumns(spec, columnsIn([dataFile]))} FROM read_parquet(${source}, hive_partitioning = false${read}) t WHERE NOT coalesce(${match}, false)`;
     const file = await publishDataFile(conn, cold, spec, to, dataFile.partitionDay, `${kept} ORDER BY ${spec.sortBy.join(', ')}`, encryption.copy, params);
     return { rows: found, file };
   } finally {

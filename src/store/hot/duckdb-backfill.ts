@@ -1,54 +1,58 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { WindowRange } from '../../core/backfill.js';
-import { sqlText } from './data-file-copy.js';
 
-/** Tables the archiver stages changes in (a backfill's results, dead letters moved), for the writer connection to apply. */
+/**
+ * Where a backfill keeps its plan of each day until every step of it is done (so a step a crash
+ * interrupted is done with the same decisions, not new ones), and what hot retention stages for
+ * the writer connection to apply.
+ */
 export const BACKFILL_SCHEMA_SQL = `
-CREATE TABLE IF NOT EXISTS sl_backfill_rows (log_pos BIGINT NOT NULL, metadata VARCHAR, keep BOOLEAN NOT NULL);
-CREATE TABLE IF NOT EXISTS sl_backfill_windows (name VARCHAR, window_size VARCHAR, window_start BIGINT, window_end BIGINT, group_key VARCHAR, stream VARCHAR, count BIGINT);
+CREATE TABLE IF NOT EXISTS sl_backfill_days (job VARCHAR NOT NULL, day VARCHAR NOT NULL, phase VARCHAR NOT NULL, events BIGINT NOT NULL, changed BIGINT NOT NULL, refused BIGINT NOT NULL, windows BIGINT NOT NULL);
+CREATE TABLE IF NOT EXISTS sl_backfill_plan_rows (job VARCHAR NOT NULL, day VARCHAR NOT NULL, log_pos BIGINT NOT NULL, id VARCHAR NOT NULL, metadata VARCHAR, keep BOOLEAN NOT NULL);
+CREATE TABLE IF NOT EXISTS sl_backfill_plan_letters (job VARCHAR NOT NULL, day VARCHAR NOT NULL, letter VARCHAR NOT NULL, original VARCHAR NOT NULL);
+CREATE TABLE IF NOT EXISTS sl_backfill_plan_windows (job VARCHAR NOT NULL, day VARCHAR NOT NULL, name VARCHAR NOT NULL, window_size VARCHAR NOT NULL, window_start BIGINT NOT NULL, window_end BIGINT NOT NULL, group_key VARCHAR NOT NULL, stream VARCHAR NOT NULL, count BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS sl_dead_letters_moved (dlq_pos BIGINT NOT NULL);
 `;
 
-async function inTransaction<T>(conn: DuckDBConnection, work: () => Promise<T>): Promise<T> {
+const SAME_WINDOW = (a: string, b: string): string => ['name', 'window_size', 'window_start', 'group_key'].map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
+/** A day's planned window changes ($1 job, $2 day), per window and stream. */
+const PLANNED_WINDOWS = 'SELECT name, window_size, window_start, group_key, stream, sum(count) AS count FROM sl_backfill_plan_windows WHERE job = $1 AND day = $2 GROUP BY ALL';
+
+/**
+ * A backfilled day's changes to the hot store, in one transaction with the step's record: the
+ * kept events get their new metadata in place (their commit numbers stay, so no export writes them
+ * again), the refused ones go, and each window loses what the refused events had added to its
+ * stream's share. Matched by position and id, within the day.
+ */
+export async function applyBackfillDay(conn: DuckDBConnection, job: string, day: string, from: number, to: number): Promise<void> {
+  const params = [job, day, BigInt(from), BigInt(to)];
+  const planned = (which: string): string => `EXISTS (SELECT 1 FROM sl_backfill_plan_rows p WHERE p.job = $1 AND p.day = $2 AND ${which} AND p.log_pos = events.log_pos AND p.id = events.id)`;
   await conn.run('BEGIN TRANSACTION');
   try {
-    const out = await work();
+    await conn.run(
+      `UPDATE events SET metadata = p.metadata::JSON FROM sl_backfill_plan_rows p
+       WHERE p.job = $1 AND p.day = $2 AND p.keep AND events.log_pos = p.log_pos AND events.id = p.id AND events.timestamp >= $3 AND events.timestamp < $4`,
+      params,
+    );
+    await conn.run(`DELETE FROM events WHERE timestamp >= $3 AND timestamp < $4 AND ${planned('NOT p.keep')}`, params);
+    await conn.run(
+      `UPDATE sl_window_parts w SET count = greatest(w.count - d.count, 0) FROM (${PLANNED_WINDOWS}) d
+       WHERE w.partition = -1 AND w.stream = d.stream AND ${SAME_WINDOW('w', 'd')}`,
+      [job, day],
+    );
+    const touched = (alias: string): string => `EXISTS (SELECT 1 FROM sl_backfill_plan_windows d WHERE d.job = $1 AND d.day = $2 AND ${SAME_WINDOW(alias, 'd')})`;
+    await conn.run(
+      `UPDATE aggregates a SET count = t.total FROM (SELECT name, window_size, window_start, group_key, sum(count) AS total FROM sl_window_parts w WHERE ${touched('w')} GROUP BY ALL) t
+       WHERE ${SAME_WINDOW('a', 't')}`,
+      [job, day],
+    );
+    await conn.run(`DELETE FROM aggregates a WHERE a.count <= 0 AND ${touched('a')}`, [job, day]);
+    await conn.run(`DELETE FROM sl_window_parts w WHERE w.count <= 0 AND ${touched('w')}`, [job, day]);
+    await conn.run("UPDATE sl_backfill_days SET phase = 'hot' WHERE job = $1 AND day = $2", [job, day]);
     await conn.run('COMMIT');
-    return out;
   } catch (err) {
     await conn.run('ROLLBACK').catch(() => undefined);
     throw err;
   }
-}
-
-/**
- * Gives the hot store's copies of backfilled events their new metadata and deletes the ones
- * processing now refuses, in one transaction. Their commit numbers stay: the archiver does not
- * export them again (the backfill wrote the tables itself).
- */
-export function applyBackfilledRows(conn: DuckDBConnection): Promise<{ updated: number; deleted: number }> {
-  return inTransaction(conn, async () => {
-    const updated = await conn.run('UPDATE events SET metadata = s.metadata::JSON FROM sl_backfill_rows s WHERE events.log_pos = s.log_pos AND s.keep');
-    const deleted = await conn.run('DELETE FROM events WHERE log_pos IN (SELECT log_pos FROM sl_backfill_rows WHERE NOT keep)');
-    return { updated: Number(updated.rowsChanged), deleted: Number(deleted.rowsChanged) };
-  });
-}
-
-/**
- * Replaces the hot store's windows of the ranges with the counts staged in `sl_backfill_windows`:
- * one share per stream, final, under final number 0 (the backfill wrote the tables itself, so no
- * export takes them again). A window the recount did not find is gone.
- */
-export function replaceBackfilledWindows(conn: DuckDBConnection, ranges: readonly WindowRange[]): Promise<void> {
-  if (ranges.length === 0) return Promise.resolve();
-  const where = ranges.map((r) => `(name = ${sqlText(r.name)} AND window_size = ${sqlText(r.window)} AND window_start >= ${r.from} AND window_start < ${r.to})`).join(' OR ');
-  return inTransaction(conn, async () => {
-    await conn.run(`DELETE FROM sl_window_parts WHERE ${where}`);
-    await conn.run(`DELETE FROM aggregates WHERE ${where}`);
-    await conn.run('INSERT INTO sl_window_parts SELECT name, window_size, window_start, window_end, group_key, -1, count, stream FROM sl_backfill_windows');
-    await conn.run(`INSERT INTO aggregates SELECT name, window_size, window_start, any_value(window_end), group_key, sum(count), true, 0
-      FROM sl_backfill_windows GROUP BY name, window_size, window_start, group_key`);
-  });
 }
 
 /** Deletes the dead letters staged in `sl_dead_letters_moved`: the `dead_letters` table holds them. */

@@ -25,6 +25,12 @@ export async function eraseSubjectRows(conn: DuckDBConnection, scope: ErasureSco
       `DELETE FROM dead_letters WHERE ${LETTERS_OF_SUBJECT}`,
       [scope.subject, from, to],
     );
+    // A backfill's planned letters of the user, not written yet: the day's plan still drops the events.
+    await conn.run(
+      `DELETE FROM sl_backfill_plan_letters WHERE sha256(TRY(json_extract_string(original, '$.payload.user_id'))) = $1
+         AND TRY(CAST(json_extract(original, '$.timestamp') AS DOUBLE)) BETWEEN $2 AND $3`,
+      [scope.subject, from, to],
+    );
     await conn.run('COMMIT');
     return { events: Number(events.rowsChanged), deadLetters: Number(letters.rowsChanged) };
   } catch (error) {

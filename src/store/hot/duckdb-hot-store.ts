@@ -365,7 +365,8 @@ export class DuckDbHotStore implements HotStore {
     });
   }
 
-  private async query(sql: string, params: unknown[]): Promise<Array<Record<string, any>>> {
+  /** A read on the reader connection: its own snapshot, never queued behind a commit. */
+  async query(sql: string, params: unknown[] = []): Promise<Array<Record<string, any>>> {
     try {
       return await rows(this.reader, sql, params);
     } catch (err) {

@@ -3,10 +3,9 @@ import { describe, it } from 'node:test';
 import { daysOf } from '../../../src/backfill/backfills.js';
 import { buildConfig } from '../../../src/config/config.js';
 import type { StoredEventRow } from '../../../src/core/backfill.js';
-import type { WindowCount } from '../../../src/core/ports/processed-batch.js';
 import type { ReferenceData } from '../../../src/core/ports/reference-data.js';
 import type { PipelineSpec } from '../../../src/process/batch-plan.js';
-import { countStored, loggedEvent, reprocess } from '../../../src/process/reprocess.js';
+import { backfillSpec, loggedEvent, reprocess } from '../../../src/process/reprocess.js';
 import { testSpec } from '../../helpers/pipeline-spec.js';
 
 const T0 = Date.UTC(2026, 10, 20, 10, 0, 0);
@@ -62,15 +61,41 @@ describe('stored events through processing again', () => {
     assert.deepEqual(JSON.parse(kept[0]!.metadata), { campaign: 'y' });
   });
 
-  it('counts stored events into windows as processing does, late ones in none', () => {
-    const touched = new Map<string, WindowCount>();
-    countStored([row(1, 'u1', {}), row(2, 'u2', {}, false, '/b')], spec, touched);
-    countStored([row(3, 'u1', {}), row(4, 'u1', {}, true)], spec, touched);
-    const oneMinute = [...touched.values()].filter((w) => w.window === '1m').map((w) => [w.group, w.count]);
+  it('says what each refused event had added to the windows, a late one nothing', () => {
+    const { windows } = reprocess([row(1, 'u3', {}), row(2, 'u3', {}, false, '/b'), row(3, 'u3', {}), row(4, 'u3', {}, true), row(5, 'u1', {})], spec, reference, T0);
+    const oneMinute = windows.filter((w) => w.window === '1m').map((w) => [w.group, w.count, w.stream]);
     assert.deepEqual(oneMinute.sort(), [
-      ['/a', 2],
-      ['/b', 1],
+      ['/a', 2, 'web/page_view'],
+      ['/b', 1, 'web/page_view'],
     ]);
+  });
+
+  it('finds the row of each refusal by its place in the log, even when an id is stored twice', () => {
+    // A resend after the dedup window is stored again under the same id, at another position.
+    const { kept, refused } = reprocess([row(10, 'u3', {}), { ...row(20, 'u3', {}), id: 'e10' }, row(30, 'u1', {})], spec, reference, T0);
+    assert.deepEqual(refused.map((r) => [r.logPos, r.id]), [
+      [10, 'e10'],
+      [20, 'e10'],
+    ]);
+    assert.deepEqual(kept.map((k) => k.logPos), [30]);
+  });
+
+  it('leaves out the rules judged on arrival: event age and uniqueness', () => {
+    const rules = buildConfig({
+      quality: {
+        rules: [
+          { name: 'fresh', match: { type: 'page_view' }, severity: 'error', check: 'timestamp', maxPast: '1h' },
+          { name: 'once', match: { type: 'page_view' }, severity: 'error', check: 'unique', field: 'payload.page' },
+          { name: 'known-users', match: { type: 'page_view' }, severity: 'error', check: 'regex', field: 'payload.user_id', pattern: '^u[12]$' },
+        ],
+      },
+    }).quality;
+    const judged = backfillSpec(testSpec({ quality: rules }));
+    assert.deepEqual(judged.quality!.rules.map((r) => r.name), ['known-users']);
+    // A week-old event, twice the same page: kept; only u3 is refused.
+    const old = (n: number, user: string): StoredEventRow => ({ ...row(n, user, {}), timestamp: T0 - 7 * 86_400_000 });
+    const { kept, refused } = reprocess([old(1, 'u1'), old(2, 'u2'), old(3, 'u3')], judged, reference, T0);
+    assert.deepEqual([kept.length, refused.length], [2, 1]);
   });
 
   it('reads a backfill range as whole UTC days', () => {
