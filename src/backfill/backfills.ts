@@ -32,10 +32,10 @@ export function daysOf(request: Pick<BackfillRequest, 'from' | 'to'>): string[] 
 const NO_COUNTS: BackfillCounts = { events: 0, changed: 0, refused: 0, windows: 0 };
 
 /**
- * Backfills on their table: asked for through the admin API, run one at a time on this node,
- * each day by day and then its windows, with progress recorded after each step, so a restart (or
- * a retry after a failure) goes on from the first step not done. Every step replaces by key, so a
- * step run twice changes nothing the second time.
+ * Backfills on their table: asked for through the admin API, run one at a time on this node, day
+ * by day, with progress recorded after each day, so a restart (or a retry after a failure) goes on
+ * from the first day not done. Each day keeps its plan until its steps are done (backfill-day.ts):
+ * a day resumed is done with the decisions it was planned with, and no step twice.
  */
 export class Backfills implements BackfillService {
   private readonly requests = new Map<string, BackfillRequest>();

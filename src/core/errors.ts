@@ -100,7 +100,7 @@ export const ERROR_CODES = {
   SL_BACKFILL_NOT_FOUND: { status: 404, retryable: false, summary: 'No backfill with this id.' },
   SL_BACKFILL_RANGE_OPEN: { status: 409, retryable: true, summary: 'The range still has open windows: backfill days whose windows have closed (a backfill that meets one tries again later).' },
   SL_BACKFILL_UNAVAILABLE: { status: 409, retryable: false, summary: 'This node cannot backfill: it needs the cold tier (cold.enabled) and runs processing and serving in one process (sightline up).' },
-  SL_BACKFILL_BUSY: { status: 409, retryable: true, summary: 'Ten backfills are waiting or running already: wait for them to finish.' },
+  SL_BACKFILL_BUSY: { status: 409, retryable: true, summary: 'Ten backfills are waiting or running already, or another backfill has not finished a day of this one: wait for it (a backfill that meets one goes on later).' },
   SL_BACKFILL_FAILED: { status: 500, retryable: true, summary: 'A backfill failed partway; it goes on from the first day not done a minute later and at the next start, and its view says what failed.' },
   SL_DLQ_ENTRY_NOT_FOUND: { status: 404, retryable: false, summary: 'No dead letter with this id.' },
   SL_API_CURSOR_INVALID: { status: 400, retryable: false, summary: 'The paging cursor is not one this API issued.' },

@@ -35,8 +35,9 @@ export class StoreEraser implements ErasureApplier {
     await deps.settled(SETTLE_MS);
     const hot = await deps.hot.eraseSubject(scope);
     const cold = await deps.archiver.eraseSubject(scope);
-    // Again: what a step of the archiver wrote meanwhile (a backfill refusing the user's events
-    // writes their dead letters, which the indexer then stores).
+    // Again, once the indexer stored what a step of the archiver wrote meanwhile (a backfill
+    // refusing the user's events writes their dead letters to the topic).
+    await deps.settled(SETTLE_MS);
     const again = await deps.hot.eraseSubject(scope);
     hot.events += again.events;
     hot.deadLetters += again.deadLetters;

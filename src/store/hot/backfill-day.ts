@@ -56,6 +56,9 @@ const ROW_COLUMNS = 'log_pos, id, source, type, timestamp, payload, metadata, la
 export async function backfillDay(x: BackfillContext, job: string, day: string, dryRun: boolean): Promise<BackfillCounts> {
   let state = await stateOf(x.conn, job, day);
   if (!state) {
+    // Two plans of one day would both take the same refused events' shares from its windows.
+    const [other] = (await x.conn.runAndReadAll("SELECT job FROM sl_backfill_days WHERE day = $1 AND job <> $2 AND phase <> 'done' LIMIT 1", [day, job])).getRows();
+    if (other) throw new SightlineError('SL_BACKFILL_BUSY', `${day} is still being backfilled by ${String(other[0])}: this backfill goes on once that one has finished the day`);
     await x.exportPending();
     state = await plan(x, job, day);
     if (dryRun) {

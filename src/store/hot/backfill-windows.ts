@@ -24,12 +24,18 @@ const SAME_WINDOW = ['window_size', 'window_start', 'group_key'].map((c) => `t.$
  * Lowers the windows of each aggregation's table by what a backfilled day's refused events had
  * added to them ($1 job, $2 day in `sl_backfill_plan_windows`): each file holding such a window is
  * written again with the lower count (a window left with none is gone), in one `overwrite`
- * snapshot per table marked with the job and day, so it is never lowered twice. A window the table
- * does not hold (past its cold retention) is left alone.
+ * snapshot per table marked with the job and day; each table done leaves the plan at once, and a
+ * commit that landed just before a crash is found by its mark. A window the table does not hold
+ * (past its cold retention) is left alone.
  */
 export async function subtractWindows(x: WindowSubtraction, job: string, day: string, mark: string): Promise<void> {
   const names = (await x.conn.runAndReadAll('SELECT DISTINCT name FROM sl_backfill_plan_windows WHERE job = $1 AND day = $2 ORDER BY name', [job, day])).getRows().map(([n]) => String(n));
-  for (const name of names) await inPasses(() => subtractPass(x, x.tables.of('aggregates', name), name, job, day, mark));
+  for (const name of names) {
+    await inPasses(() => subtractPass(x, x.tables.of('aggregates', name), name, job, day, mark));
+    // Done for this table: recorded at once, so a retry never depends on the marked snapshot
+    // outliving snapshot expiry.
+    await x.conn.run('DELETE FROM sl_backfill_plan_windows WHERE job = $1 AND day = $2 AND name = $3', [job, day, name]);
+  }
 }
 
 async function subtractPass(x: WindowSubtraction, table: IcebergTable, name: string, job: string, day: string, mark: string): Promise<void> {

@@ -54,6 +54,8 @@ export async function runLifecycleJobs(ctx: LifecycleContext, now: number): Prom
   };
   const tables = await ctx.tables.all();
   await record('hot-retention', () => hotRetention(ctx, now, tables.map((t) => t.base)));
+  // On its own: a move that keeps failing must not hold back the events' and windows' retention.
+  await record('hot-retention', () => moveOldDeadLetters(ctx, now));
   for (const table of tables) {
     // Settings by the table's name: `events`, an aggregation's; a contract's table holds events, so
     // it takes the settings of `events`, and those of its own name (`events_<subject>`) over them.
@@ -72,7 +74,7 @@ export async function runLifecycleJobs(ctx: LifecycleContext, now: number): Prom
   return report;
 }
 
-/** Rows past their table's hot retention leave DuckDB, only those the tables already hold; dead letters go to their table first. */
+/** Rows past their table's hot retention leave DuckDB, only those the tables already hold. */
 async function hotRetention(ctx: LifecycleContext, now: number, bases: string[]): Promise<JobOutcome | undefined> {
   const exported = async (dataset: string): Promise<number> =>
     Number((await ctx.conn.runAndReadAll('SELECT coalesce(max(to_no), 0) FROM sl_cold_exports WHERE dataset = $1 AND done', [dataset])).getRows()[0]![0]);
@@ -84,10 +86,15 @@ async function hotRetention(ctx: LifecycleContext, now: number, bases: string[])
     const ms = lifecycleOf(ctx.options, name).hotRetentionMs;
     if (ms !== undefined) windows.push({ name, before: now - ms, throughFinal });
   }
-  const letters = lifecycleOf(ctx.options, 'dead_letters').hotRetentionMs;
-  const moved = letters === undefined ? undefined : await moveDeadLetters({ ...ctx, table: ctx.tables.of('dead_letters'), dropMoved: () => ctx.hot.applyStaged(dropMovedDeadLetters) }, now - letters);
-  if (events === undefined && windows.length === 0) return moved;
+  if (events === undefined && windows.length === 0) return undefined;
   const throughCommit = ctx.contractTables ? Math.min(await exported('events'), await exported('contracts')) : await exported('events');
   const dropped = await ctx.hot.dropArchived({ ...(events !== undefined && { events: { before: now - events, throughCommit } }), windows });
-  return { files: moved?.files ?? 0, rows: dropped.events + dropped.windows + (moved?.rows ?? 0), snapshots: moved?.snapshots ?? 0 };
+  return { files: 0, rows: dropped.events + dropped.windows, snapshots: 0 };
+}
+
+/** Dead letters past their hot retention go to the `dead_letters` table, and only then leave DuckDB. */
+async function moveOldDeadLetters(ctx: LifecycleContext, now: number): Promise<JobOutcome | undefined> {
+  const retention = lifecycleOf(ctx.options, 'dead_letters').hotRetentionMs;
+  if (retention === undefined) return undefined;
+  return moveDeadLetters({ ...ctx, table: ctx.tables.of('dead_letters'), dropMoved: () => ctx.hot.applyStaged(dropMovedDeadLetters) }, now - retention);
 }
