@@ -9,6 +9,8 @@ export interface BackfillRoutesOptions {
 
 const tags = ['lakehouse'];
 const DAY = { type: 'string', pattern: '^\\d{4}-\\d{2}-\\d{2}$', description: 'A UTC day, YYYY-MM-DD' } as const;
+/** In a request, a day that exists (`2026-02-30` does not). */
+const DAY_ASKED = { type: 'string', format: 'date', description: 'A UTC day, YYYY-MM-DD' } as const;
 const COUNT = { type: 'integer', minimum: 0 } as const;
 const VIEW = {
   type: 'object',
@@ -66,7 +68,7 @@ export async function backfillRoutes(app: FastifyInstance, opts: BackfillRoutesO
           type: 'object',
           additionalProperties: false,
           required: ['from', 'to'],
-          properties: { from: DAY, to: DAY, dry_run: { type: 'boolean', default: false, description: 'Count what it would change (events changed, refused, windows lowered) and change nothing' } },
+          properties: { from: DAY_ASKED, to: DAY_ASKED, dry_run: { type: 'boolean', default: false, description: 'Count what it would change (events changed, refused, windows lowered) and change nothing' } },
         },
         response: { 202: VIEW, ...errorResponses(400, 409) },
       },

@@ -102,5 +102,7 @@ describe('stored events through processing again', () => {
     assert.deepEqual(daysOf({ from: '2026-02-27', to: '2026-03-01' }), ['2026-02-27', '2026-02-28', '2026-03-01']);
     assert.throws(() => daysOf({ from: '2026-02-30', to: '2026-03-01' }), /"from" must be a day/);
     assert.deepEqual(daysOf({ from: '2026-03-02', to: '2026-03-01' }), []);
+    // Refused from the count, before a day is listed: a request for ten thousand years costs nothing.
+    assert.throws(() => daysOf({ from: '0001-01-01', to: '9999-12-31' }), /at most 366 days \(asked for 3652059\)/);
   });
 });
