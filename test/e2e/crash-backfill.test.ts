@@ -10,8 +10,8 @@ import { eventually } from '../helpers/wait.js';
 
 const DAY_MS = 86_400_000;
 const D0 = Date.UTC(2026, 9, 1);
-const DAYS = 12;
-const PER_DAY = 150;
+const DAYS = 8;
+const PER_DAY = 120;
 const USERS = ['u1', 'u2', 'u3'];
 const KILLS = 3;
 
@@ -65,7 +65,7 @@ describe('a backfill under kill -9', { skip: pyicebergSkipReason() }, () => {
     platform = await start();
     const events = [];
     for (let d = 0; d < DAYS; d++) for (let i = 0; i < PER_DAY; i++) events.push(pageView(`d${d}-${i}`, D0 + d * DAY_MS + i * 60_000, i % 2 ? '/a' : '/b', USERS[i % 3]!));
-    // A day after, so every window of the twelve days closes.
+    // A day after, so every window of the eight days closes.
     events.push(pageView('later', D0 + (DAYS + 1) * DAY_MS, '/c', 'u1'));
     for (let i = 0; i < events.length; i += 500) assert.equal((await postEvents(platform.url, events.slice(i, i + 500))).status, 200);
     const total = events.length;
@@ -77,7 +77,7 @@ describe('a backfill under kill -9', { skip: pyicebergSkipReason() }, () => {
     await writeFile(join(tmp.dir, 'users.csv'), 'user_id,plan\nu1,pro\nu2,free\n');
     await configFile(true);
     platform = await start();
-    const requested = await fetch(`${platform.url}/v1/backfills`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: '2026-10-01', to: '2026-10-12' }) });
+    const requested = await fetch(`${platform.url}/v1/backfills`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ from: '2026-10-01', to: '2026-10-08' }) });
     const answer = await requested.text();
     assert.equal(requested.status, 202, answer);
     const { id } = JSON.parse(answer) as { id: string };

@@ -13,7 +13,7 @@ import { BACKFILL_MARK, backfillMark, markedBy } from './backfill-mark.js';
 import { subtractWindows } from './backfill-windows.js';
 import { removeRows } from './cold-erasure.js';
 import { publishDataFile, sqlText } from './data-file-copy.js';
-import { applyBackfillDay } from './duckdb-backfill.js';
+import { applyBackfillDay, ensureBackfillTables } from './duckdb-backfill.js';
 import { localCopies } from './local-copies.js';
 import { commitWritten } from './table-commit.js';
 import { inPasses } from './table-passes.js';
@@ -54,6 +54,7 @@ const ROW_COLUMNS = 'log_pos, id, source, type, timestamp, payload, metadata, la
  * events all come out as they went in changes nothing. With `dryRun` the plan is counted and dropped.
  */
 export async function backfillDay(x: BackfillContext, job: string, day: string, dryRun: boolean): Promise<BackfillCounts> {
+  await ensureBackfillTables(x.conn);
   let state = await stateOf(x.conn, job, day);
   if (!state) {
     // Two plans of one day would both take the same refused events' shares from its windows.

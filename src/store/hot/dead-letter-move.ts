@@ -8,6 +8,7 @@ import type { IcebergTable } from '../../lakehouse/iceberg/iceberg-table.js';
 import { dayText, publishDataFile, sqlText } from './data-file-copy.js';
 import { localCopies } from './local-copies.js';
 import { commitWritten } from './table-commit.js';
+import { ensureBackfillTables } from './duckdb-backfill.js';
 
 export interface DeadLetterMove {
   conn: DuckDBConnection;
@@ -83,6 +84,7 @@ async function movePass(x: DeadLetterMove, before: number): Promise<{ rows: numb
     await copies.release();
   }
   // Every letter staged is in the table now (written here, or held before): it may leave.
+  await ensureBackfillTables(x.conn);
   await x.conn.run('DELETE FROM sl_dead_letters_moved');
   await x.conn.run('INSERT INTO sl_dead_letters_moved SELECT dlq_pos FROM sl_dl_move');
   out.rows = await x.dropMoved();

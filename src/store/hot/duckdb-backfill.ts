@@ -3,15 +3,22 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 /**
  * Where a backfill keeps its plan of each day until every step of it is done (so a step a crash
  * interrupted is done with the same decisions, not new ones), and what hot retention stages for
- * the writer connection to apply.
+ * the writer connection to apply. Made by the first step that needs them, not at every start: a
+ * data folder that never backfills keeps the catalog it had (with them, DuckDB rewrote a block of
+ * the file at each restart with nothing new).
  */
-export const BACKFILL_SCHEMA_SQL = `
+const BACKFILL_SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS sl_backfill_days (job VARCHAR NOT NULL, day VARCHAR NOT NULL, phase VARCHAR NOT NULL, events BIGINT NOT NULL, changed BIGINT NOT NULL, refused BIGINT NOT NULL, windows BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS sl_backfill_plan_rows (job VARCHAR NOT NULL, day VARCHAR NOT NULL, log_pos BIGINT NOT NULL, id VARCHAR NOT NULL, metadata VARCHAR, keep BOOLEAN NOT NULL);
 CREATE TABLE IF NOT EXISTS sl_backfill_plan_letters (job VARCHAR NOT NULL, day VARCHAR NOT NULL, letter VARCHAR NOT NULL, original VARCHAR NOT NULL);
 CREATE TABLE IF NOT EXISTS sl_backfill_plan_windows (job VARCHAR NOT NULL, day VARCHAR NOT NULL, name VARCHAR NOT NULL, window_size VARCHAR NOT NULL, window_start BIGINT NOT NULL, window_end BIGINT NOT NULL, group_key VARCHAR NOT NULL, stream VARCHAR NOT NULL, count BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS sl_dead_letters_moved (dlq_pos BIGINT NOT NULL);
 `;
+
+/** Makes the backfill's and hot retention's staging tables, unless they are there. */
+export async function ensureBackfillTables(conn: DuckDBConnection): Promise<void> {
+  await conn.run(BACKFILL_SCHEMA_SQL);
+}
 
 const SAME_WINDOW = (a: string, b: string): string => ['name', 'window_size', 'window_start', 'group_key'].map((c) => `${a}.${c} = ${b}.${c}`).join(' AND ');
 /** A day's planned window changes ($1 job, $2 day), per window and stream. */

@@ -26,7 +26,8 @@ export async function eraseSubjectRows(conn: DuckDBConnection, scope: ErasureSco
       [scope.subject, from, to],
     );
     // A backfill's planned letters of the user, not written yet: the day's plan still drops the events.
-    await conn.run(
+    const planned = await conn.runAndReadAll("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'sl_backfill_plan_letters'");
+    if (Number(planned.getRows()[0]![0]) > 0) await conn.run(
       `DELETE FROM sl_backfill_plan_letters WHERE sha256(TRY(json_extract_string(original, '$.payload.user_id'))) = $1
          AND TRY(CAST(json_extract(original, '$.timestamp') AS DOUBLE)) BETWEEN $2 AND $3`,
       [scope.subject, from, to],

@@ -12,7 +12,6 @@ import type { FinalBounds, QualityCount, PipelineCheckpoint, ProcessedBatch, See
 import type { HotStore } from '../../core/ports/hot-store.js';
 import type { HotStoreStats } from '../../core/ports/store-admin.js';
 import { HOT_SCHEMA_SQL } from './schema-sql.js';
-import { BACKFILL_SCHEMA_SQL } from './duckdb-backfill.js';
 import { applyBatch, type StagedRows, stageRows, storeOffsets } from './duckdb-batch-writes.js';
 import { applyOutcomes, deadLetterPos, deadLettersQuery, insertDeadLetters, lettersAndOutcomes, toDeadLetterEntry } from './duckdb-dead-letters.js';
 import type { ErasureScope } from '../../core/erasure.js';
@@ -66,7 +65,6 @@ export class DuckDbHotStore implements HotStore {
     const writer = await instance.connect();
     await prepare(writer);
     await writer.run(HOT_SCHEMA_SQL);
-    await writer.run(BACKFILL_SCHEMA_SQL);
     const reader = await instance.connect();
     await prepare(reader);
     return new DuckDbHotStore(file, stageDir, instance, writer, reader, prepare, encryption !== undefined);
