@@ -49,7 +49,7 @@ export class ColdBackfill implements BackfillRunner {
     const [row] = await this.options.target.hot.query(`SELECT count(*) AS open FROM aggregates WHERE NOT final AND window_start < ${to} AND window_end > ${from}`);
     const open = Number(row?.open ?? 0);
     if (open > 0) {
-      throw new SightlineError('SL_BACKFILL_RANGE_OPEN', `${open} windows between ${new Date(from).toISOString()} and ${new Date(to).toISOString()} are still open: backfill days whose windows have closed`);
+      throw new SightlineError('SL_BACKFILL_RANGE_OPEN', `${open} windows between ${new Date(from).toISOString()} and ${new Date(to).toISOString()} are still open: backfill days whose windows have closed (a window closes once its stream's watermark, or the wall clock after process.idleTimeout of quiet, passes its end by process.allowedLateness)`);
     }
   }
 
