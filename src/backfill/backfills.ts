@@ -22,12 +22,17 @@ function dayStart(name: string, day: string): number {
   return ms;
 }
 
+/** How many days a request covers (0 when "from" is after "to"). */
+function dayCount(request: Pick<BackfillRequest, 'from' | 'to'>): number {
+  return Math.max(0, Math.floor((dayStart('to', request.to) - dayStart('from', request.from)) / DAY_MS) + 1);
+}
+
 /** The days of a request, in order; a range longer than a backfill may cover is refused before any is listed. */
 export function daysOf(request: Pick<BackfillRequest, 'from' | 'to'>): string[] {
   const from = dayStart('from', request.from);
-  const count = Math.floor((dayStart('to', request.to) - from) / DAY_MS) + 1;
+  const count = dayCount(request);
   if (count > MAX_DAYS) throw new SightlineError('SL_API_BAD_REQUEST', `a backfill covers at most ${MAX_DAYS} days (asked for ${count}): split the range`);
-  return Array.from({ length: Math.max(0, count) }, (_, i) => new Date(from + i * DAY_MS).toISOString().slice(0, 10));
+  return Array.from({ length: count }, (_, i) => new Date(from + i * DAY_MS).toISOString().slice(0, 10));
 }
 
 const NO_COUNTS: BackfillCounts = { events: 0, changed: 0, refused: 0, windows: 0 };
@@ -151,11 +156,6 @@ export class Backfills implements BackfillService {
     return [...this.requests.values()].sort((a, b) => b.requestedAt - a.requestedAt).map((r) => this.view(r));
   }
 
-  /** Resolves once every backfill queued so far ran (tests, a drained stop). */
-  idle(): Promise<void> {
-    return this.queue.idle();
-  }
-
   private view(request: BackfillRequest): BackfillView {
     const p = this.progress.get(request.id);
     return {
@@ -166,7 +166,7 @@ export class Backfills implements BackfillService {
       requested_by: request.requestedBy,
       state: p?.state ?? 'pending',
       dry_run: request.dryRun === true,
-      days_total: daysOf(request).length,
+      days_total: dayCount(request),
       days_done: p?.daysDone ?? 0,
       counts: p?.counts ?? NO_COUNTS,
       updated_at: p?.at ?? null,

@@ -7,6 +7,7 @@ import { latestMetadata, pyicebergSkipReason, readStaticTable } from '../helpers
 import { type PlatformProcess, startPlatformProcess } from '../helpers/platform-process.js';
 import { tempDir } from '../helpers/tmp.js';
 import { eventually } from '../helpers/wait.js';
+import type { BackfillView } from '../../src/core/backfill.js';
 
 const DAY_MS = 86_400_000;
 const D0 = Date.UTC(2026, 9, 1);
@@ -15,13 +16,7 @@ const PER_DAY = 120;
 const USERS = ['u1', 'u2', 'u3'];
 const KILLS = 3;
 
-interface View {
-  state: string;
-  days_done: number;
-  days_total: number;
-  counts: { events: number; changed: number; refused: number; windows: number };
-  error?: { code: string; message: string };
-}
+type View = BackfillView;
 
 /**
  * kill -9 while a backfill rewrites days (a snapshot, the hot store, dead letters) and then its

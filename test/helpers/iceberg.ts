@@ -88,3 +88,10 @@ export async function liveFiles(metadataPath: string): Promise<string[]> {
   }
   return out;
 }
+
+/** Runs every lifecycle job now (`POST /v1/lifecycle/run`) and answers its report. */
+export async function runLifecycle(url: string): Promise<any> {
+  const res = await fetch(`${url}/v1/lifecycle/run`, { method: 'POST' });
+  if (res.status !== 200) throw new Error(`POST /v1/lifecycle/run answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}

@@ -11,6 +11,7 @@ import { getJson, postJson, pageView, postEvents, waitForBacklogZero } from '../
 import { latestMetadata, pyicebergSkipReason, readStaticTable } from '../helpers/iceberg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { eventually } from '../helpers/wait.js';
+import type { BackfillView } from '../../src/core/backfill.js';
 
 const DAY1 = Date.UTC(2026, 10, 20, 10, 0, 0);
 const DAY2 = Date.UTC(2026, 10, 21, 10, 0, 0);
@@ -18,14 +19,7 @@ const USERS = ['u1', 'u2', 'u3'];
 const SUBJECT = 'web.page_view';
 const CLI = join(process.cwd(), 'dist', 'src', 'cli', 'main.js');
 
-interface View {
-  id: string;
-  state: string;
-  days_total: number;
-  days_done: number;
-  counts: { events: number; changed: number; refused: number; windows: number };
-  error?: { code: string; message: string };
-}
+type View = BackfillView;
 
 describe('backfill from the cold tier', { skip: pyicebergSkipReason() }, () => {
   let tmp: Awaited<ReturnType<typeof tempDir>>;

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { buildConfig } from '../../src/config/config.js';
 import { type RunningPlatform, startPlatform } from '../../src/platform/start-platform.js';
 import { getJson, postJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
-import { type IcebergTableReport, latestMetadata, pyicebergSkipReason, readCatalog, readStaticTable } from '../helpers/iceberg.js';
+import { type IcebergTableReport, latestMetadata, pyicebergSkipReason, readCatalog, readStaticTable, runLifecycle } from '../helpers/iceberg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -23,11 +23,6 @@ describe('dead letters in the cold tier', { skip: pyicebergSkipReason() }, () =>
   let cold: string;
   let now = Date.now();
   const table = async (): Promise<IcebergTableReport> => readStaticTable(await latestMetadata(join(cold, 'dead_letters')), { rows: true });
-  const runLifecycle = async (): Promise<any> => {
-    const res = await fetch(`${platform.url}/v1/lifecycle/run`, { method: 'POST' });
-    assert.equal(res.status, 200);
-    return res.json();
-  };
   const hotLetters = async (): Promise<Array<{ id: string; event_id: string }>> => (await getJson(`${platform.url}/v1/dlq?limit=1000`)).body.dead_letters;
 
   before(async () => {
@@ -54,7 +49,7 @@ describe('dead letters in the cold tier', { skip: pyicebergSkipReason() }, () =>
   });
 
   it('stay in the hot store within their retention', async () => {
-    const report = await runLifecycle();
+    const report = await runLifecycle(platform.url);
     assert.equal(report.jobs['hot-retention'].rows, 0);
     assert.equal((await hotLetters()).length, 10);
   });
@@ -65,7 +60,7 @@ describe('dead letters in the cold tier', { skip: pyicebergSkipReason() }, () =>
     // The rule still refuses the page: the replay fails before it reaches the log.
     assert.equal(replayed.body.results[0].outcome, 'failed');
     now += 3 * DAY;
-    const report = await runLifecycle();
+    const report = await runLifecycle(platform.url);
     assert.equal(report.jobs['hot-retention'].rows, 10);
     assert.equal((await hotLetters()).length, 0, 'none left in the hot store');
 
@@ -85,7 +80,7 @@ describe('dead letters in the cold tier', { skip: pyicebergSkipReason() }, () =>
 
   it('move once, however often the job runs', async () => {
     const snapshots = (await table()).snapshots;
-    const report = await runLifecycle();
+    const report = await runLifecycle(platform.url);
     assert.equal(report.jobs['hot-retention'].rows, 0);
     assert.equal((await table()).snapshots, snapshots);
     assert.equal((await table()).rows, 10);

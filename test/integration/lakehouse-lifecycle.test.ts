@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import { buildConfig } from '../../src/config/config.js';
 import { type RunningPlatform, startPlatform } from '../../src/platform/start-platform.js';
 import { getJson, pageView, postEvents, waitForBacklogZero } from '../helpers/events.js';
-import { type IcebergTableReport, latestMetadata, pyicebergSkipReason, readStaticTable } from '../helpers/iceberg.js';
+import { type IcebergTableReport, latestMetadata, pyicebergSkipReason, readStaticTable, runLifecycle } from '../helpers/iceberg.js';
 import { tempDir } from '../helpers/tmp.js';
 import { eventually } from '../helpers/wait.js';
 
@@ -24,11 +24,6 @@ describe('the lakehouse lifecycle on a test clock', { skip: pyicebergSkipReason(
   let cold: string;
   let now = Date.now();
   const table = async (): Promise<IcebergTableReport> => readStaticTable(await latestMetadata(join(cold, 'events')), { day: day(5) });
-  const run = async (): Promise<any> => {
-    const res = await fetch(`${platform.url}/v1/lifecycle/run`, { method: 'POST' });
-    assert.equal(res.status, 200, await res.clone().text());
-    return res.json();
-  };
 
   before(async () => {
     tmp = await tempDir();
@@ -70,7 +65,7 @@ describe('the lakehouse lifecycle on a test clock', { skip: pyicebergSkipReason(
     assert.equal(before.day_files, 3, 'three small files for the day 5 days back');
     assert.equal((await files(join(cold, 'events', `dt=${day(40)}`))).length, 1, 'one export wrote the day 40 back');
 
-    const report = await run();
+    const report = await runLifecycle(platform.url);
     assert.equal(report.jobs.compaction.files, 3);
     assert.equal(report.jobs.compaction.rows, 30);
     assert.equal(report.jobs.tiering.files, 2, 'the days 40 and 15 back');
@@ -105,7 +100,7 @@ describe('the lakehouse lifecycle on a test clock', { skip: pyicebergSkipReason(
 
   it('two days later, expiry drops the old snapshots and the files only they named; readers see the same rows', { timeout: 120_000 }, async () => {
     now += 2 * DAY;
-    const report = await run();
+    const report = await runLifecycle(platform.url);
     assert.ok(report.jobs['snapshot-expiry'].snapshots >= 5, JSON.stringify(report.jobs['snapshot-expiry']));
     assert.ok(report.jobs['snapshot-expiry'].files >= 6, JSON.stringify(report.jobs['snapshot-expiry']));
     const after = await table();
