@@ -17,6 +17,7 @@ export const AUDIT_ACTIONS = [
   'data.backfill',
   'data.backfilled',
   'lifecycle.run',
+  'sql.query',
   'auth.failed',
   'auth.forbidden',
 ] as const;

@@ -9,7 +9,7 @@ import type { Archiver } from '../store/hot/archiver.js';
 import { backfillDay } from '../store/hot/backfill-day.js';
 
 export interface ColdBackfillOptions {
-  target: ReturnType<Archiver['backfillTarget']>;
+  target: ReturnType<Archiver['tablesTarget']>;
   spec: PipelineSpec;
   /** The reference data loaded now (it reloads when its file changes). */
   reference: () => ReferenceData | undefined;

@@ -15,6 +15,7 @@ import type { EnrichmentOptions } from '../process/enrichment-options.js';
 import type { ProcessOptions } from '../process/process-options.js';
 import type { QualitySpec } from '../quality/quality-rules.js';
 import type { ApiOptions, AuthOptions, ListenOptions } from '../serve/api-options.js';
+import type { SqlLimits } from '../sql/duckdb-sql-engine.js';
 import type { ColdStoreOptions, HotStoreOptions, LifecycleOptions } from '../store/store-options.js';
 import { resolveAlertsConfig } from './alerts-config.js';
 import { resolveQualitySpec } from './quality-config.js';
@@ -49,6 +50,7 @@ export interface SightlineConfig {
   cold: ColdStoreOptions;
   lifecycle: LifecycleOptions;
   api: ApiOptions;
+  sql: SqlLimits;
   probe: ProbeOptions;
   traces: TracesOptions;
   alerts: AlertsConfig;
@@ -93,6 +95,13 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     cold: resolveCold(c.cold, baseDir),
     lifecycle: resolveLifecycle(c.lifecycle),
     api: c.api,
+    sql: {
+      statementTimeoutMs: parseDuration(c.sql.statementTimeout),
+      maxRows: c.sql.maxRows,
+      maxConcurrent: c.sql.maxConcurrent,
+      queueTimeoutMs: parseDuration(c.sql.queueTimeout),
+      maxColdFiles: c.sql.maxColdFiles,
+    },
     probe: { intervalMs: parseDuration(c.probe.interval), timeoutMs: parseDuration(c.probe.timeout) },
     traces: c.traces,
     alerts: resolveAlertsConfig(c.alerts),

@@ -237,6 +237,18 @@ export const CONFIG_SCHEMA = objectWithDefaults({
       { default: { '*': { compactBelow: '32MiB', compactMinFiles: 8 } } },
     ),
   }),
+  /** SQL on read (docs/sql.md): `POST /v1/sql` over views of the hot store and the cold tables. */
+  sql: objectWithDefaults({
+    /** A statement still running (or streaming rows) after this is interrupted: SL_SQL_TIMEOUT. */
+    statementTimeout: positiveDuration({ default: '30s' }),
+    /** Rows one statement may answer; more is SL_SQL_TOO_MANY_ROWS, never a silent cut. */
+    maxRows: positive(100_000, 10_000_000),
+    /** Statements running at once (each on its own DuckDB connection); more wait up to queueTimeout. */
+    maxConcurrent: positive(4, 64),
+    queueTimeout: positiveDuration({ default: '5s' }),
+    /** Cold data files one statement may read after pruning on event time. */
+    maxColdFiles: positive(2_000, 100_000),
+  }),
   api: objectWithDefaults({
     defaultLimit: positive(100),
     maxLimit: positive(1000),

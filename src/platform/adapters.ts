@@ -1,6 +1,6 @@
 import type { ContractFieldSource } from '../core/contract-field.js';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { SightlineConfig } from '../config/config.js';
 import { DLQ_TOPIC } from '../core/dead-letter.js';
@@ -155,6 +155,9 @@ async function openLocalStores(config: SightlineConfig, deps: StoreDeps): Promis
   const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'), { memoryLimit: config.hot.memoryLimit, ...(encryption && { encryption }) });
   try {
     const cold = await openColdStore(config);
+    // DuckDB needs its own folder (its spill files, staged rows) and the cold tier's files where
+    // they are local; nothing else, so no SQL can read the log, the keys or the network.
+    await hot.confineFiles([join(config.dataDir, 'hot'), dirname(cold.stagingPath('x')), ...(cold.root.includes('://') ? [] : [cold.root])]);
     const archiver = new Archiver({
       hot,
       cold,

@@ -140,7 +140,8 @@ export function parquetFieldIds(spec: TableSpec): string {
   return `FIELD_IDS {${spec.fields.map((f) => `'${f.name.replaceAll("'", "''")}': ${f.id}`).join(', ')}}`;
 }
 
-const SQL_TYPES: Record<IcebergPrimitive, string> = { string: 'VARCHAR', long: 'BIGINT', int: 'INTEGER', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', date: 'DATE', double: 'DOUBLE', binary: 'BLOB' };
+/** DuckDB's type for each Iceberg primitive. */
+export const SQL_TYPES: Record<IcebergPrimitive, string> = { string: 'VARCHAR', long: 'BIGINT', int: 'INTEGER', boolean: 'BOOLEAN', timestamp: 'TIMESTAMP', date: 'DATE', double: 'DOUBLE', binary: 'BLOB' };
 
 /**
  * A SELECT list giving each column its table type: files written at different times read as one.

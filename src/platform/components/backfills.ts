@@ -33,7 +33,7 @@ export class BackfillsComponent implements Component {
   start(): Promise<void> {
     return startOrUndo(this, async () => {
       const { log, sharedTables } = this.logs.adaptersOf();
-      const target = this.stores.backfillTarget();
+      const target = this.stores.tablesTarget();
       // Distributed serving nodes each load their own hot store from the log: one node's backfill
       // would leave the others' copies as they were. Not offered there yet.
       if (sharedTables || !this.process || !target) return;

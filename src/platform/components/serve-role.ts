@@ -13,6 +13,9 @@ import { eventRoutes } from '../../serve/routes/events.js';
 import { qualityRoutes } from '../../serve/routes/quality.js';
 import { icebergCatalogRoutes } from '../../serve/routes/iceberg-catalog.js';
 import { tableRoutes } from '../../serve/routes/tables.js';
+import { sqlRoutes } from '../../serve/routes/sql.js';
+import { DuckDbSqlEngine } from '../../sql/duckdb-sql-engine.js';
+import { SqlMetrics } from '../../sql/sql-metrics.js';
 import { ColdTableCatalog } from '../../lakehouse/catalog.js';
 import { ColdTables } from '../../lakehouse/cold-tables.js';
 import { fileIoProperties } from '../../store/cold/s3/file-io-properties.js';
@@ -29,6 +32,9 @@ import { StoreEraser } from '../../erasure/store-eraser.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { exportAudit } from '../audit-export.js';
 import { SightlineError } from '../../core/errors.js';
+
+/** The longest SQL statement POST /v1/sql takes (BI tools' generated SQL stays far below). */
+const MAX_STATEMENT_BYTES = 100_000;
 
 export interface ServePeers {
   /** The processing of this process, when one processor here sees every partition (replay needs it). */
@@ -53,6 +59,7 @@ export class ServeRole implements Component {
   private auditTimer: NodeJS.Timeout | undefined;
   private auditExport: Promise<void> | undefined;
   private archiving = false;
+  private sql: DuckDbSqlEngine | undefined;
 
   constructor(
     private readonly ctx: PlatformContext,
@@ -87,6 +94,7 @@ export class ServeRole implements Component {
    */
   async stop(options: StopOptions = { drain: true }): Promise<void> {
     clearInterval(this.auditTimer);
+    this.sql?.close();
     await allSteps([
       () => this.loader?.stop(),
       () => this.indexer?.stop(),
@@ -127,6 +135,20 @@ export class ServeRole implements Component {
     const catalog = new ColdTableCatalog(new ColdTables(this.stores.cold), fileIoProperties(config.cold.objectStore));
     await app.register(icebergCatalogRoutes, { catalog });
     await app.register(tableRoutes, { catalog, read: (read) => archiver.readTable(read), runLifecycle: () => archiver.runLifecycle(), lastLifecycle: () => archiver.lastLifecycle, maxLimit: api.maxLimit });
+    const target = this.stores.tablesTarget();
+    if (target) {
+      this.sql = new DuckDbSqlEngine({
+        connect: () => target.hot.connect(),
+        readGate: target.hot.readGate,
+        cold: target.cold,
+        tables: target.tables,
+        encryptionRead: target.encryption.read,
+        aggregations: config.aggregations.map((a) => a.name),
+        limits: config.sql,
+        metrics: new SqlMetrics(metrics.registry),
+      });
+      await app.register(sqlRoutes, { engine: this.sql, maxStatementBytes: MAX_STATEMENT_BYTES });
+    }
   }
 
   /**

@@ -49,10 +49,10 @@ export class StoresComponent implements Component {
     return this.started().archiver;
   }
 
-  /** What a backfill rewrites, where the cold tier is Sightline's Iceberg tables over its own hot store. */
-  backfillTarget(): ReturnType<Archiver['backfillTarget']> | undefined {
+  /** What a backfill rewrites and SQL on read reads, where the cold tier is Sightline's Iceberg tables over its own hot store. */
+  tablesTarget(): ReturnType<Archiver['tablesTarget']> | undefined {
     const { archiver } = this.started();
-    return archiver instanceof Archiver ? archiver.backfillTarget() : undefined;
+    return archiver instanceof Archiver ? archiver.tablesTarget() : undefined;
   }
 
   private started(): OpenedStores {

@@ -13,6 +13,7 @@ import { eraseFromFiles, eraseLettersFromFiles } from './cold-erasure.js';
 import { parquetEncryption } from './duckdb-encryption.js';
 import { adoptExportedFiles } from './legacy-files.js';
 import { readTableRows } from './table-reader.js';
+import { EVENT_COLUMNS, WINDOW_COLUMNS } from './cold-columns.js';
 import { ColdTables } from '../../lakehouse/cold-tables.js';
 import type { ContractFieldSource } from '../../core/contract-field.js';
 import { exportContractTables } from './contract-export.js';
@@ -59,13 +60,13 @@ const DATASETS: Record<Exclude<Dataset, 'contracts'>, { numberColumn: string; se
     only: NOT_PROBE_SQL,
     numberColumn: 'commit_no',
     // JSON as plain UTF-8 text: Iceberg's `string`, which every reader takes.
-    select: `id, source, type, timestamp, make_timestamp(timestamp * 1000) AS event_time, user_id, payload::VARCHAR AS payload, metadata::VARCHAR AS metadata, late, log_pos`,
+    select: EVENT_COLUMNS,
     orderBy: 'timestamp, log_pos',
   },
   aggregates: {
     only: 'true',
     numberColumn: 'final_no',
-    select: `name, window_size, window_start, window_end, make_timestamp(window_start * 1000) AS window_start_time, group_key, count`,
+    select: WINDOW_COLUMNS,
     orderBy: 'name, window_size, window_start, group_key',
   },
 };
@@ -285,8 +286,8 @@ export class Archiver implements ColdArchiver {
     return run;
   }
 
-  /** What a backfill of the tables works with: this archiver's connection (in its turn), store and tables. */
-  backfillTarget() {
+  /** What a backfill or SQL on read works with: this archiver's tables and store, the hot store, its turn. */
+  tablesTarget() {
     return {
       cold: this.options.cold,
       tables: this.tables,

@@ -9,6 +9,7 @@ import { dayText, publishDataFile, sqlText } from './data-file-copy.js';
 import { localCopies } from './local-copies.js';
 import { commitWritten } from './table-commit.js';
 import { ensureBackfillTables } from './duckdb-backfill.js';
+import { DEAD_LETTER_COLUMNS } from './cold-columns.js';
 
 export interface DeadLetterMove {
   conn: DuckDBConnection;
@@ -19,8 +20,7 @@ export interface DeadLetterMove {
   dropMoved(): Promise<number>;
 }
 
-const COLUMNS = `dlq_pos, failed_at, make_timestamp(failed_at * 1000) AS failed_at_time, stage, code, rule, message, event_id, source, type,
-  schema_subject, schema_version, schema_id, traceparent, origin, replay_of, original, original_size, replay_outcome, replay_at, replay_code, replay_message`;
+const COLUMNS = DEAD_LETTER_COLUMNS;
 const day = dayText('failed_at');
 
 /**

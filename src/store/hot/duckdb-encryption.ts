@@ -116,7 +116,9 @@ export async function openInstance(
   encryption: (DuckDbEncryption & { parquetKey: Buffer }) | undefined,
 ): Promise<{ instance: DuckDBInstance; prepare: (conn: DuckDBConnection) => Promise<void> }> {
   if (!encryption) return { instance: await DuckDBInstance.create(file, settings), prepare: async () => undefined };
-  const instance = await DuckDBInstance.create(':memory:', { ...settings, ...offlineExtensions(encryption) });
+  // An in-memory instance spills to ./.tmp of wherever the process runs: keep it beside the file,
+  // inside the folders the instance is confined to (duckdb-guards.ts).
+  const instance = await DuckDBInstance.create(':memory:', { ...settings, ...offlineExtensions(encryption), temp_directory: `${file}.tmp` });
   await attachEncrypted(instance, file, encryption);
   const parquetKey = encryption.parquetKey.toString('base64');
   const prepare = async (conn: DuckDBConnection): Promise<void> => {

@@ -17,6 +17,8 @@ import { applyOutcomes, deadLetterPos, deadLettersQuery, insertDeadLetters, lett
 import type { ErasureScope } from '../../core/erasure.js';
 import { eraseSubjectRows } from './duckdb-erasure.js';
 import { type ArchivedCutoffs, dropArchivedRows } from './duckdb-retention.js';
+import { ReadGate } from './read-gate.js';
+import { confineFiles, probeWrite } from './duckdb-guards.js';
 import { type DuckDbEncryption, openInstance } from './duckdb-encryption.js';
 import { rows, toStoredEvent, toWindowCount } from './duckdb-rows.js';
 
@@ -30,6 +32,8 @@ export class DuckDbHotStore implements HotStore {
   /** Changes to stored rows outside commits (a backfill's): they move the generation too. */
   private revisions = 0;
   private readonly commitListeners: Array<(rows: number) => void> = [];
+  /** SQL on read enters it; what moves rows out of the hot store (retention, staged changes) waits for it to be empty. */
+  readonly readGate = new ReadGate();
   /** Write transactions share the writer connection, so they run one at a time. */
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -68,6 +72,11 @@ export class DuckDbHotStore implements HotStore {
     const reader = await instance.connect();
     await prepare(reader);
     return new DuckDbHotStore(file, stageDir, instance, writer, reader, prepare, encryption !== undefined);
+  }
+
+  /** From now on this DuckDB touches files only under `dirs`, and no network (duckdb-guards.ts). */
+  confineFiles(dirs: readonly string[]): Promise<void> {
+    return confineFiles(this.writer, dirs);
   }
 
   /** A connection for work outside the processor's transactions (cold exports, ad hoc SQL). */
@@ -160,7 +169,7 @@ export class DuckDbHotStore implements HotStore {
 
   /** Hot retention: deletes the rows `cutoffs` allows, those the cold tables hold (duckdb-retention.ts). */
   dropArchived(cutoffs: ArchivedCutoffs): Promise<{ events: number; windows: number }> {
-    return this.exclusive(() => dropArchivedRows(this.writer, cutoffs));
+    return this.readGate.exclusive(() => this.exclusive(() => dropArchivedRows(this.writer, cutoffs)));
   }
 
   /** Deletes a user's events and dead letters (a deletion request); aggregates keep their counts. */
@@ -173,7 +182,7 @@ export class DuckDbHotStore implements HotStore {
    * the tables) on the writer connection, between commits; cached answers become stale.
    */
   async applyStaged<T>(change: (writer: DuckDBConnection) => Promise<T>): Promise<T> {
-    const out = await this.exclusive(() => change(this.writer));
+    const out = await this.readGate.exclusive(() => this.exclusive(() => change(this.writer)));
     this.revisions++;
     return out;
   }
@@ -399,19 +408,7 @@ export class DuckDbHotStore implements HotStore {
   }
 
   writable(): Promise<string | undefined> {
-    return this.exclusive(async () => {
-      try {
-        await this.writer.run('BEGIN TRANSACTION');
-        await this.writer.run('CREATE TABLE IF NOT EXISTS sl_write_probe (written_at BIGINT)');
-        await this.writer.run('DELETE FROM sl_write_probe');
-        await this.writer.run('INSERT INTO sl_write_probe VALUES ($1)', [BigInt(Date.now())]);
-        await this.writer.run('COMMIT');
-        return undefined;
-      } catch (err) {
-        await this.writer.run('ROLLBACK').catch(() => undefined);
-        return (err as Error).message;
-      }
-    });
+    return this.exclusive(() => probeWrite(this.writer));
   }
 
   private columnCache: Array<{ table: string; columns: Array<{ name: string; type: string }> }> | undefined;

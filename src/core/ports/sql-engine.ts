@@ -1,0 +1,69 @@
+/** The types a parameter of a SQL statement may be declared as. */
+export const SQL_PARAM_TYPES = ['VARCHAR', 'BIGINT', 'INTEGER', 'DOUBLE', 'BOOLEAN', 'TIMESTAMP', 'TIMESTAMPTZ', 'DATE'] as const;
+export type SqlParamType = (typeof SQL_PARAM_TYPES)[number];
+
+/** One parameter's value and its type; null is SQL NULL. */
+export interface SqlParam {
+  type: SqlParamType;
+  value: string | number | boolean | null;
+}
+
+/** A value of a result row as JSON carries it: integers as numbers while exact (else text), temporal values as DuckDB writes them. */
+export type SqlValue = null | boolean | number | string | SqlValue[] | { [key: string]: SqlValue };
+
+export interface SqlColumn {
+  name: string;
+  /** DuckDB's name of the column's type: BIGINT, VARCHAR, TIMESTAMP, DECIMAL(18,3), … */
+  type: string;
+}
+
+export interface SqlRequest {
+  sql: string;
+  /** `$name` parameters by name, or `$1`, `$2`, … by position. */
+  params?: Record<string, SqlParam> | SqlParam[];
+  /** At most this many rows (never more than the engine's own cap). */
+  maxRows?: number;
+  /** Whether the caller may read a dataset: `events`, `dead_letters`, `aggregates/<name>`. */
+  mayRead: (dataset: string) => boolean;
+  /** Told the statement's digest once it parses: its shape without its constants, for the audit log. */
+  onDigest?: (digest: string) => void;
+}
+
+/** What one statement cost, for the answer and the metrics. */
+export interface SqlStats {
+  rows: number;
+  /** Cold data files the statement's views read, after pruning on event time. */
+  coldFiles: number;
+  elapsedMs: number;
+  /** The views the statement read. */
+  views: string[];
+}
+
+/**
+ * A running statement: its columns are known, its rows come in chunks. The connection is held
+ * until the rows are read to the end, an error ends them, or `close` is called.
+ */
+export interface SqlResult {
+  columns: SqlColumn[];
+  /** Throws a SightlineError (SL_SQL_TIMEOUT, SL_SQL_TOO_MANY_ROWS, …) when the statement fails while rows stream. */
+  chunks(): AsyncIterable<SqlValue[][]>;
+  stats(): SqlStats;
+  close(): Promise<void>;
+}
+
+/** A view of the SQL surface: its name, the dataset a key needs, its columns. */
+export interface SqlView {
+  name: string;
+  dataset: string;
+  columns: SqlColumn[];
+}
+
+/**
+ * SQL on read: one read-only SELECT over views that span the hot store and the cold tables
+ * (`events`, `dead_letters`, one per aggregation), each row once.
+ */
+export interface SqlEngine {
+  query(request: SqlRequest): Promise<SqlResult>;
+  /** The views there are now (those a caller may read are for it to filter). */
+  views(): Promise<SqlView[]>;
+}

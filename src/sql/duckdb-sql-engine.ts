@@ -1,0 +1,219 @@
+import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import { VARCHAR } from '@duckdb/node-api';
+import { SightlineError } from '../core/errors.js';
+import type { ColdStore } from '../core/ports/cold-store.js';
+import type { SqlEngine, SqlParam, SqlRequest, SqlResult, SqlValue, SqlView } from '../core/ports/sql-engine.js';
+import type { ColdTables } from '../lakehouse/cold-tables.js';
+import type { ReadGate } from '../store/hot/read-gate.js';
+import { SqlConnections } from './sql-connections.js';
+import { type SqlMetrics } from './sql-metrics.js';
+import { type BoundParams, planColdPart, viewRanges } from './sql-plan.js';
+import { duckType, duckValue, jsonValue } from './sql-values.js';
+import { aggregationView, deadLettersView, eventsView, viewColumns, viewSql, type ViewSource } from './sql-views.js';
+import { checkStatement, statementDigest, statementsOf } from './statement-check.js';
+import type { SqlNode, TimeColumns } from './time-bounds.js';
+
+export interface SqlLimits {
+  statementTimeoutMs: number;
+  maxRows: number;
+  maxConcurrent: number;
+  queueTimeoutMs: number;
+  maxColdFiles: number;
+}
+
+export interface SqlEngineOptions {
+  /** A new connection to the hot store's DuckDB (its session prepared: catalog, Parquet key). */
+  connect: () => Promise<DuckDBConnection>;
+  readGate: ReadGate;
+  cold: ColdStore;
+  tables: ColdTables;
+  /** read_parquet's parameters for encrypted cold files. */
+  encryptionRead: string;
+  /** The configured aggregations' names. */
+  aggregations: readonly string[];
+  limits: SqlLimits;
+  metrics?: SqlMetrics;
+}
+
+/** DuckDB's error, as the SQL surface answers it. */
+function sqlError(err: unknown, timedOut: boolean): SightlineError {
+  if (err instanceof SightlineError) return err;
+  const message = (err as Error).message ?? String(err);
+  if (timedOut || /^INTERRUPT Error|Interrupted/i.test(message)) return new SightlineError('SL_SQL_TIMEOUT', 'the statement ran past sql.statementTimeout and was cancelled', { cause: err });
+  // DuckDB's advice after the first line (more threads, a higher limit) is for its operator, not the caller.
+  if (/^Out of Memory Error/i.test(message)) return new SightlineError('SL_SQL_MEMORY_LIMIT', `the statement needs more memory than the query engine may use (hot.memoryLimit): ${message.replace(/^Out of Memory Error: /, '').split('\n')[0]}`, { cause: err });
+  if (/^Permission Error/i.test(message)) return new SightlineError('SL_SQL_NOT_ALLOWED', message.replace(/^Permission Error: /, ''), { cause: err });
+  if (/^IO Error/i.test(message)) return new SightlineError('SL_COLD_UNAVAILABLE', `a cold file changed while the statement read it: try again (${message})`, { cause: err });
+  return new SightlineError('SL_SQL_INVALID', message, { cause: err });
+}
+
+/** The request's parameters bound as node-api takes them; `$name` by name, `$1` by position. */
+function bindParams(params: SqlRequest['params']): BoundParams | undefined {
+  if (params === undefined) return undefined;
+  if (Array.isArray(params)) {
+    if (params.length === 0) return undefined;
+    return { values: params.map((p, i) => duckValue(`$${i + 1}`, p)), types: params.map((p) => duckType(p.type)), tuple: `(${params.map((_, i) => `$${i + 1}`).join(', ')})` };
+  }
+  const entries = Object.entries(params) as Array<[string, SqlParam]>;
+  if (entries.length === 0) return undefined;
+  for (const [name] of entries) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(name)) throw new SightlineError('SL_SQL_PARAMS_INVALID', `parameter name ${JSON.stringify(name)}: letters, digits and _ (not first a digit)`);
+  }
+  const values: Record<string, DuckDBValue> = {};
+  const types: Record<string, DuckDBType> = {};
+  for (const [name, p] of entries) {
+    values[name] = duckValue(`$${name}`, p);
+    types[name] = duckType(p.type);
+  }
+  return { values, types, tuple: `(${entries.map(([name]) => `$${name}`).join(', ')})` };
+}
+
+/**
+ * SQL on read on the hot store's DuckDB: each statement runs on a connection of its own pool, over
+ * temporary views made for it (the hot rows and the cold files its time bounds reach), within the
+ * limits: a timeout that interrupts it, a row cap, a cap on cold files, DuckDB's memory limit. The
+ * instance reads no file outside the data folder and reaches no network (the hot store confines
+ * it at open), and the statement check lets only SELECTs over the views through.
+ */
+export class DuckDbSqlEngine implements SqlEngine {
+  private readonly connections: SqlConnections;
+  private catalog: string | undefined;
+  private template: SqlNode | undefined;
+
+  constructor(private readonly options: SqlEngineOptions) {
+    this.connections = new SqlConnections(() => this.open(), options.limits.maxConcurrent, options.limits.queueTimeoutMs);
+  }
+
+  private async open(): Promise<DuckDBConnection> {
+    const conn = await this.options.connect();
+    try {
+      if (!this.catalog) this.catalog = String((await conn.runAndReadAll('SELECT current_database()')).getRows()[0]![0]);
+      if (!this.template) this.template = JSON.parse(String((await conn.runAndReadAll("SELECT json_serialize_sql('SELECT 1')")).getRows()[0]![0])) as SqlNode;
+      // Names resolve among the statement's temporary views only: the hot store's own tables
+      // (bookkeeping included) are not reachable by name.
+      await conn.run("SET search_path = 'temp.main'");
+      return conn;
+    } catch (err) {
+      conn.closeSync();
+      throw err;
+    }
+  }
+
+  /** The views there are now: events, dead letters, each aggregation configured or with a table. */
+  private async sources(): Promise<Map<string, ViewSource>> {
+    const { tables } = this.options;
+    const out = new Map<string, ViewSource>();
+    for (const source of [eventsView(tables), deadLettersView(tables)]) out.set(source.name, source);
+    const names = new Set(this.options.aggregations);
+    for (const table of await tables.all()) if (table.base.startsWith('aggregates/')) names.add(table.spec.name);
+    for (const name of names) {
+      const source = aggregationView(tables, name);
+      if (!out.has(source.name.toLowerCase())) out.set(source.name.toLowerCase(), source);
+    }
+    return out;
+  }
+
+  async views(): Promise<SqlView[]> {
+    return [...(await this.sources()).values()].map((s) => ({ name: s.name, dataset: s.dataset, columns: viewColumns(s) }));
+  }
+
+  async query(request: SqlRequest): Promise<SqlResult> {
+    const started = performance.now();
+    const { limits } = this.options;
+    const maxRows = Math.min(request.maxRows ?? limits.maxRows, limits.maxRows);
+    const conn = await this.connections.acquire();
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      conn.interrupt();
+    }, limits.statementTimeoutMs);
+    const releases: Array<() => Promise<void>> = [];
+    let leave: (() => void) | undefined;
+    const madeViews: string[] = [];
+    let rows = 0;
+    let coldFiles = 0;
+    let viewNames: string[] = [];
+    let finished = false;
+    const finish = async (failed: SightlineError | undefined): Promise<void> => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      let broken = false;
+      for (const name of madeViews) await conn.run(`DROP VIEW IF EXISTS temp.main."${name}"`).catch(() => (broken = true));
+      for (const release of releases) await release().catch(() => undefined);
+      leave?.();
+      this.connections.release(conn, broken);
+      this.options.metrics?.finished(failed?.code ?? 'ok', (performance.now() - started) / 1000, rows, coldFiles);
+    };
+    try {
+      const statements = statementsOf(String((await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [request.sql], [VARCHAR])).getRows()[0]![0]));
+      if (statements.length !== 1) throw new SightlineError('SL_SQL_NOT_ALLOWED', `send one statement (this holds ${statements.length})`);
+      request.onDigest?.(statementDigest(statements[0]!));
+      const sources = await this.sources();
+      const time = new Map<string, TimeColumns>([...sources].map(([name, s]) => [name, s.time]));
+      const { references } = checkStatement(statements[0]!, time);
+      viewNames = [...new Set(references.map((r) => r.view))];
+      for (const name of viewNames) {
+        const { dataset } = sources.get(name)!;
+        if (!request.mayRead(dataset)) throw new SightlineError('SL_AUTH_FORBIDDEN', `the key may not read ${name}: it needs query:read on ${dataset}${dataset === 'dead_letters' ? ' and dlq:read' : ''}`);
+      }
+      const params = bindParams(request.params);
+      const ranges = await viewRanges(conn, this.template!, references, params);
+      leave = await this.options.readGate.enter();
+      for (const name of viewNames) {
+        const source = sources.get(name)!;
+        const { part, release } = await planColdPart(source, this.options.cold, ranges.get(name) ?? {}, this.options.encryptionRead, limits.maxColdFiles - coldFiles);
+        releases.push(release);
+        coldFiles += part?.paths.length ?? 0;
+        if (timedOut) throw new SightlineError('SL_SQL_TIMEOUT', 'the statement ran past sql.statementTimeout while its cold files were fetched');
+        madeViews.push(name);
+        await conn.run(`CREATE OR REPLACE TEMP VIEW "${name}" AS ${viewSql(source, this.catalog!, part)}`);
+      }
+      const prepared = await conn.prepare(request.sql);
+      const expected = prepared.parameterCount;
+      const given = params ? (Array.isArray(params.values) ? params.values.length : Object.keys(params.values).length) : 0;
+      if (expected !== given) throw new SightlineError('SL_SQL_PARAMS_INVALID', `the statement takes ${expected} parameter(s) and ${given} were given`);
+      if (params) prepared.bind(params.values, params.types);
+      const result = await prepared.stream();
+      const columns = result.columnNames().map((name, i) => ({ name, type: result.columnType(i).toString() }));
+      return {
+        columns,
+        async *chunks(): AsyncGenerator<SqlValue[][]> {
+          try {
+            for (;;) {
+              const chunk = await result.fetchChunk();
+              if (!chunk || chunk.rowCount === 0) break;
+              if (rows + chunk.rowCount > maxRows) throw new SightlineError('SL_SQL_TOO_MANY_ROWS', `the result has more than ${maxRows} rows (sql.maxRows, or max_rows): aggregate, or page with LIMIT and OFFSET`);
+              rows += chunk.rowCount;
+              yield chunk.convertRows(jsonValue) as SqlValue[][];
+            }
+            await finish(undefined);
+          } catch (err) {
+            const failure = sqlError(err, timedOut);
+            await finish(failure);
+            throw failure;
+          } finally {
+            // A reader that stops early (a client gone) leaves the statement: interrupt it.
+            if (!finished) {
+              conn.interrupt();
+              await finish(undefined);
+            }
+          }
+        },
+        stats: () => ({ rows, coldFiles, elapsedMs: Math.round(performance.now() - started), views: viewNames }),
+        close: async () => {
+          if (!finished) conn.interrupt();
+          await finish(undefined);
+        },
+      };
+    } catch (err) {
+      const failure = sqlError(err, timedOut);
+      await finish(failure);
+      throw failure;
+    }
+  }
+
+  close(): void {
+    this.connections.close();
+  }
+}
