@@ -91,6 +91,7 @@ program
   // the built-in defaults, which live in one place (the schema in src/config/schema.ts).
   .option('--data <dir>', 'data folder (default: ./sightline-data)')
   .option('--port <n>', 'HTTP port, 0 picks a free one (default: 8080)', positiveInt)
+  .option('--pg-port <n>', 'also serve SQL on read over the Postgres wire protocol on this port (psql, JDBC, BI tools; docs/sql.md)', positiveInt)
   .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
   .option('--config <file>', 'YAML or JSON configuration file')
   .option('--log <url>', 'kafka://host:port[,host:port...] runs on Kafka (distributed mode); default: the embedded log')
@@ -109,6 +110,7 @@ for (const [name, what] of [
     .description(`Distributed mode: run ${what} (needs --log kafka://…)`)
     .option('--data <dir>', 'data folder (serve: its hot and cold stores; default: ./sightline-data)')
     .option('--port <n>', 'HTTP port, 0 picks a free one (default: 8080)', positiveInt)
+    .option('--pg-port <n>', 'also serve SQL on read over the Postgres wire protocol on this port', positiveInt)
     .option('--host <address>', 'address to listen on (default: 127.0.0.1)')
     .option('--config <file>', 'YAML or JSON configuration file')
     .option('--log <url>', 'kafka://host:port[,host:port...] (or log.kafka in the config file)')

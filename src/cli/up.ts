@@ -10,6 +10,8 @@ import { selfSignedFiles } from './self-signed.js';
 export interface UpOptions {
   data?: string;
   port?: string;
+  /** The Postgres wire protocol's port (off without one). */
+  pgPort?: string;
   host?: string;
   config?: string;
   /** `kafka://host:port,host:port` for distributed mode; the embedded log when absent. */
@@ -55,6 +57,7 @@ async function runRoles(roles: readonly Role[], options: UpOptions): Promise<voi
   if (options.port !== undefined) server.port = Number(options.port);
   if (options.host !== undefined) server.host = options.host;
   if (Object.keys(server).length > 0) overrides.server = server;
+  if (options.pgPort !== undefined) overrides.postgres = { port: Number(options.pgPort) };
   if (options.insecureOpen || options.requireKeys) overrides.auth = { ...(options.insecureOpen && { insecureOpen: true }), ...(options.requireKeys && { required: true }) };
   if (options.log !== undefined) {
     const brokers = parseLogUrl(options.log);
@@ -80,10 +83,11 @@ async function runRoles(roles: readonly Role[], options: UpOptions): Promise<voi
       ? 'open on loopback: requests from this machine need no key (auth.required: true requires one; docs/security.md)'
       : `WARNING: listening on ${config.server.host} with no API keys required (--insecure-open)`;
   const store = config.cold.objectStore;
+  const pgNote = platform.postgres ? `Postgres wire protocol at ${platform.postgres}${config.server.tls ? ' (TLS: sslmode=require)' : ''}: psql "postgresql://${config.auth.required ? 'sightline:<key>@' : ''}${platform.postgres}/sightline"\n` : '';
   const coldNote = store ? `cold tier on the object store s3://${store.bucket}/${store.prefix}${store.endpoint ? ` at ${store.endpoint}` : ''}\n` : '';
   // One write, so that whoever reads the banner's first line has the rest too.
   process.stdout.write(
-    `Sightline API at ${platform.url}  (${roleNote}${on}; OpenAPI: ${platform.url}/openapi.json)\n${access}\n${tlsNote}${coldNote}` +
+    `Sightline API at ${platform.url}  (${roleNote}${on}; OpenAPI: ${platform.url}/openapi.json)\n${access}\n${tlsNote}${pgNote}${coldNote}` +
       (platform.firstAdminToken ? `first start: an admin key was made; its token is shown this once (stored only as a hash):\n  ${platform.firstAdminToken}\n` : ''),
   );
 

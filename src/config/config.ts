@@ -51,6 +51,7 @@ export interface SightlineConfig {
   lifecycle: LifecycleOptions;
   api: ApiOptions;
   sql: SqlLimits;
+  postgres: { port?: number; host: string; maxConnections: number };
   probe: ProbeOptions;
   traces: TracesOptions;
   alerts: AlertsConfig;
@@ -95,6 +96,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     cold: resolveCold(c.cold, baseDir),
     lifecycle: resolveLifecycle(c.lifecycle),
     api: c.api,
+    postgres: { ...(c.postgres.port !== undefined && { port: c.postgres.port }), host: c.postgres.host ?? c.server.host, maxConnections: c.postgres.maxConnections },
     sql: {
       statementTimeoutMs: parseDuration(c.sql.statementTimeout),
       maxRows: c.sql.maxRows,

@@ -249,6 +249,14 @@ export const CONFIG_SCHEMA = objectWithDefaults({
     /** Cold data files one statement may read after pruning on event time. */
     maxColdFiles: positive(2_000, 100_000),
   }),
+  /** The Postgres wire protocol (docs/sql.md#postgres): off unless a port is given. */
+  postgres: objectWithDefaults({
+    /** 0 picks a free one. */
+    port: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535 })),
+    /** Defaults to server.host; TLS uses server.tls (the API's certificate). */
+    host: Type.Optional(Type.String({ minLength: 1 })),
+    maxConnections: positive(64, 10_000),
+  }),
   api: objectWithDefaults({
     defaultLimit: positive(100),
     maxLimit: positive(1000),

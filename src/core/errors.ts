@@ -111,6 +111,7 @@ export const ERROR_CODES = {
   SL_SQL_TOO_MANY_ROWS: { status: 422, retryable: false, summary: 'The result has more rows than sql.maxRows (or the request\'s max_rows): aggregate, or page with LIMIT and OFFSET.' },
   SL_SQL_MEMORY_LIMIT: { status: 422, retryable: false, summary: 'The statement needed more memory than the query engine may use (hot.memoryLimit): aggregate earlier or narrow the time range.' },
   SL_SQL_TOO_MANY_FILES: { status: 422, retryable: false, summary: 'The statement would read more cold data files than sql.maxColdFiles: bound its time column (timestamp, event_time, window_start, failed_at) to fewer days.' },
+  SL_SQL_CANCELLED: { status: 400, retryable: false, summary: 'The client cancelled the statement (a Postgres CancelRequest).' },
   SL_SQL_BUSY: { status: 503, retryable: true, summary: 'Every SQL connection stayed busy past sql.queueTimeout; try again after Retry-After.' },
   SL_SQL_UNAVAILABLE: { status: 503, retryable: false, summary: 'SQL on read needs the hot store: it runs on nodes with the serve role.' },
   SL_DLQ_ENTRY_NOT_FOUND: { status: 404, retryable: false, summary: 'No dead letter with this id.' },

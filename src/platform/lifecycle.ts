@@ -32,6 +32,8 @@ export const START_ORDER = [
   'backfills',
   // Listens once every route is registered; closes first, refusing new requests (ingest answers 503 as it closes).
   'http',
+  // The Postgres port: SQL on read as the API has it, with the API's keys and certificate.
+  'postgres',
   // Use the API (the probe posts events, alerts link to it): start after it, stop before it.
   'probe',
   'alerts',

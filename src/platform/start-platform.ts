@@ -14,6 +14,7 @@ import { chooseAdapters, type PlatformAdapters } from './adapters.js';
 import type { Component } from './component.js';
 import { AlertsComponent } from './components/alerts.js';
 import { AuditComponent } from './components/audit.js';
+import { PostgresComponent } from './components/postgres.js';
 import { HttpComponent } from './components/http.js';
 import { KeysComponent } from './components/keys.js';
 import { IngestRole } from './components/ingest-role.js';
@@ -38,6 +39,8 @@ export interface RunningPlatform {
   url: string;
   /** On a platform's first start only: the admin key's token, to show once. */
   firstAdminToken: string | undefined;
+  /** host:port of the Postgres wire protocol, where postgres.port turned it on. */
+  postgres: string | undefined;
   config: SightlineConfig;
   logger: Logger;
   /** Stops taking events, processes all accepted ones, flushes both stores. */
@@ -93,7 +96,7 @@ export async function startPlatform(config: SightlineConfig, logger: Logger = cr
     return stopping;
   };
   if (!config.auth.required && !isLoopbackBind(config.server.host)) logger.warn({ host: config.server.host }, 'the API listens beyond loopback and requires no key (--insecure-open): anyone who reaches it may do anything');
-  return { url: http.url, firstAdminToken: parts.keys.firstAdminToken, config, logger, stop };
+  return { url: http.url, firstAdminToken: parts.keys.firstAdminToken, postgres: (parts.postgres as PostgresComponent | undefined)?.address, config, logger, stop };
 }
 
 /** Keys may go unrequired on loopback only, unless the start says it accepts the risk. */
@@ -139,6 +142,7 @@ function assemble(ctx: PlatformContext, adapters: PlatformAdapters): Partial<Rec
     erasures: new ErasuresComponent(ctx, logs, audit, serve),
     backfills: stores && new BackfillsComponent(ctx, logs, audit, stores, process),
     http: new HttpComponent(ctx, keys, audit, () => inStartOrder(parts)),
+    postgres: serve && new PostgresComponent(ctx, serve, keys, audit),
     probe: ingest && stores && new ProbeComponent(ctx, stores, keys),
     alerts: new AlertsComponent(ctx, { logs, ingest, process, sourceTypes }),
   };

@@ -1,4 +1,5 @@
 import { readFileSync, statSync } from 'node:fs';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { FastifyInstance } from 'fastify';
 import type { Server as HttpsServer } from 'node:https';
 import { SightlineError } from '../core/errors.js';
@@ -43,4 +44,30 @@ export function reloadTlsOnChange(app: FastifyInstance, tls: TlsFiles): void {
   }, tls.reloadIntervalMs);
   timer.unref();
   app.addHook('onClose', async () => clearInterval(timer));
+}
+
+/**
+ * The certificate as a TLS context for a server that is not the API's (the Postgres port), made
+ * again when its files change, so a renewed certificate is served from the next connection on.
+ */
+export function tlsContextOf(tls: TlsFiles): () => SecureContext {
+  let stamp = '';
+  let context: SecureContext | undefined;
+  return () => {
+    let now: string;
+    try {
+      now = [tls.certPath, tls.keyPath].map((p) => `${statSync(p).mtimeMs}:${statSync(p).size}`).join('|');
+    } catch {
+      now = stamp;
+    }
+    if (!context || now !== stamp) {
+      try {
+        context = createSecureContext(readTlsFiles(tls));
+        stamp = now;
+      } catch (err) {
+        if (!context) throw err;
+      }
+    }
+    return context;
+  };
 }

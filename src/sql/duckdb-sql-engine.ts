@@ -1,15 +1,17 @@
-import type { DuckDBConnection, DuckDBType, DuckDBValue } from '@duckdb/node-api';
+import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBType, DuckDBValue } from '@duckdb/node-api';
 import { VARCHAR } from '@duckdb/node-api';
 import { SightlineError } from '../core/errors.js';
 import type { ColdStore } from '../core/ports/cold-store.js';
-import type { SqlEngine, SqlParam, SqlRequest, SqlResult, SqlValue, SqlView } from '../core/ports/sql-engine.js';
+import type { SqlDescription, SqlEngine, SqlParam, SqlRequest, SqlResult, SqlValue, SqlView } from '../core/ports/sql-engine.js';
 import type { ColdTables } from '../lakehouse/cold-tables.js';
 import type { ReadGate } from '../store/hot/read-gate.js';
+import { rewriteCatalogStatement, withoutPgQualifiers } from './catalog-rewrite.js';
+import { SqlCatalog } from './sql-catalog.js';
 import { SqlConnections } from './sql-connections.js';
 import { type SqlMetrics } from './sql-metrics.js';
-import { type BoundParams, planColdPart, viewRanges } from './sql-plan.js';
+import { type BoundParams, deserialized, planColdPart, viewRanges } from './sql-plan.js';
 import { duckType, duckValue, jsonValue } from './sql-values.js';
-import { aggregationView, deadLettersView, eventsView, viewColumns, viewSql, type ViewSource } from './sql-views.js';
+import { aggregationView, type ColdPart, deadLettersView, eventsView, viewColumns, viewSql, type ViewSource } from './sql-views.js';
 import { checkStatement, statementDigest, statementsOf } from './statement-check.js';
 import type { SqlNode, TimeColumns } from './time-bounds.js';
 
@@ -35,10 +37,69 @@ export interface SqlEngineOptions {
   metrics?: SqlMetrics;
 }
 
+/** What a statement holds while it runs: its views, fetched files, the read gate. */
+interface Held {
+  releases: Array<() => Promise<void>>;
+  madeViews: string[];
+  views: string[];
+  coldFiles: number;
+  timedOut: boolean;
+  leave?: () => void;
+  /** The catalog's connection, for a statement that reads no view. */
+  catalog?: DuckDBConnection;
+}
+
+interface Prepared {
+  prepared: DuckDBPreparedStatement;
+  params: BoundParams | undefined;
+  /** Where it is prepared: the statement's own connection, or the catalog's. */
+  conn: DuckDBConnection;
+}
+
+/** DuckDB's type of a parameter; VARCHAR where the statement leaves it open (`SELECT $1`). */
+function parameterTypeText(prepared: DuckDBPreparedStatement, index: number): string {
+  try {
+    return prepared.parameterType(index).toString();
+  } catch {
+    return 'VARCHAR';
+  }
+}
+
+/**
+ * Gives each UNKNOWN parameter the type the statement gives it: its text cast by DuckDB, which
+ * reads every form Postgres clients write (timestamps with offsets, numerics, booleans as t/f).
+ */
+async function castUnknownParams(conn: DuckDBConnection, prepared: DuckDBPreparedStatement, given: NonNullable<SqlRequest['params']>, bound: BoundParams): Promise<void> {
+  const entries: Array<[string | number, SqlParam]> = Array.isArray(given) ? given.map((p, i) => [i, p]) : Object.entries(given);
+  for (const [key, param] of entries) {
+    if (param.type !== 'UNKNOWN' || param.value === null) continue;
+    const index = typeof key === 'number' ? key + 1 : prepared.parameterIndex(key);
+    const type = parameterTypeText(prepared, index);
+    if (type === 'VARCHAR') continue;
+    let value: DuckDBValue;
+    let duckType: DuckDBType;
+    try {
+      const cast = await conn.runAndReadAll(`SELECT CAST($1::VARCHAR AS ${type})`, [String(param.value)], [VARCHAR]);
+      value = cast.getRows()[0]![0]!;
+      duckType = cast.columnType(0);
+    } catch (err) {
+      throw new SightlineError('SL_SQL_PARAMS_INVALID', `parameter ${typeof key === 'number' ? `$${key + 1}` : `$${key}`} is not a ${type}: ${(err as Error).message.split('\n')[0]}`);
+    }
+    if (Array.isArray(bound.values)) {
+      bound.values[key as number] = value;
+      (bound.types as DuckDBType[])[key as number] = duckType;
+    } else {
+      bound.values[key as string] = value;
+      (bound.types as Record<string, DuckDBType>)[key as string] = duckType;
+    }
+  }
+}
+
 /** DuckDB's error, as the SQL surface answers it. */
-function sqlError(err: unknown, timedOut: boolean): SightlineError {
+function sqlError(err: unknown, timedOut: boolean, cancelled: boolean): SightlineError {
   if (err instanceof SightlineError) return err;
   const message = (err as Error).message ?? String(err);
+  if (cancelled) return new SightlineError('SL_SQL_CANCELLED', 'the statement was cancelled by its client', { cause: err });
   if (timedOut || /^INTERRUPT Error|Interrupted/i.test(message)) return new SightlineError('SL_SQL_TIMEOUT', 'the statement ran past sql.statementTimeout and was cancelled', { cause: err });
   // DuckDB's advice after the first line (more threads, a higher limit) is for its operator, not the caller.
   if (/^Out of Memory Error/i.test(message)) return new SightlineError('SL_SQL_MEMORY_LIMIT', `the statement needs more memory than the query engine may use (hot.memoryLimit): ${message.replace(/^Out of Memory Error: /, '').split('\n')[0]}`, { cause: err });
@@ -77,7 +138,9 @@ function bindParams(params: SqlRequest['params']): BoundParams | undefined {
  */
 export class DuckDbSqlEngine implements SqlEngine {
   private readonly connections: SqlConnections;
-  private catalog: string | undefined;
+  private readonly catalog = new SqlCatalog();
+  /** The hot store's database name, which the views' definitions name. */
+  private hotCatalog: string | undefined;
   private template: SqlNode | undefined;
 
   constructor(private readonly options: SqlEngineOptions) {
@@ -87,7 +150,7 @@ export class DuckDbSqlEngine implements SqlEngine {
   private async open(): Promise<DuckDBConnection> {
     const conn = await this.options.connect();
     try {
-      if (!this.catalog) this.catalog = String((await conn.runAndReadAll('SELECT current_database()')).getRows()[0]![0]);
+      if (!this.hotCatalog) this.hotCatalog = String((await conn.runAndReadAll('SELECT current_database()')).getRows()[0]![0]);
       if (!this.template) this.template = JSON.parse(String((await conn.runAndReadAll("SELECT json_serialize_sql('SELECT 1')")).getRows()[0]![0])) as SqlNode;
       // Names resolve among the statement's temporary views only: the hot store's own tables
       // (bookkeeping included) are not reachable by name.
@@ -117,63 +180,123 @@ export class DuckDbSqlEngine implements SqlEngine {
     return [...(await this.sources()).values()].map((s) => ({ name: s.name, dataset: s.dataset, columns: viewColumns(s) }));
   }
 
+  /**
+   * Checks the statement, makes its views (with the cold files its bounds reach, or none to only
+   * describe it) and prepares it on `conn`. What it holds (views, fetched files, the read gate) is
+   * recorded in `held` for the caller to let go.
+   */
+  private async prepare(conn: DuckDBConnection, request: Pick<SqlRequest, 'sql' | 'mayRead' | 'onDigest' | 'params'>, held: Held, describeOnly: boolean): Promise<Prepared> {
+    const { limits } = this.options;
+    const parse = async (sql: string): Promise<SqlNode[]> => statementsOf(String((await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [sql], [VARCHAR])).getRows()[0]![0]));
+    let statements: SqlNode[];
+    try {
+      statements = await parse(request.sql);
+    } catch (err) {
+      // psql's catalog queries qualify casts and operators (`::pg_catalog.text`,
+      // `OPERATOR(pg_catalog.~)`), which DuckDB's parser does not take; unqualified, they parse.
+      const plain = withoutPgQualifiers(request.sql);
+      if (plain === request.sql || !(err instanceof SightlineError) || err.code !== 'SL_SQL_INVALID') throw err;
+      statements = await parse(plain).catch(() => Promise.reject(err));
+    }
+    if (statements.length !== 1) throw new SightlineError('SL_SQL_NOT_ALLOWED', `send one statement (this holds ${statements.length})`);
+    request.onDigest?.(statementDigest(statements[0]!));
+    const sources = await this.sources();
+    const time = new Map<string, TimeColumns>([...sources].map(([name, s]) => [name, s.time]));
+    // A statement that reads no view (a client's pg_catalog or information_schema questions,
+    // SELECT version()) runs on the catalog, which holds the views' names and types and no row.
+    if (checkStatement(statements[0]!, time, { lenient: true }).references.length === 0) {
+      held.catalog = await this.catalog.connect([...sources.values()].map((s) => ({ name: s.name, dataset: s.dataset, columns: viewColumns(s) })));
+      const sql = await deserialized(conn, this.template!, rewriteCatalogStatement(statements[0]!));
+      return { prepared: await held.catalog.prepare(sql), params: bindParams(request.params), conn: held.catalog };
+    }
+    const { references } = checkStatement(statements[0]!, time);
+    held.views = [...new Set(references.map((r) => r.view))];
+    for (const name of held.views) {
+      const { dataset } = sources.get(name)!;
+      if (!request.mayRead(dataset)) throw new SightlineError('SL_AUTH_FORBIDDEN', `the key may not read ${name}: it needs query:read on ${dataset}${dataset === 'dead_letters' ? ' and dlq:read' : ''}`);
+    }
+    const params = bindParams(request.params);
+    const ranges = describeOnly ? new Map() : await viewRanges(conn, this.template!, references, params);
+    if (!describeOnly) held.leave = await this.options.readGate.enter();
+    for (const name of held.views) {
+      const source = sources.get(name)!;
+      let part: ColdPart | undefined;
+      if (!describeOnly) {
+        const planned = await planColdPart(source, this.options.cold, ranges.get(name) ?? {}, this.options.encryptionRead, limits.maxColdFiles - held.coldFiles);
+        held.releases.push(planned.release);
+        part = planned.part;
+        held.coldFiles += part?.paths.length ?? 0;
+      }
+      if (held.timedOut) throw new SightlineError('SL_SQL_TIMEOUT', 'the statement ran past sql.statementTimeout while its cold files were fetched');
+      held.madeViews.push(name);
+      await conn.run(`CREATE OR REPLACE TEMP VIEW "${name}" AS ${viewSql(source, this.hotCatalog!, part)}`);
+    }
+    const prepared = await conn.prepare(request.sql);
+    return { prepared, params, conn };
+  }
+
+  async describe(request: Pick<SqlRequest, 'sql' | 'mayRead'>): Promise<SqlDescription> {
+    const conn = await this.connections.acquire();
+    const held: Held = { releases: [], madeViews: [], views: [], coldFiles: 0, timedOut: false };
+    try {
+      const { prepared } = await this.prepare(conn, request, held, true);
+      const params = Array.from({ length: prepared.parameterCount }, (_, i) => parameterTypeText(prepared, i + 1));
+      const columns = Array.from({ length: prepared.columnCount }, (_, i) => ({ name: prepared.columnName(i), type: prepared.columnType(i).toString() }));
+      return { params, columns };
+    } catch (err) {
+      throw sqlError(err, false, false);
+    } finally {
+      await this.letGo(conn, held);
+    }
+  }
+
+  /** Drops the statement's views, removes fetched files, leaves the gate, gives the connection back. */
+  private async letGo(conn: DuckDBConnection, held: Held): Promise<void> {
+    let broken = false;
+    for (const name of held.madeViews) await conn.run(`DROP VIEW IF EXISTS temp.main."${name}"`).catch(() => (broken = true));
+    for (const release of held.releases) await release().catch(() => undefined);
+    held.leave?.();
+    held.catalog?.closeSync();
+    this.connections.release(conn, broken);
+  }
+
   async query(request: SqlRequest): Promise<SqlResult> {
     const started = performance.now();
     const { limits } = this.options;
     const maxRows = Math.min(request.maxRows ?? limits.maxRows, limits.maxRows);
     const conn = await this.connections.acquire();
-    let timedOut = false;
+    const held: Held = { releases: [], madeViews: [], views: [], coldFiles: 0, timedOut: false };
+    let cancelled = false;
+    const interrupt = (): void => (held.catalog ?? conn).interrupt();
     const timer = setTimeout(() => {
-      timedOut = true;
-      conn.interrupt();
+      held.timedOut = true;
+      interrupt();
     }, limits.statementTimeoutMs);
-    const releases: Array<() => Promise<void>> = [];
-    let leave: (() => void) | undefined;
-    const madeViews: string[] = [];
+    const cancel = (): void => {
+      cancelled = true;
+      interrupt();
+    };
+    request.signal?.addEventListener('abort', cancel);
     let rows = 0;
-    let coldFiles = 0;
-    let viewNames: string[] = [];
     let finished = false;
     const finish = async (failed: SightlineError | undefined): Promise<void> => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
-      let broken = false;
-      for (const name of madeViews) await conn.run(`DROP VIEW IF EXISTS temp.main."${name}"`).catch(() => (broken = true));
-      for (const release of releases) await release().catch(() => undefined);
-      leave?.();
-      this.connections.release(conn, broken);
-      this.options.metrics?.finished(failed?.code ?? 'ok', (performance.now() - started) / 1000, rows, coldFiles);
+      request.signal?.removeEventListener('abort', cancel);
+      await this.letGo(conn, held);
+      this.options.metrics?.finished(failed?.code ?? 'ok', (performance.now() - started) / 1000, rows, held.coldFiles);
     };
     try {
-      const statements = statementsOf(String((await conn.runAndReadAll('SELECT json_serialize_sql($1::VARCHAR)', [request.sql], [VARCHAR])).getRows()[0]![0]));
-      if (statements.length !== 1) throw new SightlineError('SL_SQL_NOT_ALLOWED', `send one statement (this holds ${statements.length})`);
-      request.onDigest?.(statementDigest(statements[0]!));
-      const sources = await this.sources();
-      const time = new Map<string, TimeColumns>([...sources].map(([name, s]) => [name, s.time]));
-      const { references } = checkStatement(statements[0]!, time);
-      viewNames = [...new Set(references.map((r) => r.view))];
-      for (const name of viewNames) {
-        const { dataset } = sources.get(name)!;
-        if (!request.mayRead(dataset)) throw new SightlineError('SL_AUTH_FORBIDDEN', `the key may not read ${name}: it needs query:read on ${dataset}${dataset === 'dead_letters' ? ' and dlq:read' : ''}`);
-      }
-      const params = bindParams(request.params);
-      const ranges = await viewRanges(conn, this.template!, references, params);
-      leave = await this.options.readGate.enter();
-      for (const name of viewNames) {
-        const source = sources.get(name)!;
-        const { part, release } = await planColdPart(source, this.options.cold, ranges.get(name) ?? {}, this.options.encryptionRead, limits.maxColdFiles - coldFiles);
-        releases.push(release);
-        coldFiles += part?.paths.length ?? 0;
-        if (timedOut) throw new SightlineError('SL_SQL_TIMEOUT', 'the statement ran past sql.statementTimeout while its cold files were fetched');
-        madeViews.push(name);
-        await conn.run(`CREATE OR REPLACE TEMP VIEW "${name}" AS ${viewSql(source, this.catalog!, part)}`);
-      }
-      const prepared = await conn.prepare(request.sql);
+      if (request.signal?.aborted) throw new SightlineError('SL_SQL_CANCELLED', 'the statement was cancelled before it ran');
+      const { prepared, params } = await this.prepare(conn, request, held, false);
       const expected = prepared.parameterCount;
       const given = params ? (Array.isArray(params.values) ? params.values.length : Object.keys(params.values).length) : 0;
       if (expected !== given) throw new SightlineError('SL_SQL_PARAMS_INVALID', `the statement takes ${expected} parameter(s) and ${given} were given`);
-      if (params) prepared.bind(params.values, params.types);
+      if (params) {
+        await castUnknownParams(held.catalog ?? conn, prepared, request.params!, params);
+        prepared.bind(params.values, params.types);
+      }
       const result = await prepared.stream();
       const columns = result.columnNames().map((name, i) => ({ name, type: result.columnType(i).toString() }));
       return {
@@ -189,25 +312,25 @@ export class DuckDbSqlEngine implements SqlEngine {
             }
             await finish(undefined);
           } catch (err) {
-            const failure = sqlError(err, timedOut);
+            const failure = sqlError(err, held.timedOut, cancelled);
             await finish(failure);
             throw failure;
           } finally {
             // A reader that stops early (a client gone) leaves the statement: interrupt it.
             if (!finished) {
-              conn.interrupt();
+              interrupt();
               await finish(undefined);
             }
           }
         },
-        stats: () => ({ rows, coldFiles, elapsedMs: Math.round(performance.now() - started), views: viewNames }),
+        stats: () => ({ rows, coldFiles: held.coldFiles, elapsedMs: Math.round(performance.now() - started), views: held.views }),
         close: async () => {
-          if (!finished) conn.interrupt();
+          if (!finished) interrupt();
           await finish(undefined);
         },
       };
     } catch (err) {
-      const failure = sqlError(err, timedOut);
+      const failure = sqlError(err, held.timedOut, cancelled);
       await finish(failure);
       throw failure;
     }
@@ -215,5 +338,6 @@ export class DuckDbSqlEngine implements SqlEngine {
 
   close(): void {
     this.connections.close();
+    this.catalog.close();
   }
 }

@@ -22,13 +22,19 @@ const NOW_MARGIN_MS = 60_000;
 
 const withoutLocations = (node: unknown): unknown => JSON.parse(JSON.stringify(node, (key, value: unknown) => (key === 'query_location' ? undefined : value)));
 
-/** An expression of the parse tree back to SQL text, through DuckDB's own deserializer. */
-async function expressionText(conn: DuckDBConnection, template: SqlNode, expr: SqlNode): Promise<string> {
-  const statement = structuredClone(template) as { statements: Array<{ node: { select_list: unknown[] } }> };
-  statement.statements[0]!.node.select_list = [expr];
+/** A statement's parse tree back to SQL text, through DuckDB's own deserializer. */
+export async function deserialized(conn: DuckDBConnection, template: SqlNode, node: SqlNode): Promise<string> {
+  const statement = structuredClone(template) as { statements: Array<{ node: unknown }> };
+  statement.statements[0]!.node = node;
   // DuckDB writes unknown positions as 2^64-1, which JSON numbers cannot carry back: leave them out.
-  const text = String((await conn.runAndReadAll('SELECT json_deserialize_sql($1::VARCHAR)', [JSON.stringify(withoutLocations(statement))], [VARCHAR])).getRows()[0]![0]);
-  return text.replace(/^SELECT /, '');
+  return String((await conn.runAndReadAll('SELECT json_deserialize_sql($1::VARCHAR)', [JSON.stringify(withoutLocations(statement))], [VARCHAR])).getRows()[0]![0]);
+}
+
+/** An expression of the parse tree back to SQL text. */
+async function expressionText(conn: DuckDBConnection, template: SqlNode, expr: SqlNode): Promise<string> {
+  const select = structuredClone((template as { statements: Array<{ node: SqlNode }> }).statements[0]!.node);
+  select.select_list = [expr];
+  return (await deserialized(conn, template, select)).replace(/^SELECT /, '');
 }
 
 /**

@@ -2,6 +2,7 @@ import {
   BIGINT,
   BOOLEAN,
   DATE,
+  DuckDBBlobValue,
   dateValue,
   DOUBLE,
   type DuckDBType,
@@ -20,9 +21,9 @@ import {
 import { SightlineError } from '../core/errors.js';
 import type { SqlParam, SqlParamType, SqlValue } from '../core/ports/sql-engine.js';
 
-const TYPES: Record<SqlParamType, DuckDBType> = { VARCHAR, BIGINT, INTEGER, DOUBLE, BOOLEAN, TIMESTAMP, TIMESTAMPTZ, DATE };
+const TYPES: Record<SqlParamType | 'UNKNOWN', DuckDBType> = { VARCHAR, BIGINT, INTEGER, DOUBLE, BOOLEAN, TIMESTAMP, TIMESTAMPTZ, DATE, UNKNOWN: VARCHAR };
 
-const invalid = (name: string, type: SqlParamType, why: string): SightlineError => new SightlineError('SL_SQL_PARAMS_INVALID', `parameter ${name} (${type}): ${why}`);
+const invalid = (name: string, type: SqlParamType | 'UNKNOWN', why: string): SightlineError => new SightlineError('SL_SQL_PARAMS_INVALID', `parameter ${name} (${type}): ${why}`);
 
 /** Microseconds since the epoch of an ISO 8601 time or of epoch milliseconds. */
 function micros(name: string, type: SqlParamType, value: string | number): bigint {
@@ -36,6 +37,7 @@ export function duckValue(name: string, param: SqlParam): DuckDBValue {
   const { type, value } = param;
   if (value === null) return null;
   switch (type) {
+    case 'UNKNOWN':
     case 'VARCHAR':
       if (typeof value !== 'string') throw invalid(name, type, 'give a string');
       return value;
@@ -66,7 +68,7 @@ export function duckValue(name: string, param: SqlParam): DuckDBValue {
 }
 
 /** DuckDB's type of a declared parameter type. */
-export const duckType = (type: SqlParamType): DuckDBType => TYPES[type];
+export const duckType = (type: SqlParamType | 'UNKNOWN'): DuckDBType => TYPES[type];
 
 const WIDE_INTEGERS = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.UBIGINT, DuckDBTypeId.HUGEINT, DuckDBTypeId.UHUGEINT]);
 
@@ -75,6 +77,8 @@ const WIDE_INTEGERS = new Set<DuckDBTypeId>([DuckDBTypeId.BIGINT, DuckDBTypeId.U
  * integers are numbers while they are exact in one (a count is a number), and text beyond.
  */
 export const jsonValue: DuckDBValueConverter<SqlValue> = (value, type, converter) => {
+  // Postgres' bytea text form, which every client reads.
+  if (type.typeId === DuckDBTypeId.BLOB && value instanceof DuckDBBlobValue) return `\\x${Buffer.from(value.bytes).toString('hex')}`;
   if (WIDE_INTEGERS.has(type.typeId) && typeof value === 'bigint') {
     return value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(value) : value.toString();
   }

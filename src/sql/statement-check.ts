@@ -19,6 +19,8 @@ export interface ViewReference {
 
 export interface CheckedStatement {
   references: ViewReference[];
+  /** With `lenient`: the other tables it reads (the catalog's, or none there is), which a strict check refuses. */
+  others: number;
 }
 
 const isNode = (value: unknown): value is SqlNode => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -41,9 +43,15 @@ function directTables(from: unknown): { tables: SqlNode[]; others: number } {
  * changes state. Answers each place a view is read, with its time bounds; a view's name is
  * matched without case, as DuckDB does.
  */
-export function checkStatement(statement: SqlNode, views: ReadonlyMap<string, TimeColumns>): CheckedStatement {
+export function checkStatement(statement: SqlNode, views: ReadonlyMap<string, TimeColumns>, options: { lenient?: boolean } = {}): CheckedStatement {
   const references: ViewReference[] = [];
   const boundsOf = new Map<SqlNode, BoundTerm[]>();
+  let others = 0;
+  /** A table that is no view: a strict check refuses it, a lenient one counts it. */
+  const refuse = (error: SightlineError): void => {
+    if (!options.lenient) throw error;
+    others++;
+  };
 
   const visit = (value: unknown, ctes: ReadonlySet<string>): void => {
     if (Array.isArray(value)) {
@@ -68,13 +76,12 @@ export function checkStatement(statement: SqlNode, views: ReadonlyMap<string, Ti
     }
     if (value.type === 'BASE_TABLE') {
       const name = String(value.table_name).toLowerCase();
-      if (value.catalog_name || value.schema_name) {
-        throw new SightlineError('SL_SQL_NOT_ALLOWED', `${[value.catalog_name, value.schema_name, value.table_name].filter(Boolean).join('.')}: name a view without a schema (the views: ${[...views.keys()].join(', ')})`);
-      }
       if (value.at_clause) throw new SightlineError('SL_SQL_NOT_ALLOWED', `${String(value.table_name)}: AT (time travel) is not taken here; GET /v1/tables/{table}/rows reads a snapshot`);
-      if (!scope.has(name)) {
-        if (!views.has(name)) throw new SightlineError('SL_SQL_INVALID', `no table or view named ${String(value.table_name)} (the views: ${[...views.keys()].join(', ')})`);
-        references.push({ view: name, bounds: boundsOf.get(value) ?? [] });
+      if (value.catalog_name || value.schema_name) {
+        refuse(new SightlineError('SL_SQL_NOT_ALLOWED', `${[value.catalog_name, value.schema_name, value.table_name].filter(Boolean).join('.')}: name a view without a schema (the views: ${[...views.keys()].join(', ')})`));
+      } else if (!scope.has(name)) {
+        if (views.has(name)) references.push({ view: name, bounds: boundsOf.get(value) ?? [] });
+        else refuse(new SightlineError('SL_SQL_INVALID', `no table or view named ${String(value.table_name)} (the views: ${[...views.keys()].join(', ')})`));
       }
     }
     if (value.type === 'TABLE_FUNCTION') {
@@ -93,7 +100,7 @@ export function checkStatement(statement: SqlNode, views: ReadonlyMap<string, Ti
     if (map) for (const entry of map) visit(entry, scope);
   };
   visit(statement, new Set());
-  return { references };
+  return { references, others };
 }
 
 /**

@@ -146,7 +146,6 @@ describe('SQL on read', () => {
       "SELECT * FROM glob('/*')",
       "SELECT * FROM query('SELECT 1')",
       'SELECT * FROM duckdb_settings()',
-      'SELECT * FROM main.sl_offsets',
       "SELECT current_setting('temp_directory')",
       "SELECT nextval('s')",
       'SELECT 1; SELECT 2',
@@ -156,12 +155,18 @@ describe('SQL on read', () => {
       assert.equal(answer.status, 400, `${statement}: ${answer.text}`);
       assert.equal(answer.body.code, 'SL_SQL_NOT_ALLOWED', `${statement}: ${answer.text}`);
     }
-    // A name that is no view (the hot store's own tables, a file) is not found.
-    for (const statement of ['SELECT * FROM sl_offsets', "SELECT * FROM '/etc/passwd'", 'WITH sl_offsets AS (SELECT 1) SELECT * FROM (SELECT 2), (SELECT * FROM sl_cold_exports)']) {
+    // A name that is no view (the hot store's own tables, a file) is not found: a statement that
+    // reads no view runs on the catalog, which holds the views' names and no row.
+    for (const statement of ['SELECT * FROM sl_offsets', 'SELECT * FROM main.sl_offsets', "SELECT * FROM '/etc/passwd'", 'WITH sl_offsets AS (SELECT 1) SELECT * FROM (SELECT 2), (SELECT * FROM sl_cold_exports)']) {
       const answer = await sql({ sql: statement });
       assert.equal(answer.body.code, 'SL_SQL_INVALID', `${statement}: ${answer.text}`);
     }
     assert.equal((await sql({ sql: 'SELEC 1' })).body.code, 'SL_SQL_INVALID');
+    // A view with a catalog table in one statement is refused.
+    assert.equal((await sql({ sql: 'SELECT * FROM events, pg_catalog.pg_class' })).body.code, 'SL_SQL_NOT_ALLOWED');
+    // The catalog lists the views and nothing of the hot store.
+    const tables = await rows("SELECT table_name FROM information_schema.tables WHERE table_catalog = 'sightline' ORDER BY 1");
+    assert.deepEqual(tables, [['dead_letters'], ['events'], ['page_views']]);
     // The data is as it was.
     assert.deepEqual(await rows('SELECT count(*) FROM events'), [[36]]);
   });

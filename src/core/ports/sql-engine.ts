@@ -2,9 +2,12 @@
 export const SQL_PARAM_TYPES = ['VARCHAR', 'BIGINT', 'INTEGER', 'DOUBLE', 'BOOLEAN', 'TIMESTAMP', 'TIMESTAMPTZ', 'DATE'] as const;
 export type SqlParamType = (typeof SQL_PARAM_TYPES)[number];
 
-/** One parameter's value and its type; null is SQL NULL. */
+/**
+ * One parameter's value and its type; null is SQL NULL. UNKNOWN (Postgres' `unknown`: a client
+ * that sends text and no type) takes the type the statement gives the parameter, cast by DuckDB.
+ */
 export interface SqlParam {
-  type: SqlParamType;
+  type: SqlParamType | 'UNKNOWN';
   value: string | number | boolean | null;
 }
 
@@ -27,6 +30,15 @@ export interface SqlRequest {
   mayRead: (dataset: string) => boolean;
   /** Told the statement's digest once it parses: its shape without its constants, for the audit log. */
   onDigest?: (digest: string) => void;
+  /** Cancels the statement (a Postgres client's CancelRequest): SL_SQL_CANCELLED. */
+  signal?: AbortSignal;
+}
+
+/** What a statement takes and gives, known before it runs: its parameters' and its columns' types. */
+export interface SqlDescription {
+  /** DuckDB's type of each parameter, in order ($1, $2, … or the names' order); VARCHAR where the statement does not say. */
+  params: string[];
+  columns: SqlColumn[];
 }
 
 /** What one statement cost, for the answer and the metrics. */
@@ -64,6 +76,8 @@ export interface SqlView {
  */
 export interface SqlEngine {
   query(request: SqlRequest): Promise<SqlResult>;
+  /** The statement checked and planned without reading a row or a cold file. */
+  describe(request: Pick<SqlRequest, 'sql' | 'mayRead'>): Promise<SqlDescription>;
   /** The views there are now (those a caller may read are for it to filter). */
   views(): Promise<SqlView[]>;
 }

@@ -32,6 +32,7 @@ import { StoreEraser } from '../../erasure/store-eraser.js';
 import type { AuditLog } from '../../audit/audit-log.js';
 import { exportAudit } from '../audit-export.js';
 import { SightlineError } from '../../core/errors.js';
+import type { SqlEngine } from '../../core/ports/sql-engine.js';
 
 /** The longest SQL statement POST /v1/sql takes (BI tools' generated SQL stays far below). */
 const MAX_STATEMENT_BYTES = 100_000;
@@ -86,6 +87,19 @@ export class ServeRole implements Component {
     registerStoreMetrics(ctx.metrics.registry, { hot: stores.hot, cold: stores.cold, coldRowsWritten: () => ({ ...stores.archiver.rowsWritten }) });
     const loader = this.loader;
     if (loader) registerLoaderMetrics(ctx.metrics.registry, () => loader.backlog());
+    const target = stores.tablesTarget();
+    if (target) {
+      this.sql = new DuckDbSqlEngine({
+        connect: () => target.hot.connect(),
+        readGate: target.hot.readGate,
+        cold: target.cold,
+        tables: target.tables,
+        encryptionRead: target.encryption.read,
+        aggregations: ctx.config.aggregations.map((a) => a.name),
+        limits: ctx.config.sql,
+        metrics: new SqlMetrics(ctx.metrics.registry),
+      });
+    }
   }
 
   /**
@@ -135,20 +149,12 @@ export class ServeRole implements Component {
     const catalog = new ColdTableCatalog(new ColdTables(this.stores.cold), fileIoProperties(config.cold.objectStore));
     await app.register(icebergCatalogRoutes, { catalog });
     await app.register(tableRoutes, { catalog, read: (read) => archiver.readTable(read), runLifecycle: () => archiver.runLifecycle(), lastLifecycle: () => archiver.lastLifecycle, maxLimit: api.maxLimit });
-    const target = this.stores.tablesTarget();
-    if (target) {
-      this.sql = new DuckDbSqlEngine({
-        connect: () => target.hot.connect(),
-        readGate: target.hot.readGate,
-        cold: target.cold,
-        tables: target.tables,
-        encryptionRead: target.encryption.read,
-        aggregations: config.aggregations.map((a) => a.name),
-        limits: config.sql,
-        metrics: new SqlMetrics(metrics.registry),
-      });
-      await app.register(sqlRoutes, { engine: this.sql, maxStatementBytes: MAX_STATEMENT_BYTES });
-    }
+    if (this.sql) await app.register(sqlRoutes, { engine: this.sql, maxStatementBytes: MAX_STATEMENT_BYTES });
+  }
+
+  /** SQL on read over this node's stores (POST /v1/sql, the Postgres port), once serving started. */
+  get sqlEngine(): SqlEngine | undefined {
+    return this.sql;
   }
 
   /**

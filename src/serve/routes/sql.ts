@@ -18,7 +18,7 @@ declare module 'fastify' {
   }
 }
 
-const PARAM_VALUE = { type: ['string', 'number', 'boolean', 'null'] } as const;
+const PARAM_VALUE = { anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'null' }] } as const;
 const PARAM = {
   anyOf: [PARAM_VALUE, { type: 'object', required: ['type', 'value'], additionalProperties: false, properties: { type: { type: 'string', enum: [...SQL_PARAM_TYPES] }, value: PARAM_VALUE } }],
 } as const;
