@@ -113,6 +113,15 @@ const dictionaries = {
   // Schema texts that parse (and one incompatible change), so registry bodies reach the compatibility checks.
   schemas: [JSON.stringify(clickSchema), JSON.stringify(avroSchema), JSON.stringify(pageView2), JSON.stringify({ ...clickSchema, required: ['user_id', 'x'] })],
   times: [String(T0), String(T0 + 300_000), '2026-11-26T09:00:00Z', '2026-11-26T09:05:00.000Z'],
+  // Statements that run, so SQL on read bodies reach the engine and not only its parser.
+  sql: [
+    'SELECT count(*) FROM events',
+    'SELECT type, count(*) FROM events WHERE timestamp >= $1 GROUP BY type',
+    "SELECT * FROM events WHERE event_time >= TIMESTAMP '2026-11-26' ORDER BY log_pos LIMIT 10",
+    'SELECT group_key, sum(count) FROM page_views WHERE final GROUP BY 1',
+    'SELECT code, count(*) FROM dead_letters GROUP BY code',
+    "SELECT table_name FROM information_schema.tables WHERE table_catalog = 'sightline'",
+  ],
 };
 for (const [name, values] of Object.entries(dictionaries)) {
   if (values.length === 0) throw new Error(`no values for the ${name} dictionary`);

@@ -15,6 +15,7 @@ import type { EnrichmentOptions } from '../process/enrichment-options.js';
 import type { ProcessOptions } from '../process/process-options.js';
 import type { QualitySpec } from '../quality/quality-rules.js';
 import type { ApiOptions, AuthOptions, ListenOptions } from '../serve/api-options.js';
+import type { RateLimits } from '../serve/rate-limits.js';
 import type { SqlLimits } from '../sql/duckdb-sql-engine.js';
 import type { ColdStoreOptions, HotStoreOptions, LifecycleOptions } from '../store/store-options.js';
 import { resolveAlertsConfig } from './alerts-config.js';
@@ -51,6 +52,7 @@ export interface SightlineConfig {
   lifecycle: LifecycleOptions;
   api: ApiOptions;
   sql: SqlLimits;
+  rateLimits: RateLimits;
   postgres: { port?: number; host: string; maxConnections: number };
   probe: ProbeOptions;
   traces: TracesOptions;
@@ -96,6 +98,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     cold: resolveCold(c.cold, baseDir),
     lifecycle: resolveLifecycle(c.lifecycle),
     api: c.api,
+    rateLimits: c.rateLimits,
     postgres: { ...(c.postgres.port !== undefined && { port: c.postgres.port }), host: c.postgres.host ?? c.server.host, maxConnections: c.postgres.maxConnections },
     sql: {
       statementTimeoutMs: parseDuration(c.sql.statementTimeout),

@@ -257,6 +257,24 @@ export const CONFIG_SCHEMA = objectWithDefaults({
     host: Type.Optional(Type.String({ minLength: 1 })),
     maxConnections: positive(64, 10_000),
   }),
+  /**
+   * Per-client rate limits (docs/security.md#rate-limits): requests a second per client (API key,
+   * or address without one) and route, by default, per route (`POST /v1/sql`) and per client; 0 is
+   * none. sqlConcurrent: statements one client runs at once, over HTTP and the Postgres port.
+   */
+  rateLimits: objectWithDefaults({
+    perSecond: Type.Integer({ minimum: 0, default: 1000 }),
+    routes: recordOf(Type.Integer({ minimum: 0 }), { default: { 'POST /v1/sql': 50 } }),
+    sqlConcurrent: Type.Integer({ minimum: 0, default: 4 }),
+    clients: recordOf(
+      strictObject({
+        perSecond: Type.Optional(Type.Integer({ minimum: 0 })),
+        routes: Type.Optional(recordOf(Type.Integer({ minimum: 0 }))),
+        sqlConcurrent: Type.Optional(Type.Integer({ minimum: 0 })),
+      }),
+      { default: {} },
+    ),
+  }),
   api: objectWithDefaults({
     defaultLimit: positive(100),
     maxLimit: positive(1000),

@@ -86,6 +86,10 @@ export class InstrumentedHotStore implements HotStore {
     return this.timed('query', () => this.inner.deadLetter(id));
   }
 
+  onWindowsChanged(listener: Parameters<HotStore['onWindowsChanged']>[0]) {
+    this.inner.onWindowsChanged(listener);
+  }
+
   generation() {
     return this.inner.generation();
   }

@@ -30,6 +30,8 @@ export function sqlState(error: SightlineError): string {
       return '54000';
     case 'SL_SQL_BUSY':
       return '53300';
+    case 'SL_SQL_TOO_MANY_CONCURRENT':
+      return '53400';
     case 'SL_AUTH_MISSING':
     case 'SL_AUTH_INVALID':
     case 'SL_AUTH_EXPIRED':

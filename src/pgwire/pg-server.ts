@@ -6,6 +6,7 @@ import { allows, holdsScope } from '../auth/scopes.js';
 import type { Authentication, Principal } from '../auth/key-store.js';
 import { isLoopbackBind } from '../core/loopback.js';
 import type { SqlEngine } from '../core/ports/sql-engine.js';
+import type { ClientSlots } from '../core/client-slots.js';
 import { backend, type FrontendMessage, PROTOCOL_3, readMessage, readStartup } from './pg-messages.js';
 import { DEFAULT_SETTINGS, PgSession, REPORTED, reportedName } from './pg-session.js';
 
@@ -13,6 +14,8 @@ export interface PgServerOptions {
   host: string;
   port: number;
   engine: SqlEngine;
+  /** Statements each client (key) may run at once, shared with the HTTP API. */
+  slots: ClientSlots;
   /** Checks a key's token, sent as the password. */
   authenticate: (token: string) => Authentication;
   /** Whether a password is asked (keys required); without, a client acts as the local user. */
@@ -238,6 +241,7 @@ class PgConnection {
     const settings: Record<string, string> = { ...DEFAULT_SETTINGS, ...(parameters.application_name !== undefined && { application_name: parameters.application_name }) };
     const session = new PgSession({
       engine: this.options.engine,
+      slot: () => this.options.slots.take(principal.keyId),
       mayRead: (dataset) => allows(principal.grants, 'query:read', dataset) && (dataset !== 'dead_letters' || allows(principal.grants, 'dlq:read')),
       onStatement: (digest, outcome, code) =>
         this.options.audit({ actor: principal.keyId, action: 'sql.query', target: `statement ${digest ?? '(did not parse)'}`, outcome, source, trace_id: null, detail: { protocol: 'postgres', ...(code && { code }) } }),

@@ -1,4 +1,5 @@
 import { SightlineError } from '../core/errors.js';
+import { holdingSlot } from '../core/client-slots.js';
 import type { SqlEngine, SqlParam, SqlResult, SqlValue } from '../core/ports/sql-engine.js';
 import { backend, type FrontendMessage, type PgField } from './pg-messages.js';
 import { sqlState } from './pg-errors.js';
@@ -37,6 +38,8 @@ export const reportedName = (name: string): string => REPORTED_NAMES[name] ?? na
 
 export interface PgSessionContext {
   engine: SqlEngine;
+  /** A slot of the client's concurrent statements (SL_SQL_TOO_MANY_CONCURRENT past its limit); the answer gives it back. */
+  slot: () => () => void;
   /** Whether the session's key may read a dataset. */
   mayRead: (dataset: string) => boolean;
   /** Each statement the engine ran (or refused), for the audit log: its digest and outcome. */
@@ -232,11 +235,13 @@ export class PgSession {
     const controller = new AbortController();
     this.current = controller;
     let digest: string | undefined;
+    const release = this.ctx.slot();
     try {
       const result = await this.ctx.engine.query({ sql, ...(params.length > 0 && { params }), mayRead: this.ctx.mayRead, onDigest: (d) => (digest = d), signal: controller.signal });
       this.ctx.onStatement(digest, 'ok');
-      return result;
+      return holdingSlot(result, release);
     } catch (err) {
+      release();
       this.ctx.onStatement(digest, 'failed', (err as SightlineError).code);
       throw err;
     }

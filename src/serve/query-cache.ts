@@ -1,45 +1,59 @@
 import { Counter, type Registry } from 'prom-client';
+import type { WindowChanges } from '../core/ports/event-queries.js';
+
+/** What a cached answer covers: one aggregation's windows starting in [from, to). */
+export interface WindowScope {
+  name: string;
+  from?: number;
+  to?: number;
+}
+
+const overlaps = (scope: WindowScope, change: { name: string; from: number; to: number }): boolean =>
+  scope.name === change.name && (scope.from ?? Number.NEGATIVE_INFINITY) < change.to && change.from < (scope.to ?? Number.POSITIVE_INFINITY);
 
 /**
- * Results of hot queries (windowed aggregates), kept until the store changes: every processor
- * commit moves `generation`, which empties the cache. Hits and misses are counted
- * (`sightline_api_cache_requests_total`), so the hit ratio is visible.
+ * Answers over windows (the aggregates API), kept until a window they cover changes: each commit
+ * tells which windows it changed (new counts, windows becoming final, replays), and only the
+ * answers over those go; a change that cannot say (a backfill, hot retention) empties the cache.
+ * An answer still being computed when a change lands goes too, so none computed before a commit
+ * is kept past it. Hits and misses are counted (`sightline_cache_requests_total`).
  */
 export class QueryCache<T> {
-  private readonly entries = new Map<string, Promise<T>>();
-  private seenGeneration = -1;
+  private readonly entries = new Map<string, { scope: WindowScope; result: Promise<T> }>();
   private readonly requests: Counter<'cache' | 'result'>;
 
   constructor(
     private readonly name: string,
-    private readonly generation: () => number,
+    onChange: (listener: (changes: WindowChanges) => void) => void,
     registry: Registry,
     private readonly maxEntries = 512,
   ) {
     this.requests =
-      (registry.getSingleMetric('sightline_api_cache_requests_total') as Counter<'cache' | 'result'> | undefined) ??
-      new Counter({ name: 'sightline_api_cache_requests_total', help: 'Lookups in the API query caches, by cache and hit or miss.', labelNames: ['cache', 'result'], registers: [registry] });
+      (registry.getSingleMetric('sightline_cache_requests_total') as Counter<'cache' | 'result'> | undefined) ??
+      new Counter({ name: 'sightline_cache_requests_total', help: 'Lookups in the API caches, by cache and hit or miss.', labelNames: ['cache', 'result'], registers: [registry] });
     this.requests.inc({ cache: name, result: 'hit' }, 0);
     this.requests.inc({ cache: name, result: 'miss' }, 0);
+    onChange((changes) => this.invalidate(changes));
   }
 
-  get(key: string, compute: () => Promise<T>): Promise<T> {
-    const generation = this.generation();
-    if (generation !== this.seenGeneration) {
-      this.entries.clear();
-      this.seenGeneration = generation;
-    }
+  private invalidate(changes: WindowChanges): void {
+    if (changes === 'all') return this.entries.clear();
+    for (const [key, entry] of this.entries) if (changes.some((c) => overlaps(entry.scope, c))) this.entries.delete(key);
+  }
+
+  get(key: string, scope: WindowScope, compute: () => Promise<T>): Promise<T> {
     const cached = this.entries.get(key);
     if (cached) {
       this.requests.inc({ cache: this.name, result: 'hit' });
-      return cached;
+      return cached.result;
     }
     this.requests.inc({ cache: this.name, result: 'miss' });
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     const result = compute();
-    this.entries.set(key, result);
+    const entry = { scope, result };
+    this.entries.set(key, entry);
     // A failed query is not kept: the next request tries again.
-    result.catch(() => this.entries.get(key) === result && this.entries.delete(key));
+    result.catch(() => this.entries.get(key) === entry && this.entries.delete(key));
     return result;
   }
 }

@@ -5,6 +5,7 @@ import type { Metrics } from '../observe/metrics.js';
 import type { Tracing } from '../observe/tracing.js';
 import { type AccessOptions, accessControl } from './access.js';
 import { auditTrail } from './audit-trail.js';
+import { type RateLimits, rateLimiting } from './rate-limits.js';
 import { readTlsFiles, reloadTlsOnChange } from './tls-files.js';
 import type { ListenOptions } from './api-options.js';
 import { browserGuards } from './browser-guards.js';
@@ -26,6 +27,8 @@ export interface ApiServerOptions {
   listen: ListenOptions;
   /** Who may call it: every route declares the scope it needs. */
   access: AccessOptions;
+  /** Requests a second per client and route; none when absent. */
+  rateLimits?: RateLimits;
 }
 
 /**
@@ -71,6 +74,8 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   // Before any route, so every route registered after is checked (and one that declares no access fails at start).
   await accessControl(app, options.access);
   if (options.access.audit) auditTrail(app, options.access.audit);
+  // After access control (a client is its key) and before any route, which it then covers.
+  if (options.rateLimits) await rateLimiting(app, options.rateLimits, options.metrics.registry);
   answerUnroutedRequests(app);
   await app.register(swagger, {
     openapi: {

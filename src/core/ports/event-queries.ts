@@ -33,6 +33,13 @@ export interface AggregateQuery {
   limit: number;
 }
 
+/**
+ * What a change to the stored windows touched: per aggregation, a range of window starts (ms,
+ * `to` exclusive) holding every window whose count or finality changed; `all` when a change
+ * cannot say (a backfill, hot retention).
+ */
+export type WindowChanges = Array<{ name: string; from: number; to: number }> | 'all';
+
 /** One group's count in one window: the sum of its streams' shares. */
 export interface WindowRow extends Omit<WindowCount, 'stream'> {
   final: boolean;
@@ -55,4 +62,6 @@ export interface EventQueries {
   qualitySummary(query: QualityQuery): Promise<QualityCount[]>;
   /** Moves whenever committed data changes: a cached answer from an older generation is stale. */
   generation(): number;
+  /** Told after each commit which windows it changed, so cached answers over other windows stay. */
+  onWindowsChanged(listener: (changes: WindowChanges) => void): void;
 }

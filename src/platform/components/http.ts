@@ -33,6 +33,7 @@ export class HttpComponent implements Component {
       version: VERSION,
       listen: ctx.config.server,
       access: { keys: this.keys.keys, required: ctx.config.auth.required, audit: this.audit.audit },
+      rateLimits: ctx.config.rateLimits,
     });
     for (const component of this.components()) await component.routes?.(app);
     await operationsRoutes(app, { status: () => this.statusDocument(), ready: () => this.readiness(), failing: () => this.failingReasons(), metrics: ctx.metrics });

@@ -34,6 +34,7 @@ export class PostgresComponent implements Component {
       host,
       port,
       engine,
+      slots: this.serve.sqlSlots,
       authenticate: (token) => this.keys.keys.authenticate(token),
       required: config.auth.required,
       localPrincipal: LOCAL_PRINCIPAL,

@@ -33,6 +33,7 @@ import type { AuditLog } from '../../audit/audit-log.js';
 import { exportAudit } from '../audit-export.js';
 import { SightlineError } from '../../core/errors.js';
 import type { SqlEngine } from '../../core/ports/sql-engine.js';
+import { ClientSlots } from '../../core/client-slots.js';
 
 /** The longest SQL statement POST /v1/sql takes (BI tools' generated SQL stays far below). */
 const MAX_STATEMENT_BYTES = 100_000;
@@ -61,6 +62,8 @@ export class ServeRole implements Component {
   private auditExport: Promise<void> | undefined;
   private archiving = false;
   private sql: DuckDbSqlEngine | undefined;
+  /** Statements each client runs at once, over HTTP and the Postgres port together. */
+  readonly sqlSlots = new ClientSlots((client) => this.ctx.config.rateLimits.clients[client]?.sqlConcurrent ?? this.ctx.config.rateLimits.sqlConcurrent);
 
   constructor(
     private readonly ctx: PlatformContext,
@@ -140,7 +143,7 @@ export class ServeRole implements Component {
       hot,
       aggregations: config.aggregations,
       maxLimit: api.maxLimit,
-      cache: new QueryCache<WindowRow[]>('aggregates', () => hot.generation(), metrics.registry),
+      cache: new QueryCache<WindowRow[]>('aggregates', (listener) => hot.onWindowsChanged(listener), metrics.registry),
     });
     const replayer = this.replayer();
     const indexer = this.indexer;
@@ -149,7 +152,7 @@ export class ServeRole implements Component {
     const catalog = new ColdTableCatalog(new ColdTables(this.stores.cold), fileIoProperties(config.cold.objectStore));
     await app.register(icebergCatalogRoutes, { catalog });
     await app.register(tableRoutes, { catalog, read: (read) => archiver.readTable(read), runLifecycle: () => archiver.runLifecycle(), lastLifecycle: () => archiver.lastLifecycle, maxLimit: api.maxLimit });
-    if (this.sql) await app.register(sqlRoutes, { engine: this.sql, maxStatementBytes: MAX_STATEMENT_BYTES });
+    if (this.sql) await app.register(sqlRoutes, { engine: this.sql, slots: this.sqlSlots, maxStatementBytes: MAX_STATEMENT_BYTES });
   }
 
   /** SQL on read over this node's stores (POST /v1/sql, the Postgres port), once serving started. */

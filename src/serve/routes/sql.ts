@@ -3,10 +3,14 @@ import { SightlineError } from '../../core/errors.js';
 import { SQL_PARAM_TYPES, type SqlEngine, type SqlParam, type SqlResult, type SqlValue } from '../../core/ports/sql-engine.js';
 import { errorResponses } from '../errors.js';
 import { mayReadTable } from '../table-access.js';
+import { clientOf } from '../rate-limits.js';
+import { type ClientSlots, holdingSlot } from '../../core/client-slots.js';
 import { formatOf, rowStream, SQL_FORMATS, type SqlFormat } from '../sql-formats.js';
 
 export interface SqlRoutesOptions {
   engine: SqlEngine;
+  /** Statements each client may run at once. */
+  slots: ClientSlots;
   /** The longest statement text taken. */
   maxStatementBytes: number;
 }
@@ -76,7 +80,7 @@ export async function sqlRoutes(app: FastifyInstance, opts: SqlRoutesOptions): P
               },
             },
           },
-          ...errorResponses(400, 406, 422, 503),
+          ...errorResponses(400, 406, 422, 429, 503),
         },
       },
     },
@@ -84,13 +88,23 @@ export async function sqlRoutes(app: FastifyInstance, opts: SqlRoutesOptions): P
       const format = formatOf(request.headers.accept);
       const body = request.body as { sql: string; params?: Record<string, unknown> | unknown[]; max_rows?: number };
       const params = body.params === undefined ? undefined : Array.isArray(body.params) ? body.params.map(paramOf) : Object.fromEntries(Object.entries(body.params).map(([k, v]) => [k, paramOf(v)]));
-      const result = await opts.engine.query({
-        sql: body.sql,
-        ...(params !== undefined && { params }),
-        ...(body.max_rows !== undefined && { maxRows: body.max_rows }),
-        mayRead: (dataset) => mayReadTable(request, dataset),
-        onDigest: (digest) => (request.sqlDigest = digest),
-      });
+      const release = opts.slots.take(clientOf(request));
+      let result: SqlResult;
+      try {
+        result = holdingSlot(
+          await opts.engine.query({
+            sql: body.sql,
+            ...(params !== undefined && { params }),
+            ...(body.max_rows !== undefined && { maxRows: body.max_rows }),
+            mayRead: (dataset) => mayReadTable(request, dataset),
+            onDigest: (digest) => (request.sqlDigest = digest),
+          }),
+          release,
+        );
+      } catch (err) {
+        release();
+        throw err;
+      }
       if (format === 'json') return answerWhole(result);
       return streamRows(request, reply, result, format);
     },

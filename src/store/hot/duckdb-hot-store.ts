@@ -6,7 +6,7 @@ import { NOT_PROBE_SQL } from '../../core/probe-event.js';
 import type { ProcessorCounters } from '../../core/processor-counters.js';
 import { LOG_POS_PARTITION_SHIFT } from '../../core/log-position.js';
 import type { PartitionOffsets } from '../../core/ports/log.js';
-import type { AggregateQuery, QualityQuery, LocatedEvent, RecentEventsQuery, StoredEvent, WindowRow } from '../../core/ports/event-queries.js';
+import type { AggregateQuery, QualityQuery, LocatedEvent, RecentEventsQuery, StoredEvent, WindowChanges, WindowRow } from '../../core/ports/event-queries.js';
 import type { DeadLetterBatch, DeadLetterEntry, DeadLetterQuery } from '../../core/ports/dead-letter-index.js';
 import type { FinalBounds, QualityCount, PipelineCheckpoint, ProcessedBatch, SeenId, StreamTime } from '../../core/ports/processed-batch.js';
 import type { HotStore } from '../../core/ports/hot-store.js';
@@ -18,6 +18,7 @@ import type { ErasureScope } from '../../core/erasure.js';
 import { eraseSubjectRows } from './duckdb-erasure.js';
 import { type ArchivedCutoffs, dropArchivedRows } from './duckdb-retention.js';
 import { ReadGate } from './read-gate.js';
+import { WindowChangeFeed } from './window-changes.js';
 import { confineFiles, probeWrite } from './duckdb-guards.js';
 import { type DuckDbEncryption, openInstance } from './duckdb-encryption.js';
 import { rows, toStoredEvent, toWindowCount } from './duckdb-rows.js';
@@ -34,6 +35,7 @@ export class DuckDbHotStore implements HotStore {
   private readonly commitListeners: Array<(rows: number) => void> = [];
   /** SQL on read enters it; what moves rows out of the hot store (retention, staged changes) waits for it to be empty. */
   readonly readGate = new ReadGate();
+  private readonly windowChanges = new WindowChangeFeed();
   /** Write transactions share the writer connection, so they run one at a time. */
   private writes: Promise<unknown> = Promise.resolve();
 
@@ -169,7 +171,7 @@ export class DuckDbHotStore implements HotStore {
 
   /** Hot retention: deletes the rows `cutoffs` allows, those the cold tables hold (duckdb-retention.ts). */
   dropArchived(cutoffs: ArchivedCutoffs): Promise<{ events: number; windows: number }> {
-    return this.readGate.exclusive(() => this.exclusive(() => dropArchivedRows(this.writer, cutoffs)));
+    return this.readGate.exclusive(() => this.exclusive(() => dropArchivedRows(this.writer, cutoffs))).finally(() => this.windowChanges.all());
   }
 
   /** Deletes a user's events and dead letters (a deletion request); aggregates keep their counts. */
@@ -182,7 +184,7 @@ export class DuckDbHotStore implements HotStore {
    * the tables) on the writer connection, between commits; cached answers become stale.
    */
   async applyStaged<T>(change: (writer: DuckDBConnection) => Promise<T>): Promise<T> {
-    const out = await this.readGate.exclusive(() => this.exclusive(() => change(this.writer)));
+    const out = await this.readGate.exclusive(() => this.exclusive(() => change(this.writer))).finally(() => this.windowChanges.all());
     this.revisions++;
     return out;
   }
@@ -206,6 +208,10 @@ export class DuckDbHotStore implements HotStore {
   }
 
   /** Moves with every batch committed and every change a backfill makes: cached answers older than it are stale. */
+  onWindowsChanged(listener: (changes: WindowChanges) => void): void {
+    this.windowChanges.on(listener);
+  }
+
   generation(): number {
     return this.commitNo + this.revisions;
   }
@@ -253,6 +259,7 @@ export class DuckDbHotStore implements HotStore {
     }
     let rows = 0;
     for (const batch of batches) rows += batch.rows.count;
+    this.windowChanges.committed(batches);
     for (const listener of this.commitListeners) listener(rows);
   }
 

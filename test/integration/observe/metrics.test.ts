@@ -84,8 +84,8 @@ describe('metrics', () => {
     assert.ok(metricValue(s, 'sightline_cold_store_size_bytes', { dataset: 'events' }) > 0);
     assert.equal(metricValue(s, 'sightline_cold_store_rows_written_total', { dataset: 'events' }), 51);
     assert.equal(metricValue(s, 'sightline_http_request_duration_seconds_count', { route: '/v1/aggregates/page-views', status_code: '200' }), 2);
-    assert.equal(metricValue(s, 'sightline_api_cache_requests_total', { cache: 'aggregates', result: 'hit' }), 1);
-    assert.equal(metricValue(s, 'sightline_api_cache_requests_total', { cache: 'aggregates', result: 'miss' }), 1);
+    assert.equal(metricValue(s, 'sightline_cache_requests_total', { cache: 'aggregates', result: 'hit' }), 1);
+    assert.equal(metricValue(s, 'sightline_cache_requests_total', { cache: 'aggregates', result: 'miss' }), 1);
     assert.equal(metricValue(s, 'sightline_contract_events_total', { subject: 'web.page_view', outcome: 'unknown_accepted' }), 52);
   });
 });

@@ -1,0 +1,56 @@
+import type { WindowChanges } from '../../core/ports/event-queries.js';
+import type { ProcessedBatch } from '../../core/ports/processed-batch.js';
+
+/**
+ * Which windows each commit changed, told to the caches of window answers: the windows a batch
+ * counted into, and those its final bounds closed (from the previous bound, less the longest
+ * window seen, to the new one). What changes windows outside commits tells `all`.
+ */
+export class WindowChangeFeed {
+  private readonly listeners: Array<(changes: WindowChanges) => void> = [];
+  private readonly finalBound = new Map<string, number>();
+  private readonly longest = new Map<string, number>();
+
+  on(listener: (changes: WindowChanges) => void): void {
+    this.listeners.push(listener);
+  }
+
+  committed(batches: readonly ProcessedBatch[]): void {
+    if (this.listeners.length === 0) return;
+    const ranges = new Map<string, { from: number; to: number }>();
+    const widen = (name: string, from: number, to: number): void => {
+      const range = ranges.get(name);
+      if (!range) ranges.set(name, { from, to });
+      else {
+        range.from = Math.min(range.from, from);
+        range.to = Math.max(range.to, to);
+      }
+    };
+    for (const batch of batches) {
+      for (const w of batch.windows) {
+        this.longest.set(w.name, Math.max(this.longest.get(w.name) ?? 0, w.windowEnd - w.windowStart));
+        widen(w.name, w.windowStart, w.windowStart + 1);
+      }
+      for (const [name, bound] of Object.entries(batch.finalBounds)) {
+        const previous = this.finalBound.get(name);
+        if (previous !== undefined && bound <= previous) continue;
+        // Windows ending by the bound became final: they start before it, and after the previous
+        // bound less the longest window (all of them the first time this process sees a bound).
+        const longest = this.longest.get(name);
+        widen(name, previous === undefined || longest === undefined ? Number.NEGATIVE_INFINITY : previous - longest, bound);
+        this.finalBound.set(name, bound);
+      }
+    }
+    if (ranges.size === 0) return;
+    this.tell([...ranges].map(([name, r]) => ({ name, ...r })));
+  }
+
+  /** A change that cannot say which windows it touched. */
+  all(): void {
+    this.tell('all');
+  }
+
+  private tell(changes: WindowChanges): void {
+    for (const listener of this.listeners) listener(changes);
+  }
+}
