@@ -24,7 +24,10 @@ const REFERENCE_USERS = 4000;
  * enrichment from a users CSV, page views counted in 1m and 5m windows (the default
  * aggregation), and `config` on top.
  */
-export async function startBenchPlatform(ctx: BenchContext, name: string, config: Record<string, unknown> = {}): Promise<PlatformProcess> {
+export async function startBenchPlatform(ctx: BenchContext, name: string, given: Record<string, unknown> = {}): Promise<PlatformProcess> {
+  // SL_BENCH_CONFIG (a JSON object) runs a bench on a variant of the config: its top-level
+  // sections replace the bench's own (`{"hot": {"threads": 1}}`).
+  const config: Record<string, unknown> = { ...given, ...(process.env.SL_BENCH_CONFIG ? (JSON.parse(process.env.SL_BENCH_CONFIG) as Record<string, unknown>) : {}) };
   const dir = join(ctx.workDir, `${name}-${Date.now()}`);
   await mkdir(dir, { recursive: true });
   const users = ['user_id,name,plan,country'];
@@ -37,8 +40,8 @@ export async function startBenchPlatform(ctx: BenchContext, name: string, config
   const overrides = config.contracts as Record<string, unknown> | undefined;
   // Counts are compared exactly, so no canary events from the synthetic probe, and late events
   // (the load spreads event time over an hour, out of order) are stored, not dead-lettered.
-  const process = { lateEvents: 'store', ...(config.process as Record<string, unknown> | undefined) };
-  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', enrichment, probe: { interval: 0 }, ...config, process, contracts: { ...contracts, ...overrides } }));
+  const processing = { lateEvents: 'store', ...(config.process as Record<string, unknown> | undefined) };
+  await writeFile(configFile, JSON.stringify({ logLevel: 'warn', enrichment, probe: { interval: 0 }, ...config, process: processing, contracts: { ...contracts, ...overrides } }));
   return startPlatformProcess(['--data', join(dir, 'data'), '--config', configFile], 60_000);
 }
 

@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { AlertsConfig } from '../alerts/alerts-options.js';
 import type { ContractsOptions } from '../contracts/contracts-options.js';
+import { availableParallelism } from 'node:os';
 import { parseDuration } from '../core/duration.js';
 import { SightlineError } from '../core/errors.js';
 import { isLoopbackBind } from '../core/loopback.js';
@@ -94,7 +95,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     quality: resolveQualitySpec(c.quality),
     contracts: resolveContracts(c.contracts, baseDir),
     aggregations,
-    hot: c.hot,
+    hot: { ...c.hot, threads: c.hot.threads ?? spareCores() },
     cold: resolveCold(c.cold, baseDir),
     lifecycle: resolveLifecycle(c.lifecycle),
     api: c.api,
@@ -103,7 +104,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     sql: {
       statementTimeoutMs: parseDuration(c.sql.statementTimeout),
       maxRows: c.sql.maxRows,
-      maxConcurrent: c.sql.maxConcurrent,
+      maxConcurrent: c.sql.maxConcurrent ?? spareCores(),
       queueTimeoutMs: parseDuration(c.sql.queueTimeout),
       maxColdFiles: c.sql.maxColdFiles,
     },
@@ -115,6 +116,9 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
     logLevel: c.logLevel,
   };
 }
+
+/** The cores but one (at least one): what DuckDB and SQL may take while the event loop keeps one. */
+const spareCores = (): number => Math.max(1, availableParallelism() - 1);
 
 function namesDataDir(doc: unknown): boolean {
   return typeof doc === 'object' && doc !== null && 'dataDir' in doc && doc.dataDir !== undefined;

@@ -176,6 +176,11 @@ export const CONFIG_SCHEMA = objectWithDefaults({
   hot: objectWithDefaults({
     /** DuckDB's buffer pool cap: without one it grows toward 80% of RAM as data grows. */
     memoryLimit: Type.String({ pattern: '^[0-9]+(\\.[0-9]+)?\\s*(KB|MB|GB|KiB|MiB|GiB)$', default: '512MiB' }),
+    /**
+     * DuckDB's worker threads, shared by commits and every query (SQL on read included). Default:
+     * one less than the cores, at least one: the event loop keeps a core (BENCHMARKS.md).
+     */
+    threads: Type.Optional(Type.Integer({ minimum: 1, maximum: 256 })),
   }),
   cold: objectWithDefaults({
     rollRows: positive(500_000),
@@ -243,8 +248,11 @@ export const CONFIG_SCHEMA = objectWithDefaults({
     statementTimeout: positiveDuration({ default: '30s' }),
     /** Rows one statement may answer; more is SL_SQL_TOO_MANY_ROWS, never a silent cut. */
     maxRows: positive(100_000, 10_000_000),
-    /** Statements running at once (each on its own DuckDB connection); more wait up to queueTimeout. */
-    maxConcurrent: positive(4, 64),
+    /**
+     * Statements running at once (each on its own DuckDB connection); more wait up to queueTimeout.
+     * Default: one less than the cores, at least one, so SQL never takes every core from ingestion.
+     */
+    maxConcurrent: Type.Optional(Type.Integer({ minimum: 1, maximum: 64 })),
     queueTimeout: positiveDuration({ default: '5s' }),
     /** Cold data files one statement may read after pruning on event time. */
     maxColdFiles: positive(2_000, 100_000),

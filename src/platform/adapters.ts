@@ -152,7 +152,7 @@ async function openLocalStores(config: SightlineConfig, deps: StoreDeps): Promis
   const ring = await keyRingOf(config);
   // With a master key: the DuckDB file and the Parquet files are encrypted, each store its data key.
   const encryption = ring && { ring, extensionDir: duckdbExtensionDir(), parquetKey: await dataKeyBeside(join(config.dataDir, 'cold'), ring) };
-  const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'), { memoryLimit: config.hot.memoryLimit, ...(encryption && { encryption }) });
+  const hot = await DuckDbHotStore.open(join(config.dataDir, 'hot', 'sightline.duckdb'), { memoryLimit: config.hot.memoryLimit, ...(config.hot.threads !== undefined && { threads: config.hot.threads }), ...(encryption && { encryption }) });
   try {
     const cold = await openColdStore(config);
     // DuckDB needs its own folder (its spill files, staged rows) and the cold tier's files where

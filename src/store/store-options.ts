@@ -1,6 +1,7 @@
 /** The DuckDB hot store: the `hot` config section. */
 export interface HotStoreOptions {
   memoryLimit: string;
+  threads?: number;
 }
 
 /** Parquet exports to the cold store: the `cold` config section, durations in ms. */

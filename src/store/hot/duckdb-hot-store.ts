@@ -51,12 +51,12 @@ export class DuckDbHotStore implements HotStore {
   ) {}
 
   /** Takes DuckDB's exclusive file lock, which also guards the rest of the data folder. */
-  static async open(file: string, options: { memoryLimit?: string; encryption?: DuckDbEncryption & { parquetKey: Buffer } } = {}): Promise<DuckDbHotStore> {
+  static async open(file: string, options: { memoryLimit?: string; threads?: number; encryption?: DuckDbEncryption & { parquetKey: Buffer } } = {}): Promise<DuckDbHotStore> {
     let instance: DuckDBInstance;
     let prepare: (conn: DuckDBConnection) => Promise<void>;
     const { encryption } = options;
     try {
-      ({ instance, prepare } = await openInstance(file, options.memoryLimit ? { memory_limit: options.memoryLimit } : {}, encryption));
+      ({ instance, prepare } = await openInstance(file, { ...(options.memoryLimit && { memory_limit: options.memoryLimit }), ...(options.threads && { threads: String(options.threads) }) }, encryption));
     } catch (err) {
       const message = (err as Error).message;
       if (/Could not set lock/i.test(message)) {
