@@ -14,8 +14,10 @@ bin="$(bash scripts/node22/fetch.sh)"
 export PATH="$bin:$PATH"
 echo "== node $(node --version) from $bin"
 node scripts/build.mjs --if-stale
+# The unit tests two files at a time, as `npm test` runs them; the rest one at a time.
+node --test --test-concurrency=2 $(find dist/test/unit -name '*.test.js' | sort)
 node --test --test-concurrency=1 \
-  $(find dist/test/unit dist/test/contract -name '*.test.js' | sort) \
+  $(find dist/test/contract -name '*.test.js' | sort) \
   dist/test/integration/node-engines.test.js \
   dist/test/integration/kafka/up-on-kafka.test.js \
   dist/test/e2e/tour.test.js dist/test/e2e/up-and-query.test.js
