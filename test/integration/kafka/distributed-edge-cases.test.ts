@@ -62,15 +62,15 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
   let n = 0;
 
   /** A pipeline of its own per test: rows, state topics with `partitions` partitions. */
-  async function pipeline(partitions: number): Promise<{ name: string; store: (p: number, maxRecordBytes?: number) => Promise<KafkaPartitionStore>; sink: () => Promise<{ hot: DuckDbHotStore; sink: RowsLoader }> }> {
+  async function pipeline(partitions: number): Promise<{ name: string; store: (p: number, maxRecordBytes?: number, on?: KafkaLog) => Promise<KafkaPartitionStore>; sink: () => Promise<{ hot: DuckDbHotStore; sink: RowsLoader }> }> {
     const name = `review${++n}`;
     const topics = pipelineTopics(name);
     await log.ensureTopic(topics.rows, { partitions });
     await log.ensureTopic(topics.state, { partitions, compact: true });
     return {
       name,
-      store: async (partition, maxRecordBytes = 1 << 20) => {
-        const s = new KafkaPartitionStore({ log, pipeline: name, partition, dedupWindowMs: 300_000, maxRecordBytes, maxOriginalBytes: 512 * 1024, logger });
+      store: async (partition, maxRecordBytes = 1 << 20, on = log) => {
+        const s = new KafkaPartitionStore({ log: on, pipeline: name, partition, dedupWindowMs: 300_000, maxRecordBytes, maxOriginalBytes: 512 * 1024, logger });
         closers.push(() => s.close());
         await s.open();
         return s;
@@ -146,8 +146,11 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     assert.ok(w && w.count >= 5, `window W went from 5 (final) to ${JSON.stringify(w)}`);
   });
 
-  /** A transaction of the partition's id left open, as by a processor that died mid-commit. */
-  async function abandonedTransaction(name: string, partition: number, checkpointOffset: number, rowIds: string[]): Promise<Producer> {
+  /**
+   * A producer of its own on the partition's transactional id, its first transaction begun: its
+   * InitProducerId bumps the id's epoch, so whoever held the id before is fenced.
+   */
+  async function takeTransactionalId(name: string, partition: number): Promise<{ producer: Producer; tx: Awaited<ReturnType<Producer['beginTransaction']>> }> {
     const c = log.connection();
     const producer = new Producer({
       clientId: `review-zombie-${partition}`,
@@ -162,7 +165,13 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     closers.push(async () => {
       await producer.close(true);
     });
-    const tx = await producer.beginTransaction({ producerId: -1n, producerEpoch: -1 });
+    return { producer, tx: await producer.beginTransaction({ producerId: -1n, producerEpoch: -1 }) };
+  }
+
+  /** A transaction of the partition's id left open, as by a processor that died mid-commit. */
+  async function abandonedTransaction(name: string, partition: number, checkpointOffset: number, rowIds: string[]): Promise<Producer> {
+    const c = log.connection();
+    const { producer, tx } = await takeTransactionalId(name, partition);
     const topics = pipelineTopics(name);
     const progress = { offset: checkpointOffset, watermark: W + 10_000, streams: [], finalBounds: {}, duplicates: 0, late: 0 };
     const rows = encodeBatchChunks(batchOf(name, partition, checkpointOffset, rowIds), 99, progress, 1 << 20);
@@ -230,15 +239,25 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     return { paused: () => paused };
   }
 
-  it('a commit paused longer than the transaction timeout (no other owner) is not reported as a takeover', async () => {
+  it('a commit paused longer than the request timeout (no other owner) is not aborted as a takeover: the transaction timeout is 60 s', async () => {
     const p = await pipeline(1);
-    const store = await p.store(0);
+    // The transaction timeout used to be the request timeout (10 s by default), so a commit paused
+    // past it was aborted by the coordinator and reported as a takeover. A log with a 3 s request
+    // timeout shows it in a 6 s pause: past that timeout and the coordinator's check that follows
+    // (every 1 s on this broker), well inside the store's 60 s, and shorter than a 30 s session,
+    // so the group would not move the partition.
+    const shortTimeouts = await KafkaLog.open({ bootstrap: cluster().brokers, clientId: 'review-short-timeouts', topicPrefix: 'rv.', topicDefaults: { replicationFactor: 1 }, logger, requestTimeoutMs: 3000 });
+    closers.push(() => shortTimeouts.close());
+    const topics = pipelineTopics(p.name);
+    await shortTimeouts.ensureTopic(topics.rows, { partitions: 1 });
+    await shortTimeouts.ensureTopic(topics.state, { partitions: 1, compact: true });
+    await shortTimeouts.ensureTopic(DLQ_TOPIC, { partitions: 1 });
+    const store = await p.store(0, undefined, shortTimeouts);
     await store.commit(batchOf(p.name, 0, 2, ['t1', 't2'], { watermark: W + 5000 }), []);
-    // 13 s: longer than the transaction timeout the store sets (the request timeout, 10 s), shorter
-    // than a 30 s session: the group would not move the partition.
-    await pauseNextCommit(13_000);
+    const pause = await pauseNextCommit(6000);
     let error: any;
     await store.commit(batchOf(p.name, 0, 4, ['t3', 't4'], { watermark: W + 6000 }), []).catch((e) => (error = e));
+    assert.ok(pause.paused(), 'the commit was paused');
     assert.equal(error?.code ?? 'committed', 'committed', `commit failed: ${error?.code}: ${error?.message}`);
   });
 
@@ -249,13 +268,15 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     await log.ensureTopic(events, { partitions: 2 });
     await log.ensureTopic(topics.rows, { partitions: 2 });
     await log.ensureTopic(topics.state, { partitions: 2, compact: true });
+    // The node's warnings, to see the fence happen.
+    const warnings: string[] = [];
     const processors = new PartitionProcessors({
       log,
       topic: events,
       spec: { name, dedupWindowMs: 300_000, allowedLatenessMs: 60_000, watermarkDelayMs: 5000, idleTimeoutMs: 60_000, aggregations: [] },
       openStore: kafkaPartitionStores({ log, pipeline: name, dedupWindowMs: 300_000, maxRecordBytes: 1 << 20, maxOriginalBytes: 512 * 1024 }),
       batchSize: 1000,
-      logger,
+      logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) }),
       group: { sessionTimeoutMs: 30_000 },
     });
     closers.push(() => processors.stop());
@@ -270,11 +291,15 @@ describe('distributed mode: edge cases', { skip, timeout: 600_000 }, () => {
     };
     await log.append(events, [event('e1', W + 1000)]);
     await waitUntil('partition 0 processed e1', 30_000, () => processors.totalBacklog() === 0 && processors.counters.stored >= 1, () => processors.counters);
-    // The node is paused 13 s between a send and its commit (less than the 30 s session).
-    const pause = await pauseNextCommit(13_000);
+    // Another producer takes partition 0's transactional id. The coordinator does the same to a
+    // commit paused past the transaction timeout (it aborts it and bumps the id's epoch), but that
+    // takes a pause of over 60 s: either way this node's next commit of partition 0 is fenced
+    // while the group (this node its only member) still assigns the partition here.
+    await takeTransactionalId(name, 0);
     await log.append(events, [event('e2', W + 2000)]);
-    await waitUntil('the commit was paused', 20_000, () => pause.paused());
-    await new Promise((r) => setTimeout(r, 15_000));
+    const fenced = () => warnings.filter((w) => w.includes('partition fenced') && w.includes('"partition":0'));
+    await waitUntil('the store of partition 0 reported SL_PARTITION_FENCED', 30_000, () => fenced().length > 0, () => warnings);
+    assert.match(fenced()[0]!, /taken over by another processor/, 'SL_PARTITION_FENCED, not another failure');
     await log.append(events, [event('e3', W + 3000)]);
     await log.refreshOffsets(events);
     await waitUntil('partition 0 processed again on this node, its only member', 30_000, () => processors.partitions().includes(0) && processors.counters.stored >= 3, () => ({

@@ -7,8 +7,11 @@ import type { LogRecord } from '../../../src/core/ports/log.js';
 import { KafkaLog } from '../../../src/log/kafka/kafka-log.js';
 import type { KafkaLogOptions } from '../../../src/log/kafka/options.js';
 import { type KafkaCluster, kafkaSkipReason, useKafka } from '../../helpers/kafka.js';
+import { eventually } from '../../helpers/wait.js';
 
 const skip = kafkaSkipReason();
+/** Records acknowledged in each phase of the failover test once the cluster is in its state: about half a second of appends. */
+const PHASE_RECORDS = 1000;
 const logger = pino({ level: process.env.SIGHTLINE_TEST_LOG_LEVEL ?? 'silent' });
 
 function open(kafka: KafkaCluster, overrides: Partial<KafkaLogOptions> = {}): Promise<KafkaLog> {
@@ -174,23 +177,38 @@ describe('KafkaLog on three brokers: a broker is SIGKILLed and restarted while a
     })();
 
     const writers = [writer(), writer(), writer()];
-    const phase = async (ms: number): Promise<number> => {
+    // Each phase lasts until the cluster is in the state it is about, and then until appends in
+    // that state were acknowledged too.
+    const admin = new Admin({ clientId: 'kafka-log-test-admin', bootstrapBrokers: kafka.brokers });
+    const isrs = async (): Promise<number[][]> => ((await admin.metadata({ topics: [`failover.${topic}`], forceUpdate: true })).topics.get(`failover.${topic}`)?.partitions ?? []).map((p) => [...p.isr]);
+    const phase = async (state: string, reached: () => Promise<boolean>): Promise<number> => {
       const before = acknowledged.size;
-      await new Promise((r) => setTimeout(r, ms));
+      await eventually(reached, state, 120_000);
+      const then = acknowledged.size;
+      await eventually(async () => acknowledged.size >= then + PHASE_RECORDS, `${PHASE_RECORDS} records acknowledged once ${state}`, 120_000);
       return acknowledged.size - before;
     };
-    const beforeCrash = await phase(3000);
-    await kafka.stopBroker(2, 'SIGKILL');
-    const whileDown = await phase(15_000);
-    const restarting = acknowledged.size;
-    await kafka.startBroker(2);
-    const duringRestart = acknowledged.size - restarting;
-    const afterRestart = await phase(5000);
-    producing = false;
-    await Promise.all(writers);
+    let beforeCrash: number;
+    let whileDown: number;
+    let afterRestart: number;
+    let duringRestart: number;
+    try {
+      beforeCrash = await phase('all three brokers up', async () => true);
+      await kafka.stopBroker(2, 'SIGKILL');
+      // The controller fences the crashed node once its session expires and drops it from every ISR.
+      whileDown = await phase('node 2 is out of every ISR', async () => (await isrs()).every((isr) => !isr.includes(2)));
+      const restarting = acknowledged.size;
+      await kafka.startBroker(2);
+      duringRestart = acknowledged.size - restarting;
+      afterRestart = await phase('node 2 caught up and is back in every ISR', async () => (await isrs()).every((isr) => isr.includes(2)));
+    } finally {
+      producing = false;
+      await Promise.all(writers);
+      await admin.close();
+    }
     const { sessions, resends } = log.producerStats();
     t.diagnostic(
-      `acknowledged ${acknowledged.size} records (${beforeCrash} before the crash, ${whileDown} in the 15 s after it, ${duringRestart} while it restarted, ${afterRestart} in the 5 s after); ` +
+      `acknowledged ${acknowledged.size} records (${beforeCrash} before the crash, ${whileDown} until node 2 was out of every ISR and after, ${duringRestart} while it restarted, ${afterRestart} until it was back in every ISR and after); ` +
         `${rejections.length} appends rejected; ${resends} re-sends, ${sessions} producer sessions; ` +
         `append latency p50 ${percentile(latencies, 0.5)} ms, p99 ${percentile(latencies, 0.99)} ms, max ${Math.max(...latencies)} ms`,
     );
