@@ -30,8 +30,12 @@ export interface PgServerOptions {
   maxConnections: number;
 }
 
-/** The largest message a client may send (a statement and its parameters). */
-const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** The largest message a client may send (a statement and its parameters; HTTP takes 100 KB of SQL). */
+const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
+/** The largest startup message (Postgres' own limit). */
+const MAX_STARTUP_BYTES = 10_000;
+/** Bytes read ahead of the session before the socket is paused: a client cannot pipeline without bound. */
+const MAX_BUFFERED_BYTES = MAX_MESSAGE_BYTES + 64 * 1024;
 /** How long a client has to finish its startup and authentication. */
 const STARTUP_TIMEOUT_MS = 10_000;
 
@@ -75,7 +79,13 @@ export class PgServer {
     this.sockets.add(raw);
     raw.on('close', () => this.sockets.delete(raw));
     raw.on('error', () => undefined);
-    void new PgConnection(raw, this.options, this.sessions).run();
+    // A message that does not parse (too short for its fields) throws: the connection ends with a
+    // protocol violation, never the process.
+    new PgConnection(raw, this.options, this.sessions).run().catch((err: unknown) => {
+      this.options.logger.warn({ err: (err as Error).message, address: raw.remoteAddress }, 'a Postgres connection ended on a malformed message');
+      raw.end(backend.error({ severity: 'FATAL', code: '08P01', message: `protocol violation: ${(err as Error).message}` }));
+      setTimeout(() => raw.destroy(), 1000).unref();
+    });
   }
 }
 
@@ -98,6 +108,7 @@ class PgConnection {
   private listen(socket: Socket): void {
     socket.on('data', (chunk: Buffer) => {
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk]);
+      if (this.buffer.length > MAX_BUFFERED_BYTES) socket.pause();
       this.waiting?.();
     });
     socket.on('end', () => this.end());
@@ -119,6 +130,7 @@ class PgConnection {
     }
     const out = this.buffer.subarray(0, n);
     this.buffer = this.buffer.subarray(n);
+    if (this.socket.isPaused() && this.buffer.length <= MAX_BUFFERED_BYTES) this.socket.resume();
     return out;
   }
 
@@ -126,7 +138,7 @@ class PgConnection {
     const header = await this.take(typed ? 5 : 4);
     if (!header) return undefined;
     const length = header.readInt32BE(typed ? 1 : 0);
-    if (length < 4 || length > MAX_MESSAGE_BYTES) {
+    if (length < 4 || length > (typed ? MAX_MESSAGE_BYTES : MAX_STARTUP_BYTES)) {
       this.fatal('08P01', `invalid message length ${length}`);
       return undefined;
     }
@@ -142,16 +154,26 @@ class PgConnection {
   private async flush(): Promise<void> {
     const socket = this.socket;
     socket.uncork();
-    if (socket.writableNeedDrain && !socket.destroyed) await new Promise<void>((resolve) => {
-      socket.once('drain', resolve);
-      socket.once('close', resolve);
-    });
+    if (socket.writableNeedDrain && !socket.destroyed) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
+    }
     socket.cork();
   }
 
   private fatal(code: string, message: string): void {
-    this.socket.end(backend.error({ severity: 'FATAL', code, message }));
-    this.ended = true;
+    const socket = this.socket;
+    socket.end(backend.error({ severity: 'FATAL', code, message }));
+    this.end();
+    // A client that never closes its side is not kept: the connection counts against maxConnections.
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
 
   async run(): Promise<void> {
@@ -211,8 +233,10 @@ class PgConnection {
   private async authenticate(parameters: Record<string, string>): Promise<Principal | undefined> {
     const source = this.socket.remoteAddress ?? null;
     const user = parameters.user ?? '';
-    if (!this.options.required) return this.options.localPrincipal;
-    if (!(this.socket instanceof TLSSocket) && !isLoopbackBind((source ?? '').replace(/^::ffff:/, ''))) {
+    const loopback = isLoopbackBind((source ?? '').replace(/^::ffff:/, ''));
+    // Keys not required: the machine's own user, from this machine only; anyone else logs in.
+    if (!this.options.required && loopback) return this.options.localPrincipal;
+    if (!(this.socket instanceof TLSSocket) && !loopback) {
       this.fatal('28000', 'a password is sent only over TLS: connect with sslmode=require');
       return undefined;
     }

@@ -57,6 +57,8 @@ interface PreparedStatement {
 
 interface Portal {
   statement: PreparedStatement;
+  /** Its rows were all sent: another Execute answers none (as Postgres does). */
+  done?: boolean;
   params: SqlParam[];
   resultFormats: number[];
   /** Rows not sent yet of a statement that an Execute with a row limit suspended. */
@@ -86,8 +88,7 @@ export class PgSession {
 
   async close(): Promise<void> {
     this.cancel();
-    for (const portal of this.portals.values()) await portal.running?.result.close();
-    this.portals.clear();
+    await this.closePortals();
   }
 
   async handle(message: FrontendMessage): Promise<void> {
@@ -112,7 +113,7 @@ export class PgSession {
         case 'sync':
           this.skipping = false;
           // Outside a transaction block, Sync ends the implicit one: its portals go with it.
-          if (this.transaction === 'I') for (const name of [...this.portals.keys()]) await this.closePortal(name);
+          if (this.transaction === 'I') await this.closePortals();
           return this.ctx.send(backend.readyForQuery(this.transaction));
         case 'flush':
           return;
@@ -177,7 +178,11 @@ export class PgSession {
       }
       case 'tag':
         if (command.transaction === 'begin') this.transaction = 'T';
-        if (command.transaction === 'end') this.transaction = 'I';
+        if (command.transaction === 'end') {
+          this.transaction = 'I';
+          // The transaction's portals end with it.
+          void this.closePortals();
+        }
         return this.ctx.send(backend.commandComplete(command.tag));
     }
   }
@@ -190,6 +195,9 @@ export class PgSession {
       type: 'UNKNOWN',
       value: bytes === null ? null : formatOf(i) === 1 ? paramText(bytes, statement.paramTypes[i] ?? 0) : bytes.toString('utf8'),
     }));
+    // A portal of the same name (the unnamed one, most often) is closed first: its statement's
+    // connection, read gate and client slot go back.
+    void this.closePortal(message.portal);
     this.portals.set(message.portal, { statement, params, resultFormats: message.resultFormats });
     this.ctx.send(backend.bindComplete());
   }
@@ -218,6 +226,7 @@ export class PgSession {
     const command = sessionCommand(sql);
     if (command) return this.command(command, false);
     if (this.transaction === 'E') throw new SightlineError('SL_SQL_INVALID', 'current transaction is aborted, commands ignored until end of transaction block');
+    if (portal.done) return this.ctx.send(backend.commandComplete('SELECT 0'));
     if (!portal.running) {
       const result = await this.run(sql, portal.params);
       portal.running = { result, rows: result.chunks()[Symbol.asyncIterator](), pending: [], sent: 0, fields: fieldsOf(result, portal.resultFormats) };
@@ -227,6 +236,7 @@ export class PgSession {
     running.sent += sent.count;
     if (sent.more) return this.ctx.send(backend.portalSuspended());
     portal.running = undefined;
+    portal.done = true;
     this.ctx.send(backend.commandComplete(`SELECT ${running.sent}`));
   }
 
@@ -276,8 +286,13 @@ export class PgSession {
   }
 
   private async closePortal(name: string): Promise<void> {
-    await this.portals.get(name)?.running?.result.close();
+    const portal = this.portals.get(name);
     this.portals.delete(name);
+    await portal?.running?.result.close().catch(() => undefined);
+  }
+
+  private async closePortals(): Promise<void> {
+    for (const name of [...this.portals.keys()]) await this.closePortal(name);
   }
 }
 

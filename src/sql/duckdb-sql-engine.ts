@@ -37,6 +37,9 @@ export interface SqlEngineOptions {
   metrics?: SqlMetrics;
 }
 
+/** After its timeout interrupted a statement, how long its reader has to notice before its holds are taken back. */
+const TIMEOUT_GRACE_MS = 5_000;
+
 /** What a statement holds while it runs: its views, fetched files, the read gate. */
 interface Held {
   releases: Array<() => Promise<void>>;
@@ -44,6 +47,8 @@ interface Held {
   views: string[];
   coldFiles: number;
   timedOut: boolean;
+  /** When its statement timeout ends (ms since the epoch). */
+  deadline: number;
   leave?: () => void;
   /** The catalog's connection, for a statement that reads no view. */
   catalog?: DuckDBConnection;
@@ -155,6 +160,8 @@ export class DuckDbSqlEngine implements SqlEngine {
       // Names resolve among the statement's temporary views only: the hot store's own tables
       // (bookkeeping included) are not reachable by name.
       await conn.run("SET search_path = 'temp.main'");
+      // Times are UTC throughout (what the Postgres port reports, what event_time means): not the host's zone.
+      await conn.run("SET TimeZone = 'UTC'");
       return conn;
     } catch (err) {
       conn.closeSync();
@@ -217,7 +224,7 @@ export class DuckDbSqlEngine implements SqlEngine {
     }
     const params = bindParams(request.params);
     const ranges = describeOnly ? new Map() : await viewRanges(conn, this.template!, references, params);
-    if (!describeOnly) held.leave = await this.options.readGate.enter();
+    if (!describeOnly) held.leave = await this.options.readGate.enter(Math.max(0, held.deadline - Date.now()));
     for (const name of held.views) {
       const source = sources.get(name)!;
       let part: ColdPart | undefined;
@@ -237,7 +244,7 @@ export class DuckDbSqlEngine implements SqlEngine {
 
   async describe(request: Pick<SqlRequest, 'sql' | 'mayRead'>): Promise<SqlDescription> {
     const conn = await this.connections.acquire();
-    const held: Held = { releases: [], madeViews: [], views: [], coldFiles: 0, timedOut: false };
+    const held: Held = { releases: [], madeViews: [], views: [], coldFiles: 0, timedOut: false, deadline: Date.now() + this.options.limits.statementTimeoutMs };
     try {
       const { prepared } = await this.prepare(conn, request, held, true);
       const params = Array.from({ length: prepared.parameterCount }, (_, i) => parameterTypeText(prepared, i + 1));
@@ -251,9 +258,9 @@ export class DuckDbSqlEngine implements SqlEngine {
   }
 
   /** Drops the statement's views, removes fetched files, leaves the gate, gives the connection back. */
-  private async letGo(conn: DuckDBConnection, held: Held): Promise<void> {
-    let broken = false;
-    for (const name of held.madeViews) await conn.run(`DROP VIEW IF EXISTS temp.main."${name}"`).catch(() => (broken = true));
+  private async letGo(conn: DuckDBConnection, held: Held, discard = false): Promise<void> {
+    let broken = discard;
+    if (!discard) for (const name of held.madeViews) await conn.run(`DROP VIEW IF EXISTS temp.main."${name}"`).catch(() => (broken = true));
     for (const release of held.releases) await release().catch(() => undefined);
     held.leave?.();
     held.catalog?.closeSync();
@@ -265,12 +272,18 @@ export class DuckDbSqlEngine implements SqlEngine {
     const { limits } = this.options;
     const maxRows = Math.min(request.maxRows ?? limits.maxRows, limits.maxRows);
     const conn = await this.connections.acquire();
-    const held: Held = { releases: [], madeViews: [], views: [], coldFiles: 0, timedOut: false };
+    const held: Held = { releases: [], madeViews: [], views: [], coldFiles: 0, timedOut: false, deadline: Date.now() + limits.statementTimeoutMs };
     let cancelled = false;
     const interrupt = (): void => (held.catalog ?? conn).interrupt();
+    let forced: NodeJS.Timeout | undefined;
     const timer = setTimeout(() => {
       held.timedOut = true;
       interrupt();
+      // A reader that stopped reading (a client that does not read its socket, a portal left
+      // suspended) would hold the connection, the read gate and the client's slot for ever: a
+      // moment after the timeout they are taken back, and the connection closed, not reused.
+      forced = setTimeout(() => void finish(new SightlineError('SL_SQL_TIMEOUT', 'the statement ran past sql.statementTimeout and was cancelled'), true), TIMEOUT_GRACE_MS);
+      forced.unref();
     }, limits.statementTimeoutMs);
     const cancel = (): void => {
       cancelled = true;
@@ -279,12 +292,13 @@ export class DuckDbSqlEngine implements SqlEngine {
     request.signal?.addEventListener('abort', cancel);
     let rows = 0;
     let finished = false;
-    const finish = async (failed: SightlineError | undefined): Promise<void> => {
+    const finish = async (failed: SightlineError | undefined, discard = false): Promise<void> => {
       if (finished) return;
       finished = true;
       clearTimeout(timer);
+      clearTimeout(forced);
       request.signal?.removeEventListener('abort', cancel);
-      await this.letGo(conn, held);
+      await this.letGo(conn, held, discard);
       this.options.metrics?.finished(failed?.code ?? 'ok', (performance.now() - started) / 1000, rows, held.coldFiles);
     };
     try {
@@ -304,6 +318,7 @@ export class DuckDbSqlEngine implements SqlEngine {
         async *chunks(): AsyncGenerator<SqlValue[][]> {
           try {
             for (;;) {
+              if (finished) throw new SightlineError('SL_SQL_TIMEOUT', 'the statement ran past sql.statementTimeout and was cancelled');
               const chunk = await result.fetchChunk();
               if (!chunk || chunk.rowCount === 0) break;
               if (rows + chunk.rowCount > maxRows) throw new SightlineError('SL_SQL_TOO_MANY_ROWS', `the result has more than ${maxRows} rows (sql.maxRows, or max_rows): aggregate, or page with LIMIT and OFFSET`);

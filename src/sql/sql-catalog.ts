@@ -40,6 +40,7 @@ export class SqlCatalog {
     await this.refresh(instance, views);
     const conn = await instance.connect();
     await conn.run(`USE ${CATALOG_DATABASE}`);
+    await conn.run("SET TimeZone = 'UTC'");
     return conn;
   }
 

@@ -50,7 +50,8 @@ export async function viewRanges(conn: DuckDBConnection, template: SqlNode, refe
       const exprs: string[] = [];
       for (const term of terms) {
         const text = await expressionText(conn, template, term.expr);
-        exprs.push(term.column === 'ms' ? `CAST((${text}) AS DOUBLE)` : `CAST(epoch_ms(CAST((${text}) AS TIMESTAMP)) AS DOUBLE)`);
+        // Fractional milliseconds are kept (µs / 1000): rangeOf rounds each side outward.
+        exprs.push(term.column === 'ms' ? `CAST((${text}) AS DOUBLE)` : `CAST(epoch_us(CAST((${text}) AS TIMESTAMP)) AS DOUBLE) / 1000`);
       }
       const sql = `SELECT ${exprs.join(', ')}${params ? `, ${params.tuple} IS NULL` : ''}`;
       const row = (await conn.runAndReadAll(sql, params?.values, params?.types)).getRows()[0] ?? [];

@@ -63,6 +63,8 @@ export function checkStatement(statement: SqlNode, views: ReadonlyMap<string, Ti
     const map = (value.cte_map as { map?: Array<{ key: string }> } | undefined)?.map;
     if (map && map.length > 0) scope = new Set([...ctes, ...map.map((entry) => entry.key.toLowerCase())]);
     if (value.type === 'RECURSIVE_CTE_NODE' && typeof value.cte_name === 'string') scope = new Set([...scope, value.cte_name.toLowerCase()]);
+    // DESCRIBE and SHOW as a table would tell the hot store's own tables' columns.
+    if (value.type === 'SHOW_REF') refuse(new SightlineError('SL_SQL_NOT_ALLOWED', 'DESCRIBE and SHOW are not taken here: information_schema.columns tells the views\' columns'));
 
     if (value.type === 'SELECT_NODE') {
       const { tables, others } = directTables(value.from_table);
@@ -97,7 +99,15 @@ export function checkStatement(statement: SqlNode, views: ReadonlyMap<string, Ti
     for (const [key, child] of Object.entries(value)) {
       if (key !== 'cte_map') visit(child, scope);
     }
-    if (map) for (const entry of map) visit(entry, scope);
+    // A CTE's body sees the CTEs before it, not itself (nor those after): DuckDB binds a name
+    // there to the table of that name, here a view, which must then count as read.
+    if (map) {
+      const before = new Set(ctes);
+      for (const entry of map) {
+        visit(entry, before);
+        before.add(entry.key.toLowerCase());
+      }
+    }
   };
   visit(statement, new Set());
   return { references, others };

@@ -135,9 +135,12 @@ export function rangeOf(terms: readonly BoundTerm[], values: ReadonlyArray<numbe
     const found = values[i];
     if (found === undefined || !Number.isFinite(found)) return;
     const value = term.clock ? found + (term.side === 'lower' ? -clockMarginMs : clockMarginMs) : found;
-    if (term.side === 'lower') from = from === undefined ? value : Math.max(from, value);
-    else {
-      const end = term.inclusive ? value + 1 : value;
+    // Rounded outward to whole milliseconds: a bound of 00:00:00.0005 keeps the row at 00:00:00.000.
+    if (term.side === 'lower') {
+      const start = Math.floor(value);
+      from = from === undefined ? start : Math.max(from, start);
+    } else {
+      const end = term.inclusive ? Math.floor(value) + 1 : Math.ceil(value);
       to = to === undefined ? end : Math.min(to, end);
     }
   });

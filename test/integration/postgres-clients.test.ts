@@ -131,6 +131,24 @@ describe('the Postgres wire protocol, with real clients', { skip: pgClientsSkipR
     await assert.rejects(producer.connect(), (err: { code?: string }) => err.code === '42501');
   });
 
+  it('a malformed message ends its connection, never the server', async () => {
+    const { connect } = await import('node:net');
+    const send = (bytes: Buffer): Promise<void> =>
+      new Promise((resolve) => {
+        const socket = connect(port, '127.0.0.1', () => socket.end(bytes));
+        socket.on('data', () => undefined);
+        socket.on('close', () => resolve());
+        socket.on('error', () => resolve());
+      });
+    // A CancelRequest too short for its process id; a startup message too short for its version.
+    await send(Buffer.from('00000008' + '04d2162e', 'hex'));
+    await send(Buffer.from('00000006' + '0003', 'hex'));
+    const client = new pg.Client(pgConfig(reader));
+    await client.connect();
+    assert.equal((await client.query('SELECT 2 AS two')).rows[0].two, 2);
+    await client.end();
+  });
+
   it('psycopg: parameterised queries bound on the server, the same answers', async () => {
     const run = await runClient('python3', [PSYCOPG_CHECK, 'localhost', String(port), reader, caFile, String(T0)]);
     assert.equal(run.status, 0, run.stderr);

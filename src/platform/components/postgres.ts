@@ -1,5 +1,6 @@
 import { LOCAL_PRINCIPAL } from '../../auth/key-store.js';
 import { SightlineError } from '../../core/errors.js';
+import { isLoopbackBind } from '../../core/loopback.js';
 import { PgServer } from '../../pgwire/pg-server.js';
 import { tlsContextOf } from '../../serve/tls-files.js';
 import type { Component } from '../component.js';
@@ -29,6 +30,11 @@ export class PostgresComponent implements Component {
     const { port, host, maxConnections } = config.postgres;
     const engine = this.serve.sqlEngine;
     if (port === undefined || !engine) return;
+    // As the API: open beyond loopback only with keys required, or the risk accepted. (Without
+    // keys, clients off the machine are asked for one anyway: pg-server.ts.)
+    if (!config.auth.required && !isLoopbackBind(host) && !config.auth.insecureOpen) {
+      throw new SightlineError('SL_SERVER_OPEN_TO_NETWORK', `refusing to serve Postgres on ${host} with auth.required: false: require keys, listen on 127.0.0.1 (postgres.host), or pass --insecure-open`);
+    }
     const logger = this.ctx.loggerFor('serve');
     const server = new PgServer({
       host,

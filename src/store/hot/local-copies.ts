@@ -24,10 +24,11 @@ export async function localCopies(cold: ColdStore, table: IcebergTable, files: r
       let path = file.path;
       if (!isAbsolute(path)) {
         path = cold.stagingPath(`${purpose}-${randomUUID()}.parquet`);
+        // Noted before the download, so a download that fails part-way leaves no file behind.
+        fetched.push(path);
         if (!(await cold.download(table.keyOf(file.path), path))) {
           throw new SightlineError('SL_COLD_UNAVAILABLE', `${file.path} is named by the table but gone (expired meanwhile?): try again`);
         }
-        fetched.push(path);
       }
       sealed ||= await sealedParquet(path);
       paths.push(path);

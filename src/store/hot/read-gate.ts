@@ -1,3 +1,5 @@
+import { SightlineError } from '../../core/errors.js';
+
 /**
  * Lets readers that span the hot store and the cold tables (SQL on read) see one consistent
  * split: while one reads, nothing moves rows out of the hot store. A reader plans its cold files,
@@ -10,9 +12,16 @@ export class ReadGate {
   private moving: Promise<void> | undefined;
   private drained: (() => void) | undefined;
 
-  /** Enters as a reader; the answer leaves. */
-  async enter(): Promise<() => void> {
-    while (this.moving) await this.moving;
+  /** Enters as a reader, waiting for a mover at most `timeoutMs` (then SL_SQL_BUSY); the answer leaves. */
+  async enter(timeoutMs = Number.POSITIVE_INFINITY): Promise<() => void> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.moving) {
+      const left = deadline - Date.now();
+      if (left <= 0) throw new SightlineError('SL_SQL_BUSY', 'hot retention or a backfill is moving rows out of the hot store: try again', { retryAfterSeconds: 1 });
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.moving, new Promise((resolve) => (timer = setTimeout(resolve, left)))]);
+      clearTimeout(timer);
+    }
     this.readers++;
     let left = false;
     return () => {

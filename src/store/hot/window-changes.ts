@@ -32,13 +32,15 @@ export class WindowChangeFeed {
         widen(w.name, w.windowStart, w.windowStart + 1);
       }
       for (const [name, bound] of Object.entries(batch.finalBounds)) {
+        // Windows ending by a bound become final: they start before it. A bound can also be one
+        // partition's, below another's seen before (distributed mode finalizes by the lowest), so
+        // the range runs from the lower of the two, less the longest window, to the higher (all
+        // windows the first time this process sees a bound, or before it knows their length).
         const previous = this.finalBound.get(name);
-        if (previous !== undefined && bound <= previous) continue;
-        // Windows ending by the bound became final: they start before it, and after the previous
-        // bound less the longest window (all of them the first time this process sees a bound).
         const longest = this.longest.get(name);
-        widen(name, previous === undefined || longest === undefined ? Number.NEGATIVE_INFINITY : previous - longest, bound);
-        this.finalBound.set(name, bound);
+        const low = previous === undefined ? bound : Math.min(previous, bound);
+        widen(name, previous === undefined || longest === undefined ? Number.NEGATIVE_INFINITY : low - longest, Math.max(bound, previous ?? bound));
+        this.finalBound.set(name, Math.max(bound, previous ?? bound));
       }
     }
     if (ranges.size === 0) return;
