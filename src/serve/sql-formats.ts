@@ -57,7 +57,11 @@ async function* csvRows(columns: readonly SqlColumn[], chunks: AsyncIterable<Sql
   for await (const chunk of chunks) yield stringify(chunk, { cast: csvCast });
 }
 
-/** One object per row; a failure after the first rows is a last line `{"error": {code, message}}` before the stream breaks off. */
+/**
+ * One object per row; a failure after the first rows ends the stream with a last line
+ * `{"error": {code, message}}`. The line is the signal: breaking the stream off right after it
+ * could lose the line itself in the socket's buffers.
+ */
 async function* ndjsonRows(columns: readonly SqlColumn[], chunks: AsyncIterable<SqlValue[][]>): AsyncGenerator<string> {
   try {
     for await (const chunk of chunks) {
@@ -66,8 +70,8 @@ async function* ndjsonRows(columns: readonly SqlColumn[], chunks: AsyncIterable<
       yield text;
     }
   } catch (err) {
-    if (err instanceof SightlineError) yield `${JSON.stringify({ error: err.toBody() })}\n`;
-    throw err;
+    if (!(err instanceof SightlineError)) throw err;
+    yield `${JSON.stringify({ error: err.toBody() })}\n`;
   }
 }
 

@@ -53,7 +53,7 @@ export async function sqlRoutes(app: FastifyInstance, opts: SqlRoutesOptions): P
         description:
           'Parameters: `params` is an object for `$name` or an array for `$1`, `$2`; each a JSON value or {type, value} with type one of ' +
           `${SQL_PARAM_TYPES.join(', ')} (times as ISO 8601 or epoch ms). The answer follows Accept: ${SQL_FORMATS.join(', ')}; ` +
-          'JSON is sent whole, the others stream (an error after the first rows ends the stream early, and NDJSON writes it as a last line). ' +
+          'JSON is sent whole, the others stream (an error after the first rows ends NDJSON with a last line {"error": {code, message}}, and breaks CSV and Arrow off before their end). ' +
           'Each view needs query:read on its dataset (events, dead_letters also dlq:read, aggregates/<name>).',
         tags: ['query'],
         body: {
