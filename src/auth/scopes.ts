@@ -86,3 +86,12 @@ export function allows(grants: readonly Grant[], scope: Scope, resource?: string
 export function holdsScope(grants: readonly Grant[], scope: Scope): boolean {
   return grants.some((g) => g.scope === 'admin' || g.scope === scope);
 }
+
+/**
+ * Whether grants may read a dataset's rows: `query:read` on it, and for the dead letters also
+ * `dlq:read` (their originals are events as producers sent them). The cold tables' API, SQL on
+ * read and the Postgres port all ask this.
+ */
+export function mayReadDataset(grants: readonly Grant[], dataset: string): boolean {
+  return allows(grants, 'query:read', dataset) && (dataset !== 'dead_letters' || allows(grants, 'dlq:read'));
+}

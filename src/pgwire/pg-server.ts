@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import { type SecureContext, TLSSocket } from 'node:tls';
 import type { AuditFacts } from '../audit/audit-entry.js';
-import { allows, holdsScope } from '../auth/scopes.js';
+import { holdsScope, mayReadDataset } from '../auth/scopes.js';
 import type { Authentication, Principal } from '../auth/key-store.js';
 import { isLoopbackBind } from '../core/loopback.js';
 import type { SqlEngine } from '../core/ports/sql-engine.js';
@@ -266,7 +266,7 @@ class PgConnection {
     const session = new PgSession({
       engine: this.options.engine,
       slot: () => this.options.slots.take(principal.keyId),
-      mayRead: (dataset) => allows(principal.grants, 'query:read', dataset) && (dataset !== 'dead_letters' || allows(principal.grants, 'dlq:read')),
+      mayRead: (dataset) => mayReadDataset(principal.grants, dataset),
       onStatement: (digest, outcome, code) =>
         this.options.audit({ actor: principal.keyId, action: 'sql.query', target: `statement ${digest ?? '(did not parse)'}`, outcome, source, trace_id: null, detail: { protocol: 'postgres', ...(code && { code }) } }),
       send: this.send,

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { allows } from '../auth/scopes.js';
+import { mayReadDataset } from '../auth/scopes.js';
 
 /**
  * Whether the caller may read a cold table of `dataset`: `query:read` on it, and for the dead
@@ -8,5 +8,5 @@ import { allows } from '../auth/scopes.js';
 export function mayReadTable(request: FastifyRequest, dataset: string): boolean {
   const grants = request.principal?.grants;
   if (!grants) return true;
-  return allows(grants, 'query:read', dataset) && (dataset !== 'dead_letters' || allows(grants, 'dlq:read'));
+  return mayReadDataset(grants, dataset);
 }
