@@ -18,6 +18,8 @@ export const AUDIT_ACTIONS = [
   'data.backfilled',
   'lifecycle.run',
   'sql.query',
+  'pipe.define',
+  'pipe.delete',
   'auth.failed',
   'auth.forbidden',
 ] as const;

@@ -6,14 +6,15 @@ import { SightlineError } from '../core/errors.js';
  */
 export const SCOPES = {
   'ingest:write': { resource: 'subject', summary: 'send events (POST /v1/events); resources: the source.type subjects it may write, e.g. web.*' },
-  'query:read': { resource: 'dataset', summary: 'read events and aggregates; resources: events (also the contract tables), aggregates/<name>' },
+  'query:read': { resource: 'dataset', summary: 'read events and aggregates; resources: events (also the contract tables), aggregates/<name>, pipes/<name>' },
+  'pipes:write': { resource: 'pipe', summary: 'define and delete pipes (published SQL endpoints); resources: pipe names. The key must also read every view a pipe reads' },
   'registry:read': { resource: 'subject', summary: 'read subjects, schemas and compatibility (both registry APIs); resources: subjects' },
   'registry:write': { resource: 'subject', summary: 'register, delete and deprecate schemas, set compatibility; resources: subjects' },
   'dlq:read': { resource: null, summary: 'list and read dead letters' },
   'dlq:replay': { resource: null, summary: 'replay dead letters' },
   'ops:read': { resource: null, summary: 'status, metrics, quality, lineage, alerts and the dashboard data' },
   admin: { resource: null, summary: 'everything, and managing API keys' },
-} as const satisfies Record<string, { resource: 'subject' | 'dataset' | null; summary: string }>;
+} as const satisfies Record<string, { resource: 'subject' | 'dataset' | 'pipe' | null; summary: string }>;
 
 export type Scope = keyof typeof SCOPES;
 

@@ -18,6 +18,7 @@ import type { QualitySpec } from '../quality/quality-rules.js';
 import type { ApiOptions, AuthOptions, ListenOptions } from '../serve/api-options.js';
 import type { RateLimits } from '../serve/rate-limits.js';
 import type { SqlLimits } from '../sql/duckdb-sql-engine.js';
+import type { ConfiguredPipe } from '../pipes/define-pipe.js';
 import type { ColdStoreOptions, HotStoreOptions, LifecycleOptions } from '../store/store-options.js';
 import { resolveAlertsConfig } from './alerts-config.js';
 import { resolveQualitySpec } from './quality-config.js';
@@ -53,6 +54,8 @@ export interface SightlineConfig {
   lifecycle: LifecycleOptions;
   api: ApiOptions;
   sql: SqlLimits;
+  /** Pipes defined at start, by name (docs/sql.md#pipes). */
+  pipes: ConfiguredPipe[];
   rateLimits: RateLimits;
   postgres: { port?: number; host: string; maxConnections: number };
   probe: ProbeOptions;
@@ -108,6 +111,7 @@ export function buildConfig(raw: unknown, baseDir = process.cwd()): SightlineCon
       queueTimeoutMs: parseDuration(c.sql.queueTimeout),
       maxColdFiles: c.sql.maxColdFiles,
     },
+    pipes: Object.entries(c.pipes).map(([name, pipe]) => ({ name, ...pipe, ...(pipe.path !== undefined && { path: resolve(baseDir, pipe.path) }) })),
     probe: { intervalMs: parseDuration(c.probe.interval), timeoutMs: parseDuration(c.probe.timeout) },
     traces: c.traces,
     alerts: resolveAlertsConfig(c.alerts),

@@ -5,6 +5,8 @@ import { ALERTS_SCHEMA } from './alerts-schema.js';
 import { QUALITY_SCHEMA } from './quality-schema.js';
 import { duration, enumOf, objectWithDefaults, positive, positiveDuration, recordOf, strictObject } from './schema-types.js';
 import { KAFKA_SASL_MECHANISMS } from '../log/kafka/security.js';
+import { SQL_PARAM_TYPES } from '../core/ports/sql-engine.js';
+import { PIPE_COMPATIBILITY } from '../pipes/pipe-definition.js';
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -257,6 +259,30 @@ export const CONFIG_SCHEMA = objectWithDefaults({
     /** Cold data files one statement may read after pruning on event time. */
     maxColdFiles: positive(2_000, 100_000),
   }),
+  /**
+   * Pipes defined at start (docs/sql.md#pipes), by name: a SELECT (inline `sql`, or a file at
+   * `path`) with its named parameters, served at /v1/pipes/<name>. A changed one becomes a new
+   * version; one that does not check or breaks its callers stops the start.
+   */
+  pipes: recordOf(
+    strictObject({
+      description: Type.Optional(Type.String({ maxLength: 2000 })),
+      sql: Type.Optional(Type.String({ minLength: 1 })),
+      path: Type.Optional(Type.String({ minLength: 1 })),
+      compatibility: Type.Optional(enumOf(PIPE_COMPATIBILITY)),
+      params: Type.Optional(
+        recordOf(
+          strictObject({
+            type: enumOf(SQL_PARAM_TYPES),
+            description: Type.Optional(Type.String({ maxLength: 2000 })),
+            required: Type.Optional(Type.Boolean()),
+            default: Type.Optional(Type.Union([Type.String(), Type.Number(), Type.Boolean()])),
+          }),
+        ),
+      ),
+    }),
+    { default: {} },
+  ),
   /** The Postgres wire protocol (docs/sql.md#postgres): off unless a port is given. */
   postgres: objectWithDefaults({
     /** 0 picks a free one. */

@@ -116,6 +116,12 @@ export const ERROR_CODES = {
   SL_SQL_TOO_MANY_CONCURRENT: { status: 429, retryable: true, summary: 'The client already runs as many statements as rateLimits.sqlConcurrent lets it (over HTTP and the Postgres port); retry after one finishes.' },
   SL_SQL_BUSY: { status: 503, retryable: true, summary: 'Every SQL connection stayed busy past sql.queueTimeout; try again after Retry-After.' },
   SL_SQL_UNAVAILABLE: { status: 503, retryable: false, summary: 'SQL on read needs the hot store: it runs on nodes with the serve role.' },
+  // Pipes: published SQL endpoints (GET /v1/pipes/<name>)
+  SL_PIPE_NOT_FOUND: { status: 404, retryable: false, summary: 'No pipe with this name (or no such version of it); GET /v1/pipes lists those the key may read.' },
+  SL_PIPE_INVALID: { status: 422, retryable: false, summary: 'A pipe definition is not valid: a bad name, a parameter the statement does not use or uses undeclared, a default not of its type, or a statement that does not check (the message says which).' },
+  SL_PIPE_INCOMPATIBLE: { status: 409, retryable: false, summary: "The new version would break the pipe's callers (a parameter removed or retyped, a new one required, an output column removed or retyped) under its BACKWARD compatibility; the message lists each break. Publish it under another name, or set compatibility NONE." },
+  SL_PIPE_PARAMS_INVALID: { status: 400, retryable: false, summary: 'A query parameter of a pipe is missing, unknown, or not of its declared type; the message names it.' },
+  SL_PIPES_STORE_FAILED: { status: 500, retryable: true, summary: 'The pipe definitions could not be read or written in their store (the `_pipes` topic).' },
   SL_DLQ_ENTRY_NOT_FOUND: { status: 404, retryable: false, summary: 'No dead letter with this id.' },
   SL_API_CURSOR_INVALID: { status: 400, retryable: false, summary: 'The paging cursor is not one this API issued.' },
   SL_API_INTERNAL: { status: 500, retryable: true, summary: 'An unexpected server error.' },

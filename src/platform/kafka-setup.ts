@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { AUDIT_TOPIC, auditCodec } from '../audit/audit-log.js';
 import { ERASURES_TOPIC, erasuresCodec } from '../erasure/erasure-table.js';
 import { KEYS_TOPIC, keysCodec } from '../auth/key-table.js';
+import { PIPES_TOPIC, pipesCodec } from '../pipes/pipe-table.js';
 import type { SightlineConfig } from '../config/config.js';
 import { SightlineError } from '../core/errors.js';
 import { MAIN_PIPELINE } from '../core/pipeline-topics.js';
@@ -40,6 +41,7 @@ export async function setUpKafka(config: SightlineConfig, principals: Partial<Re
     await ensureTableTopic(log, KEYS_TOPIC, keysCodec);
     await ensureTableTopic(log, AUDIT_TOPIC, auditCodec);
     await ensureTableTopic(log, ERASURES_TOPIC, erasuresCodec);
+    await ensureTableTopic(log, PIPES_TOPIC, pipesCodec);
     const grants: KafkaSetupReport['grants'] = [];
     for (const [role, principal] of Object.entries(principals) as Array<[KafkaRole, string]>) {
       const bindings = await log.allow(principal, roleAcls(role, { topicPrefix: kafka.topicPrefix, pipeline: MAIN_PIPELINE }));

@@ -1,7 +1,7 @@
 import { Counter, type Registry } from 'prom-client';
 import type { WindowChanges } from '../core/ports/event-queries.js';
 
-/** What a cached answer covers: one aggregation's windows starting in [from, to). */
+/** What a cached answer covers: one aggregation's windows starting in [from, to) (open sides: all). */
 export interface WindowScope {
   name: string;
   from?: number;
@@ -19,7 +19,7 @@ const overlaps = (scope: WindowScope, change: { name: string; from: number; to: 
  * is kept past it. Hits and misses are counted (`sightline_cache_requests_total`).
  */
 export class QueryCache<T> {
-  private readonly entries = new Map<string, { scope: WindowScope; result: Promise<T> }>();
+  private readonly entries = new Map<string, { scopes: readonly WindowScope[]; result: Promise<T> }>();
   private readonly requests: Counter<'cache' | 'result'>;
 
   constructor(
@@ -38,10 +38,15 @@ export class QueryCache<T> {
 
   private invalidate(changes: WindowChanges): void {
     if (changes === 'all') return this.entries.clear();
-    for (const [key, entry] of this.entries) if (changes.some((c) => overlaps(entry.scope, c))) this.entries.delete(key);
+    for (const [key, entry] of this.entries) if (changes.some((c) => entry.scopes.some((scope) => overlaps(scope, c)))) this.entries.delete(key);
   }
 
-  get(key: string, scope: WindowScope, compute: () => Promise<T>): Promise<T> {
+  /**
+   * The answer for `key`, computed once until a window in `scopes` changes. `narrowed`, where an
+   * answer's scope is known only once it is computed (a pipe's time bounds), gives it then; until
+   * then `scopes` holds, so a change while it is computed still drops it.
+   */
+  get(key: string, scopes: readonly WindowScope[], compute: () => Promise<T>, narrowed?: (value: T) => readonly WindowScope[]): Promise<T> {
     const cached = this.entries.get(key);
     if (cached) {
       this.requests.inc({ cache: this.name, result: 'hit' });
@@ -50,10 +55,15 @@ export class QueryCache<T> {
     this.requests.inc({ cache: this.name, result: 'miss' });
     if (this.entries.size >= this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
     const result = compute();
-    const entry = { scope, result };
+    const entry = { scopes, result };
     this.entries.set(key, entry);
-    // A failed query is not kept: the next request tries again.
-    result.catch(() => this.entries.get(key) === entry && this.entries.delete(key));
+    result.then(
+      (value) => {
+        if (narrowed && this.entries.get(key) === entry) entry.scopes = narrowed(value);
+      },
+      // A failed query is not kept: the next request tries again.
+      () => this.entries.get(key) === entry && this.entries.delete(key),
+    );
     return result;
   }
 }

@@ -18,6 +18,13 @@ import { dashboardRoutes } from './routes/dashboard.js';
 import { metricsRoutes } from './routes/metrics.js';
 import { statusRoutes, type StatusRoutesOptions } from './routes/status.js';
 
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** Paths of the OpenAPI document made while the server runs (each pipe's), added to its routes'. */
+    openApiPaths: Array<(document: { paths?: Record<string, unknown> }) => Record<string, unknown>>;
+  }
+}
+
 export interface ApiServerOptions {
   logger: Logger;
   metrics: Metrics;
@@ -77,6 +84,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
   // After access control (a client is its key) and before any route, which it then covers.
   if (options.rateLimits) await rateLimiting(app, options.rateLimits, options.metrics.registry);
   answerUnroutedRequests(app);
+  app.decorate('openApiPaths', []);
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
@@ -108,6 +116,7 @@ export async function createApiServer(options: ApiServerOptions): Promise<Fastif
         { name: 'schema registry', description: "Confluent Schema Registry's REST API (7.x): errors are {error_code, message, code}." },
         { name: 'operations' },
         { name: 'keys', description: 'API keys and their scopes (scope admin); docs/security.md.' },
+        { name: 'pipes', description: 'Published SQL endpoints: named, versioned statements with typed parameters, each at its own path (docs/sql.md#pipes).' },
         { name: 'lakehouse', description: 'The Apache Iceberg REST catalog of the cold tables (read only; errors are the REST spec\'s ErrorModel); docs/lakehouse.md.' },
       ],
     },
@@ -120,5 +129,10 @@ export async function operationsRoutes(app: FastifyInstance, options: StatusRout
   await app.register(statusRoutes, { status: options.status, ready: options.ready, failing: options.failing });
   await app.register(metricsRoutes, { metrics: options.metrics.registry });
   await app.register(dashboardRoutes, { metrics: options.metrics.registry });
-  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+  // Paths made while the server runs (each pipe's own) join those of its routes.
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => {
+    const document = app.swagger() as { paths?: Record<string, unknown> };
+    const extra = app.openApiPaths.map((paths) => paths(document));
+    return extra.length === 0 ? document : { ...document, paths: Object.assign({}, document.paths, ...extra) };
+  });
 }

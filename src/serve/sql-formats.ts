@@ -29,6 +29,9 @@ const BY_TYPE: Record<(typeof SQL_FORMATS)[number], SqlFormat> = {
   'application/vnd.apache.arrow.stream': 'arrow',
 };
 
+/** The Content-Type of each streamed format. */
+export const STREAMED_CONTENT_TYPES: Record<Exclude<SqlFormat, 'json'>, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson', arrow: 'application/vnd.apache.arrow.stream' };
+
 /** The format an Accept header asks for: the first of its types (by q, then order) the route writes; JSON for none or any. */
 export function formatOf(accept: string | undefined): SqlFormat {
   if (!accept) return 'json';

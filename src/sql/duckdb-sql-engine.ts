@@ -2,7 +2,7 @@ import type { DuckDBConnection, DuckDBPreparedStatement, DuckDBType, DuckDBValue
 import { VARCHAR } from '@duckdb/node-api';
 import { SightlineError } from '../core/errors.js';
 import type { ColdStore } from '../core/ports/cold-store.js';
-import type { SqlDescription, SqlEngine, SqlParam, SqlRequest, SqlResult, SqlValue, SqlView } from '../core/ports/sql-engine.js';
+import type { SqlColumn, SqlDescription, SqlEngine, SqlParam, SqlParamType, SqlRequest, SqlResult, SqlValue, SqlView } from '../core/ports/sql-engine.js';
 import type { ColdTables } from '../lakehouse/cold-tables.js';
 import type { ReadGate } from '../store/hot/read-gate.js';
 import { rewriteCatalogStatement, withoutPgQualifiers } from './catalog-rewrite.js';
@@ -13,7 +13,7 @@ import { type BoundParams, deserialized, planColdPart, viewRanges } from './sql-
 import { duckType, duckValue, jsonValue } from './sql-values.js';
 import { aggregationView, type ColdPart, deadLettersView, eventsView, viewColumns, viewSql, type ViewSource } from './sql-views.js';
 import { checkStatement, statementDigest, statementsOf } from './statement-check.js';
-import type { SqlNode, TimeColumns } from './time-bounds.js';
+import type { SqlNode, TimeColumns, TimeRange } from './time-bounds.js';
 
 export interface SqlLimits {
   statementTimeoutMs: number;
@@ -45,6 +45,8 @@ interface Held {
   releases: Array<() => Promise<void>>;
   madeViews: string[];
   views: string[];
+  /** Each view's time range, as its bounds reached. */
+  ranges: Map<string, TimeRange>;
   coldFiles: number;
   timedOut: boolean;
   /** When its statement timeout ends (ms since the epoch). */
@@ -98,6 +100,19 @@ async function castUnknownParams(conn: DuckDBConnection, prepared: DuckDBPrepare
       (bound.types as Record<string, DuckDBType>)[key as string] = duckType;
     }
   }
+}
+
+/**
+ * The columns of a statement whose parameters' types it does not say itself (`$page IS NULL OR
+ * group_key = $page`), which DuckDB binds only once values come: it runs with each parameter a
+ * NULL of its declared type, under a LIMIT 0 that reads no row.
+ */
+async function typedColumns(conn: DuckDBConnection, sql: string, types: Record<string, SqlParamType>): Promise<SqlColumn[]> {
+  const prepared = await conn.prepare(`SELECT * FROM (\n${sql.replace(/[\s;]+$/, '')}\n) AS described LIMIT 0`);
+  const bound = bindParams(Object.fromEntries(Object.entries(types).map(([name, type]) => [name, { type, value: null }])));
+  if (bound) prepared.bind(bound.values, bound.types);
+  const result = await prepared.run();
+  return result.columnNames().map((name, i) => ({ name, type: result.columnType(i).toString() }));
 }
 
 /** DuckDB's error, as the SQL surface answers it. */
@@ -223,7 +238,8 @@ export class DuckDbSqlEngine implements SqlEngine {
       if (!request.mayRead(dataset)) throw new SightlineError('SL_AUTH_FORBIDDEN', `the key may not read ${name}: it needs query:read on ${dataset}${dataset === 'dead_letters' ? ' and dlq:read' : ''}`);
     }
     const params = bindParams(request.params);
-    const ranges = describeOnly ? new Map() : await viewRanges(conn, this.template!, references, params);
+    const ranges = describeOnly ? new Map<string, TimeRange>() : await viewRanges(conn, this.template!, references, params);
+    held.ranges = ranges;
     if (!describeOnly) held.leave = await this.options.readGate.enter(Math.max(0, held.deadline - Date.now()));
     for (const name of held.views) {
       const source = sources.get(name)!;
@@ -242,14 +258,18 @@ export class DuckDbSqlEngine implements SqlEngine {
     return { prepared, params, conn };
   }
 
-  async describe(request: Pick<SqlRequest, 'sql' | 'mayRead'>): Promise<SqlDescription> {
+  async describe(request: Pick<SqlRequest, 'sql' | 'mayRead'> & { paramTypes?: Record<string, SqlParamType> }): Promise<SqlDescription> {
     const conn = await this.connections.acquire();
-    const held: Held = { releases: [], madeViews: [], views: [], coldFiles: 0, timedOut: false, deadline: Date.now() + this.options.limits.statementTimeoutMs };
+    const held: Held = { releases: [], madeViews: [], views: [], ranges: new Map(), coldFiles: 0, timedOut: false, deadline: Date.now() + this.options.limits.statementTimeoutMs };
     try {
-      const { prepared } = await this.prepare(conn, request, held, true);
-      const params = Array.from({ length: prepared.parameterCount }, (_, i) => parameterTypeText(prepared, i + 1));
-      const columns = Array.from({ length: prepared.columnCount }, (_, i) => ({ name: prepared.columnName(i), type: prepared.columnType(i).toString() }));
-      return { params, columns };
+      const { prepared, conn: preparedOn } = await this.prepare(conn, request, held, true);
+      const paramNames = Array.from({ length: prepared.parameterCount }, (_, i) => prepared.parameterName(i + 1));
+      const params = paramNames.map((name, i) => request.paramTypes?.[name] ?? parameterTypeText(prepared, i + 1));
+      const types = request.paramTypes;
+      // Typed only where every parameter is declared; the caller refuses the others.
+      const columns = types && paramNames.length > 0 && paramNames.every((n) => n in types) ? await typedColumns(preparedOn, request.sql, Object.fromEntries(paramNames.map((n) => [n, types[n]!]))) : Array.from({ length: prepared.columnCount }, (_, i) => ({ name: prepared.columnName(i), type: prepared.columnType(i).toString() }));
+      const sources = await this.sources();
+      return { params, paramNames, columns, reads: held.views.map((view) => ({ view, dataset: sources.get(view)!.dataset })) };
     } catch (err) {
       throw sqlError(err, false, false);
     } finally {
@@ -272,7 +292,7 @@ export class DuckDbSqlEngine implements SqlEngine {
     const { limits } = this.options;
     const maxRows = Math.min(request.maxRows ?? limits.maxRows, limits.maxRows);
     const conn = await this.connections.acquire();
-    const held: Held = { releases: [], madeViews: [], views: [], coldFiles: 0, timedOut: false, deadline: Date.now() + limits.statementTimeoutMs };
+    const held: Held = { releases: [], madeViews: [], views: [], ranges: new Map(), coldFiles: 0, timedOut: false, deadline: Date.now() + limits.statementTimeoutMs };
     let cancelled = false;
     const interrupt = (): void => (held.catalog ?? conn).interrupt();
     let forced: NodeJS.Timeout | undefined;
@@ -338,7 +358,13 @@ export class DuckDbSqlEngine implements SqlEngine {
             }
           }
         },
-        stats: () => ({ rows, coldFiles: held.coldFiles, elapsedMs: Math.round(performance.now() - started), views: held.views }),
+        stats: () => ({
+          rows,
+          coldFiles: held.coldFiles,
+          elapsedMs: Math.round(performance.now() - started),
+          views: held.views,
+          bounds: Object.fromEntries(held.views.map((view) => [view, held.ranges.get(view) ?? {}])),
+        }),
         close: async () => {
           if (!finished) interrupt();
           await finish(undefined);

@@ -17,13 +17,13 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
   return { status: response.status, body: await response.json() };
 }
 
-/** Polls until nothing waits in the log for the processor. */
 /** POSTs a JSON body; answers the status and the JSON answer. */
 export async function postJson(url: string, body: unknown): Promise<{ status: number; body: any }> {
   const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   return { status: res.status, body: await res.json() };
 }
 
+/** Polls until nothing waits in the log for the processor. */
 export async function waitForBacklogZero(url: string, timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

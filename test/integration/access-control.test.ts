@@ -10,7 +10,7 @@ import { tempDir } from '../helpers/tmp.js';
 const EXAMPLE_CONFIG = fileURLToPath(new URL('../../../examples/sightline.yaml', import.meta.url));
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
 /** A value for each path parameter: real where one exists, well-formed where it does not. */
-const PARAMS: Record<string, string> = { subject: 'web.page_view', version: '1', id: '1' };
+const PARAMS: Record<string, string> = { subject: 'web.page_view', version: '1', id: '1', name: 'no_such_pipe' };
 const ID_FOR: Array<[RegExp, string]> = [
   [/^\/v1\/keys\//, 'ffffffffffffffff'],
   [/^\/v1\/dlq\//, '0-0'],

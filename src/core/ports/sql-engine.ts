@@ -38,7 +38,17 @@ export interface SqlRequest {
 export interface SqlDescription {
   /** DuckDB's type of each parameter, in order ($1, $2, … or the names' order); VARCHAR where the statement does not say. */
   params: string[];
+  /** Each parameter's name, in the same order: `from` for `$from`, `1` for `$1`. */
+  paramNames: string[];
   columns: SqlColumn[];
+  /** The views the statement reads, each with the dataset a key needs to read it. */
+  reads: Array<{ view: string; dataset: string }>;
+}
+
+/** An event-time range in ms, `to` exclusive; an absent side is open. */
+export interface SqlTimeRange {
+  from?: number;
+  to?: number;
 }
 
 /** What one statement cost, for the answer and the metrics. */
@@ -49,6 +59,8 @@ export interface SqlStats {
   elapsedMs: number;
   /** The views the statement read. */
   views: string[];
+  /** The range of its time column each view was bounded to by the WHERE (open sides where none was). */
+  bounds: Record<string, SqlTimeRange>;
 }
 
 /**
@@ -76,8 +88,11 @@ export interface SqlView {
  */
 export interface SqlEngine {
   query(request: SqlRequest): Promise<SqlResult>;
-  /** The statement checked and planned without reading a row or a cold file. */
-  describe(request: Pick<SqlRequest, 'sql' | 'mayRead'>): Promise<SqlDescription>;
+  /**
+   * The statement checked and planned without reading a row or a cold file. `paramTypes`, where
+   * the caller declares them, type the parameters the statement leaves open.
+   */
+  describe(request: Pick<SqlRequest, 'sql' | 'mayRead'> & { paramTypes?: Record<string, SqlParamType> }): Promise<SqlDescription>;
   /** The views there are now (those a caller may read are for it to filter). */
   views(): Promise<SqlView[]>;
 }

@@ -76,6 +76,8 @@ export function roleAcls(role: KafkaRole, deployment: { topicPrefix: string; pip
         { resource: 'group', name: p + sinkGroup(deployment.pipeline), pattern: 'literal', operations: ['read'], why: "the rows loader's offsets" },
         { resource: 'topic', name: p + DLQ_TOPIC, pattern: 'literal', operations: ['read', 'describe'], why: 'indexes dead letters for listing' },
         { resource: 'group', name: p + DLQ_INDEX_GROUP, pattern: 'literal', operations: ['read'], why: "the dead-letter index's offsets" },
+        { resource: 'topic', name: `${p}_pipes`, pattern: 'literal', operations: ['read', 'write', 'describe', 'describe-configs'], why: 'the pipes table every serve node follows and its API writes' },
+        { resource: 'transactional-id', name: p + tableTransactionalId('pipes'), pattern: 'literal', operations: ['write', 'describe'], why: "the pipes table's writer, fenced across nodes" },
       );
       break;
   }

@@ -14,6 +14,12 @@ import { qualityRoutes } from '../../serve/routes/quality.js';
 import { icebergCatalogRoutes } from '../../serve/routes/iceberg-catalog.js';
 import { tableRoutes } from '../../serve/routes/tables.js';
 import { sqlRoutes } from '../../serve/routes/sql.js';
+import { pipeRoutes } from '../../serve/routes/pipes.js';
+import { PipeStore } from '../../pipes/pipe-store.js';
+import { openPipeTable } from '../../pipes/pipe-table.js';
+import { defineConfiguredPipes } from '../../pipes/define-pipe.js';
+import type { PipePage } from '../../pipes/pipe-runner.js';
+import { openOver } from '../../table/log-table.js';
 import { DuckDbSqlEngine } from '../../sql/duckdb-sql-engine.js';
 import { SqlMetrics } from '../../sql/sql-metrics.js';
 import { ColdTableCatalog } from '../../lakehouse/catalog.js';
@@ -62,6 +68,7 @@ export class ServeRole implements Component {
   private auditExport: Promise<void> | undefined;
   private archiving = false;
   private sql: DuckDbSqlEngine | undefined;
+  private pipes: PipeStore | undefined;
   /** Statements each client runs at once, over HTTP and the Postgres port together. */
   readonly sqlSlots = new ClientSlots((client) => this.ctx.config.rateLimits.clients[client]?.sqlConcurrent ?? this.ctx.config.rateLimits.sqlConcurrent);
 
@@ -102,6 +109,9 @@ export class ServeRole implements Component {
         limits: ctx.config.sql,
         metrics: new SqlMetrics(ctx.metrics.registry),
       });
+      const { log, sharedTables } = this.logs.adaptersOf();
+      this.pipes = await openOver(await openPipeTable(log, sharedTables), (table) => PipeStore.open(table));
+      await defineConfiguredPipes(this.pipes, this.sql, ctx.config.pipes, (fields, message) => ctx.loggerFor('serve').info(fields, message));
     }
   }
 
@@ -113,6 +123,7 @@ export class ServeRole implements Component {
     clearInterval(this.auditTimer);
     this.sql?.close();
     await allSteps([
+      () => this.pipes?.close(),
       () => this.loader?.stop(),
       () => this.indexer?.stop(),
       async () => {
@@ -153,6 +164,17 @@ export class ServeRole implements Component {
     await app.register(icebergCatalogRoutes, { catalog });
     await app.register(tableRoutes, { catalog, read: (read) => archiver.readTable(read), runLifecycle: () => archiver.runLifecycle(), lastLifecycle: () => archiver.lastLifecycle, maxLimit: api.maxLimit });
     if (this.sql) await app.register(sqlRoutes, { engine: this.sql, slots: this.sqlSlots, maxStatementBytes: MAX_STATEMENT_BYTES });
+    if (this.sql && this.pipes) {
+      await app.register(pipeRoutes, {
+        pipes: this.pipes,
+        engine: this.sql,
+        slots: this.sqlSlots,
+        cache: new QueryCache<PipePage>('pipes', (listener) => hot.onWindowsChanged(listener), metrics.registry, 256),
+        ...api,
+        maxStatementBytes: MAX_STATEMENT_BYTES,
+        document: (paths) => app.openApiPaths.push(paths),
+      });
+    }
   }
 
   /** SQL on read over this node's stores (POST /v1/sql, the Postgres port), once serving started. */

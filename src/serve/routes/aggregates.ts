@@ -89,7 +89,7 @@ function aggregationRoute(app: FastifyInstance, agg: ServedAggregation, opts: Ag
         ...(to !== undefined && { to }),
         ...(group !== undefined && { group }),
       };
-      const rows = await (opts.cache ? opts.cache.get(JSON.stringify(query), { name: agg.name, ...(from !== undefined && { from }), ...(to !== undefined && { to }) }, () => opts.hot.aggregates(query)) : opts.hot.aggregates(query));
+      const rows = await (opts.cache ? opts.cache.get(JSON.stringify(query), [{ name: agg.name, ...(from !== undefined && { from }), ...(to !== undefined && { to }) }], () => opts.hot.aggregates(query)) : opts.hot.aggregates(query));
       return {
         windows: rows.map((r) => ({ window_start: r.windowStart, window_end: r.windowEnd, [agg.groupField]: r.group, count: r.count, final: r.final })),
       };

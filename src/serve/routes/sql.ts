@@ -5,7 +5,7 @@ import { errorResponses } from '../errors.js';
 import { mayReadTable } from '../table-access.js';
 import { clientOf } from '../rate-limits.js';
 import { type ClientSlots, holdingSlot } from '../../core/client-slots.js';
-import { formatOf, rowStream, SQL_FORMATS, type SqlFormat } from '../sql-formats.js';
+import { formatOf, rowStream, SQL_FORMATS, type SqlFormat, STREAMED_CONTENT_TYPES } from '../sql-formats.js';
 
 export interface SqlRoutesOptions {
   engine: SqlEngine;
@@ -126,7 +126,5 @@ function streamRows(request: FastifyRequest, reply: FastifyReply, result: SqlRes
   // Rows already sent cannot become an error status: the stream ends without its last chunk, so
   // no client takes the rows so far for the whole answer.
   stream.on('error', (err: Error) => request.log.warn({ code: (err as SightlineError).code }, `a SQL statement failed after its first rows were sent: ${err.message}`));
-  return reply.type(CONTENT_TYPES[format]).send(stream);
+  return reply.type(STREAMED_CONTENT_TYPES[format]).send(stream);
 }
-
-const CONTENT_TYPES: Record<Exclude<SqlFormat, 'json'>, string> = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson', arrow: 'application/vnd.apache.arrow.stream' };

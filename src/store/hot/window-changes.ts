@@ -17,10 +17,12 @@ export class WindowChangeFeed {
 
   committed(batches: readonly ProcessedBatch[]): void {
     if (this.listeners.length === 0) return;
+    // Counted and finalized windows are told apart: one range over both would span from the
+    // final bound (an allowed lateness behind) to the newest window, and drop every answer between.
     const ranges = new Map<string, { from: number; to: number }>();
-    const widen = (name: string, from: number, to: number): void => {
-      const range = ranges.get(name);
-      if (!range) ranges.set(name, { from, to });
+    const widen = (key: string, from: number, to: number): void => {
+      const range = ranges.get(key);
+      if (!range) ranges.set(key, { from, to });
       else {
         range.from = Math.min(range.from, from);
         range.to = Math.max(range.to, to);
@@ -29,7 +31,7 @@ export class WindowChangeFeed {
     for (const batch of batches) {
       for (const w of batch.windows) {
         this.longest.set(w.name, Math.max(this.longest.get(w.name) ?? 0, w.windowEnd - w.windowStart));
-        widen(w.name, w.windowStart, w.windowStart + 1);
+        widen(`counted\0${w.name}`, w.windowStart, w.windowStart + 1);
       }
       for (const [name, bound] of Object.entries(batch.finalBounds)) {
         // Windows ending by a bound become final: they start before it. A bound can also be one
@@ -39,12 +41,13 @@ export class WindowChangeFeed {
         const previous = this.finalBound.get(name);
         const longest = this.longest.get(name);
         const low = previous === undefined ? bound : Math.min(previous, bound);
-        widen(name, previous === undefined || longest === undefined ? Number.NEGATIVE_INFINITY : low - longest, Math.max(bound, previous ?? bound));
+        if (previous === bound) continue;
+        widen(`final\0${name}`, previous === undefined || longest === undefined ? Number.NEGATIVE_INFINITY : low - longest, Math.max(bound, previous ?? bound));
         this.finalBound.set(name, Math.max(bound, previous ?? bound));
       }
     }
     if (ranges.size === 0) return;
-    this.tell([...ranges].map(([name, r]) => ({ name, ...r })));
+    this.tell([...ranges].map(([key, r]) => ({ name: key.slice(key.indexOf('\0') + 1), ...r })));
   }
 
   /** A change that cannot say which windows it touched. */

@@ -14,13 +14,21 @@ describe('window changes of a commit', () => {
     const told: WindowChanges[] = [];
     feed.on((c) => told.push(c));
     feed.committed([batch([[60_000, 120_000]], { pv: 120_000 })]);
-    // The first bound this process sees closes everything before it.
-    assert.deepEqual(told.pop(), [{ name: 'pv', from: Number.NEGATIVE_INFINITY, to: 120_000 }]);
+    // The window counted into; the first bound this process sees closes everything before it.
+    assert.deepEqual(told.pop(), [
+      { name: 'pv', from: 60_000, to: 60_001 },
+      { name: 'pv', from: Number.NEGATIVE_INFINITY, to: 120_000 },
+    ]);
     feed.committed([batch([[600_000, 660_000]], { pv: 300_000 })]);
-    // 300 s closes the windows that end after 120 s: they start after 120 s less a window.
-    assert.deepEqual(told.pop(), [{ name: 'pv', from: 60_000, to: 600_001 }]);
+    // 300 s closes the windows that end after 120 s: they start after 120 s less a window. The
+    // window counted into is told apart, so windows between 300 s and 600 s are not told.
+    assert.deepEqual(told.pop(), [
+      { name: 'pv', from: 600_000, to: 600_001 },
+      { name: 'pv', from: 60_000, to: 300_000 },
+    ]);
+    feed.committed([batch([], { pv: 300_000 })]);
     feed.committed([batch([])]);
-    assert.equal(told.length, 0, 'a batch that changes no window tells nothing');
+    assert.equal(told.length, 0, 'a batch that changes no window, or the same bound again, tells nothing');
   });
 
   it("takes a bound below the last seen (another partition's) as closing windows too", () => {
