@@ -84,6 +84,10 @@
     document.getElementById('tile-backlog').textContent = fmt(latest.process.backlog, 0);
     document.getElementById('tile-rejected').textContent = fmt(rate(prev, latest, (s) => Object.values(s.ingest.rejected).reduce((x, y) => x + y, 0)));
     document.getElementById('tile-rows').textContent = fmt(latest.stores.hot_rows, 0);
+    // Since start: hits over lookups of the aggregates and pipes caches.
+    const serving = latest.serving || { cache_hits: 0, cache_misses: 0 };
+    const lookups = serving.cache_hits + serving.cache_misses;
+    document.getElementById('tile-cache').textContent = lookups > 0 ? fmt((100 * serving.cache_hits) / lookups, 1) + ' %' : '–';
     window.__sightline = { charts, history };
   }
 

@@ -74,6 +74,15 @@ describe('dashboard /ui in Chromium', { skip }, () => {
     assert.ok(charts.freshness!.max > 0, 'the probe freshness was drawn');
     assert.equal(await page.locator('canvas').count(), 6, 'six uPlot canvases');
     assert.notEqual(await page.locator('#tile-rows').textContent(), '–');
+    // The aggregates panel reads through the cache: the tile is its hit ratio since start, as /v1/dashboard has it.
+    await page.waitForFunction(() => /%$/.test((globalThis as any).document.getElementById('tile-cache').textContent), undefined, { timeout: 15_000 });
+    const { tile, hits, misses } = await page.evaluate(() => {
+      const s = (globalThis as any).__sightline;
+      const { cache_hits, cache_misses } = s.history[s.history.length - 1].serving;
+      return { tile: (globalThis as any).document.getElementById('tile-cache').textContent as string, hits: cache_hits as number, misses: cache_misses as number };
+    });
+    assert.ok(misses > 0, 'the aggregates panel looked up the cache');
+    assert.equal(tile, `${Math.round((1000 * hits) / (hits + misses)) / 10} %`, `${hits} hits and ${misses} misses`);
 
     // The panels: dead letters (the refused and the late events), alerts, quality, the lineage graph.
     await page.waitForFunction(() => ((globalThis as any).document.querySelector('#dlq tbody')?.textContent ?? '').includes('SL_EVENT_LATE'), undefined, { timeout: 15_000 });

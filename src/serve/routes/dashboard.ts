@@ -23,9 +23,9 @@ type Values = MetricObjectWithValues<MetricValue<string>>;
 const group = { type: 'object', additionalProperties: true };
 const DASHBOARD_SCHEMA = {
   type: 'object',
-  required: ['time', 'throughput', 'ingest', 'errors', 'process', 'freshness', 'stores'],
+  required: ['time', 'throughput', 'ingest', 'errors', 'process', 'freshness', 'stores', 'serving'],
   additionalProperties: false,
-  properties: { time: { type: 'integer' }, throughput: { type: 'array', items: group }, ingest: group, errors: group, process: group, freshness: group, stores: group },
+  properties: { time: { type: 'integer' }, throughput: { type: 'array', items: group }, ingest: group, errors: group, process: group, freshness: group, stores: group, serving: group },
 };
 
 /**
@@ -100,5 +100,7 @@ async function dashboardSample(metrics: Registry): Promise<Record<string, unknow
       cold_files: sum('sightline_cold_store_files'),
       cold_bytes: sum('sightline_cold_store_size_bytes'),
     },
+    // The tutorial's serving numbers: how often the aggregates and pipes caches answer.
+    serving: { cache_hits: sum('sightline_cache_requests_total', { result: 'hit' }), cache_misses: sum('sightline_cache_requests_total', { result: 'miss' }) },
   };
 }
