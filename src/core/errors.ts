@@ -120,6 +120,7 @@ export const ERROR_CODES = {
   SL_PIPE_NOT_FOUND: { status: 404, retryable: false, summary: 'No pipe with this name (or no such version of it); GET /v1/pipes lists those the key may read.' },
   SL_PIPE_INVALID: { status: 422, retryable: false, summary: 'A pipe definition is not valid: a bad name, a parameter the statement does not use or uses undeclared, a default not of its type, or a statement that does not check (the message says which).' },
   SL_PIPE_INCOMPATIBLE: { status: 409, retryable: false, summary: "The new version would break the pipe's callers (a parameter removed or retyped, a new one required, an output column removed or retyped) under its BACKWARD compatibility; the message lists each break. Publish it under another name, or set compatibility NONE." },
+  SL_PIPE_CONFIGURED: { status: 409, retryable: false, summary: 'The pipe is defined in the config (pipes.<name>): change or remove it there, not through the API, or the next start would undo the change.' },
   SL_PIPE_PARAMS_INVALID: { status: 400, retryable: false, summary: 'A query parameter of a pipe is missing, unknown, or not of its declared type; the message names it.' },
   SL_PIPES_STORE_FAILED: { status: 500, retryable: true, summary: 'The pipe definitions could not be read or written in their store (the `_pipes` topic).' },
   SL_DLQ_ENTRY_NOT_FOUND: { status: 404, retryable: false, summary: 'No dead letter with this id.' },

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { SightlineError } from '../core/errors.js';
 import type { SqlEngine } from '../core/ports/sql-engine.js';
 import { checkDefinition, checkStatement, type PipeVersion } from './pipe-definition.js';
+import { pageStatement } from './pipe-runner.js';
 import type { PipeStore } from './pipe-store.js';
 
 export type PipeInput = Parameters<typeof checkDefinition>[1];
@@ -20,8 +21,9 @@ export async function definePipe(
   request: { name: string; input: PipeInput; mayRead: (dataset: string) => boolean; actor: string },
 ): Promise<{ pipe: PipeVersion; created: boolean }> {
   const definition = checkDefinition(request.name, request.input);
-  const described = await engine.describe({ sql: definition.sql, mayRead: request.mayRead, paramTypes: Object.fromEntries(Object.entries(definition.params).map(([name, p]) => [name, p.type])) }).catch((err: unknown) => {
-    if (err instanceof SightlineError && (err.code === 'SL_SQL_INVALID' || err.code === 'SL_SQL_NOT_ALLOWED')) throw new SightlineError('SL_PIPE_INVALID', `the statement does not check: ${err.message}`, { cause: err });
+  // Checked as it runs: inside the page's SELECT (a statement that does not fit there fails now, not at its first call).
+  const described = await engine.describe({ sql: pageStatement(definition.sql, 1, 0), mayRead: request.mayRead, paramTypes: Object.fromEntries(Object.entries(definition.params).map(([name, p]) => [name, p.type])) }).catch((err: unknown) => {
+    if (err instanceof SightlineError && (err.code === 'SL_SQL_INVALID' || err.code === 'SL_SQL_NOT_ALLOWED' || err.code === 'SL_SQL_PARAMS_INVALID')) throw new SightlineError('SL_PIPE_INVALID', `the statement does not check: ${err.message}`, { cause: err });
     throw err;
   });
   checkStatement(definition, described);

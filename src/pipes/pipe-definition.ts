@@ -36,6 +36,8 @@ export interface PipeVersion {
   columns: SqlColumn[];
   /** The views it reads and the dataset each needs (`events`, `aggregates/<name>`): checked against its author's key, and all it may read when it runs. */
   reads: Array<{ view: string; dataset: string }>;
+  /** Whether its statement reads the clock or chance, so its answer changes with no data changing (never cached). */
+  volatile: boolean;
   createdAt: number;
   /** The key id that made it, or `config`. */
   createdBy: string;
@@ -50,7 +52,16 @@ export interface PipeDeletion {
   by: string;
 }
 
-export type PipeRecord = PipeVersion | PipeDeletion;
+/** One version withdrawn (it exposed what it should not, say); the others stay. */
+export interface PipeVersionDeletion {
+  kind: 'pipe-version-deleted';
+  name: string;
+  version: number;
+  at: number;
+  by: string;
+}
+
+export type PipeRecord = PipeVersion | PipeDeletion | PipeVersionDeletion;
 
 const invalid = (message: string): SightlineError => new SightlineError('SL_PIPE_INVALID', message);
 
@@ -85,23 +96,18 @@ const normalParam = (p: PipeParam): PipeParam => ({
 
 /**
  * The statement fits its definition: its parameters are the declared ones, all by name (a pipe is
- * called by its query string), it reads a view, and its columns have names of their own (rows
- * are answered as objects).
+ * called by its query string), and it reads a view. (Its columns have names of their own, as rows
+ * are answered as objects: the page's `SELECT *` makes a repeated name unique, `a` and `a_1`.)
  */
 export function checkStatement(definition: PipeDefinition, described: SqlDescription): void {
   const used = new Set(described.paramNames);
   const positional = described.paramNames.find((p) => /^\d+$/.test(p));
   if (positional !== undefined) throw invalid(`the statement uses $${positional}: a pipe's parameters are named ($from, $page)`);
-  const undeclared = [...used].filter((p) => !(p in definition.params));
+  const undeclared = [...used].filter((p) => !Object.hasOwn(definition.params, p));
   if (undeclared.length > 0) throw invalid(`the statement uses ${undeclared.map((p) => `$${p}`).join(', ')}, not declared in params`);
   const unused = Object.keys(definition.params).filter((p) => !used.has(p));
   if (unused.length > 0) throw invalid(`params declares ${unused.join(', ')}, which the statement does not use`);
   if (described.reads.length === 0) throw invalid('the statement reads none of the views (events, dead_letters, the aggregations)');
-  const seen = new Set<string>();
-  for (const { name } of described.columns) {
-    if (seen.has(name)) throw invalid(`two columns are named ${name}: give each its own (AS)`);
-    seen.add(name);
-  }
 }
 
 /** Two definitions alike (a config read again at start, a PUT repeated): the same version, not a new one. */
@@ -122,12 +128,17 @@ export function incompatibilities(latest: PipeVersion, next: { definition: PipeD
     else if (now.required && !old.required) breaks.push(`parameter ${param} becomes required`);
   }
   for (const [param, now] of Object.entries(next.definition.params)) {
-    if (!(param in latest.definition.params) && now.required) breaks.push(`new parameter ${param} is required (give it a default, or make it optional)`);
+    if (!Object.hasOwn(latest.definition.params, param) && now.required) breaks.push(`new parameter ${param} is required (give it a default, or make it optional)`);
   }
   for (const column of latest.columns) {
     const now = next.columns.find((c) => c.name === column.name);
     if (!now) breaks.push(`column ${column.name} is removed`);
     else if (now.type !== column.type) breaks.push(`column ${column.name} changes type from ${column.type} to ${now.type}`);
+  }
+  // CSV and Arrow readers take columns by position: the old ones stay first, in their order.
+  const kept = next.columns.slice(0, latest.columns.length).map((c) => c.name);
+  if (breaks.every((b) => !b.startsWith('column ')) && kept.join(',') !== latest.columns.map((c) => c.name).join(',')) {
+    breaks.push(`columns ${latest.columns.map((c) => c.name).join(', ')} must stay first and in this order (new ones go after them)`);
   }
   return breaks;
 }
@@ -166,7 +177,7 @@ export function paramOfText(name: string, type: SqlParamType, text: string, code
 
 /** Each declared parameter's value for one request: given, its default, or NULL; required ones must be given, unknown ones are refused. */
 export function paramsOfQuery(definition: PipeDefinition, query: Record<string, string | undefined>): Record<string, SqlParam> {
-  const unknown = Object.keys(query).filter((q) => !(q in definition.params) && !(RESERVED_PARAMS as readonly string[]).includes(q));
+  const unknown = Object.keys(query).filter((q) => !Object.hasOwn(definition.params, q) && !(RESERVED_PARAMS as readonly string[]).includes(q));
   if (unknown.length > 0) {
     const known = [...Object.keys(definition.params), ...RESERVED_PARAMS].join(', ');
     throw new SightlineError('SL_PIPE_PARAMS_INVALID', `unknown parameter ${unknown.join(', ')}; this pipe takes ${known}`);

@@ -38,6 +38,11 @@ export function parsePipeCursor(text: string): PipeCursor {
   return { version: Number(version), offset: Number(offset), paramsHash };
 }
 
+/** The statement that reads one page of a pipe's; the one a definition is checked as, too. */
+export function pageStatement(sql: string, limit: number, offset: number): string {
+  return `SELECT * FROM (\n${sql.replace(/[\s;]+$/, '')}\n) AS page LIMIT ${limit} OFFSET ${offset}`;
+}
+
 /** A short digest of the parameters' values: a cursor is refused with other parameters than its first page's. */
 export function paramsHashOf(params: Record<string, SqlParam>): string {
   return createHash('sha256').update(JSON.stringify(Object.entries(params).sort(([a], [b]) => a.localeCompare(b)))).digest('hex').slice(0, 8);
@@ -45,9 +50,8 @@ export function paramsHashOf(params: Record<string, SqlParam>): string {
 
 /**
  * Runs one page of a pipe: its statement with the request's parameters (typed as declared, a
- * default or NULL where not given), rows from the cursor's offset on. Only `limit + 1` rows are
- * read (the one past the page says whether there is another), then the statement is stopped. The
- * pipe reads with its own rights: the views its author's key could read when it was defined.
+ * default or NULL where not given), `limit` rows from the cursor's offset on. The pipe reads with
+ * its own rights: the views its author's key could read when it was defined.
  */
 export async function runPipe(engine: SqlEngine, pipe: PipeVersion, request: PipeRequest): Promise<PipePage> {
   const params = paramsOfQuery(pipe.definition, request.params);
@@ -58,31 +62,25 @@ export async function runPipe(engine: SqlEngine, pipe: PipeVersion, request: Pip
   }
   const offset = cursor?.offset ?? 0;
   const datasets = new Set(pipe.reads.map((r) => r.dataset));
+  // The page is cut by DuckDB (a top-N where the statement sorts), so a deep page converts no
+  // row it skips; one row past the page says whether there is another.
+  const sql = pageStatement(pipe.definition.sql, request.limit + 1, offset);
   let result;
   try {
-    result = await engine.query({ sql: pipe.definition.sql, params, mayRead: (dataset) => datasets.has(dataset), ...(request.signal && { signal: request.signal }) });
+    result = await engine.query({ sql, params, mayRead: (dataset) => datasets.has(dataset), ...(request.signal && { signal: request.signal }) });
   } catch (err) {
     // A value out of its type's range shows only when DuckDB binds it.
     if (err instanceof SightlineError && err.code === 'SL_SQL_PARAMS_INVALID') throw new SightlineError('SL_PIPE_PARAMS_INVALID', err.message, { cause: err });
     throw err;
   }
   const rows: SqlValue[][] = [];
-  let seen = 0;
-  let more = false;
   try {
-    reading: for await (const chunk of result.chunks()) {
-      for (const row of chunk) {
-        if (seen++ < offset) continue;
-        if (rows.length === request.limit) {
-          more = true;
-          break reading;
-        }
-        rows.push(row);
-      }
-    }
+    for await (const chunk of result.chunks()) rows.push(...chunk);
   } finally {
     await result.close();
   }
+  const more = rows.length > request.limit;
+  if (more) rows.length = request.limit;
   return {
     pipe: pipe.name,
     version: pipe.version,

@@ -1,18 +1,20 @@
 import { SightlineError } from '../core/errors.js';
 import type { SqlColumn } from '../core/ports/sql-engine.js';
 import type { TableStore } from '../core/ports/table-store.js';
-import { incompatibilities, type PipeDefinition, type PipeDeletion, type PipeRecord, type PipeVersion, sameDefinition } from './pipe-definition.js';
+import { incompatibilities, type PipeDefinition, type PipeDeletion, type PipeRecord, type PipeVersion, type PipeVersionDeletion, sameDefinition } from './pipe-definition.js';
 
 interface PipeState {
-  /** Every version ever written, oldest first; those up to `deletedThrough` are deleted. */
+  /** Every version ever written, oldest first; those up to `deletedThrough`, and those withdrawn, are deleted. */
   versions: PipeVersion[];
   deletedThrough: number;
+  withdrawn: Set<number>;
 }
 
 /** What the statement of a new version is, as the SQL engine described it for its author. */
 export interface DescribedPipe {
   columns: SqlColumn[];
   reads: Array<{ view: string; dataset: string }>;
+  volatile: boolean;
 }
 
 /**
@@ -35,19 +37,21 @@ export class PipeStore {
   }
 
   private apply(record: PipeRecord): void {
-    const state = this.pipes.get(record.name) ?? { versions: [], deletedThrough: 0 };
+    const state = this.pipes.get(record.name) ?? { versions: [], deletedThrough: 0, withdrawn: new Set<number>() };
     this.pipes.set(record.name, state);
     if (record.kind === 'pipe') {
       if (!state.versions.some((v) => v.version === record.version)) state.versions.push(record);
       state.versions.sort((a, b) => a.version - b.version);
-    } else {
+    } else if (record.kind === 'pipe-deleted') {
       state.deletedThrough = Math.max(state.deletedThrough, record.through);
+    } else {
+      state.withdrawn.add(record.version);
     }
   }
 
   private live(name: string): PipeVersion[] {
     const state = this.pipes.get(name);
-    return state ? state.versions.filter((v) => v.version > state.deletedThrough) : [];
+    return state ? state.versions.filter((v) => v.version > state.deletedThrough && !state.withdrawn.has(v.version)) : [];
   }
 
   /** Each pipe's latest version, by name. */
@@ -86,7 +90,7 @@ export class PipeStore {
       }
       const state = this.pipes.get(name);
       const version = Math.max(state?.deletedThrough ?? 0, ...(state?.versions.map((v) => v.version) ?? [0])) + 1;
-      const pipe: PipeVersion = { kind: 'pipe', name, version, definition, columns: described.columns, reads: described.reads, createdAt: this.clock(), createdBy: actor };
+      const pipe: PipeVersion = { kind: 'pipe', name, version, definition, columns: described.columns, reads: described.reads, volatile: described.volatile, createdAt: this.clock(), createdBy: actor };
       return { records: [pipe], result: { pipe, created: true } };
     });
   }
@@ -97,6 +101,21 @@ export class PipeStore {
       const latest = this.live(name).at(-1);
       if (!latest) throw notFound(name);
       const deletion: PipeDeletion = { kind: 'pipe-deleted', name, through: latest.version, at: this.clock(), by: actor };
+      return { records: [deletion], result: deletion };
+    });
+  }
+
+  /**
+   * Withdraws one version: callers that name it (`?version=`, a cursor) get 404; the latest of
+   * the others is served, and the next definition is checked against it. The last one left is
+   * withdrawn by deleting the pipe.
+   */
+  async deleteVersion(name: string, version: number, actor: string): Promise<PipeVersionDeletion> {
+    return this.table.exclusive(() => {
+      const live = this.live(name);
+      this.get(name, version);
+      if (live.length === 1) throw new SightlineError('SL_PIPE_INVALID', `version ${version} is the only one of pipe ${name}: delete the pipe (DELETE /v1/pipes/${name})`);
+      const deletion: PipeVersionDeletion = { kind: 'pipe-version-deleted', name, version, at: this.clock(), by: actor };
       return { records: [deletion], result: deletion };
     });
   }

@@ -9,10 +9,10 @@ export const PIPES_TOPIC = '_pipes';
 export const pipesCodec: TableCodec<PipeRecord> = {
   label: 'pipes',
   errorCode: 'SL_PIPES_STORE_FAILED',
-  key: (record) => (record.kind === 'pipe' ? `pipe/${record.name}/${record.version}` : `pipe-deleted/${record.name}/${record.through}`),
+  key: (record) => `${record.kind}/${record.name}/${record.kind === 'pipe-deleted' ? record.through : record.version}`,
   decode: (value) => {
     const kind = typeof value === 'object' && value !== null ? (value as { kind?: unknown }).kind : undefined;
-    return kind === 'pipe' || kind === 'pipe-deleted' ? (value as PipeRecord) : undefined;
+    return kind === 'pipe' || kind === 'pipe-deleted' || kind === 'pipe-version-deleted' ? (value as PipeRecord) : undefined;
   },
 };
 

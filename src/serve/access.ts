@@ -15,6 +15,8 @@ import { errorResponses } from './errors.js';
  */
 export type RouteAccess =
   | 'public'
+  /** Public, but a caller with a valid key (or the local user) is identified: the answer may hold more for it (the OpenAPI document's pipes). */
+  | 'identified'
   | {
       scope: Scope;
       /** The resource the request touches, from its path or query (a subject, a dataset); undefined: every resource. */
@@ -70,7 +72,7 @@ export async function accessControl(app: FastifyInstance, options: AccessOptions
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
     if (access === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no access (config.access)`);
-    if (access === 'public' || !route.schema) return;
+    if (access === 'public' || access === 'identified' || !route.schema) return;
     // The OpenAPI document says which credentials each route takes and documents its 401 and 403.
     const response = (route.schema.response ?? {}) as Record<number, unknown>;
     const kind = SCOPES[access.scope].resource;
@@ -102,6 +104,12 @@ export async function accessControl(app: FastifyInstance, options: AccessOptions
     const access = request.routeOptions.config.access;
     // Undefined: no route matched (the 404 and 405 answers), which hold nothing to protect.
     if (access === undefined || access === 'public') return;
+    if (access === 'identified') {
+      // Credentials that do not check leave the caller anonymous: the route answers anyone.
+      if (request.headers.authorization === undefined) request.principal = options.required ? undefined : LOCAL_PRINCIPAL;
+      else await new Promise<unknown>((resolve) => bearerOnly.call(app, request, reply, resolve));
+      return;
+    }
     if (request.headers.authorization === undefined) {
       if (!options.required) request.principal = LOCAL_PRINCIPAL;
       else throw refused(request, reply, 'SL_AUTH_MISSING', access.basic === true, options.audit);

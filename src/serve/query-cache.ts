@@ -44,9 +44,9 @@ export class QueryCache<T> {
   /**
    * The answer for `key`, computed once until a window in `scopes` changes. `narrowed`, where an
    * answer's scope is known only once it is computed (a pipe's time bounds), gives it then; until
-   * then `scopes` holds, so a change while it is computed still drops it.
+   * then `scopes` holds, so a change while it is computed still drops it. Null from it: not kept.
    */
-  get(key: string, scopes: readonly WindowScope[], compute: () => Promise<T>, narrowed?: (value: T) => readonly WindowScope[]): Promise<T> {
+  get(key: string, scopes: readonly WindowScope[], compute: () => Promise<T>, narrowed?: (value: T) => readonly WindowScope[] | null): Promise<T> {
     const cached = this.entries.get(key);
     if (cached) {
       this.requests.inc({ cache: this.name, result: 'hit' });
@@ -59,7 +59,10 @@ export class QueryCache<T> {
     this.entries.set(key, entry);
     result.then(
       (value) => {
-        if (narrowed && this.entries.get(key) === entry) entry.scopes = narrowed(value);
+        if (!narrowed || this.entries.get(key) !== entry) return;
+        const scopes = narrowed(value);
+        if (scopes) entry.scopes = scopes;
+        else this.entries.delete(key);
       },
       // A failed query is not kept: the next request tries again.
       () => this.entries.get(key) === entry && this.entries.delete(key),

@@ -21,7 +21,7 @@ import { statusRoutes, type StatusRoutesOptions } from './routes/status.js';
 declare module 'fastify' {
   interface FastifyInstance {
     /** Paths of the OpenAPI document made while the server runs (each pipe's), added to its routes'. */
-    openApiPaths: Array<(document: { paths?: Record<string, unknown> }) => Record<string, unknown>>;
+    openApiPaths: Array<(document: { paths?: Record<string, unknown> }, request: FastifyRequest) => Record<string, unknown>>;
   }
 }
 
@@ -130,9 +130,9 @@ export async function operationsRoutes(app: FastifyInstance, options: StatusRout
   await app.register(metricsRoutes, { metrics: options.metrics.registry });
   await app.register(dashboardRoutes, { metrics: options.metrics.registry });
   // Paths made while the server runs (each pipe's own) join those of its routes.
-  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => {
+  app.get('/openapi.json', { config: { access: 'identified' }, schema: { hide: true } }, async (request) => {
     const document = app.swagger() as { paths?: Record<string, unknown> };
-    const extra = app.openApiPaths.map((paths) => paths(document));
+    const extra = app.openApiPaths.map((paths) => paths(document, request));
     return extra.length === 0 ? document : { ...document, paths: Object.assign({}, document.paths, ...extra) };
   });
 }

@@ -47,6 +47,8 @@ interface Held {
   views: string[];
   /** Each view's time range, as its bounds reached. */
   ranges: Map<string, TimeRange>;
+  /** Whether the statement reads the clock or chance. */
+  volatile?: boolean;
   coldFiles: number;
   timedOut: boolean;
   /** When its statement timeout ends (ms since the epoch). */
@@ -107,12 +109,18 @@ async function castUnknownParams(conn: DuckDBConnection, prepared: DuckDBPrepare
  * group_key = $page`), which DuckDB binds only once values come: it runs with each parameter a
  * NULL of its declared type, under a LIMIT 0 that reads no row.
  */
-async function typedColumns(conn: DuckDBConnection, sql: string, types: Record<string, SqlParamType>): Promise<SqlColumn[]> {
+async function typedColumns(conn: DuckDBConnection, sql: string, types: Record<string, SqlParamType>, timeoutMs: number): Promise<SqlColumn[]> {
   const prepared = await conn.prepare(`SELECT * FROM (\n${sql.replace(/[\s;]+$/, '')}\n) AS described LIMIT 0`);
   const bound = bindParams(Object.fromEntries(Object.entries(types).map(([name, type]) => [name, { type, value: null }])));
   if (bound) prepared.bind(bound.values, bound.types);
-  const result = await prepared.run();
-  return result.columnNames().map((name, i) => ({ name, type: result.columnType(i).toString() }));
+  // LIMIT 0 should read nothing; the statement timeout holds should DuckDB not see it so.
+  const timer = setTimeout(() => conn.interrupt(), timeoutMs);
+  try {
+    const result = await prepared.run();
+    return result.columnNames().map((name, i) => ({ name, type: result.columnType(i).toString() }));
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** DuckDB's error, as the SQL surface answers it. */
@@ -231,7 +239,8 @@ export class DuckDbSqlEngine implements SqlEngine {
       const sql = await deserialized(conn, this.template!, rewriteCatalogStatement(statements[0]!));
       return { prepared: await held.catalog.prepare(sql), params: bindParams(request.params), conn: held.catalog };
     }
-    const { references } = checkStatement(statements[0]!, time);
+    const { references, volatile } = checkStatement(statements[0]!, time);
+    held.volatile = volatile;
     held.views = [...new Set(references.map((r) => r.view))];
     for (const name of held.views) {
       const { dataset } = sources.get(name)!;
@@ -267,9 +276,9 @@ export class DuckDbSqlEngine implements SqlEngine {
       const params = paramNames.map((name, i) => request.paramTypes?.[name] ?? parameterTypeText(prepared, i + 1));
       const types = request.paramTypes;
       // Typed only where every parameter is declared; the caller refuses the others.
-      const columns = types && paramNames.length > 0 && paramNames.every((n) => n in types) ? await typedColumns(preparedOn, request.sql, Object.fromEntries(paramNames.map((n) => [n, types[n]!]))) : Array.from({ length: prepared.columnCount }, (_, i) => ({ name: prepared.columnName(i), type: prepared.columnType(i).toString() }));
+      const columns = types && paramNames.length > 0 && paramNames.every((n) => n in types) ? await typedColumns(preparedOn, request.sql, Object.fromEntries(paramNames.map((n) => [n, types[n]!])), this.options.limits.statementTimeoutMs) : Array.from({ length: prepared.columnCount }, (_, i) => ({ name: prepared.columnName(i), type: prepared.columnType(i).toString() }));
       const sources = await this.sources();
-      return { params, paramNames, columns, reads: held.views.map((view) => ({ view, dataset: sources.get(view)!.dataset })) };
+      return { params, paramNames, columns, reads: held.views.map((view) => ({ view, dataset: sources.get(view)!.dataset })), volatile: held.volatile ?? false };
     } catch (err) {
       throw sqlError(err, false, false);
     } finally {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { SightlineError } from '../core/errors.js';
-import { type BoundTerm, boundsIn, type SqlNode, type TimeColumns } from './time-bounds.js';
+import { type BoundTerm, boundsIn, CLOCK_FUNCTIONS, type SqlNode, type TimeColumns } from './time-bounds.js';
 
 /** Table functions a statement may call: they make rows, they read nothing. */
 const TABLE_FUNCTIONS = new Set(['range', 'generate_series', 'unnest']);
@@ -21,7 +21,11 @@ export interface CheckedStatement {
   references: ViewReference[];
   /** With `lenient`: the other tables it reads (the catalog's, or none there is), which a strict check refuses. */
   others: number;
+  /** Whether it reads the clock or chance (now(), random()): the same statement answers otherwise later, whatever the data. */
+  volatile: boolean;
 }
+
+const CHANCE_FUNCTIONS = new Set(['random', 'setseed', 'uuid', 'gen_random_uuid', 'uuidv4', 'uuidv7']);
 
 const isNode = (value: unknown): value is SqlNode => typeof value === 'object' && value !== null && !Array.isArray(value);
 
@@ -47,6 +51,7 @@ export function checkStatement(statement: SqlNode, views: ReadonlyMap<string, Ti
   const references: ViewReference[] = [];
   const boundsOf = new Map<SqlNode, BoundTerm[]>();
   let others = 0;
+  let volatile = false;
   /** A table that is no view: a strict check refuses it, a lenient one counts it. */
   const refuse = (error: SightlineError): void => {
     if (!options.lenient) throw error;
@@ -94,6 +99,7 @@ export function checkStatement(statement: SqlNode, views: ReadonlyMap<string, Ti
     if (value.class === 'FUNCTION') {
       const name = String(value.function_name).toLowerCase();
       if (REFUSED_FUNCTIONS.has(name)) throw new SightlineError('SL_SQL_NOT_ALLOWED', `function ${name}() is not allowed in SQL on read`);
+      if (CLOCK_FUNCTIONS.has(name) || CHANCE_FUNCTIONS.has(name)) volatile = true;
     }
     // BASE_TABLE nodes were given their bounds above, before the walk reaches them.
     for (const [key, child] of Object.entries(value)) {
@@ -110,7 +116,7 @@ export function checkStatement(statement: SqlNode, views: ReadonlyMap<string, Ti
     }
   };
   visit(statement, new Set());
-  return { references, others };
+  return { references, others, volatile };
 }
 
 /**

@@ -35,7 +35,7 @@ const STABLE_FUNCTIONS = new Set([
 ]);
 
 /** Functions whose value is the statement's start time (or day). */
-const CLOCK_FUNCTIONS = new Set(['now', 'current_timestamp', 'get_current_timestamp', 'transaction_timestamp', 'current_date', 'today']);
+export const CLOCK_FUNCTIONS = new Set(['now', 'current_timestamp', 'get_current_timestamp', 'transaction_timestamp', 'current_date', 'today']);
 
 const isNode = (value: unknown): value is SqlNode => typeof value === 'object' && value !== null && !Array.isArray(value);
 

@@ -157,7 +157,6 @@ describe('pipes', () => {
       [{ sql: 'SELECT * FROM nowhere' }, 'SL_PIPE_INVALID', /does not check/],
       [{ sql: 'DELETE FROM page_views' }, 'SL_PIPE_INVALID', /does not check/],
       [{ sql: 'SELECT 1 AS one' }, 'SL_PIPE_INVALID', /reads none of the views/],
-      [{ sql: 'SELECT group_key AS a, count AS a FROM page_views' }, 'SL_PIPE_INVALID', /two columns are named a/],
       [{ sql: 'SELECT * FROM page_views LIMIT $limit', params: { limit: { type: 'BIGINT' } } }, 'SL_PIPE_INVALID', /every pipe's own/],
       [{ sql: 'SELECT * FROM page_views WHERE count > $n', params: { n: { type: 'BIGINT', default: 'many' } } }, 'SL_PIPE_INVALID', /not an integer/],
       [{ sql: 'SELECT * FROM page_views', params: { n: { type: 'TEXT' } } }, 'SL_API_BAD_REQUEST', /type/],
@@ -207,6 +206,15 @@ describe('pipes', () => {
     const forced = await call('PUT', '/v1/pipes/windows', { body: { sql: 'SELECT count(*) AS n FROM page_views', compatibility: 'NONE' } });
     assert.equal(forced.status, 201, JSON.stringify(forced.body));
     assert.equal(forced.body.pipe.version, 4);
+    // One version withdrawn: callers naming it get 404, the others stay.
+    assert.deepEqual((await call('DELETE', '/v1/pipes/windows/versions/1')).body, { name: 'windows', version: 1 });
+    assert.equal((await call('GET', `/v1/pipes/windows?from=${BASE}&version=1`)).body.code, 'SL_PIPE_NOT_FOUND');
+    assert.equal((await call('GET', `/v1/pipes/windows?from=${BASE}&version=2`)).status, 200);
+    // The config's pipes are changed in the config only: the next start would undo the API's change.
+    for (const [method, path] of [['PUT', '/v1/pipes/top_pages'], ['DELETE', '/v1/pipes/top_pages'], ['DELETE', '/v1/pipes/top_pages/versions/1']] as const) {
+      const refused = await call(method, path, method === 'PUT' ? { body: { sql: TOP_PAGES_SQL } } : {});
+      assert.deepEqual([refused.status, refused.body.code], [409, 'SL_PIPE_CONFIGURED'], `${method} ${path}`);
+    }
   });
 
   it('reads with the rights checked at definition: a key may call a pipe over views it may not query itself', async () => {
@@ -230,7 +238,13 @@ describe('pipes', () => {
   });
 
   it('documents each pipe in /openapi.json as it is defined and deleted, and audits both', async () => {
-    const document = async () => (await (await fetch(`${platform.url}/openapi.json`)).json()) as { paths: Record<string, any> };
+    const document = async (token: string | null = admin) =>
+      (await (await fetch(`${platform.url}/openapi.json`, { headers: token ? { authorization: `Bearer ${token}` } : {} })).json()) as { paths: Record<string, any> };
+    // The document is public: a pipe is in it only for a caller who may call it.
+    const reader = await key('top pages reader', [{ scope: 'query:read', resources: ['pipes/top_pages'] }]);
+    assert.deepEqual(Object.keys((await document(null)).paths).filter((p) => p.startsWith('/v1/pipes/') && !p.includes('{')), []);
+    assert.deepEqual(Object.keys((await document(reader)).paths).filter((p) => p.startsWith('/v1/pipes/') && !p.includes('{')), ['/v1/pipes/top_pages']);
+    assert.deepEqual(Object.keys((await document('slk_0000000000000000_wrong')).paths).filter((p) => p.startsWith('/v1/pipes/') && !p.includes('{')), []);
     const top = (await document()).paths['/v1/pipes/top_pages'].get;
     assert.deepEqual(top.parameters.map((p: { name: string; required: boolean }) => `${p.name}${p.required ? '!' : ''}`), ['from!', 'to', 'limit', 'cursor', 'version']);
     assert.deepEqual(Object.keys(top.responses['200'].content['application/json'].schema.properties.data.items.properties), ['page', 'views']);
@@ -266,13 +280,18 @@ describe('pipes', () => {
     assert.equal(await cacheCount('miss'), misses + 1);
     assert.deepEqual(after, await truth(BASE, BASE + 3 * MINUTE));
     assert.deepEqual(after.find((r: [string, number]) => r[0] === '/p0'), ['/p0', 3 + 14]);
+    // A pipe that reads the clock answers otherwise with no data changing: never cached.
+    assert.equal((await call('PUT', '/v1/pipes/last_hour', { body: { sql: "SELECT count(*) AS n FROM page_views WHERE window_start_time >= now() - INTERVAL '1 hour'" } })).status, 201);
+    const [h, m] = [await cacheCount('hit'), await cacheCount('miss')];
+    for (let i = 0; i < 3; i++) assert.equal((await call('GET', '/v1/pipes/last_hour')).status, 200);
+    assert.deepEqual([await cacheCount('hit'), await cacheCount('miss')], [h, m]);
   });
 
   it('keeps its pipes and their versions across a restart', async () => {
     await platform.stop();
     platform = await startPlatform(config, pino({ level: 'silent' }));
     const versions = await call('GET', '/v1/pipes/windows/versions');
-    assert.deepEqual(versions.body.versions.map((v: { version: number }) => v.version), [1, 2, 3, 4]);
+    assert.deepEqual(versions.body.versions.map((v: { version: number }) => v.version), [2, 3, 4]);
     // The config's pipe is unchanged: still version 1.
     assert.equal((await call('GET', '/v1/pipes/top_pages/versions')).body.versions.length, 1);
   });

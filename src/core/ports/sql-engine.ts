@@ -43,6 +43,8 @@ export interface SqlDescription {
   columns: SqlColumn[];
   /** The views the statement reads, each with the dataset a key needs to read it. */
   reads: Array<{ view: string; dataset: string }>;
+  /** Whether it reads the clock or chance (now(), random()), so its answer changes with no data changing. */
+  volatile: boolean;
 }
 
 /** An event-time range in ms, `to` exclusive; an absent side is open. */

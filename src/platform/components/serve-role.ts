@@ -172,6 +172,7 @@ export class ServeRole implements Component {
         cache: new QueryCache<PipePage>('pipes', (listener) => hot.onWindowsChanged(listener), metrics.registry, 256),
         ...api,
         maxStatementBytes: MAX_STATEMENT_BYTES,
+        configured: new Set(config.pipes.map((p) => p.name)),
         document: (paths) => app.openApiPaths.push(paths),
       });
     }

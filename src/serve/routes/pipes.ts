@@ -1,4 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SightlineError } from '../../core/errors.js';
 import { allows } from '../../auth/scopes.js';
 import type { ClientSlots } from '../../core/client-slots.js';
 import { SQL_PARAM_TYPES, type SqlEngine, type SqlValue } from '../../core/ports/sql-engine.js';
@@ -23,9 +24,14 @@ export interface PipeRoutesOptions {
   defaultLimit: number;
   maxLimit: number;
   maxStatementBytes: number;
-  /** Adds the pipes' own paths to the OpenAPI document. */
-  document: (paths: (document: { paths?: Record<string, unknown> }) => Record<string, unknown>) => void;
+  /** Pipes of the config, which the API may not change (the next start would undo it). */
+  configured: ReadonlySet<string>;
+  /** Adds the pipes' own paths to the OpenAPI document, for a caller who may read them. */
+  document: (paths: (document: { paths?: Record<string, unknown> }, request: FastifyRequest) => Record<string, unknown>) => void;
 }
+
+/** Longer pages are answered, not cached: the cache is bounded in entries, so it must be in their size too. */
+const MAX_CACHED_ROWS = 1000;
 
 const NAME_PARAMS = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' } } } as const;
 const AGGREGATES = 'aggregates/';
@@ -60,7 +66,17 @@ const scopesOf = (pipe: PipeVersion, page?: PipePage): WindowScope[] =>
  */
 export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions): Promise<void> {
   const { pipes } = opts;
-  opts.document((document) => pipePaths(pipes.list(), opts, document.paths?.['/v1/pipes/{name}']));
+  // The document is public: a pipe's path, parameters and columns are in it only for a caller who may call it.
+  opts.document((document, request) =>
+    pipePaths(
+      pipes.list().filter((p) => request.principal !== undefined && mayReadTable(request, `pipes/${p.name}`)),
+      opts,
+      document.paths?.['/v1/pipes/{name}'],
+    ),
+  );
+  const notConfigured = (name: string): void => {
+    if (opts.configured.has(name)) throw new SightlineError('SL_PIPE_CONFIGURED', `pipe ${name} is defined in the config (pipes.${name}): change it there`);
+  };
 
   app.get(
     '/v1/pipes',
@@ -119,12 +135,13 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
         response: {
           200: { type: 'object', required: ['pipe', 'created'], properties: { pipe: PIPE_SCHEMA, created: { type: 'boolean' } } },
           201: { type: 'object', required: ['pipe', 'created'], properties: { pipe: PIPE_SCHEMA, created: { type: 'boolean' } } },
-          ...errorResponses(400, 409, 422),
+          ...errorResponses(400, 409, 422, 503),
         },
       },
     },
     async (request, reply) => {
       const { name } = request.params as { name: string };
+      notConfigured(name);
       const { pipe, created } = await definePipe(pipes, opts.engine, { name, input: request.body as PipeInput, mayRead: (dataset) => mayReadTable(request, dataset), actor: request.principal?.keyId ?? 'local' });
       return reply.code(created ? 201 : 200).send({ pipe: viewOf(pipe, request), created });
     },
@@ -141,12 +158,36 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
         summary: 'Delete a pipe (every version so far); defining it again goes on from the next version number',
         tags: ['pipes'],
         params: NAME_PARAMS,
-        response: { 200: { type: 'object', required: ['name', 'through'], properties: { name: { type: 'string' }, through: { type: 'integer' } } }, ...errorResponses(404) },
+        response: { 200: { type: 'object', required: ['name', 'through'], properties: { name: { type: 'string' }, through: { type: 'integer' } } }, ...errorResponses(404, 409) },
       },
     },
     async (request) => {
-      const deletion = await pipes.delete((request.params as { name: string }).name, request.principal?.keyId ?? 'local');
+      const { name } = request.params as { name: string };
+      notConfigured(name);
+      const deletion = await pipes.delete(name, request.principal?.keyId ?? 'local');
       return { name: deletion.name, through: deletion.through };
+    },
+  );
+
+  app.delete(
+    '/v1/pipes/:name/versions/:version',
+    {
+      config: {
+        access: { scope: 'pipes:write', resource: (request) => (request.params as { name: string }).name },
+        audit: { action: 'pipe.delete', target: (request) => `pipe ${(request.params as { name: string }).name} version ${(request.params as { version: number }).version}` },
+      },
+      schema: {
+        summary: 'Withdraw one version of a pipe (the others stay; the latest of them is served)',
+        tags: ['pipes'],
+        params: { type: 'object', required: ['name', 'version'], properties: { ...NAME_PARAMS.properties, version: { type: 'integer', minimum: 1 } } },
+        response: { 200: { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string' }, version: { type: 'integer' } } }, ...errorResponses(404, 409, 422) },
+      },
+    },
+    async (request) => {
+      const { name, version } = request.params as { name: string; version: number };
+      notConfigured(name);
+      const deletion = await pipes.deleteVersion(name, version, request.principal?.keyId ?? 'local');
+      return { name: deletion.name, version: deletion.version };
     },
   );
 
@@ -210,17 +251,24 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
       // A cursor pages the version its first page read, unless the request names one.
       const pinned = version ?? (cursor ? Number(/^v(\d+)\./.exec(cursor)?.[1]) : undefined);
       const pipe = pipes.get(name, pinned);
-      const compute = async (): Promise<PipePage> => {
-        const release = opts.slots.take(clientOf(request));
-        try {
-          return await runPipe(opts.engine, pipe, { params, limit, cursor });
-        } finally {
-          release();
+      const cacheable = opts.cache !== undefined && !pipe.volatile && pipe.reads.every((r) => r.dataset.startsWith(AGGREGATES));
+      // The slot is the caller's own, hit or miss: a computation shared through the cache never
+      // answers one client with another's refusal.
+      const release = opts.slots.take(clientOf(request));
+      let page: PipePage;
+      try {
+        if (cacheable) {
+          const key = JSON.stringify([pipe.name, pipe.version, Object.entries(params).sort(([a], [b]) => a.localeCompare(b)), limit, cursor ?? null]);
+          page = await opts.cache!.get(key, scopesOf(pipe), () => runPipe(opts.engine, pipe, { params, limit, cursor }), (done) => (done.rows.length > MAX_CACHED_ROWS ? null : scopesOf(pipe, done)));
+        } else {
+          // Not shared, so a client that goes away cancels its own statement.
+          const gone = new AbortController();
+          request.raw.once('close', () => request.raw.complete || gone.abort());
+          page = await runPipe(opts.engine, pipe, { params, limit, cursor, signal: gone.signal });
         }
-      };
-      const cacheable = opts.cache && pipe.reads.every((r) => r.dataset.startsWith(AGGREGATES));
-      const key = JSON.stringify([pipe.name, pipe.version, Object.entries(params).sort(([a], [b]) => a.localeCompare(b)), limit, cursor ?? null]);
-      const page = cacheable ? await opts.cache!.get(key, scopesOf(pipe), compute, (done) => scopesOf(pipe, done)) : await compute();
+      } finally {
+        release();
+      }
       reply.header('sightline-pipe-version', String(page.version));
       if (format === 'json') {
         const names = page.columns.map((c) => c.name);

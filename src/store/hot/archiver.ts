@@ -355,6 +355,9 @@ export class Archiver implements ColdArchiver {
       .then((r) => {
         report = r;
         this.lastLifecycle = r;
+        // Rows gone from the tables: answers over them (a pipe reads the cold rows too) are stale.
+        const removed = r.jobs['cold-retention'];
+        if (removed && removed.files + removed.rows > 0) this.options.hot.windowChanges.all();
       })
       .finally(() => {
         this.running = undefined;

@@ -35,7 +35,8 @@ export class DuckDbHotStore implements HotStore {
   private readonly commitListeners: Array<(rows: number) => void> = [];
   /** SQL on read enters it; what moves rows out of the hot store (retention, staged changes) waits for it to be empty. */
   readonly readGate = new ReadGate();
-  private readonly windowChanges = new WindowChangeFeed();
+  /** Which windows each change touched, for the caches of answers over them (cold retention tells it too). */
+  readonly windowChanges = new WindowChangeFeed();
   /** Write transactions share the writer connection, so they run one at a time. */
   private writes: Promise<unknown> = Promise.resolve();
 

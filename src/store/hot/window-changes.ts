@@ -33,7 +33,8 @@ export class WindowChangeFeed {
         this.longest.set(w.name, Math.max(this.longest.get(w.name) ?? 0, w.windowEnd - w.windowStart));
         widen(`counted\0${w.name}`, w.windowStart, w.windowStart + 1);
       }
-      for (const [name, bound] of Object.entries(batch.finalBounds)) {
+      // The bounds the store finalizes by: in distributed mode every partition's lowest, not this batch's own.
+      for (const [name, bound] of Object.entries(batch.scope ? batch.scope.finalizeAggregates : batch.finalBounds)) {
         // Windows ending by a bound become final: they start before it. A bound can also be one
         // partition's, below another's seen before (distributed mode finalizes by the lowest), so
         // the range runs from the lower of the two, less the longest window, to the higher (all

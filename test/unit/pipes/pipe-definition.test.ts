@@ -13,6 +13,7 @@ const version = (params: PipeVersion['definition']['params'], columns: Array<[st
   definition: { sql: 'SELECT 1', params, compatibility: 'BACKWARD' },
   columns: columns.map(([name, type]) => ({ name, type })),
   reads: [{ view: 'page_views', dataset: 'aggregates/page-views' }],
+  volatile: false,
   createdAt: 0,
   createdBy: 'config',
 });
@@ -59,6 +60,9 @@ describe('a pipe definition', () => {
       'column page is removed',
       'column views changes type from BIGINT to DOUBLE',
     ]);
+    // CSV and Arrow readers take columns by position: a new one goes after the old ones.
+    assert.deepEqual(next(last.definition.params, [['share', 'DOUBLE'], ['page', 'VARCHAR'], ['views', 'BIGINT']]), ['columns page, views must stay first and in this order (new ones go after them)']);
+    assert.deepEqual(next(last.definition.params, [['views', 'BIGINT'], ['page', 'VARCHAR']]), ['columns page, views must stay first and in this order (new ones go after them)']);
   });
 
   it('pages with a cursor bound to its version and its parameters', () => {
