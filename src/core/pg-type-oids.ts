@@ -7,6 +7,8 @@ export interface PgType {
   oid: number;
   /** Its pg_type.typname. */
   name: string;
+  /** Its name in SQL, as format_type() and psql's \d write it. */
+  sqlName: string;
   /** Bytes, or -1 for a variable length. */
   size: number;
   /** pg_type.typcategory: B boolean, N numeric, S string, D date/time, T timespan, U user, … */
@@ -14,23 +16,23 @@ export interface PgType {
 }
 
 export const PG_TYPES = {
-  bool: { oid: 16, name: 'bool', size: 1, category: 'B' },
-  bytea: { oid: 17, name: 'bytea', size: -1, category: 'U' },
-  int8: { oid: 20, name: 'int8', size: 8, category: 'N' },
-  int2: { oid: 21, name: 'int2', size: 2, category: 'N' },
-  int4: { oid: 23, name: 'int4', size: 4, category: 'N' },
-  text: { oid: 25, name: 'text', size: -1, category: 'S' },
-  json: { oid: 114, name: 'json', size: -1, category: 'U' },
-  float4: { oid: 700, name: 'float4', size: 4, category: 'N' },
-  float8: { oid: 701, name: 'float8', size: 8, category: 'N' },
-  varchar: { oid: 1043, name: 'varchar', size: -1, category: 'S' },
-  date: { oid: 1082, name: 'date', size: 4, category: 'D' },
-  time: { oid: 1083, name: 'time', size: 8, category: 'D' },
-  timestamp: { oid: 1114, name: 'timestamp', size: 8, category: 'D' },
-  timestamptz: { oid: 1184, name: 'timestamptz', size: 8, category: 'D' },
-  interval: { oid: 1186, name: 'interval', size: 16, category: 'T' },
-  numeric: { oid: 1700, name: 'numeric', size: -1, category: 'N' },
-  uuid: { oid: 2950, name: 'uuid', size: 16, category: 'U' },
+  bool: { oid: 16, name: 'bool', sqlName: 'boolean', size: 1, category: 'B' },
+  bytea: { oid: 17, name: 'bytea', sqlName: 'bytea', size: -1, category: 'U' },
+  int8: { oid: 20, name: 'int8', sqlName: 'bigint', size: 8, category: 'N' },
+  int2: { oid: 21, name: 'int2', sqlName: 'smallint', size: 2, category: 'N' },
+  int4: { oid: 23, name: 'int4', sqlName: 'integer', size: 4, category: 'N' },
+  text: { oid: 25, name: 'text', sqlName: 'text', size: -1, category: 'S' },
+  json: { oid: 114, name: 'json', sqlName: 'json', size: -1, category: 'U' },
+  float4: { oid: 700, name: 'float4', sqlName: 'real', size: 4, category: 'N' },
+  float8: { oid: 701, name: 'float8', sqlName: 'double precision', size: 8, category: 'N' },
+  varchar: { oid: 1043, name: 'varchar', sqlName: 'character varying', size: -1, category: 'S' },
+  date: { oid: 1082, name: 'date', sqlName: 'date', size: 4, category: 'D' },
+  time: { oid: 1083, name: 'time', sqlName: 'time without time zone', size: 8, category: 'D' },
+  timestamp: { oid: 1114, name: 'timestamp', sqlName: 'timestamp without time zone', size: 8, category: 'D' },
+  timestamptz: { oid: 1184, name: 'timestamptz', sqlName: 'timestamp with time zone', size: 8, category: 'D' },
+  interval: { oid: 1186, name: 'interval', sqlName: 'interval', size: 16, category: 'T' },
+  numeric: { oid: 1700, name: 'numeric', sqlName: 'numeric', size: -1, category: 'N' },
+  uuid: { oid: 2950, name: 'uuid', sqlName: 'uuid', size: 16, category: 'U' },
 } as const satisfies Record<string, PgType>;
 
 /** The Postgres type a DuckDB type is sent as; types Postgres has no match for are text (lists and structs as JSON). */

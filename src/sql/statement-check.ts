@@ -94,7 +94,8 @@ export function checkStatement(statement: SqlNode, views: ReadonlyMap<string, Ti
     if (value.type === 'TABLE_FUNCTION') {
       const fn = value.function as SqlNode;
       const name = String(fn.function_name).toLowerCase();
-      if (!TABLE_FUNCTIONS.has(name) || fn.schema || fn.catalog) throw new SightlineError('SL_SQL_NOT_ALLOWED', `table function ${name}() is not allowed: SQL on read reads the views only (${[...TABLE_FUNCTIONS].join(', ')} may make rows)`);
+      // Postgres clients qualify them with their own schema (psql's pg_catalog.generate_series).
+      if (!TABLE_FUNCTIONS.has(name) || (fn.schema && fn.schema !== 'pg_catalog') || fn.catalog) throw new SightlineError('SL_SQL_NOT_ALLOWED', `table function ${name}() is not allowed: SQL on read reads the views only (${[...TABLE_FUNCTIONS].join(', ')} may make rows)`);
     }
     if (value.class === 'FUNCTION') {
       const name = String(value.function_name).toLowerCase();

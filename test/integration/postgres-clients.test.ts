@@ -95,6 +95,14 @@ describe('the Postgres wire protocol, with real clients', { skip: pgClientsSkipR
     const tables = await runClient('psql', [url, '-At', '-c', '\\dt'], { PGPASSWORD: reader });
     assert.equal(tables.status, 0, tables.stderr);
     assert.deepEqual(tables.stdout.trim().split('\n').map((l) => l.split('|')[1]), ['dead_letters', 'events', 'page_views']);
+    // \d on a view: its columns with Postgres' type names; \l and \du: the one database and role.
+    const described = await runClient('psql', [url, '-At', '-c', '\\d events'], { PGPASSWORD: reader });
+    assert.equal(described.status, 0, described.stderr);
+    const columns = described.stdout.trim().split('\n').map((l) => l.split('|').slice(0, 2).join(' '));
+    assert.deepEqual(columns.slice(0, 5), ['id text', 'source text', 'type text', 'timestamp bigint', 'event_time timestamp without time zone']);
+    const databases = await runClient('psql', [url, '-At', '-c', '\\l'], { PGPASSWORD: reader });
+    assert.equal(databases.status, 0, databases.stderr);
+    assert.match(databases.stdout, /^sightline\|sightline\|UTF8/);
     const refused = await runClient('psql', [url, '-c', 'SELECT 1'], { PGPASSWORD: 'slk_0000000000000000_wrong' });
     assert.notEqual(refused.status, 0);
     assert.match(refused.stderr, /password authentication failed/);
