@@ -114,8 +114,8 @@ const postSql = (url: string, sql: string, params?: Record<string, unknown>): Pr
   fetch(`${url}/v1/sql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ sql, ...(params && { params }) }) });
 
 /**
- * The aggregates API cached (the same request again, no write between) and uncached (a `to` one
- * millisecond later each time: the same windows, another cache entry), and SQL on read over every
+ * The aggregates API and a pipe cached (the same request again, no write between) and uncached (a
+ * bound one millisecond later each time: the same windows, another cache entry), and SQL on read over every
  * event stored (all of them also in the cold tables: each view anti-joins its cold rows against
  * the hot keys of the same days).
  */
@@ -127,7 +127,29 @@ async function sqlLatencies(ctx: BenchContext, url: string, target: number, endT
     await timed(cached, () => fetch(`${url}${hour}&to=${endTs}`));
     await timed(uncached, () => fetch(`${url}${hour}&to=${endTs + 1 + i}`));
   }
-  for (const [name, times] of [['aggregates 1m, last hour, cached', cached], ['aggregates 1m, last hour, uncached', uncached]] as const) {
+  // A pipe over the aggregation (its top pages since a time): the same call again is cached, one
+  // with `from` a millisecond later each time is not (the same windows, another entry).
+  const defined = await fetch(`${url}/v1/pipes/bench_top_pages`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({
+      sql: "SELECT group_key AS page, sum(count)::BIGINT AS views FROM page_views WHERE window_size = '1m' AND window_start_time >= $from GROUP BY page ORDER BY views DESC, page",
+      params: { from: { type: 'TIMESTAMP', required: true } },
+    }),
+  });
+  if (defined.status !== 201 && defined.status !== 200) throw new Error(`defining the bench pipe answered ${defined.status}: ${await defined.text()}`);
+  const pipeCached: number[] = [];
+  const pipeUncached: number[] = [];
+  for (let i = 0; i < requests; i++) {
+    await timed(pipeCached, () => fetch(`${url}/v1/pipes/bench_top_pages?from=${endTs - 3_600_000}&limit=10`));
+    await timed(pipeUncached, () => fetch(`${url}/v1/pipes/bench_top_pages?from=${endTs - 3_600_000 + 1 + i}&limit=10`));
+  }
+  for (const [name, times] of [
+    ['aggregates 1m, last hour, cached', cached],
+    ['aggregates 1m, last hour, uncached', uncached],
+    ['pipe: top 10 pages, last hour, cached', pipeCached],
+    ['pipe: top 10 pages, last hour, uncached', pipeUncached],
+  ] as const) {
     const s = summarize(times);
     ctx.log(`cache @${target}: ${name}: p50 ${round(s.p50, 2)} ms, p99 ${round(s.p99, 2)} ms`);
     await ctx.sink.record('cache', 'Aggregate latency, cached and uncached', ['events stored', 'query', 'p50 ms', 'p99 ms'], [target, name, round(s.p50, 2), round(s.p99, 2)], { target, name, latency: s });
