@@ -102,6 +102,8 @@ const dictionaries = {
   versions: ['1', '2', 'latest'],
   'schema-ids': unique(contracts.flatMap((s) => s.versions.map((v) => v.id))),
   aggregations: ['page-views'],
+  // The example config's pipe, and one that does not exist.
+  pipes: ['top_pages', 'no_such_pipe'],
   windows: ['1m', '5m'],
   pages: unique(recent.map((e) => e.payload?.page)),
   'user-ids': unique(recent.map((e) => e.payload?.user_id)),

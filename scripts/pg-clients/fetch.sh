@@ -6,15 +6,7 @@
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
+# shellcheck source=../lib/maven-copy.sh
+. "$root/scripts/lib/maven-copy.sh"
 version="$(sed -n 's#.*<pgjdbc.version>\(.*\)</pgjdbc.version>.*#\1#p' "$here/pom.xml")"
-dest="$root/node_modules/.cache/sightline-pg-clients/$version"
-if [ ! -f "$dest/.complete" ]; then
-  command -v mvn >/dev/null || { echo "fetch.sh: Maven (mvn) is needed to fetch pgjdbc $version" >&2; exit 1; }
-  rm -rf "$dest" "$dest.partial"
-  mkdir -p "$dest.partial"
-  mvn -B -q -f "$here/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$dest.partial" >&2
-  ls "$dest.partial"/postgresql-"$version".jar >/dev/null
-  touch "$dest.partial/.complete"
-  mv "$dest.partial" "$dest"
-fi
-echo "$dest"
+copy_maven_dependencies "$here/pom.xml" "$root/node_modules/.cache/sightline-pg-clients/$version" "pgjdbc $version" "postgresql-$version.jar"
