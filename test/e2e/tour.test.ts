@@ -56,6 +56,8 @@ async function runTour(url: string, dir: string): Promise<Record<string, unknown
   const windows = async (query: string) => ((await getJson(`${url}/v1/aggregates/page-views?${query}`)).body.windows as Array<Record<string, unknown>>).map((w) => [w.window_start, w.page, w.count]);
   out.fiveMinute = await windows('window=5m');
   out.home = (await getJson(`${url}/v1/aggregates/page-views?window=1m&page=/home&from=2026-11-26T09:00:00Z&to=2026-11-26T09:05:00Z`)).body.windows;
+  const pipe = (await getJson(`${url}/v1/pipes/top_pages?from=2026-11-26T09:00:00Z&limit=3`)).body as { version: number; data: Array<{ page: string; views: number }>; next_cursor: string | null };
+  out.topPages = { version: pipe.version, rows: pipe.data.map((r) => [r.page, r.views]), more: pipe.next_cursor !== null };
   out.lateAndBob = await post([
     { id: 'pv-late', source: 'web', type: 'page_view', timestamp: 1795680000000, payload: { user_id: 'u1', page: '/home' } },
     { id: 'pv-bob', source: 'web', type: 'page_view', timestamp: 1795684200000, payload: { user_id: 'bob', page: '/home' } },
@@ -120,6 +122,11 @@ describe('the README tour, at any pace', () => {
     const fiveMinute = first.fiveMinute as Array<[number, string, number]>;
     assert.equal(fiveMinute.reduce((n, [, , c]) => n + c, 0), 241, '240 distinct page views of the file and pv-1, none late');
     assert.deepEqual((first.home as Array<Record<string, unknown>>)[0], { window_start: 1795683600000, window_end: 1795683660000, count: 7, final: true, page: '/home' });
+    // The example's pipe: the pages the 5-minute windows count most, from the 1-minute windows.
+    const byPage = new Map<string, number>();
+    for (const [, page, count] of fiveMinute) byPage.set(page, (byPage.get(page) ?? 0) + count);
+    const top = [...byPage].sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1)).slice(0, 3);
+    assert.deepEqual(first.topPages, { version: 1, rows: top, more: true });
     const dlq = first.dlq as string;
     assert.match(dlq, /process SL_QUALITY_FAILED \(user-id-format\)\s+web\.page_view\s+pv-bob\n\s+user-id-format \(error\): payload\.user_id "bob" does not match \^u\[0-9\]\+\$/);
     assert.match(dlq, /process SL_EVENT_LATE\s+web\.page_view\s+pv-late\n\s+event time 2026-11-26T08:00:00\.000Z is before 2026-11-26T09:08:52\.500Z: its windows are final \(stream web\/page_view: watermark minus 60000 ms allowed lateness\)/);
