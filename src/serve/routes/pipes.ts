@@ -158,7 +158,7 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
         summary: 'Delete a pipe (every version so far); defining it again goes on from the next version number',
         tags: ['pipes'],
         params: NAME_PARAMS,
-        response: { 200: { type: 'object', required: ['name', 'through'], properties: { name: { type: 'string' }, through: { type: 'integer' } } }, ...errorResponses(404, 409) },
+        response: { 200: { type: 'object', required: ['name', 'through'], properties: { name: { type: 'string' }, through: { type: 'integer' } } }, ...errorResponses(400, 404, 409) },
       },
     },
     async (request) => {
@@ -180,7 +180,7 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
         summary: 'Withdraw one version of a pipe (the others stay; the latest of them is served)',
         tags: ['pipes'],
         params: { type: 'object', required: ['name', 'version'], properties: { ...NAME_PARAMS.properties, version: { type: 'integer', minimum: 1 } } },
-        response: { 200: { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string' }, version: { type: 'integer' } } }, ...errorResponses(404, 409, 422) },
+        response: { 200: { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string' }, version: { type: 'integer' } } }, ...errorResponses(400, 404, 409, 422) },
       },
     },
     async (request) => {
@@ -197,7 +197,7 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
     '/v1/pipes/:name/versions',
     {
       config: { access: readAccess },
-      schema: { summary: "A pipe's versions, oldest first", tags: ['pipes'], params: NAME_PARAMS, response: { 200: { type: 'object', required: ['versions'], properties: { versions: { type: 'array', items: PIPE_SCHEMA } } }, ...errorResponses(404) } },
+      schema: { summary: "A pipe's versions, oldest first", tags: ['pipes'], params: NAME_PARAMS, response: { 200: { type: 'object', required: ['versions'], properties: { versions: { type: 'array', items: PIPE_SCHEMA } } }, ...errorResponses(400, 404) } },
     },
     async (request) => ({ versions: pipes.versions((request.params as { name: string }).name).map((p) => viewOf(p, request)) }),
   );
@@ -210,7 +210,7 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
         summary: 'One version of a pipe',
         tags: ['pipes'],
         params: { type: 'object', required: ['name', 'version'], properties: { ...NAME_PARAMS.properties, version: { type: 'integer', minimum: 1 } } },
-        response: { 200: PIPE_SCHEMA, ...errorResponses(404) },
+        response: { 200: PIPE_SCHEMA, ...errorResponses(400, 404) },
       },
     },
     async (request) => {
