@@ -45,6 +45,12 @@ declare module 'fastify' {
   }
 }
 
+/** Whether a route takes requests without a key (it may still identify one that comes with it). */
+export const takesNoKey = (access: RouteAccess | undefined): access is 'public' | 'identified' => access === 'public' || access === 'identified';
+
+/** Who a request's change is recorded as: its key id, or `local` for the loopback user. */
+export const actorOf = (request: FastifyRequest): string => request.principal?.keyId ?? 'local';
+
 /** What checks credentials: the key store. */
 export interface Authenticator {
   authenticate(token: string): Authentication;
@@ -72,7 +78,7 @@ export async function accessControl(app: FastifyInstance, options: AccessOptions
   app.addHook('onRoute', (route) => {
     const access = route.config?.access;
     if (access === undefined) throw new Error(`route ${String(route.method)} ${route.url} declares no access (config.access)`);
-    if (access === 'public' || access === 'identified' || !route.schema) return;
+    if (takesNoKey(access) || !route.schema) return;
     // The OpenAPI document says which credentials each route takes and documents its 401 and 403.
     const response = (route.schema.response ?? {}) as Record<number, unknown>;
     const kind = SCOPES[access.scope].resource;

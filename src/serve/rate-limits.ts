@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Counter, type Registry } from 'prom-client';
 import { SightlineError } from '../core/errors.js';
 import { errorBodySchema } from './errors.js';
+import { takesNoKey } from './access.js';
 import { REGISTRY_CONTENT_TYPE } from './routes/registry/confluent-errors.js';
 import { registryErrors } from './routes/registry/confluent-schemas.js';
 
@@ -39,7 +40,7 @@ export async function rateLimiting(app: FastifyInstance, limits: RateLimits, reg
   // Every route may answer 429: the OpenAPI document says so, with the body it has. A route
   // with its own error bodies (the Confluent registry's) answers 429 in the shape of its 4xx.
   app.addHook('onRoute', (route) => {
-    if (!route.schema || route.config?.access === 'public' || route.config?.access === 'identified') return;
+    if (!route.schema || takesNoKey(route.config?.access)) return;
     const response = (route.schema.response ?? {}) as Record<number, unknown>;
     if (429 in response) return;
     const confluent = Object.values(response).some((r) => typeof r === 'object' && r !== null && 'content' in r && REGISTRY_CONTENT_TYPE in (r as { content: object }).content);
@@ -57,7 +58,7 @@ export async function rateLimiting(app: FastifyInstance, limits: RateLimits, reg
     // OpenAPI document, the page) is not limited.
     allowList: (request) => {
       requests.inc({ client: clientOf(request) });
-      return request.routeOptions.config.access === 'public' || request.routeOptions.config.access === 'identified' || limitFor(limits, clientOf(request), routeOf(request)) === 0;
+      return takesNoKey(request.routeOptions.config.access) || limitFor(limits, clientOf(request), routeOf(request)) === 0;
     },
     enableDraftSpec: true,
     onExceeded: (request) => limited.inc({ client: clientOf(request), route: routeOf(request) }),

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { BackfillService } from '../../core/backfill.js';
+import { actorOf } from '../access.js';
 import { errorResponses } from '../errors.js';
 
 export interface BackfillRoutesOptions {
@@ -75,7 +76,7 @@ export async function backfillRoutes(app: FastifyInstance, opts: BackfillRoutesO
     },
     async (request, reply) => {
       const body = request.body as { from: string; to: string; dry_run: boolean };
-      const view = await opts.backfills().request({ from: body.from, to: body.to, dryRun: body.dry_run }, request.principal?.keyId ?? 'local');
+      const view = await opts.backfills().request({ from: body.from, to: body.to, dryRun: body.dry_run }, actorOf(request));
       return reply.code(202).send(view);
     },
   );

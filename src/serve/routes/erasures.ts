@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { subjectOf } from '../../core/erasure.js';
 import type { Erasures } from '../../erasure/erasures.js';
+import { actorOf } from '../access.js';
 import { errorResponses } from '../errors.js';
 import { parseTimeParam, TIME_PARAM_SCHEMA } from '../time-param.js';
 
@@ -80,7 +81,7 @@ export async function erasureRoutes(app: FastifyInstance, opts: ErasureRoutesOpt
       const view = await erasures.request(
         body.user_id,
         { from: timeOf('from', body.from), to: timeOf('to', body.to) },
-        request.principal?.keyId ?? 'local',
+        actorOf(request),
       );
       return reply.code(202).send(view);
     },

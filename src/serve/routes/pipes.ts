@@ -5,8 +5,9 @@ import type { ClientSlots } from '../../core/client-slots.js';
 import { SQL_PARAM_TYPES, type SqlEngine, type SqlValue } from '../../core/ports/sql-engine.js';
 import { definePipe, type PipeInput } from '../../pipes/define-pipe.js';
 import { PIPE_COMPATIBILITY, type PipeVersion } from '../../pipes/pipe-definition.js';
-import { PIPE_CURSOR_PATTERN, type PipePage, runPipe } from '../../pipes/pipe-runner.js';
+import { parsePipeCursor, PIPE_CURSOR_PATTERN, type PipePage, runPipe } from '../../pipes/pipe-runner.js';
 import type { PipeStore } from '../../pipes/pipe-store.js';
+import { actorOf } from '../access.js';
 import { errorResponses } from '../errors.js';
 import type { QueryCache, WindowScope } from '../query-cache.js';
 import { clientOf } from '../rate-limits.js';
@@ -34,6 +35,13 @@ export interface PipeRoutesOptions {
 const MAX_CACHED_ROWS = 1000;
 
 const NAME_PARAMS = { type: 'object', required: ['name'], properties: { name: { type: 'string', pattern: '^[a-z][a-z0-9_]{0,62}$' } } } as const;
+const VERSION_PARAMS = { type: 'object', required: ['name', 'version'], properties: { ...NAME_PARAMS.properties, version: { type: 'integer', minimum: 1 } } } as const;
+const nameOf = (request: FastifyRequest): string => (request.params as { name: string }).name;
+/** Defining and deleting: pipes:write on the pipe's name, audited as `action` on it. */
+const writing = (action: 'pipe.define' | 'pipe.delete', target: (request: FastifyRequest) => string = (request) => `pipe ${nameOf(request)}`) => ({
+  access: { scope: 'pipes:write' as const, resource: nameOf },
+  audit: { action, target },
+});
 const AGGREGATES = 'aggregates/';
 
 /** A version as the API shows it; the statement only to a key that may define the pipe. */
@@ -94,10 +102,7 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
   app.put(
     '/v1/pipes/:name',
     {
-      config: {
-        access: { scope: 'pipes:write', resource: (request) => (request.params as { name: string }).name },
-        audit: { action: 'pipe.define', target: (request) => `pipe ${(request.params as { name: string }).name}` },
-      },
+      config: writing('pipe.define'),
       schema: {
         summary: 'Define a pipe, or a new version of it',
         description:
@@ -142,7 +147,7 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
     async (request, reply) => {
       const { name } = request.params as { name: string };
       notConfigured(name);
-      const { pipe, created } = await definePipe(pipes, opts.engine, { name, input: request.body as PipeInput, mayRead: (dataset) => mayReadTable(request, dataset), actor: request.principal?.keyId ?? 'local' });
+      const { pipe, created } = await definePipe(pipes, opts.engine, { name, input: request.body as PipeInput, mayRead: (dataset) => mayReadTable(request, dataset), actor: actorOf(request) });
       return reply.code(created ? 201 : 200).send({ pipe: viewOf(pipe, request), created });
     },
   );
@@ -150,10 +155,7 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
   app.delete(
     '/v1/pipes/:name',
     {
-      config: {
-        access: { scope: 'pipes:write', resource: (request) => (request.params as { name: string }).name },
-        audit: { action: 'pipe.delete', target: (request) => `pipe ${(request.params as { name: string }).name}` },
-      },
+      config: writing('pipe.delete'),
       schema: {
         summary: 'Delete a pipe (every version so far); defining it again goes on from the next version number',
         tags: ['pipes'],
@@ -164,7 +166,7 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
     async (request) => {
       const { name } = request.params as { name: string };
       notConfigured(name);
-      const deletion = await pipes.delete(name, request.principal?.keyId ?? 'local');
+      const deletion = await pipes.delete(name, actorOf(request));
       return { name: deletion.name, through: deletion.through };
     },
   );
@@ -172,26 +174,23 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
   app.delete(
     '/v1/pipes/:name/versions/:version',
     {
-      config: {
-        access: { scope: 'pipes:write', resource: (request) => (request.params as { name: string }).name },
-        audit: { action: 'pipe.delete', target: (request) => `pipe ${(request.params as { name: string }).name} version ${(request.params as { version: number }).version}` },
-      },
+      config: writing('pipe.delete', (request) => `pipe ${nameOf(request)} version ${(request.params as { version: number }).version}`),
       schema: {
         summary: 'Withdraw one version of a pipe (the others stay; the latest of them is served)',
         tags: ['pipes'],
-        params: { type: 'object', required: ['name', 'version'], properties: { ...NAME_PARAMS.properties, version: { type: 'integer', minimum: 1 } } },
+        params: VERSION_PARAMS,
         response: { 200: { type: 'object', required: ['name', 'version'], properties: { name: { type: 'string' }, version: { type: 'integer' } } }, ...errorResponses(400, 404, 409, 422) },
       },
     },
     async (request) => {
       const { name, version } = request.params as { name: string; version: number };
       notConfigured(name);
-      const deletion = await pipes.deleteVersion(name, version, request.principal?.keyId ?? 'local');
+      const deletion = await pipes.deleteVersion(name, version, actorOf(request));
       return { name: deletion.name, version: deletion.version };
     },
   );
 
-  const readAccess = { scope: 'query:read' as const, resource: (request: FastifyRequest) => `pipes/${(request.params as { name: string }).name}` };
+  const readAccess = { scope: 'query:read' as const, resource: (request: FastifyRequest) => `pipes/${nameOf(request)}` };
 
   app.get(
     '/v1/pipes/:name/versions',
@@ -209,7 +208,7 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
       schema: {
         summary: 'One version of a pipe',
         tags: ['pipes'],
-        params: { type: 'object', required: ['name', 'version'], properties: { ...NAME_PARAMS.properties, version: { type: 'integer', minimum: 1 } } },
+        params: VERSION_PARAMS,
         response: { 200: PIPE_SCHEMA, ...errorResponses(400, 404) },
       },
     },
@@ -249,7 +248,7 @@ export async function pipeRoutes(app: FastifyInstance, opts: PipeRoutesOptions):
       const { name } = request.params as { name: string };
       const { limit, cursor, version, ...params } = request.query as { limit: number; cursor?: string; version?: number } & Record<string, string>;
       // A cursor pages the version its first page read, unless the request names one.
-      const pinned = version ?? (cursor ? Number(/^v(\d+)\./.exec(cursor)?.[1]) : undefined);
+      const pinned = version ?? (cursor === undefined ? undefined : parsePipeCursor(cursor).version);
       const pipe = pipes.get(name, pinned);
       const cacheable = opts.cache !== undefined && !pipe.volatile && pipe.reads.every((r) => r.dataset.startsWith(AGGREGATES));
       // The slot is the caller's own, hit or miss: a computation shared through the cache never

@@ -19,10 +19,11 @@ export class WindowChangeFeed {
     if (this.listeners.length === 0) return;
     // Counted and finalized windows are told apart: one range over both would span from the
     // final bound (an allowed lateness behind) to the newest window, and drop every answer between.
-    const ranges = new Map<string, { from: number; to: number }>();
-    const widen = (key: string, from: number, to: number): void => {
-      const range = ranges.get(key);
-      if (!range) ranges.set(key, { from, to });
+    const counted = new Map<string, { from: number; to: number }>();
+    const finalized = new Map<string, { from: number; to: number }>();
+    const widen = (ranges: Map<string, { from: number; to: number }>, name: string, from: number, to: number): void => {
+      const range = ranges.get(name);
+      if (!range) ranges.set(name, { from, to });
       else {
         range.from = Math.min(range.from, from);
         range.to = Math.max(range.to, to);
@@ -31,7 +32,7 @@ export class WindowChangeFeed {
     for (const batch of batches) {
       for (const w of batch.windows) {
         this.longest.set(w.name, Math.max(this.longest.get(w.name) ?? 0, w.windowEnd - w.windowStart));
-        widen(`counted\0${w.name}`, w.windowStart, w.windowStart + 1);
+        widen(counted, w.name, w.windowStart, w.windowStart + 1);
       }
       // The bounds the store finalizes by: in distributed mode every partition's lowest, not this batch's own.
       for (const [name, bound] of Object.entries(batch.scope ? batch.scope.finalizeAggregates : batch.finalBounds)) {
@@ -40,15 +41,15 @@ export class WindowChangeFeed {
         // the range runs from the lower of the two, less the longest window, to the higher (all
         // windows the first time this process sees a bound, or before it knows their length).
         const previous = this.finalBound.get(name);
+        if (previous === bound) continue;
         const longest = this.longest.get(name);
         const low = previous === undefined ? bound : Math.min(previous, bound);
-        if (previous === bound) continue;
-        widen(`final\0${name}`, previous === undefined || longest === undefined ? Number.NEGATIVE_INFINITY : low - longest, Math.max(bound, previous ?? bound));
+        widen(finalized, name, previous === undefined || longest === undefined ? Number.NEGATIVE_INFINITY : low - longest, Math.max(bound, previous ?? bound));
         this.finalBound.set(name, Math.max(bound, previous ?? bound));
       }
     }
-    if (ranges.size === 0) return;
-    this.tell([...ranges].map(([key, r]) => ({ name: key.slice(key.indexOf('\0') + 1), ...r })));
+    const changes = [...counted, ...finalized].map(([name, r]) => ({ name, ...r }));
+    if (changes.length > 0) this.tell(changes);
   }
 
   /** A change that cannot say which windows it touched. */
